@@ -1,0 +1,233 @@
+"""Stage 6, criteria: the library of rules a success criterion is made from.
+
+A scenario picks rules and sets their parameters; each rule reads the timeline and returns
+passed + evidence in words a teacher understands ("You paused 3.4 s; the target is at least 5 s.").
+Each rule also says, from its parameters, the sentence the teacher reads as the criterion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any, Callable
+
+from .names import sound_similarity
+from .timeline import FILLERS, INTERROGATIVES, Timeline, words_of
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One success criterion judged: its id, whether it was met, and the evidence in words."""
+
+    id: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the library: its parameters (type, default) and how it describes and checks."""
+
+    name: str
+    params: dict[str, tuple[type, Any]]
+    describe: Callable[..., str]
+    check: Callable[..., tuple[bool, str]]
+
+
+RULES: dict[str, Rule] = {}
+REQUIRED = object()  # a parameter without a default
+
+
+def rule(name: str, describe: Callable[..., str], **params: tuple[type, Any]):
+    """Register a check function as the rule `name` with typed parameters."""
+
+    def register(check):
+        RULES[name] = Rule(name, params, describe, check)
+        return check
+
+    return register
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.1f} s"
+
+
+def _n(count: int, thing: str) -> str:
+    return f"{count} {thing}{'' if count == 1 else 's'}"
+
+
+@rule("asks_question", describe=lambda: "Ask a question")
+def asks_question(t: Timeline) -> tuple[bool, str]:
+    if t.question is None:
+        return False, "No question was heard; pose the question to the whole class first."
+    return True, f'You asked: "{t.question_text}"'
+
+
+def _wait_target(min_s: float, max_s: float | None) -> str:
+    if max_s is None:
+        return f"at least {min_s:g} s"
+    return f"{min_s:g}–{max_s:g} s"
+
+
+@rule("wait_time",
+      describe=lambda min_s, max_s: f"Pause {_wait_target(min_s, max_s)} after the question before naming a pupil",
+      min_s=(float, 3.0), max_s=(float, None))
+def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str]:
+    target = f"the target is {_wait_target(min_s, max_s)}"
+    if t.question is None:
+        return False, f"No question was heard, so there was no wait to time; {target}."
+    pause = t.pause_after_question
+    if t.named is None:
+        if pause is None:
+            return False, f"Nothing was said after the question, so no pupil was named; {target}."
+        return False, f"You paused {_s(pause)} but named no pupil from the roster; {target}."
+    waited = t.wait_time
+    passed = waited >= min_s and (max_s is None or waited <= max_s)
+    detail = f"You paused {_s(waited)}; {target}."
+    if t.spoke_before_naming:
+        detail = (f'You paused {_s(waited)}, then said "{t.spoke_before_naming}" before naming '
+                  f"{t.named.pupil}; {target}.")
+    return passed, detail
+
+
+@rule("names_pupil", describe=lambda: "Name one pupil from the class after the pause")
+def names_pupil(t: Timeline) -> tuple[bool, str]:
+    if t.named is None:
+        return False, "No pupil from the roster was named after the question."
+    m = t.named.match
+    heard = "" if m.heard.strip(".,?!").lower() == m.pupil.lower() else f', heard as "{m.heard}"'
+    return True, f"You named {m.pupil}{heard} ({m.confidence:.0%} sure)."
+
+
+@rule("no_name_before_question",
+      describe=lambda: "Say no name before the question, so that every pupil has to think")
+def no_name_before_question(t: Timeline) -> tuple[bool, str]:
+    if t.named_early is None:
+        return True, "No name came before the question: the whole class had to think."
+    return False, (f"You said {t.named_early.pupil}'s name before the question was finished; "
+                   "the rest of the class is let off thinking.")
+
+
+def _matches_term(term: str, words: list[str]) -> bool:
+    """Is `term` (one or more words) said in `words`, allowing endings and mishearing?"""
+    target = words_of(term)
+    size = len(target)
+    joined = "".join(target)
+    for i in range(len(words)):
+        for n in {size, size + 1, max(size - 1, 1)}:
+            window = words[i: i + n]
+            if [_stem(w) for w in window] == [_stem(w) for w in target]:
+                return True
+            if len(joined) >= 5 and sound_similarity("".join(window), joined) >= 0.85:
+                return True
+    return False
+
+
+def _stem(word: str) -> str:
+    return re.sub(r"(ing|ed|es|s)$", "", word) if len(word) > 4 else word
+
+
+@rule("uses_key_words",
+      describe=lambda words, min_count: (
+          f"Use the key words {', '.join(words)}" if min_count in (None, len(words))
+          else f"Use at least {min_count} of the key words {', '.join(words)}"),
+      words=(list, REQUIRED), min_count=(int, None))
+def uses_key_words(t: Timeline, words: list[str], min_count: int | None) -> tuple[bool, str]:
+    said = words_of(" ".join(u.text for u in t.utterances))
+    used = [w for w in words if _matches_term(w, said)]
+    missing = [w for w in words if w not in used]
+    need = len(words) if min_count is None else min_count
+    detail = f"You used {len(used)} of {len(words)} key words"
+    detail += f": {', '.join(used)}" if used else ""
+    detail += f"; missing: {', '.join(missing)}." if missing else "."
+    return len(used) >= need, detail
+
+
+STEP_MARKERS = re.compile(r"\b(?:and then|then|next|after that|finally)\b", re.I)
+
+
+def instruction_steps(t: Timeline) -> list[str]:
+    """The instructions given, one per step: sentences and 'then'-clauses that are not questions."""
+    text = " ".join(u.text for u in t.utterances)
+    steps = []
+    for sentence in re.findall(r"[^.!?]+[.!?]?", text):
+        if sentence.strip().endswith("?") or (words_of(sentence)[:1] or [""])[0] in INTERROGATIVES:
+            continue
+        for clause in STEP_MARKERS.split(sentence):
+            if len([w for w in words_of(clause) if w not in FILLERS]) >= 2:
+                steps.append(clause.strip(" ,"))
+    return steps
+
+
+@rule("max_steps", describe=lambda max: f"Give the instructions in at most {max} steps",
+      max=(int, 3))
+def max_steps(t: Timeline, max: int) -> tuple[bool, str]:
+    steps = instruction_steps(t)
+    if not steps:
+        return False, "No instructions were heard."
+    listing = "; ".join(f"({i}) {s}" for i, s in enumerate(steps, 1))
+    return len(steps) <= max, f"You gave {_n(len(steps), 'step')} (aim for at most {max}): {listing}."
+
+
+@rule("checks_understanding",
+      describe=lambda: "End with a question that checks the class understood")
+def checks_understanding(t: Timeline) -> tuple[bool, str]:
+    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]?", " ".join(u.text for u in t.utterances))
+                 if words_of(s)]
+    if sentences and (sentences[-1].endswith("?") or words_of(sentences[-1])[0] in INTERROGATIVES):
+        return True, f'You checked for understanding: "{sentences[-1]}"'
+    return False, "You did not finish with a question that checks understanding (e.g. \"What will you do first?\")."
+
+
+@rule("max_fillers", describe=lambda max: f"Say at most {max} filler words (um, er)", max=(int, 2))
+def max_fillers(t: Timeline, max: int) -> tuple[bool, str]:
+    said = [w for u in t.utterances for w in words_of(u.text) if w in FILLERS]
+    if not said:
+        return True, "No filler words (um, er) were heard."
+    counts = ", ".join(f'"{w}" ×{said.count(w)}' for w in dict.fromkeys(said))
+    return len(said) <= max, f"You said {_n(len(said), 'filler word')} ({counts}); aim for at most {max}."
+
+
+@rule("max_words", describe=lambda max: f"Use at most {max} words", max=(int, REQUIRED))
+def max_words(t: Timeline, max: int) -> tuple[bool, str]:
+    count = len(words_of(" ".join(u.text for u in t.utterances)))
+    return count <= max, f"You used {_n(count, 'word')}; aim for at most {max}."
+
+
+@rule("max_seconds", describe=lambda max: f"Finish within {max:g} seconds", max=(float, REQUIRED))
+def max_seconds(t: Timeline, max: float) -> tuple[bool, str]:
+    if not t.utterances:
+        return False, "Nothing was said."
+    spoken = t.utterances[-1].end - t.utterances[0].start
+    return spoken <= max, f"You spoke for {_s(spoken)}; aim for at most {max:g} s."
+
+
+def _find_phrase(phrase: str, words: list[str], start: int) -> int | None:
+    """Index just after `phrase` in `words` (from `start`), tolerating small mishearings."""
+    target = "".join(words_of(phrase))
+    size = len(words_of(phrase))
+    for i in range(start, len(words)):
+        for n in (size, size - 1, size + 1):
+            if n > 0 and SequenceMatcher(None, "".join(words[i: i + n]), target).ratio() >= 0.85:
+                return i + n
+    return None
+
+
+@rule("says_phrases",
+      describe=lambda phrases, in_order: ("Say, in this order: " if in_order else "Say: ")
+      + " … ".join(f'"{p}"' for p in phrases),
+      phrases=(list, REQUIRED), in_order=(bool, True))
+def says_phrases(t: Timeline, phrases: list[str], in_order: bool) -> tuple[bool, str]:
+    words = words_of(" ".join(u.text for u in t.utterances))
+    position, missing = 0, []
+    for phrase in phrases:
+        found = _find_phrase(phrase, words, position if in_order else 0)
+        if found is None:
+            missing.append(phrase)
+        elif in_order:
+            position = found
+    if not missing:
+        return True, "You said " + ", then ".join(f'"{p}"' for p in phrases) + "."
+    where = " in order" if in_order else ""
+    return False, "Not heard" + where + ": " + ", ".join(f'"{p}"' for p in missing) + "."

@@ -1,0 +1,65 @@
+"""The scoring pipeline: recording -> speech segments + words -> timeline -> criteria -> result.
+
+`Scorer` holds what is expensive (the Whisper model, loaded on first use) so that many attempts
+are scored with one load. It knows nothing of the web page or the terminal.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, load_audio
+from .errors import AudioError
+from .names import Pupil
+from .result import Result, metrics_of
+from .scenarios import Scenario
+from .speech import VadSettings, find_speech
+from .timeline import build_timeline
+from .transcribe import Transcriber
+
+
+class Scorer:
+    """Scores attempts against scenarios; one per process is enough."""
+
+    def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings()):
+        self.transcriber = Transcriber(model_path)
+        self.vad = vad
+
+    def score_file(self, path: str | Path, scenario: Scenario,
+                   roster: Sequence[Pupil] | None = None) -> Result:
+        """Load and score one recording; AudioError for a missing, unreadable or silent file."""
+        result = self.score(load_audio(path), scenario, roster, name=str(path))
+        result.file = str(path)
+        return result
+
+    def score(self, audio: np.ndarray, scenario: Scenario,
+              roster: Sequence[Pupil] | None = None, name: str = "the recording") -> Result:
+        """Score float32 mono 16 kHz samples. `roster` replaces the scenario's roster."""
+        roster = list(scenario.roster if roster is None else roster)
+        clock = time.perf_counter()
+        segments = find_speech(audio, self.vad)
+        if not segments:
+            raise AudioError(f"{name}: no speech found (silent or too quiet); "
+                             "check the microphone and record the attempt again")
+        vad_done = time.perf_counter()
+        words = self.transcriber.words(audio, segments, [p.name for p in roster] + scenario.key_words)
+        words_done = time.perf_counter()
+        timeline = build_timeline(segments, words, roster)
+        verdicts = [c.judge(timeline) for c in scenario.criteria]
+        return Result(
+            scenario=scenario.id,
+            duration_s=round(len(audio) / SAMPLE_RATE, 3),
+            transcript=" ".join(w.word for w in words),
+            words=words,
+            utterances=[{"start": u.start, "end": u.end, "text": u.text} for u in timeline.utterances],
+            pauses=timeline.pauses,
+            metrics=metrics_of(timeline, segments),
+            criteria=verdicts,
+            timings={"vad_s": round(vad_done - clock, 3), "words_s": round(words_done - vad_done, 3),
+                     "total_s": round(time.perf_counter() - clock, 3)},
+        )
+

@@ -1,0 +1,21 @@
+"""The errors the engine raises for bad input: each carries one line a person can act on."""
+
+
+class RehearseError(Exception):
+    """Base class: the message is one line that says what was wrong and what to do."""
+
+
+class AudioError(RehearseError):
+    """A recording that is missing, unreadable, empty or silent."""
+
+
+class ScenarioError(RehearseError):
+    """An unknown scenario id or a malformed scenario file."""
+
+
+class RosterError(RehearseError):
+    """A class roster that cannot be used (empty, duplicated or unreadable names)."""
+
+
+class ModelError(RehearseError):
+    """The speech model cannot be found or loaded."""

@@ -1,0 +1,178 @@
+"""Stage 4, names: which pupil on the class roster was named, matched by sound, with a confidence.
+
+Whisper is asked to listen for the roster (hotwords), but tiny models still write what they hear:
+"Chivon" for Siobhan, "Neef" for Niamh, "Emojan" for Imogen. So each heard word (and each run of
+two or three, for names heard in pieces such as "Oh, Lou, why, shay, oon") is compared with each
+roster name by a rough sound key, including how the name is said when its spelling does not tell
+an English reader (Siobhan is "shivawn"). A name that is not on the roster is never a match.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Iterable, Sequence
+
+from .errors import RosterError
+
+# How names are said where the spelling misleads (Irish, Welsh, Yoruba, Polish, ...). Keys are
+# lower-case names; values are spellings an English reader would say right. Extend freely, or
+# give a roster entry its own: "Siobhan (Shivawn)".
+SAID_AS: dict[str, tuple[str, ...]] = {
+    "siobhan": ("shivawn", "shevaun", "chevonne"),
+    "niamh": ("neev", "neeve"),
+    "aoife": ("eefa", "eva"),
+    "saoirse": ("seersha", "sersha"),
+    "caoimhe": ("keeva",),
+    "sinead": ("shinade",),
+    "grainne": ("grawnya",),
+    "oisin": ("osheen",),
+    "ciara": ("keera",),
+    "eoin": ("owen",),
+    "tadhg": ("tige",),
+    "roisin": ("rosheen",),
+    "rhys": ("reese",),
+    "dafydd": ("davith",),
+    "oluwaseun": ("oluwashayun", "shayun"),
+    "olumide": ("olumeeday",),
+    "chidi": ("cheedee",),
+    "nnamdi": ("namdee",),
+    "xavier": ("zayvier", "havier", "xavier"),
+    "tomasz": ("tomash",),
+    "wojciech": ("voycheck",),
+    "zofia": ("zofia", "sofia"),
+    "ines": ("eeness", "inez"),
+    "mateo": ("matayo",),
+    "joaquin": ("wakeen",),
+    "yusuf": ("yoosuf", "yousef"),
+    "kwame": ("kwahmay",),
+    "imogen": ("immojen",),
+    "mohammed": ("muhammad", "mohamed"),
+    "ananya": ("ananya",),
+    "nguyen": ("win",),
+}
+
+# Common words that sound like names but are not naming anyone ("Anyone?" is not Ananya).
+NOT_NAMES = frozenset("""
+a an and anyone anybody everyone everybody someone somebody nobody no one who whom you your yes yeah
+the class all okay ok right so well now then go on good great thanks thank please hands up
+what why how when where which is are do does can could would will think tell me us we they he she
+it this that there here um uh er erm hmm mm
+""".split())
+
+MATCH_THRESHOLD = 0.8  # below this a heard word is not taken for a roster name
+
+
+@dataclass(frozen=True)
+class Pupil:
+    """A roster entry: the spelling to report, and the spellings that say how it sounds."""
+
+    name: str
+    sounds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """A roster name heard in the recording: which pupil, what Whisper wrote, and how sure."""
+
+    pupil: str
+    heard: str
+    confidence: float
+    first_word: int  # index into the words searched
+    last_word: int
+
+
+def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:
+    """Build a roster from names ("Siobhan", "Siobhan (Shivawn)") or one comma-separated string."""
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    pupils, seen = [], set()
+    for entry in entries:
+        entry = entry.strip()
+        if not entry:
+            continue
+        m = re.fullmatch(r"([^()]+?)\s*(?:\(([^()]+)\))?", entry)
+        if not m or not re.search(r"[A-Za-z]", m.group(1)):
+            raise RosterError(f"bad roster entry {entry!r}; expected a name, or a name and how it "
+                              "sounds in brackets, e.g. \"Siobhan (Shivawn)\"")
+        name = m.group(1).strip()
+        if name.lower() in seen:
+            raise RosterError(f"{name!r} is on the roster twice; give each pupil once")
+        seen.add(name.lower())
+        sounds = [name] + ([m.group(2).strip()] if m.group(2) else [])
+        sounds += SAID_AS.get(_letters(name), ())
+        pupils.append(Pupil(name, tuple(dict.fromkeys(sounds))))
+    if not pupils:
+        raise RosterError("the roster is empty; give at least one name, e.g. --roster \"Priya,Tom\"")
+    return pupils
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+# Spelling-to-sound rewrites, applied in order. Rough on purpose: they only need to bring two
+# spellings of one sound together, not to be phonetics.
+_SOUND_RULES = [
+    (r"^x", "z"), (r"x", "ks"), (r"sch|sh|ch(?![lr])|ti(?=[ao])|ci(?=[ao])|zh|sz|cz", "S"),
+    (r"ch", "k"), (r"ph", "f"), (r"[bm]h", "v"), (r"th", "t"), (r"gh", "g"), (r"ck|q|c(?![eiy])", "k"),
+    (r"c", "s"), (r"dg|g(?=[eiy])", "j"), (r"w(?=[^aeiou]|$)", ""), (r"h(?![aeiou])", ""),
+    (r"z", "s"), (r"v", "f"), (r"m", "n"), (r"y", "i"), (r"([a-zS])\1+", r"\1"),
+]
+
+
+def sound_key(text: str) -> str:
+    """A rough sound spelling: digraphs folded; s/z, f/v and m/n merged (often misheard); vowels kept."""
+    key = _letters(text)
+    for pattern, repl in _SOUND_RULES:
+        key = re.sub(pattern, repl, key)
+    return key
+
+
+def _skeleton(key: str) -> str:
+    """The consonants of a sound key: the part of a name that mishearing changes least."""
+    return re.sub(r"[aeiou]+", "", key) or key
+
+
+def sound_similarity(heard: str, said: str) -> float:
+    """0..1: how alike two spellings sound (consonants weigh more than vowels)."""
+    a, b = sound_key(heard), sound_key(said)
+    if not a or not b:
+        return 0.0
+    whole = SequenceMatcher(None, a, b).ratio()
+    bones_a, bones_b = _skeleton(a), _skeleton(b)
+    bones = SequenceMatcher(None, bones_a, bones_b).ratio()
+    # One or two consonants say little ("Lou" and "Leo" share an l): lean on the vowels there.
+    weight = 0.55 if min(len(bones_a), len(bones_b)) >= 3 else 0.3
+    return (1 - weight) * whole + weight * bones
+
+
+def name_score(heard: str, pupil: Pupil) -> float:
+    """How well `heard` matches `pupil`: 1.0 for the roster spelling itself, else by sound."""
+    letters = _letters(heard)
+    if letters == _letters(pupil.name):
+        return 1.0
+    return max(sound_similarity(heard, s) for s in pupil.sounds)
+
+
+def find_name(words: Sequence[str], roster: Sequence[Pupil]) -> NameMatch | None:
+    """The best roster match among `words` (runs of 1-3 words), or None below the threshold.
+
+    Words that are common English ("anyone", "who") are not names, alone or as a run's first word.
+    """
+    best: NameMatch | None = None
+    for i in range(len(words)):
+        if _letters(words[i]) in NOT_NAMES or not _letters(words[i]):
+            continue
+        for j in range(i, min(i + 3, len(words))):
+            heard = " ".join(words[i: j + 1])
+            for pupil in roster:
+                score = name_score(heard, pupil)
+                # A longer run must earn its extra words: prefer the shortest good match.
+                score -= 0.02 * (j - i)
+                if best is None or score > best.confidence:
+                    best = NameMatch(pupil.name, heard, round(score, 3), i, j)
+    if best is None or best.confidence < MATCH_THRESHOLD:
+        return None
+    return best

@@ -1,0 +1,68 @@
+"""Stage 7, result: everything known about one scored attempt, and its JSON form."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .criteria import Verdict
+from .speech import Segment
+from .timeline import Pause, Timeline
+from .transcribe import Word
+
+
+@dataclass
+class Result:
+    """One attempt scored against one scenario. `passed` is true when every criterion is met."""
+
+    scenario: str
+    duration_s: float
+    transcript: str
+    words: list[Word]
+    utterances: list[dict[str, Any]]
+    pauses: list[Pause]
+    metrics: dict[str, Any]
+    criteria: list[Verdict]
+    file: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.criteria)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of `rehearse score --json` (other tools rely on these keys)."""
+        return {
+            "file": self.file,
+            "scenario": self.scenario,
+            "passed": self.passed,
+            "transcript": self.transcript,
+            "metrics": self.metrics,
+            "criteria": [asdict(v) for v in self.criteria],
+            "words": [{"word": w.word, "start": w.start, "end": w.end} for w in self.words],
+            "utterances": self.utterances,
+            "pauses": [{"start": p.start, "end": p.end, "duration": p.duration} for p in self.pauses],
+            "duration_s": self.duration_s,
+        }
+
+
+def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
+    """The measured figures of an attempt (times in seconds, rounded to the millisecond)."""
+    from .timeline import FILLERS, words_of
+
+    said = words_of(" ".join(u.text for u in timeline.utterances))
+    named, early = timeline.named, timeline.named_early
+    return {
+        "wait_time_s": timeline.wait_time,
+        "named_pupil": named.pupil if named else None,
+        "name_confidence": named.match.confidence if named else None,
+        "name_heard": named.match.heard if named else None,
+        "question": timeline.question_text,
+        "question_end_s": timeline.question_end,
+        "name_start_s": timeline.name_start,
+        "pause_after_question_s": timeline.pause_after_question,
+        "named_before_question": early.pupil if early else None,
+        "speaking_s": round(sum(s.duration for s in segments), 3),
+        "word_count": len(said),
+        "filler_count": sum(w in FILLERS for w in said),
+    }

@@ -1,0 +1,184 @@
+"""Action steps (scenarios): TOML files that say what is rehearsed and how it is judged.
+
+Each file holds an id, a title, the goal and the strategy (goal-strategy framing), the prompt the
+teacher responds to, a class roster, the success criteria (rules from the library, with their
+parameters), and optionally a written model and a non-example. A malformed file is refused with
+one line that names the file, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .criteria import REQUIRED, RULES, Verdict
+from .errors import RehearseError, ScenarioError
+from .names import Pupil, parse_roster
+from .timeline import Timeline
+
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
+TEXT_FIELDS = ("id", "title", "goal", "strategy", "prompt")
+OPTIONAL_TEXT = ("model", "non_example")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A success criterion: a rule of the library with the scenario's parameters."""
+
+    id: str
+    rule: str
+    params: dict[str, Any]
+
+    @property
+    def description(self) -> str:
+        return RULES[self.rule].describe(**self.params)
+
+    def judge(self, timeline: Timeline) -> Verdict:
+        passed, detail = RULES[self.rule].check(timeline, **self.params)
+        return Verdict(self.id, bool(passed), detail)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """An action step to rehearse."""
+
+    id: str
+    title: str
+    goal: str
+    strategy: str
+    prompt: str
+    criteria: tuple[Criterion, ...]
+    roster: tuple[Pupil, ...] = ()
+    model: str | None = None
+    non_example: str | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def key_words(self) -> list[str]:
+        """The key words and terms the criteria ask for: Whisper listens for them."""
+        return [w for c in self.criteria for w in c.params.get("words") or []]
+
+
+def scenario_dirs() -> list[Path]:
+    """Where scenarios are looked for: REHEARSE_SCENARIOS (os.pathsep-separated), then the shipped ones."""
+    extra = [Path(p) for p in os.environ.get("REHEARSE_SCENARIOS", "").split(os.pathsep) if p]
+    return extra + [SHIPPED]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the file or run `rehearse scenarios --check`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
+    return _parse(data, path)
+
+
+def _fail(path: Path, where: str, expected: str, got: Any = REQUIRED) -> ScenarioError:
+    found = "it is missing" if got is REQUIRED else f"got {got!r}"
+    return ScenarioError(f"{path}: field '{where}': expected {expected}; {found}")
+
+
+def _parse(data: dict, path: Path) -> Scenario:
+    text = {}
+    for name in TEXT_FIELDS + OPTIONAL_TEXT:
+        value = data.get(name, REQUIRED if name in TEXT_FIELDS else None)
+        if value is REQUIRED or (value is not None and not (isinstance(value, str) and value.strip())):
+            raise _fail(path, name, "a non-empty string", value)
+        text[name] = value.strip() if value else None
+    if text["id"] != path.stem:
+        raise _fail(path, "id", f"the file name without .toml, {path.stem!r}", text["id"])
+    unknown = set(data) - set(TEXT_FIELDS + OPTIONAL_TEXT) - {"roster", "criteria"}
+    if unknown:
+        raise _fail(path, sorted(unknown)[0], "one of " + ", ".join(TEXT_FIELDS + OPTIONAL_TEXT + ("roster", "criteria")),
+                    data[sorted(unknown)[0]])
+    roster = data.get("roster", [])
+    if not isinstance(roster, list) or not all(isinstance(n, str) for n in roster):
+        raise _fail(path, "roster", "a list of names, e.g. [\"Siobhan\", \"Tom\"]", roster)
+    try:
+        pupils = tuple(parse_roster(roster)) if roster else ()
+    except RehearseError as exc:
+        raise ScenarioError(f"{path}: field 'roster': {exc}") from None
+    criteria = data.get("criteria", REQUIRED)
+    if not isinstance(criteria, list) or not criteria:
+        raise _fail(path, "criteria", "at least one [[criteria]] table", criteria)
+    parsed = tuple(_parse_criterion(c, f"criteria[{i}]", path) for i, c in enumerate(criteria))
+    ids = [c.id for c in parsed]
+    if len(set(ids)) != len(ids):
+        raise _fail(path, "criteria", "each criterion once (give repeats their own id)", ids)
+    return Scenario(criteria=parsed, roster=pupils, path=path, **text)
+
+
+def _parse_criterion(item: Any, where: str, path: Path) -> Criterion:
+    if not isinstance(item, dict):
+        raise _fail(path, where, "a table with a rule", item)
+    name = item.get("rule", REQUIRED)
+    if name not in RULES:
+        raise _fail(path, f"{where}.rule", "one of " + ", ".join(sorted(RULES)), name)
+    spec = RULES[name].params
+    params = {}
+    for key, value in item.items():
+        if key in ("rule", "id"):
+            continue
+        if key not in spec:
+            raise _fail(path, f"{where}.{key}", f"a parameter of {name} ({', '.join(spec) or 'none'})", value)
+        params[key] = _check_value(value, spec[key][0], f"{where}.{key}", path)
+    for key, (_, default) in spec.items():
+        if key not in params:
+            if default is REQUIRED:
+                raise _fail(path, f"{where}.{key}", f"a value for {name}")
+            params[key] = default
+    if params.get("min_s") is not None and params.get("max_s") is not None and params["min_s"] > params["max_s"]:
+        raise _fail(path, f"{where}.max_s", f"at least min_s ({params['min_s']})", params["max_s"])
+    cid = item.get("id", name)
+    if not isinstance(cid, str) or not cid:
+        raise _fail(path, f"{where}.id", "a short name", cid)
+    return Criterion(cid, name, params)
+
+
+def _check_value(value: Any, kind: type, where: str, path: Path) -> Any:
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is list and isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return [v.strip() for v in value]
+    expected = {float: "a number (0 or more)", int: "a whole number (0 or more)", bool: "true or false",
+                list: "a non-empty list of words or phrases"}[kind]
+    raise _fail(path, where, expected, value)
+
+
+def scenario_files() -> dict[str, Path]:
+    """Every scenario file by id; an earlier folder wins over a later one with the same id."""
+    found: dict[str, Path] = {}
+    for folder in scenario_dirs():
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            found.setdefault(path.stem, path)
+    return found
+
+
+def get_scenario(scenario_id: str) -> Scenario:
+    """Load the scenario with this id, or explain which ids exist."""
+    files = scenario_files()
+    if scenario_id not in files:
+        raise ScenarioError(f"unknown scenario {scenario_id!r}; expected one of: {', '.join(files) or '(none found)'}")
+    return load_scenario(files[scenario_id])
+
+
+def check_all() -> tuple[list[Scenario], list[str]]:
+    """Load every scenario file: the good ones, and one error line per bad one."""
+    good, bad = [], []
+    for path in scenario_files().values():
+        try:
+            good.append(load_scenario(path))
+        except ScenarioError as exc:
+            bad.append(str(exc))
+    return good, bad

@@ -1,0 +1,133 @@
+"""Stage 2, speech segments: where in the recording someone is speaking.
+
+Pauses are measured here and only here. Silero VAD (bundled in faster-whisper) finds the speech
+robustly, even in a noisy room; its edges fall on a 32 ms grid and lag the true edge a little, so
+each edge is then placed on a 5 ms grid by the signal energy near it. Whisper word timestamps are
+never used for timing: they are off by 0.2-0.5 s at the edges of silences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """How speech is told from silence. The defaults were measured on the labelled clips.
+
+    threshold: Silero speech probability above which a 32 ms window counts as speech.
+    min_silence_s: a silence shorter than this does not split speech (a breath between words).
+    min_speech_s: speech shorter than this is dropped (a cough, a chair, a click).
+    refine_window_s: how far around each Silero edge the energy refinement may move it.
+    edge_margin_db: an edge is where the energy rises this far above the background noise.
+    """
+
+    threshold: float = 0.5
+    min_silence_s: float = 0.3
+    min_speech_s: float = 0.12
+    refine_window_s: float = 0.15
+    edge_margin_db: float = 10.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of speech, in seconds from the start of the recording."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+FRAME = SAMPLE_RATE // 200  # 5 ms energy frames
+
+
+def find_speech(audio: np.ndarray, settings: VadSettings = VadSettings()) -> list[Segment]:
+    """Return the speech segments of `audio` (float32 mono 16 kHz), in order, edges refined."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(
+        threshold=settings.threshold,
+        min_silence_duration_ms=int(settings.min_silence_s * 1000),
+        min_speech_duration_ms=int(settings.min_speech_s * 1000),
+        speech_pad_ms=0,
+    )
+    raw = [Segment(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
+           for c in get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)]
+    if not raw:
+        return []
+    return _refine_edges(audio, raw, settings)
+
+
+def frame_levels(audio: np.ndarray) -> np.ndarray:
+    """RMS level of each 5 ms frame, in dB full scale."""
+    n = len(audio) // FRAME
+    frames = audio[: n * FRAME].reshape(n, FRAME).astype(np.float64)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+
+
+def _refine_edges(audio: np.ndarray, segments: list[Segment], settings: VadSettings) -> list[Segment]:
+    """Move each Silero edge to where the energy crosses the background level plus a margin.
+
+    The background is the quiet part of the recording outside speech (its 20th percentile level),
+    so the rule adapts to a silent office and to a noisy classroom alike.
+    """
+    levels = frame_levels(audio)
+    inside = np.zeros(len(levels), dtype=bool)
+    for seg in segments:
+        inside[int(seg.start * 200): int(seg.end * 200)] = True
+    outside = levels[~inside] if (~inside).sum() >= 20 else levels
+    noise_db = float(np.percentile(outside, 20))
+    window = int(settings.refine_window_s * 200)
+    refined = []
+    for seg in segments:
+        a, b = int(seg.start * 200), min(int(seg.end * 200), len(levels))
+        if b <= a:
+            continue
+        # The edge level sits a margin above the noise, but well below this segment's loud part.
+        loud_db = float(np.percentile(levels[a:b], 90))
+        edge_db = min(noise_db + settings.edge_margin_db, loud_db - 20)
+        start = _first_above(levels, edge_db, max(a - window, 0), a, min(a + window, b))
+        end = _last_above(levels, edge_db, max(b - window, a), b, min(b + window, len(levels)))
+        start = a if start is None else start
+        end = b if end is None else end + 1
+        refined.append(Segment(start / 200, end / 200))
+    return _merge_overlaps(refined, settings.min_silence_s)
+
+
+def _first_above(levels: np.ndarray, edge_db: float, lo: int, at: int, hi: int) -> int | None:
+    """Start of the run of loud frames that holds the first loud frame in [at, hi), no earlier than lo."""
+    hits = np.flatnonzero(levels[at:hi] > edge_db)
+    if not hits.size:
+        return None
+    i = at + int(hits[0])
+    while i > lo and levels[i - 1] > edge_db:
+        i -= 1
+    return i
+
+
+def _last_above(levels: np.ndarray, edge_db: float, lo: int, at: int, hi: int) -> int | None:
+    """End of the run of loud frames that holds the last loud frame in [lo, at), no later than hi."""
+    hits = np.flatnonzero(levels[lo:at] > edge_db)
+    if not hits.size:
+        return None
+    i = lo + int(hits[-1])
+    while i < hi - 1 and levels[i + 1] > edge_db:
+        i += 1
+    return i
+
+
+def _merge_overlaps(segments: list[Segment], min_gap: float) -> list[Segment]:
+    merged: list[Segment] = []
+    for seg in segments:
+        if merged and seg.start - merged[-1].end < min_gap:
+            merged[-1] = Segment(merged[-1].start, max(merged[-1].end, seg.end))
+        else:
+            merged.append(seg)
+    return merged
