@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Callable
 
-from .names import sound_similarity
+from .names import term_similarity
 from .timeline import FILLERS, INTERROGATIVES, Timeline, words_of
 
 
@@ -119,7 +119,7 @@ def _matches_term(term: str, words: list[str]) -> bool:
             window = words[i: i + n]
             if [_stem(w) for w in window] == [_stem(w) for w in target]:
                 return True
-            if len(joined) >= 5 and sound_similarity("".join(window), joined) >= 0.85:
+            if len(joined) >= 5 and term_similarity("".join(window), joined) >= 0.9:
                 return True
     return False
 

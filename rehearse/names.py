@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .errors import RosterError
@@ -62,6 +63,7 @@ it this that there here um uh er erm hmm mm
 """.split())
 
 MATCH_THRESHOLD = 0.8  # below this a heard word is not taken for a roster name
+STRICT_THRESHOLD = 0.9  # the same where no name is expected (before or inside the question)
 
 
 @dataclass(frozen=True)
@@ -114,25 +116,35 @@ def _letters(text: str) -> str:
 
 # Spelling-to-sound rewrites, applied in order. Rough on purpose: they only need to bring two
 # spellings of one sound together, not to be phonetics.
-_SOUND_RULES = [
+_SOUND_RULES = [(re.compile(p), r) for p, r in [
     (r"^x", "z"), (r"x", "ks"), (r"sch|sh|ch(?![lr])|ti(?=[ao])|ci(?=[ao])|zh|sz|cz", "S"),
     (r"ch", "k"), (r"ph", "f"), (r"[bm]h", "v"), (r"th", "t"), (r"gh", "g"), (r"ck|q|c(?![eiy])", "k"),
     (r"c", "s"), (r"dg|g(?=[eiy])", "j"), (r"w(?=[^aeiou]|$)", ""), (r"h(?![aeiou])", ""),
     (r"z", "s"), (r"v", "f"), (r"m", "n"), (r"y", "i"), (r"([a-zS])\1+", r"\1"),
-]
+]]
 
 
+@lru_cache(maxsize=8192)
 def sound_key(text: str) -> str:
     """A rough sound spelling: digraphs folded; s/z, f/v and m/n merged (often misheard); vowels kept."""
     key = _letters(text)
     for pattern, repl in _SOUND_RULES:
-        key = re.sub(pattern, repl, key)
+        key = pattern.sub(repl, key)
     return key
 
 
 def _skeleton(key: str) -> str:
     """The consonants of a sound key: the part of a name that mishearing changes least."""
     return re.sub(r"[aeiou]+", "", key) or key
+
+
+def term_similarity(heard: str, term: str) -> float:
+    """Like sound_similarity, for technical terms: "ch" is also read as in "chlorophyll"."""
+    return max(sound_similarity(a, b) for a in _ch_readings(heard) for b in _ch_readings(term))
+
+
+def _ch_readings(text: str) -> set[str]:
+    return {text, re.sub("ch", "k", text, flags=re.I)}
 
 
 def sound_similarity(heard: str, said: str) -> float:
@@ -156,16 +168,23 @@ def name_score(heard: str, pupil: Pupil) -> float:
     return max(sound_similarity(heard, s) for s in pupil.sounds)
 
 
-def find_name(words: Sequence[str], roster: Sequence[Pupil]) -> NameMatch | None:
+def find_name(words: Sequence[str], roster: Sequence[Pupil], strict: bool = False) -> NameMatch | None:
     """The best roster match among `words` (runs of 1-3 words), or None below the threshold.
 
     Words that are common English ("anyone", "who") are not names, alone or as a run's first word.
+    `strict` is for speech where a name is not expected (inside a question): only single words
+    that Whisper wrote as a name (capitalised) and that match closely, so that "brother" or
+    "think about this" never pass for a pupil.
     """
     best: NameMatch | None = None
+    longest = 1 if strict else 3
+    threshold = STRICT_THRESHOLD if strict else MATCH_THRESHOLD
     for i in range(len(words)):
         if _letters(words[i]) in NOT_NAMES or not _letters(words[i]):
             continue
-        for j in range(i, min(i + 3, len(words))):
+        if strict and not words[i][:1].isupper():
+            continue
+        for j in range(i, min(i + longest, len(words))):
             heard = " ".join(words[i: j + 1])
             for pupil in roster:
                 score = name_score(heard, pupil)
@@ -173,6 +192,6 @@ def find_name(words: Sequence[str], roster: Sequence[Pupil]) -> NameMatch | None
                 score -= 0.02 * (j - i)
                 if best is None or score > best.confidence:
                     best = NameMatch(pupil.name, heard, round(score, 3), i, j)
-    if best is None or best.confidence < MATCH_THRESHOLD:
+    if best is None or best.confidence < threshold:
         return None
     return best

@@ -123,6 +123,11 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 
 
+def tokens(text: str) -> list[str]:
+    """Words as written (case kept: Whisper capitalises names), without punctuation."""
+    return re.findall(r"[\w']+", text)
+
+
 def assign_words(segments: Sequence[Segment], words: Sequence[Word]) -> list[Utterance]:
     """Put each word in the segment holding its midpoint, else the nearest one."""
     utterances = [Utterance(s.start, s.end) for s in segments]
@@ -182,7 +187,7 @@ def build_timeline(segments: Sequence[Segment], words: Sequence[Word],
     """Assemble the timeline: utterances, pauses, the question and the named pupil."""
     utterances = assign_words(segments, words)
     pauses = [Pause(a.end, b.start) for a, b in zip(utterances, utterances[1:])]
-    names = [find_name(re.findall(r"[\w']+", u.text), roster) if roster else None for u in utterances]
+    names = [find_name(tokens(u.text), roster) if roster else None for u in utterances]
     timeline = Timeline(utterances, pauses)
     questions = find_questions(utterances, names)
     if not questions:
@@ -195,7 +200,9 @@ def build_timeline(segments: Sequence[Segment], words: Sequence[Word],
         timeline.named = NamedPupil(names[named_at], named_at)
     else:
         timeline.question = questions[0]
-    early = next((k for k in range(timeline.question[1] + 1) if names[k]), None)
-    if early is not None:
-        timeline.named_early = NamedPupil(names[early], early)
+    for k in range(timeline.question[1] + 1):
+        early = find_name(tokens(utterances[k].text), roster, strict=True) if roster else None
+        if early:
+            timeline.named_early = NamedPupil(early, k)
+            break
     return timeline

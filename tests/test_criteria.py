@@ -1,0 +1,95 @@
+"""Stage 6: each rule of the library judges a timeline and says why, in a teacher's words."""
+
+from __future__ import annotations
+
+from rehearse.criteria import RULES, instruction_steps
+
+from .helpers import timeline_of
+
+
+def judge(rule: str, timeline, **params):
+    spec = RULES[rule].params
+    full = {k: params.get(k, default) for k, (_, default) in spec.items()}
+    return RULES[rule].check(timeline, **full)
+
+
+PPN = timeline_of((0.5, 2.0, "Why does ice float on water?"), (5.4, 5.8, "Niamh."))
+
+
+def test_wait_time_evidence_reads_like_the_design():
+    passed, detail = judge("wait_time", PPN, min_s=5.0, max_s=None)
+    assert not passed
+    assert detail == "You paused 3.4 s; the target is at least 5 s."
+    passed, detail = judge("wait_time", PPN, min_s=3.0, max_s=4.0)
+    assert passed and "3–4 s" in detail
+    assert not judge("wait_time", PPN, min_s=1.0, max_s=3.0)[0]
+
+
+def test_wait_time_without_a_name_fails_and_says_so():
+    t = timeline_of((0.5, 2.0, "Why does ice float?"), (8.0, 8.4, "Anyone?"))
+    passed, detail = judge("wait_time", t, min_s=5.0, max_s=None)
+    assert not passed and "named no pupil" in detail and "6.0 s" in detail
+
+
+def test_asks_question_and_names_pupil():
+    assert judge("asks_question", PPN) == (True, 'You asked: "Why does ice float on water?"')
+    assert judge("names_pupil", PPN)[0]
+    silent_after = timeline_of((0.5, 2.0, "Open your books."))
+    assert not judge("asks_question", silent_after)[0]
+    assert not judge("names_pupil", silent_after)[0]
+
+
+def test_name_before_question_is_the_non_example():
+    t = timeline_of((0.5, 3.0, "Siobhan, why does ice float on water?"), (8.0, 8.4, "Go on."))
+    passed, detail = judge("no_name_before_question", t)
+    assert not passed and "Siobhan" in detail and "let off" in detail
+    assert judge("no_name_before_question", PPN)[0]
+
+
+def test_key_words_tolerate_endings_and_mishearing():
+    t = timeline_of((0.5, 6.0, "Use the words Choro Phil, glucoses and carbon dioxide when you explain."))
+    passed, detail = judge("uses_key_words", t, words=["chlorophyll", "glucose", "carbon dioxide"])
+    assert passed, detail
+    assert not judge("uses_key_words", timeline_of((0.5, 2.0, "Carbon monoxide is a gas.")),
+                     words=["carbon dioxide"])[0]
+    passed, detail = judge("uses_key_words", t, words=["chlorophyll", "stomata", "glucose"])
+    assert not passed and detail.endswith("missing: stomata.")
+    assert judge("uses_key_words", t, words=["chlorophyll", "stomata", "glucose"], min_count=2)[0]
+
+
+def test_steps_are_counted_from_sentences_and_thens():
+    t = timeline_of((0.5, 9.0, "Open your books to page 12. Read the first paragraph and then underline the verbs. "
+                                "Then write a summary. What will you do first?"))
+    assert len(instruction_steps(t)) == 4
+    passed, detail = judge("max_steps", t, max=3)
+    assert not passed and detail.startswith("You gave 4 steps")
+    assert judge("checks_understanding", t)[0]
+    assert not judge("checks_understanding", timeline_of((0.5, 3.0, "Open your books. Off you go.")))[0]
+
+
+def test_fillers_words_and_seconds():
+    t = timeline_of((0.5, 2.0, "Um, so, er, what is a noun?"), (3.0, 6.5, "Um, think about it."))
+    passed, detail = judge("max_fillers", t, max=2)
+    assert not passed and '"um" ×2' in detail and '"er" ×1' in detail
+    assert judge("max_words", t, max=11)[0] is True
+    assert judge("max_words", t, max=10)[0] is False
+    assert judge("max_seconds", t, max=6.0)[0] is True
+    assert judge("max_seconds", t, max=5.9)[0] is False
+
+
+def test_phrases_in_order():
+    t = timeline_of((0.5, 9.0, "I noticed that three pupils answered at once. Your leverage point, therefore, "
+                                "is wait time. Your action step is to pause."))
+    script = ["I notice that", "your leverage point", "your action step is"]
+    assert judge("says_phrases", t, phrases=script, in_order=True)[0]
+    passed, detail = judge("says_phrases", t, phrases=list(reversed(script)), in_order=True)
+    assert not passed and "Not heard in order" in detail
+    assert judge("says_phrases", t, phrases=list(reversed(script)), in_order=False)[0]
+
+
+def test_every_rule_describes_itself_with_its_defaults_or_example_values():
+    examples = {"words": ["a", "b"], "phrases": ["x"], "max": 3}
+    for rule in RULES.values():
+        params = {k: examples.get(k, d) for k, (_, d) in rule.params.items()}
+        sentence = rule.describe(**params)
+        assert sentence and sentence[0].isupper()

@@ -1,0 +1,61 @@
+"""Stage 5: the question, the named pupil and the wait time, from utterances and their words."""
+
+from __future__ import annotations
+
+from .helpers import timeline_of
+
+
+def test_question_pause_name():
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, "Siobhan."))
+    assert t.question_text == "Why does ice float on water?"
+    assert t.named.pupil == "Siobhan"
+    assert t.wait_time == 5.4
+    assert t.named_early is None
+
+
+def test_a_hesitation_inside_the_question_does_not_end_it():
+    t = timeline_of((0.5, 1.3, "Why do you think..."), (2.1, 3.6, "the ice melted so quickly?"),
+                    (9.3, 9.8, "Priya."))
+    assert t.question == (0, 1)
+    assert t.question_end == 3.6
+    assert t.wait_time == 5.7
+
+
+def test_question_mark_on_the_first_part_still_takes_the_rest():
+    t = timeline_of((0.6, 1.3, "Why do you think?"), (2.1, 3.6, "The ice melted so quickly."), (9.3, 9.8, "Niamh."))
+    assert t.question_end == 3.6
+
+
+def test_a_short_pause_before_the_name_is_not_absorbed_into_the_question():
+    t = timeline_of((0.5, 2.0, "What is seven times eight?"), (3.1, 3.5, "Tom."))
+    assert t.question == (0, 0) and t.wait_time == 1.1
+
+
+def test_name_before_the_question():
+    t = timeline_of((0.5, 3.0, "Priya, why does ice float on water?"), (8.0, 8.5, "Go on."))
+    assert t.named is None and t.wait_time is None
+    assert t.named_early.pupil == "Priya"
+
+
+def test_no_name_after_the_pause():
+    t = timeline_of((0.5, 2.0, "Why might she have lied?"), (7.5, 8.0, "Anyone?"))
+    assert t.named is None and t.wait_time is None
+    assert t.pause_after_question == 5.5
+
+
+def test_speech_between_question_and_name_breaks_the_wait():
+    t = timeline_of((0.5, 2.0, "Why does ice float?"), (4.0, 5.0, "Come on, think."), (9.0, 9.4, "Grace."))
+    assert t.named.pupil == "Grace"
+    assert t.wait_time == 2.0
+    assert t.spoke_before_naming == "Come on, think."
+
+
+def test_the_question_answered_is_the_last_one_before_the_name():
+    t = timeline_of((0.5, 1.5, "What is a noun?"), (2.5, 3.5, "Which word here is a noun?"), (9.0, 9.4, "Tom."))
+    assert t.question == (1, 1)
+    assert t.wait_time == 5.5
+
+
+def test_fillers_before_the_question_are_not_the_question():
+    t = timeline_of((0.6, 1.8, "Um, so, er,"), (2.2, 3.5, "what do you think happens next?"), (9.0, 9.4, "Xavier."))
+    assert t.question == (1, 1)
