@@ -7,7 +7,7 @@ from typing import Any
 
 from .criteria import Verdict
 from .speech import Segment
-from .timeline import Pause, Timeline
+from .timeline import FILLERS, Pause, Timeline, words_of
 from .transcribe import Word
 
 
@@ -48,8 +48,6 @@ class Result:
 
 def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
     """The measured figures of an attempt (times in seconds, rounded to the millisecond)."""
-    from .timeline import FILLERS, words_of
-
     said = words_of(" ".join(u.text for u in timeline.utterances))
     named, early = timeline.named, timeline.named_early
     return {

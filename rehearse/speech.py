@@ -46,6 +46,7 @@ class Segment:
 
 
 FRAME = SAMPLE_RATE // 200  # 5 ms energy frames
+PER_S = SAMPLE_RATE // FRAME  # frames per second
 
 
 def find_speech(audio: np.ndarray, settings: VadSettings = VadSettings()) -> list[Segment]:
@@ -81,13 +82,13 @@ def _refine_edges(audio: np.ndarray, segments: list[Segment], settings: VadSetti
     levels = frame_levels(audio)
     inside = np.zeros(len(levels), dtype=bool)
     for seg in segments:
-        inside[int(seg.start * 200): int(seg.end * 200)] = True
+        inside[int(seg.start * PER_S): int(seg.end * PER_S)] = True
     outside = levels[~inside] if (~inside).sum() >= 20 else levels
     noise_db = float(np.percentile(outside, 20))
-    window = int(settings.refine_window_s * 200)
+    window = int(settings.refine_window_s * PER_S)
     refined = []
     for seg in segments:
-        a, b = int(seg.start * 200), min(int(seg.end * 200), len(levels))
+        a, b = int(seg.start * PER_S), min(int(seg.end * PER_S), len(levels))
         if b <= a:
             continue
         # The edge level sits a margin above the noise, but well below this segment's loud part.
@@ -97,7 +98,7 @@ def _refine_edges(audio: np.ndarray, segments: list[Segment], settings: VadSetti
         end = _last_above(levels, edge_db, max(b - window, a), b, min(b + window, len(levels)))
         start = a if start is None else start
         end = b if end is None else end + 1
-        refined.append(Segment(start / 200, end / 200))
+        refined.append(Segment(start / PER_S, end / PER_S))
     return _merge_overlaps(refined, settings.min_silence_s)
 
 

@@ -240,7 +240,8 @@ def build_other(voice, parts, label):
     if "name" in label:
         b.pause(5.3)
         name_start, _ = b.speak(say(voice, label["name"] + "."))
-        label = {**label, "pupil": label.pop("name"), "name_start": round(name_start, 4)}
+        pupil = label.pop("name")
+        label = {**label, "pupil": pupil, "name_start": round(name_start, 4)}
     return b.audio(), label
 
 

@@ -1,0 +1,70 @@
+"""The CLI contract, run as a real process: `rehearse score` and `rehearse scenarios`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .conftest import CLIPS
+
+GOOD = str(CLIPS / "ppn-00-correct-siobhan-clean.flac")
+SHORT = str(CLIPS / "ppn-08-short-pause-tomasz-clean.flac")
+
+
+def rehearse(*args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rehearse", *args], capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def test_json_one_object_per_file_and_bad_files_reported(tmp_path):
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF not really a wave file" * 20)
+    missing = str(tmp_path / "missing.wav")
+    run = rehearse("score", GOOD, str(corrupt), missing, str(CLIPS / "silent.flac"), SHORT,
+                   "--scenario", "pose-pause-name", "--json")
+    assert run.returncode == 2
+    objects = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["file"] for o in objects] == [GOOD, SHORT]
+    good, short = objects
+    assert good["passed"] is True and short["passed"] is False
+    assert good["metrics"]["named_pupil"] == "Siobhan"
+    assert abs(good["metrics"]["wait_time_s"] - 5.37) < 0.1
+    assert {"id", "passed", "detail"} == set(good["criteria"][0])
+    assert all({"word", "start", "end"} <= set(w) for w in good["words"])
+    errors = run.stderr.strip().splitlines()
+    assert len(errors) == 3
+    assert "corrupt.wav" in errors[0] and "missing.wav" in errors[1] and "no speech" in errors[2]
+
+
+def test_readable_report_and_roster_override():
+    run = rehearse("score", GOOD, "--scenario", "pose-pause-name", "--roster", "Tom,Priya")
+    assert run.returncode == 0, run.stderr
+    assert "NOT YET" in run.stdout and "No pupil from the roster was named" in run.stdout
+
+
+def test_unknown_scenario_lists_known_ones():
+    run = rehearse("score", GOOD, "--scenario", "pose-pause")
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "pose-pause-name" in run.stderr and "cold-call" in run.stderr
+
+
+def test_bad_roster():
+    run = rehearse("score", GOOD, "--scenario", "pose-pause-name", "--roster", " , ")
+    assert run.returncode == 2 and "roster is empty" in run.stderr
+
+
+def test_bad_model_path(tmp_path):
+    run = rehearse("score", GOOD, "--scenario", "pose-pause-name", "--model", str(tmp_path))
+    assert run.returncode == 2 and "not a faster-whisper model folder" in run.stderr
+
+
+def test_scenarios_list_and_check(tmp_path):
+    run = rehearse("scenarios")
+    assert run.returncode == 0 and "pose-pause-name" in run.stdout
+    (tmp_path / "broken.toml").write_text('id = "broken"\ntitle = 3\n')
+    import os
+    env = {**os.environ, "REHEARSE_SCENARIOS": str(tmp_path)}
+    run = rehearse("scenarios", "--check", env=env)
+    assert run.returncode == 2
+    assert "broken.toml: field 'title': expected a non-empty string; got 3" in run.stderr
