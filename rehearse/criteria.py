@@ -134,7 +134,7 @@ def _stem(word: str) -> str:
           else f"Use at least {min_count} of the key words {', '.join(words)}"),
       words=(list, REQUIRED), min_count=(int, None))
 def uses_key_words(t: Timeline, words: list[str], min_count: int | None) -> tuple[bool, str]:
-    said = words_of(" ".join(u.text for u in t.utterances))
+    said = words_of(t.transcript)
     used = [w for w in words if _matches_term(w, said)]
     missing = [w for w in words if w not in used]
     need = len(words) if min_count is None else min_count
@@ -149,7 +149,7 @@ STEP_MARKERS = re.compile(r"\b(?:and then|then|next|after that|finally)\b", re.I
 
 def instruction_steps(t: Timeline) -> list[str]:
     """The instructions given, one per step: sentences and 'then'-clauses that are not questions."""
-    text = " ".join(u.text for u in t.utterances)
+    text = t.transcript
     steps = []
     for sentence in re.findall(r"[^.!?]+[.!?]?", text):
         if sentence.strip().endswith("?") or (words_of(sentence)[:1] or [""])[0] in INTERROGATIVES:
@@ -173,7 +173,7 @@ def max_steps(t: Timeline, max: int) -> tuple[bool, str]:
 @rule("checks_understanding",
       describe=lambda: "End with a question that checks the class understood")
 def checks_understanding(t: Timeline) -> tuple[bool, str]:
-    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]?", " ".join(u.text for u in t.utterances))
+    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]?", t.transcript)
                  if words_of(s)]
     if sentences and (sentences[-1].endswith("?") or words_of(sentences[-1])[0] in INTERROGATIVES):
         return True, f'You checked for understanding: "{sentences[-1]}"'
@@ -191,7 +191,7 @@ def max_fillers(t: Timeline, max: int) -> tuple[bool, str]:
 
 @rule("max_words", describe=lambda max: f"Use at most {max} words", max=(int, REQUIRED))
 def max_words(t: Timeline, max: int) -> tuple[bool, str]:
-    count = len(words_of(" ".join(u.text for u in t.utterances)))
+    count = len(words_of(t.transcript))
     return count <= max, f"You used {_n(count, 'word')}; aim for at most {max}."
 
 
@@ -219,7 +219,7 @@ def _find_phrase(phrase: str, words: list[str], start: int) -> int | None:
       + " … ".join(f'"{p}"' for p in phrases),
       phrases=(list, REQUIRED), in_order=(bool, True))
 def says_phrases(t: Timeline, phrases: list[str], in_order: bool) -> tuple[bool, str]:
-    words = words_of(" ".join(u.text for u in t.utterances))
+    words = words_of(t.transcript)
     position, missing = 0, []
     for phrase in phrases:
         found = _find_phrase(phrase, words, position if in_order else 0)

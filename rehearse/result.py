@@ -48,7 +48,7 @@ class Result:
 
 def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
     """The measured figures of an attempt (times in seconds, rounded to the millisecond)."""
-    said = words_of(" ".join(u.text for u in timeline.utterances))
+    said = words_of(timeline.transcript)
     named, early = timeline.named, timeline.named_early
     return {
         "wait_time_s": timeline.wait_time,

@@ -76,6 +76,11 @@ class Timeline:
     named_early: NamedPupil | None = None  # a pupil named before or inside the question
 
     @property
+    def transcript(self) -> str:
+        """Everything said, in order."""
+        return " ".join(u.text for u in self.utterances)
+
+    @property
     def question_text(self) -> str | None:
         if self.question is None:
             return None
@@ -157,18 +162,17 @@ def find_questions(utterances: Sequence[Utterance], names: Sequence[NameMatch | 
         if not is_question_start(utterances[i].text):
             i += 1
             continue
+        def hesitation_after(k: int) -> bool:
+            """Is utterance k followed, after a short gap, by speech that is not a name?"""
+            return (k + 1 < len(utterances) and names[k + 1] is None
+                    and utterances[k + 1].start - utterances[k].end < MAX_HESITATION_S)
+
         last = i
-        while (not utterances[last].text.rstrip().endswith("?")
-               and last + 1 < len(utterances)
-               and names[last + 1] is None
-               and utterances[last + 1].start - utterances[last].end < MAX_HESITATION_S):
+        while not utterances[last].text.rstrip().endswith("?") and hesitation_after(last):
             last += 1
         # "Why do you think?" ... "the ice melted so quickly." Whisper may put the question mark
         # on the first part: a continuation that is no question of its own still belongs to it.
-        while (last + 1 < len(utterances)
-               and names[last + 1] is None
-               and utterances[last + 1].start - utterances[last].end < MAX_HESITATION_S
-               and not is_question_start(utterances[last + 1].text)
+        while (hesitation_after(last) and not is_question_start(utterances[last + 1].text)
                and _continues(utterances[last + 1].text)):
             last += 1
         questions.append((i, last))
