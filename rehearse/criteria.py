@@ -147,12 +147,20 @@ def uses_key_words(t: Timeline, words: list[str], min_count: int | None) -> tupl
 STEP_MARKERS = re.compile(r"\b(?:and then|then|next|after that|finally)\b", re.I)
 
 
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a transcript (split at . ! ?), stripped, each with at least one word."""
+    return [s.strip() for s in re.findall(r"[^.!?]+[.!?]?", text) if words_of(s)]
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.endswith("?") or words_of(sentence)[0] in INTERROGATIVES
+
+
 def instruction_steps(t: Timeline) -> list[str]:
     """The instructions given, one per step: sentences and 'then'-clauses that are not questions."""
-    text = t.transcript
     steps = []
-    for sentence in re.findall(r"[^.!?]+[.!?]?", text):
-        if sentence.strip().endswith("?") or (words_of(sentence)[:1] or [""])[0] in INTERROGATIVES:
+    for sentence in sentences_of(t.transcript):
+        if _is_question(sentence):
             continue
         for clause in STEP_MARKERS.split(sentence):
             if len([w for w in words_of(clause) if w not in FILLERS]) >= 2:
@@ -173,9 +181,8 @@ def max_steps(t: Timeline, max: int) -> tuple[bool, str]:
 @rule("checks_understanding",
       describe=lambda: "End with a question that checks the class understood")
 def checks_understanding(t: Timeline) -> tuple[bool, str]:
-    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]?", t.transcript)
-                 if words_of(s)]
-    if sentences and (sentences[-1].endswith("?") or words_of(sentences[-1])[0] in INTERROGATIVES):
+    sentences = sentences_of(t.transcript)
+    if sentences and _is_question(sentences[-1]):
         return True, f'You checked for understanding: "{sentences[-1]}"'
     return False, "You did not finish with a question that checks understanding (e.g. \"What will you do first?\")."
 

@@ -157,16 +157,16 @@ def is_question_start(text: str) -> bool:
 
 def find_questions(utterances: Sequence[Utterance], names: Sequence[NameMatch | None]) -> list[tuple[int, int]]:
     """Each question as (first, last) utterance; a hesitation inside one does not end it."""
+    def hesitation_after(k: int) -> bool:
+        """Is utterance k followed, after a short gap, by speech that is not a name?"""
+        return (k + 1 < len(utterances) and names[k + 1] is None
+                and utterances[k + 1].start - utterances[k].end < MAX_HESITATION_S)
+
     questions, i = [], 0
     while i < len(utterances):
         if not is_question_start(utterances[i].text):
             i += 1
             continue
-        def hesitation_after(k: int) -> bool:
-            """Is utterance k followed, after a short gap, by speech that is not a name?"""
-            return (k + 1 < len(utterances) and names[k + 1] is None
-                    and utterances[k + 1].start - utterances[k].end < MAX_HESITATION_S)
-
         last = i
         while not utterances[last].text.rstrip().endswith("?") and hesitation_after(last):
             last += 1

@@ -67,11 +67,11 @@ def find_model(explicit: str | os.PathLike | None = None) -> str:
 
 
 @lru_cache(maxsize=2)
-def load_model(where: str, cpu_threads: int = 0):
+def load_model(where: str):
     """Load the Whisper model once per process (int8 on the CPU: ~230 MB, ~0.3 s for tiny.en)."""
     from faster_whisper import WhisperModel
 
-    threads = cpu_threads or min(os.cpu_count() or 1, 4)
+    threads = min(os.cpu_count() or 1, 4)
     try:
         return WhisperModel(where, device="cpu", compute_type="int8", cpu_threads=threads)
     except Exception as exc:  # CTranslate2 and the hub raise many kinds; all mean "no model"
