@@ -19,7 +19,7 @@ from .result import Result, metrics_of
 from .scenarios import Scenario
 from .speech import VadSettings, find_speech
 from .timeline import build_timeline
-from .transcribe import Transcriber
+from .transcribe import Transcriber, WordCache
 
 
 class Scorer:
@@ -37,8 +37,10 @@ class Scorer:
         return result
 
     def score(self, audio: np.ndarray, scenario: Scenario,
-              roster: Sequence[Pupil] | None = None, name: str = "the recording") -> Result:
-        """Score float32 mono 16 kHz samples. `roster` replaces the scenario's roster."""
+              roster: Sequence[Pupil] | None = None, name: str = "the recording",
+              cache: WordCache | None = None) -> Result:
+        """Score float32 mono 16 kHz samples. `roster` replaces the scenario's roster; `cache`
+        holds words worked out while the attempt was recorded (see `live.py`)."""
         roster = list(scenario.roster if roster is None else roster)
         clock = time.perf_counter()
         segments = find_speech(audio, self.vad)
@@ -46,7 +48,11 @@ class Scorer:
             raise AudioError(f"{name}: no speech found (silent or too quiet); "
                              "check the microphone and record the attempt again")
         vad_done = time.perf_counter()
-        words = self.transcriber.words(audio, segments, [p.name for p in roster] + scenario.key_words)
+        words = cache.get(segments) if cache is not None else None
+        if words is not None:
+            cache.hits += 1
+        else:
+            words = self.transcriber.words(audio, segments, hotwords_of(scenario, roster))
         words_done = time.perf_counter()
         timeline = build_timeline(segments, words, roster)
         verdicts = [c.judge(timeline) for c in scenario.criteria]
@@ -60,6 +66,12 @@ class Scorer:
             metrics=metrics_of(timeline, segments),
             criteria=verdicts,
             timings={"vad_s": round(vad_done - clock, 3), "words_s": round(words_done - vad_done, 3),
-                     "total_s": round(time.perf_counter() - clock, 3)},
+                     "total_s": round(time.perf_counter() - clock, 3),
+                     "words_ready": bool(cache is not None and cache.hits)},
         )
 
+
+
+def hotwords_of(scenario: Scenario, roster: Sequence[Pupil]) -> list[str]:
+    """What Whisper should listen for in an attempt: the pupils' names and the key words."""
+    return [p.name for p in roster] + scenario.key_words

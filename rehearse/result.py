@@ -56,6 +56,7 @@ def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
         "name_confidence": named.match.confidence if named else None,
         "name_heard": named.match.heard if named else None,
         "question": timeline.question_text,
+        "question_start_s": timeline.question_start,
         "question_end_s": timeline.question_end,
         "name_start_s": timeline.name_start,
         "pause_after_question_s": timeline.pause_after_question,

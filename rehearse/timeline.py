@@ -88,6 +88,10 @@ class Timeline:
         return " ".join(u.text for u in self.utterances[first: last + 1])
 
     @property
+    def question_start(self) -> float | None:
+        return None if self.question is None else self.utterances[self.question[0]].start
+
+    @property
     def question_end(self) -> float | None:
         return None if self.question is None else self.utterances[self.question[1]].end
 

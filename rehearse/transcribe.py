@@ -6,6 +6,10 @@ loaded lazily, once per process. Only the speech segments are transcribed, joine
 Whisper then cannot give up at a long silence (it used to drop the pupil's name after a 5 s wait),
 and a 10 s attempt costs one short decoding pass. Word timestamps are kept for display and for
 placing words in segments, never for timing a pause.
+
+While an attempt is recorded, its words can be worked out ahead, on the speech so far; a
+`WordCache` keeps them, and scoring at the end takes them from there when the speech found in the
+whole recording is the same. Live and batch scoring thus give the same words by construction.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ VERBATIM_PROMPT = "Um, so, er, let me think. Hmm, okay."
 
 PAD_S = 0.2  # context kept around each speech segment, so no word is clipped
 GAP_S = 0.3  # silence put between segments, so Whisper hears them as separate phrases
+CACHE_TOLERANCE_S = 0.05  # speech found again with edges this close is the same speech
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,34 @@ class Transcriber:
                     words.append(Word(text, to_original_time(w.start, pieces),
                                       to_original_time(w.end, pieces), float(w.probability)))
         return words
+
+
+class WordCache:
+    """Words already worked out for an attempt, found again by the speech segments they came from.
+
+    Ahead of time the segments are found on the audio so far; at the end, on the whole recording,
+    where an edge may sit a frame or two apart (the background level is measured on more audio).
+    Within CACHE_TOLERANCE_S it is the same speech, so the same words.
+    """
+
+    def __init__(self):
+        self._entries: list[tuple[list[Segment], list[Word]]] = []
+        self.hits = 0  # times the words were taken from here when the attempt was scored
+
+    def get(self, segments: Sequence[Segment]) -> list[Word] | None:
+        for known, words in self._entries:
+            if len(known) == len(segments) and all(
+                    abs(a.start - b.start) <= CACHE_TOLERANCE_S and abs(a.end - b.end) <= CACHE_TOLERANCE_S
+                    for a, b in zip(known, segments)):
+                return words
+        return None
+
+    def put(self, segments: Sequence[Segment], words: list[Word]) -> None:
+        if self.get(segments) is None:
+            self._entries.append((list(segments), list(words)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 # A piece of the joined audio: (offset in the joined audio, start in the original, length), in s.

@@ -1,0 +1,121 @@
+"""The live pause cue: while an attempt is recorded, how long the teacher has waited so far.
+
+It is deliberately sparse. Nothing shows until speech has been heard and a silence after it has
+lasted SHOW_AFTER_S; the counter then runs from the end of speech and stops when speech resumes.
+A pause shorter than HESITATION_S was a hesitation inside the question, so the cue goes back to
+listening; the first longer pause is the wait, and once speech resumes after it the cue shows the
+wait it kept and ignores the rest of the attempt.
+
+It has to answer within a frame, so it uses the signal energy against a tracked noise floor (10 ms
+frames), not Silero or Whisper. It is a cue only: the verdict is measured afterwards by the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+
+FRAME = SAMPLE_RATE // 100  # 10 ms
+FRAME_S = FRAME / SAMPLE_RATE
+SPEECH_DB = 12.0  # a frame this far above the noise floor is loud enough to be speech...
+HOLD_DB = 6.0  # ...and speech goes on while frames stay this far above it
+ONSET_S = 0.06  # speech must last this long to count (a click or a chair does not)
+SHOW_AFTER_S = 0.5  # a silence must last this long before the counter shows
+HESITATION_S = 1.5  # a shorter pause is a hesitation inside the question, not the wait
+FLOOR_RISE_DB_PER_S = 3.0  # how fast the noise floor may rise (it falls at once)
+
+
+@dataclass(frozen=True)
+class CueState:
+    """What the cue shows now.
+
+    state: "listening" (nothing to show), "waiting" (the counter runs), or "done" (the wait kept).
+    wait_s: seconds waited so far ("waiting") or in all ("done").
+    reached: the wait has reached the target.
+    at_s: the recording time this state describes.
+    """
+
+    state: str
+    wait_s: float | None
+    reached: bool
+    at_s: float
+
+    def to_dict(self) -> dict:
+        return {"state": self.state, "wait_s": self.wait_s, "reached": self.reached, "at_s": self.at_s}
+
+
+class PauseCue:
+    """Feed it the samples of an attempt as they arrive; it tells when what it shows changes."""
+
+    def __init__(self, target_s: float):
+        self.target_s = target_s
+        self._rest = np.zeros(0, dtype=np.float32)
+        self._frames = 0  # frames seen
+        self._floor: float | None = None
+        self._loud_run = 0  # consecutive frames above SPEECH_DB
+        self._speaking = False
+        self._heard_speech = False
+        self._speech_end: int | None = None  # frame where the last speech ended
+        self._state = CueState("listening", None, False, 0.0)
+        self._last_tick = -1  # whole tenths of a second last reported while waiting
+
+    @property
+    def state(self) -> CueState:
+        return self._state
+
+    def feed(self, samples: np.ndarray) -> list[CueState]:
+        """Take float32 mono 16 kHz samples; return the states worth showing (often none)."""
+        audio = np.concatenate([self._rest, np.asarray(samples, dtype=np.float32)])
+        n = len(audio) // FRAME
+        self._rest = audio[n * FRAME:]
+        if n == 0:
+            return []
+        frames = audio[: n * FRAME].reshape(n, FRAME).astype(np.float64)
+        levels = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+        changes = []
+        for level in levels:
+            change = self._step(float(level))
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def _step(self, level: float) -> CueState | None:
+        self._frames += 1
+        floor = self._floor = level if self._floor is None else min(
+            level, self._floor + FLOOR_RISE_DB_PER_S * FRAME_S)
+        now = self._frames * FRAME_S
+        if self._state.state == "done":
+            return None
+        self._loud_run = self._loud_run + 1 if level > floor + SPEECH_DB else 0
+        if self._speaking:
+            if level < floor + HOLD_DB:
+                self._speaking = False
+                self._speech_end = self._frames - 1
+            return None
+        if self._loud_run * FRAME_S >= ONSET_S:  # speech starts (again)
+            self._speaking = True
+            self._heard_speech = True
+            if self._state.state == "waiting":
+                waited = round((self._frames - self._loud_run - self._speech_end) * FRAME_S, 2)
+                if waited >= HESITATION_S:
+                    return self._set(CueState("done", waited, waited >= self.target_s, now))
+                return self._set(CueState("listening", None, False, now))
+            return None
+        if not self._heard_speech or self._speech_end is None:
+            return None
+        waited = (self._frames - self._speech_end) * FRAME_S
+        if waited < SHOW_AFTER_S:
+            return None
+        tick = int(waited * 10)
+        reached = waited >= self.target_s
+        if self._state.state != "waiting" or reached != self._state.reached or tick != self._last_tick:
+            self._last_tick = tick
+            return self._set(CueState("waiting", round(waited, 1), reached, now))
+        return None
+
+    def _set(self, state: CueState) -> CueState:
+        self._state = state
+        return state

@@ -1,0 +1,119 @@
+"""An attempt while it is being recorded: to disk as it arrives, a live pause cue, and scoring
+that is mostly done by the time the teacher stops.
+
+Every block of audio goes straight into the attempt's WAV file and through the pause cue. Every
+PREPARE_EVERY_S of audio, when the teacher has fallen silent, a background job finds the speech so
+far and works out its words into the attempt's `WordCache`. When the attempt stops, `finish`
+scores the whole recording with the ordinary engine — the same VAD, words, timeline and criteria
+as `rehearse score` — and if nothing was said since the last job (the usual case: the name, a
+moment's silence, "stop"), the words are already there and only the fast stages remain.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+from .cue import CueState, PauseCue
+from .engine import Scorer, hotwords_of
+from .errors import AudioError
+from .names import Pupil
+from .recording import WavRecorder, from_pcm16
+from .result import Result
+from .scenarios import Scenario
+from .speech import find_speech
+from .transcribe import WordCache
+
+PREPARE_EVERY_S = 0.5
+SETTLED_S = 0.5  # silence after the last speech before its words are worked out ahead
+
+# One background worker for all live attempts: on a 2-core laptop, transcribing two attempts at
+# once is no faster than one after the other, and it would slow the attempt being scored.
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-prepare")
+
+
+def wait_target(scenario: Scenario) -> tuple[float, float | None] | None:
+    """The wait-time band (min, max seconds) the scenario asks for, or None if it sets none."""
+    for criterion in scenario.criteria:
+        if criterion.rule == "wait_time":
+            return float(criterion.params["min_s"]), criterion.params.get("max_s")
+    return None
+
+
+class LiveAttempt:
+    """One attempt being recorded. Feed it 16-bit PCM blocks with `add`; end it with `finish`."""
+
+    def __init__(self, scorer: Scorer, scenario: Scenario, path: str | Path,
+                 roster: Sequence[Pupil] | None = None):
+        self.scorer = scorer
+        self.scenario = scenario
+        self.roster = list(scenario.roster if roster is None else roster)
+        self.recorder = WavRecorder(path)
+        band = wait_target(scenario)
+        self.cue = PauseCue(band[0]) if band else None
+        self.cache = WordCache()
+        self._blocks: list[np.ndarray] = []
+        self._samples = 0
+        self._prepared_at = 0
+        self._job: Future | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        return self.recorder.path
+
+    @property
+    def duration_s(self) -> float:
+        return self._samples / SAMPLE_RATE
+
+    def add(self, pcm: bytes) -> list[CueState]:
+        """Store a block of 16 kHz 16-bit mono PCM; return what the pause cue should show now."""
+        self.recorder.append(pcm)
+        samples = from_pcm16(pcm)
+        with self._lock:
+            self._blocks.append(samples)
+            self._samples += len(samples)
+        if self._samples - self._prepared_at >= PREPARE_EVERY_S * SAMPLE_RATE and (
+                self._job is None or self._job.done()):
+            self._prepared_at = self._samples
+            self._job = _worker.submit(self._prepare, self.audio())
+        return self.cue.feed(samples) if self.cue else []
+
+    def audio(self) -> np.ndarray:
+        """Everything recorded so far, float32 mono 16 kHz."""
+        with self._lock:
+            if len(self._blocks) > 1:
+                self._blocks = [np.concatenate(self._blocks)]
+            return self._blocks[0] if self._blocks else np.zeros(0, dtype=np.float32)
+
+    def _prepare(self, audio: np.ndarray) -> None:
+        """Work out the words of the speech so far, if it has settled and is not done already."""
+        segments = find_speech(audio, self.scorer.vad)
+        if (not segments or segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE
+                or self.cache.get(segments) is not None):
+            return
+        hotwords = hotwords_of(self.scenario, self.roster)
+        self.cache.put(segments, self.scorer.transcriber.words(audio, segments, hotwords))
+
+    def finish(self) -> Result:
+        """Close the recording and score it. AudioError if nothing or only silence was recorded."""
+        self.close()
+        if self._job is not None:
+            try:
+                self._job.result()  # words half worked out are worth finishing, not redoing
+            except Exception:  # noqa: BLE001 - the final scoring below redoes it and reports
+                pass
+        audio = self.audio()
+        if len(audio) < SAMPLE_RATE // 10:
+            raise AudioError("nothing was recorded (under 0.1 s of audio); "
+                             "check the microphone and record the attempt again")
+        return self.scorer.score(audio, self.scenario, self.roster, name="the attempt", cache=self.cache)
+
+    def close(self) -> None:
+        """Close the recording without scoring (a dropped connection): the WAV stays valid."""
+        self.recorder.close()

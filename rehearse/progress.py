@@ -1,0 +1,80 @@
+"""Accuracy, then fluency: what a session's attempts add up to, with the coach's marks applied.
+
+An attempt's verdict on a criterion is the coach's where the coach overruled it, else the app's.
+The action step is *accurate* at the first rep that meets every criterion, and *fluent* once the
+last `fluent_after` reps in a row met every criterion, each without hesitation (no filler, no
+pause inside the question) and with a steady wait time (all within STEADY_SPREAD_S).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HESITATION_PAUSE_S = 0.5  # a pause this long inside the question is a hesitation
+STEADY_SPREAD_S = 1.5  # wait times within this of each other are steady
+
+
+def verdicts_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each criterion of a scored attempt: the app's verdict, the coach's, and the one that counts."""
+    result = attempt.get("result")
+    if not result:
+        return []
+    marks = attempt.get("marks") or {}
+    verdicts = []
+    for c in result["criteria"]:
+        mark = marks.get(c["id"]) or {}
+        coach = mark.get("passed")
+        verdicts.append({
+            "id": c["id"], "detail": c["detail"], "app": c["passed"], "coach": coach,
+            "comment": mark.get("comment", ""), "passed": c["passed"] if coach is None else coach,
+        })
+    return verdicts
+
+
+def attempt_passed(attempt: dict[str, Any]) -> bool | None:
+    """Did the attempt meet every criterion (coach's marks applied)? None if it is not scored."""
+    verdicts = verdicts_of(attempt)
+    return all(v["passed"] for v in verdicts) if verdicts else None
+
+
+def hesitated(result: dict[str, Any]) -> bool:
+    """A filler, or a pause inside the question: the step was done, but not yet without effort."""
+    metrics = result["metrics"]
+    if metrics.get("filler_count"):
+        return True
+    start, end = metrics.get("question_start_s"), metrics.get("question_end_s")
+    if start is None or end is None:
+        return False
+    return any(p["duration"] >= HESITATION_PAUSE_S and p["start"] >= start and p["end"] <= end
+               for p in result["pauses"])
+
+
+def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[str, Any]:
+    """Per rep: passed, wait time, hesitation; and the reps at which the step became accurate and fluent."""
+    reps, accurate_at, fluent_at, run = [], None, None, []
+    for attempt in sorted(attempts, key=lambda a: a["rep"]):
+        passed = attempt_passed(attempt)
+        if passed is None:  # not scored: neither counts nor breaks the run
+            reps.append({"rep": attempt["rep"], "passed": None, "wait_time_s": None, "hesitated": None})
+            continue
+        result = attempt["result"]
+        wait = result["metrics"].get("wait_time_s")
+        smooth = passed and not hesitated(result)
+        reps.append({"rep": attempt["rep"], "passed": passed, "wait_time_s": wait,
+                     "hesitated": hesitated(result)})
+        if passed and accurate_at is None:
+            accurate_at = attempt["rep"]
+        run = run + [wait] if smooth else []
+        waits = [w for w in run[-fluent_after:] if w is not None]
+        steady = not waits or max(waits) - min(waits) <= STEADY_SPREAD_S
+        if fluent_at is None and len(run) >= fluent_after and steady:
+            fluent_at = attempt["rep"]
+    scored = [r for r in reps if r["passed"] is not None]
+    return {
+        "reps": reps,
+        "scored": len(scored),
+        "passed": sum(1 for r in scored if r["passed"]),
+        "accurate_at": accurate_at,
+        "fluent_at": fluent_at,
+        "fluent_after": fluent_after,
+    }
