@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
-	$(BIN)/rehearse score audio/example-pose-pause-name.flac --scenario pose-pause-name
+	$(BIN)/rehearse serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -27,6 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
     score.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
 
+    serve = commands.add_parser("serve", help="the rehearsal app in the browser (http://127.0.0.1:5000)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    serve.add_argument("--instance", metavar="DIR",
+                       help="where the database and recordings go (default: REHEARSE_INSTANCE, "
+                            "else ~/.local/share/rehearse)")
+    serve.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+
     listing = commands.add_parser("scenarios", help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every scenario file")
     return parser
@@ -37,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "score":
             return score_files(args)
+        if args.command == "serve":
+            return serve(args)
         return list_scenarios(args.check)
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
@@ -81,6 +90,28 @@ def format_report(result, title: str) -> str:
         lines.append(f"  wait time {m['wait_time_s']:.2f} s (question ended at {m['question_end_s']:.2f} s, "
                      f"{m['named_pupil']} named at {m['name_start_s']:.2f} s)")
     return "\n".join(lines)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the app on 127.0.0.1 only: recordings of teachers' voices stay on this laptop."""
+    from werkzeug.serving import run_simple
+
+    from .transcribe import find_model
+    from .web import create_app
+
+    find_model(args.model)  # no model: say so now, in one line, not on the first rep
+    try:
+        app = create_app({"INSTANCE": args.instance, "MODEL": args.model})
+    except OSError as exc:
+        raise RehearseError(f"cannot use the instance folder: {exc}") from None
+    print(f"rehearse: data in {app.instance_path}", flush=True)
+    print(f"rehearse: open http://127.0.0.1:{args.port} in your browser (Ctrl+C to stop)", flush=True)
+    try:
+        run_simple("127.0.0.1", args.port, app, threaded=True)
+    except OSError as exc:  # the port is taken
+        raise RehearseError(f"cannot serve on 127.0.0.1:{args.port} ({exc.strerror or exc}); "
+                            "stop the other server or choose another --port") from None
+    return 0
 
 
 def list_scenarios(check: bool) -> int:

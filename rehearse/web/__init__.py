@@ -1,0 +1,72 @@
+"""The browser face: a Flask app (application factory, as in the Flask tutorial) over the engine.
+
+Pages (`pages.py`) start a session, rehearse and sum it up; JSON endpoints (`api.py`) serve the
+session page's script; the WebSocket (`stream.py`) takes the microphone's PCM as it is recorded.
+Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
+source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ..engine import Scorer
+from ..store import Store
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+log = logging.getLogger(__name__)
+
+
+def default_instance() -> Path:
+    """Where the database and recordings go unless told otherwise."""
+    if os.environ.get("REHEARSE_INSTANCE"):
+        return Path(os.environ["REHEARSE_INSTANCE"]).expanduser().resolve()
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return (data_home / "rehearse").resolve()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `test_config` may set INSTANCE (a folder), MODEL (a model folder),
+    WARM_UP (load the model at start, default True), FLUENT_AFTER, REPS_DEFAULT."""
+    config = {"INSTANCE": None, "MODEL": None, "WARM_UP": True, "FLUENT_AFTER": 3, "REPS_DEFAULT": 10,
+              "MAX_CONTENT_LENGTH": 64 * 1024 * 1024}
+    config.update(test_config or {})
+    instance = Path(config["INSTANCE"] or default_instance()).resolve()
+    app = Flask("rehearse", instance_path=str(instance), template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.config.update(config)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    store = Store.open(instance)
+    for attempt in store.unfinished_recordings():  # the server stopped while these were recorded
+        store.save_failure(attempt["id"], "the server stopped while this rep was being recorded; "
+                           "the recording up to then is kept: score it now, or record the rep again")
+    scorer = Scorer(app.config["MODEL"])
+    app.extensions["rehearse"] = {"store": store, "scorer": scorer}
+    if app.config["WARM_UP"]:
+        threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
+
+    from . import api, pages, stream
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    stream.register(app)
+    return app
+
+
+def warm_up(scorer: Scorer) -> None:
+    """Load the model and run it once, so the first rep's feedback is as quick as the others."""
+    import numpy as np
+
+    from ..speech import Segment
+
+    try:
+        silence = np.zeros(16000, dtype=np.float32)
+        scorer.transcriber.words(silence, [Segment(0.2, 0.8)])
+    except Exception as exc:  # noqa: BLE001 - the first rep will report it properly
+        log.warning("could not warm up the speech model: %s", exc)

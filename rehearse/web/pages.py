@@ -1,0 +1,126 @@
+"""The HTML pages: start a session, rehearse it, sum it up; and an attempt's recording."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+
+from ..attempts import session_scenario
+from ..errors import RehearseError
+from ..names import parse_roster
+from ..scenarios import get_scenario, load_scenario, scenario_files
+from .views import scenario_view, services, session_view
+
+bp = Blueprint("pages", __name__)
+
+AUDIO_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
+               ".webm": "audio/webm", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac"}
+
+
+def available_scenarios() -> tuple[list, list[str]]:
+    """Every action step that loads, and one line for each file that does not."""
+    scenarios, problems = [], []
+    for path in scenario_files().values():
+        try:
+            scenarios.append(load_scenario(path))
+        except RehearseError as exc:
+            problems.append(str(exc))
+    return scenarios, problems
+
+
+@bp.get("/")
+def start(error: str | None = None, form: dict | None = None, status: int = 200):
+    store, _ = services()
+    scenarios, problems = available_scenarios()
+    views = [scenario_view(s) for s in scenarios]
+    form = form or {}
+    chosen = form.get("scenario") or (views[0]["id"] if views else None)
+    return render_template(
+        "start.html", scenarios=views, problems=problems, teachers=store.teacher_names(),
+        recent=store.recent_sessions(), error=error, form=form, chosen=chosen,
+        reps_default=current_app.config["REPS_DEFAULT"]), status
+
+
+@bp.post("/sessions")
+def create_session():
+    store, _ = services()
+    form = request.form.to_dict()
+    teacher = " ".join(form.get("teacher", "").split())
+    try:
+        if not teacher:
+            raise RehearseError("who is practising? Type the teacher's name")
+        scenario = get_scenario(form.get("scenario", ""))
+        roster_lines = [line.strip() for line in form.get("roster", "").replace(",", "\n").splitlines()
+                        if line.strip()]
+        roster = parse_roster(roster_lines) if roster_lines else list(scenario.roster)
+        reps = int(form.get("reps") or current_app.config["REPS_DEFAULT"])
+        if not 1 <= reps <= 50:
+            raise RehearseError(f"reps aimed for: {reps} is out of range; choose 1 to 50")
+    except ValueError:
+        return start(error="reps aimed for: give a whole number, e.g. 10", form=form, status=400)
+    except RehearseError as exc:
+        return start(error=str(exc), form=form, status=400)
+    session_id = store.start_session(teacher, scenario.id, scenario.title, [p.name for p in roster],
+                                     reps, current_app.config["FLUENT_AFTER"])
+    return redirect(url_for("pages.rehearse", session_id=session_id))
+
+
+def _session_or_404(session_id: int):
+    store, _ = services()
+    session = store.session(session_id)
+    if session is None:
+        abort(404, description=f"there is no session {session_id}; start one from the first page")
+    try:
+        scenario, _roster = session_scenario(session)
+    except RehearseError as exc:
+        return store, session, None, str(exc)
+    return store, session, scenario, None
+
+
+@bp.get("/sessions/<int:session_id>")
+def rehearse(session_id: int):
+    store, session, scenario, problem = _session_or_404(session_id)
+    if session["finished_at"]:
+        return redirect(url_for("pages.summary", session_id=session_id))
+    return render_template("session.html", view=session_view(store, session, scenario), problem=problem)
+
+
+@bp.post("/sessions/<int:session_id>/finish")
+def finish(session_id: int):
+    store, session, scenario, _problem = _session_or_404(session_id)
+    view = session_view(store, session, scenario)
+    store.finish_session(session_id, view["progress"])
+    return redirect(url_for("pages.summary", session_id=session_id))
+
+
+@bp.get("/sessions/<int:session_id>/summary")
+def summary(session_id: int):
+    store, session, scenario, problem = _session_or_404(session_id)
+    return render_template("summary.html", view=session_view(store, session, scenario), problem=problem)
+
+
+@bp.get("/attempts/<int:attempt_id>/audio")
+def attempt_audio(attempt_id: int):
+    store, _ = services()
+    attempt = store.attempt(attempt_id)
+    if attempt is None:
+        abort(404, description=f"there is no attempt {attempt_id}")
+    path = store.audio_file(attempt)
+    if not path.is_file():
+        abort(404, description=f"the recording of rep {attempt['rep']} is missing from {path.parent}")
+    return send_file(path, mimetype=AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+                     conditional=True)
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    if request.path.startswith("/api/"):
+        return {"error": error.description}, 404
+    return render_template("error.html", message=error.description), 404
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    message = "that file is too large to be a recording of one rep; upload a shorter one"
+    if request.path.startswith("/api/"):
+        return {"error": message}, 413
+    return render_template("error.html", message=message), 413

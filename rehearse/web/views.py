@@ -1,0 +1,81 @@
+"""What the pages show, as plain dicts: a scenario, an attempt (verdicts, marked transcript) and a
+session with its progress. The session page's script and the templates both read these."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, url_for
+
+from ..live import wait_target
+from ..progress import attempt_passed, progress_of, verdicts_of
+from ..scenarios import Scenario
+from ..store import Store
+
+
+def services() -> tuple[Store, Any]:
+    ext = current_app.extensions["rehearse"]
+    return ext["store"], ext["scorer"]
+
+
+def scenario_view(scenario: Scenario) -> dict[str, Any]:
+    band = wait_target(scenario)
+    return {
+        "id": scenario.id, "title": scenario.title, "goal": scenario.goal, "strategy": scenario.strategy,
+        "prompt": scenario.prompt, "model": scenario.model, "non_example": scenario.non_example,
+        "criteria": [{"id": c.id, "description": c.description} for c in scenario.criteria],
+        "roster": [p.name for p in scenario.roster],
+        "wait_band": None if band is None else {"min_s": band[0], "max_s": band[1]},
+    }
+
+
+def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str, Any]:
+    """An attempt for the page: its verdicts with the coach's marks, and its transcript marked."""
+    descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
+    result = attempt.get("result")
+    verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt)]
+    view = {
+        "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"],
+        "status": attempt["status"], "error": attempt["error"], "created_at": attempt["created_at"],
+        "duration_s": attempt["duration_s"], "passed": attempt_passed(attempt),
+        "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
+        "overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
+        "audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
+        "verdicts": verdicts,
+    }
+    if result:
+        view |= {
+            "metrics": result["metrics"], "pauses": result["pauses"], "utterances": result["utterances"],
+            "words": marked_words(result), "timings": result.get("timings", {}),
+        }
+    return view
+
+
+def marked_words(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The transcript's words, each with its role: part of the question, the named pupil, or none."""
+    m = result["metrics"]
+    q_start, q_end = m.get("question_start_s"), m.get("question_end_s")
+    heard = set(re.findall(r"[a-z']+", (m.get("name_heard") or "").lower()))
+    words, name_marked = [], False
+    for w in result["words"]:
+        middle = (w["start"] + w["end"]) / 2
+        role = None
+        if q_start is not None and q_start - 0.3 <= middle <= q_end + 0.3:
+            role = "question"
+        elif (not name_marked and m.get("named_pupil") and q_end is not None and middle > q_end
+              and set(re.findall(r"[a-z']+", w["word"].lower())) & heard):
+            role, name_marked = "name", True
+        words.append({"word": w["word"], "start": w["start"], "end": w["end"], "role": role})
+    return words
+
+
+def session_view(store: Store, session: dict[str, Any], scenario: Scenario | None) -> dict[str, Any]:
+    attempts = store.attempts(session["id"])
+    return {
+        "session": {k: session[k] for k in ("id", "teacher", "scenario_id", "title", "roster",
+                                            "reps_target", "fluent_after", "started_at", "finished_at")},
+        "scenario": scenario_view(scenario) if scenario else None,
+        "attempts": [attempt_view(a, scenario) for a in attempts],
+        "progress": progress_of(attempts, session["fluent_after"]),
+    }

@@ -1,0 +1,103 @@
+// Recording one rep: the microphone through an AudioWorklet, 16 kHz 16-bit PCM over a WebSocket.
+// The server writes each block to disk as it arrives, sends the pause cue back while recording,
+// and the verdict after "stop".
+window.RepRecorder = class RepRecorder {
+  constructor(sessionId, handlers) {
+    this.sessionId = sessionId;
+    this.on = handlers; // {started, cue, result, failed}
+    this.ws = null; this.context = null; this.stream = null; this.node = null;
+    this.recording = false; this.stopping = false;
+  }
+
+  async openMicrophone() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      throw new Error("This browser cannot record here. Open rehearse at http://127.0.0.1:5000 in Chrome, Edge or Firefox, or upload a recording below.");
+    }
+    try {
+      // Echo cancellation, noise suppression and automatic gain change the levels that pauses are
+      // measured from: ask for the plain signal.
+      this.stream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
+      });
+    } catch (err) {
+      if (err && (err.name === "NotAllowedError" || err.name === "SecurityError")) {
+        throw new Error("The browser did not allow the microphone. Allow it for this page (the icon by the address bar), then press Record again — or upload a recording below.");
+      }
+      if (err && err.name === "NotFoundError") {
+        throw new Error("No microphone was found. Plug one in (or choose one in the system settings), then press Record again.");
+      }
+      throw new Error("The microphone could not be opened (" + (err && err.message || err) + "). Close other apps using it, then try again.");
+    }
+    try {
+      this.context = new AudioContext({ sampleRate: 16000 });
+    } catch (err) {
+      this.context = new AudioContext(); // the worklet resamples to 16 kHz
+    }
+    await this.context.audioWorklet.addModule("/static/capture-worklet.js");
+  }
+
+  async start() {
+    await this.openMicrophone();
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    this.ws = new WebSocket(scheme + location.host + "/ws/sessions/" + this.sessionId);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (event) => this.message(JSON.parse(event.data));
+    this.ws.onclose = () => {
+      if (this.recording || this.stopping) {
+        const wasRecording = this.recording;
+        this.release();
+        this.on.failed(wasRecording
+          ? "The connection to rehearse was lost while recording. The rep is kept up to that moment: check that rehearse is still running, then score it from the list of reps or record it again."
+          : "The connection to rehearse was lost before the verdict arrived. The rep is kept: reload the page to see it.", null);
+      }
+    };
+    await new Promise((resolve, reject) => {
+      this.ws.onopen = resolve;
+      this.ws.onerror = () => reject(new Error("rehearse is not answering. Check that it is still running (make run), then try again."));
+    });
+    this.ws.send(JSON.stringify({ type: "start" }));
+    const source = this.context.createMediaStreamSource(this.stream);
+    this.node = new AudioWorkletNode(this.context, "capture-processor");
+    this.node.port.onmessage = (event) => this.send(event.data);
+    source.connect(this.node);
+    this.recording = true;
+  }
+
+  send(block) {
+    if (!this.recording || this.ws.readyState !== WebSocket.OPEN) return;
+    const pcm = new Int16Array(block.length);
+    for (let i = 0; i < block.length; i++) {
+      const s = Math.max(-1, Math.min(1, block[i]));
+      pcm[i] = s < 0 ? s * 32768 : s * 32767;
+    }
+    this.ws.send(pcm.buffer);
+  }
+
+  message(msg) {
+    if (msg.type === "started") this.on.started(msg);
+    else if (msg.type === "cue") this.on.cue(msg);
+    else if (msg.type === "result") { this.stopping = false; this.release(); this.on.result(msg.attempt); }
+    else if (msg.type === "error") { this.stopping = false; this.release(); this.on.failed(msg.message, msg.attempt || null); }
+  }
+
+  stop() {
+    if (!this.recording) return;
+    this.recording = false;
+    this.stopping = true;
+    if (this.node) this.node.port.onmessage = null;
+    this.stopTracks();
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "stop" }));
+  }
+
+  stopTracks() {
+    if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
+    if (this.context) this.context.close();
+    this.stream = null; this.context = null;
+  }
+
+  release() {
+    this.recording = false;
+    this.stopTracks();
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.close();
+  }
+};

@@ -1,0 +1,284 @@
+// The rehearsal page: record a rep (button or Space), show the live pause cue, then the feedback;
+// the coach can overrule any verdict; the progress strip shows accuracy, fluency and wait times.
+(function () {
+  const data = JSON.parse(document.getElementById("session-data").textContent);
+  const session = data.session, scenario = data.scenario;
+  if (!scenario) return;
+  const band = scenario.wait_band;
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    record: $("record"), label: $("record-label"), status: $("status"), error: $("error"),
+    cue: $("cue"), ring: $("ring-front"), seconds: $("cue-seconds"), target: $("cue-target"),
+    feedback: $("feedback"), title: $("feedback-title"), verdict: $("feedback-verdict"),
+    latency: $("feedback-latency"), verdicts: $("verdicts"), transcript: $("transcript"),
+    timeline: $("timeline"), playback: $("playback"), again: $("again"), rescore: $("rescore"),
+    counter: $("rep-counter"), accurate: $("accurate-badge"), fluent: $("fluent-badge"),
+    progressText: $("progress-text"), chart: $("wait-chart"), reps: $("reps"),
+    uploadForm: $("upload-form"), uploadFile: $("upload-file"),
+  };
+  let attempts = data.attempts, progress = data.progress, shown = null;
+  let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null;
+
+  function nextRep() { return (attempts.length ? Math.max(...attempts.map((a) => a.rep)) : 0) + 1; }
+
+  function setError(message) {
+    ui.error.hidden = !message;
+    ui.error.textContent = message || "";
+  }
+
+  function readyToRecord() {
+    const rep = nextRep();
+    ui.record.classList.remove("on");
+    ui.record.setAttribute("aria-pressed", "false");
+    ui.label.textContent = `Record rep ${rep}`;
+    ui.counter.textContent = `Rep ${rep} of ${session.reps_target}`;
+    ui.record.disabled = false;
+    busy = false;
+  }
+
+  // Recording ------------------------------------------------------------------------------
+
+  async function startRecording() {
+    if (busy) return;
+    busy = true;
+    setError("");
+    ui.record.disabled = true;
+    ui.status.textContent = "Opening the microphone…";
+    recorder = new RepRecorder(session.id, {
+      started: (msg) => {
+        ui.counter.textContent = `Rep ${msg.rep} of ${session.reps_target}`;
+        ui.label.textContent = "Stop";
+        ui.record.classList.add("on");
+        ui.record.setAttribute("aria-pressed", "true");
+        ui.record.disabled = false;
+        recordStart = performance.now();
+        clock = setInterval(() => {
+          ui.status.textContent = `Recording rep ${msg.rep} · ${((performance.now() - recordStart) / 1000).toFixed(0)} s`;
+        }, 250);
+        ui.status.textContent = `Recording rep ${msg.rep} — ask your question`;
+      },
+      cue: showCue,
+      result: (attempt) => { finishRecording(); addAttempt(attempt, true); },
+      failed: (message, attempt) => {
+        finishRecording();
+        setError(message);
+        if (attempt) addAttempt(attempt, true);
+        else refresh();
+      },
+    });
+    try {
+      await recorder.start();
+    } catch (err) {
+      recorder.release();
+      finishRecording();
+      setError(err.message);
+    }
+  }
+
+  function stopRecording() {
+    if (!recorder || !recorder.recording) return;
+    stoppedAt = performance.now();
+    clearInterval(clock);
+    ui.record.disabled = true;
+    ui.status.textContent = "Scoring…";
+    recorder.stop();
+  }
+
+  function finishRecording() {
+    clearInterval(clock);
+    ui.status.textContent = "";
+    readyToRecord();
+  }
+
+  // The cue: hidden until a pause after speech; it grows towards the target and freezes when the
+  // teacher speaks again.
+  function showCue(msg) {
+    if (msg.state === "listening") { ui.cue.hidden = true; return; }
+    ui.cue.hidden = false;
+    ui.cue.classList.toggle("reached", !!msg.reached);
+    ui.cue.classList.toggle("done", msg.state === "done");
+    ui.seconds.textContent = msg.wait_s.toFixed(1);
+    ui.target.textContent = band ? (msg.reached ? "target reached" : `target ${band.min_s} s`) : "";
+    Draw.ring(ui.ring, band ? msg.wait_s / band.min_s : 1);
+  }
+
+  ui.record.addEventListener("click", () => (recorder && recorder.recording ? stopRecording() : startRecording()));
+  document.addEventListener("keydown", (event) => {
+    if (event.code !== "Space" || event.repeat) return;
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (["input", "textarea", "select", "button", "audio"].includes(tag) && event.target !== ui.record) return;
+    event.preventDefault();
+    if (recorder && recorder.recording) stopRecording(); else if (!ui.record.disabled) startRecording();
+  });
+  ui.again.addEventListener("click", () => { ui.feedback.hidden = true; startRecording(); });
+
+  // Feedback -------------------------------------------------------------------------------
+
+  function addAttempt(attempt, fresh) {
+    attempts = attempts.filter((a) => a.id !== attempt.id).concat([attempt]).sort((a, b) => a.rep - b.rep);
+    showFeedback(attempt, fresh);
+    refresh();
+  }
+
+  function showFeedback(attempt, fresh) {
+    shown = attempt;
+    ui.cue.hidden = true;
+    ui.feedback.hidden = false;
+    ui.title.textContent = `Rep ${attempt.rep}`;
+    ui.verdict.className = "verdict " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
+    ui.verdict.textContent = attempt.passed === true ? "All criteria met" : attempt.passed === false ? "Not yet" : "Not scored";
+    if (fresh && stoppedAt) {
+      const seconds = (performance.now() - stoppedAt) / 1000;
+      ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
+      window.rehearseLastLatency = seconds;
+      stoppedAt = 0;
+    } else {
+      ui.latency.textContent = attempt.source === "upload" ? "uploaded" : "";
+    }
+    ui.verdicts.innerHTML = "";
+    if (attempt.status !== "scored") {
+      const li = document.createElement("li");
+      li.className = "unscored";
+      li.textContent = attempt.error || "This rep has not been scored.";
+      ui.verdicts.append(li);
+    }
+    for (const v of attempt.verdicts) ui.verdicts.append(verdictItem(attempt, v));
+    ui.rescore.hidden = attempt.status === "scored";
+    ui.transcript.innerHTML = "";
+    for (const w of attempt.words || []) {
+      const span = document.createElement(w.role ? "mark" : "span");
+      if (w.role) span.className = w.role;
+      span.textContent = w.word;
+      ui.transcript.append(span, document.createTextNode(" "));
+    }
+    if (!(attempt.words || []).length) ui.transcript.textContent = attempt.status === "scored" ? "(nothing recognised)" : "";
+    if (attempt.metrics) Draw.timeline(ui.timeline, attempt, band); else ui.timeline.innerHTML = "";
+    ui.playback.src = attempt.audio_url;
+    data.shownAttempt = attempt.id;
+  }
+
+  function verdictItem(attempt, v) {
+    const li = document.createElement("li");
+    li.className = v.passed ? "pass" : "fail";
+    li.dataset.criterion = v.id;
+    const icon = document.createElement("span");
+    icon.className = "icon";
+    icon.textContent = v.passed ? "✓" : "✗";
+    icon.setAttribute("aria-label", v.passed ? "met" : "not met");
+    const body = document.createElement("div");
+    body.className = "body";
+    const title = document.createElement("strong");
+    title.textContent = v.description;
+    const detail = document.createElement("p");
+    detail.className = "detail";
+    detail.textContent = v.detail;
+    body.append(title, detail);
+    if (v.coach != null && v.coach !== v.app) {
+      const note = document.createElement("p");
+      note.className = "coach-note";
+      note.textContent = `Coach: ${v.coach ? "met" : "not met"} (the app said ${v.app ? "met" : "not met"})`;
+      body.append(note);
+    }
+    const tools = document.createElement("div");
+    tools.className = "coach-tools";
+    const flip = document.createElement("button");
+    flip.type = "button";
+    flip.className = "small";
+    const overruled = v.coach != null && v.coach !== v.app;
+    flip.textContent = overruled ? "Undo overrule" : (v.app ? "Overrule: not met" : "Overrule: met");
+    flip.addEventListener("click", () => saveMark(attempt, v.id, overruled ? null : !v.app, comment.value));
+    const comment = document.createElement("input");
+    comment.type = "text";
+    comment.placeholder = "Coach's comment";
+    comment.value = v.comment || "";
+    comment.setAttribute("aria-label", `Coach's comment on: ${v.description}`);
+    comment.addEventListener("change", () => saveMark(attempt, v.id, overruled ? v.coach : null, comment.value));
+    tools.append(flip, comment);
+    li.append(icon, body, tools);
+    return li;
+  }
+
+  async function saveMark(attempt, criterion, passed, comment) {
+    const response = await fetch(`/api/attempts/${attempt.id}/marks`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ criterion, passed, comment }),
+    });
+    const body = await response.json();
+    if (!response.ok) { setError(body.error); return; }
+    addAttempt(body, false);
+  }
+
+  ui.rescore.addEventListener("click", async () => {
+    if (!shown) return;
+    ui.rescore.disabled = true;
+    ui.status.textContent = `Scoring rep ${shown.rep} again…`;
+    const response = await fetch(`/api/attempts/${shown.id}/score`, { method: "POST" });
+    const body = await response.json();
+    ui.rescore.disabled = false;
+    ui.status.textContent = "";
+    if (!response.ok) { setError(body.error); return; }
+    setError(body.status === "scored" ? "" : body.error);
+    addAttempt(body, false);
+  });
+
+  // Upload -----------------------------------------------------------------------------------
+
+  ui.uploadForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!ui.uploadFile.files.length) { setError("Choose a recording to upload first."); return; }
+    const form = new FormData();
+    form.append("recording", ui.uploadFile.files[0]);
+    setError("");
+    ui.status.textContent = "Uploading and scoring…";
+    const response = await fetch(`/api/sessions/${session.id}/uploads`, { method: "POST", body: form });
+    const body = await response.json();
+    ui.status.textContent = "";
+    if (!response.ok) { setError(body.error); return; }
+    if (body.status !== "scored") setError(body.error);
+    ui.uploadFile.value = "";
+    addAttempt(body, false);
+  });
+
+  // Progress ---------------------------------------------------------------------------------
+
+  async function refresh() {
+    const response = await fetch(`/api/sessions/${session.id}`);
+    if (!response.ok) return;
+    const fresh = await response.json();
+    attempts = fresh.attempts;
+    progress = fresh.progress;
+    drawProgress();
+    readyToRecord();
+  }
+
+  function drawProgress() {
+    ui.accurate.hidden = progress.accurate_at == null;
+    ui.accurate.textContent = `Accurate at rep ${progress.accurate_at}`;
+    ui.fluent.hidden = progress.fluent_at == null;
+    ui.fluent.textContent = `Fluent at rep ${progress.fluent_at}`;
+    const next = progress.accurate_at == null
+      ? "Aim first for accuracy: every criterion met."
+      : progress.fluent_at == null
+        ? `Accurate. Now fluency: ${progress.fluent_after} reps in a row, steady wait, no hesitation.`
+        : "Accurate and fluent: the step is secure.";
+    ui.progressText.textContent = attempts.length
+      ? `${progress.scored} scored reps, ${progress.passed} met every criterion. ${next}` : "No reps yet.";
+    Draw.waitChart(ui.chart, progress, band);
+    ui.reps.innerHTML = "";
+    for (const a of attempts) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "rep " + (a.passed === true ? "pass" : a.passed === false ? "fail" : "unscored");
+      const wait = a.metrics && a.metrics.wait_time_s != null ? ` · ${a.metrics.wait_time_s.toFixed(1)} s` : "";
+      button.textContent = `Rep ${a.rep} ${a.passed === true ? "✓" : a.passed === false ? "✗" : "?"}${wait}${a.overruled ? " · coach" : ""}`;
+      button.addEventListener("click", () => showFeedback(a, false));
+      li.append(button);
+      ui.reps.append(li);
+    }
+  }
+
+  drawProgress();
+  readyToRecord();
+  if (attempts.length) showFeedback(attempts[attempts.length - 1], false);
+})();

@@ -1,0 +1,139 @@
+"""The WebSocket path for real: a `rehearse serve` process, a WebSocket client streaming a labelled
+clip in real time as 16-bit PCM, the pause cue coming back, the verdict after "stop", and the
+recording and result stored. Also a dropped connection and a silent rep."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import urllib.request
+import wave
+
+import numpy as np
+import pytest
+import simple_websocket
+
+from rehearse.audio import load_audio
+from rehearse.recording import to_pcm16
+from rehearse.scenarios import get_scenario
+
+from .conftest import CLIPS, LABELS
+from .server import new_session, running_server
+
+CLIP = "ppn-01-correct-oluwaseun-clean.flac"
+BLOCK = 1600  # 100 ms, as the page sends
+RESULT_TIMEOUT_S = 240
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("stream") / "instance"
+    with running_server(instance) as url:
+        yield url, instance
+
+
+def connect(url: str, session_id: int):
+    ws = simple_websocket.Client.connect(url.replace("http", "ws") + f"/ws/sessions/{session_id}")
+    ws.send(json.dumps({"type": "start"}))
+    started = json.loads(ws.receive(timeout=30))
+    assert started["type"] == "started"
+    return ws, started
+
+
+def stream(ws, audio: np.ndarray, real_time: bool = True) -> list[dict]:
+    """Send `audio` block by block (paced like a microphone); return the messages that came back."""
+    messages, t0 = [], time.perf_counter()
+    for i in range(0, len(audio), BLOCK):
+        ws.send(to_pcm16(audio[i:i + BLOCK]))
+        while (m := ws.receive(timeout=0)) is not None:
+            messages.append(json.loads(m))
+        if real_time:
+            time.sleep(max(0.0, t0 + (i + BLOCK) / 16000 - time.perf_counter()))
+    return messages
+
+
+def stop(ws) -> dict:
+    ws.send(json.dumps({"type": "stop"}))
+    while True:
+        m = json.loads(ws.receive(timeout=RESULT_TIMEOUT_S))
+        if m["type"] in ("result", "error"):
+            return m
+
+
+def attempt_row(instance, attempt_id):
+    with sqlite3.connect(instance / "rehearse.sqlite") as db:
+        db.row_factory = sqlite3.Row
+        return dict(db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone())
+
+
+def test_streamed_rep_gets_the_cue_and_the_same_verdict_as_the_file(server, scorer):
+    url, instance = server
+    session_id = new_session(url)
+    ws, started = connect(url, session_id)
+    audio = np.concatenate([load_audio(CLIPS / CLIP), np.zeros(16000, dtype=np.float32)])
+    cues = stream(ws, audio)
+    reply = stop(ws)
+    label = LABELS["clips"][CLIP]
+
+    waiting = [c for c in cues if c["state"] == "waiting"]
+    assert waiting and not waiting[0]["reached"] and any(c["reached"] for c in waiting)
+    done = [c for c in cues if c["state"] == "done"]
+    assert len(done) == 1 and done[0]["wait_s"] == pytest.approx(label["wait_time"], abs=0.1)
+
+    assert reply["type"] == "result", reply
+    attempt = reply["attempt"]
+    assert attempt["rep"] == started["rep"] == 1 and attempt["passed"] is True
+    assert attempt["metrics"]["named_pupil"] == label["pupil"]
+    assert attempt["metrics"]["wait_time_s"] == pytest.approx(label["wait_time"], abs=0.1)
+
+    row = attempt_row(instance, attempt["id"])
+    assert row["status"] == "scored" and row["source"] == "live"
+    with wave.open(str(instance / row["audio_path"])) as w:  # every block is on disk
+        assert w.getnframes() == len(audio) and w.getframerate() == 16000
+    # Live scoring (words worked out while recording) agrees with scoring the stored file.
+    batch = scorer.score_file(instance / row["audio_path"], get_scenario("pose-pause-name"))
+    live = json.loads(row["result"])
+    assert live["transcript"] == batch.transcript
+    assert live["metrics"] == batch.metrics
+    assert [c["passed"] for c in live["criteria"]] == [v.passed for v in batch.criteria]
+
+
+def test_dropped_connection_keeps_the_rep_to_score_later(server):
+    url, instance = server
+    session_id = new_session(url)
+    ws, started = connect(url, session_id)
+    audio = load_audio(CLIPS / CLIP)[: 3 * 16000]
+    stream(ws, audio, real_time=False)
+    ws.close()  # the tab is closed mid-rep
+    deadline = time.monotonic() + 30
+    while (row := attempt_row(instance, started["attempt"]))["status"] == "recording":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert row["status"] == "unscored" and "connection to the page dropped at 3.0 s" in row["error"]
+    with wave.open(str(instance / row["audio_path"])) as w:
+        assert w.getnframes() == 3 * 16000
+    request = urllib.request.Request(f"{url}/api/attempts/{started['attempt']}/score", method="POST")
+    with urllib.request.urlopen(request, timeout=RESULT_TIMEOUT_S) as response:
+        rescored = json.load(response)
+    assert rescored["status"] == "scored" and rescored["passed"] is False  # a question, no name yet
+
+
+def test_silent_rep_says_so_and_is_kept(server):
+    url, instance = server
+    ws, started = connect(url, new_session(url))
+    stream(ws, np.zeros(2 * 16000, dtype=np.float32), real_time=False)
+    reply = stop(ws)
+    assert reply["type"] == "error" and "no speech found" in reply["message"]
+    assert reply["attempt"]["status"] == "unscored" and reply["attempt"]["rep"] == 1
+    assert (instance / attempt_row(instance, started["attempt"])["audio_path"]).is_file()
+
+
+def test_a_page_that_does_not_start_properly_is_told(server):
+    url, _ = server
+    ws = simple_websocket.Client.connect(url.replace("http", "ws") + f"/ws/sessions/{new_session(url)}")
+    ws.send(b"\x00\x01")
+    reply = json.loads(ws.receive(timeout=30))
+    assert reply["type"] == "error" and "must send" in reply["message"]
+    ws = simple_websocket.Client.connect(url.replace("http", "ws") + "/ws/sessions/999")
+    assert "there is no session 999" in json.loads(ws.receive(timeout=30))["message"]
