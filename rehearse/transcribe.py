@@ -137,9 +137,7 @@ class WordCache:
 
     def get(self, segments: Sequence[Segment]) -> list[Word] | None:
         for known, words in self._entries:
-            if len(known) == len(segments) and all(
-                    abs(a.start - b.start) <= CACHE_TOLERANCE_S and abs(a.end - b.end) <= CACHE_TOLERANCE_S
-                    for a, b in zip(known, segments)):
+            if same_speech(known, segments):
                 return words
         return None
 
@@ -149,6 +147,12 @@ class WordCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def same_speech(a: Sequence[Segment], b: Sequence[Segment]) -> bool:
+    """Are these the same speech segments, found twice (edges within CACHE_TOLERANCE_S)?"""
+    return len(a) == len(b) and all(abs(x.start - y.start) <= CACHE_TOLERANCE_S
+                                    and abs(x.end - y.end) <= CACHE_TOLERANCE_S for x, y in zip(a, b))
 
 
 # A piece of the joined audio: (offset in the joined audio, start in the original, length), in s.

@@ -37,7 +37,16 @@ window.RepRecorder = class RepRecorder {
   }
 
   async start() {
+    // The microphone first, so the teacher can start at once: blocks recorded before the server
+    // has opened the rep wait in `queue` and go out, in order, as soon as it has.
     await this.openMicrophone();
+    this.queue = [];
+    this.opened = false;
+    const source = this.context.createMediaStreamSource(this.stream);
+    this.node = new AudioWorkletNode(this.context, "capture-processor");
+    this.node.port.onmessage = (event) => this.send(event.data);
+    source.connect(this.node);
+    this.recording = true;
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     this.ws = new WebSocket(scheme + location.host + "/ws/sessions/" + this.sessionId);
     this.ws.binaryType = "arraybuffer";
@@ -56,25 +65,27 @@ window.RepRecorder = class RepRecorder {
       this.ws.onerror = () => reject(new Error("rehearse is not answering. Check that it is still running (make run), then try again."));
     });
     this.ws.send(JSON.stringify({ type: "start" }));
-    const source = this.context.createMediaStreamSource(this.stream);
-    this.node = new AudioWorkletNode(this.context, "capture-processor");
-    this.node.port.onmessage = (event) => this.send(event.data);
-    source.connect(this.node);
-    this.recording = true;
   }
 
   send(block) {
-    if (!this.recording || this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.recording) return;
     const pcm = new Int16Array(block.length);
     for (let i = 0; i < block.length; i++) {
       const s = Math.max(-1, Math.min(1, block[i]));
       pcm[i] = s < 0 ? s * 32768 : s * 32767;
     }
-    this.ws.send(pcm.buffer);
+    if (this.opened && this.ws.readyState === WebSocket.OPEN) this.ws.send(pcm.buffer);
+    else this.queue.push(pcm.buffer);
+  }
+
+  flush() {
+    this.opened = true;
+    for (const buffer of this.queue) this.ws.send(buffer);
+    this.queue = [];
   }
 
   message(msg) {
-    if (msg.type === "started") this.on.started(msg);
+    if (msg.type === "started") { this.flush(); this.on.started(msg); }
     else if (msg.type === "cue") this.on.cue(msg);
     else if (msg.type === "result") { this.stopping = false; this.release(); this.on.result(msg.attempt); }
     else if (msg.type === "error") { this.stopping = false; this.release(); this.on.failed(msg.message, msg.attempt || null); }
@@ -86,7 +97,10 @@ window.RepRecorder = class RepRecorder {
     this.stopping = true;
     if (this.node) this.node.port.onmessage = null;
     this.stopTracks();
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "stop" }));
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      if (!this.opened) this.flush();
+      this.ws.send(JSON.stringify({ type: "stop" }));
+    }
   }
 
   stopTracks() {

@@ -28,8 +28,10 @@ window.Draw = (function () {
       const a = x(m.question_end_s + band.min_s);
       const b = band.max_s != null ? x(Math.min(m.question_end_s + band.max_s, total)) : x(total);
       s.append(el("rect", { x: a, y: top - 8, width: Math.max(b - a, 2), height: bar + 16, class: "band" }));
-      s.append(el("text", { x: a + 4, y: top + bar + 24, class: "band-label" },
-        `name due here (${band.min_s}${band.max_s != null ? "–" + band.max_s : "+"} s)`));
+      const nearEnd = a > W * 0.7;
+      s.append(el("text", { x: nearEnd ? W - right : a + 4, y: top + bar + 24, class: "band-label",
+        "text-anchor": nearEnd ? "end" : "start" },
+        `name due here (${band.min_s}${band.max_s != null ? "–" + band.max_s : "+"} s after the question)`));
     }
     for (const u of attempt.utterances || []) {
       const isQuestion = m.question_start_s != null && u.start >= m.question_start_s - 0.01 && u.end <= m.question_end_s + 0.01;
@@ -58,7 +60,7 @@ window.Draw = (function () {
     container.innerHTML = "";
     const reps = progress.reps.filter((r) => r.wait_time_s != null || r.passed != null);
     if (!reps.length) return;
-    const W = 600, H = 170, left = 36, right = 12, top = 12, bottom = 26;
+    const W = 900, H = 200, left = 36, right = 12, top = 12, bottom = 26;
     const n = Math.max(progress.reps.at(-1).rep, 5);
     const waits = reps.map((r) => r.wait_time_s || 0);
     const yMax = Math.ceil(Math.max(...waits, band ? (band.max_s || band.min_s * 1.6) : 5, 1));

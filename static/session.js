@@ -262,7 +262,8 @@
         ? `Accurate. Now fluency: ${progress.fluent_after} reps in a row, steady wait, no hesitation.`
         : "Accurate and fluent: the step is secure.";
     ui.progressText.textContent = attempts.length
-      ? `${progress.scored} scored reps, ${progress.passed} met every criterion. ${next}` : "No reps yet.";
+      ? `${progress.scored} scored ${progress.scored === 1 ? "rep" : "reps"}, ${progress.passed} met every criterion. ${next}`
+      : "No reps yet.";
     Draw.waitChart(ui.chart, progress, band);
     ui.reps.innerHTML = "";
     for (const a of attempts) {

@@ -53,6 +53,15 @@ def test_a_short_hesitation_inside_the_question_resets_the_cue():
     assert cue.state.state == "waiting" and cue.state.wait_s >= 1.9
 
 
+def test_digital_silence_before_the_room_noise_does_not_fool_the_floor():
+    # Browsers often deliver exact zeros while the microphone starts; the room is louder than that.
+    room = lambda s: np.random.default_rng(2).normal(0, 3e-3, int(s * SAMPLE_RATE)).astype(np.float32)  # noqa: E731
+    cue = PauseCue(5.0)
+    feed_in_blocks(cue, np.concatenate([np.zeros(8000, np.float32), room(0.5), tone(1.5) + room(1.5),
+                                        room(5.5), tone(0.5) + room(0.5), room(1.0)]))
+    assert cue.state.state == "done" and cue.state.wait_s == pytest.approx(5.5, abs=0.05)
+
+
 def test_blocks_of_any_size_give_the_same_cue():
     audio = np.concatenate([quiet(0.5), tone(1.0), quiet(4.0), tone(0.5), quiet(0.5)])
     big, odd = PauseCue(3.0), PauseCue(3.0)

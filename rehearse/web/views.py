@@ -13,6 +13,8 @@ from ..progress import attempt_passed, progress_of, verdicts_of
 from ..scenarios import Scenario
 from ..store import Store
 
+WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belongs to
+
 
 def services() -> tuple[Store, Any]:
     ext = current_app.extensions["rehearse"]
@@ -56,12 +58,15 @@ def marked_words(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The transcript's words, each with its role: part of the question, the named pupil, or none."""
     m = result["metrics"]
     q_start, q_end = m.get("question_start_s"), m.get("question_end_s")
+    name_at = m.get("name_start_s")
     heard = set(re.findall(r"[a-z']+", (m.get("name_heard") or "").lower()))
     words, name_marked = [], False
     for w in result["words"]:
         middle = (w["start"] + w["end"]) / 2
         role = None
-        if q_start is not None and q_start - 0.3 <= middle <= q_end + 0.3:
+        # Word times can be half a second off at a pause (never used for timing): allow for it.
+        if (q_start is not None and q_start - WORD_SLACK_S <= middle <= q_end + WORD_SLACK_S
+                and (name_at is None or middle < name_at - 0.2)):
             role = "question"
         elif (not name_marked and m.get("named_pupil") and q_end is not None and middle > q_end
               and set(re.findall(r"[a-z']+", w["word"].lower())) & heard):
