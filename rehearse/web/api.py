@@ -11,22 +11,22 @@ from pathlib import Path
 from flask import Blueprint, request
 
 from ..attempts import score_stored
-from .pages import AUDIO_TYPES, _session_or_404
-from .views import attempt_view, services, session_view
+from .pages import AUDIO_TYPES
+from .views import attempt_or_404, attempt_view, services, session_or_404, session_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int):
-    store, session, scenario, problem = _session_or_404(session_id)
+    store, session, scenario, problem = session_or_404(session_id)
     return session_view(store, session, scenario) | {"problem": problem}
 
 
 @bp.post("/sessions/<int:session_id>/uploads")
 def upload(session_id: int):
     """A recording made elsewhere (a phone) scored as the session's next rep."""
-    store, session, scenario, problem = _session_or_404(session_id)
+    store, session, scenario, problem = session_or_404(session_id)
     if problem:
         return {"error": problem}, 400
     file = request.files.get("recording")
@@ -49,11 +49,11 @@ def upload(session_id: int):
 def rescore(attempt_id: int):
     """Score a stored attempt again (one that failed, or after the roster was corrected)."""
     store, scorer = services()
-    attempt = _attempt_or_404(attempt_id)
+    attempt = attempt_or_404(attempt_id)
     if attempt["status"] == "recording":
         return {"error": f"rep {attempt['rep']} is still being recorded; stop it first"}, 409
     stored = score_stored(store, scorer, attempt_id)
-    _, _, scenario, _ = _session_or_404(stored["session_id"])
+    _, _, scenario, _ = session_or_404(stored["session_id"])
     return attempt_view(stored, scenario)
 
 
@@ -61,7 +61,7 @@ def rescore(attempt_id: int):
 def mark(attempt_id: int):
     """The coach's verdict on one criterion: {"criterion": id, "passed": true|false|null, "comment": ""}."""
     store, _ = services()
-    attempt = _attempt_or_404(attempt_id)
+    attempt = attempt_or_404(attempt_id)
     body = request.get_json(silent=True) or {}
     criterion, passed, comment = body.get("criterion"), body.get("passed"), body.get("comment", "")
     known = [c["id"] for c in (attempt["result"] or {}).get("criteria", [])]
@@ -71,15 +71,5 @@ def mark(attempt_id: int):
     if passed not in (True, False, None) or not isinstance(comment, str):
         return {"error": "passed must be true, false or null, and comment a string"}, 400
     store.mark(attempt_id, criterion, passed, comment[:2000])
-    _, _, scenario, _ = _session_or_404(attempt["session_id"])
+    _, _, scenario, _ = session_or_404(attempt["session_id"])
     return attempt_view(store.attempt(attempt_id), scenario)
-
-
-def _attempt_or_404(attempt_id: int) -> dict:
-    from flask import abort
-
-    store, _ = services()
-    attempt = store.attempt(attempt_id)
-    if attempt is None:
-        abort(404, description=f"there is no attempt {attempt_id}")
-    return attempt

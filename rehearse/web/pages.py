@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
-from ..attempts import session_scenario
 from ..errors import RehearseError
 from ..names import parse_roster
 from ..scenarios import get_scenario, load_scenario, scenario_files
-from .views import scenario_view, services, session_view
+from .views import attempt_or_404, scenario_view, services, session_or_404, session_view
 
 bp = Blueprint("pages", __name__)
 
@@ -64,21 +63,9 @@ def create_session():
     return redirect(url_for("pages.rehearse", session_id=session_id))
 
 
-def _session_or_404(session_id: int):
-    store, _ = services()
-    session = store.session(session_id)
-    if session is None:
-        abort(404, description=f"there is no session {session_id}; start one from the first page")
-    try:
-        scenario, _roster = session_scenario(session)
-    except RehearseError as exc:
-        return store, session, None, str(exc)
-    return store, session, scenario, None
-
-
 @bp.get("/sessions/<int:session_id>")
 def rehearse(session_id: int):
-    store, session, scenario, problem = _session_or_404(session_id)
+    store, session, scenario, problem = session_or_404(session_id)
     if session["finished_at"]:
         return redirect(url_for("pages.summary", session_id=session_id))
     return render_template("session.html", view=session_view(store, session, scenario), problem=problem)
@@ -86,7 +73,7 @@ def rehearse(session_id: int):
 
 @bp.post("/sessions/<int:session_id>/finish")
 def finish(session_id: int):
-    store, session, scenario, _problem = _session_or_404(session_id)
+    store, session, scenario, _problem = session_or_404(session_id)
     view = session_view(store, session, scenario)
     store.finish_session(session_id, view["progress"])
     return redirect(url_for("pages.summary", session_id=session_id))
@@ -94,16 +81,14 @@ def finish(session_id: int):
 
 @bp.get("/sessions/<int:session_id>/summary")
 def summary(session_id: int):
-    store, session, scenario, problem = _session_or_404(session_id)
+    store, session, scenario, problem = session_or_404(session_id)
     return render_template("summary.html", view=session_view(store, session, scenario), problem=problem)
 
 
 @bp.get("/attempts/<int:attempt_id>/audio")
 def attempt_audio(attempt_id: int):
     store, _ = services()
-    attempt = store.attempt(attempt_id)
-    if attempt is None:
-        abort(404, description=f"there is no attempt {attempt_id}")
+    attempt = attempt_or_404(attempt_id)
     path = store.audio_file(attempt)
     if not path.is_file():
         abort(404, description=f"the recording of rep {attempt['rep']} is missing from {path.parent}")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, url_for
+from flask import abort, current_app, url_for
 
+from ..attempts import session_scenario
+from ..errors import RehearseError
 from ..live import wait_target
 from ..progress import attempt_passed, progress_of, verdicts_of
 from ..scenarios import Scenario
@@ -19,6 +21,27 @@ WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belong
 def services() -> tuple[Store, Any]:
     ext = current_app.extensions["rehearse"]
     return ext["store"], ext["scorer"]
+
+
+def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], Scenario | None, str | None]:
+    """The store, a session, its action step and, if the step cannot be loaded, why not."""
+    store, _ = services()
+    session = store.session(session_id)
+    if session is None:
+        abort(404, description=f"there is no session {session_id}; start one from the first page")
+    try:
+        scenario, _roster = session_scenario(session)
+    except RehearseError as exc:
+        return store, session, None, str(exc)
+    return store, session, scenario, None
+
+
+def attempt_or_404(attempt_id: int) -> dict[str, Any]:
+    store, _ = services()
+    attempt = store.attempt(attempt_id)
+    if attempt is None:
+        abort(404, description=f"there is no attempt {attempt_id}")
+    return attempt
 
 
 def scenario_view(scenario: Scenario) -> dict[str, Any]:
