@@ -49,7 +49,7 @@ class CueState:
     at_s: float
 
     def to_dict(self) -> dict:
-        return {"state": self.state, "wait_s": self.wait_s, "reached": self.reached, "at_s": self.at_s}
+        return {"state": self.state, "wait_s": self.wait_s, "reached": self.reached, "at_s": round(self.at_s, 2)}
 
 
 class PauseCue:

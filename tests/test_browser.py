@@ -107,3 +107,24 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
         assert page.inner_text("#feedback-verdict") == "Not yet"
         assert errors == []
         browser.close()
+
+
+def test_no_microphone_permission_is_explained_and_nothing_is_stored(server):
+    chromium, sync_playwright = browser_or_fail()
+    with sync_playwright() as p:
+        # Without --use-fake-ui-for-media-stream, headless Chromium answers the permission prompt "no".
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream"])
+        page = browser.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(server + "/")
+        page.fill("#teacher", "Mr Byrne")
+        page.click("button[type=submit]")
+        page.click("#record")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "did not allow the microphone" in page.inner_text("#error")
+        assert "upload a recording" in page.inner_text("#error")
+        assert page.inner_text("#record-label") == "Record rep 1"  # ready to try again
+        session_id = page.url.rstrip("/").rsplit("/", 1)[1]
+        assert page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["attempts"] == []
+        browser.close()

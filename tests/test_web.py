@@ -175,3 +175,14 @@ def test_a_rep_left_recording_by_a_stopped_server_is_marked_unscored_at_start(tm
     create_app({"INSTANCE": tmp_path, "WARM_UP": False})  # the server starts again
     again = store.attempt(attempt["id"])
     assert again["status"] == "unscored" and "server stopped" in again["error"]
+
+
+def test_a_malformed_action_step_file_is_named_on_the_start_page(client, tmp_path, monkeypatch):
+    folder = tmp_path / "school-steps"
+    folder.mkdir()
+    (folder / "broken.toml").write_text('id = "broken"\ntitle = \n')
+    monkeypatch.setenv("REHEARSE_SCENARIOS", str(folder))
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "An action step file could not be read" in page.text and "broken.toml" in page.text
+    assert "Pose, pause, name" in page.text  # the good ones are still offered

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from ..errors import RehearseError
 from ..names import parse_roster
-from ..scenarios import get_scenario, load_scenario, scenario_files
+from ..scenarios import check_all, get_scenario
 from .views import attempt_or_404, scenario_view, services, session_or_404, session_view
 
 bp = Blueprint("pages", __name__)
@@ -15,21 +15,10 @@ AUDIO_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg",
                ".webm": "audio/webm", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac"}
 
 
-def available_scenarios() -> tuple[list, list[str]]:
-    """Every action step that loads, and one line for each file that does not."""
-    scenarios, problems = [], []
-    for path in scenario_files().values():
-        try:
-            scenarios.append(load_scenario(path))
-        except RehearseError as exc:
-            problems.append(str(exc))
-    return scenarios, problems
-
-
 @bp.get("/")
 def start(error: str | None = None, form: dict | None = None, status: int = 200):
     store, _ = services()
-    scenarios, problems = available_scenarios()
+    scenarios, problems = check_all()  # a malformed file is named on the page, not fatal
     views = [scenario_view(s) for s in scenarios]
     form = form or {}
     chosen = form.get("scenario") or (views[0]["id"] if views else None)
