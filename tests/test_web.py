@@ -73,7 +73,7 @@ def test_new_session_is_stored_with_its_teacher_roster_and_target(client, app):
     assert "Pose, pause, name" in page and "Rep 1 of 7" in page
     row = db_rows(app, "SELECT t.name, s.roster, s.reps_target FROM sessions s JOIN teachers t"
                        " ON t.id = s.teacher_id WHERE s.id = ?", session_id)
-    assert row == [("Mr Byrne", "Priya\nTom\nAoife", 7)]
+    assert row == [("Mr Byrne", "Priya\nTom (Tomm)\nAoife", 7)]  # the sound the coach gave is kept
     start_session(client, teacher="mr byrne")  # the same teacher, typed differently
     assert db_rows(app, "SELECT COUNT(*) FROM teachers") == [(1,)]
 

@@ -47,7 +47,9 @@ def create_session():
         return start(error="reps aimed for: give a whole number, e.g. 10", form=form, status=400)
     except RehearseError as exc:
         return start(error=str(exc), form=form, status=400)
-    session_id = store.start_session(teacher, scenario.id, scenario.title, [p.name for p in roster],
+    # Keep the lines as typed (validated above): "Tom (Tomm)" must keep the sound the coach gave.
+    session_id = store.start_session(teacher, scenario.id, scenario.title,
+                                     roster_lines or [p.name for p in roster],
                                      reps, current_app.config["FLUENT_AFTER"])
     return redirect(url_for("pages.rehearse", session_id=session_id))
 
