@@ -33,6 +33,21 @@ from tests.server import new_session, running_server  # noqa: E402
 CLIPS = ROOT / "tests" / "clips"
 
 
+def server_peak_rss_mb(url: str) -> float | None:
+    """Peak resident memory of the `rehearse serve` process behind `url` (Linux /proc), in MB."""
+    port = url.rsplit(":", 1)[1]
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"serve" in args and port.encode() in args:
+                for line in (proc / "status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return None
+
+
 def one_rep(url: str, session_id: int, audio: np.ndarray) -> tuple[float, dict]:
     ws = simple_websocket.Client.connect(url.replace("http", "ws") + f"/ws/sessions/{session_id}")
     ws.send(json.dumps({"type": "start"}))
@@ -74,12 +89,14 @@ def main() -> None:
             print(f"  {name:42} {len(audio) / 16000:5.1f} s  stop->verdict {latency:6.2f} s"
                   f"  words ready at stop: {'yes' if timings.get('words_ready') else 'no '}"
                   f"  {message['type']}")
+        peak = server_peak_rss_mb(url)
     latencies.sort()
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     print(f"attempts: {len(latencies)}, {statistics.mean(lengths):.1f} s each on average")
     print(f"stop -> verdict: median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s, "
           f"best {latencies[0]:.2f} s (target: median <= 1.0 s)")
     print(f"words already worked out when stop came: {ready} of {len(latencies)}")
+    print(f"server peak memory (RSS): {peak:.0f} MB" if peak else "server peak memory: unknown")
     print(f"CPU reference after: {cpu_reference():.0f} GFLOP/s")
 
 
