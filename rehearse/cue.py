@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .speech import frame_levels
 
 FRAME = SAMPLE_RATE // 100  # 10 ms
 FRAME_S = FRAME / SAMPLE_RATE
@@ -79,10 +80,8 @@ class PauseCue:
         self._rest = audio[n * FRAME:]
         if n == 0:
             return []
-        frames = audio[: n * FRAME].reshape(n, FRAME).astype(np.float64)
-        levels = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
         changes = []
-        for level in levels:
+        for level in frame_levels(audio[: n * FRAME], FRAME):
             change = self._step(float(level))
             if change is not None:
                 changes.append(change)

@@ -37,14 +37,6 @@ SETTLED_S = 0.5  # silence after the last speech before its words are worked out
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-prepare")
 
 
-def wait_target(scenario: Scenario) -> tuple[float, float | None] | None:
-    """The wait-time band (min, max seconds) the scenario asks for, or None if it sets none."""
-    for criterion in scenario.criteria:
-        if criterion.rule == "wait_time":
-            return float(criterion.params["min_s"]), criterion.params.get("max_s")
-    return None
-
-
 class LiveAttempt:
     """One attempt being recorded. Feed it 16-bit PCM blocks with `add`; end it with `finish`."""
 
@@ -54,7 +46,7 @@ class LiveAttempt:
         self.scenario = scenario
         self.roster = list(scenario.roster if roster is None else roster)
         self.recorder = WavRecorder(path)
-        band = wait_target(scenario)
+        band = scenario.wait_band
         self.cue = PauseCue(band[0]) if band else None
         self.cache = WordCache()
         self._blocks: list[np.ndarray] = []
@@ -63,10 +55,6 @@ class LiveAttempt:
         self._job: Future | None = None
         self._job_speech: list | None = None  # the segments the running job works on
         self._lock = threading.Lock()
-
-    @property
-    def path(self) -> Path:
-        return self.recorder.path
 
     @property
     def duration_s(self) -> float:

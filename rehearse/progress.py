@@ -59,9 +59,9 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
             continue
         result = attempt["result"]
         wait = result["metrics"].get("wait_time_s")
-        smooth = passed and not hesitated(result)
-        reps.append({"rep": attempt["rep"], "passed": passed, "wait_time_s": wait,
-                     "hesitated": hesitated(result)})
+        hesitant = hesitated(result)
+        smooth = passed and not hesitant
+        reps.append({"rep": attempt["rep"], "passed": passed, "wait_time_s": wait, "hesitated": hesitant})
         if passed and accurate_at is None:
             accurate_at = attempt["rep"]
         run = run + [wait] if smooth else []

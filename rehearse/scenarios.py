@@ -57,6 +57,14 @@ class Scenario:
     path: Path | None = field(default=None, compare=False)
 
     @property
+    def wait_band(self) -> tuple[float, float | None] | None:
+        """The wait-time band (min, max seconds) the criteria ask for, or None if they set none."""
+        for criterion in self.criteria:
+            if criterion.rule == "wait_time":
+                return float(criterion.params["min_s"]), criterion.params.get("max_s")
+        return None
+
+    @property
     def key_words(self) -> list[str]:
         """The key words and terms the criteria ask for: Whisper listens for them."""
         return [w for c in self.criteria for w in c.params.get("words") or []]

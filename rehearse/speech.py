@@ -66,10 +66,10 @@ def find_speech(audio: np.ndarray, settings: VadSettings = VadSettings()) -> lis
     return _refine_edges(audio, raw, settings)
 
 
-def frame_levels(audio: np.ndarray) -> np.ndarray:
-    """RMS level of each 5 ms frame, in dB full scale."""
-    n = len(audio) // FRAME
-    frames = audio[: n * FRAME].reshape(n, FRAME).astype(np.float64)
+def frame_levels(audio: np.ndarray, frame: int = FRAME) -> np.ndarray:
+    """RMS level of each frame (5 ms unless told), in dB full scale."""
+    n = len(audio) // frame
+    frames = audio[: n * frame].reshape(n, frame).astype(np.float64)
     return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
 
 

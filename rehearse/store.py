@@ -197,20 +197,26 @@ class Store:
 
     def attempt(self, attempt_id: int) -> dict[str, Any] | None:
         row = self._one("SELECT * FROM attempts WHERE id = ?", attempt_id)
-        return None if row is None else self._with_marks(dict(row))
+        return None if row is None else self._with_marks([dict(row)])[0]
 
     def attempts(self, session_id: int) -> list[dict[str, Any]]:
         rows = self._all("SELECT * FROM attempts WHERE session_id = ? ORDER BY rep", session_id)
-        return [self._with_marks(dict(r)) for r in rows]
+        return self._with_marks([dict(r) for r in rows])
 
-    def _with_marks(self, attempt: dict[str, Any]) -> dict[str, Any]:
-        attempt["result"] = json.loads(attempt["result"]) if attempt["result"] else None
-        marks = self._all("SELECT criterion, passed, comment, marked_at FROM coach_marks"
-                          " WHERE attempt_id = ?", attempt["id"])
-        attempt["marks"] = {m["criterion"]: {"passed": None if m["passed"] is None else bool(m["passed"]),
-                                             "comment": m["comment"], "marked_at": m["marked_at"]}
-                            for m in marks}
-        return attempt
+    def _with_marks(self, attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Decode each attempt's result and attach its coach marks (one query for all of them)."""
+        marks: dict[int, dict[str, Any]] = {a["id"]: {} for a in attempts}
+        if attempts:
+            ids = ",".join("?" * len(attempts))
+            for m in self._all(f"SELECT attempt_id, criterion, passed, comment, marked_at FROM coach_marks"
+                               f" WHERE attempt_id IN ({ids})", *marks):
+                marks[m["attempt_id"]][m["criterion"]] = {
+                    "passed": None if m["passed"] is None else bool(m["passed"]),
+                    "comment": m["comment"], "marked_at": m["marked_at"]}
+        for attempt in attempts:
+            attempt["result"] = json.loads(attempt["result"]) if attempt["result"] else None
+            attempt["marks"] = marks[attempt["id"]]
+        return attempts
 
     # Coach marks --------------------------------------------------------------------------
 

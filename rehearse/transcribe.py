@@ -145,9 +145,6 @@ class WordCache:
         if self.get(segments) is None:
             self._entries.append((list(segments), list(words)))
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 def same_speech(a: Sequence[Segment], b: Sequence[Segment]) -> bool:
     """Are these the same speech segments, found twice (edges within CACHE_TOLERANCE_S)?"""

@@ -10,7 +10,6 @@ from flask import abort, current_app, url_for
 
 from ..attempts import session_scenario
 from ..errors import RehearseError
-from ..live import wait_target
 from ..progress import attempt_passed, progress_of, verdicts_of
 from ..scenarios import Scenario
 from ..store import Store
@@ -45,7 +44,7 @@ def attempt_or_404(attempt_id: int) -> dict[str, Any]:
 
 
 def scenario_view(scenario: Scenario) -> dict[str, Any]:
-    band = wait_target(scenario)
+    band = scenario.wait_band
     return {
         "id": scenario.id, "title": scenario.title, "goal": scenario.goal, "strategy": scenario.strategy,
         "prompt": scenario.prompt, "model": scenario.model, "non_example": scenario.non_example,
