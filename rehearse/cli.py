@@ -1,7 +1,8 @@
 """The `rehearse` command: parse options, build the engine, and turn engine errors into one line.
 
 Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt or
-silent file, an unknown scenario, a bad roster, a malformed scenario file, no model).
+silent file, an unknown scenario, a bad roster, a malformed scenario file, no model, an unknown
+teacher or date to export, a file that is not an archive).
 """
 
 from __future__ import annotations
@@ -29,14 +30,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="the rehearsal app in the browser (http://127.0.0.1:5000)")
     serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
-    serve.add_argument("--instance", metavar="DIR",
-                       help="where the database and recordings go (default: REHEARSE_INSTANCE, "
-                            "else ~/.local/share/rehearse)")
+    add_instance(serve)
     serve.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+
+    export = commands.add_parser("export", help="attempts as CSV or JSON, or an archive of everything")
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
+    export.add_argument("--teacher", metavar="NAME", help="only this teacher's attempts")
+    export.add_argument("--step", metavar="ID", help="only this action step, e.g. pose-pause-name")
+    export.add_argument("--from", dest="since", metavar="YYYY-MM-DD", help="sessions from this day")
+    export.add_argument("--to", dest="until", metavar="YYYY-MM-DD", help="sessions up to this day")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of to the screen")
+    export.add_argument("--archive", metavar="FILE.zip",
+                        help="instead: the database and every recording in one zip, for `rehearse import`")
+    add_instance(export)
+
+    restore = commands.add_parser("import", help="add an archive from `rehearse export --archive`")
+    restore.add_argument("archive", metavar="FILE.zip")
+    add_instance(restore)
 
     listing = commands.add_parser("scenarios", help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every scenario file")
     return parser
+
+
+def add_instance(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--instance", metavar="DIR",
+                         help="where the database and recordings are (default: REHEARSE_INSTANCE, "
+                              "else ~/.local/share/rehearse)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,9 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return score_files(args)
         if args.command == "serve":
             return serve(args)
+        if args.command == "export":
+            return export(args)
+        if args.command == "import":
+            return import_archive(args)
         return list_scenarios(args.check)
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except OSError as exc:  # a file to write or read: say which, and why
+        print(f"rehearse: {exc.filename or 'file'}: {exc.strerror or exc}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         return 130
@@ -111,6 +138,63 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:  # the port is taken
         raise RehearseError(f"cannot serve on 127.0.0.1:{args.port} ({exc.strerror or exc}); "
                             "stop the other server or choose another --port") from None
+    return 0
+
+
+def open_store(instance: str | None):
+    """The store of an existing instance folder (export and import never make one by mistake)."""
+    from pathlib import Path
+
+    from .store import Store, default_instance
+
+    folder = Path(instance).expanduser() if instance else default_instance()
+    if not (folder / "rehearse.sqlite").is_file():
+        raise RehearseError(f"no rehearse data in {folder}; give the folder with --instance "
+                            "(it holds rehearse.sqlite and recordings/)")
+    return Store.open(folder)
+
+
+def export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import archive
+    from .export import attempt_records, to_csv, to_json
+    from .history import Filters, parse_day, step_with_id, teacher_named
+
+    store = open_store(args.instance)
+    if args.archive:
+        counts = archive.write_archive(store, args.archive)
+        print(f"rehearse: wrote {args.archive}: {counts['teachers']} teachers, {counts['sessions']} sessions, "
+              f"{counts['attempts']} attempts, {counts['recordings']} recordings"
+              + (f" ({counts['recordings_missing']} recordings were already missing)"
+                 if counts["recordings_missing"] else ""), file=sys.stderr)
+        return 0
+    filters = Filters(teacher_named(store, args.teacher)["id"] if args.teacher else None,
+                      step_with_id(store, args.step)["id"] if args.step else None,
+                      parse_day(args.since, "--from"), parse_day(args.until, "--to"))
+    records = attempt_records(store, filters)
+    text = to_json(records) if args.format == "json" else to_csv(records)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        print(f"rehearse: wrote {len(records)} attempts to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def import_archive(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import archive
+    from .store import Store, default_instance
+
+    folder = Path(args.instance).expanduser() if args.instance else default_instance()
+    store = Store.open(folder)  # importing onto a new laptop makes the folder
+    c = archive.import_archive(store, args.archive)
+    print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
+          f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks; "
+          f"already here: {c['sessions_already_here']} sessions, {c['attempts_already_here']} attempts"
+          + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else ""))
     return 0
 
 

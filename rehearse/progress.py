@@ -4,6 +4,10 @@ An attempt's verdict on a criterion is the coach's where the coach overruled it,
 The action step is *accurate* at the first rep that meets every criterion, and *fluent* once the
 last `fluent_after` reps in a row met every criterion, each without hesitation (no filler, no
 pause inside the question) and with a steady wait time (all within STEADY_SPREAD_S).
+
+Across sessions (`step_progress`), a teacher's action step became accurate in the first session
+that reached accuracy, and fluent in the first that reached fluency; each rep is plotted by the
+step's key metric (Scenario.key_metric: the wait time for pose-pause-name).
 """
 
 from __future__ import annotations
@@ -78,3 +82,46 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
         "fluent_at": fluent_at,
         "fluent_after": fluent_after,
     }
+
+
+def metric_value(attempt: dict[str, Any], metric_id: str) -> float | None:
+    """The value of a key metric (see Scenario.key_metric) for a scored attempt, else None."""
+    result = attempt.get("result")
+    if not result:
+        return None
+    if metric_id == "criteria_met":
+        return sum(v["passed"] for v in verdicts_of(attempt))
+    if metric_id == "spoken_s":
+        spoken = result["utterances"]
+        return round(spoken[-1]["end"] - spoken[0]["start"], 3) if spoken else None
+    return result["metrics"].get(metric_id)
+
+
+def step_progress(sessions: list[dict[str, Any]], metric_id: str) -> dict[str, Any]:
+    """One teacher's progress on one action step across sessions (oldest first; each session with
+    its "attempts"): every rep as a point, each session's pass rate, and when the step first
+    became accurate and fluent (session, rep and date)."""
+    points, per_session, accurate, fluent = [], [], None, None
+    for session in sorted(sessions, key=lambda s: (s["started_at"], s["id"])):
+        attempts = sorted(session["attempts"], key=lambda a: a["rep"])
+        progress = progress_of(attempts, session["fluent_after"])
+        for attempt, rep in zip(attempts, progress["reps"]):
+            points.append({"attempt_id": attempt["id"], "session_id": session["id"], "rep": rep["rep"],
+                           "at": attempt["created_at"], "passed": rep["passed"],
+                           "hesitated": rep["hesitated"], "value": metric_value(attempt, metric_id)})
+        per_session.append({
+            "id": session["id"], "started_at": session["started_at"], "mode": session["mode"],
+            "reps": len(attempts), "scored": progress["scored"], "passed": progress["passed"],
+            "pass_rate": progress["passed"] / progress["scored"] if progress["scored"] else None,
+            "accurate_at": progress["accurate_at"], "fluent_at": progress["fluent_at"],
+        })
+        if accurate is None and progress["accurate_at"] is not None:
+            accurate = _milestone(session, attempts, progress["accurate_at"])
+        if fluent is None and progress["fluent_at"] is not None:
+            fluent = _milestone(session, attempts, progress["fluent_at"])
+    return {"points": points, "sessions": per_session, "accurate": accurate, "fluent": fluent}
+
+
+def _milestone(session: dict[str, Any], attempts: list[dict[str, Any]], rep: int) -> dict[str, Any]:
+    attempt = next(a for a in attempts if a["rep"] == rep)
+    return {"session_id": session["id"], "rep": rep, "attempt_id": attempt["id"], "at": attempt["created_at"]}

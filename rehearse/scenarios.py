@@ -65,6 +65,23 @@ class Scenario:
         return None
 
     @property
+    def key_metric(self) -> dict[str, Any]:
+        """The one figure a coach follows rep after rep for this step, with its target: the wait time
+        if a criterion sets one, else the time spoken or the words used, else the criteria met."""
+        by_rule = {c.rule: c for c in self.criteria}
+        if "wait_time" in by_rule:
+            low, high = self.wait_band
+            return {"id": "wait_time_s", "label": "Wait time", "unit": "s", "min": low, "max": high}
+        if "max_seconds" in by_rule:
+            return {"id": "spoken_s", "label": "Time spoken", "unit": "s", "min": None,
+                    "max": float(by_rule["max_seconds"].params["max"])}
+        if "max_words" in by_rule:
+            return {"id": "word_count", "label": "Words used", "unit": "words", "min": None,
+                    "max": by_rule["max_words"].params["max"]}
+        return {"id": "criteria_met", "label": "Criteria met", "unit": f"of {len(self.criteria)}",
+                "min": len(self.criteria), "max": None}
+
+    @property
     def key_words(self) -> list[str]:
         """The key words and terms the criteria ask for: Whisper listens for them."""
         return [w for c in self.criteria for w in c.params.get("words") or []]

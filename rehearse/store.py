@@ -5,19 +5,31 @@ instance folder, so the folder can be moved. Each attempt keeps the engine's res
 was heard and measured) and, separately, the coach's marks: the automatic verdict is never
 overwritten. Connections are short-lived (one per request or per job): SQLite in WAL mode lets the
 page read while an attempt is being written.
+
+The schema is versioned (PRAGMA user_version) and brought up to date by MIGRATIONS when a store is
+opened, so a database from an older rehearse — or from another laptop's archive — keeps working.
+Deleted rows are overwritten (secure_delete) and the write-ahead log is truncated after a teacher's
+data is deleted, so nothing of theirs is left in the file.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-SCHEMA_VERSION = 1
+from .errors import RehearseError
+from .progress import progress_of
 
+SCHEMA_VERSION = 2
+
+# Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS teachers (
     id INTEGER PRIMARY KEY,
@@ -71,6 +83,45 @@ CREATE INDEX IF NOT EXISTS sessions_by_teacher ON sessions(teacher_id, started_a
 """
 
 
+def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
+    """Version 2: a unique id per session and attempt (so an archive imported twice adds nothing
+    twice), and each session's progress kept up to date in its row (so history pages need not
+    decode every attempt)."""
+    for statement in [  # one by one: executescript would commit the migration's transaction
+        "ALTER TABLE sessions ADD COLUMN uid TEXT",
+        "ALTER TABLE sessions ADD COLUMN accurate_at INTEGER",
+        "ALTER TABLE sessions ADD COLUMN fluent_at INTEGER",
+        "ALTER TABLE sessions ADD COLUMN reps_passed INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE attempts ADD COLUMN uid TEXT",
+        "UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "UPDATE attempts SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX sessions_by_uid ON sessions(uid)",
+        "CREATE UNIQUE INDEX attempts_by_uid ON attempts(uid)",
+        "CREATE INDEX sessions_by_step ON sessions(action_step_id, started_at)",
+        "CREATE INDEX sessions_by_start ON sessions(started_at)",
+    ]:
+        db.execute(statement)
+
+
+# (version, step): each step brings the schema from the version before it to its own.
+MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
+    (2, _v2_uids_and_progress),
+]
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+def default_instance() -> Path:
+    """Where the database and recordings go unless told otherwise: REHEARSE_INSTANCE, else the
+    user's data folder (~/.local/share/rehearse). Never inside the source tree."""
+    if os.environ.get("REHEARSE_INSTANCE"):
+        return Path(os.environ["REHEARSE_INSTANCE"]).expanduser().resolve()
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return (data_home / "rehearse").resolve()
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -84,34 +135,65 @@ class Store:
 
     @classmethod
     def open(cls, instance: str | Path) -> "Store":
-        """The store in an instance folder, created with its schema if new."""
+        """The store in an instance folder, created with its schema if new, migrated if old."""
         instance = Path(instance)
         store = cls(instance / "rehearse.sqlite", instance / "recordings")
         store.recordings.mkdir(parents=True, exist_ok=True)
-        with store.connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        store.migrate()
         return store
 
     def connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
         return db
 
-    def _one(self, sql: str, *args) -> sqlite3.Row | None:
+    def migrate(self) -> None:
+        """Create the schema, or bring an older one up to SCHEMA_VERSION, one step per transaction."""
+        db = self.connect()
+        db.isolation_level = None  # explicit transactions: each migration commits whole or not at all
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RehearseError(f"{self.path} was written by a newer rehearse (schema {version}, "
+                                    f"this one knows {SCHEMA_VERSION}); update rehearse to open it")
+            if version == 0:
+                db.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version=1; COMMIT;")
+                version = 1
+            for target, step in MIGRATIONS:
+                if target <= version:
+                    continue
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    step(db)
+                    for row in db.execute("SELECT id FROM sessions").fetchall():
+                        self._refresh_progress(db, row["id"])
+                    db.execute(f"PRAGMA user_version={target}")
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                version = target
+        except sqlite3.DatabaseError as exc:
+            raise RehearseError(f"{self.path} is not a rehearse database ({exc}); "
+                                "move it aside and start again, or restore it from an archive") from None
+        finally:
+            db.close()
+
+    def query_one(self, sql: str, *args) -> sqlite3.Row | None:
         with self.connect() as db:
             return db.execute(sql, args).fetchone()
 
-    def _all(self, sql: str, *args) -> list[sqlite3.Row]:
+    def query_all(self, sql: str, *args) -> list[sqlite3.Row]:
         with self.connect() as db:
             return db.execute(sql, args).fetchall()
 
     # Teachers and action steps ------------------------------------------------------------
 
     def teacher_names(self) -> list[str]:
-        return [r["name"] for r in self._all("SELECT name FROM teachers ORDER BY name")]
+        return [r["name"] for r in self.query_all("SELECT name FROM teachers ORDER BY name")]
 
     def _teacher_id(self, db: sqlite3.Connection, name: str) -> int:
         db.execute("INSERT OR IGNORE INTO teachers(name, created_at) VALUES (?, ?)", (name, now()))
@@ -133,13 +215,13 @@ class Store:
             teacher_id = self._teacher_id(db, teacher)
             step_id = self._action_step_id(db, scenario_id, title)
             cur = db.execute(
-                "INSERT INTO sessions(teacher_id, action_step_id, roster, reps_target, fluent_after,"
-                " mode, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (teacher_id, step_id, "\n".join(roster), reps_target, fluent_after, mode, now()))
+                "INSERT INTO sessions(uid, teacher_id, action_step_id, roster, reps_target, fluent_after,"
+                " mode, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (new_uid(), teacher_id, step_id, "\n".join(roster), reps_target, fluent_after, mode, now()))
             return int(cur.lastrowid)
 
     def session(self, session_id: int) -> dict[str, Any] | None:
-        row = self._one(
+        row = self.query_one(
             "SELECT s.*, t.name AS teacher, a.scenario_id, a.title FROM sessions s"
             " JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
             " WHERE s.id = ?", session_id)
@@ -151,7 +233,7 @@ class Store:
         return session
 
     def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:
-        rows = self._all(
+        rows = self.query_all(
             "SELECT s.id, s.started_at, s.finished_at, s.reps_target, t.name AS teacher, a.title,"
             " (SELECT COUNT(*) FROM attempts WHERE session_id = s.id) AS reps"
             " FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
@@ -172,8 +254,8 @@ class Store:
                              (session_id,)).fetchone()[0]
             relative = f"recordings/session-{session_id}/rep-{rep:02d}{suffix}"
             cur = db.execute(
-                "INSERT INTO attempts(session_id, rep, source, audio_path, status, created_at)"
-                " VALUES (?, ?, ?, ?, 'recording', ?)", (session_id, rep, source, relative, now()))
+                "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 'recording', ?)", (new_uid(), session_id, rep, source, relative, now()))
             return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
 
     def audio_file(self, attempt: dict[str, Any]) -> Path:
@@ -187,6 +269,7 @@ class Store:
                 " wait_time_s = ?, duration_s = ? WHERE id = ?",
                 (json.dumps(result), int(result["passed"]), result["metrics"].get("wait_time_s"),
                  result["duration_s"], attempt_id))
+            self._refresh_progress(db, self._session_of(db, attempt_id))
 
     def save_failure(self, attempt_id: int, error: str, duration_s: float | None = None) -> None:
         """Mark an attempt unscored, saying why; its recording stays and can be scored again."""
@@ -194,29 +277,34 @@ class Store:
             db.execute("UPDATE attempts SET status = 'unscored', error = ?,"
                        " duration_s = COALESCE(?, duration_s) WHERE id = ?",
                        (error, duration_s, attempt_id))
+            self._refresh_progress(db, self._session_of(db, attempt_id))
 
     def attempt(self, attempt_id: int) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM attempts WHERE id = ?", attempt_id)
-        return None if row is None else self._with_marks([dict(row)])[0]
+        with self.connect() as db:
+            row = db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
+            return None if row is None else with_marks(db, [dict(row)])[0]
 
     def attempts(self, session_id: int) -> list[dict[str, Any]]:
-        rows = self._all("SELECT * FROM attempts WHERE session_id = ? ORDER BY rep", session_id)
-        return self._with_marks([dict(r) for r in rows])
+        with self.connect() as db:
+            return self._session_attempts(db, session_id)
 
-    def _with_marks(self, attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Decode each attempt's result and attach its coach marks (one query for all of them)."""
-        marks: dict[int, dict[str, Any]] = {a["id"]: {} for a in attempts}
-        if attempts:
-            ids = ",".join("?" * len(attempts))
-            for m in self._all(f"SELECT attempt_id, criterion, passed, comment, marked_at FROM coach_marks"
-                               f" WHERE attempt_id IN ({ids})", *marks):
-                marks[m["attempt_id"]][m["criterion"]] = {
-                    "passed": None if m["passed"] is None else bool(m["passed"]),
-                    "comment": m["comment"], "marked_at": m["marked_at"]}
-        for attempt in attempts:
-            attempt["result"] = json.loads(attempt["result"]) if attempt["result"] else None
-            attempt["marks"] = marks[attempt["id"]]
-        return attempts
+    @staticmethod
+    def _session_attempts(db: sqlite3.Connection, session_id: int) -> list[dict[str, Any]]:
+        rows = db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY rep", (session_id,))
+        return with_marks(db, [dict(r) for r in rows])
+
+    @staticmethod
+    def _session_of(db: sqlite3.Connection, attempt_id: int) -> int:
+        return db.execute("SELECT session_id FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
+
+    def _refresh_progress(self, db: sqlite3.Connection, session_id: int) -> None:
+        """Keep the session row's accurate/fluent reps and count of passed reps true to its attempts
+        (called inside every write that can change them, in the same transaction)."""
+        fluent_after = db.execute("SELECT fluent_after FROM sessions WHERE id = ?",
+                                  (session_id,)).fetchone()[0]
+        progress = progress_of(self._session_attempts(db, session_id), fluent_after)
+        db.execute("UPDATE sessions SET accurate_at = ?, fluent_at = ?, reps_passed = ? WHERE id = ?",
+                   (progress["accurate_at"], progress["fluent_at"], progress["passed"], session_id))
 
     # Coach marks --------------------------------------------------------------------------
 
@@ -226,14 +314,78 @@ class Store:
             if passed is None and not comment.strip():
                 db.execute("DELETE FROM coach_marks WHERE attempt_id = ? AND criterion = ?",
                            (attempt_id, criterion))
-                return
-            db.execute(
-                "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, marked_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(attempt_id, criterion) DO UPDATE SET"
-                " passed = excluded.passed, comment = excluded.comment, marked_at = excluded.marked_at",
-                (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), now()))
+            else:
+                db.execute(
+                    "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, marked_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(attempt_id, criterion) DO UPDATE SET"
+                    " passed = excluded.passed, comment = excluded.comment, marked_at = excluded.marked_at",
+                    (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), now()))
+            self._refresh_progress(db, self._session_of(db, attempt_id))
 
     def unfinished_recordings(self) -> Iterator[dict[str, Any]]:
         """Attempts left 'recording' (the server stopped mid-attempt): to be marked unscored."""
-        for row in self._all("SELECT * FROM attempts WHERE status = 'recording'"):
+        for row in self.query_all("SELECT * FROM attempts WHERE status = 'recording'"):
             yield dict(row)
+
+    # Deleting a teacher ----------------------------------------------------------------------
+
+    def teacher(self, teacher_id: int) -> dict[str, Any] | None:
+        row = self.query_one("SELECT * FROM teachers WHERE id = ?", teacher_id)
+        return None if row is None else dict(row)
+
+    def delete_teacher(self, teacher_id: int) -> dict[str, Any]:
+        """Delete a teacher with every session, attempt, coach mark and recording of theirs.
+
+        The rows go first (overwritten in place, then the write-ahead log is emptied), then the
+        recordings. Returns what was deleted, and any file that could not be removed.
+        """
+        with self.connect() as db:
+            teacher = db.execute("SELECT * FROM teachers WHERE id = ?", (teacher_id,)).fetchone()
+            if teacher is None:
+                raise LookupError(f"no teacher {teacher_id}")
+            sessions = [r["id"] for r in db.execute("SELECT id FROM sessions WHERE teacher_id = ?",
+                                                    (teacher_id,))]
+            files = [self.path.parent / r["audio_path"] for r in db.execute(
+                "SELECT audio_path FROM attempts WHERE session_id IN"
+                " (SELECT id FROM sessions WHERE teacher_id = ?)", (teacher_id,))]
+            db.execute("DELETE FROM teachers WHERE id = ?", (teacher_id,))  # cascades to the rest
+        self._empty_log()
+        left = []
+        for path in files:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                left.append(str(path))
+        for session_id in sessions:
+            shutil.rmtree(self.recordings / f"session-{session_id}", ignore_errors=True)
+            if (self.recordings / f"session-{session_id}").exists():
+                left.append(str(self.recordings / f"session-{session_id}"))
+        return {"name": teacher["name"], "sessions": len(sessions), "recordings": len(files),
+                "left_on_disk": left}
+
+    def _empty_log(self, tries: int = 50) -> None:
+        """Copy the write-ahead log into the database and truncate it, so old page images are gone."""
+        import time
+
+        for _ in range(tries):
+            with self.connect() as db:
+                busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            time.sleep(0.1)  # a reader is open (another request); try again
+
+
+def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Decode each attempt's result and attach its coach marks (one query for all of them)."""
+    marks: dict[int, dict[str, Any]] = {a["id"]: {} for a in attempts}
+    for start in range(0, len(attempts), 500):  # SQLite's limit on bound parameters
+        ids = list(marks)[start:start + 500]
+        for m in db.execute(f"SELECT attempt_id, criterion, passed, comment, marked_at FROM coach_marks"
+                            f" WHERE attempt_id IN ({','.join('?' * len(ids))})", ids):
+            marks[m["attempt_id"]][m["criterion"]] = {
+                "passed": None if m["passed"] is None else bool(m["passed"]),
+                "comment": m["comment"], "marked_at": m["marked_at"]}
+    for attempt in attempts:
+        attempt["result"] = json.loads(attempt["result"]) if attempt["result"] else None
+        attempt["marks"] = marks[attempt["id"]]
+    return attempts

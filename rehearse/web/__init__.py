@@ -9,7 +9,6 @@ source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehe
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,10 @@ from typing import Any
 from flask import Flask
 
 from ..engine import Scorer
-from ..store import Store
+from ..store import Store, default_instance
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 log = logging.getLogger(__name__)
-
-
-def default_instance() -> Path:
-    """Where the database and recordings go unless told otherwise."""
-    if os.environ.get("REHEARSE_INSTANCE"):
-        return Path(os.environ["REHEARSE_INSTANCE"]).expanduser().resolve()
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return (data_home / "rehearse").resolve()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -1,0 +1,184 @@
+"""The coach's look back: who practised which action step, when, and how it went.
+
+Read-only queries over the store, filtered by teacher, action step and date (dates are the
+laptop's local days). Per-session progress is kept in the session row by the store, so these pages
+count accurate and fluent sessions without decoding every attempt; only one teacher's action step
+(`step_history`) or one export reads attempts in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Mapping
+
+from .errors import RehearseError
+from .store import Store, with_marks
+
+PAGE_SIZE = 50  # sessions per page of the history
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which sessions to look at; None means any."""
+
+    teacher_id: int | None = None
+    step_id: int | None = None
+    since: date | None = None  # first local day included
+    until: date | None = None  # last local day included
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> "Filters":
+        """From a page's query string (teacher, step: ids; from, to: YYYY-MM-DD); empty = any."""
+        def number(key: str) -> int | None:
+            value = (args.get(key) or "").strip()
+            if not value:
+                return None
+            if not value.isdigit():
+                raise RehearseError(f"{key}: {value!r} is not one of the listed choices")
+            return int(value)
+
+        return cls(number("teacher"), number("step"), parse_day(args.get("from"), "from"),
+                   parse_day(args.get("to"), "to"))
+
+    def where(self) -> tuple[str, list[Any]]:
+        """An SQL condition over sessions `s`, and its arguments."""
+        clauses, args = ["1"], []
+        if self.teacher_id is not None:
+            clauses.append("s.teacher_id = ?")
+            args.append(self.teacher_id)
+        if self.step_id is not None:
+            clauses.append("s.action_step_id = ?")
+            args.append(self.step_id)
+        if self.since is not None:
+            clauses.append("s.started_at >= ?")
+            args.append(utc_start_of(self.since))
+        if self.until is not None:
+            clauses.append("s.started_at < ?")
+            args.append(utc_start_of(self.until + timedelta(days=1)))
+        return " AND ".join(clauses), args
+
+    def query(self) -> dict[str, str]:
+        """The filters as a query string's fields (for links that keep them)."""
+        fields = {"teacher": self.teacher_id, "step": self.step_id, "from": self.since, "to": self.until}
+        return {k: str(v) for k, v in fields.items() if v is not None}
+
+
+def parse_day(value: str | None, what: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RehearseError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD, "
+                            f"e.g. {date.today().isoformat()}") from None
+
+
+def utc_start_of(day: date) -> str:
+    """The first moment of a local day, as stored times are written (UTC, ISO 8601)."""
+    local = datetime.combine(day, time()).astimezone()
+    return local.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+# Lookups ----------------------------------------------------------------------------------
+
+def teachers(store: Store) -> list[dict[str, Any]]:
+    return [dict(r) for r in store.query_all("SELECT id, name FROM teachers ORDER BY name")]
+
+
+def action_steps(store: Store) -> list[dict[str, Any]]:
+    return [dict(r) for r in store.query_all("SELECT id, scenario_id, title FROM action_steps ORDER BY title")]
+
+
+def teacher_named(store: Store, name: str) -> dict[str, Any]:
+    row = store.query_one("SELECT id, name FROM teachers WHERE name = ?", " ".join(name.split()))
+    if row is None:
+        known = ", ".join(t["name"] for t in teachers(store)) or "none yet"
+        raise RehearseError(f"no teacher called {name!r}; the teachers are: {known}")
+    return dict(row)
+
+
+def step_with_id(store: Store, scenario_id: str) -> dict[str, Any]:
+    row = store.query_one("SELECT id, scenario_id, title FROM action_steps WHERE scenario_id = ?", scenario_id)
+    if row is None:
+        known = ", ".join(s["scenario_id"] for s in action_steps(store)) or "none yet"
+        raise RehearseError(f"no attempts at action step {scenario_id!r}; practised so far: {known}")
+    return dict(row)
+
+
+# The history page -------------------------------------------------------------------------
+
+# Reps and scored reps per session, to join onto sessions.
+REPS = "(SELECT session_id, COUNT(*) AS reps, SUM(status = 'scored') AS scored FROM attempts GROUP BY session_id)"
+
+
+def step_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:
+    """Per teacher and action step: sessions, reps, accurate and fluent sessions, first and last day."""
+    where, args = filters.where()
+    rows = store.query_all(
+        f"SELECT t.id AS teacher_id, t.name AS teacher, a.id AS step_id, a.scenario_id, a.title,"
+        f" COUNT(*) AS sessions, COALESCE(SUM(r.reps), 0) AS reps, COALESCE(SUM(r.scored), 0) AS scored,"
+        f" SUM(s.reps_passed) AS passed, COUNT(s.accurate_at) AS accurate, COUNT(s.fluent_at) AS fluent,"
+        f" MIN(s.started_at) AS first, MAX(s.started_at) AS last"
+        f" FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
+        f" JOIN action_steps a ON a.id = s.action_step_id LEFT JOIN {REPS} r ON r.session_id = s.id"
+        f" WHERE {where} GROUP BY t.id, a.id ORDER BY t.name, last DESC", *args)
+    return [dict(r) for r in rows]
+
+
+def sessions_page(store: Store, filters: Filters, page: int = 1,
+                  size: int = PAGE_SIZE) -> tuple[list[dict[str, Any]], int]:
+    """One page of sessions, newest first, with their counts; and how many match in all."""
+    where, args = filters.where()
+    total = store.query_one(f"SELECT COUNT(*) FROM sessions s WHERE {where}", *args)[0]
+    rows = store.query_all(
+        f"SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps_target, s.accurate_at, s.fluent_at,"
+        f" s.reps_passed, t.id AS teacher_id, t.name AS teacher, a.id AS step_id, a.title,"
+        f" COALESCE(r.reps, 0) AS reps, COALESCE(r.scored, 0) AS scored"
+        f" FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
+        f" JOIN action_steps a ON a.id = s.action_step_id"
+        f" LEFT JOIN {REPS} r ON r.session_id = s.id"
+        f" WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?",
+        *args, size, (max(page, 1) - 1) * size)
+    return [dict(r) for r in rows], total
+
+
+# One teacher's action step ----------------------------------------------------------------
+
+def step_history(store: Store, teacher_id: int, step_id: int) -> list[dict[str, Any]]:
+    """The teacher's sessions on the action step, oldest first, each with its attempts in full."""
+    with store.connect() as db:
+        sessions = [dict(r) for r in db.execute(
+            "SELECT * FROM sessions WHERE teacher_id = ? AND action_step_id = ? ORDER BY started_at, id",
+            (teacher_id, step_id))]
+        attempts = with_marks(db, [dict(r) for r in db.execute(
+            "SELECT * FROM attempts WHERE session_id IN"
+            " (SELECT id FROM sessions WHERE teacher_id = ? AND action_step_id = ?) ORDER BY session_id, rep",
+            (teacher_id, step_id))])
+    by_session: dict[int, list[dict[str, Any]]] = {s["id"]: [] for s in sessions}
+    for attempt in attempts:
+        by_session[attempt["session_id"]].append(attempt)
+    for session in sessions:
+        session["attempts"] = by_session[session["id"]]
+    return sessions
+
+
+def attempt_context(store: Store, attempt_id: int) -> dict[str, Any] | None:
+    """An attempt's session, teacher and action step, for the attempt page's heading and links."""
+    row = store.query_one(
+        "SELECT s.id AS session_id, s.started_at, s.mode, t.id AS teacher_id, t.name AS teacher,"
+        " a.id AS step_id, a.scenario_id, a.title FROM attempts x JOIN sessions s ON s.id = x.session_id"
+        " JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
+        " WHERE x.id = ?", attempt_id)
+    return None if row is None else dict(row)
+
+
+def sibling_attempts(store: Store, teacher_id: int, step_id: int) -> list[dict[str, Any]]:
+    """Every attempt of a teacher on an action step (newest first), to pick one to compare with."""
+    rows = store.query_all(
+        "SELECT x.id, x.rep, x.created_at, x.status, x.wait_time_s, s.id AS session_id, s.started_at"
+        " FROM attempts x JOIN sessions s ON s.id = x.session_id"
+        " WHERE s.teacher_id = ? AND s.action_step_id = ? ORDER BY s.started_at DESC, x.rep DESC",
+        teacher_id, step_id)
+    return [dict(r) for r in rows]
