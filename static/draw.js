@@ -16,11 +16,12 @@ window.Draw = (function () {
 
   // Speech as bars on a time axis; the wait (question end -> name) bracketed and measured;
   // the target band shaded from the end of the question.
-  function timeline(container, attempt, band) {
+  // `span` (seconds) puts several timelines on one scale, e.g. two reps side by side.
+  function timeline(container, attempt, band, span) {
     container.innerHTML = "";
     const W = 900, H = 120, left = 10, right = 10, top = 34, bar = 26;
     const lastEnd = (attempt.utterances || []).reduce((end, u) => Math.max(end, u.end), 0);
-    const total = Math.max(attempt.duration_s || 0, lastEnd, 1);
+    const total = Math.max(attempt.duration_s || 0, lastEnd, span || 0, 1);
     const x = (t) => left + (t / total) * (W - left - right);
     const s = svg(W, H, "timeline of speech and pauses");
     const m = attempt.metrics || {};
@@ -96,6 +97,85 @@ window.Draw = (function () {
     container.append(s);
   }
 
+  const day = (iso) => new Date(iso).toLocaleDateString(undefined, { day: "numeric", month: "short" });
+
+  // A teacher's action step across sessions: the key metric of every rep (a link to the attempt),
+  // the target band, a line between sessions, and where the step became accurate and fluent.
+  function progressChart(container, progress, metric) {
+    container.innerHTML = "";
+    const points = progress.points;
+    if (!points.length) return;
+    const W = 900, H = 240, left = 44, right = 12, top = 30, bottom = 22;
+    const values = points.map((p) => p.value || 0);
+    const yMax = Math.max(Math.ceil(Math.max(...values, metric.max || 0, (metric.min || 0) * 1.5, 1)), 1);
+    const x = (i) => left + ((i + 0.5) / Math.max(points.length, 5)) * (W - left - right);
+    const y = (v) => top + (1 - v / yMax) * (H - top - bottom);
+    const s = svg(W, H, `${metric.label} per rep, across sessions, against the target`);
+    if (metric.min != null || metric.max != null) {
+      const lo = metric.min != null ? metric.min : 0, hi = metric.max != null ? Math.min(metric.max, yMax) : yMax;
+      s.append(el("rect", { x: left, y: y(hi), width: W - left - right, height: Math.max(y(lo) - y(hi), 1), class: "band" }));
+    }
+    const step = yMax > 20 ? Math.ceil(yMax / 5) : yMax > 10 ? 5 : 1;
+    for (let v = 0; v <= yMax; v += step) {
+      s.append(el("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, `${v}${metric.unit === "s" ? "s" : ""}`));
+    }
+    let lastSession = null, labelRight = -Infinity;
+    points.forEach((p, i) => {
+      if (p.session_id === lastSession) return;
+      lastSession = p.session_id;
+      const at = x(i) - (W - left - right) / Math.max(points.length, 5) / 2;
+      s.append(el("line", { x1: at, x2: at, y1: top - 4, y2: H - bottom, class: "session-line" }));
+      if (at > labelRight) {  // skip a label that would overlap the one before
+        s.append(el("text", { x: at + 3, y: H - 6, class: "tick" }, day(p.at)));
+        labelRight = at + 48;
+      }
+    });
+    for (const [milestone, label] of [[progress.accurate, "accurate"], [progress.fluent, "fluent"]]) {
+      if (!milestone) continue;
+      const i = points.findIndex((p) => p.attempt_id === milestone.attempt_id);
+      s.append(el("line", { x1: x(i), x2: x(i), y1: top - 6, y2: H - bottom, class: "marker " + label }));
+      s.append(el("text", { x: x(i) + 4, y: label === "accurate" ? top - 16 : top - 4, class: "marker-label " + label }, `${label} (${day(milestone.at)})`));
+    }
+    let path = "";
+    points.forEach((p, i) => { if (p.value != null) path += (path ? " L" : "M") + x(i) + " " + y(p.value); });
+    if (path) s.append(el("path", { d: path, class: "trend" }));
+    points.forEach((p, i) => {
+      if (p.passed == null) return;
+      const link = el("a", { href: `/attempts/${p.attempt_id}`, class: "point" });
+      const dot = el("circle", { cx: x(i), cy: y(p.value || 0), r: points.length > 60 ? 4 : 6, class: p.passed ? "pass" : "fail" });
+      const value = p.value == null ? "not measured" : `${p.value.toFixed(metric.unit === "s" ? 1 : 0)} ${metric.unit}`;
+      dot.append(el("title", {}, `${day(p.at)}, rep ${p.rep}: ${metric.label.toLowerCase()} ${value}, ${p.passed ? "all criteria met" : "not yet"}`));
+      link.append(dot);
+      s.append(link);
+    });
+    container.append(s);
+  }
+
+  // The share of reps that met every criterion, session by session.
+  function passRateChart(container, sessions) {
+    container.innerHTML = "";
+    if (!sessions.length) return;
+    const W = 900, H = 150, left = 44, right = 12, top = 10, bottom = 22;
+    const n = Math.max(sessions.length, 5), slot = (W - left - right) / n;
+    const y = (v) => top + (1 - v) * (H - top - bottom);
+    const s = svg(W, H, "share of reps that met every criterion, per session");
+    for (const v of [0, 0.5, 1]) {
+      s.append(el("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, `${v * 100}%`));
+      s.append(el("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "grid" }));
+    }
+    sessions.forEach((session, i) => {
+      const rate = session.pass_rate || 0, x0 = left + i * slot + slot * 0.2;
+      const bar = el("rect", { x: x0, y: y(rate), width: slot * 0.6, height: Math.max(y(0) - y(rate), 1),
+        class: "rate" + (session.fluent_at ? " fluent" : session.accurate_at ? " accurate" : "") });
+      bar.append(el("title", {}, `${day(session.started_at)}: ${session.passed} of ${session.scored} scored reps met every criterion`));
+      s.append(bar);
+      if (n <= 30 || i % Math.ceil(n / 30) === 0) {
+        s.append(el("text", { x: x0 + slot * 0.3, y: H - 6, "text-anchor": "middle", class: "tick" }, day(session.started_at)));
+      }
+    });
+    container.append(s);
+  }
+
   // The live cue's ring: the share of the target waited so far.
   function ring(circle, fraction) {
     const length = 2 * Math.PI * Number(circle.getAttribute("r"));
@@ -103,5 +183,5 @@ window.Draw = (function () {
     circle.style.strokeDashoffset = `${length * (1 - Math.max(0, Math.min(1, fraction)))}`;
   }
 
-  return { timeline, waitChart, ring };
+  return { timeline, waitChart, progressChart, passRateChart, ring };
 })();

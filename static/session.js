@@ -125,8 +125,7 @@
     ui.cue.hidden = true;
     ui.feedback.hidden = false;
     ui.title.textContent = `Rep ${attempt.rep}`;
-    ui.verdict.className = "verdict " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
-    ui.verdict.textContent = attempt.passed === true ? "All criteria met" : attempt.passed === false ? "Not yet" : "Not scored";
+    AttemptView.verdictBadge(ui.verdict, attempt);
     if (fresh && stoppedAt) {
       const seconds = (performance.now() - stoppedAt) / 1000;
       ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
@@ -135,77 +134,20 @@
     } else {
       ui.latency.textContent = attempt.source === "upload" ? "uploaded" : "";
     }
-    ui.verdicts.innerHTML = "";
-    if (attempt.status !== "scored") {
-      const li = document.createElement("li");
-      li.className = "unscored";
-      li.textContent = attempt.error || "This rep has not been scored.";
-      ui.verdicts.append(li);
-    }
-    for (const v of attempt.verdicts) ui.verdicts.append(verdictItem(attempt, v));
+    AttemptView.verdictList(ui.verdicts, attempt, (criterion, passed, comment) => saveMark(attempt, criterion, passed, comment));
     ui.rescore.hidden = attempt.status === "scored";
-    ui.transcript.innerHTML = "";
-    for (const w of attempt.words || []) {
-      const span = document.createElement(w.role ? "mark" : "span");
-      if (w.role) span.className = w.role;
-      span.textContent = w.word;
-      ui.transcript.append(span, document.createTextNode(" "));
-    }
-    if (!(attempt.words || []).length) ui.transcript.textContent = attempt.status === "scored" ? "(nothing recognised)" : "";
+    AttemptView.transcript(ui.transcript, attempt);
     if (attempt.metrics) Draw.timeline(ui.timeline, attempt, band); else ui.timeline.innerHTML = "";
     ui.playback.src = attempt.audio_url;
     data.shownAttempt = attempt.id;
   }
 
-  function verdictItem(attempt, v) {
-    const li = document.createElement("li");
-    li.className = v.passed ? "pass" : "fail";
-    li.dataset.criterion = v.id;
-    const icon = document.createElement("span");
-    icon.className = "icon";
-    icon.textContent = v.passed ? "✓" : "✗";
-    icon.setAttribute("aria-label", v.passed ? "met" : "not met");
-    const body = document.createElement("div");
-    body.className = "body";
-    const title = document.createElement("strong");
-    title.textContent = v.description;
-    const detail = document.createElement("p");
-    detail.className = "detail";
-    detail.textContent = v.detail;
-    body.append(title, detail);
-    if (v.coach != null && v.coach !== v.app) {
-      const note = document.createElement("p");
-      note.className = "coach-note";
-      note.textContent = `Coach: ${v.coach ? "met" : "not met"} (the app said ${v.app ? "met" : "not met"})`;
-      body.append(note);
-    }
-    const tools = document.createElement("div");
-    tools.className = "coach-tools";
-    const flip = document.createElement("button");
-    flip.type = "button";
-    flip.className = "small";
-    const overruled = v.coach != null && v.coach !== v.app;
-    flip.textContent = overruled ? "Undo overrule" : (v.app ? "Overrule: not met" : "Overrule: met");
-    flip.addEventListener("click", () => saveMark(attempt, v.id, overruled ? null : !v.app, comment.value));
-    const comment = document.createElement("input");
-    comment.type = "text";
-    comment.placeholder = "Coach's comment";
-    comment.value = v.comment || "";
-    comment.setAttribute("aria-label", `Coach's comment on: ${v.description}`);
-    comment.addEventListener("change", () => saveMark(attempt, v.id, overruled ? v.coach : null, comment.value));
-    tools.append(flip, comment);
-    li.append(icon, body, tools);
-    return li;
-  }
-
   async function saveMark(attempt, criterion, passed, comment) {
-    const response = await fetch(`/api/attempts/${attempt.id}/marks`, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ criterion, passed, comment }),
-    });
-    const body = await response.json();
-    if (!response.ok) { setError(body.error); return; }
-    addAttempt(body, false);
+    try {
+      addAttempt(await AttemptView.postMark(attempt.id, criterion, passed, comment), false);
+    } catch (err) {
+      setError(err.message);
+    }
   }
 
   ui.rescore.addEventListener("click", async () => {

@@ -4,6 +4,7 @@ session with its progress. The session page's script and the templates both read
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, url_for
@@ -106,3 +107,28 @@ def session_view(store: Store, session: dict[str, Any], scenario: Scenario | Non
         "attempts": [attempt_view(a, scenario) for a in attempts],
         "progress": progress_of(attempts, session["fluent_after"]),
     }
+
+
+# Template filters: stored times are UTC; a coach reads them in the laptop's own time.
+
+def when(iso: str | None) -> str:
+    """'Tue 3 Nov 2026, 09:00' in local time."""
+    if not iso:
+        return ""
+    local = datetime.fromisoformat(iso).astimezone()
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def day(iso: str | None) -> str:
+    """'3 Nov 2026' in local time."""
+    if not iso:
+        return ""
+    local = datetime.fromisoformat(iso).astimezone()
+    return f"{local.day} {local:%b %Y}"
+
+
+def metric(metrics: dict[str, Any] | None, key: str) -> Any:
+    return (metrics or {}).get(key)
+
+
+FILTERS = {"when": when, "day": day, "metric": metric}

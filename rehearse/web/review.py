@@ -1,0 +1,143 @@
+"""The coach's review pages: history, a teacher, progress on an action step, one attempt, two
+attempts side by side, exports, and deleting a teacher's data."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+
+from .. import history
+from ..errors import RehearseError
+from ..export import attempt_records, to_csv, to_json
+from ..progress import step_progress
+from ..scenarios import get_scenario
+from .views import attempt_or_404, attempt_view, scenario_view, services
+
+bp = Blueprint("review", __name__)
+
+
+def _filters() -> tuple[history.Filters, str | None]:
+    """The page's filters, or none and the reason they could not be read."""
+    try:
+        return history.Filters.parse(request.args), None
+    except RehearseError as exc:
+        return history.Filters(), str(exc)
+
+
+@bp.get("/history")
+def history_page():
+    store, _ = services()
+    filters, error = _filters()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    sessions, total = history.sessions_page(store, filters, page)
+    return render_template(
+        "history.html", filters=filters, error=error, steps=history.step_summaries(store, filters),
+        sessions=sessions, total=total, page=page, pages=max(-(-total // history.PAGE_SIZE), 1),
+        teachers=history.teachers(store), action_steps=history.action_steps(store),
+        deleted=request.args.get("deleted")), 400 if error else 200
+
+
+@bp.get("/teachers/<int:teacher_id>")
+def teacher_page(teacher_id: int):
+    store, _ = services()
+    teacher = _teacher_or_404(teacher_id)
+    filters = history.Filters(teacher_id=teacher_id)
+    sessions, total = history.sessions_page(store, filters, 1, size=200)
+    return render_template("teacher.html", teacher=teacher, steps=history.step_summaries(store, filters),
+                           sessions=sessions, total=total)
+
+
+@bp.get("/progress/<int:teacher_id>/<int:step_id>")
+def progress_page(teacher_id: int, step_id: int):
+    store, _ = services()
+    teacher = _teacher_or_404(teacher_id)
+    step = next((s for s in history.action_steps(store) if s["id"] == step_id), None)
+    if step is None:
+        abort(404, description=f"there is no action step {step_id}")
+    scenario, problem = _scenario(step["scenario_id"])
+    metric = scenario.key_metric if scenario else {"id": "wait_time_s", "label": "Wait time", "unit": "s",
+                                                   "min": None, "max": None}
+    progress = step_progress(history.step_history(store, teacher_id, step_id), metric["id"])
+    return render_template("progress.html", teacher=teacher, step=step, metric=metric, problem=problem,
+                           progress=progress, scenario=scenario_view(scenario) if scenario else None)
+
+
+@bp.get("/attempts/<int:attempt_id>")
+def attempt_page(attempt_id: int):
+    store, _ = services()
+    attempt = attempt_or_404(attempt_id)
+    context = history.attempt_context(store, attempt_id)
+    scenario, problem = _scenario(context["scenario_id"])
+    others = [a for a in history.sibling_attempts(store, context["teacher_id"], context["step_id"])
+              if a["id"] != attempt_id]
+    return render_template("attempt.html", context=context, problem=problem, others=others,
+                           attempt=attempt_view(attempt, scenario),
+                           scenario=scenario_view(scenario) if scenario else None)
+
+
+@bp.get("/compare")
+def compare_page():
+    store, _ = services()
+    ids = [request.args.get(k, type=int) for k in ("a", "b")]
+    if None in ids:
+        abort(404, description="choose two attempts to compare (from an attempt's page or a progress chart)")
+    sides = []
+    for attempt_id in ids:
+        attempt = attempt_or_404(attempt_id)
+        context = history.attempt_context(store, attempt_id)
+        scenario, _problem = _scenario(context["scenario_id"])
+        sides.append({"context": context, "attempt": attempt_view(attempt, scenario),
+                      "scenario": scenario_view(scenario) if scenario else None})
+    return render_template("compare.html", sides=sides)
+
+
+@bp.get("/export.<any(csv, json):kind>")
+def export(kind: str):
+    store, _ = services()
+    filters, error = _filters()
+    if error:
+        return render_template("error.html", message=error), 400
+    records = attempt_records(store, filters)
+    body, mimetype = (to_csv(records), "text/csv") if kind == "csv" else (to_json(records), "application/json")
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="rehearse-attempts.{kind}"'})
+
+
+@bp.get("/teachers/<int:teacher_id>/delete")
+def confirm_delete(teacher_id: int, error: str | None = None, status: int = 200):
+    store, _ = services()
+    teacher = _teacher_or_404(teacher_id)
+    steps = history.step_summaries(store, history.Filters(teacher_id=teacher_id))
+    return render_template("delete.html", teacher=teacher, error=error,
+                           sessions=sum(s["sessions"] for s in steps), reps=sum(s["reps"] for s in steps)), status
+
+
+@bp.post("/teachers/<int:teacher_id>/delete")
+def delete_teacher(teacher_id: int):
+    store, _ = services()
+    teacher = _teacher_or_404(teacher_id)
+    typed = " ".join(request.form.get("confirm", "").split())
+    if typed.casefold() != teacher["name"].casefold():
+        return confirm_delete(teacher_id, error=f"to delete, type the name exactly as shown: {teacher['name']}",
+                              status=400)
+    deleted = store.delete_teacher(teacher_id)
+    message = (f"Deleted {deleted['name']}: {deleted['sessions']} sessions and "
+               f"{deleted['recordings']} recordings.")
+    if deleted["left_on_disk"]:
+        message += " These files could not be removed; delete them by hand: " + ", ".join(deleted["left_on_disk"])
+    return redirect(url_for("review.history_page", deleted=message))
+
+
+def _teacher_or_404(teacher_id: int) -> dict:
+    store, _ = services()
+    teacher = store.teacher(teacher_id)
+    if teacher is None:
+        abort(404, description=f"there is no teacher {teacher_id}; their data may have been deleted")
+    return teacher
+
+
+def _scenario(scenario_id: str):
+    """The action step, or None and why it cannot be loaded (the history still shows)."""
+    try:
+        return get_scenario(scenario_id), None
+    except RehearseError as exc:
+        return None, str(exc)
