@@ -39,3 +39,26 @@ def scored(scorer, roster):
         return cache[name]
 
     return score
+
+
+@pytest.fixture(scope="session")
+def history_template(tmp_path_factory, scored):
+    """A store with two teachers' real scored sessions (tests/seed.py), made once per test run."""
+    from rehearse.store import Store
+
+    from .seed import seed
+
+    folder = tmp_path_factory.mktemp("history") / "instance"
+    ids = seed(Store.open(folder), scored)
+    return folder, ids
+
+
+@pytest.fixture()
+def history_instance(history_template, tmp_path):
+    """A fresh copy of the seeded store for one test to change as it likes: (folder, ids)."""
+    import shutil
+
+    folder, ids = history_template
+    copy = tmp_path / "instance"
+    shutil.copytree(folder, copy)
+    return copy, ids
