@@ -13,8 +13,9 @@ every page in at most 200 ms. How:
    rep is a copy of a template result with its wait time moved a little (kept inside or outside the
    step's band as the template's verdict says), and teachers fail less as the weeks go by. Sessions,
    attempts and coach marks (about 2% of attempts) are made through the Store API, as the app makes
-   them; only the dates, and the sessions' finishing, are set by hand. No recordings are written:
-   the attempts' audio paths point at files that do not exist (no page timed here reads them).
+   them (its commits just do not wait for the disk); only the dates are set by hand, in SQL. No
+   recordings are written: the attempts' audio paths point at files that do not exist (no page timed
+   here reads them).
 3. The real server is started on the seeded instance; once its CPU use settles (the speech model
    loads at start), each page is requested over HTTP --repeat times after 2 warm-ups: median, p95
    and max milliseconds, and the page's size. A page is within target when its p95 is <= 200 ms. A
@@ -70,10 +71,20 @@ TEMPLATES = {
         "fail": ["ppn-08-short-pause-tomasz-clean.flac", "ppn-12-name-first-jamal-clean.flac"],
     },
     "key-vocabulary": {"pass": ["vocab-good.flac"], "fail": ["vocab-missing.flac"]},
-    "cold-call": {"pass": ["cold-call-good.flac"], "fail": ["ppn-08-short-pause-tomasz-clean.flac"]},
+    "cold-call": {"pass": ["cold-call-good.flac"], "fail": ["ppn-10-short-pause-kwame-clean.flac"]},
 }
 # The order in which a teacher's sessions visit the action steps (shifted per teacher).
 STEP_CYCLE = ["pose-pause-name", "pose-pause-name", "key-vocabulary", "pose-pause-name", "cold-call"]
+
+
+class SeedingStore(Store):
+    """The Store, with commits not waiting for the disk (synchronous=NORMAL, safe in WAL mode):
+    seeding makes some 20,000 small commits, and fsync-ing each would dominate the seeding time."""
+
+    def connect(self) -> sqlite3.Connection:
+        db = super().connect()
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
 
 
 def score_templates(scenarios: dict[str, Scenario]) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -270,7 +281,8 @@ def report(rows: list[tuple[str, str, bool, dict[str, Any]]], repeat: int) -> No
             verdict = "route missing" if t["status"] == 404 else f"HTTP {t['status']}"
             print(f"{name:26} {'-':>8} {'-':>8} {'-':>8} {'-':>9}  {verdict:16} {path}")
             continue
-        verdict = "download" if download else ("ok" if t["p95"] <= TARGET_MS else "SLOW")
+        verdict = ("download" if download else "ok" if t["p95"] <= TARGET_MS
+                   else "p95 over" if t["median"] <= TARGET_MS else "SLOW")
         print(f"{name:26} {t['median']:6.0f}ms {t['p95']:6.0f}ms {t['max']:6.0f}ms {t['kb']:7.0f}KB"
               f"  {verdict:16} {path}")
     print(f"(times over {repeat} requests after 2 warm-ups, downloads over {min(repeat, 3)}; "
@@ -292,7 +304,7 @@ def main() -> None:
     print(f"CPU reference now: {cpu_reference():.0f} GFLOP/s (float32 1000x1000 matmul)")
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(args.instance).resolve() if args.instance else Path(tmp) / "instance"
-        store = Store.open(instance)
+        store = SeedingStore.open(instance)
         with store.connect() as db:
             seeded = counts(db)["attempts"]
         if seeded:

@@ -120,7 +120,8 @@ def delete_teacher(teacher_id: int):
         return confirm_delete(teacher_id, error=f"to delete, type the name exactly as shown: {teacher['name']}",
                               status=400)
     deleted = store.delete_teacher(teacher_id)
-    message = (f"Deleted {deleted['name']}: {deleted['sessions']} sessions and "
+    # No name in the message: it travels in the URL, which the browser keeps in its history.
+    message = (f"Deleted the teacher's data: {deleted['sessions']} sessions and "
                f"{deleted['recordings']} recordings.")
     if deleted["left_on_disk"]:
         message += " These files could not be removed; delete them by hand: " + ", ".join(deleted["left_on_disk"])
