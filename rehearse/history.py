@@ -1,9 +1,9 @@
 """The coach's look back: who practised which action step, when, and how it went.
 
 Read-only queries over the store, filtered by teacher, action step and date (dates are the
-laptop's local days). Per-session progress is kept in the session row by the store, so these pages
-count accurate and fluent sessions without decoding every attempt; only one teacher's action step
-(`step_history`) or one export reads attempts in full.
+laptop's local days). Each session's progress and counts of reps are kept in its row by the store,
+so the history and a teacher's page read sessions only, not the attempts table; only one
+teacher's action step (`step_history`) or an export reads attempts in full.
 """
 
 from __future__ import annotations
@@ -109,20 +109,16 @@ def step_with_id(store: Store, scenario_id: str) -> dict[str, Any]:
 
 # The history page -------------------------------------------------------------------------
 
-# Reps and scored reps per session, to join onto sessions.
-REPS = "(SELECT session_id, COUNT(*) AS reps, SUM(status = 'scored') AS scored FROM attempts GROUP BY session_id)"
-
-
 def step_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:
     """Per teacher and action step: sessions, reps, accurate and fluent sessions, first and last day."""
     where, args = filters.where()
     rows = store.query_all(
         f"SELECT t.id AS teacher_id, t.name AS teacher, a.id AS step_id, a.scenario_id, a.title,"
-        f" COUNT(*) AS sessions, COALESCE(SUM(r.reps), 0) AS reps, COALESCE(SUM(r.scored), 0) AS scored,"
+        f" COUNT(*) AS sessions, SUM(s.reps) AS reps, SUM(s.reps_scored) AS scored,"
         f" SUM(s.reps_passed) AS passed, COUNT(s.accurate_at) AS accurate, COUNT(s.fluent_at) AS fluent,"
         f" MIN(s.started_at) AS first, MAX(s.started_at) AS last"
         f" FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
-        f" JOIN action_steps a ON a.id = s.action_step_id LEFT JOIN {REPS} r ON r.session_id = s.id"
+        f" JOIN action_steps a ON a.id = s.action_step_id"
         f" WHERE {where} GROUP BY t.id, a.id ORDER BY t.name, last DESC", *args)
     return [dict(r) for r in rows]
 
@@ -134,11 +130,10 @@ def sessions_page(store: Store, filters: Filters, page: int = 1,
     total = store.query_one(f"SELECT COUNT(*) FROM sessions s WHERE {where}", *args)[0]
     rows = store.query_all(
         f"SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps_target, s.accurate_at, s.fluent_at,"
-        f" s.reps_passed, t.id AS teacher_id, t.name AS teacher, a.id AS step_id, a.title,"
-        f" COALESCE(r.reps, 0) AS reps, COALESCE(r.scored, 0) AS scored"
+        f" s.reps, s.reps_scored AS scored, s.reps_passed, t.id AS teacher_id, t.name AS teacher,"
+        f" a.id AS step_id, a.title"
         f" FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
         f" JOIN action_steps a ON a.id = s.action_step_id"
-        f" LEFT JOIN {REPS} r ON r.session_id = s.id"
         f" WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?",
         *args, size, (max(page, 1) - 1) * size)
     return [dict(r) for r in rows], total

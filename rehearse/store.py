@@ -85,12 +85,14 @@ CREATE INDEX IF NOT EXISTS sessions_by_teacher ON sessions(teacher_id, started_a
 
 def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
     """Version 2: a unique id per session and attempt (so an archive imported twice adds nothing
-    twice), and each session's progress kept up to date in its row (so history pages need not
-    decode every attempt)."""
+    twice), and each session's progress and counts kept up to date in its row (so history pages
+    read sessions only, not every attempt)."""
     for statement in [  # one by one: executescript would commit the migration's transaction
         "ALTER TABLE sessions ADD COLUMN uid TEXT",
         "ALTER TABLE sessions ADD COLUMN accurate_at INTEGER",
         "ALTER TABLE sessions ADD COLUMN fluent_at INTEGER",
+        "ALTER TABLE sessions ADD COLUMN reps INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN reps_scored INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE sessions ADD COLUMN reps_passed INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE attempts ADD COLUMN uid TEXT",
         "UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
@@ -101,6 +103,8 @@ def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
         "CREATE INDEX sessions_by_start ON sessions(started_at)",
     ]:
         db.execute(statement)
+    for (session_id,) in db.execute("SELECT id FROM sessions").fetchall():
+        refresh_progress(db, session_id)
 
 
 # (version, step): each step brings the schema from the version before it to its own.
@@ -168,8 +172,6 @@ class Store:
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     step(db)
-                    for row in db.execute("SELECT id FROM sessions").fetchall():
-                        self._refresh_progress(db, row["id"])
                     db.execute(f"PRAGMA user_version={target}")
                     db.execute("COMMIT")
                 except BaseException:
@@ -234,8 +236,7 @@ class Store:
 
     def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:
         rows = self.query_all(
-            "SELECT s.id, s.started_at, s.finished_at, s.reps_target, t.name AS teacher, a.title,"
-            " (SELECT COUNT(*) FROM attempts WHERE session_id = s.id) AS reps"
+            "SELECT s.id, s.started_at, s.finished_at, s.reps_target, s.reps, t.name AS teacher, a.title"
             " FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
             " JOIN action_steps a ON a.id = s.action_step_id ORDER BY s.id DESC LIMIT ?", limit)
         return [dict(r) for r in rows]
@@ -256,6 +257,7 @@ class Store:
             cur = db.execute(
                 "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 'recording', ?)", (new_uid(), session_id, rep, source, relative, now()))
+            refresh_progress(db, session_id)
             return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
 
     def audio_file(self, attempt: dict[str, Any]) -> Path:
@@ -269,7 +271,7 @@ class Store:
                 " wait_time_s = ?, duration_s = ? WHERE id = ?",
                 (json.dumps(result), int(result["passed"]), result["metrics"].get("wait_time_s"),
                  result["duration_s"], attempt_id))
-            self._refresh_progress(db, self._session_of(db, attempt_id))
+            refresh_progress(db, self._session_of(db, attempt_id))
 
     def save_failure(self, attempt_id: int, error: str, duration_s: float | None = None) -> None:
         """Mark an attempt unscored, saying why; its recording stays and can be scored again."""
@@ -277,7 +279,7 @@ class Store:
             db.execute("UPDATE attempts SET status = 'unscored', error = ?,"
                        " duration_s = COALESCE(?, duration_s) WHERE id = ?",
                        (error, duration_s, attempt_id))
-            self._refresh_progress(db, self._session_of(db, attempt_id))
+            refresh_progress(db, self._session_of(db, attempt_id))
 
     def attempt(self, attempt_id: int) -> dict[str, Any] | None:
         with self.connect() as db:
@@ -286,25 +288,12 @@ class Store:
 
     def attempts(self, session_id: int) -> list[dict[str, Any]]:
         with self.connect() as db:
-            return self._session_attempts(db, session_id)
-
-    @staticmethod
-    def _session_attempts(db: sqlite3.Connection, session_id: int) -> list[dict[str, Any]]:
-        rows = db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY rep", (session_id,))
-        return with_marks(db, [dict(r) for r in rows])
+            return session_attempts(db, session_id)
 
     @staticmethod
     def _session_of(db: sqlite3.Connection, attempt_id: int) -> int:
         return db.execute("SELECT session_id FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
 
-    def _refresh_progress(self, db: sqlite3.Connection, session_id: int) -> None:
-        """Keep the session row's accurate/fluent reps and count of passed reps true to its attempts
-        (called inside every write that can change them, in the same transaction)."""
-        fluent_after = db.execute("SELECT fluent_after FROM sessions WHERE id = ?",
-                                  (session_id,)).fetchone()[0]
-        progress = progress_of(self._session_attempts(db, session_id), fluent_after)
-        db.execute("UPDATE sessions SET accurate_at = ?, fluent_at = ?, reps_passed = ? WHERE id = ?",
-                   (progress["accurate_at"], progress["fluent_at"], progress["passed"], session_id))
 
     # Coach marks --------------------------------------------------------------------------
 
@@ -320,7 +309,7 @@ class Store:
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT(attempt_id, criterion) DO UPDATE SET"
                     " passed = excluded.passed, comment = excluded.comment, marked_at = excluded.marked_at",
                     (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), now()))
-            self._refresh_progress(db, self._session_of(db, attempt_id))
+            refresh_progress(db, self._session_of(db, attempt_id))
 
     def unfinished_recordings(self) -> Iterator[dict[str, Any]]:
         """Attempts left 'recording' (the server stopped mid-attempt): to be marked unscored."""
@@ -373,6 +362,22 @@ class Store:
             if not busy:
                 return
             time.sleep(0.1)  # a reader is open (another request); try again
+
+
+def session_attempts(db: sqlite3.Connection, session_id: int) -> list[dict[str, Any]]:
+    rows = db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY rep", (session_id,))
+    return with_marks(db, [dict(r) for r in rows])
+
+
+def refresh_progress(db: sqlite3.Connection, session_id: int) -> None:
+    """Keep the session row's accurate/fluent reps and its counts of reps true to its attempts
+    (called inside every write that can change them, in the same transaction)."""
+    fluent_after = db.execute("SELECT fluent_after FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
+    attempts = session_attempts(db, session_id)
+    progress = progress_of(attempts, fluent_after)
+    db.execute("UPDATE sessions SET accurate_at = ?, fluent_at = ?, reps = ?, reps_scored = ?, reps_passed = ?"
+               " WHERE id = ?", (progress["accurate_at"], progress["fluent_at"], len(attempts),
+                                 progress["scored"], progress["passed"], session_id))
 
 
 def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
