@@ -17,7 +17,7 @@
     uploadForm: $("upload-form"), uploadFile: $("upload-file"),
   };
   let attempts = data.attempts, progress = data.progress, shown = null;
-  let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null;
+  let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null, recordingId = null;
 
   function nextRep() { return (attempts.length ? Math.max(...attempts.map((a) => a.rep)) : 0) + 1; }
 
@@ -46,6 +46,7 @@
     ui.status.textContent = "Opening the microphone…";
     recorder = new RepRecorder(session.id, {
       started: (msg) => {
+        recordingId = msg.attempt;
         ui.counter.textContent = `Rep ${msg.rep} of ${session.reps_target}`;
         ui.label.textContent = "Stop";
         ui.record.classList.add("on");
@@ -59,11 +60,17 @@
       },
       cue: showCue,
       result: (attempt) => { finishRecording(); addAttempt(attempt, true); },
-      failed: (message, attempt) => {
+      failed: async (message, attempt) => {
         finishRecording();
         setError(message);
-        if (attempt) addAttempt(attempt, true);
-        else refresh();
+        if (attempt) { addAttempt(attempt, true); return; }
+        // The connection went before the verdict came: the server may have scored the rep anyway.
+        await refresh();
+        const rep = attempts.find((a) => a.id === recordingId);
+        if (rep && rep.status !== "recording") {
+          setError(rep.status === "scored" ? "" : rep.error || message);
+          showFeedback(rep, true);
+        }
       },
     });
     try {

@@ -79,7 +79,9 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
         cue_wait = float(page.inner_text("#cue-seconds"))
         page.wait_for_timeout(1000)  # a moment's silence after the name, then stop
         page.keyboard.press("Space")  # Space stops, as the page says
-        page.wait_for_selector("#feedback:not([hidden])", timeout=FEEDBACK_TIMEOUT_MS)
+        page.wait_for_selector("#feedback:not([hidden]), #error:not([hidden])", timeout=FEEDBACK_TIMEOUT_MS)
+        assert page.is_hidden("#error"), page.inner_text("#error")
+        page.wait_for_selector("#feedback:not([hidden])")
 
         assert page.inner_text("#feedback-verdict") == "All criteria met"
         assert page.locator("#verdicts li.pass").count() == 4

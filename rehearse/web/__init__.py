@@ -1,7 +1,8 @@
 """The browser face: a Flask app (application factory, as in the Flask tutorial) over the engine.
 
 Pages (`pages.py`) start a session, rehearse and sum it up; the coach's review (`review.py`) looks
-back over the history; JSON endpoints (`api.py`) serve the pages' scripts; the WebSocket (`stream.py`) takes the microphone's PCM as it is recorded.
+back over the history; JSON endpoints (`api.py`) serve the pages' scripts; the WebSocket
+(`stream.py`) takes the microphone's PCM as it is recorded.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
 source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse).
 """
