@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -294,7 +295,6 @@ class Store:
     def _session_of(db: sqlite3.Connection, attempt_id: int) -> int:
         return db.execute("SELECT session_id FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
 
-
     # Coach marks --------------------------------------------------------------------------
 
     def mark(self, attempt_id: int, criterion: str, passed: bool | None, comment: str = "") -> None:
@@ -325,8 +325,9 @@ class Store:
     def delete_teacher(self, teacher_id: int) -> dict[str, Any]:
         """Delete a teacher with every session, attempt, coach mark and recording of theirs.
 
-        The rows go first (overwritten in place, then the write-ahead log is emptied), then the
-        recordings. Returns what was deleted, and any file that could not be removed.
+        The rows go first (overwritten in place, then the write-ahead log is emptied), then each
+        session's folder of recordings. Returns what was deleted, and any folder that could not be
+        removed.
         """
         with self.connect() as db:
             teacher = db.execute("SELECT * FROM teachers WHERE id = ?", (teacher_id,)).fetchone()
@@ -334,28 +335,21 @@ class Store:
                 raise LookupError(f"no teacher {teacher_id}")
             sessions = [r["id"] for r in db.execute("SELECT id FROM sessions WHERE teacher_id = ?",
                                                     (teacher_id,))]
-            files = [self.path.parent / r["audio_path"] for r in db.execute(
-                "SELECT audio_path FROM attempts WHERE session_id IN"
-                " (SELECT id FROM sessions WHERE teacher_id = ?)", (teacher_id,))]
+            recordings = db.execute("SELECT COUNT(*) FROM attempts WHERE session_id IN"
+                                    " (SELECT id FROM sessions WHERE teacher_id = ?)", (teacher_id,)).fetchone()[0]
             db.execute("DELETE FROM teachers WHERE id = ?", (teacher_id,))  # cascades to the rest
         self._empty_log()
         left = []
-        for path in files:
-            try:
-                path.unlink(missing_ok=True)
-            except OSError:
-                left.append(str(path))
-        for session_id in sessions:
-            shutil.rmtree(self.recordings / f"session-{session_id}", ignore_errors=True)
-            if (self.recordings / f"session-{session_id}").exists():
-                left.append(str(self.recordings / f"session-{session_id}"))
-        return {"name": teacher["name"], "sessions": len(sessions), "recordings": len(files),
+        for session_id in sessions:  # every recording of a session is in its folder (new_attempt)
+            folder = self.recordings / f"session-{session_id}"
+            shutil.rmtree(folder, ignore_errors=True)
+            if folder.exists():
+                left.append(str(folder))
+        return {"name": teacher["name"], "sessions": len(sessions), "recordings": recordings,
                 "left_on_disk": left}
 
     def _empty_log(self, tries: int = 50) -> None:
         """Copy the write-ahead log into the database and truncate it, so old page images are gone."""
-        import time
-
         for _ in range(tries):
             with self.connect() as db:
                 busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

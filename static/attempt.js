@@ -92,5 +92,14 @@ window.AttemptView = (function () {
     return body;
   }
 
-  return { verdictBadge, verdictList, transcript, postMark };
+  // The whole attempt into a page's parts {badge, verdicts, transcript, timeline}; `span` puts
+  // several timelines on one time scale.
+  function render(parts, attempt, band, saveMark, span) {
+    verdictBadge(parts.badge, attempt);
+    verdictList(parts.verdicts, attempt, saveMark);
+    transcript(parts.transcript, attempt);
+    if (attempt.metrics) Draw.timeline(parts.timeline, attempt, band, span); else parts.timeline.innerHTML = "";
+  }
+
+  return { verdictBadge, verdictList, transcript, render, postMark };
 })();

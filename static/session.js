@@ -132,7 +132,8 @@
     ui.cue.hidden = true;
     ui.feedback.hidden = false;
     ui.title.textContent = `Rep ${attempt.rep}`;
-    AttemptView.verdictBadge(ui.verdict, attempt);
+    AttemptView.render({ badge: ui.verdict, verdicts: ui.verdicts, transcript: ui.transcript, timeline: ui.timeline },
+      attempt, band, (criterion, passed, comment) => saveMark(attempt, criterion, passed, comment));
     if (fresh && stoppedAt) {
       const seconds = (performance.now() - stoppedAt) / 1000;
       ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
@@ -141,10 +142,7 @@
     } else {
       ui.latency.textContent = attempt.source === "upload" ? "uploaded" : "";
     }
-    AttemptView.verdictList(ui.verdicts, attempt, (criterion, passed, comment) => saveMark(attempt, criterion, passed, comment));
     ui.rescore.hidden = attempt.status === "scored";
-    AttemptView.transcript(ui.transcript, attempt);
-    if (attempt.metrics) Draw.timeline(ui.timeline, attempt, band); else ui.timeline.innerHTML = "";
     ui.playback.src = attempt.audio_url;
     data.shownAttempt = attempt.id;
   }
