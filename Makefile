@@ -1,6 +1,8 @@
 # The two commands of the README: `make run` and `make test`. Each sets up what it needs first:
 # a virtual environment in .venv with the package and its test extra (never a CUDA torch: the
-# engine needs none), and the Debian packages the tests use (chromium), when they are missing.
+# engine needs none), and the Debian packages the tests use when they are missing: chromium for
+# the browser tests; PortAudio, and PulseAudio with ALSA's pulse plugin for the terminal's
+# microphone (tests/fake_microphone.py).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test bench setup clips chromium
+.PHONY: run test bench setup clips chromium audio
 
 setup: $(STAMP)
 
@@ -21,13 +23,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rehearse serve
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium audio
 	$(BIN)/python -m pytest
 
 # The end-to-end test drives Debian's chromium (Playwright cannot download a browser here).
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# `rehearse practice` needs PortAudio; its tests record from a PulseAudio null sink through ALSA.
+audio:
+	@{ ldconfig -p | grep -q libportaudio.so.2 && command -v pulseaudio >/dev/null && command -v pactl >/dev/null \
+		&& ls /usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so >/dev/null 2>&1; } || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+		--no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins >/dev/null; }
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/score_clips.py

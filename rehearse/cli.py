@@ -33,6 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_instance(serve)
     serve.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
 
+    practice = commands.add_parser("practice", help="rehearse alone in the terminal, with the microphone")
+    practice.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                          help="the action step, e.g. pose-pause-name (default: the one you practised last)")
+    practice.add_argument("--reps", type=int, metavar="N", help="reps to aim for (default 5; 3 for --warm-up)")
+    practice.add_argument("--device", metavar="ID", help="input device: its number or part of its name "
+                          "(rehearse devices lists them; default: the system's)")
+    practice.add_argument("--teacher", metavar="NAME", help="who is practising (default: asked)")
+    practice.add_argument("--roster", metavar="NAMES", help='class list: "Name,Name,..." '
+                          "(default: your last one for this step, else the step's)")
+    practice.add_argument("--warm-up", action="store_true",
+                          help="3 quick reps of your current action step (the last one you practised)")
+    add_instance(practice)
+    practice.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+
+    commands.add_parser("devices", help="list the microphones (input devices) rehearse can record from")
+
     export = commands.add_parser("export", help="attempts as CSV or JSON, or an archive of everything")
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
     export.add_argument("--teacher", metavar="NAME", help="only this teacher's attempts")
@@ -66,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return score_files(args)
         if args.command == "serve":
             return serve(args)
+        if args.command == "practice":
+            return practice(args)
+        if args.command == "devices":
+            return list_devices()
         if args.command == "export":
             return export(args)
         if args.command == "import":
@@ -106,17 +126,9 @@ def score_files(args: argparse.Namespace) -> int:
 
 def format_report(result, title: str) -> str:
     """A short readable report: verdict, transcript, one line per criterion, the key figures."""
-    met = sum(v.passed for v in result.criteria)
-    lines = [f"{result.file}: {title}: {'PASSED' if result.passed else 'NOT YET'} "
-             f"({met} of {len(result.criteria)} criteria met)",
-             f'  said: "{result.transcript}"']
-    for v in result.criteria:
-        lines.append(f"  {'✓' if v.passed else '✗'} {v.id}: {v.detail}")
-    m = result.metrics
-    if m["wait_time_s"] is not None:
-        lines.append(f"  wait time {m['wait_time_s']:.2f} s (question ended at {m['question_end_s']:.2f} s, "
-                     f"{m['named_pupil']} named at {m['name_start_s']:.2f} s)")
-    return "\n".join(lines)
+    from .report import evidence_lines, verdict_line
+
+    return "\n".join([f"{result.file}: {title}: {verdict_line(result)}"] + evidence_lines(result))
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -141,13 +153,49 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_store(instance: str | None):
-    """The store of an existing instance folder (export and import never make one by mistake)."""
+def practice(args: argparse.Namespace) -> int:
+    """Practise alone: the microphone and the model are checked first, then who and what."""
+    from .engine import Scorer
+    from .microphone import choose_device
+    from .practice import Keys, make_plan, practise
+    from .store import Store
+    from .transcribe import find_model
+
+    device = choose_device(args.device)
+    find_model(args.model)
+    store = Store.open(instance_folder(args.instance))
+    keys = Keys(sys.stdin)
+    plan = make_plan(store, keys, sys.stdout, args.scenario, args.teacher, args.reps, args.roster, args.warm_up)
+    return practise(store, Scorer(args.model), device, plan, keys, sys.stdout)
+
+
+def list_devices() -> int:
+    from .microphone import MicrophoneError, input_devices
+
+    devices = input_devices()
+    if not devices:
+        raise MicrophoneError("no microphone found: no sound device can record; plug one in or switch it on "
+                              "in the system's sound settings")
+    print("Input devices (give the number or part of the name to rehearse practice --device):")
+    for device in devices:
+        print(device.describe())
+    return 0
+
+
+def instance_folder(instance: str | None):
+    """The instance folder: --instance, else REHEARSE_INSTANCE, else the user's data folder."""
     from pathlib import Path
 
-    from .store import Store, default_instance
+    from .store import default_instance
 
-    folder = Path(instance).expanduser() if instance else default_instance()
+    return Path(instance).expanduser() if instance else default_instance()
+
+
+def open_store(instance: str | None):
+    """The store of an existing instance folder (export and import never make one by mistake)."""
+    from .store import Store
+
+    folder = instance_folder(instance)
     if not (folder / "rehearse.sqlite").is_file():
         raise RehearseError(f"no rehearse data in {folder}; give the folder with --instance "
                             "(it holds rehearse.sqlite and recordings/)")
@@ -183,12 +231,10 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_archive(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from . import archive
-    from .store import Store, default_instance
+    from .store import Store
 
-    folder = Path(args.instance).expanduser() if args.instance else default_instance()
+    folder = instance_folder(args.instance)
     store = Store.open(folder)  # importing onto a new laptop makes the folder
     c = archive.import_archive(store, args.archive)
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "

@@ -4,7 +4,8 @@ It is deliberately sparse. Nothing shows until speech has been heard and a silen
 lasted SHOW_AFTER_S; the counter then runs from the end of speech and stops when speech resumes.
 A pause shorter than HESITATION_S was a hesitation inside the question, so the cue goes back to
 listening; the first longer pause is the wait, and once speech resumes after it the cue shows the
-wait it kept and ignores the rest of the attempt.
+wait it kept. After that it shows nothing more, but still follows speech and silence
+(`silent_for_s`), so that the terminal can stop a rep by itself once the teacher has finished.
 
 It has to answer within a frame, so it uses the signal energy against the noise floor (10 ms
 frames), not Silero or Whisper. The floor is a low percentile of the last few seconds, so a few
@@ -73,6 +74,16 @@ class PauseCue:
     def state(self) -> CueState:
         return self._state
 
+    @property
+    def silent_for_s(self) -> float:
+        """How long it has been quiet since speech last ended: 0 while speaking or before any speech.
+
+        Kept up after the wait is done too, so that a recording can stop itself after a long silence.
+        """
+        if self._speaking or self._speech_end is None:
+            return 0.0
+        return (self._frames - self._speech_end) * FRAME_S
+
     def feed(self, samples: np.ndarray) -> list[CueState]:
         """Take float32 mono 16 kHz samples; return the states worth showing (often none)."""
         audio = np.concatenate([self._rest, np.asarray(samples, dtype=np.float32)])
@@ -94,7 +105,7 @@ class PauseCue:
             self._recent.append(level)
             if self._frames % 5 == 0 or self._floor is None:  # every 50 ms is often enough
                 self._floor = float(np.percentile(self._recent, FLOOR_PERCENTILE))
-        if self._state.state == "done" or self._floor is None:
+        if self._floor is None:
             return None
         floor = self._floor
         self._loud_run = self._loud_run + 1 if level > floor + SPEECH_DB else 0
@@ -112,7 +123,7 @@ class PauseCue:
                     return self._set(CueState("done", waited, waited >= self.target_s, now))
                 return self._set(CueState("listening", None, False, now))
             return None
-        if not self._heard_speech or self._speech_end is None:
+        if self._state.state == "done" or not self._heard_speech or self._speech_end is None:
             return None
         waited = (self._frames - self._speech_end) * FRAME_S
         if waited < SHOW_AFTER_S:

@@ -17,7 +17,7 @@ from .errors import AudioError
 from .names import Pupil
 from .result import Result, metrics_of
 from .scenarios import Scenario
-from .speech import VadSettings, find_speech
+from .speech import Segment, VadSettings, find_speech
 from .timeline import build_timeline
 from .transcribe import Transcriber, WordCache
 
@@ -28,6 +28,11 @@ class Scorer:
     def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings()):
         self.transcriber = Transcriber(model_path)
         self.vad = vad
+
+    def warm_up(self) -> None:
+        """Load the model and run it once, so that the first rep's feedback is as quick as the others."""
+        silence = np.zeros(SAMPLE_RATE, dtype=np.float32)
+        self.transcriber.words(silence, [Segment(0.2, 0.8)])
 
     def score_file(self, path: str | Path, scenario: Scenario,
                    roster: Sequence[Pupil] | None = None) -> Result:

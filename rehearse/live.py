@@ -7,6 +7,10 @@ far and works out its words into the attempt's `WordCache`. When the attempt sto
 scores the whole recording with the ordinary engine — the same VAD, words, timeline and criteria
 as `rehearse score` — and if nothing was said since the last job (the usual case: the name, a
 moment's silence, "stop"), the words are already there and only the fast stages remain.
+
+The same background words let a rep recorded in the terminal stop by itself (`finished_by_itself`):
+once a pupil on the roster has been named, the wait (if the step has one) is over, and the teacher
+has been quiet for AUTO_STOP_SILENCE_S.
 """
 
 from __future__ import annotations
@@ -22,15 +26,17 @@ from .audio import SAMPLE_RATE
 from .cue import CueState, PauseCue
 from .engine import Scorer, hotwords_of
 from .errors import AudioError
-from .names import Pupil
+from .names import Pupil, find_name
 from .recording import WavRecorder, from_pcm16
 from .result import Result
 from .scenarios import Scenario
 from .speech import find_speech
-from .transcribe import WordCache, same_speech
+from .transcribe import Word, WordCache, same_speech
 
 PREPARE_EVERY_S = 0.5
 SETTLED_S = 0.5  # silence after the last speech before its words are worked out ahead
+MAX_ATTEMPT_S = 180  # a rep longer than this is stopped and scored
+AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teacher has finished
 
 # One background worker for all live attempts: on a 2-core laptop, transcribing two attempts at
 # once is no faster than one after the other, and it would slow the attempt being scored.
@@ -47,8 +53,11 @@ class LiveAttempt:
         self.roster = list(scenario.roster if roster is None else roster)
         self.recorder = WavRecorder(path)
         band = scenario.wait_band
-        self.cue = PauseCue(band[0]) if band else None
+        self.shows_cue = band is not None
+        self.cue = PauseCue(band[0] if band else 0.0)  # without a band it only follows the silence
         self.cache = WordCache()
+        self._heard: list[Word] = []  # the words of the speech so far, as last worked out
+        self._named: tuple[list[Word] | None, str | None] = (None, None)  # (for these words, pupil)
         self._blocks: list[np.ndarray] = []
         self._samples = 0
         self._prepared_at = 0
@@ -72,7 +81,8 @@ class LiveAttempt:
             self._prepared_at = self._samples
             self._job_speech = None
             self._job = _worker.submit(self._prepare, self.audio())
-        return self.cue.feed(samples) if self.cue else []
+        states = self.cue.feed(samples)
+        return states if self.shows_cue else []
 
     def audio(self) -> np.ndarray:
         """Everything recorded so far, float32 mono 16 kHz."""
@@ -84,12 +94,31 @@ class LiveAttempt:
     def _prepare(self, audio: np.ndarray) -> None:
         """Work out the words of the speech so far, if it has settled and is not done already."""
         segments = find_speech(audio, self.scorer.vad)
-        if (not segments or segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE
-                or self.cache.get(segments) is not None):
+        if not segments or segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE:
             return
-        self._job_speech = segments
-        hotwords = hotwords_of(self.scenario, self.roster)
-        self.cache.put(segments, self.scorer.transcriber.words(audio, segments, hotwords))
+        words = self.cache.get(segments)
+        if words is None:
+            self._job_speech = segments
+            words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario, self.roster))
+            self.cache.put(segments, words)
+        self._heard = words
+
+    def named_pupil(self) -> str | None:
+        """The pupil named so far, as far as the background work has got; None if none yet."""
+        heard = self._heard
+        if self._named[0] is not heard:  # matching sounds takes tens of ms: once per new transcript
+            match = find_name([w.word for w in heard], self.roster)
+            self._named = (heard, match.pupil if match else None)
+        return self._named[1]
+
+    def finished_by_itself(self) -> bool:
+        """Has the teacher finished? A pupil has been named, the wait is over (when the step has a
+        wait) and it has been quiet for AUTO_STOP_SILENCE_S since. A cue only: nothing is scored."""
+        if self.cue.silent_for_s < AUTO_STOP_SILENCE_S:
+            return False
+        if self.shows_cue and self.cue.state.state != "done":
+            return False  # still inside the wait (or the question): never cut it short
+        return self.named_pupil() is not None
 
     def finish(self) -> Result:
         """Close the recording and score it. AudioError if nothing or only silence was recorded."""

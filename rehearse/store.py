@@ -235,6 +235,15 @@ class Store:
         session["summary"] = json.loads(session["summary"]) if session["summary"] else None
         return session
 
+    def last_session(self, teacher: str, scenario_id: str | None = None) -> dict[str, Any] | None:
+        """A teacher's most recent session (on one action step), to pick up where they left off."""
+        row = self.query_one(
+            "SELECT s.id FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
+            " JOIN action_steps a ON a.id = s.action_step_id"
+            " WHERE t.name = ? AND (? IS NULL OR a.scenario_id = ?) ORDER BY s.id DESC LIMIT 1",
+            teacher, scenario_id, scenario_id)
+        return self.session(row["id"]) if row else None
+
     def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:
         rows = self.query_all(
             "SELECT s.id, s.started_at, s.finished_at, s.reps_target, s.reps, t.name AS teacher, a.title"

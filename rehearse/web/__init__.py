@@ -55,13 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def warm_up(scorer: Scorer) -> None:
-    """Load the model and run it once, so the first rep's feedback is as quick as the others."""
-    import numpy as np
-
-    from ..speech import Segment
-
+    """Load the model in the background, so the first rep's feedback is as quick as the others."""
     try:
-        silence = np.zeros(16000, dtype=np.float32)
-        scorer.transcriber.words(silence, [Segment(0.2, 0.8)])
+        scorer.warm_up()
     except Exception as exc:  # noqa: BLE001 - the first rep will report it properly
         log.warning("could not warm up the speech model: %s", exc)

@@ -22,13 +22,12 @@ from simple_websocket import ConnectionClosed
 
 from ..attempts import keep_result, session_scenario
 from ..errors import RehearseError
-from ..live import LiveAttempt
+from ..live import MAX_ATTEMPT_S, LiveAttempt
 from .views import attempt_view, services
 
 log = logging.getLogger(__name__)
 
 RECEIVE_TIMEOUT_S = 30  # no frame for this long while recording: the page is gone
-MAX_ATTEMPT_S = 180  # a rep longer than this is stopped and scored
 
 
 def register(app: Flask) -> None:

@@ -1,0 +1,23 @@
+"""A scored attempt as plain text for the terminal: the verdict, what was said, one line per
+criterion with its evidence, and the wait. Shared by `rehearse score` and `rehearse practice`."""
+
+from __future__ import annotations
+
+from .result import Result
+
+
+def verdict_line(result: Result) -> str:
+    met = sum(v.passed for v in result.criteria)
+    verdict = "PASSED" if result.passed else "NOT YET"
+    return f"{verdict} ({met} of {len(result.criteria)} criteria met)"
+
+
+def evidence_lines(result: Result) -> list[str]:
+    """What was heard, each criterion with ✓/✗ and its evidence, and the wait with its moments."""
+    lines = [f'  said: "{result.transcript}"']
+    lines += [f"  {'✓' if v.passed else '✗'} {v.id}: {v.detail}" for v in result.criteria]
+    m = result.metrics
+    if m.get("wait_time_s") is not None:
+        lines.append(f"  wait time {m['wait_time_s']:.2f} s (question ended at {m['question_end_s']:.2f} s, "
+                     f"{m['named_pupil']} named at {m['name_start_s']:.2f} s)")
+    return lines
