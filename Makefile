@@ -38,10 +38,11 @@ audio:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 		--no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins >/dev/null; }
 
-bench: $(STAMP)
+bench: $(STAMP) audio
 	$(BIN)/python benchmarks/score_clips.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/history_pages.py
+	$(BIN)/python benchmarks/practice_mic.py
 
 # Remake the labelled test clips (needs the TTS voice: pip install -e '.[clips]').
 clips: $(STAMP)

@@ -2,7 +2,8 @@
 
 Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt or
 silent file, an unknown scenario, a bad roster, a malformed scenario file, no model, an unknown
-teacher or date to export, a file that is not an archive).
+teacher or date to export, a file that is not an archive; for `practice` and `devices`: no PortAudio,
+no microphone, an unknown, busy or silent one). `practice` stopped with Ctrl+C: 130.
 """
 
 from __future__ import annotations
