@@ -23,7 +23,7 @@ import pytest
 
 from rehearse.audio import SAMPLE_RATE, load_audio
 from rehearse.cue import CueState
-from rehearse.live import AUTO_STOP_SILENCE_S, LiveAttempt
+from rehearse.live import AUTO_STOP_SILENCE_S, MAX_ATTEMPT_S, LiveAttempt
 from rehearse.microphone import InputDevice, SilenceWatch, explain_portaudio_error
 from rehearse.practice import CueLine, cue_text
 from rehearse.recording import to_pcm16
@@ -103,7 +103,7 @@ def test_a_rep_from_the_microphone_stops_by_itself_and_is_kept_like_a_web_rep(mi
     child.expect(PROMPT)
     child.sendline("")
     child.expect("● rec")
-    length = mic.play(CLIPS / CLIP, then_quiet_s=AUTO_STOP_SILENCE_S + 12)
+    mic.play(CLIPS / CLIP, then_quiet_s=AUTO_STOP_SILENCE_S + 12)
     child.expect(r"wait +\d+\.\d s of 5 s")  # the live cue counts the wait...
     child.expect(r"you waited (\d+\.\d) s ✓ target reached")  # ...and shows the wait kept
     cue_wait = float(child.match.group(1))
@@ -131,7 +131,9 @@ def test_a_rep_from_the_microphone_stops_by_itself_and_is_kept_like_a_web_rep(mi
     result = json.loads(attempt["result"])
     assert result["metrics"]["named_pupil"] == "Siobhan"
     seconds = wav_seconds(instance / attempt["audio_path"])
-    assert length - 12 < seconds < length + 5  # all of the clip, stopped a few seconds after the name
+    # Not before the name and its 3 s of quiet, and before the 180 s cap. How long after the name it
+    # stops depends on how fast the CPU transcribes (it took 10 s more than that on a contended CI run).
+    assert label["name_start"] + AUTO_STOP_SILENCE_S < seconds < MAX_ATTEMPT_S
     # The coach's export sees the solo rep like any other.
     export = rehearse("export", "--format", "json", "--instance", str(instance))
     (record,) = json.loads(export.stdout)["attempts"]
