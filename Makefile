@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test bench setup clips chromium audio
+.PHONY: run test bench setup clips models chromium audio
 
 setup: $(STAMP)
 
@@ -48,3 +48,10 @@ bench: $(STAMP) audio
 clips: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[clips]'
 	$(BIN)/python tests/make_clips.py
+
+# Remake the shipped model and non-example recordings from the scenarios' texts, then check that
+# every model passes and every non-example fails (needs the TTS voice, as for clips).
+models: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[clips]'
+	$(BIN)/python audio/make_models.py
+	$(BIN)/python audio/make_models.py --check

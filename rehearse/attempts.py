@@ -7,6 +7,7 @@ or, in one line, why it could not be scored, so it can be scored again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .engine import Scorer
@@ -17,9 +18,10 @@ from .scenarios import Scenario, get_scenario
 from .store import Store
 
 
-def session_scenario(session: dict[str, Any]) -> tuple[Scenario, list[Pupil]]:
-    """The session's action step and the roster the coach set for it."""
-    scenario = get_scenario(session["scenario_id"])
+def session_scenario(session: dict[str, Any], instance: Path | None) -> tuple[Scenario, list[Pupil]]:
+    """The session's action step (the instance folder may hold the school's own) and the roster the
+    coach set for it."""
+    scenario = get_scenario(session["scenario_id"], instance)
     roster = parse_roster(session["roster"]) if session["roster"] else list(scenario.roster)
     return scenario, roster
 
@@ -35,7 +37,7 @@ def score_stored(store: Store, scorer: Scorer, attempt_id: int) -> dict[str, Any
         raise LookupError(f"no attempt {attempt_id}")
     session = store.session(attempt["session_id"])
     try:
-        scenario, roster = session_scenario(session)
+        scenario, roster = session_scenario(session, store.instance)
         result = scorer.score_file(store.audio_file(attempt), scenario, roster)
     except RehearseError as exc:
         store.save_failure(attempt_id, _without_path(str(exc), store, attempt))

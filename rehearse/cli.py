@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--roster", metavar="NAMES", help='class list replacing the scenario\'s: "Name,Name,..."')
     score.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
     score.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+    add_instance(score, "whose own action steps (scenarios/) are looked in too")
 
     serve = commands.add_parser("serve", help="the rehearsal app in the browser (http://127.0.0.1:5000)")
     serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
@@ -67,12 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("scenarios", help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every scenario file")
+    add_instance(listing, "whose own action steps (scenarios/) are listed too")
     return parser
 
 
-def add_instance(command: argparse.ArgumentParser) -> None:
+def add_instance(command: argparse.ArgumentParser, what: str = "where the database and recordings are") -> None:
     command.add_argument("--instance", metavar="DIR",
-                         help="where the database and recordings are (default: REHEARSE_INSTANCE, "
+                         help=f"the instance folder, {what} (default: REHEARSE_INSTANCE, "
                               "else ~/.local/share/rehearse)")
 
 
@@ -91,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export(args)
         if args.command == "import":
             return import_archive(args)
-        return list_scenarios(args.check)
+        return list_scenarios(args.check, instance_folder(args.instance))
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
         return BAD_INPUT
@@ -107,7 +109,7 @@ def score_files(args: argparse.Namespace) -> int:
     from .names import parse_roster
     from .scenarios import get_scenario
 
-    scenario = get_scenario(args.scenario)
+    scenario = get_scenario(args.scenario, instance_folder(args.instance))
     roster = parse_roster(args.roster) if args.roster is not None else None
     scorer = Scorer(args.model)
     status = 0
@@ -245,15 +247,19 @@ def import_archive(args: argparse.Namespace) -> int:
     return 0
 
 
-def list_scenarios(check: bool) -> int:
+def list_scenarios(check: bool, instance) -> int:
+    from .authoring import guidance
     from .scenarios import check_all
 
-    good, bad = check_all()
+    good, bad = check_all(instance)
     for s in good:
-        print(f"{s.id:22} {s.title}")
+        print(f"{s.id:22} {s.title}" + ("  (archived)" if s.archived else ""))
         if check:
+            print(f"{'':22}   {s.path}")
             for c in s.criteria:
                 print(f"{'':22}   - {c.description}")
+            for warning in guidance(s):
+                print(f"{'':22}   ! {warning}")
     for line in bad:
         print(f"rehearse: {line}", file=sys.stderr)
     if check:

@@ -33,17 +33,26 @@ class Rule:
     params: dict[str, tuple[type, Any]]
     describe: Callable[..., str]
     check: Callable[..., tuple[bool, str]]
-
+    form: str  # the criterion in plain words with a {slot} per parameter, for the authoring form
+    focus: str  # what the teacher attends to; criteria with the same focus count as one focus
+    needs_roster: bool = False  # checkable only when the class list is known
 
 RULES: dict[str, Rule] = {}
+# The foci a criterion can serve: an action step should ask the teacher to attend to three at most.
+QUESTION = "posing the question"
+PAUSE_AND_NAME = "pausing, then naming a pupil"
+WORDING = "the words used"
+BREVITY = "keeping it short"
+CHECKING = "checking understanding"
 REQUIRED = object()  # a parameter without a default
 
 
-def rule(name: str, describe: Callable[..., str], **params: tuple[type, Any]):
-    """Register a check function as the rule `name` with typed parameters."""
+def rule(name: str, describe: Callable[..., str], form: str, focus: str, needs_roster: bool = False,
+         **params: tuple[type, Any]):
+    """Register a check function as the rule `name` with typed parameters (type, default)."""
 
     def register(check):
-        RULES[name] = Rule(name, params, describe, check)
+        RULES[name] = Rule(name, params, describe, check, form, focus, needs_roster)
         return check
 
     return register
@@ -57,7 +66,7 @@ def _n(count: int, thing: str) -> str:
     return f"{count} {thing}{'' if count == 1 else 's'}"
 
 
-@rule("asks_question", describe=lambda: "Ask a question")
+@rule("asks_question", describe=lambda: "Ask a question", form="Ask a question", focus=QUESTION)
 def asks_question(t: Timeline) -> tuple[bool, str]:
     if t.question is None:
         return False, "No question was heard; pose the question to the whole class first."
@@ -72,7 +81,8 @@ def _wait_target(min_s: float, max_s: float | None) -> str:
 
 @rule("wait_time",
       describe=lambda min_s, max_s: f"Pause {_wait_target(min_s, max_s)} after the question before naming a pupil",
-      min_s=(float, 3.0), max_s=(float, None))
+      form="Pause at least {min_s} seconds, and at most {max_s} seconds, after the question before naming a pupil",
+      focus=PAUSE_AND_NAME, needs_roster=True, min_s=(float, 3.0), max_s=(float, None))
 def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str]:
     target = f"the target is {_wait_target(min_s, max_s)}"
     if t.question is None:
@@ -91,7 +101,8 @@ def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str
     return passed, detail
 
 
-@rule("names_pupil", describe=lambda: "Name one pupil from the class after the pause")
+@rule("names_pupil", describe=lambda: "Name one pupil from the class after the pause",
+      form="Name one pupil from the class after the pause", focus=PAUSE_AND_NAME, needs_roster=True)
 def names_pupil(t: Timeline) -> tuple[bool, str]:
     if t.named is None:
         return False, "No pupil from the roster was named after the question."
@@ -101,7 +112,9 @@ def names_pupil(t: Timeline) -> tuple[bool, str]:
 
 
 @rule("no_name_before_question",
-      describe=lambda: "Say no name before the question, so that every pupil has to think")
+      describe=lambda: "Say no name before the question, so that every pupil has to think",
+      form="Say no name before the question, so that every pupil has to think", focus=QUESTION,
+      needs_roster=True)
 def no_name_before_question(t: Timeline) -> tuple[bool, str]:
     if t.named_early is None:
         return True, "No name came before the question: the whole class had to think."
@@ -132,6 +145,7 @@ def _stem(word: str) -> str:
       describe=lambda words, min_count: (
           f"Use the key words {', '.join(words)}" if min_count in (None, len(words))
           else f"Use at least {min_count} of the key words {', '.join(words)}"),
+      form="Use at least {min_count} of the key words {words}", focus=WORDING,
       words=(list, REQUIRED), min_count=(int, None))
 def uses_key_words(t: Timeline, words: list[str], min_count: int | None) -> tuple[bool, str]:
     said = words_of(t.transcript)
@@ -169,7 +183,7 @@ def instruction_steps(t: Timeline) -> list[str]:
 
 
 @rule("max_steps", describe=lambda max: f"Give the instructions in at most {max} steps",
-      max=(int, 3))
+      form="Give the instructions in at most {max} steps", focus=BREVITY, max=(int, 3))
 def max_steps(t: Timeline, max: int) -> tuple[bool, str]:
     steps = instruction_steps(t)
     if not steps:
@@ -179,7 +193,8 @@ def max_steps(t: Timeline, max: int) -> tuple[bool, str]:
 
 
 @rule("checks_understanding",
-      describe=lambda: "End with a question that checks the class understood")
+      describe=lambda: "End with a question that checks the class understood",
+      form="End with a question that checks the class understood", focus=CHECKING)
 def checks_understanding(t: Timeline) -> tuple[bool, str]:
     sentences = sentences_of(t.transcript)
     if sentences and _is_question(sentences[-1]):
@@ -187,7 +202,8 @@ def checks_understanding(t: Timeline) -> tuple[bool, str]:
     return False, "You did not finish with a question that checks understanding (e.g. \"What will you do first?\")."
 
 
-@rule("max_fillers", describe=lambda max: f"Say at most {max} filler words (um, er)", max=(int, 2))
+@rule("max_fillers", describe=lambda max: f"Say at most {max} filler words (um, er)",
+      form="Say at most {max} filler words (um, er)", focus=BREVITY, max=(int, 2))
 def max_fillers(t: Timeline, max: int) -> tuple[bool, str]:
     said = [w for u in t.utterances for w in words_of(u.text) if w in FILLERS]
     if not said:
@@ -196,13 +212,15 @@ def max_fillers(t: Timeline, max: int) -> tuple[bool, str]:
     return len(said) <= max, f"You said {_n(len(said), 'filler word')} ({counts}); aim for at most {max}."
 
 
-@rule("max_words", describe=lambda max: f"Use at most {max} words", max=(int, REQUIRED))
+@rule("max_words", describe=lambda max: f"Use at most {max} words", form="Use at most {max} words",
+      focus=BREVITY, max=(int, REQUIRED))
 def max_words(t: Timeline, max: int) -> tuple[bool, str]:
     count = len(words_of(t.transcript))
     return count <= max, f"You used {_n(count, 'word')}; aim for at most {max}."
 
 
-@rule("max_seconds", describe=lambda max: f"Finish within {max:g} seconds", max=(float, REQUIRED))
+@rule("max_seconds", describe=lambda max: f"Finish within {max:g} seconds", form="Finish within {max} seconds",
+      focus=BREVITY, max=(float, REQUIRED))
 def max_seconds(t: Timeline, max: float) -> tuple[bool, str]:
     if not t.utterances:
         return False, "Nothing was said."
@@ -224,6 +242,7 @@ def _find_phrase(phrase: str, words: list[str], start: int) -> int | None:
 @rule("says_phrases",
       describe=lambda phrases, in_order: ("Say, in this order: " if in_order else "Say: ")
       + " … ".join(f'"{p}"' for p in phrases),
+      form="Say the phrases {phrases} ({in_order} in this order)", focus=WORDING,
       phrases=(list, REQUIRED), in_order=(bool, True))
 def says_phrases(t: Timeline, phrases: list[str], in_order: bool) -> tuple[bool, str]:
     words = words_of(t.transcript)

@@ -30,7 +30,7 @@ from .microphone import NO_AUDIO_S, InputDevice, Microphone, MicrophoneError, Si
 from .names import parse_roster
 from .progress import progress_of
 from .report import evidence_lines, verdict_line
-from .scenarios import Scenario, check_all, get_scenario
+from .scenarios import Scenario, check_all, offered_scenario
 from .store import Store
 
 WARM_UP_REPS = 3
@@ -153,8 +153,8 @@ def make_plan(store: Store, keys: Keys, out: TextIO, scenario_id: str | None, te
                                 "rehearse practice pose-pause-name (rehearse scenarios lists them)")
         scenario_id = scenario_id or last["scenario_id"]
     elif scenario_id is None:
-        scenario_id = last["scenario_id"] if last else ask_scenario(keys, out)
-    scenario = get_scenario(scenario_id)
+        scenario_id = last["scenario_id"] if last else ask_scenario(store, keys, out)
+    scenario = offered_scenario(scenario_id, store.instance)
     if roster is not None:
         roster_lines = [n.strip() for n in roster.split(",") if n.strip()]
     else:  # the class list of their last session on this step (the coach may have set it), else the file's
@@ -177,8 +177,8 @@ def ask_teacher(store: Store, keys: Keys, out: TextIO) -> str:
     return name
 
 
-def ask_scenario(keys: Keys, out: TextIO) -> str:
-    scenarios, _problems = check_all()
+def ask_scenario(store: Store, keys: Keys, out: TextIO) -> str:
+    scenarios = [s for s in check_all(store.instance)[0] if not s.archived]
     out.write("Which action step?\n" + "".join(f"  {i}. {s.title}  ({s.id})\n"
                                                for i, s in enumerate(scenarios, 1)))
     answer = (keys.ask("Number: ", out) or "").strip()

@@ -2,8 +2,13 @@
 
 Each file holds an id, a title, the goal and the strategy (goal-strategy framing), the prompt the
 teacher responds to, a class roster, the success criteria (rules from the library, with their
-parameters), and optionally a written model and a non-example. A malformed file is refused with
-one line that names the file, the field and what was expected.
+parameters), optionally a written model and a non-example, and `archived = true` once a step is
+no longer offered (its history stays). A malformed file is refused with one line that names the
+file, the field and what was expected.
+
+Files are looked for in REHEARSE_SCENARIOS, then the instance folder's `scenarios/` (a school's
+own, written by the app's editor), then the shipped examples; an earlier folder wins on the same id.
+Shipped model and non-example recordings are `audio/models/<id>-model.flac` and `-non-example.flac`.
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ from .errors import RehearseError, ScenarioError
 from .names import Pupil, parse_roster
 from .timeline import Timeline
 
-SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "scenarios"
+SHIPPED_AUDIO = ROOT / "audio" / "models"
 TEXT_FIELDS = ("id", "title", "goal", "strategy", "prompt")
 OPTIONAL_TEXT = ("model", "non_example")
+FIELDS = TEXT_FIELDS + OPTIONAL_TEXT + ("archived", "roster", "criteria")
+EXAMPLE_KINDS = {"model": "model", "non_example": "non-example"}  # kind -> file name part
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,19 @@ class Scenario:
     roster: tuple[Pupil, ...] = ()
     model: str | None = None
     non_example: str | None = None
+    archived: bool = False
+    roster_lines: tuple[str, ...] = field(default=(), compare=False)  # as written: "Siobhan (Shivawn)"
     path: Path | None = field(default=None, compare=False)
+
+    @property
+    def shipped(self) -> bool:
+        """One of the examples that come with rehearse (edits are saved as a copy elsewhere)."""
+        return self.path is not None and self.path.parent == SHIPPED
+
+    @property
+    def foci(self) -> list[str]:
+        """What the teacher has to attend to, once each, in the order of the criteria."""
+        return list(dict.fromkeys(RULES[c.rule].focus for c in self.criteria))
 
     @property
     def wait_band(self) -> tuple[float, float | None] | None:
@@ -87,10 +108,27 @@ class Scenario:
         return [w for c in self.criteria for w in c.params.get("words") or []]
 
 
-def scenario_dirs() -> list[Path]:
-    """Where scenarios are looked for: REHEARSE_SCENARIOS (os.pathsep-separated), then the shipped ones."""
-    extra = [Path(p) for p in os.environ.get("REHEARSE_SCENARIOS", "").split(os.pathsep) if p]
-    return extra + [SHIPPED]
+def scenario_dirs(instance: Path | None = None) -> list[Path]:
+    """Where scenarios are looked for: REHEARSE_SCENARIOS (os.pathsep-separated), then the instance
+    folder's scenarios/, then the shipped ones."""
+    own = [Path(instance) / "scenarios"] if instance else []
+    return _env_folders() + own + [SHIPPED]
+
+
+def _env_folders() -> list[Path]:
+    return [Path(p) for p in os.environ.get("REHEARSE_SCENARIOS", "").split(os.pathsep) if p]
+
+
+def save_folder(instance: Path) -> Path:
+    """Where the editor writes: the first REHEARSE_SCENARIOS folder (a school's shared folder) if
+    one is set, else the instance folder's scenarios/."""
+    return (_env_folders() or [Path(instance) / "scenarios"])[0]
+
+
+def shipped_example(scenario_id: str, kind: str) -> Path | None:
+    """The shipped model (or non-example) recording of a shipped step, if there is one."""
+    path = SHIPPED_AUDIO / f"{scenario_id}-{EXAMPLE_KINDS[kind]}.flac"
+    return path if path.is_file() else None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -107,7 +145,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def _fail(path: Path, where: str, expected: str, got: Any = REQUIRED) -> ScenarioError:
     found = "it is missing" if got is REQUIRED else f"got {got!r}"
-    return ScenarioError(f"{path}: field '{where}': expected {expected}; {found}")
+    error = ScenarioError(f"{path}: field '{where}': expected {expected}; {found}")
+    error.field, error.reason = where, f"expected {expected}; {found}"  # for the editor's form
+    return error
 
 
 def _parse(data: dict, path: Path) -> Scenario:
@@ -119,17 +159,21 @@ def _parse(data: dict, path: Path) -> Scenario:
         text[name] = value.strip() if value else None
     if text["id"] != path.stem:
         raise _fail(path, "id", f"the file name without .toml, {path.stem!r}", text["id"])
-    unknown = set(data) - set(TEXT_FIELDS + OPTIONAL_TEXT) - {"roster", "criteria"}
+    unknown = set(data) - set(FIELDS)
     if unknown:
-        raise _fail(path, sorted(unknown)[0], "one of " + ", ".join(TEXT_FIELDS + OPTIONAL_TEXT + ("roster", "criteria")),
-                    data[sorted(unknown)[0]])
+        raise _fail(path, sorted(unknown)[0], "one of " + ", ".join(FIELDS), data[sorted(unknown)[0]])
+    archived = data.get("archived", False)
+    if not isinstance(archived, bool):
+        raise _fail(path, "archived", "true or false", archived)
     roster = data.get("roster", [])
     if not isinstance(roster, list) or not all(isinstance(n, str) for n in roster):
         raise _fail(path, "roster", "a list of names, e.g. [\"Siobhan\", \"Tom\"]", roster)
     try:
         pupils = tuple(parse_roster(roster)) if roster else ()
     except RehearseError as exc:
-        raise ScenarioError(f"{path}: field 'roster': {exc}") from None
+        error = ScenarioError(f"{path}: field 'roster': {exc}")
+        error.field, error.reason = "roster", str(exc)
+        raise error from None
     criteria = data.get("criteria", REQUIRED)
     if not isinstance(criteria, list) or not criteria:
         raise _fail(path, "criteria", "at least one [[criteria]] table", criteria)
@@ -137,7 +181,8 @@ def _parse(data: dict, path: Path) -> Scenario:
     ids = [c.id for c in parsed]
     if len(set(ids)) != len(ids):
         raise _fail(path, "criteria", "each criterion once (give repeats their own id)", ids)
-    return Scenario(criteria=parsed, roster=pupils, path=path, **text)
+    return Scenario(criteria=parsed, roster=pupils, archived=archived, roster_lines=tuple(r.strip() for r in roster),
+                    path=path, **text)
 
 
 def _parse_criterion(item: Any, where: str, path: Path) -> Criterion:
@@ -160,7 +205,10 @@ def _parse_criterion(item: Any, where: str, path: Path) -> Criterion:
                 raise _fail(path, f"{where}.{key}", f"a value for {name}")
             params[key] = default
     if params.get("min_s") is not None and params.get("max_s") is not None and params["min_s"] > params["max_s"]:
-        raise _fail(path, f"{where}.max_s", f"at least min_s ({params['min_s']})", params["max_s"])
+        raise _fail(path, f"{where}.max_s", f"at least min_s, the shortest pause ({params['min_s']:g} s)", params["max_s"])
+    if params.get("min_count") is not None and params["min_count"] > len(params["words"]):
+        raise _fail(path, f"{where}.min_count", f"at most the number of key words ({len(params['words'])})",
+                    params["min_count"])
     cid = item.get("id", name)
     if not isinstance(cid, str) or not cid:
         raise _fail(path, f"{where}.id", "a short name", cid)
@@ -181,27 +229,37 @@ def _check_value(value: Any, kind: type, where: str, path: Path) -> Any:
     raise _fail(path, where, expected, value)
 
 
-def scenario_files() -> dict[str, Path]:
+def scenario_files(instance: Path | None = None) -> dict[str, Path]:
     """Every scenario file by id; an earlier folder wins over a later one with the same id."""
     found: dict[str, Path] = {}
-    for folder in scenario_dirs():
+    for folder in scenario_dirs(instance):
         for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
             found.setdefault(path.stem, path)
     return found
 
 
-def get_scenario(scenario_id: str) -> Scenario:
-    """Load the scenario with this id, or explain which ids exist."""
-    files = scenario_files()
+def get_scenario(scenario_id: str, instance: Path | None = None) -> Scenario:
+    """Load the scenario with this id (archived ones too: their history is shown), or explain which
+    ids exist."""
+    files = scenario_files(instance)
     if scenario_id not in files:
         raise ScenarioError(f"unknown scenario {scenario_id!r}; expected one of: {', '.join(files) or '(none found)'}")
     return load_scenario(files[scenario_id])
 
 
-def check_all() -> tuple[list[Scenario], list[str]]:
-    """Load every scenario file: the good ones, and one error line per bad one."""
+def offered_scenario(scenario_id: str, instance: Path | None = None) -> Scenario:
+    """A scenario to start rehearsing: like get_scenario, but an archived one is refused."""
+    scenario = get_scenario(scenario_id, instance)
+    if scenario.archived:
+        raise ScenarioError(f"the action step {scenario_id!r} is archived; restore it on the Action steps "
+                            "page to rehearse it again")
+    return scenario
+
+
+def check_all(instance: Path | None = None) -> tuple[list[Scenario], list[str]]:
+    """Load every scenario file: the good ones (archived too), and one error line per bad one."""
     good, bad = [], []
-    for path in scenario_files().values():
+    for path in scenario_files(instance).values():
         try:
             good.append(load_scenario(path))
         except ScenarioError as exc:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 from .errors import RehearseError
 from .progress import progress_of
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -108,9 +108,29 @@ def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
         refresh_progress(db, session_id)
 
 
+def _v3_examples(db: sqlite3.Connection) -> None:
+    """Version 3: the model and non-example recording of each action step, scored like attempts."""
+    db.execute("""
+        CREATE TABLE examples (
+            id INTEGER PRIMARY KEY,
+            scenario_id TEXT NOT NULL,
+            kind TEXT NOT NULL,          -- 'model' or 'non_example'
+            source TEXT NOT NULL,        -- 'live', 'upload', or 'shipped' (a file of rehearse's audio/models)
+            audio_path TEXT NOT NULL,    -- relative to the instance folder (shipped: to audio/models)
+            status TEXT NOT NULL,        -- 'recording', 'new' (not scored yet), 'scored' or 'unscored'
+            error TEXT,
+            duration_s REAL,
+            result TEXT,                 -- the engine's result as JSON
+            passed INTEGER,
+            created_at TEXT NOT NULL,
+            UNIQUE (scenario_id, kind)   -- the current one; earlier recordings stay on disk
+        )""")
+
+
 # (version, step): each step brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (2, _v2_uids_and_progress),
+    (3, _v3_examples),
 ]
 
 
@@ -137,6 +157,11 @@ class Store:
 
     path: Path
     recordings: Path
+
+    @property
+    def instance(self) -> Path:
+        """The instance folder: the database, recordings/, examples/ and the school's scenarios/."""
+        return self.path.parent
 
     @classmethod
     def open(cls, instance: str | Path) -> "Store":

@@ -1,9 +1,9 @@
-// Recording one rep: the microphone through an AudioWorklet, 16 kHz 16-bit PCM over a WebSocket.
-// The server writes each block to disk as it arrives, sends the pause cue back while recording,
-// and the verdict after "stop".
+// Recording one rep (or a step's model): the microphone through an AudioWorklet, 16 kHz 16-bit PCM
+// over a WebSocket at `path` (/ws/sessions/<id> or /ws/steps/<id>/<kind>). The server writes each
+// block to disk as it arrives, sends the pause cue back while recording, and the verdict after "stop".
 window.RepRecorder = class RepRecorder {
-  constructor(sessionId, handlers) {
-    this.sessionId = sessionId;
+  constructor(path, handlers) {
+    this.path = path;
     this.on = handlers; // {started, cue, result, failed}
     this.ws = null; this.context = null; this.stream = null; this.node = null;
     this.recording = false; this.stopping = false;
@@ -48,7 +48,7 @@ window.RepRecorder = class RepRecorder {
     source.connect(this.node);
     this.recording = true;
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    this.ws = new WebSocket(scheme + location.host + "/ws/sessions/" + this.sessionId);
+    this.ws = new WebSocket(scheme + location.host + this.path);
     this.ws.binaryType = "arraybuffer";
     this.ws.onmessage = (event) => this.message(JSON.parse(event.data));
     this.ws.onclose = () => {

@@ -44,7 +44,7 @@
     setError("");
     ui.record.disabled = true;
     ui.status.textContent = "Opening the microphone…";
-    recorder = new RepRecorder(session.id, {
+    recorder = new RepRecorder("/ws/sessions/" + session.id, {
       started: (msg) => {
         recordingId = msg.attempt;
         ui.counter.textContent = `Rep ${msg.rep} of ${session.reps_target}`;

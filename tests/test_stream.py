@@ -34,7 +34,12 @@ def server(tmp_path_factory):
 
 
 def connect(url: str, session_id: int):
-    ws = simple_websocket.Client.connect(url.replace("http", "ws") + f"/ws/sessions/{session_id}")
+    return connect_to(url, f"/ws/sessions/{session_id}")
+
+
+def connect_to(url: str, path: str):
+    """Open the WebSocket at `path` and start recording; return it and the "started" message."""
+    ws = simple_websocket.Client.connect(url.replace("http", "ws") + path)
     ws.send(json.dumps({"type": "start"}))
     started = json.loads(ws.receive(timeout=30))
     assert started["type"] == "started"

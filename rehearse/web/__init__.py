@@ -1,7 +1,7 @@
 """The browser face: a Flask app (application factory, as in the Flask tutorial) over the engine.
 
 Pages (`pages.py`) start a session, rehearse and sum it up; the coach's review (`review.py`) looks
-back over the history; JSON endpoints (`api.py`) serve the pages' scripts; the WebSocket
+back over the history; `steps.py` writes and edits action steps and records their models; JSON endpoints (`api.py`) serve the pages' scripts; the WebSocket
 (`stream.py`) takes the microphone's PCM as it is recorded.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
 source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse).
@@ -44,12 +44,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, pages, review, stream
+    from . import api, pages, review, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
     app.register_blueprint(pages.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(steps.bp)
     stream.register(app)
     return app
 

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from ..errors import RehearseError
 from ..names import parse_roster
-from ..scenarios import check_all, get_scenario
-from .views import attempt_or_404, scenario_view, services, session_or_404, session_view
+from ..scenarios import check_all, offered_scenario
+from .views import attempt_or_404, playable_examples, scenario_view, services, session_or_404, session_view
 
 bp = Blueprint("pages", __name__)
 
@@ -18,10 +18,10 @@ AUDIO_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg",
 @bp.get("/")
 def start(error: str | None = None, form: dict | None = None, status: int = 200):
     store, _ = services()
-    scenarios, problems = check_all()  # a malformed file is named on the page, not fatal
-    views = [scenario_view(s) for s in scenarios]
+    scenarios, problems = check_all(store.instance)  # a malformed file is named on the page, not fatal
+    views = [scenario_view(s) for s in scenarios if not s.archived]
     form = form or {}
-    chosen = form.get("scenario") or (views[0]["id"] if views else None)
+    chosen = form.get("scenario") or request.args.get("scenario") or (views[0]["id"] if views else None)
     return render_template(
         "start.html", scenarios=views, problems=problems, teachers=store.teacher_names(),
         recent=store.recent_sessions(), error=error, form=form, chosen=chosen,
@@ -36,7 +36,7 @@ def create_session():
     try:
         if not teacher:
             raise RehearseError("who is practising? Type the teacher's name")
-        scenario = get_scenario(form.get("scenario", ""))
+        scenario = offered_scenario(form.get("scenario", ""), store.instance)
         roster_lines = [line.strip() for line in form.get("roster", "").replace(",", "\n").splitlines()
                         if line.strip()]
         roster = parse_roster(roster_lines) if roster_lines else list(scenario.roster)
@@ -59,7 +59,8 @@ def rehearse(session_id: int):
     store, session, scenario, problem = session_or_404(session_id)
     if session["finished_at"]:
         return redirect(url_for("pages.summary", session_id=session_id))
-    return render_template("session.html", view=session_view(store, session, scenario), problem=problem)
+    return render_template("session.html", view=session_view(store, session, scenario), problem=problem,
+                           examples=playable_examples(store, scenario))
 
 
 @bp.post("/sessions/<int:session_id>/finish")
@@ -92,6 +93,13 @@ def not_found(error):
     if request.path.startswith("/api/"):
         return {"error": error.description}, 404
     return render_template("error.html", message=error.description), 404
+
+
+@bp.app_errorhandler(400)
+def bad_request(error):
+    if request.path.startswith("/api/"):
+        return {"error": error.description}, 400
+    return render_template("error.html", message=error.description, heading="Cannot show this"), 400
 
 
 @bp.app_errorhandler(413)

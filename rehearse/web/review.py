@@ -139,6 +139,6 @@ def _teacher_or_404(teacher_id: int) -> dict:
 def _scenario(scenario_id: str):
     """The action step, or None and why it cannot be loaded (the history still shows)."""
     try:
-        return get_scenario(scenario_id), None
+        return get_scenario(scenario_id, services()[0].instance), None
     except RehearseError as exc:
         return None, str(exc)

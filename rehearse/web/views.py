@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, current_app, url_for
 
+from .. import examples
 from ..attempts import session_scenario
 from ..errors import RehearseError
 from ..progress import attempt_passed, progress_of, verdicts_of
@@ -30,7 +31,7 @@ def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], Scenario | N
     if session is None:
         abort(404, description=f"there is no session {session_id}; start one from the first page")
     try:
-        scenario, _roster = session_scenario(session)
+        scenario, _roster = session_scenario(session, store.instance)
     except RehearseError as exc:
         return store, session, None, str(exc)
     return store, session, scenario, None
@@ -50,8 +51,33 @@ def scenario_view(scenario: Scenario) -> dict[str, Any]:
         "id": scenario.id, "title": scenario.title, "goal": scenario.goal, "strategy": scenario.strategy,
         "prompt": scenario.prompt, "model": scenario.model, "non_example": scenario.non_example,
         "criteria": [{"id": c.id, "description": c.description} for c in scenario.criteria],
-        "roster": [p.name for p in scenario.roster],
+        "roster": list(scenario.roster_lines),  # as written, with how names sound
         "wait_band": None if band is None else {"min_s": band[0], "max_s": band[1]},
+    }
+
+
+def playable_examples(store: Store, scenario: Scenario | None) -> list[dict[str, Any]]:
+    """The step's model and non-example the teacher can play before practising (not one still being
+    recorded)."""
+    found = [examples.example(store, scenario.id, kind) for kind in examples.KIND_NAMES] if scenario else []
+    return [example_view(f, scenario) for f in found if f and f["status"] != "recording"]
+
+
+def example_view(found: dict[str, Any] | None, scenario: Scenario | None = None) -> dict[str, Any] | None:
+    """A step's model or non-example for the page: where to play it, and how it scored."""
+    if found is None:
+        return None
+    descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
+    result = found["result"] or {}
+    kind, step = found["kind"], found["scenario_id"]
+    return {
+        "id": found["id"], "kind": kind, "label": "Model" if kind == "model" else "Non-example",
+        "source": found["source"], "status": found["status"], "error": found["error"],
+        "passed": None if found["passed"] is None else bool(found["passed"]),
+        "verdicts": [v | {"description": descriptions.get(v["id"], v["id"])} for v in result.get("criteria", [])],
+        "transcript": result.get("transcript"), "wait_time_s": (result.get("metrics") or {}).get("wait_time_s"),
+        "audio_url": url_for("steps.example_audio", scenario_id=step, kind=kind, v=found["id"]),
+        "score_url": url_for("steps.score_example", scenario_id=step, kind=kind),
     }
 
 

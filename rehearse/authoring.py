@@ -1,0 +1,306 @@
+"""Writing action steps: from the editor's form to a validated TOML file, and guidance on the step.
+
+A coach fills in the title, goal, strategy, prompt, class list and criteria (rules of the library
+with their parameters in plain words). `draft_from_form` turns the form into the data of a scenario
+file and says, per field, what is wrong; `save_step` writes it as readable TOML (the same format as
+the shipped files, so it can be edited by hand) after the file parser has accepted it.
+`guidance` warns about what the practice advises against: more than three foci, nothing checkable
+from the recording, criteria that contradict each other. `strategy_hint` nudges a strategy that
+does not say how.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .criteria import REQUIRED, RULES
+from .errors import RehearseError, ScenarioError
+from .names import parse_roster
+from .scenarios import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, Scenario, _parse, _parse_criterion, save_folder,
+                        scenario_files)
+
+MAX_FOCI = 3
+SLOT = re.compile(r"\{(\w+)\}")
+
+
+@dataclass
+class Draft:
+    """An action step as the editor sends it: the file's data, and what is wrong, per form field."""
+
+    data: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def form_parts(rule_name: str) -> list[tuple[str, str]]:
+    """A rule's plain-word form as ("text", words) and ("param", name) parts, for the editor."""
+    parts = []
+    for i, piece in enumerate(SLOT.split(RULES[rule_name].form)):
+        if piece:
+            parts.append(("param" if i % 2 else "text", piece))
+    return parts
+
+
+def split_lines(text: str) -> list[str]:
+    """A pasted list (one per line, or separated by commas or semicolons), without blanks."""
+    return [item.strip() for item in re.split(r"[\n,;]", text or "") if item.strip()]
+
+
+def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: str) -> Draft:
+    """The scenario data the form describes. `form` maps field names (and "<rule>.<param>") to the
+    strings typed; `chosen_rules` are the rules ticked, in the order the criteria are to be shown."""
+    data: dict[str, Any] = {"id": scenario_id}
+    errors: dict[str, str] = {}
+    for name in TEXT_FIELDS[1:] + OPTIONAL_TEXT:
+        value = " ".join(str(form.get(name, "")).split())
+        if value:
+            data[name] = value
+        elif name in TEXT_FIELDS:
+            errors[name] = f"write the {name.replace('_', ' ')}"
+    if form.get("archived"):
+        data["archived"] = True
+    roster = split_lines(form.get("roster", ""))
+    if roster:
+        try:
+            parse_roster(roster)
+            data["roster"] = roster
+        except RehearseError as exc:
+            errors["roster"] = str(exc)
+    criteria = []
+    for name in [r for r in dict.fromkeys(chosen_rules) if r in RULES]:
+        item, problem = _criterion_from_form(name, form)
+        if problem:
+            errors[name] = problem
+            continue
+        try:
+            _parse_criterion(item, name, Path(f"{scenario_id}.toml"))
+            criteria.append(item)
+        except ScenarioError as exc:
+            errors[name] = _plain(exc)
+    if not chosen_rules:
+        errors["criteria"] = "tick at least one success criterion"
+    data["criteria"] = criteria
+    return Draft(data, errors)
+
+
+def _criterion_from_form(name: str, form: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    item: dict[str, Any] = {"rule": name}
+    if form.get(f"{name}.id"):  # a hand-given id is kept: stored results and coach marks use it
+        item["id"] = str(form[f"{name}.id"])
+    for param, (kind, default) in RULES[name].params.items():
+        raw = form.get(f"{name}.{param}")
+        if kind is bool:
+            item[param] = bool(raw)
+            continue
+        text = str(raw or "").strip()
+        if not text:
+            if default is REQUIRED:
+                return item, f"fill in {_slot_name(param)}"
+            continue  # optional: the rule's default
+        if kind is list:
+            item[param] = split_lines(text)
+            continue
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            return item, f"{_slot_name(param)}: {text!r} is not a number"
+        if kind is int and number != int(number):
+            return item, f"{_slot_name(param)}: give a whole number, not {text}"
+        item[param] = int(number) if kind is int else number
+    return item, None
+
+
+def _slot_name(param: str) -> str:
+    return {"min_s": "the shortest pause", "max_s": "the longest pause", "min_count": "how many key words",
+            "words": "the key words", "phrases": "the phrases", "max": "the number"}.get(param, param)
+
+
+def _plain(exc: ScenarioError) -> str:
+    """A file parser's message without the file and field (the form shows those by place)."""
+    reason = getattr(exc, "reason", str(exc))
+    where = getattr(exc, "field", "")
+    param = where.rsplit(".", 1)[-1] if "." in where else ""
+    return f"{_slot_name(param)}: {reason}" if param else reason
+
+
+def preview(draft: Draft) -> list[str]:
+    """The sentences the teacher will read for the criteria that are valid so far."""
+    return [_criterion(item).description for item in draft.data["criteria"]]
+
+
+def _criterion(item: dict[str, Any]):
+    return _parse_criterion(item, item["rule"], Path("draft.toml"))
+
+
+def as_scenario(draft: Draft) -> Scenario | None:
+    """The draft as the file parser reads it, if it is valid."""
+    if not draft.ok:
+        return None
+    return _parse(draft.data, Path(f"{draft.data['id']}.toml"))
+
+
+def guidance(scenario: Scenario) -> list[str]:
+    """Warnings from the practice the step serves; saving is still allowed."""
+    warnings = []
+    foci = scenario.foci
+    if len(foci) > MAX_FOCI:
+        warnings.append(f"This step asks the teacher to attend to {len(foci)} things at once ({', '.join(foci)}). "
+                        f"An action step works best with {MAX_FOCI} at most: split it into two steps.")
+    if not scenario.roster:
+        blind = [c for c in scenario.criteria if RULES[c.rule].needs_roster]
+        if blind and len(blind) == len(scenario.criteria):
+            warnings.append("None of these criteria can be checked from the recording: each needs a class list "
+                            "to hear a pupil's name. Paste the class list, or add a criterion such as "
+                            "\"Ask a question\".")
+        elif blind:
+            warnings.append("Without a class list, " + _and(c.description.lower() for c in blind)
+                            + " cannot be checked unless the coach pastes one when starting a session.")
+    warnings.extend(contradictions(scenario))
+    return warnings
+
+
+def contradictions(scenario: Scenario) -> list[str]:
+    """Criteria that cannot all be met in one rep."""
+    by_rule = {c.rule: c.params for c in scenario.criteria}
+    found = []
+    wait, limit = by_rule.get("wait_time"), by_rule.get("max_seconds")
+    if wait and limit and wait["min_s"] >= limit["max"]:
+        found.append(f"The pause of at least {wait['min_s']:g} s does not fit in the {limit['max']:g} seconds "
+                     "the step may take: one of them has to change.")
+    words = by_rule.get("max_words")
+    if words:
+        needed = sum(len(p.split()) for p in (by_rule.get("says_phrases") or {}).get("phrases") or [])
+        keys = by_rule.get("uses_key_words")
+        if keys:
+            counted = sorted((len(w.split()) for w in keys["words"]))[: keys["min_count"] or len(keys["words"])]
+            needed += sum(counted)
+        if needed > words["max"]:
+            found.append(f"The phrases and key words asked for take {needed} words, more than the "
+                         f"{words['max']} words allowed.")
+    return found
+
+
+def _and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def strategy_hint(strategy: str) -> str | None:
+    """A nudge when the strategy names an aim but not how to reach it (no "by …", no steps)."""
+    words = strategy.split()
+    if not words or re.search(r"\b(by|then|after|before|when)\b", strategy, re.I) or len(words) >= 12:
+        return None
+    return ("Say how: a strategy works best when it names the move the teacher makes, e.g. "
+            "\"… by pausing five seconds after the question, then naming a pupil\".")
+
+
+def new_id(title: str, instance: Path) -> str:
+    """A file name for a new step from its title: lower-case words joined by hyphens, made unique."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:48].strip("-") or "action-step"
+    taken = set(scenario_files(instance))
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def save_step(draft: Draft, instance: Path) -> Path:
+    """Write a valid draft as `<id>.toml` in the save folder (replacing the step's own copy there;
+    a shipped step gets a copy that takes its place). Returns the file written."""
+    if not draft.ok:
+        raise ScenarioError("the action step has errors; correct the fields marked on the form")
+    as_scenario(draft)  # the file parser must accept what is written
+    folder = save_folder(instance)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{draft.data['id']}.toml"
+    temporary = path.with_suffix(".toml.part")
+    temporary.write_text(to_toml(draft.data), encoding="utf-8")
+    os.replace(temporary, path)  # a reader never sees half a file
+    return path
+
+
+def set_archived(scenario: Scenario, archived: bool, instance: Path) -> Path:
+    """Archive (or restore) a step: it is no longer offered for rehearsal; its history stays."""
+    data = tomllib.loads(scenario.path.read_text(encoding="utf-8"))
+    data.pop("archived", None)
+    if archived:
+        data["archived"] = True
+    return save_step(Draft(data), instance)
+
+
+def form_of(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
+    """The editor's form filled in from a step: field values, and the ticked rules."""
+    form: dict[str, Any] = {name: getattr(scenario, name) or "" for name in TEXT_FIELDS + OPTIONAL_TEXT}
+    form["roster"] = "\n".join(scenario.roster_lines)  # as typed: the sounds given in brackets stay
+    form["archived"] = scenario.archived
+    for c in scenario.criteria:
+        if c.id != c.rule:
+            form[f"{c.rule}.id"] = c.id
+        for param, value in c.params.items():
+            if value is None:
+                continue
+            if isinstance(value, list):
+                value = ", ".join(value)
+            elif isinstance(value, float):
+                value = f"{value:g}"
+            form[f"{c.rule}.{param}"] = value
+    return form, [c.rule for c in scenario.criteria]
+
+
+def editable(scenario: Scenario) -> str | None:
+    """Why the form cannot show this step (a rule used twice, as only a hand-written file can), or None."""
+    rules = [c.rule for c in scenario.criteria]
+    twice = sorted({r for r in rules if rules.count(r) > 1})
+    if twice:
+        return (f"this step uses {', '.join(twice)} more than once, which the form cannot show; "
+                f"edit {scenario.path} by hand")
+    return None
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """The step as a TOML file laid out like the shipped ones, for people to read and edit."""
+    title = data.get("title", data["id"])
+    lines = [f"# {title}: written with rehearse's action-step editor. You may edit it by hand;",
+             "# `rehearse scenarios --check` checks it. Saving from the editor again rewrites this file."]
+    for name in FIELDS:
+        if name in ("roster", "criteria") or name not in data:
+            continue
+        lines.append(f"{name} = {_value(data[name])}")
+    if data.get("roster"):
+        lines.append("roster = [")
+        row: list[str] = []
+        for pupil in data["roster"]:
+            row.append(_value(pupil))
+            if len(", ".join(row)) > 90:
+                lines.append("  " + ", ".join(row) + ",")
+                row = []
+        if row:
+            lines.append("  " + ", ".join(row) + ",")
+        lines.append("]")
+    for item in data.get("criteria", []):
+        lines += ["", "[[criteria]]"]
+        for key in ["id", "rule"] + [k for k in item if k not in ("id", "rule")]:
+            if key in item and item[key] is not None:
+                lines.append(f"{key} = {_value(item[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value) if isinstance(value, int) else repr(float(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string: same escapes as JSON

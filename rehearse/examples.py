@@ -1,0 +1,106 @@
+"""Model and non-example recordings of an action step, scored like any attempt.
+
+The coach records (or uploads) a model of the step and, if they like, a non-example; the teacher
+plays them before practising. Each is scored against the step, so the coach sees that the model
+passes and the non-example fails — and that the criteria judge what they meant. A shipped step
+has a shipped model (TTS, in audio/models/) until the coach records their own.
+
+Recordings live in the instance folder under examples/<step id>/; a new recording becomes the
+current one and the earlier files stay on disk. The table `examples` holds the current one per
+step and kind, with its result.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .engine import Scorer
+from .errors import RehearseError
+from .result import Result
+from .scenarios import EXAMPLE_KINDS, SHIPPED_AUDIO, Scenario, shipped_example
+from .store import Store, now
+
+KIND_NAMES = {"model": "model", "non_example": "non-example"}
+
+
+def check_kind(kind: str) -> str:
+    if kind not in EXAMPLE_KINDS:
+        raise RehearseError(f"unknown kind of example {kind!r}; expected model or non_example")
+    return kind
+
+
+def example(store: Store, scenario_id: str, kind: str) -> dict[str, Any] | None:
+    """The current model (or non-example) of a step, with its result decoded; the shipped one if the
+    coach has not recorded one (registered on first sight, not scored yet)."""
+    check_kind(kind)
+    with store.connect() as db:
+        row = db.execute("SELECT * FROM examples WHERE scenario_id = ? AND kind = ?", (scenario_id, kind)).fetchone()
+        if row is None and (shipped := shipped_example(scenario_id, kind)):
+            db.execute("INSERT OR IGNORE INTO examples(scenario_id, kind, source, audio_path, status, created_at)"
+                       " VALUES (?, ?, 'shipped', ?, 'new', ?)", (scenario_id, kind, shipped.name, now()))
+            row = db.execute("SELECT * FROM examples WHERE scenario_id = ? AND kind = ?",
+                             (scenario_id, kind)).fetchone()
+    if row is None:
+        return None
+    found = dict(row)
+    found["result"] = json.loads(found["result"]) if found["result"] else None
+    return found
+
+
+def examples_of(store: Store, scenario: Scenario) -> dict[str, dict[str, Any] | None]:
+    return {kind: example(store, scenario.id, kind) for kind in EXAMPLE_KINDS}
+
+
+def new_example(store: Store, scenario_id: str, kind: str, source: str, suffix: str = ".wav") -> dict[str, Any]:
+    """Make a new recording the step's current model (or non-example); returns it with its path."""
+    check_kind(kind)
+    with store.connect() as db:
+        count = db.execute("SELECT COUNT(*) FROM examples WHERE scenario_id = ?", (scenario_id,)).fetchone()[0]
+        stamp = now().replace(":", "").replace("+0000", "")
+        relative = f"examples/{scenario_id}/{EXAMPLE_KINDS[kind]}-{stamp}-{count + 1}{suffix}"
+        db.execute("DELETE FROM examples WHERE scenario_id = ? AND kind = ?", (scenario_id, kind))
+        cur = db.execute("INSERT INTO examples(scenario_id, kind, source, audio_path, status, created_at)"
+                         " VALUES (?, ?, ?, ?, 'recording', ?)", (scenario_id, kind, source, relative, now()))
+    return {"id": int(cur.lastrowid), "scenario_id": scenario_id, "kind": kind, "source": source,
+            "audio_path": relative}
+
+
+def example_file(store: Store, found: dict[str, Any]) -> Path:
+    if found["source"] == "shipped":
+        return SHIPPED_AUDIO / found["audio_path"]
+    return store.instance / found["audio_path"]
+
+
+def save_result(store: Store, example_id: int, result: Result) -> None:
+    with store.connect() as db:
+        db.execute("UPDATE examples SET status = 'scored', error = NULL, result = ?, passed = ?, duration_s = ?"
+                   " WHERE id = ?", (json.dumps(result.to_dict()), int(result.passed), result.duration_s,
+                                      example_id))
+
+
+def save_failure(store: Store, example_id: int, error: str, duration_s: float | None = None) -> None:
+    with store.connect() as db:
+        db.execute("UPDATE examples SET status = 'unscored', error = ?, duration_s = COALESCE(?, duration_s)"
+                   " WHERE id = ?", (error, duration_s, example_id))
+
+
+def by_id(store: Store, example_id: int) -> dict[str, Any] | None:
+    row = store.query_one("SELECT scenario_id, kind FROM examples WHERE id = ?", example_id)
+    return example(store, row["scenario_id"], row["kind"]) if row else None
+
+
+def score_example(store: Store, scorer: Scorer, scenario: Scenario, kind: str) -> dict[str, Any]:
+    """Score (or score again) the step's current model or non-example with the step's own class list."""
+    found = example(store, scenario.id, kind)
+    if found is None:
+        raise RehearseError(f"{scenario.title!r} has no {KIND_NAMES[kind]} recording yet; record one first")
+    path = example_file(store, found)
+    try:
+        result = scorer.score_file(path, scenario, list(scenario.roster) or None)
+    except RehearseError as exc:
+        save_failure(store, found["id"], str(exc).replace(f"{path}: ", ""))
+    else:
+        save_result(store, found["id"], result)
+    return example(store, scenario.id, kind)
