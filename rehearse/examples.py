@@ -98,7 +98,7 @@ def score_example(store: Store, scorer: Scorer, scenario: Scenario, kind: str) -
         raise RehearseError(f"{scenario.title!r} has no {KIND_NAMES[kind]} recording yet; record one first")
     path = example_file(store, found)
     try:
-        result = scorer.score_file(path, scenario, list(scenario.roster) or None)
+        result = scorer.score_file(path, scenario)  # with the step's own class list
     except RehearseError as exc:
         save_failure(store, found["id"], str(exc).replace(f"{path}: ", ""))
     else:

@@ -15,7 +15,6 @@ one line (MicrophoneError) after the session is closed.
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 import time
 from dataclasses import dataclass
