@@ -22,9 +22,6 @@ from .result import Result
 from .scenarios import EXAMPLE_KINDS, SHIPPED_AUDIO, Scenario, shipped_example
 from .store import Store, now
 
-KIND_NAMES = {"model": "model", "non_example": "non-example"}
-
-
 def check_kind(kind: str) -> str:
     if kind not in EXAMPLE_KINDS:
         raise RehearseError(f"unknown kind of example {kind!r}; expected model or non_example")
@@ -50,6 +47,7 @@ def example(store: Store, scenario_id: str, kind: str) -> dict[str, Any] | None:
 
 
 def examples_of(store: Store, scenario: Scenario) -> dict[str, dict[str, Any] | None]:
+    """The step's current model and non-example, by kind (None where there is none)."""
     return {kind: example(store, scenario.id, kind) for kind in EXAMPLE_KINDS}
 
 
@@ -86,16 +84,11 @@ def save_failure(store: Store, example_id: int, error: str, duration_s: float | 
                    " WHERE id = ?", (error, duration_s, example_id))
 
 
-def by_id(store: Store, example_id: int) -> dict[str, Any] | None:
-    row = store.query_one("SELECT scenario_id, kind FROM examples WHERE id = ?", example_id)
-    return example(store, row["scenario_id"], row["kind"]) if row else None
-
-
 def score_example(store: Store, scorer: Scorer, scenario: Scenario, kind: str) -> dict[str, Any]:
     """Score (or score again) the step's current model or non-example with the step's own class list."""
     found = example(store, scenario.id, kind)
     if found is None:
-        raise RehearseError(f"{scenario.title!r} has no {KIND_NAMES[kind]} recording yet; record one first")
+        raise RehearseError(f"{scenario.title!r} has no {EXAMPLE_KINDS[kind]} recording yet; record one first")
     path = example_file(store, found)
     try:
         result = scorer.score_file(path, scenario)  # with the step's own class list

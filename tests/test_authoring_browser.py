@@ -8,7 +8,7 @@ from rehearse.scenarios import load_scenario
 
 from .conftest import LABELS
 from .server import running_server
-from .test_browser import FEEDBACK_TIMEOUT_MS, PAGE_TIMEOUT_MS, browser_or_fail, launch, microphone_wav
+from .test_browser import FEEDBACK_TIMEOUT_MS, browser_or_fail, launch, microphone_wav, watched_page
 
 CLIP = "ppn-03-correct-xavier-clean.flac"  # a 7.05 s wait: inside the new step's 4-10 s
 CLASS = ["Siobhan (Shivawn)" if name == "Siobhan" else name for name in LABELS["roster"]]
@@ -21,10 +21,7 @@ def test_write_save_reload_model_and_rehearse_a_new_step(tmp_path):
     instance = tmp_path / "instance"
     with running_server(instance) as url, sync_playwright() as p:
         browser = launch(p, chromium, mic)
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page, errors = watched_page(browser, height=1100)
 
         page.goto(url + "/steps")
         page.click("#new-step")
@@ -44,7 +41,8 @@ def test_write_save_reload_model_and_rehearse_a_new_step(tmp_path):
         assert "'four' is not a number" in page.inner_text("li[data-rule=wait_time] .field-error")
         page.fill("[name='wait_time.min_s']", "4")
         page.fill("[name='wait_time.max_s']", "10")
-        page.wait_for_function("document.querySelectorAll('#preview li').length === 3")
+        # The preview follows the typing: wait for the answer to the last keystroke, not an earlier one.
+        page.wait_for_function("document.getElementById('preview').innerText.includes('4–10 s')")
         assert page.inner_text("#preview").splitlines() == [
             "Ask a question", "Pause 4–10 s after the question before naming a pupil",
             "Name one pupil from the class after the pause"]

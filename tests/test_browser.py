@@ -52,6 +52,15 @@ def launch(playwright, chromium, mic_wav):
         f"--use-file-for-fake-audio-capture={mic_wav}%noloop", "--autoplay-policy=no-user-gesture-required"])
 
 
+def watched_page(browser, height: int = 1000):
+    """A page with the slow machine's timeout, and the JavaScript errors it raises collected."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
 def test_rehearse_one_rep_in_the_browser(server, tmp_path):
     chromium, sync_playwright = browser_or_fail()
     mic = tmp_path / "mic.wav"
@@ -59,10 +68,7 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
     label = LABELS["clips"][CLIP]
     with sync_playwright() as p:
         browser = launch(p, chromium, mic)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page, errors = watched_page(browser)
         page.goto(server + "/")
         page.fill("#teacher", "Ms Okafor")
         page.select_option("#scenario", "pose-pause-name")

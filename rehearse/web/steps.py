@@ -15,7 +15,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 from .. import authoring, examples
 from ..criteria import REQUIRED, RULES
 from ..errors import RehearseError, ScenarioError
-from ..scenarios import Scenario, check_all, get_scenario, save_folder, scenario_files
+from ..scenarios import EXAMPLE_KINDS, Scenario, check_all, get_scenario, save_folder, scenario_files
 from .pages import AUDIO_TYPES
 from .views import example_view, scenario_view, services
 
@@ -65,8 +65,7 @@ def create():
 def show(scenario_id: str):
     scenario = _step(scenario_id)
     store, _ = services()
-    found = {kind: example_view(examples.example(store, scenario.id, kind), scenario)
-             for kind in examples.KIND_NAMES}
+    found = {kind: example_view(f, scenario) for kind, f in examples.examples_of(store, scenario).items()}
     return render_template("step.html", step=scenario_view(scenario), scenario=scenario, examples=found,
                            warnings=authoring.guidance(scenario), hint=authoring.strategy_hint(scenario.strategy),
                            saved=request.args.get("saved"), problem=request.args.get("problem"))
@@ -123,7 +122,7 @@ def example_audio(scenario_id: str, kind: str):
     found = _example_or_404(scenario_id, kind)
     path = examples.example_file(store, found)
     if not path.is_file():
-        abort(404, description=f"the {examples.KIND_NAMES[kind]} recording is missing from {path.parent}")
+        abort(404, description=f"the {EXAMPLE_KINDS[kind]} recording is missing from {path.parent}")
     return send_file(path, mimetype=AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"),
                      conditional=True)
 
@@ -133,9 +132,8 @@ def upload_example(scenario_id: str, kind: str):
     """A model or non-example recorded elsewhere, kept and scored; back to the step's page."""
     scenario = _step(scenario_id)
     store, scorer = services()
+    _kind_or_404(kind)
     file = request.files.get("recording")
-    if kind not in examples.KIND_NAMES:
-        abort(404, description=f"unknown kind of example {kind!r}; expected model or non_example")
     suffix = Path(file.filename).suffix.lower() if file and file.filename else ""
     if suffix not in AUDIO_TYPES:
         problem = (f"{file.filename!r} is not a recording rehearse can read; expected one of "
@@ -163,12 +161,17 @@ def score_example(scenario_id: str, kind: str):
 
 def _example_or_404(scenario_id: str, kind: str) -> dict:
     store, _ = services()
-    if kind not in examples.KIND_NAMES:
-        abort(404, description=f"unknown kind of example {kind!r}; expected model or non_example")
-    found = examples.example(store, scenario_id, kind)
+    found = examples.example(store, scenario_id, _kind_or_404(kind))
     if found is None:
-        abort(404, description=f"{scenario_id!r} has no {examples.KIND_NAMES[kind]} recording yet")
+        abort(404, description=f"{scenario_id!r} has no {EXAMPLE_KINDS[kind]} recording yet")
     return found
+
+
+def _kind_or_404(kind: str) -> str:
+    try:
+        return examples.check_kind(kind)
+    except RehearseError as exc:
+        abort(404, description=str(exc))
 
 
 def _form(scenario: Scenario | None, form: dict, chosen: list[str], errors: dict[str, str], status: int = 200):

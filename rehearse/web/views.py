@@ -59,7 +59,7 @@ def scenario_view(scenario: Scenario) -> dict[str, Any]:
 def playable_examples(store: Store, scenario: Scenario | None) -> list[dict[str, Any]]:
     """The step's model and non-example the teacher can play before practising (not one still being
     recorded)."""
-    found = [examples.example(store, scenario.id, kind) for kind in examples.KIND_NAMES] if scenario else []
+    found = examples.examples_of(store, scenario).values() if scenario else []
     return [example_view(f, scenario) for f in found if f and f["status"] != "recording"]
 
 
