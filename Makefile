@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test bench setup clips models chromium audio
+.PHONY: run test bench setup clips models chromium audio openssl
 
 setup: $(STAMP)
 
@@ -23,13 +23,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rehearse serve
 
-test: $(STAMP) chromium audio
+test: $(STAMP) chromium audio openssl
 	$(BIN)/python -m pytest
 
 # The end-to-end test drives Debian's chromium (Playwright cannot download a browser here).
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The HTTPS test makes a self-signed certificate with the openssl command.
+openssl:
+	@command -v openssl >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openssl >/dev/null; }
 
 # `rehearse practice` needs PortAudio; its tests record from a PulseAudio null sink through ALSA.
 audio:

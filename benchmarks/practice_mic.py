@@ -11,7 +11,6 @@ whether the verdict matched, and the seconds from the end of the clip's speech t
 
 from __future__ import annotations
 
-import re
 import statistics
 import sys
 import tempfile

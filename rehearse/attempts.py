@@ -2,19 +2,28 @@
 
 Used by every face that makes attempts (the browser's live recording and upload, later the terminal):
 whatever happens, the recording stays where it is and the attempt row says either what was measured
-or, in one line, why it could not be scored, so it can be scored again.
+or, in one line, why it could not be scored, so it can be scored again (from the page, or with
+`rehearse rescore`). Even a killed server loses nothing that reached the disk: at the next start,
+`recover_unfinished` keeps what it was recording as unscored, with its length.
 """
 
 from __future__ import annotations
 
+import os
+import struct
+import wave
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator
 
+from . import examples
+from .audio import SAMPLE_RATE
 from .engine import Scorer
 from .errors import RehearseError
 from .names import Pupil, parse_roster
+from .recording import HEADER_BYTES, wav_header
 from .result import Result
-from .scenarios import Scenario, get_scenario
+from .scenarios import EXAMPLE_KINDS, Scenario, get_scenario
 from .store import Store
 
 
@@ -46,7 +55,155 @@ def score_stored(store: Store, scorer: Scorer, attempt_id: int) -> dict[str, Any
     return store.attempt(attempt_id)
 
 
+@dataclass
+class Rescored:
+    """One stored recording scored again (or refused), for a report."""
+
+    kind: str  # "attempt", "model" or "non_example"
+    id: int  # of the attempt or the example
+    label: str  # "attempt 12 · Ms Okafor · Pose, pause, name · session 3 · rep 2"
+    stored: dict[str, Any] | None  # the attempt (or example) as stored now; None if there is none
+    problem: str | None = None  # why it was not scored this time (unknown, still recording, no step)
+
+    @property
+    def scored(self) -> bool:
+        return self.problem is None and self.stored is not None and self.stored["status"] == "scored"
+
+    @property
+    def why_not(self) -> str | None:
+        """Why it is still unscored, in one line; None once it is scored."""
+        return None if self.scored else self.problem or (self.stored or {}).get("error") or "not scored"
+
+
+STILL_RECORDING = ("it is still being recorded; stop it first (if the server or `rehearse practice` that "
+                   "recorded it has stopped, start `rehearse serve` once: it keeps the recording, unscored)")
+
+
+def unscored_attempts(store: Store) -> list[int]:
+    """Every attempt that could not be scored (not one still being recorded), oldest first."""
+    return [row["id"] for row in store.query_all("SELECT id FROM attempts WHERE status = 'unscored' ORDER BY id")]
+
+
+def rescore_attempts(store: Store, scorer: Scorer, attempt_ids: Iterable[int]) -> Iterator[Rescored]:
+    """Score these attempts again from their recordings, one by one, each kept as it comes out.
+    An unknown id, or an attempt still being recorded, is reported and left alone."""
+    for attempt_id in dict.fromkeys(attempt_ids):
+        attempt = store.attempt(attempt_id)
+        if attempt is None:
+            yield Rescored("attempt", attempt_id, f"attempt {attempt_id}", None, f"there is no attempt {attempt_id}")
+            continue
+        session = store.session(attempt["session_id"])
+        label = (f"attempt {attempt_id} · {session['teacher']} · {session['title']} · "
+                 f"session {session['id']} · rep {attempt['rep']}")
+        if attempt["status"] == "recording":
+            yield Rescored("attempt", attempt_id, label, attempt, STILL_RECORDING)
+            continue
+        yield Rescored("attempt", attempt_id, label, score_stored(store, scorer, attempt_id))
+
+
+def rescore_examples(store: Store, scorer: Scorer) -> Iterator[Rescored]:
+    """Score again every step's current model or non-example that could not be scored."""
+    for found in examples.unscored(store):
+        label = f"{EXAMPLE_KINDS.get(found['kind'], found['kind'])} of {found['scenario_id']}"
+        try:
+            scenario = get_scenario(found["scenario_id"], store.instance)
+        except RehearseError as exc:
+            yield Rescored(found["kind"], found["id"], label, found, str(exc))
+            continue
+        stored = examples.score_example(store, scorer, scenario, found["kind"])
+        yield Rescored(found["kind"], found["id"], f"{label} · {scenario.title}", stored)
+
+
 def _without_path(message: str, store: Store, attempt: dict[str, Any]) -> str:
     """Engine messages start with the file's path, which means nothing on a page."""
-    path = str(store.audio_file(attempt))
+    try:
+        path = str(store.audio_file(attempt))
+    except RehearseError:  # a stored path that leads elsewhere: the message says so already
+        return message
     return message.replace(path + ": ", "").replace(path, "this recording")
+
+
+# After a crash: nothing recorded is lost ------------------------------------------------------
+
+def salvage_recording(path: Path) -> float | None:
+    """The seconds of audio in a recording written as it arrived (recording.WavRecorder), after the
+    process writing it stopped without closing it; None when there is no such file or it is not one
+    of those (an upload's file is kept as it is). If the process died between writing a block and
+    counting it in the header, the header is made to count it: every block that reached the disk
+    is kept."""
+    try:
+        with open(path, "r+b") as file:
+            header = file.read(HEADER_BYTES)
+            if len(header) < HEADER_BYTES and wav_header(0).startswith(header):  # died writing the header
+                file.seek(0)
+                file.write(wav_header(0))
+                return 0.0
+            if not _recorder_header(header):
+                return _wav_seconds(path)
+            data_bytes = (file.seek(0, os.SEEK_END) - HEADER_BYTES) // 2 * 2
+            if struct.unpack("<I", header[40:44])[0] != data_bytes:
+                file.seek(0)
+                file.write(wav_header(data_bytes))
+                file.flush()
+                os.fsync(file.fileno())
+    except OSError:
+        return None
+    return data_bytes / 2 / SAMPLE_RATE
+
+
+def _recorder_header(header: bytes) -> bool:
+    """Is this the header WavRecorder writes (16 kHz 16-bit mono PCM, data chunk right after)?"""
+    ours = wav_header(0)
+    return len(header) == HEADER_BYTES and header[:4] == ours[:4] and header[8:40] == ours[8:40]
+
+
+def _wav_seconds(path: Path) -> float | None:
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnframes() / w.getframerate()
+    except (wave.Error, EOFError, OSError):
+        return None
+
+
+def unfinished_message(what: str, source: str, stopped: str, duration_s: float | None) -> str:
+    """Why a recording left half-done is unscored, and that it is kept."""
+    if source == "upload":
+        return f"{stopped} stopped before this uploaded {what} was scored; the file is kept: score it now"
+    if duration_s == 0:
+        return f"{stopped} stopped before any of this {what} was recorded; record it again"
+    kept = ("the recording up to then is kept" if duration_s is None
+            else f"the {duration_s:.1f} s recorded up to then are kept")
+    return f"{stopped} stopped while this {what} was being recorded; {kept}: score it now, or record it again"
+
+
+def recover_unfinished(store: Store) -> int:
+    """Keep what a stopped server (or `rehearse practice`) was recording when it stopped: every
+    attempt and step example still marked 'recording' becomes unscored, saying so, with the length
+    of its recording as found on disk, so that it can be played and scored again. Call it only when
+    nothing is recording into this instance folder. Returns how many were recovered."""
+    count = 0
+    for attempt in store.unfinished_recordings():
+        session = store.session(attempt["session_id"])
+        stopped = "rehearse practice" if session and session["mode"] == "solo" else "the server"
+        duration = _length_of(lambda: store.audio_file(attempt), attempt["source"])
+        store.save_failure(attempt["id"], unfinished_message("rep", attempt["source"], stopped, duration), duration)
+        count += 1
+    for found in examples.unfinished(store):
+        duration = _length_of(lambda: examples.example_file(store, found), found["source"])
+        what = EXAMPLE_KINDS.get(found["kind"], "recording")
+        examples.save_failure(store, found["id"], unfinished_message(what, found["source"], "the server", duration),
+                              duration)
+        count += 1
+    return count
+
+
+def _length_of(path_of: Callable[[], Path], source: str) -> float | None:
+    """A live recording is salvaged (no file: nothing was recorded); an upload's file is only
+    measured, never changed; a stored path that leads out of the folder is left alone."""
+    try:
+        path = path_of()
+    except RehearseError:
+        return None
+    if source != "live":
+        return _wav_seconds(path)
+    return salvage_recording(path) if path.exists() else 0.0

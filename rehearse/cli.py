@@ -3,7 +3,9 @@
 Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt or
 silent file, an unknown scenario, a bad roster, a malformed scenario file, no model, an unknown
 teacher or date to export, a file that is not an archive; for `practice` and `devices`: no PortAudio,
-no microphone, an unknown, busy or silent one). `practice` stopped with Ctrl+C: 130.
+no microphone, an unknown, busy or silent one; for `rescore`: an unknown attempt id, or a recording
+that still cannot be scored; for `serve`: another --host without a passcode, a port in use; for
+`passcode`: one under 8 characters). `practice` stopped with Ctrl+C: 130.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from typing import Sequence
 
 from .errors import RehearseError
+from .audio import MAX_UPLOAD_MB
+from .live import MAX_ATTEMPT_S
 
 BAD_INPUT = 2
 
@@ -32,8 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="the rehearsal app in the browser (http://127.0.0.1:5000)")
     serve.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to serve on (default 127.0.0.1: this laptop only); any other "
+                            "address needs a passcode, set with `rehearse passcode`")
+    serve.add_argument("--cert", metavar="FILE", help="TLS certificate (PEM): serve HTTPS, with --key")
+    serve.add_argument("--key", metavar="FILE", help="the certificate's private key (PEM)")
+    serve.add_argument("--max-upload-mb", type=positive, default=MAX_UPLOAD_MB, metavar="MB",
+                       help=f"largest recording that can be uploaded (default {MAX_UPLOAD_MB})")
+    serve.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
+                       help=f"longest rep: a longer one is stopped and scored (default {MAX_ATTEMPT_S})")
     add_instance(serve)
     serve.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+
+    secret = commands.add_parser("passcode", help="set the passcode that `serve --host` asks for on the network")
+    secret.add_argument("--remove", action="store_true", help="forget the passcode")
+    add_instance(secret)
 
     practice = commands.add_parser("practice", help="rehearse alone in the terminal, with the microphone")
     practice.add_argument("scenario", nargs="?", metavar="SCENARIO",
@@ -66,10 +83,28 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("archive", metavar="FILE.zip")
     add_instance(restore)
 
+    rescore = commands.add_parser("rescore", help="score again the attempts that could not be scored")
+    rescore.add_argument("attempts", nargs="*", type=int, metavar="ATTEMPT_ID",
+                         help="these attempts (the number in an attempt page's address, /attempts/ID); "
+                              "default: every unscored attempt and step model or non-example")
+    add_instance(rescore)
+    rescore.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+
     listing = commands.add_parser("scenarios", help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every scenario file")
     add_instance(listing, "whose own action steps (scenarios/) are listed too")
     return parser
+
+
+def positive(text: str) -> float:
+    """An argparse type: a number above 0 (a limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a number above 0")
+    return value
 
 
 def add_instance(command: argparse.ArgumentParser, what: str = "where the database and recordings are") -> None:
@@ -85,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return score_files(args)
         if args.command == "serve":
             return serve(args)
+        if args.command == "passcode":
+            return set_passcode(args)
         if args.command == "practice":
             return practice(args)
         if args.command == "devices":
@@ -93,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export(args)
         if args.command == "import":
             return import_archive(args)
+        if args.command == "rescore":
+            return rescore(args)
         return list_scenarios(args.check, instance_folder(args.instance))
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
@@ -135,24 +174,82 @@ def format_report(result, title: str) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the app on 127.0.0.1 only: recordings of teachers' voices stay on this laptop."""
+    """Run the app: on 127.0.0.1 by default, so recordings of teachers' voices stay on this laptop;
+    on another --host only with a passcode set (and, with --cert and --key, over HTTPS). Once a
+    passcode is set, it is asked for on 127.0.0.1 too (a laptop shared by several accounts)."""
     from werkzeug.serving import run_simple
 
+    from .passcode import stored_hash
     from .transcribe import find_model
     from .web import create_app
 
     find_model(args.model)  # no model: say so now, in one line, not on the first rep
+    loopback = is_loopback(args.host)
+    if bool(args.cert) != bool(args.key):
+        raise RehearseError("HTTPS needs both --cert and --key (PEM files); give both, or neither")
+    instance = instance_folder(args.instance)
+    if not loopback and not stored_hash(instance):
+        raise RehearseError(f"serving on {args.host} lets other computers reach rehearse, so it needs a passcode: "
+                            f"set one with `rehearse passcode --instance {instance}`, then start again")
     try:
-        app = create_app({"INSTANCE": args.instance, "MODEL": args.model})
+        app = create_app({"INSTANCE": instance, "MODEL": args.model,
+                          "REQUIRE_PASSCODE": not loopback or stored_hash(instance) is not None,
+                          "LOOPBACK_ONLY": loopback, "HTTPS": bool(args.cert),
+                          "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
+                          "MAX_ATTEMPT_S": args.max_attempt_s})
     except OSError as exc:
         raise RehearseError(f"cannot use the instance folder: {exc}") from None
+    scheme = "https" if args.cert else "http"
+    host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"rehearse: data in {app.instance_path}", flush=True)
-    print(f"rehearse: open http://127.0.0.1:{args.port} in your browser (Ctrl+C to stop)", flush=True)
+    if not loopback:
+        print(f"rehearse: serving on {args.host}: other computers can reach it; each browser signs in "
+              "with the passcode", flush=True)
+        if not args.cert:
+            print("rehearse: warning: plain HTTP on a network: the passcode and the recordings cross it "
+                  "unencrypted; give --cert and --key to serve HTTPS", flush=True)
+    print(f"rehearse: open {scheme}://{host}:{args.port} in your browser (Ctrl+C to stop)", flush=True)
     try:
-        run_simple("127.0.0.1", args.port, app, threaded=True)
-    except OSError as exc:  # the port is taken
-        raise RehearseError(f"cannot serve on 127.0.0.1:{args.port} ({exc.strerror or exc}); "
-                            "stop the other server or choose another --port") from None
+        run_simple(args.host, args.port, app, threaded=True,
+                   ssl_context=(args.cert, args.key) if args.cert else None)
+    except OSError as exc:  # the port is taken, the address is not this computer's, a PEM is unreadable
+        raise RehearseError(f"cannot serve on {host}:{args.port} ({exc.strerror or exc}); "
+                            "stop the other server, or choose another --port or --host") from None
+    return 0
+
+
+def is_loopback(host: str) -> bool:
+    """Is this address this computer only (127.0.0.0/8, ::1, localhost)?"""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to a network address
+
+
+def set_passcode(args: argparse.Namespace) -> int:
+    """Set (or --remove) the passcode. Typed twice, unseen, at a terminal; else the first line of stdin."""
+    import getpass
+
+    from . import passcode
+
+    instance = instance_folder(args.instance)
+    if args.remove:
+        removed = passcode.remove_passcode(instance)
+        print(f"rehearse: {'passcode removed' if removed else 'there was no passcode'}; "
+              "rehearse can be served on 127.0.0.1 only until a new one is set")
+        return 0
+    if sys.stdin.isatty():
+        first = getpass.getpass("New passcode (at least 8 characters): ")
+        if getpass.getpass("The same again: ") != first:
+            raise RehearseError("the two passcodes differ; nothing was changed, run `rehearse passcode` again")
+    else:
+        first = sys.stdin.readline().rstrip("\r\n")
+    path = passcode.set_passcode(instance, first)
+    print(f"rehearse: passcode set (its hash is in {path}); browsers signed in with an earlier one must sign in again")
     return 0
 
 
@@ -245,6 +342,63 @@ def import_archive(args: argparse.Namespace) -> int:
           f"already here: {c['sessions_already_here']} sessions, {c['attempts_already_here']} attempts"
           + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else ""))
     return 0
+
+
+def rescore(args: argparse.Namespace) -> int:
+    """Score again what could not be scored (a rep cut off by a stopped server, a step mended
+    since): one line per attempt, then the total. Status 2 if an id is unknown or anything named
+    still cannot be scored."""
+    from . import examples
+    from .attempts import rescore_attempts, rescore_examples, unscored_attempts
+    from .engine import Scorer
+    from .transcribe import find_model
+
+    store = open_store(args.instance)
+    ids = args.attempts or unscored_attempts(store)
+    find_model(args.model)
+    scorer = Scorer(args.model)
+    to_score = [i for i in ids if (found := store.attempt(i)) is not None and found["status"] != "recording"]
+    if to_score or (not args.attempts and examples.unscored(store)):
+        scorer.warm_up()  # a model that cannot load is one error line now, not a reason stored on each attempt
+    outcomes = list(_reported(rescore_attempts(store, scorer, ids)))
+    if not args.attempts:
+        outcomes += _reported(rescore_examples(store, scorer))
+    known = [o for o in outcomes if o.stored is not None]
+    unknown = [str(o.id) for o in outcomes if o.stored is None]
+    left = [o for o in known if not o.scored]
+    if known:
+        print(f"total: {len(known) - len(left)} scored, {len(left)} still unscored")
+    elif not unknown:
+        print(f"nothing to score: every attempt in {store.instance} is scored")
+    if unknown:
+        print(f"rehearse: no attempt {', '.join(unknown)} in {store.instance}; an attempt's id is the number "
+              "in its page's address (/attempts/ID), or run `rehearse rescore` without ids for every unscored one",
+              file=sys.stderr)
+    if left:
+        again = " ".join(str(o.id) for o in left if o.kind == "attempt")
+        print(f"rehearse: {len(left)} still cannot be scored (the reason is on its line above); mend that and run "
+              f"`rehearse rescore{' ' + again if again else ''}` again, or record {'it' if len(left) == 1 else 'them'}"
+              " again", file=sys.stderr)
+    return BAD_INPUT if unknown or left else 0
+
+
+def _reported(outcomes):
+    """Print a line for each recording scored again (an unknown id is reported after them all)."""
+    for outcome in outcomes:
+        if outcome.stored is not None:
+            print(f"{outcome.label}: {rescored_line(outcome)}", flush=True)
+        yield outcome
+
+
+def rescored_line(outcome) -> str:
+    """The app's verdict on a recording scored again, or why it is still unscored."""
+    if outcome.problem:
+        return f"not scored: {outcome.problem}"
+    if not outcome.scored:
+        return f"still unscored: {outcome.why_not}"
+    result = outcome.stored["result"]
+    met = sum(bool(c["passed"]) for c in result["criteria"])
+    return f"{'PASSED' if result['passed'] else 'NOT YET'} ({met} of {len(result['criteria'])} criteria met)"
 
 
 def list_scenarios(check: bool, instance) -> int:

@@ -25,9 +25,12 @@ from .transcribe import Transcriber, WordCache
 class Scorer:
     """Scores attempts against scenarios; one per process is enough."""
 
-    def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings()):
+    def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings(),
+                 max_file_s: float | None = None):
+        """`max_file_s`: a recording file longer than this is refused (the web app's rep limit)."""
         self.transcriber = Transcriber(model_path)
         self.vad = vad
+        self.max_file_s = max_file_s
 
     def warm_up(self) -> None:
         """Load the model and run it once, so that the first rep's feedback is as quick as the others."""
@@ -36,8 +39,12 @@ class Scorer:
 
     def score_file(self, path: str | Path, scenario: Scenario,
                    roster: Sequence[Pupil] | None = None) -> Result:
-        """Load and score one recording; AudioError for a missing, unreadable or silent file."""
-        result = self.score(load_audio(path), scenario, roster, name=str(path))
+        """Load and score one recording; AudioError for a missing, unreadable, silent or too long file."""
+        audio = load_audio(path)
+        if self.max_file_s and len(audio) > self.max_file_s * SAMPLE_RATE:
+            raise AudioError(f"{path}: the recording is {len(audio) / SAMPLE_RATE:.0f} s long, and a rep may be "
+                             f"at most {self.max_file_s:g} s; trim it to the rep itself and upload it again")
+        result = self.score(audio, scenario, roster, name=str(path))
         result.file = str(path)
         return result
 

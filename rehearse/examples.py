@@ -20,7 +20,7 @@ from .engine import Scorer
 from .errors import RehearseError
 from .result import Result
 from .scenarios import EXAMPLE_KINDS, SHIPPED_AUDIO, Scenario, shipped_example
-from .store import Store, now
+from .store import Store, inside, now
 
 def check_kind(kind: str) -> str:
     if kind not in EXAMPLE_KINDS:
@@ -67,8 +67,8 @@ def new_example(store: Store, scenario_id: str, kind: str, source: str, suffix: 
 
 def example_file(store: Store, found: dict[str, Any]) -> Path:
     if found["source"] == "shipped":
-        return SHIPPED_AUDIO / found["audio_path"]
-    return store.instance / found["audio_path"]
+        return inside(SHIPPED_AUDIO, found["audio_path"])
+    return inside(store.instance, found["audio_path"], store.instance / "examples")
 
 
 def save_result(store: Store, example_id: int, result: Result) -> None:
@@ -82,6 +82,17 @@ def save_failure(store: Store, example_id: int, error: str, duration_s: float | 
     with store.connect() as db:
         db.execute("UPDATE examples SET status = 'unscored', error = ?, duration_s = COALESCE(?, duration_s)"
                    " WHERE id = ?", (error, duration_s, example_id))
+
+
+def unfinished(store: Store) -> list[dict[str, Any]]:
+    """Models and non-examples left 'recording' (the server stopped while they were recorded)."""
+    return [dict(row) for row in store.query_all("SELECT * FROM examples WHERE status = 'recording'")]
+
+
+def unscored(store: Store) -> list[dict[str, Any]]:
+    """The current models and non-examples that could not be scored, to score again."""
+    return [dict(row) for row in store.query_all("SELECT * FROM examples WHERE status = 'unscored'"
+                                                 " ORDER BY scenario_id, kind")]
 
 
 def score_example(store: Store, scorer: Scorer, scenario: Scenario, kind: str) -> dict[str, Any]:

@@ -4,7 +4,9 @@ A record says who practised what and when (teacher, action step, session, rep, t
 measured (every metric of the result), and each criterion's verdict: the app's, the coach's
 overrule if any, the one that counts, the evidence and the coach's comment. The JSON keeps the
 verdicts as a list; the CSV spreads them over columns named after the criterion, so a filtered
-export of one action step reads as a plain table.
+export of one action step reads as a plain table. A text cell that a spreadsheet would take for a
+formula (starting with = + - @, a tab or a carriage return: a coach's comment, a teacher's name)
+gets a leading apostrophe, so opening the CSV runs nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .store import Store, with_marks
 FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_started_at", "mode",
           "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",
           "coach_overruled", "transcript", "recording"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str, Any]]:
@@ -74,7 +77,7 @@ def to_csv(records: list[dict[str, Any]]) -> str:
         for c in criteria:
             v = by_id.get(c)
             row += ["", "", "", ""] if v is None else [
-                _met(v["passed"]), _met(v["app"]), _met(v["coach"]), v["comment"]]
+                _met(v["passed"]), _met(v["app"]), _met(v["coach"]), _cell(v["comment"])]
         writer.writerow(row)
     return out.getvalue()
 
@@ -93,4 +96,6 @@ def _met(value: bool | None) -> str:
 def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return "" if value is None else value

@@ -14,6 +14,7 @@ Shipped model and non-example recordings are `audio/models/<id>-model.flac` and 
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,19 +136,33 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate one scenario file."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the file or run `rehearse scenarios --check`") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the file or run `rehearse scenarios --check`") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid TOML (lists or tables nested too deeply); fix the file") from None
+    except ValueError:  # tomllib lets int()'s own limit through
+        raise ScenarioError(f"{path}: not valid TOML (a number of over {sys.get_int_max_str_digits()} digits); "
+                            "fix the file") from None
     return _parse(data, path)
 
 
 def _fail(path: Path, where: str, expected: str, got: Any = REQUIRED) -> ScenarioError:
-    found = "it is missing" if got is REQUIRED else f"got {got!r}"
+    found = "it is missing" if got is REQUIRED else f"got {_shown(got)}"
     error = ScenarioError(f"{path}: field '{where}': expected {expected}; {found}")
     error.field, error.reason = where, f"expected {expected}; {found}"  # for the editor's form
     return error
+
+
+def _shown(value: Any) -> str:
+    try:
+        return repr(value)
+    except ValueError:  # an integer of more digits than Python will print (a hexadecimal one in TOML)
+        return "a number too long to show"
 
 
 def _parse(data: dict, path: Path) -> Scenario:
@@ -189,7 +204,7 @@ def _parse_criterion(item: Any, where: str, path: Path) -> Criterion:
     if not isinstance(item, dict):
         raise _fail(path, where, "a table with a rule", item)
     name = item.get("rule", REQUIRED)
-    if name not in RULES:
+    if not isinstance(name, str) or name not in RULES:  # a list or table is no rule (nor hashable)
         raise _fail(path, f"{where}.rule", "one of " + ", ".join(sorted(RULES)), name)
     spec = RULES[name].params
     params = {}
@@ -216,9 +231,10 @@ def _parse_criterion(item: Any, where: str, path: Path) -> Criterion:
 
 
 def _check_value(value: Any, kind: type, where: str, path: Path) -> Any:
-    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool) and (
+            0 <= value <= sys.float_info.max):  # not NaN, inf, nor an integer too big for a float
         return float(value)
-    if kind is int and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if kind is int and isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:  # TOML's range
         return value
     if kind is bool and isinstance(value, bool):
         return value

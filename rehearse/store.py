@@ -147,6 +147,26 @@ def default_instance() -> Path:
     return (data_home / "rehearse").resolve()
 
 
+def inside(base: Path, relative: str, folder: Path | None = None) -> Path:
+    """`base / relative`, refused if it leads out of `folder` (default: `base`) by an absolute path,
+    "..", or a symlink: a stored path, even a tampered one, can only name a file of that folder."""
+    path = (base / relative).resolve()
+    if not path.is_relative_to((folder or base).resolve()):
+        raise RehearseError(f"the stored path {relative!r} leads outside {folder or base}; the database has "
+                            "been changed by hand or damaged: restore it from an archive")
+    return path
+
+
+def private(folder: Path) -> None:
+    """Make the instance folder its owner's only (voices are personal data): other accounts on a
+    shared laptop cannot list or read what is in it. A folder owned by someone else is left alone."""
+    try:
+        if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except (OSError, AttributeError):  # AttributeError: no getuid (Windows)
+        pass
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -169,6 +189,7 @@ class Store:
         instance = Path(instance)
         store = cls(instance / "rehearse.sqlite", instance / "recordings")
         store.recordings.mkdir(parents=True, exist_ok=True)
+        private(instance)
         store.migrate()
         return store
 
@@ -296,7 +317,7 @@ class Store:
             return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
 
     def audio_file(self, attempt: dict[str, Any]) -> Path:
-        return self.path.parent / attempt["audio_path"]
+        return inside(self.instance, attempt["audio_path"], self.recordings)
 
     def save_result(self, attempt_id: int, result: dict[str, Any]) -> None:
         """Store the engine's result for an attempt (scored, or scored again)."""

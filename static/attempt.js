@@ -92,6 +92,20 @@ window.AttemptView = (function () {
     return body;
   }
 
+  // Score a stored attempt again from its recording; resolve to the attempt as stored now (scored,
+  // or unscored with the reason), or throw the server's message (e.g. it is still being recorded).
+  async function rescore(attemptId) {
+    let response;
+    try {
+      response = await fetch(`/api/attempts/${attemptId}/score`, { method: "POST" });
+    } catch (err) {
+      throw new Error("The server did not answer: is rehearse still running? Start it again, then retry.");
+    }
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error || `The server could not score this rep (${response.status}); reload the page and try again.`);
+    return body;
+  }
+
   // The whole attempt into a page's parts {badge, verdicts, transcript, timeline}; `span` puts
   // several timelines on one time scale.
   function render(parts, attempt, band, saveMark, span) {
@@ -101,5 +115,5 @@ window.AttemptView = (function () {
     if (attempt.metrics) Draw.timeline(parts.timeline, attempt, band, span); else parts.timeline.innerHTML = "";
   }
 
-  return { verdictBadge, verdictList, transcript, render, postMark };
+  return { verdictBadge, verdictList, transcript, render, postMark, rescore };
 })();

@@ -4,7 +4,7 @@
 window.RepRecorder = class RepRecorder {
   constructor(path, handlers) {
     this.path = path;
-    this.on = handlers; // {started, cue, result, failed}
+    this.on = handlers; // {started, cue, result, failed, limit (optional)}
     this.ws = null; this.context = null; this.stream = null; this.node = null;
     this.recording = false; this.stopping = false;
   }
@@ -87,6 +87,7 @@ window.RepRecorder = class RepRecorder {
   message(msg) {
     if (msg.type === "started") { this.flush(); this.on.started(msg); }
     else if (msg.type === "cue") this.on.cue(msg);
+    else if (msg.type === "limit") { this.stop(); if (this.on.limit) this.on.limit(msg.message); }
     else if (msg.type === "result") { this.stopping = false; this.release(); this.on.result(msg.attempt); }
     else if (msg.type === "error") { this.stopping = false; this.release(); this.on.failed(msg.message, msg.attempt || null); }
   }

@@ -59,6 +59,7 @@
         ui.status.textContent = `Recording rep ${msg.rep} — ask your question`;
       },
       cue: showCue,
+      limit: (message) => { clearInterval(clock); ui.record.disabled = true; ui.status.textContent = message; },
       result: (attempt) => { finishRecording(); addAttempt(attempt, true); },
       failed: async (message, attempt) => {
         finishRecording();

@@ -44,6 +44,7 @@
           if (msg.state === "waiting") status.textContent = `Pausing · ${msg.wait_s.toFixed(1)} s`;
           if (msg.state === "done") status.textContent = `You waited ${msg.wait_s.toFixed(1)} s — stop when you have finished`;
         },
+        limit: (message) => { clearInterval(clock); button.disabled = true; status.textContent = message; },
         result: () => { done(); location.reload(); },
         failed: (message) => { done(); button.disabled = false; status.textContent = message; },
       });

@@ -14,6 +14,8 @@ from rehearse.errors import ScenarioError
 from rehearse.scenarios import check_all, get_scenario, load_scenario, offered_scenario
 from rehearse.web import create_app
 
+from .page_client import page_client
+
 FORM = {"title": "Think time for everyone", "goal": "So that every pupil has time to think",
         "strategy": "Ask the whole class, pause, then name one pupil", "prompt": "Check recall of the water cycle.",
         "roster": "Xavier\nSiobhan (Shivawn)\nPriya", "wait_time.min_s": "4", "wait_time.max_s": "10"}
@@ -28,7 +30,7 @@ def app(tmp_path, monkeypatch):
 
 @pytest.fixture()
 def client(app):
-    return app.test_client()
+    return page_client(app)
 
 
 def instance_of(app):

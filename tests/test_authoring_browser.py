@@ -42,7 +42,8 @@ def test_write_save_reload_model_and_rehearse_a_new_step(tmp_path):
         page.fill("[name='wait_time.min_s']", "4")
         page.fill("[name='wait_time.max_s']", "10")
         # The preview follows the typing: wait for the answer to the last keystroke, not an earlier one.
-        page.wait_for_function("document.getElementById('preview').innerText.includes('4–10 s')")
+        # (A locator wait, not wait_for_function: the page's CSP rightly forbids the eval that needs.)
+        page.wait_for_selector("#preview:has-text('4–10 s')")
         assert page.inner_text("#preview").splitlines() == [
             "Ask a question", "Pause 4–10 s after the question before naming a pupil",
             "Name one pupil from the class after the pause"]

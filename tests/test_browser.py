@@ -53,11 +53,13 @@ def launch(playwright, chromium, mic_wav):
 
 
 def watched_page(browser, height: int = 1000):
-    """A page with the slow machine's timeout, and the JavaScript errors it raises collected."""
+    """A page with the slow machine's timeout, and the JavaScript errors it raises collected (and
+    anything the Content-Security-Policy blocked: a script or style the page needs but may not run)."""
     page = browser.new_page(viewport={"width": 1280, "height": height})
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     return page, errors
 
 

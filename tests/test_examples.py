@@ -4,8 +4,10 @@ models pass and the non-examples fail; a coach's upload and a recording over the
 
 from __future__ import annotations
 
+import io
 import json
 import time
+import urllib.parse
 import wave
 
 import pytest
@@ -20,6 +22,7 @@ from rehearse.web import create_app
 from .conftest import CLIPS, LABELS
 from .server import new_session, running_server
 from .test_stream import connect_to, stop, stream
+from .page_client import page_client
 
 SHIPPED = [s for s in check_all()[0]]
 SHORT_PAUSE = "ppn-08-short-pause-tomasz-clean.flac"  # a 2.17 s wait: a non-example of pose-pause-name
@@ -46,7 +49,7 @@ def app(tmp_path, monkeypatch):
 
 def test_a_coach_uploads_a_model_and_the_teacher_can_play_it(app, scorer):
     app.extensions["rehearse"]["scorer"] = scorer  # the session's loaded model, not a second one
-    client = app.test_client()
+    client = page_client(app)
     clip = CLIPS / "ppn-02-correct-niamh-clean.flac"
     with clip.open("rb") as f:
         sent = client.post("/steps/pose-pause-name/examples/model", data={"recording": (f, "my-model.flac")})
@@ -67,7 +70,7 @@ def test_a_coach_uploads_a_model_and_the_teacher_can_play_it(app, scorer):
 
 
 def test_a_file_that_is_not_a_recording_is_refused_on_the_page(app):
-    client = app.test_client()
+    client = page_client(app)
     sent = client.post("/steps/pose-pause-name/examples/model", data={"recording": (open(__file__, "rb"), "notes.txt")},
                        follow_redirects=True)
     assert "&#39;notes.txt&#39; is not a recording rehearse can read" in sent.text
@@ -76,9 +79,12 @@ def test_a_file_that_is_not_a_recording_is_refused_on_the_page(app):
 
 def test_an_unreadable_upload_is_kept_unscored_with_the_reason(app, scorer):
     app.extensions["rehearse"]["scorer"] = scorer
-    client = app.test_client()
-    client.post("/steps/cold-call/examples/model", data={"recording": (open(__file__, "rb"), "broken.wav")})
+    client = page_client(app)
+    damaged = io.BytesIO(b"RIFF\x00\x00\x00\x00WAVE" + open(__file__, "rb").read())  # a WAV's start, then not
+    client.post("/steps/cold-call/examples/model", data={"recording": (damaged, "broken.wav")})
     store = app.extensions["rehearse"]["store"]
+    refused = client.post("/steps/cold-call/examples/model", data={"recording": (open(__file__, "rb"), "notes.wav")})
+    assert "does not hold audio" in urllib.parse.unquote_plus(refused.headers["Location"])  # not even kept
     model = examples.example(store, "cold-call", "model")
     assert model["status"] == "unscored" and model["error"] and "tests" not in model["error"]
     assert (store.instance / model["audio_path"]).is_file()  # kept, to be re-recorded or scored again

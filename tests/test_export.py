@@ -42,6 +42,20 @@ def test_csv_has_one_row_per_attempt_with_metrics_verdicts_and_coach_marks(histo
     assert vocab[0]["wait_time: verdict"] == ""  # that step has no wait criterion
 
 
+def test_csv_cells_that_look_like_formulas_are_kept_as_text(history_instance):
+    """A comment such as "=HYPERLINK(...)" must not run when the coach opens the CSV in a spreadsheet."""
+    folder, ids = history_instance
+    store = Store.open(folder)
+    first = ids["sessions"][0]["attempts"][0]
+    store.mark(first, "wait_time", None, '=HYPERLINK("http://example.com","click")')
+    store.mark(ids["sessions"][1]["attempts"][0], "wait_time", None, "-2 s short, but fine")
+    rows = list(csv.DictReader(io.StringIO(export(folder))))
+    comments = {r["wait_time: comment"] for r in rows} - {""}
+    assert comments == {"'=HYPERLINK(\"http://example.com\",\"click\")", "'-2 s short, but fine"}
+    assert json.loads(export(folder, "--format", "json"))["attempts"][0]["verdicts"]  # JSON is left as it is
+    assert float(rows[0]["wait_time_s"]) >= 0  # numbers stay numbers
+
+
 def test_filters_and_json(history_instance):
     folder, _ = history_instance
     data = json.loads(export(folder, "--format", "json", "--teacher", "mr byrne", "--step", "key-vocabulary"))

@@ -14,6 +14,7 @@ from rehearse.store import Store
 from rehearse.web import create_app
 
 from .test_cli import rehearse
+from .page_client import page_client
 
 
 @pytest.fixture()
@@ -23,7 +24,7 @@ def app(history_instance):
 
 @pytest.fixture()
 def client(app):
-    return app.test_client()
+    return page_client(app)
 
 
 @pytest.fixture()

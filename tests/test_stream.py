@@ -19,7 +19,7 @@ from rehearse.recording import to_pcm16
 from rehearse.scenarios import get_scenario
 
 from .conftest import CLIPS, LABELS
-from .server import new_session, running_server
+from .server import Visitor, new_session, running_server
 
 CLIP = "ppn-01-correct-oluwaseun-clean.flac"
 BLOCK = 1600  # 100 ms, as the page sends
@@ -118,8 +118,7 @@ def test_dropped_connection_keeps_the_rep_to_score_later(server):
     assert row["status"] == "unscored" and "connection to the page dropped at 3.0 s" in row["error"]
     with wave.open(str(instance / row["audio_path"])) as w:
         assert w.getnframes() == 3 * 16000
-    request = urllib.request.Request(f"{url}/api/attempts/{started['attempt']}/score", method="POST")
-    with urllib.request.urlopen(request, timeout=RESULT_TIMEOUT_S) as response:
+    with Visitor(url).post(f"/api/attempts/{started['attempt']}/score") as response:
         rescored = json.load(response)
     assert rescored["status"] == "scored" and rescored["passed"] is False  # a question, no name yet
 
@@ -142,3 +141,51 @@ def test_a_page_that_does_not_start_properly_is_told(server):
     assert reply["type"] == "error" and "must send" in reply["message"]
     ws = simple_websocket.Client.connect(url.replace("http", "ws") + "/ws/sessions/999")
     assert "there is no session 999" in json.loads(ws.receive(timeout=30))["message"]
+
+
+def wait_until_stored(instance, attempt_id: int) -> dict:
+    deadline = time.monotonic() + 60
+    while (row := attempt_row(instance, attempt_id))["status"] == "recording":
+        assert time.monotonic() < deadline, "the rep stayed 'recording'"
+        time.sleep(0.2)
+    return row
+
+
+def test_oversize_and_malformed_frames_end_the_rep_keep_its_audio_and_the_server_serves(server):
+    url, instance = server
+    audio = load_audio(CLIPS / CLIP)[:16000]
+    ws, started = connect(url, new_session(url))
+    stream(ws, audio, real_time=False)
+    ws.send(b"\x00" * (70 * 1024))  # a 70 KB frame: 2 s of audio in one block
+    with pytest.raises(simple_websocket.ConnectionClosed):
+        for _ in range(100):
+            ws.receive(timeout=1)
+    row = wait_until_stored(instance, started["attempt"])
+    assert row["status"] == "unscored" and "a block of over 64 KB arrived" in row["error"]
+    with wave.open(str(instance / row["audio_path"])) as w:
+        assert w.getnframes() == 16000  # what came before it is kept
+
+    for bad, said in [("not json", "not a JSON message with a type"), ('{"type": "pause"}', "'pause'"),
+                      ("[" * 50_000, "not a JSON message with a type"), (b"\x01\x02\x03", "odd number of bytes")]:
+        ws, started = connect(url, new_session(url))
+        stream(ws, audio, real_time=False)
+        ws.send(bad)
+        reply = json.loads(ws.receive(timeout=RESULT_TIMEOUT_S))
+        assert reply["type"] == "error" and said in reply["message"], reply
+        assert reply["attempt"]["status"] == "unscored" and said in reply["attempt"]["error"]
+        ws.close()
+    with urllib.request.urlopen(url + "/", timeout=60) as page:
+        assert page.status == 200
+
+
+def test_a_rep_is_stopped_and_scored_at_the_longest_allowed(tmp_path):
+    instance = tmp_path / "instance"
+    with running_server(instance, "--max-attempt-s", "4") as url:
+        ws, _ = connect(url, new_session(url))
+        messages = stream(ws, np.concatenate([load_audio(CLIPS / CLIP)] * 2), real_time=False)
+        limit = [m for m in messages if m["type"] == "limit"]
+        while not limit:
+            limit = [m for m in [json.loads(ws.receive(timeout=60))] if m["type"] == "limit"]
+        assert "at most 4 s" in limit[0]["message"]
+        reply = stop(ws)
+        assert reply["type"] == "result" and 4.0 <= reply["attempt"]["duration_s"] <= 4.2

@@ -12,6 +12,7 @@ import pytest
 from rehearse.web import create_app
 
 from .conftest import CLIPS, LABELS
+from .page_client import page_client
 
 GOOD = "ppn-00-correct-siobhan-clean.flac"
 
@@ -23,7 +24,7 @@ def app(tmp_path):
 
 @pytest.fixture()
 def client(app):
-    return app.test_client()
+    return page_client(app)
 
 
 def db_rows(app, sql, *args):
@@ -101,8 +102,8 @@ def test_uploaded_rep_is_scored_stored_and_marked_up(client, app):
 
 def test_corrupt_upload_is_kept_unscored_with_a_message(client, app, tmp_path):
     session_id = start_session(client)
-    bad = tmp_path / "phone.m4a"
-    bad.write_bytes(b"this is not audio at all" * 100)
+    bad = tmp_path / "phone.flac"  # a damaged recording: a real file's start, then garbage
+    bad.write_bytes((CLIPS / GOOD).read_bytes()[:200] + b"\x00\x17 damaged" * 300)
     attempt = upload(client, session_id, bad).json
     assert attempt["status"] == "unscored" and attempt["passed"] is None
     assert "not a readable recording" in attempt["error"] and str(tmp_path) not in attempt["error"]
@@ -124,6 +125,10 @@ def test_upload_that_is_not_audio_is_refused_and_nothing_stored(client, app):
                            data={"recording": (io.BytesIO(b"hello"), "notes.txt")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "not a recording rehearse can read" in response.json["error"]
+    response = client.post(f"/api/sessions/{session_id}/uploads",  # a document renamed .m4a
+                           data={"recording": (io.BytesIO(b"%PDF-1.7 minutes of the meeting" * 50), "notes.m4a")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "does not hold audio" in response.json["error"]
     response = client.post(f"/api/sessions/{session_id}/uploads", data={}, content_type="multipart/form-data")
     assert response.status_code == 400 and "no file was sent" in response.json["error"]
     assert db_rows(app, "SELECT COUNT(*) FROM attempts") == [(0,)]

@@ -2,7 +2,8 @@
 
 Pages (`pages.py`) start a session, rehearse and sum it up; the coach's review (`review.py`) looks
 back over the history; `steps.py` writes and edits action steps and records their models; JSON endpoints (`api.py`) serve the pages' scripts; the WebSocket
-(`stream.py`) takes the microphone's PCM as it is recorded.
+(`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
+the host, the sign-in (served beyond loopback), the CSRF token of every change.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
 source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse).
 """
@@ -16,7 +17,10 @@ from typing import Any
 
 from flask import Flask
 
+from ..attempts import recover_unfinished
+from ..audio import MAX_UPLOAD_MB
 from ..engine import Scorer
+from ..live import MAX_ATTEMPT_S
 from ..store import Store, default_instance
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -25,9 +29,12 @@ log = logging.getLogger(__name__)
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. `test_config` may set INSTANCE (a folder), MODEL (a model folder),
-    WARM_UP (load the model at start, default True), FLUENT_AFTER, REPS_DEFAULT."""
+    WARM_UP (load the model at start, default True), FLUENT_AFTER, REPS_DEFAULT, the limits
+    MAX_CONTENT_LENGTH (bytes of an upload) and MAX_ATTEMPT_S (seconds of a rep), and how it is
+    served (see security.py): REQUIRE_PASSCODE, LOOPBACK_ONLY, HTTPS."""
     config = {"INSTANCE": None, "MODEL": None, "WARM_UP": True, "FLUENT_AFTER": 3, "REPS_DEFAULT": 10,
-              "MAX_CONTENT_LENGTH": 64 * 1024 * 1024}
+              "MAX_CONTENT_LENGTH": MAX_UPLOAD_MB * 1024 * 1024, "MAX_ATTEMPT_S": MAX_ATTEMPT_S,
+              "REQUIRE_PASSCODE": False, "LOOPBACK_ONLY": False, "HTTPS": False}
     config.update(test_config or {})
     instance = Path(config["INSTANCE"] or default_instance()).resolve()
     app = Flask("rehearse", instance_path=str(instance), template_folder=str(ROOT / "templates"),
@@ -36,17 +43,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance.mkdir(parents=True, exist_ok=True)
 
     store = Store.open(instance)
-    for attempt in store.unfinished_recordings():  # the server stopped while these were recorded
-        store.save_failure(attempt["id"], "the server stopped while this rep was being recorded; "
-                           "the recording up to then is kept: score it now, or record the rep again")
-    scorer = Scorer(app.config["MODEL"])
+    recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
+    scorer = Scorer(app.config["MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"])
     app.extensions["rehearse"] = {"store": store, "scorer": scorer}
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, pages, review, steps, stream
+    from . import api, pages, review, security, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
+    security.install(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(api.bp)

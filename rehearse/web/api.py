@@ -6,12 +6,11 @@ still returned (status "unscored", with its error), because its recording is kep
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, request
 
 from ..attempts import score_stored
-from .pages import AUDIO_TYPES
+from ..errors import RehearseError
+from .uploads import checked_suffix
 from .views import attempt_or_404, attempt_view, services, session_or_404, session_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -30,12 +29,10 @@ def upload(session_id: int):
     if problem:
         return {"error": problem}, 400
     file = request.files.get("recording")
-    if file is None or not file.filename:
-        return {"error": "no file was sent; choose a recording (WAV, MP3, M4A, OGG, WebM) to upload"}, 400
-    suffix = Path(file.filename).suffix.lower()
-    if suffix not in AUDIO_TYPES:
-        return {"error": f"{file.filename!r} is not a recording rehearse can read; "
-                         f"expected one of {', '.join(sorted(AUDIO_TYPES))}"}, 400
+    try:
+        suffix = checked_suffix(file)
+    except RehearseError as exc:
+        return {"error": str(exc)}, 400
     attempt = store.new_attempt(session_id, "upload", suffix)
     path = store.audio_file(attempt)
     path.parent.mkdir(parents=True, exist_ok=True)

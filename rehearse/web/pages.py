@@ -7,12 +7,11 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from ..errors import RehearseError
 from ..names import parse_roster
 from ..scenarios import check_all, offered_scenario
+from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, scenario_view, services, session_or_404, session_view
 
 bp = Blueprint("pages", __name__)
 
-AUDIO_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
-               ".webm": "audio/webm", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac"}
 
 
 @bp.get("/")
@@ -102,9 +101,19 @@ def bad_request(error):
     return render_template("error.html", message=error.description, heading="Cannot show this"), 400
 
 
+@bp.app_errorhandler(RehearseError)
+def refused(error):
+    """An engine error no route turned into a message of its own: its one line, not a crash."""
+    if request.path.startswith("/api/"):
+        return {"error": str(error)}, 400
+    return render_template("error.html", message=str(error), heading="Cannot do this"), 400
+
+
 @bp.app_errorhandler(413)
 def too_large(error):
-    message = "that file is too large to be a recording of one rep; upload a shorter one"
+    limit = current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024
+    message = (f"that file is over {limit:g} MB, too large to be a recording of one rep; upload a shorter one "
+               "(whoever runs rehearse can raise the limit with `rehearse serve --max-upload-mb`)")
     if request.path.startswith("/api/"):
         return {"error": message}, 413
     return render_template("error.html", message=message), 413

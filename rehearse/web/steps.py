@@ -16,7 +16,7 @@ from .. import authoring, examples
 from ..criteria import REQUIRED, RULES
 from ..errors import RehearseError, ScenarioError
 from ..scenarios import EXAMPLE_KINDS, Scenario, check_all, get_scenario, save_folder, scenario_files
-from .pages import AUDIO_TYPES
+from .uploads import AUDIO_TYPES, checked_suffix
 from .views import example_view, scenario_view, services
 
 bp = Blueprint("steps", __name__)
@@ -134,11 +134,10 @@ def upload_example(scenario_id: str, kind: str):
     store, scorer = services()
     _kind_or_404(kind)
     file = request.files.get("recording")
-    suffix = Path(file.filename).suffix.lower() if file and file.filename else ""
-    if suffix not in AUDIO_TYPES:
-        problem = (f"{file.filename!r} is not a recording rehearse can read; expected one of "
-                   f"{', '.join(sorted(AUDIO_TYPES))}") if suffix else "choose a recording to upload first"
-        return redirect(url_for("steps.show", scenario_id=scenario_id, problem=problem))
+    try:
+        suffix = checked_suffix(file)
+    except RehearseError as exc:
+        return redirect(url_for("steps.show", scenario_id=scenario_id, problem=str(exc)))
     found = examples.new_example(store, scenario.id, kind, "upload", suffix)
     path = examples.example_file(store, found)
     path.parent.mkdir(parents=True, exist_ok=True)

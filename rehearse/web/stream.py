@@ -4,30 +4,36 @@
     server  -> {"type": "started", "attempt": id, "rep": n}
     browser -> binary frames: 16 kHz 16-bit little-endian mono PCM, as recorded (~100 ms each)
     server  -> {"type": "cue", "state": "waiting"|"done"|"listening", "wait_s": s, "reached": b}
+    server  -> {"type": "limit", "message": ...}     the rep reached the longest allowed (MAX_ATTEMPT_S)
     browser -> {"type": "stop"}
     server  -> {"type": "result", "attempt": {...}}   or {"type": "error", "message": ..., "attempt": {...}}
 
 /ws/sessions/<id> records the session's next rep; /ws/steps/<step id>/<model|non_example> records
 the step's model or non-example, with the same messages. Each frame is on disk before the next is
 read. If the connection drops, the recording is kept, unscored, with everything received, to be
-scored from the page.
+scored from the page. Anything else the page might send — a frame over MAX_FRAME_BYTES, an odd
+number of bytes, text that is not {"type": "stop"} — ends the rep the same way, with a message
+saying what arrived; the server goes on serving. After its last message the server waits a moment
+for the page to close the socket first, so that message is never lost to a hasty close.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
+from wsproto.utilities import LocalProtocolError
 
 from .. import examples
 from ..attempts import keep_result, session_scenario
 from ..errors import RehearseError
-from ..live import MAX_ATTEMPT_S, LiveAttempt
+from ..live import LiveAttempt
 from ..result import Result
 from ..scenarios import get_scenario
 from .views import attempt_view, example_view, services
@@ -35,16 +41,23 @@ from .views import attempt_view, example_view, services
 log = logging.getLogger(__name__)
 
 RECEIVE_TIMEOUT_S = 30  # no frame for this long while recording: the page is gone
+MAX_FRAME_BYTES = 64 * 1024  # 2 s of audio; the page sends ~3 KB blocks (100 ms)
+CLOSE_WAIT_S = 2  # after the last message, how long to wait for the page to close the socket
 
 
 def register(app: Flask) -> None:
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": MAX_FRAME_BYTES})
     sock = Sock(app)
     sock.route("/ws/sessions/<int:session_id>")(record_rep)
     sock.route("/ws/steps/<scenario_id>/<kind>")(record_example)
 
 
 def send(ws, **message) -> None:
-    ws.send(json.dumps(message))
+    """Send one JSON message; ConnectionClosed if the connection has gone or is going."""
+    try:
+        ws.send(json.dumps(message))
+    except (LocalProtocolError, OSError) as exc:  # closing (wsproto refuses), or the socket is gone
+        raise ConnectionClosed() from exc
 
 
 @dataclass
@@ -62,17 +75,16 @@ def record_rep(ws, session_id: int) -> None:
     store, scorer = services()
     session = store.session(session_id)
     if session is None:
-        return send(ws, type="error", message=f"there is no session {session_id}; start one from the first page")
+        return _refuse(ws, f"there is no session {session_id}; start one from the first page")
     try:
         scenario, roster = session_scenario(session, store.instance)
     except RehearseError as exc:
-        return send(ws, type="error", message=str(exc))
+        return _refuse(ws, str(exc))
     if not _started(ws):
         return
     attempt = store.new_attempt(session_id, "live")
     live = LiveAttempt(scorer, scenario, store.audio_file(attempt), roster)
-    send(ws, type="started", attempt=attempt["id"], rep=attempt["rep"])
-    _record(ws, live, Recording(
+    _record(ws, live, {"attempt": attempt["id"], "rep": attempt["rep"]}, Recording(
         f"rep {attempt['rep']} of session {session_id}",
         view=lambda: attempt_view(store.attempt(attempt["id"]), scenario),
         keep=lambda result: keep_result(store, attempt["id"], result),
@@ -86,13 +98,12 @@ def record_example(ws, scenario_id: str, kind: str) -> None:
         examples.check_kind(kind)
         scenario = get_scenario(scenario_id, store.instance)
     except RehearseError as exc:
-        return send(ws, type="error", message=str(exc))
+        return _refuse(ws, str(exc))
     if not _started(ws):
         return
     found = examples.new_example(store, scenario_id, kind, "live")
     live = LiveAttempt(scorer, scenario, examples.example_file(store, found))
-    send(ws, type="started", attempt=found["id"], rep=0)
-    _record(ws, live, Recording(
+    _record(ws, live, {"attempt": found["id"], "rep": 0}, Recording(
         f"{kind} of {scenario_id}",
         view=lambda: example_view(examples.example(store, scenario_id, kind)),
         keep=lambda result: examples.save_result(store, found["id"], result),
@@ -106,21 +117,44 @@ def _started(ws) -> bool:
     except ConnectionClosed:
         return False
     if not isinstance(first, str) or _kind(first) != "start":
-        send(ws, type="error", message='the page must send {"type": "start"} first; reload it')
+        _refuse(ws, 'the page must send {"type": "start"} first; reload it')
         return False
     return True
 
 
-def _record(ws, live: LiveAttempt, recording: Recording) -> None:
-    """Take the audio until the page says stop, then score it and send the outcome. Whatever
-    happens, the recording is kept and stored as scored or, with the reason, unscored."""
-    stopped_by = _receive_audio(ws, live)
+def _refuse(ws, message: str) -> None:
+    """Tell the page why nothing is recorded, if it is still there to be told."""
+    try:
+        send(ws, type="error", message=message)
+    except ConnectionClosed:
+        pass
+
+
+def _record(ws, live: LiveAttempt, started: dict, recording: Recording) -> None:
+    """Say the rep has started, take the audio until the page says stop, then score it and send the
+    outcome. Whatever happens — the page gone even before "started" reached it — the recording is
+    kept and stored as scored or, with the reason, unscored."""
+    try:
+        send(ws, type="started", **started)
+    except ConnectionClosed:
+        stopped_by = "the connection to the page dropped"
+    else:
+        stopped_by = _receive_audio(ws, live, current_app.config["MAX_ATTEMPT_S"])
+    try:
+        _finish(ws, live, recording, stopped_by)
+    except ConnectionClosed:  # the outcome is stored; the page shows it when it is opened again
+        log.info("%s: the page went before its outcome could be sent", recording.label)
+    finally:
+        _wait_for_close(ws)
+
+
+def _finish(ws, live: LiveAttempt, recording: Recording, stopped_by: str) -> None:
     if stopped_by != "stop":
         live.close()
         recording.fail(f"{stopped_by} at {live.duration_s:.1f} s; the recording up to then is kept: "
                        "score it now, or record it again", live.duration_s)
         log.info("%s not scored: %s", recording.label, stopped_by)
-        if stopped_by.startswith("the connection"):
+        if not ws.connected:  # dropped, or closed by simple-websocket for an oversize frame
             return
         return send(ws, type="error", message=stopped_by, attempt=recording.view())
     try:
@@ -137,35 +171,75 @@ def _record(ws, live: LiveAttempt, recording: Recording) -> None:
     send(ws, type="result", attempt=recording.view())
 
 
-def _receive_audio(ws, live: LiveAttempt) -> str:
+def _receive_audio(ws, live: LiveAttempt, max_s: float) -> str:
     """Take frames until the page says stop; return "stop", or what went wrong, in words."""
     while True:
         try:
-            message = ws.receive(timeout=RECEIVE_TIMEOUT_S)
+            message = _next_message(ws)
         except ConnectionClosed:
-            return "the connection to the page dropped"
+            return _why_closed(ws)
         if message is None:
             return f"no audio arrived for {RECEIVE_TIMEOUT_S} s"
         if isinstance(message, str):
             kind = _kind(message)
             if kind == "stop":
                 return "stop"
-            return f"unexpected message {kind!r} while recording; expected audio or stop"
+            shown = repr(kind) if kind else "that is not a JSON message with a type"
+            return f"unexpected message {shown} while recording; expected audio or stop"
         if len(message) % 2:
             return "a block of audio with an odd number of bytes arrived; expected 16-bit samples"
         try:
             for state in live.add(message):
                 send(ws, type="cue", **state.to_dict())
         except ConnectionClosed:  # gone while the cue was sent: the same as gone while reading
-            return "the connection to the page dropped"
-        if live.duration_s >= MAX_ATTEMPT_S:
+            return _why_closed(ws)
+        if live.duration_s >= max_s:
+            try:
+                send(ws, type="limit", message=f"A rep can last at most {max_s:g} s, so this one was stopped "
+                                               "there and is being scored.")
+            except ConnectionClosed:
+                pass  # scored all the same
             return "stop"
+
+
+def _why_closed(ws) -> str:
+    """Why the connection closed while recording, in words: simple-websocket closes it itself (1009)
+    when a frame goes over MAX_FRAME_BYTES — noticed while reading or while sending a cue."""
+    if getattr(ws, "incoming_message_len", 0) > MAX_FRAME_BYTES:
+        return (f"a block of over {MAX_FRAME_BYTES // 1024} KB arrived, where the page sends blocks "
+                "of about 3 KB; reload the page")
+    return "the connection to the page dropped"
+
+
+def _next_message(ws):
+    """The next message, None after RECEIVE_TIMEOUT_S without one, ConnectionClosed once closed.
+    Waits in 1 s steps: when simple-websocket closes a connection itself (a frame over
+    MAX_FRAME_BYTES) it can wake the reader before marking the socket closed, and one long wait
+    would then last the whole timeout."""
+    deadline = time.monotonic() + RECEIVE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        message = ws.receive(timeout=1)
+        if message is not None:
+            return message
+        if not ws.connected:
+            raise ConnectionClosed(ws.close_reason, ws.close_message)
+    return None
+
+
+def _wait_for_close(ws) -> None:
+    """Read (and drop) whatever still comes until the page closes, for at most CLOSE_WAIT_S."""
+    deadline = time.monotonic() + CLOSE_WAIT_S
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            ws.receive(timeout=left)
+    except ConnectionClosed:
+        pass
 
 
 def _kind(text: str) -> str | None:
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         return None
     return message.get("type") if isinstance(message, dict) else None
 

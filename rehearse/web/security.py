@@ -1,0 +1,230 @@
+"""Who may use the app, and proof that every change comes from the app's own pages.
+
+Teachers' voices are personal data, so every request passes these checks (`install` adds them):
+
+- **Host.** Served on loopback, only requests addressed to 127.0.0.1, localhost or [::1] are
+  answered: a web page elsewhere cannot point a name of its own at this laptop (DNS rebinding) and
+  read the recordings through the browser.
+- **Sign-in.** Served on any other address, the operator must have set a passcode (`rehearse
+  passcode`, stored hashed: see `passcode.py`); every page, recording, export, API call and
+  WebSocket then needs a sign-in, except the sign-in page and the static files. A new passcode ends
+  every earlier sign-in. Repeated wrong passcodes from one address are slowed down.
+- **CSRF.** Every POST carries the token of the browser's session: the hidden field `csrf_token` in
+  forms, the header `X-CSRF-Token` from scripts (static/csrf.js adds it). A WebSocket must be opened
+  by a page of this server (its Origin), since browsers send cookies with it from any site.
+- **Cookies.** The session cookie is HttpOnly and SameSite=Lax; over HTTPS it is also Secure and
+  named __Host-, so no other site or plain-HTTP page can set or read it. Its key lives in the
+  instance folder (`secret_key`, owner-only), so open pages survive a restart.
+- **Headers.** A Content-Security-Policy allowing only this server's scripts (inline ones need the
+  request's nonce), no framing, no sniffing, no caching of pages and recordings.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, current_app, g, redirect, render_template, request, session,
+                   url_for)
+from markupsafe import Markup
+
+from .. import passcode
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+SIGN_IN_HOURS = 12  # a school day; the browser forgets it sooner if it is closed
+CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OPEN_ENDPOINTS = frozenset({"security.sign_in", "static"})
+MAX_FAILURES, FAILURE_WINDOW_S = 5, 60  # wrong passcodes per address before it must wait
+
+bp = Blueprint("security", __name__)
+
+
+def install(app: Flask) -> None:
+    """Add the checks, the cookie settings, the headers and the sign-in page to the app.
+
+    Reads from app.config: REQUIRE_PASSCODE (served beyond loopback), LOOPBACK_ONLY (answer only
+    loopback host names) and HTTPS (served over TLS)."""
+    https = bool(app.config.get("HTTPS"))
+    app.secret_key = _secret_key(Path(app.instance_path))
+    app.config.update(
+        SESSION_COOKIE_NAME="__Host-rehearse" if https else "rehearse",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SIGN_IN_HOURS),
+    )
+    app.extensions["rehearse_failures"] = _Failures()
+    app.before_request(_check_host)
+    app.before_request(_check_sign_in)
+    app.before_request(_check_origin)
+    app.after_request(_headers)
+    app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, csp_nonce=csp_nonce,
+                                 signed_in=lambda: bool(current_app.config.get("REQUIRE_PASSCODE") and session.get("signed_in")))
+    app.register_blueprint(bp)
+
+
+def _secret_key(instance: Path) -> bytes:
+    """The key that signs session cookies: made once per instance folder, readable by its owner only."""
+    path = instance / "secret_key"
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key)
+    return key
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+def csrf_token() -> str:
+    """This browser session's token, made on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def csrf_field() -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % csrf_token()
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+# --- the checks, in order -----------------------------------------------------------------------
+
+def _check_host():
+    if not current_app.config.get("LOOPBACK_ONLY"):
+        return None
+    host = urlsplit(f"//{request.host}").hostname or ""
+    if host in LOOPBACK_HOSTS:
+        return None
+    return _refuse(400, f"this server answers only at 127.0.0.1 (the address asked for was {request.host!r}); "
+                        "open http://127.0.0.1 with the port shown when rehearse started")
+
+
+def _check_sign_in():
+    if not current_app.config.get("REQUIRE_PASSCODE") or request.endpoint in OPEN_ENDPOINTS:
+        return None
+    stored = passcode.stored_hash(Path(current_app.instance_path))
+    if stored and session.get("signed_in") == passcode.fingerprint(stored):
+        return None
+    if request.path.startswith("/api/") or _is_websocket() or request.method in CHANGES:
+        return _refuse(401, "sign in first: open the app's front page and enter the passcode")
+    return redirect(url_for("security.sign_in", next=request.full_path.rstrip("?")))
+
+
+def _check_origin():
+    """A change (or a WebSocket) must come from this server's own pages."""
+    if _is_websocket():
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.host:
+            return _refuse(403, f"a page of another site ({origin}) tried to record here; "
+                                "record from rehearse's own page")
+        return None
+    if request.method not in CHANGES:
+        return None
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    expected = session.get("csrf")
+    if expected and hmac.compare_digest(sent.encode(), expected.encode()):
+        return None
+    return _refuse(403, "this form is out of date or came from another site; "
+                        "reload the page and try again")
+
+
+def _is_websocket() -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
+
+
+def _refuse(status: int, message: str):
+    if request.path.startswith(("/api/", "/ws/")):
+        return {"error": message}, status
+    heading = {400: "Cannot show this", 401: "Sign in first", 403: "Not allowed"}.get(status, "Not allowed")
+    return render_template("error.html", message=message, heading=heading), status
+
+
+def _headers(response):
+    nonce = g.get("csp_nonce", "")
+    scripts = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    response.headers.setdefault("Content-Security-Policy", (
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+        f"media-src 'self' blob:; connect-src 'self' ws://{request.host} wss://{request.host}; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"))
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"  # pages and recordings stay out of shared caches
+    return response
+
+
+# --- the sign-in page ---------------------------------------------------------------------------
+
+class _Failures:
+    """Wrong passcodes per address in the last FAILURE_WINDOW_S, to slow down guessing."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._times: dict[str, deque] = defaultdict(deque)
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            times = self._times[address]
+            while times and times[0] < time.monotonic() - FAILURE_WINDOW_S:
+                times.popleft()
+            return len(times) >= MAX_FAILURES
+
+    def add(self, address: str) -> None:
+        with self._lock:
+            self._times[address].append(time.monotonic())
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    instance = Path(current_app.instance_path)
+    target = _local(request.values.get("next"))
+    if not current_app.config.get("REQUIRE_PASSCODE"):
+        return redirect(target)
+    if request.method == "GET":
+        return render_template("sign_in.html", next=target, error=None)
+    failures = current_app.extensions["rehearse_failures"]
+    address = request.remote_addr or "?"
+    if failures.blocked(address):
+        return render_template("sign_in.html", next=target, error=(
+            "too many wrong passcodes from this computer; wait a minute and try again")), 429
+    stored = passcode.stored_hash(instance)
+    if not stored or not passcode.matches(stored, request.form.get("passcode", "")):
+        failures.add(address)
+        return render_template("sign_in.html", next=target, error=(
+            "that is not the passcode; ask whoever runs rehearse on this network")), 401
+    session.clear()  # a fresh session (and CSRF token) after sign-in
+    session.permanent = True
+    session["signed_in"] = passcode.fingerprint(stored)
+    return redirect(target)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    session.clear()
+    return redirect(url_for("security.sign_in") if current_app.config.get("REQUIRE_PASSCODE") else "/")
+
+
+def _local(target: str | None) -> str:
+    """Only a path on this server is a place to go after signing in (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
