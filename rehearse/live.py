@@ -1,12 +1,15 @@
 """An attempt while it is being recorded: to disk as it arrives, a live pause cue, and scoring
 that is mostly done by the time the teacher stops.
 
-Every block of audio goes straight into the attempt's WAV file and through the pause cue. Every
-PREPARE_EVERY_S of audio, when the teacher has fallen silent, a background job finds the speech so
-far and works out its words into the attempt's `WordCache`. When the attempt stops, `finish`
-scores the whole recording with the ordinary engine — the same VAD, words, timeline and criteria
-as `rehearse score` — and if nothing was said since the last job (the usual case: the name, a
-moment's silence, "stop"), the words are already there and only the fast stages remain.
+Every block of audio goes straight into the attempt's WAV file and through the pause cue. Once the
+cue hears the teacher fall silent for SETTLED_S, a job on the speech model's worker (`worker.py`)
+finds the speech so far and works out its words into the attempt's `WordCache` — once per silence,
+not while the teacher speaks, and on the audio as it is when the job starts, so a job that waited
+in the queue is not stale. When the attempt stops, `finish` has the worker score the whole
+recording at once, ahead of any work ahead, with the ordinary engine — the same VAD, words,
+timeline and criteria as `rehearse score` — and if nothing was said since the last job (the usual
+case: the name, a moment's silence, "stop"), the words are already there and only the fast stages
+remain.
 
 The same background words let a rep recorded in the terminal stop by itself (`finished_by_itself`):
 once a pupil on the roster has been named, the wait (if the step has one) is over, and the teacher
@@ -16,14 +19,14 @@ has been quiet for AUTO_STOP_SILENCE_S.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .cue import CueState, PauseCue
+from .cue import FRAME, FRAME_S, CueState, PauseCue
 from .engine import Scorer, hotwords_of
 from .errors import AudioError
 from .names import Pupil, find_name
@@ -31,16 +34,17 @@ from .recording import WavRecorder, from_pcm16
 from .result import Result
 from .scenarios import Scenario
 from .speech import find_speech
-from .transcribe import Word, WordCache, same_speech
+from .transcribe import Word, WordCache
+from .worker import AHEAD, LATER, URGENT, Worker
 
-PREPARE_EVERY_S = 0.5
 SETTLED_S = 0.5  # silence after the last speech before its words are worked out ahead
+RETRY_S = 0.25  # the cue heard the speech end but the VAD does not agree yet: look again this much later
 MAX_ATTEMPT_S = 180  # a rep longer than this is stopped and scored
 AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teacher has finished
 
-# One background worker for all live attempts: on a 2-core laptop, transcribing two attempts at
-# once is no faster than one after the other, and it would slow the attempt being scored.
-_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearse-prepare")
+# One worker for every live attempt in the process: the model is shared, and a stopped rep's
+# scoring goes before the others' work ahead.
+_worker = Worker("rehearse-model")
 
 
 class LiveAttempt:
@@ -60,9 +64,12 @@ class LiveAttempt:
         self._named: tuple[list[Word] | None, str | None] = (None, None)  # (for these words, pupil)
         self._blocks: list[np.ndarray] = []
         self._samples = 0
-        self._prepared_at = 0
-        self._job: Future | None = None
-        self._job_speech: list | None = None  # the segments the running job works on
+        self._job: Future | None = None  # the latest job ahead, queued, running or done
+        self._job_priority = AHEAD
+        self._job_took = -1  # samples of audio the running job took (-1: not taken yet)
+        self._asked_at = -SAMPLE_RATE  # samples recorded when the latest job was queued
+        self._prepared_end: int | None = None  # cue frame where the speech whose words are known ended
+        self._closed = False
         self._lock = threading.Lock()
 
     @property
@@ -76,12 +83,8 @@ class LiveAttempt:
         with self._lock:
             self._blocks.append(samples)
             self._samples += len(samples)
-        if self._samples - self._prepared_at >= PREPARE_EVERY_S * SAMPLE_RATE and (
-                self._job is None or self._job.done()):
-            self._prepared_at = self._samples
-            self._job_speech = None
-            self._job = _worker.submit(self._prepare, self.audio())
         states = self.cue.feed(samples)
+        self._prepare_if_settled()
         return states if self.shows_cue else []
 
     def audio(self) -> np.ndarray:
@@ -91,17 +94,45 @@ class LiveAttempt:
                 self._blocks = [np.concatenate(self._blocks)]
             return self._blocks[0] if self._blocks else np.zeros(0, dtype=np.float32)
 
-    def _prepare(self, audio: np.ndarray) -> None:
-        """Work out the words of the speech so far, if it has settled and is not done already."""
-        segments = find_speech(audio, self.scorer.vad)
-        if not segments or segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE:
+    def _prepare_if_settled(self) -> None:
+        """Queue a job ahead when the teacher has been silent for SETTLED_S after speech whose words
+        are not known yet. Nothing while the teacher speaks: those words would change."""
+        silent = self.cue.silent_for_s
+        if silent < SETTLED_S:
             return
-        words = self.cache.get(segments)
-        if words is None:
-            self._job_speech = segments
-            words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario, self.roster))
-            self.cache.put(segments, words)
-        self._heard = words
+        ended = self._samples // FRAME - round(silent / FRAME_S)  # the cue's frame where speech ended
+        if ended == self._prepared_end:
+            return
+        # While the cue still waits for the name after the question, these words are likely to be
+        # overtaken: other reps' work that is likely final goes first.
+        priority = LATER if self.shows_cue and self.cue.state.state == "waiting" else AHEAD
+        if self._job is not None and not self._job.done():
+            # One is queued or running; it reads the audio when it starts. Move a queued one up.
+            if priority >= self._job_priority or not self._job.cancel():
+                return
+        elif self._samples - self._asked_at < RETRY_S * SAMPLE_RATE:
+            return
+        self._asked_at = self._samples
+        self._job_priority = priority
+        self._job_took = -1
+        self._job = _worker.submit(lambda: self._prepare(ended), priority)
+
+    def _prepare(self, ended: int) -> None:
+        """Work out the words of the speech so far, if it has settled and is not done already."""
+        if self._closed:
+            return  # stopped while this waited: the scoring does the work
+        audio = self.audio()
+        self._job_took = len(audio)
+        segments = find_speech(audio, self.scorer.vad)
+        if segments and segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE:
+            return  # not settled as the VAD sees it (or speaking again): looked at again later
+        if segments:
+            words = self.cache.get(segments)
+            if words is None:
+                words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario, self.roster))
+                self.cache.put(segments, words)
+            self._heard = words
+        self._prepared_end = ended
 
     def named_pupil(self) -> str | None:
         """The pupil named so far, as far as the background work has got; None if none yet."""
@@ -121,23 +152,31 @@ class LiveAttempt:
         return self.named_pupil() is not None
 
     def finish(self) -> Result:
-        """Close the recording and score it. AudioError if nothing or only silence was recorded."""
+        """Close the recording and score it on the model's worker, ahead of any work ahead; wait for
+        the result. AudioError if nothing or only silence was recorded."""
         self.close()
-        audio = self.audio()
-        if self._job is not None and not self._job.done():
-            # Words half worked out for this very speech are worth waiting for; words for an
-            # earlier part (the question alone, before the name was said) are not.
-            working_on = self._job_speech
-            if working_on is None or same_speech(working_on, find_speech(audio, self.scorer.vad)):
+        job = self._job
+        if job is not None and not job.done():
+            # A job ahead is running (close() cancelled a queued one). Its words are worth waiting
+            # for if nothing was said after the audio it took (the cue would have heard it); words
+            # for an earlier part (the question alone, before the name was said) are not.
+            spoken_until = self._samples - round(self.cue.silent_for_s * SAMPLE_RATE)
+            if self._job_took < 0 or (self.cue.silent_for_s > 0 and spoken_until <= self._job_took):
                 try:
-                    self._job.result()
+                    job.result()
                 except Exception:  # noqa: BLE001 - the scoring below does it again, and reports
                     pass
+        audio = self.audio()
         if len(audio) < SAMPLE_RATE // 10:
             raise AudioError("nothing was recorded (under 0.1 s of audio); "
                              "check the microphone and record the attempt again")
-        return self.scorer.score(audio, self.scenario, self.roster, name="the attempt", cache=self.cache)
+        return _worker.submit(lambda: self.scorer.score(audio, self.scenario, self.roster, name="the attempt",
+                                                        cache=self.cache), URGENT).result()
 
     def close(self) -> None:
-        """Close the recording without scoring (a dropped connection): the WAV stays valid."""
+        """Close the recording without scoring (a dropped connection): the WAV stays valid, and
+        work ahead still queued for it is dropped."""
+        self._closed = True
+        if self._job is not None:
+            self._job.cancel()
         self.recorder.close()
