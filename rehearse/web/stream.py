@@ -136,10 +136,10 @@ def _record(ws, live: LiveAttempt, started: dict, recording: Recording) -> None:
     kept and stored as scored or, with the reason, unscored."""
     try:
         send(ws, type="started", **started)
-    except ConnectionClosed:
-        stopped_by = "the connection to the page dropped"
-    else:
-        stopped_by = _receive_audio(ws, live, current_app.config["MAX_ATTEMPT_S"])
+        page_there = True
+    except ConnectionClosed:  # what it sent before it went is still read, and kept
+        page_there = False
+    stopped_by = _receive_audio(ws, live, current_app.config["MAX_ATTEMPT_S"], page_there)
     try:
         _finish(ws, live, recording, stopped_by)
     except ConnectionClosed:  # the outcome is stored; the page shows it when it is opened again
@@ -171,8 +171,9 @@ def _finish(ws, live: LiveAttempt, recording: Recording, stopped_by: str) -> Non
     send(ws, type="result", attempt=recording.view())
 
 
-def _receive_audio(ws, live: LiveAttempt, max_s: float) -> str:
-    """Take frames until the page says stop; return "stop", or what went wrong, in words."""
+def _receive_audio(ws, live: LiveAttempt, max_s: float, page_there: bool = True) -> str:
+    """Take frames until the page says stop; return "stop", or what went wrong, in words. Once the
+    page has gone (a cue could not be sent), the frames it sent before are still read and kept."""
     while True:
         try:
             message = _next_message(ws)
@@ -188,11 +189,12 @@ def _receive_audio(ws, live: LiveAttempt, max_s: float) -> str:
             return f"unexpected message {shown} while recording; expected audio or stop"
         if len(message) % 2:
             return "a block of audio with an odd number of bytes arrived; expected 16-bit samples"
+        states = live.add(message)  # on disk before anything is sent
         try:
-            for state in live.add(message):
+            for state in states if page_there else []:
                 send(ws, type="cue", **state.to_dict())
-        except ConnectionClosed:  # gone while the cue was sent: the same as gone while reading
-            return _why_closed(ws)
+        except ConnectionClosed:  # gone: nothing more is sent, what it sent before is still read
+            page_there = False
         if live.duration_s >= max_s:
             try:
                 send(ws, type="limit", message=f"A rep can last at most {max_s:g} s, so this one was stopped "
