@@ -1,8 +1,9 @@
 # The two commands of the README: `make run` and `make test`. Each sets up what it needs first:
 # a virtual environment in .venv with the package and its test extra (never a CUDA torch: the
-# engine needs none), and the Debian packages the tests use when they are missing: chromium for
-# the browser tests; PortAudio, and PulseAudio with ALSA's pulse plugin for the terminal's
-# microphone (tests/fake_microphone.py).
+# engine needs none); for the tests also the second engine, openai-whisper, with torch 2.13.0 for
+# the CPU; and the Debian packages the tests use when they are missing: chromium for the browser
+# tests; PortAudio, and PulseAudio with ALSA's pulse plugin for the terminal's microphone
+# (tests/fake_microphone.py).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test bench setup clips models chromium audio openssl
+.PHONY: run test bench setup clips models chromium audio openssl openai
 
 setup: $(STAMP)
 
@@ -23,8 +24,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rehearse serve
 
-test: $(STAMP) chromium audio openssl
+test: $(STAMP) openai chromium audio openssl
 	$(BIN)/python -m pytest
+
+# The second engine (--engine openai-whisper): openai-whisper with torch 2.13.0 for the CPU (pip
+# takes the CPU build on disk here; pinned, so that no CUDA torch is pulled). A no-op once there.
+openai: $(STAMP)
+	@$(BIN)/python -c 'import whisper' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[openai]'
 
 # The end-to-end test drives Debian's chromium (Playwright cannot download a browser here).
 chromium:
@@ -43,8 +49,8 @@ audio:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 		--no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins >/dev/null; }
 
-bench: $(STAMP) audio
-	$(BIN)/python benchmarks/score_clips.py
+bench: $(STAMP) openai audio
+	$(BIN)/python benchmarks/engines.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/history_pages.py
 	$(BIN)/python benchmarks/practice_mic.py

@@ -1,12 +1,14 @@
 """Score the labelled clips and print accuracy and speed figures (the README's figures come from here).
 
-    python benchmarks/score_clips.py [--clips tests/clips] [--model PATH] [--repeat 1]
+    python benchmarks/score_clips.py [--clips tests/clips] [--engine faster-whisper] [--model PATH]
+                                     [--repeat 1] [--figures FILE.json]
 
 Prints, over the pose-pause-name clips (clean and 20 dB noise, 25-name roster): wait-time error
 (median, p95, max, ms) of the app and, side by side, of the naive method (the gap between Whisper
 word timestamps); named-pupil accuracy; verdict accuracy; seconds per clip and real-time factor
 after the model is loaded; model load time; peak memory. Also a CPU reference figure, because this
-machine's speed varies with its neighbours: read the timings against it.
+machine's speed varies with its neighbours: read the timings against it. `--figures` also writes
+the figures as JSON (benchmarks/engines.py runs this once per engine and sets them side by side).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +31,7 @@ from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from rehearse.engine import Scorer  # noqa: E402
 from rehearse.names import parse_roster  # noqa: E402
 from rehearse.scenarios import get_scenario  # noqa: E402
+from rehearse.transcribe import ENGINES  # noqa: E402
 
 
 def cpu_reference() -> float:
@@ -58,14 +62,23 @@ def pct(values, q):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", default=str(ROOT / "tests" / "clips"))
+    parser.add_argument("--engine", default="faster-whisper", choices=ENGINES)
     parser.add_argument("--model")
+    parser.add_argument("--figures", metavar="FILE.json", help="also write the figures here")
     parser.add_argument("--repeat", type=int, default=1, help="score every clip this many times (speed)")
     args = parser.parse_args()
 
     clips = Path(args.clips)
     labels = json.loads((clips / "labels.json").read_text())
     roster = parse_roster(labels["roster"])
-    scorer = Scorer(args.model)
+    with tempfile.TemporaryDirectory(prefix="rehearse-bench-models-") as models:
+        convert_s = time.perf_counter()
+        scorer = Scorer(args.model, engine=args.engine, models_dir=models)  # openai-whisper: converts here
+        convert_s = time.perf_counter() - convert_s
+        return measure(args, clips, labels, roster, scorer, convert_s)
+
+
+def measure(args, clips: Path, labels: dict, roster, scorer: Scorer, convert_s: float) -> None:
     gflops = cpu_reference()
 
     start = time.perf_counter()
@@ -109,7 +122,8 @@ def main() -> None:
     per10 = [w / d * 10 for w, d in zip(walls, seconds)]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"clips: {len(rows)} ({len(ppn)} pose-pause-name, clean and 20 dB noise), roster {len(roster)} names")
+    print(f"engine: {args.engine}; clips: {len(rows)} ({len(ppn)} pose-pause-name, clean and 20 dB noise), "
+          f"roster {len(roster)} names")
     print(f"CPU reference now: {gflops:.0f} GFLOP/s (float32 matmul; higher is faster)")
     print(f"wait-time error, app (VAD edges)    : median {pct(app_err, 50):5.0f} ms  p95 {pct(app_err, 95):5.0f} ms"
           f"  max {max(app_err, default=float('nan')):5.0f} ms  (n={len(app_err)})")
@@ -117,7 +131,8 @@ def main() -> None:
           f"  max {max(naive_err, default=float('nan')):5.0f} ms  (n={len(naive_err)})")
     print(f"named pupil right: {named_right}/{len(ppn)} = {named_right / len(ppn):.0%}")
     print(f"verdict right    : {len(rows) - len(verdict_wrong)}/{len(rows)} = {1 - len(verdict_wrong) / len(rows):.0%}")
-    print(f"model load: {load_s:.2f} s")
+    print(f"model load: {load_s:.2f} s" + (f" (after {convert_s:.1f} s finding and converting the checkpoint)"
+                                            if convert_s >= 0.5 else ""))
     print(f"scoring, per clip (mean {statistics.mean(seconds):.1f} s of audio): median {pct(walls, 50):.2f} s wall, "
           f"{pct(cpus, 50):.2f} s CPU; p95 {pct(walls, 95):.2f} s wall")
     print(f"per 10 s of audio: median {pct(per10, 50):.2f} s; real-time factor {pct(walls, 50) / statistics.mean(seconds):.3f}")
@@ -128,6 +143,15 @@ def main() -> None:
     print(f"peak memory (RSS): {peak_mb:.0f} MB")
     for line in wrong + verdict_wrong:
         print("  miss:", line)
+    if args.figures:
+        Path(args.figures).write_text(json.dumps({
+            "engine": args.engine, "clips": len(rows), "ppn": len(ppn), "gflops": gflops,
+            "load_s": load_s, "convert_s": convert_s, "per_clip_s": pct(walls, 50), "per_clip_p95_s": pct(walls, 95),
+            "per_10s_s": pct(per10, 50), "peak_mb": peak_mb,
+            "wait_error_ms": {"median": pct(app_err, 50), "p95": pct(app_err, 95), "max": max(app_err, default=None),
+                              "n": len(app_err)},
+            "named_right": named_right, "verdict_right": len(rows) - len(verdict_wrong), "misses": wrong + verdict_wrong,
+        }))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Sequence
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
     score.add_argument("--roster", metavar="NAMES", help='class list replacing the scenario\'s: "Name,Name,..."')
     score.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
-    score.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+    add_model(score)
     add_instance(score, "whose own action steps (scenarios/) are looked in too")
 
     serve = commands.add_parser("serve", help="the rehearsal app in the browser (http://127.0.0.1:5000)")
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
                        help=f"longest rep: a longer one is stopped and scored (default {MAX_ATTEMPT_S})")
     add_instance(serve)
-    serve.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+    add_model(serve)
 
     secret = commands.add_parser("passcode", help="set the passcode that `serve --host` asks for on the network")
     secret.add_argument("--remove", action="store_true", help="forget the passcode")
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     practice.add_argument("--warm-up", action="store_true",
                           help="3 quick reps of your current action step (the last one you practised)")
     add_instance(practice)
-    practice.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+    add_model(practice)
 
     commands.add_parser("devices", help="list the microphones (input devices) rehearse can record from")
 
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="these attempts (the number in an attempt page's address, /attempts/ID); "
                               "default: every unscored attempt and step model or non-example")
     add_instance(rescore)
-    rescore.add_argument("--model", metavar="PATH", help="a faster-whisper model folder (default: bundled tiny.en)")
+    add_model(rescore)
 
     listing = commands.add_parser("scenarios", help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every scenario file")
@@ -105,6 +106,29 @@ def positive(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} must be a number above 0")
     return value
+
+
+def add_model(command: argparse.ArgumentParser) -> None:
+    """--engine and --model, for every command that transcribes."""
+    from .transcribe import DEFAULT_ENGINE, ENGINES
+
+    command.add_argument("--engine", choices=ENGINES, default=os.environ.get("REHEARSE_ENGINE") or DEFAULT_ENGINE,
+                         help=f"what hears the words (default {DEFAULT_ENGINE}, or REHEARSE_ENGINE); "
+                              "openai-whisper needs `pip install -e '.[openai]'`")
+    command.add_argument("--model", metavar="PATH",
+                         help="faster-whisper: a CTranslate2 model folder; openai-whisper: a checkpoint (.pt), "
+                              "a CTranslate2 folder to convert, or a model name (default: the bundled tiny.en)")
+
+
+def make_scorer(args: argparse.Namespace, **options):
+    """The Scorer for --engine and --model; the model's absence is one error line now, not on the
+    first rep. openai-whisper keeps the checkpoint it converts in the instance folder's models/."""
+    from .engine import Scorer
+    from .transcribe import find_model
+
+    if args.engine == "faster-whisper":
+        find_model(args.model)
+    return Scorer(args.model, engine=args.engine, models_dir=instance_folder(args.instance) / "models", **options)
 
 
 def add_instance(command: argparse.ArgumentParser, what: str = "where the database and recordings are") -> None:
@@ -144,13 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def score_files(args: argparse.Namespace) -> int:
-    from .engine import Scorer
     from .names import parse_roster
     from .scenarios import get_scenario
 
     scenario = get_scenario(args.scenario, instance_folder(args.instance))
     roster = parse_roster(args.roster) if args.roster is not None else None
-    scorer = Scorer(args.model)
+    scorer = make_scorer(args)
     status = 0
     for path in args.files:
         try:
@@ -180,10 +203,9 @@ def serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import run_simple
 
     from .passcode import stored_hash
-    from .transcribe import find_model
     from .web import create_app
 
-    find_model(args.model)  # no model: say so now, in one line, not on the first rep
+    make_scorer(args)  # no model (or no engine): say so now, in one line, not on the first rep
     loopback = is_loopback(args.host)
     if bool(args.cert) != bool(args.key):
         raise RehearseError("HTTPS needs both --cert and --key (PEM files); give both, or neither")
@@ -192,7 +214,7 @@ def serve(args: argparse.Namespace) -> int:
         raise RehearseError(f"serving on {args.host} lets other computers reach rehearse, so it needs a passcode: "
                             f"set one with `rehearse passcode --instance {instance}`, then start again")
     try:
-        app = create_app({"INSTANCE": instance, "MODEL": args.model,
+        app = create_app({"INSTANCE": instance, "MODEL": args.model, "ENGINE": args.engine,
                           "REQUIRE_PASSCODE": not loopback or stored_hash(instance) is not None,
                           "LOOPBACK_ONLY": loopback, "HTTPS": bool(args.cert),
                           "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
@@ -255,18 +277,16 @@ def set_passcode(args: argparse.Namespace) -> int:
 
 def practice(args: argparse.Namespace) -> int:
     """Practise alone: the microphone and the model are checked first, then who and what."""
-    from .engine import Scorer
     from .microphone import choose_device
     from .practice import Keys, make_plan, practise
     from .store import Store
-    from .transcribe import find_model
 
     device = choose_device(args.device)
-    find_model(args.model)
+    scorer = make_scorer(args)
     store = Store.open(instance_folder(args.instance))
     keys = Keys(sys.stdin)
     plan = make_plan(store, keys, sys.stdout, args.scenario, args.teacher, args.reps, args.roster, args.warm_up)
-    return practise(store, Scorer(args.model), device, plan, keys, sys.stdout)
+    return practise(store, scorer, device, plan, keys, sys.stdout)
 
 
 def list_devices() -> int:
@@ -350,13 +370,10 @@ def rescore(args: argparse.Namespace) -> int:
     still cannot be scored."""
     from . import examples
     from .attempts import rescore_attempts, rescore_examples, unscored_attempts
-    from .engine import Scorer
-    from .transcribe import find_model
 
     store = open_store(args.instance)
     ids = args.attempts or unscored_attempts(store)
-    find_model(args.model)
-    scorer = Scorer(args.model)
+    scorer = make_scorer(args)
     to_score = [i for i in ids if (found := store.attempt(i)) is not None and found["status"] != "recording"]
     if to_score or (not args.attempts and examples.unscored(store)):
         scorer.warm_up()  # a model that cannot load is one error line now, not a reason stored on each attempt

@@ -19,16 +19,19 @@ from .result import Result, metrics_of
 from .scenarios import Scenario
 from .speech import Segment, VadSettings, find_speech
 from .timeline import build_timeline
-from .transcribe import Transcriber, WordCache
+from .transcribe import DEFAULT_ENGINE, WordCache, make_transcriber
 
 
 class Scorer:
     """Scores attempts against scenarios; one per process is enough."""
 
     def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings(),
-                 max_file_s: float | None = None):
-        """`max_file_s`: a recording file longer than this is refused (the web app's rep limit)."""
-        self.transcriber = Transcriber(model_path)
+                 max_file_s: float | None = None, engine: str = DEFAULT_ENGINE, models_dir: str | Path | None = None):
+        """`max_file_s`: a recording file longer than this is refused (the web app's rep limit).
+        `engine`: faster-whisper or openai-whisper (only the words stage differs); `models_dir`:
+        where openai-whisper's checkpoint converted from the bundled model is kept."""
+        self.engine = engine
+        self.transcriber = make_transcriber(engine, model_path, models_dir)
         self.vad = vad
         self.max_file_s = max_file_s
 

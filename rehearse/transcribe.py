@@ -5,7 +5,8 @@ The model is found offline (an explicit path, else the `tiny.en` model that the
 loaded lazily, once per process. Only the speech segments are transcribed, joined with short gaps:
 Whisper then cannot give up at a long silence (it used to drop the pupil's name after a 5 s wait),
 and a 10 s attempt costs one short decoding pass. Word timestamps are kept for display and for
-placing words in segments, never for timing a pause.
+placing words in segments, never for timing a pause. The second engine (openai_engine.py,
+`--engine openai-whisper`) differs only in `recognise`: what Whisper hears in the joined audio.
 
 While an attempt is recorded, its words can be worked out ahead, on the speech so far; a
 `WordCache` keeps them, and scoring at the end takes them from there when the speech found in the
@@ -100,6 +101,19 @@ class Transcriber:
         if not segments:
             return []
         joined, pieces = join_segments(audio, segments)
+        words = []
+        for text, start, end, probability in self.recognise(joined, hotwords):
+            text = text.strip()
+            # A word placed in a gap between pieces was heard in silence: Whisper repeating
+            # itself ("Xavier. Xavier.") or inventing a tail. Drop it.
+            if text and in_piece((start + end) / 2, pieces):
+                words.append(Word(text, to_original_time(start, pieces), to_original_time(end, pieces),
+                                  float(probability)))
+        return words
+
+    def recognise(self, joined: np.ndarray, hotwords: Sequence[str]) -> list[tuple[str, float, float, float]]:
+        """The words Whisper hears in `joined`: (text, start, end, probability). The one part that
+        differs between engines (see openai_engine.py)."""
         found, _info = self.model.transcribe(
             joined,
             language="en",
@@ -111,16 +125,24 @@ class Transcriber:
             hotwords=", ".join(hotwords) or None,
             vad_filter=False,
         )
-        words = []
-        for segment in found:
-            for w in segment.words or []:
-                text = w.word.strip()
-                # A word placed in a gap between pieces was heard in silence: Whisper repeating
-                # itself ("Xavier. Xavier.") or inventing a tail. Drop it.
-                if text and in_piece((w.start + w.end) / 2, pieces):
-                    words.append(Word(text, to_original_time(w.start, pieces),
-                                      to_original_time(w.end, pieces), float(w.probability)))
-        return words
+        return [(w.word, w.start, w.end, w.probability) for segment in found for w in segment.words or []]
+
+
+ENGINES = ("faster-whisper", "openai-whisper")
+DEFAULT_ENGINE = "faster-whisper"
+
+
+def make_transcriber(engine: str = DEFAULT_ENGINE, model_path: str | os.PathLike | None = None,
+                     models_dir: str | os.PathLike | None = None) -> Transcriber:
+    """The words stage on the chosen engine. `models_dir`: where openai-whisper's checkpoint,
+    converted from the bundled model, is kept (the instance folder's models/)."""
+    if engine == "faster-whisper":
+        return Transcriber(model_path)
+    if engine == "openai-whisper":
+        from .openai_engine import OpenAITranscriber
+
+        return OpenAITranscriber(model_path, models_dir)
+    raise ModelError(f"unknown engine {engine!r}: choose {' or '.join(ENGINES)}")
 
 
 class WordCache:

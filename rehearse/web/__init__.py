@@ -20,6 +20,7 @@ from flask import Flask
 from ..attempts import recover_unfinished
 from ..audio import MAX_UPLOAD_MB
 from ..engine import Scorer
+from ..transcribe import DEFAULT_ENGINE
 from ..live import MAX_ATTEMPT_S
 from ..store import Store, default_instance
 
@@ -28,11 +29,12 @@ log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. `test_config` may set INSTANCE (a folder), MODEL (a model folder),
-    WARM_UP (load the model at start, default True), FLUENT_AFTER, REPS_DEFAULT, the limits
+    """Build the app. `test_config` may set INSTANCE (a folder), MODEL (a model folder), ENGINE
+    (faster-whisper or openai-whisper), WARM_UP (load the model at start, default True),
+    FLUENT_AFTER, REPS_DEFAULT, the limits
     MAX_CONTENT_LENGTH (bytes of an upload) and MAX_ATTEMPT_S (seconds of a rep), and how it is
     served (see security.py): REQUIRE_PASSCODE, LOOPBACK_ONLY, HTTPS."""
-    config = {"INSTANCE": None, "MODEL": None, "WARM_UP": True, "FLUENT_AFTER": 3, "REPS_DEFAULT": 10,
+    config = {"INSTANCE": None, "MODEL": None, "ENGINE": DEFAULT_ENGINE, "WARM_UP": True, "FLUENT_AFTER": 3, "REPS_DEFAULT": 10,
               "MAX_CONTENT_LENGTH": MAX_UPLOAD_MB * 1024 * 1024, "MAX_ATTEMPT_S": MAX_ATTEMPT_S,
               "REQUIRE_PASSCODE": False, "LOOPBACK_ONLY": False, "HTTPS": False}
     config.update(test_config or {})
@@ -44,7 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     store = Store.open(instance)
     recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
-    scorer = Scorer(app.config["MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"])
+    scorer = Scorer(app.config["MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
+                    models_dir=instance / "models")
     app.extensions["rehearse"] = {"store": store, "scorer": scorer}
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()

@@ -1,0 +1,152 @@
+"""The words stage on openai-whisper (PyTorch), the second engine: `--engine openai-whisper`.
+
+Only how the words are heard differs from the default engine (transcribe.py): the same speech
+segments are joined the same way, the same prompt is given (the roster and key words first, as
+faster-whisper puts its hotwords, then the verbatim prompt), decoding is greedy at temperature 0
+with word timestamps, and the words go back into the same timeline and criteria code.
+
+Weights are found offline, in this order:
+1. `--model`: an openai-whisper checkpoint (.pt), or a CTranslate2 model folder to convert, or a
+   model name (`tiny.en`, `base.en`) — taken from whisper's cache, and downloaded only then,
+   because it was asked for by name, where the network allows;
+2. whisper's own cache (`~/.cache/whisper/tiny.en.pt`), when someone already has it;
+3. a checkpoint converted once from the bundled CTranslate2 tiny.en (checkpoint.py), kept in the
+   instance folder's models/ and reused after.
+
+Needs the optional extra: `pip install -e '.[openai]'` (openai-whisper with torch 2.13.0, CPU).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ModelError
+from .transcribe import VERBATIM_PROMPT, Transcriber, find_model
+
+DEFAULT_NAME = "tiny.en"
+INSTALL = "install it with `.venv/bin/pip install -e '.[openai]'` (openai-whisper and torch 2.13.0 for the CPU)"
+
+
+def _whisper():
+    try:
+        import whisper
+    except ImportError:
+        raise ModelError(f"the openai-whisper engine is not installed: {INSTALL}") from None
+    return whisper
+
+
+def whisper_cache() -> Path:
+    """Where openai-whisper keeps the checkpoints it downloads."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "whisper"
+
+
+def converted_path(models_dir: str | os.PathLike, ct2_folder: str | os.PathLike) -> Path:
+    """Where the checkpoint converted from a CTranslate2 model folder is kept: named after the
+    model (the bundled one's folder is just called "model")."""
+    folder = Path(ct2_folder).resolve()
+    bundled = folder == Path(find_model(None)).resolve()
+    return Path(models_dir) / f"{DEFAULT_NAME if bundled else folder.name}-converted.pt"
+
+
+def find_checkpoint(explicit: str | os.PathLike | None, models_dir: str | os.PathLike | None) -> str:
+    """The checkpoint file to load (converting the bundled model first if that is what there is),
+    or a model name for openai-whisper to download (only when `explicit` names one)."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if path.is_file():
+            return str(path)
+        if (path / "model.bin").is_file():
+            return str(convert_once(path, models_dir or path.parent))
+        name = str(explicit)
+        if name in _whisper().available_models():
+            cached = whisper_cache() / f"{name}.pt"
+            return str(cached) if cached.is_file() else name
+        raise ModelError(f"{explicit}: not an openai-whisper checkpoint (.pt), a CTranslate2 model folder, "
+                         f"or a model name ({', '.join(_whisper().available_models())})")
+    cached = whisper_cache() / f"{DEFAULT_NAME}.pt"
+    if cached.is_file():
+        return str(cached)
+    if models_dir is None:
+        raise ModelError("no openai-whisper checkpoint: pass one with --model, or give an instance folder "
+                         "to keep the one converted from the bundled model")
+    return str(convert_once(Path(find_model(None)), models_dir))
+
+
+_converting = threading.Lock()
+# openai-whisper installs hooks on the shared model for each decoding (its key/value cache, the
+# attention weights for word timestamps): two decodings at once would mix them up.
+_decoding = threading.Lock()
+
+
+def convert_once(ct2_folder: Path, models_dir: str | os.PathLike) -> Path:
+    """The openai-whisper checkpoint of a CTranslate2 model folder: converted the first time
+    (a few seconds), then reused while it is newer than the model it came from."""
+    from .checkpoint import convert, save_checkpoint
+
+    target = converted_path(models_dir, ct2_folder)
+    with _converting:
+        source = ct2_folder / "model.bin"
+        if not target.is_file() or target.stat().st_mtime < source.stat().st_mtime:
+            save_checkpoint(convert(ct2_folder), target)
+    return target
+
+
+@lru_cache(maxsize=2)
+def load_checkpoint(where: str):
+    """Load an openai-whisper model once per process, on the CPU, in float32, with its alignment
+    heads (the ones stored in the checkpoint, else whisper's own for a known model name)."""
+    whisper = _whisper()
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    torch.set_num_threads(min(os.cpu_count() or 1, 4))
+    if not Path(where).is_file():  # a model name, asked for explicitly: whisper downloads it
+        try:
+            return whisper.load_model(where, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - no network, a bad name: one line
+            raise ModelError(f"cannot load the openai-whisper model {where!r}: {exc}".splitlines()[0]) from None
+    try:
+        checkpoint = torch.load(where, map_location="cpu", weights_only=True)
+        model = Whisper(ModelDimensions(**checkpoint["dims"]))
+        model.load_state_dict(checkpoint["model_state_dict"])
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file: one line
+        raise ModelError(f"cannot load the openai-whisper checkpoint {where}: {exc}".splitlines()[0]) from None
+    heads = checkpoint.get("alignment_heads")
+    if heads:
+        mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+        for layer, head in heads:
+            mask[layer, head] = True
+        model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+    elif (name := Path(where).stem) in whisper._ALIGNMENT_HEADS:
+        model.set_alignment_heads(whisper._ALIGNMENT_HEADS[name])
+    return model.float().eval()
+
+
+class OpenAITranscriber(Transcriber):
+    """The words stage on openai-whisper; see the module's docstring."""
+
+    def __init__(self, model_path: str | os.PathLike | None = None,
+                 models_dir: str | os.PathLike | None = None, beam_size: int = 1):
+        _whisper()  # not installed: say so now
+        self.where = find_checkpoint(model_path, models_dir)
+        self.beam_size = beam_size
+
+    @property
+    def model(self):
+        return load_checkpoint(self.where)
+
+    def recognise(self, joined: np.ndarray, hotwords: Sequence[str]) -> list[tuple[str, float, float, float]]:
+        prompt = (", ".join(hotwords) + " " + VERBATIM_PROMPT) if hotwords else VERBATIM_PROMPT
+        with _decoding:
+            found = _whisper().transcribe(
+                self.model, joined, language="en", temperature=0.0, word_timestamps=True,
+                condition_on_previous_text=False, initial_prompt=prompt, fp16=False,
+                beam_size=None if self.beam_size == 1 else self.beam_size)
+        return [(w["word"], w["start"], w["end"], w["probability"])
+                for segment in found["segments"] for w in segment.get("words", [])]
