@@ -73,7 +73,7 @@ def import_archive(store: Store, src: str | Path) -> dict[str, int]:
         incoming = Store.open(tmp)  # brings an older archive's schema up to date
         with incoming.connect() as db:
             data = {table: [dict(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY id")]
-                    for table in ("teachers", "action_steps", "sessions", "attempts", "coach_marks")}
+                    for table in ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps")}
         return _merge(store, data, archive)
 
 
@@ -92,7 +92,7 @@ def _check_manifest(archive: zipfile.ZipFile, src: Path) -> None:
 
 
 def _merge(store: Store, data: dict[str, list[dict[str, Any]]], archive: zipfile.ZipFile) -> dict[str, int]:
-    counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks",
+    counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps",
                             "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
     written: list[Path] = []
     db = store.connect()
@@ -108,6 +108,8 @@ def _merge(store: Store, data: dict[str, list[dict[str, Any]]], archive: zipfile
                     store, db, attempt, session_ids[attempt["session_id"]], archive, written, counts)
             for mark in data["coach_marks"]:
                 _merge_mark(db, mark, attempt_ids[mark["attempt_id"]], counts)
+            for tapped in data["taps"]:
+                _merge_taps(db, tapped, attempt_ids[tapped["attempt_id"]], counts)
             for session_id in set(session_ids.values()):
                 refresh_progress(db, session_id)
     except BaseException:
@@ -200,3 +202,13 @@ def _merge_mark(db: sqlite3.Connection, mark: dict[str, Any], attempt_id: int, c
         " WHERE excluded.marked_at > coach_marks.marked_at",
         (attempt_id, mark["criterion"], mark["passed"], mark["comment"], mark["marked_at"]))
     counts["marks"] += cur.rowcount
+
+
+def _merge_taps(db: sqlite3.Connection, tapped: dict[str, Any], attempt_id: int, counts: dict[str, int]) -> None:
+    """A coach's pass of taps along a rep: added unless it is here already (by its uid)."""
+    cur = db.execute(
+        "INSERT OR IGNORE INTO taps(uid, attempt_id, source, question_end_s, name_s, clock, tapped_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (tapped["uid"], attempt_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
+         tapped["clock"], tapped["tapped_at"]))
+    counts["taps"] += cur.rowcount

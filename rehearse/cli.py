@@ -358,7 +358,8 @@ def import_archive(args: argparse.Namespace) -> int:
     store = Store.open(folder)  # importing onto a new laptop makes the folder
     c = archive.import_archive(store, args.archive)
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
-          f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks; "
+          f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
+          f"{c['taps']} passes of taps; "
           f"already here: {c['sessions_already_here']} sessions, {c['attempts_already_here']} attempts"
           + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else ""))
     return 0

@@ -2,9 +2,11 @@
 
 A record says who practised what and when (teacher, action step, session, rep, time), what was
 measured (every metric of the result), and each criterion's verdict: the app's, the coach's
-overrule if any, the one that counts, the evidence and the coach's comment. The JSON keeps the
-verdicts as a list; the CSV spreads them over columns named after the criterion, so a filtered
-export of one action step reads as a plain table. A text cell that a spreadsheet would take for a
+overrule if any, the one that counts, the evidence and the coach's comment; and, where the coach
+tapped along, the tapped times, the wait they give, its difference from the app's and whether the
+two agree on the verdict (calibration.py). The JSON keeps the verdicts and the passes of taps as
+lists; the CSV spreads the verdicts over columns named after the criterion, so a filtered export of
+one action step reads as a plain table. A text cell that a spreadsheet would take for a
 formula (starting with = + - @, a tab or a carriage return: a coach's comment, a teacher's name)
 gets a leading apostrophe, so opening the CSV runs nothing.
 """
@@ -16,32 +18,32 @@ import io
 import json
 from typing import Any, Iterable
 
-from .history import Filters
+from .calibration import attempt_agreement
+from .history import Filters, attempts_of
 from .progress import attempt_passed, verdicts_of
-from .store import Store, with_marks
+from .scenarios import wait_bands
+from .store import Store
 
 FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_started_at", "mode",
           "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",
-          "coach_overruled", "transcript", "recording"]
+          "coach_overruled", "transcript", "recording", "tap_passes", "tapped", "coach_question_end_s",
+          "coach_name_s", "coach_wait_s", "wait_difference_ms", "wait_verdicts_agree"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str, Any]]:
     """Every attempt of the sessions the filters select, oldest session first, rep by rep."""
-    where, args = filters.where()
-    with store.connect() as db:
-        rows = [dict(r) for r in db.execute(
-            f"SELECT x.*, t.name AS teacher, a.scenario_id, a.title, s.started_at AS session_started_at,"
-            f" s.mode FROM attempts x JOIN sessions s ON s.id = x.session_id"
-            f" JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
-            f" WHERE {where} ORDER BY s.started_at, s.id, x.rep", args)]
-        attempts = with_marks(db, rows)
-    return [record_of(a) for a in attempts]
+    band = wait_bands(store.instance)
+    return [record_of(a, band(a["scenario_id"])) for a in attempts_of(store, filters)]
 
 
-def record_of(attempt: dict[str, Any]) -> dict[str, Any]:
+def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None = None) -> dict[str, Any]:
+    """One attempt as a record; `band` is its action step's wait band, for the tapped verdict."""
     result = attempt["result"] or {}
     verdicts = verdicts_of(attempt)
+    agreement = attempt_agreement(attempt["result"], attempt["taps"], band) or {}
+    coach = agreement.get("coach") or {}
+    difference = agreement.get("difference_s")
     return {
         "teacher": attempt["teacher"], "action_step": attempt["scenario_id"],
         "action_step_title": attempt["title"], "session_id": attempt["session_id"],
@@ -52,9 +54,15 @@ def record_of(attempt: dict[str, Any]) -> dict[str, Any]:
         "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
         "coach_overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
         "transcript": result.get("transcript"), "recording": attempt["audio_path"],
+        "tap_passes": len(attempt["taps"]), "tapped": agreement.get("source"),
+        "coach_question_end_s": coach.get("question_end_s"), "coach_name_s": coach.get("name_s"),
+        "coach_wait_s": coach.get("wait_s"),
+        "wait_difference_ms": None if difference is None else round(difference * 1000),
+        "wait_verdicts_agree": agreement.get("verdicts_agree"),
         "metrics": result.get("metrics", {}),
         "verdicts": [{"criterion": v["id"], "passed": v["passed"], "app": v["app"], "coach": v["coach"],
                       "evidence": v["detail"], "comment": v["comment"]} for v in verdicts],
+        "taps": [{k: t[k] for k in ("source", "question_end_s", "name_s", "tapped_at")} for t in attempt["taps"]],
     }
 
 

@@ -177,3 +177,19 @@ def sibling_attempts(store: Store, teacher_id: int, step_id: int) -> list[dict[s
         " WHERE s.teacher_id = ? AND s.action_step_id = ? ORDER BY s.started_at DESC, x.rep DESC",
         teacher_id, step_id)
     return [dict(r) for r in rows]
+
+
+
+def attempts_of(store: Store, filters: Filters, tapped_only: bool = False) -> list[dict[str, Any]]:
+    """Every attempt in the sessions the filters select (only those a coach tapped along to, if
+    `tapped_only`), oldest session first, rep by rep, each with its result, marks, taps and who
+    practised what: for exports and the calibration page."""
+    where, args = filters.where()
+    tapped = " AND x.id IN (SELECT attempt_id FROM taps)" if tapped_only else ""
+    with store.connect() as db:
+        rows = [dict(r) for r in db.execute(
+            f"SELECT x.*, t.name AS teacher, a.scenario_id, a.title, s.started_at AS session_started_at,"
+            f" s.mode FROM attempts x JOIN sessions s ON s.id = x.session_id"
+            f" JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
+            f" WHERE {where}{tapped} ORDER BY s.started_at, s.id, x.rep", args)]
+        return with_marks(db, rows)

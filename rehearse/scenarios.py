@@ -18,7 +18,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .criteria import REQUIRED, RULES, Verdict
 from .errors import RehearseError, ScenarioError
@@ -281,3 +281,19 @@ def check_all(instance: Path | None = None) -> tuple[list[Scenario], list[str]]:
         except ScenarioError as exc:
             bad.append(str(exc))
     return good, bad
+
+
+def wait_bands(instance: Path | None = None) -> Callable[[str], tuple[float, float | None] | None]:
+    """A lookup of each action step's wait band by id (None where it sets none, or its file can no
+    longer be loaded), reading each file once: for pages and exports over many attempts."""
+    bands: dict[str, tuple[float, float | None] | None] = {}
+
+    def band(scenario_id: str) -> tuple[float, float | None] | None:
+        if scenario_id not in bands:
+            try:
+                bands[scenario_id] = get_scenario(scenario_id, instance).wait_band
+            except RehearseError:
+                bands[scenario_id] = None
+        return bands[scenario_id]
+
+    return band

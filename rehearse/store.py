@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 from .errors import RehearseError
 from .progress import progress_of
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -127,10 +127,27 @@ def _v3_examples(db: sqlite3.Connection) -> None:
         )""")
 
 
+def _v4_taps(db: sqlite3.Connection) -> None:
+    """Version 4: a coach's taps along a rep (calibration.py), one row per pass, on the recording's clock."""
+    db.execute("""
+        CREATE TABLE taps (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,    -- so an archive imported twice adds a pass once
+            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,        -- 'live' (tapped while recorded) or 'playback'
+            question_end_s REAL,         -- seconds on the recording's clock; NULL = not tapped
+            name_s REAL,
+            clock TEXT NOT NULL,         -- JSON: the page's clock readings the times came from
+            tapped_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX taps_by_attempt ON taps(attempt_id, id)")
+
+
 # (version, step): each step brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (2, _v2_uids_and_progress),
     (3, _v3_examples),
+    (4, _v4_taps),
 ]
 
 
@@ -366,6 +383,23 @@ class Store:
                     (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), now()))
             refresh_progress(db, self._session_of(db, attempt_id))
 
+    # A coach's taps along a rep ------------------------------------------------------------
+
+    def add_taps(self, attempt_id: int, tapped: dict[str, Any]) -> int:
+        """Keep one pass of tapping (calibration.tap_pass) for an attempt; return its id."""
+        with self.connect() as db:
+            cur = db.execute(
+                "INSERT INTO taps(uid, attempt_id, source, question_end_s, name_s, clock, tapped_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (new_uid(), attempt_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
+                 json.dumps(tapped["clock"]), now()))
+            return int(cur.lastrowid)
+
+    def remove_taps(self, attempt_id: int, tap_id: int) -> bool:
+        """Forget one pass of tapping (a mistaken one); False if the attempt has no such pass."""
+        with self.connect() as db:
+            return db.execute("DELETE FROM taps WHERE id = ? AND attempt_id = ?", (tap_id, attempt_id)).rowcount > 0
+
     def unfinished_recordings(self) -> Iterator[dict[str, Any]]:
         """Attempts left 'recording' (the server stopped mid-attempt): to be marked unscored."""
         for row in self.query_all("SELECT * FROM attempts WHERE status = 'recording'"):
@@ -413,33 +447,42 @@ class Store:
             time.sleep(0.1)  # a reader is open (another request); try again
 
 
-def session_attempts(db: sqlite3.Connection, session_id: int) -> list[dict[str, Any]]:
+def session_attempts(db: sqlite3.Connection, session_id: int, taps: bool = True) -> list[dict[str, Any]]:
     rows = db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY rep", (session_id,))
-    return with_marks(db, [dict(r) for r in rows])
+    return with_marks(db, [dict(r) for r in rows], taps)
 
 
 def refresh_progress(db: sqlite3.Connection, session_id: int) -> None:
     """Keep the session row's accurate/fluent reps and its counts of reps true to its attempts
     (called inside every write that can change them, in the same transaction)."""
     fluent_after = db.execute("SELECT fluent_after FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
-    attempts = session_attempts(db, session_id)
+    # Progress needs no taps (and the migrations before version 4 run it with no table for them).
+    attempts = session_attempts(db, session_id, taps=False)
     progress = progress_of(attempts, fluent_after)
     db.execute("UPDATE sessions SET accurate_at = ?, fluent_at = ?, reps = ?, reps_scored = ?, reps_passed = ?"
                " WHERE id = ?", (progress["accurate_at"], progress["fluent_at"], len(attempts),
                                  progress["scored"], progress["passed"], session_id))
 
 
-def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Decode each attempt's result and attach its coach marks (one query for all of them)."""
+def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]], taps: bool = True) -> list[dict[str, Any]]:
+    """Decode each attempt's result and attach its coach marks and (unless `taps` is False) its passes
+    of taps, oldest first: one query each for all of them."""
     marks: dict[int, dict[str, Any]] = {a["id"]: {} for a in attempts}
+    passes: dict[int, list[dict[str, Any]]] = {a["id"]: [] for a in attempts}
     for start in range(0, len(attempts), 500):  # SQLite's limit on bound parameters
         ids = list(marks)[start:start + 500]
+        among = f"attempt_id IN ({','.join('?' * len(ids))})"
         for m in db.execute(f"SELECT attempt_id, criterion, passed, comment, marked_at FROM coach_marks"
-                            f" WHERE attempt_id IN ({','.join('?' * len(ids))})", ids):
+                            f" WHERE {among}", ids):
             marks[m["attempt_id"]][m["criterion"]] = {
                 "passed": None if m["passed"] is None else bool(m["passed"]),
                 "comment": m["comment"], "marked_at": m["marked_at"]}
+        for t in db.execute(f"SELECT id, attempt_id, source, question_end_s, name_s, tapped_at FROM taps"
+                            f" WHERE {among} ORDER BY id", ids) if taps else []:
+            passes[t["attempt_id"]].append({k: t[k] for k in ("id", "source", "question_end_s", "name_s", "tapped_at")})
     for attempt in attempts:
         attempt["result"] = json.loads(attempt["result"]) if attempt["result"] else None
         attempt["marks"] = marks[attempt["id"]]
+        if taps:
+            attempt["taps"] = passes[attempt["id"]]
     return attempts

@@ -1,4 +1,4 @@
-"""Bad input found by machine: property-based tests (hypothesis) of the three doors input comes in by.
+"""Bad input found by machine: property-based tests (hypothesis) of the doors input comes in by.
 
 1. The audio loader. Any file at all (arbitrary bytes, real recordings cut short or scribbled on,
    WAV headers with odd parameters) either loads as float32 mono 16 kHz or is refused with an
@@ -11,6 +11,9 @@
    empty, odd-length and random binary frames, a little real speech, early closes) leaves the
    server answering, the database intact, and every attempt scored or unscored with a readable
    recording: none is left 'recording' once its connection has gone.
+4. A coach's taps along a rep (calibration). Any JSON a page might post as a pass of taps is either
+   kept — every time a finite number inside the recording, and only the clock readings it came
+   from — or refused with a RehearseError in one line: never another exception.
 
 The runs are bounded and reproducible: the "ci" profile below is derandomized (the same examples
 every run) and keeps no example database. To search harder locally:
@@ -47,8 +50,9 @@ from wsproto.events import CloseConnection, TextMessage
 from wsproto.frame_protocol import CloseReason
 
 from rehearse.audio import SAMPLE_RATE, load_audio
+from rehearse.calibration import CLOCKS, tap_pass
 from rehearse.criteria import RULES
-from rehearse.errors import AudioError, ScenarioError
+from rehearse.errors import AudioError, RehearseError, ScenarioError
 from rehearse.recording import HEADER_BYTES, to_pcm16, wav_header
 from rehearse.scenarios import SHIPPED, SHIPPED_AUDIO, Scenario, check_all, load_scenario
 
@@ -842,3 +846,32 @@ def test_a_frame_over_the_limit_ends_the_rep(server):
     # The speech sent before it is kept, even when the server had not yet read it (nor sent
     # "started") when the oversize frame closed the connection.
     assert rows[0]["duration_s"] == 0.5, rows
+
+
+# 4. A coach's taps ----------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10)
+readings = st.dictionaries(st.sampled_from([k for keys in CLOCKS.values() for k in keys]) | st.text(max_size=6),
+                           st.floats() | st.integers() | st.none() | st.booleans() | st.text(max_size=4), max_size=4)
+taps = st.fixed_dictionaries({"mark": st.sampled_from(["question_end", "name"]) | json_values,
+                              "clock": readings | json_values})
+
+
+@settings(max_examples=examples(400))
+@given(source=st.sampled_from(sorted(CLOCKS)) | json_values, pass_=st.lists(taps | json_values, max_size=3) | json_values,
+       duration=st.none() | st.floats(0, 600))
+def test_any_pass_of_taps_is_kept_on_the_recording_or_refused_in_one_line(source, pass_, duration):
+    try:
+        tapped = tap_pass(source, pass_, duration)
+    except RehearseError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    end = math.inf if duration is None else duration
+    times = [tapped["question_end_s"], tapped["name_s"]]
+    assert any(t is not None for t in times)
+    assert all(t is None or (math.isfinite(t) and 0 <= t <= end) for t in times)
+    assert all(set(t["clock"]) <= set(CLOCKS[source]) for t in tapped["clock"])
+    json.dumps(tapped["clock"], allow_nan=False)  # what is stored is plain JSON

@@ -1,4 +1,5 @@
-"""JSON endpoints for the session page's script: the session, uploads, re-scoring, coach marks.
+"""JSON endpoints for the pages' scripts: the session, uploads, re-scoring, coach marks, and a
+coach's taps along a rep (calibration).
 
 Errors come back as {"error": "one line"} with a 4xx status; an attempt that could not be scored is
 still returned (status "unscored", with its error), because its recording is kept.
@@ -6,9 +7,10 @@ still returned (status "unscored", with its error), because its recording is kep
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from ..attempts import score_stored
+from ..calibration import tap_pass
 from ..errors import RehearseError
 from .uploads import checked_suffix
 from .views import attempt_or_404, attempt_view, services, session_or_404, session_view
@@ -68,5 +70,37 @@ def mark(attempt_id: int):
     if passed not in (True, False, None) or not isinstance(comment, str):
         return {"error": "passed must be true, false or null, and comment a string"}, 400
     store.mark(attempt_id, criterion, passed, comment[:2000])
+    _, _, scenario, _ = session_or_404(attempt["session_id"])
+    return attempt_view(store.attempt(attempt_id), scenario)
+
+
+@bp.post("/attempts/<int:attempt_id>/taps")
+def add_taps(attempt_id: int):
+    """One pass of a coach's taps along the rep: {"source": "live"|"playback", "taps": [{"mark":
+    "question_end"|"name", "clock": {the page's clock readings}}]}; the times are kept on the
+    recording's clock (calibration.align_tap). Returns the attempt with its agreement."""
+    store, _ = services()
+    attempt = attempt_or_404(attempt_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return {"error": 'send the taps as JSON: {"source": "live" or "playback", "taps": [...]}'}, 400
+    try:
+        # A rep still being recorded has no length yet: it cannot be longer than a rep may last.
+        tapped = tap_pass(body.get("source"), body.get("taps"),
+                          attempt["duration_s"] or current_app.config["MAX_ATTEMPT_S"])
+    except RehearseError as exc:
+        return {"error": str(exc)}, 400
+    store.add_taps(attempt_id, tapped)
+    _, _, scenario, _ = session_or_404(attempt["session_id"])
+    return attempt_view(store.attempt(attempt_id), scenario), 201
+
+
+@bp.delete("/attempts/<int:attempt_id>/taps/<int:tap_id>")
+def remove_taps(attempt_id: int, tap_id: int):
+    """Forget one pass of taps (a mistaken one); returns the attempt as it is now."""
+    store, _ = services()
+    attempt = attempt_or_404(attempt_id)
+    if not store.remove_taps(attempt_id, tap_id):
+        return {"error": f"rep {attempt['rep']} has no pass of taps {tap_id}; reload the page"}, 404
     _, _, scenario, _ = session_or_404(attempt["session_id"])
     return attempt_view(store.attempt(attempt_id), scenario)
