@@ -1,6 +1,8 @@
 // One attempt drawn for a page: its overall verdict, each criterion (the app's verdict, the coach's
-// overrule and comment, and — where the page allows — the tools to overrule), and the transcript
-// with the question and the named pupil marked. Used by the rehearsal, attempt and compare pages.
+// overrule and comment, and — where the page allows — the tools to overrule), the transcript with
+// the question and the named pupil marked, the timeline, buttons that play it from the app's marks,
+// and how the coach's taps along it agree with the app's timing. Used by the rehearsal, attempt and
+// compare pages.
 window.AttemptView = (function () {
   function verdictBadge(el, attempt) {
     el.className = "verdict " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
@@ -106,14 +108,103 @@ window.AttemptView = (function () {
     return body;
   }
 
-  // The whole attempt into a page's parts {badge, verdicts, transcript, timeline}; `span` puts
-  // several timelines on one time scale.
+  const LEAD_S = 0.5;  // replay from this long before a mark, to hear what leads up to it
+
+  // Buttons that play the recording in `audio` from just before the app's question end and name,
+  // so a coach can check a disputed verdict by ear.
+  function replay(container, attempt, audio) {
+    container.innerHTML = "";
+    const m = attempt.metrics || {};
+    for (const [t, what] of [[m.question_end_s, "the question ends"], [m.name_start_s, "the name"]]) {
+      if (t == null) continue;
+      const from = Math.max(0, t - LEAD_S);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "small replay";
+      button.dataset.from = from.toFixed(2);
+      button.textContent = `▶ ${LEAD_S} s before ${what} (${t.toFixed(1)} s)`;
+      button.addEventListener("click", () => { audio.currentTime = from; audio.play(); });
+      container.append(button);
+    }
+  }
+
+  const signed = (s) => `${s >= 0 ? "+" : "−"}${Math.abs(s).toFixed(2)} s`;
+
+  // How the coach's latest taps along this rep compare with the app's timing, in words.
+  function agreement(container, attempt) {
+    container.innerHTML = "";
+    const a = attempt.agreement;
+    if (!a) return;
+    const line = (text, className) => {
+      const p = document.createElement("p");
+      if (className) p.className = className;
+      p.textContent = text;
+      container.append(p);
+      return p;
+    };
+    const how = (a.source === "live" ? "Tapped live" : "Tapped on playback") + (a.passes > 1 ? ` (the latest of ${a.passes} passes)` : "");
+    const ms = (s) => `${s >= 0 ? "+" : "−"}${Math.abs(Math.round(s * 1000))} ms`;
+    if (a.coach.wait_s != null && a.app && a.app.wait_s != null) {
+      line(`${how}, the coach's wait is ${a.coach.wait_s.toFixed(2)} s; the app measured ${a.app.wait_s.toFixed(2)} s: ` +
+        `a difference of ${signed(a.difference_s)} (${ms(a.difference_s)})` +
+        `${a.within_tolerance ? ", within the precision of tapping by hand." : "."}`, "agreement-main");
+    } else if (a.coach.wait_s != null) {
+      line(`${how}, the coach's wait is ${a.coach.wait_s.toFixed(2)} s; the app timed no wait ` +
+        "(it heard no pupil named after the question).", "agreement-main");
+    } else {
+      line(`${how}: only ${a.coach.question_end_s != null ? "the question's end" : "the name"} was tapped, ` +
+        "so there is no wait to compare.", "agreement-main");
+    }
+    const lags = [];
+    if (a.question_offset_s != null) lags.push(`${signed(a.question_offset_s)} from the app's question end`);
+    if (a.name_offset_s != null) lags.push(`${signed(a.name_offset_s)} from its name`);
+    if (lags.length) {
+      line(`Each tap: ${lags.join(", ")}. A person's tap comes 0.2–0.3 s after the sound, so taps late by about ` +
+        "that much are the tapping, not the app.", "muted small");
+    }
+    if (a.verdicts_agree != null) {
+      const word = (v) => (v ? "met" : "not met");
+      const band = a.band ? ` (${a.band.min_s}${a.band.max_s != null ? "–" + a.band.max_s : "+"} s)` : "";
+      line(a.verdicts_agree
+        ? `Against the target${band} both say: ${word(a.app_verdict)}.`
+        : `Against the target${band} they differ: the app says ${word(a.app_verdict)}, the coach's taps say ` +
+          `${word(a.coach_verdict)}. Play it from the marks to check by ear.`, a.verdicts_agree ? "verdicts-agree" : "verdicts-differ");
+    }
+    if (a.repeat_spread_s != null) line(`Tapped more than once: the coach's waits for this rep differ by ${a.repeat_spread_s.toFixed(2)} s.`, "muted small");
+  }
+
+  // The passes of taps kept for this rep, each with a button to forget it (`remove(tapId)`).
+  function tapPasses(list, attempt, remove) {
+    list.innerHTML = "";
+    for (const t of attempt.taps || []) {
+      const li = document.createElement("li");
+      const q = t.question_end_s == null ? "—" : `${t.question_end_s.toFixed(2)} s`;
+      const n = t.name_s == null ? "—" : `${t.name_s.toFixed(2)} s`;
+      li.textContent = `${t.source === "live" ? "Live" : "On playback"}, ${new Date(t.tapped_at).toLocaleString()}: ` +
+        `question ended ${q}, name ${n} `;
+      if (remove) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "small";
+        button.textContent = "Remove";
+        button.setAttribute("aria-label", `Remove the taps of ${new Date(t.tapped_at).toLocaleString()}`);
+        button.addEventListener("click", () => remove(t.id));
+        li.append(button);
+      }
+      list.append(li);
+    }
+  }
+
+  // The whole attempt into a page's parts {badge, verdicts, transcript, timeline, and optionally
+  // agreement, replay with audio}; `span` puts several timelines on one time scale.
   function render(parts, attempt, band, saveMark, span) {
     verdictBadge(parts.badge, attempt);
     verdictList(parts.verdicts, attempt, saveMark);
     transcript(parts.transcript, attempt);
     if (attempt.metrics) Draw.timeline(parts.timeline, attempt, band, span); else parts.timeline.innerHTML = "";
+    if (parts.agreement) agreement(parts.agreement, attempt);
+    if (parts.replay && parts.audio) replay(parts.replay, attempt, parts.audio);
   }
 
-  return { verdictBadge, verdictList, transcript, render, postMark, rescore };
+  return { verdictBadge, verdictList, transcript, agreement, replay, tapPasses, render, postMark, rescore };
 })();

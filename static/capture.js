@@ -44,7 +44,11 @@ window.RepRecorder = class RepRecorder {
     this.opened = false;
     const source = this.context.createMediaStreamSource(this.stream);
     this.node = new AudioWorkletNode(this.context, "capture-processor");
-    this.node.port.onmessage = (event) => this.send(event.data);
+    this.firstSampleTime = null;
+    this.node.port.onmessage = (event) => {
+      if (event.data.firstSampleTime !== undefined) this.firstSampleTime = event.data.firstSampleTime;
+      else this.send(event.data);
+    };
     source.connect(this.node);
     this.recording = true;
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -65,6 +69,19 @@ window.RepRecorder = class RepRecorder {
       this.ws.onerror = () => reject(new Error("rehearse is not answering. Check that it is still running (make run), then try again."));
     });
     this.ws.send(JSON.stringify({ type: "start" }));
+  }
+
+  // The clock readings for a coach's tap at `event` while recording (static/taps.js): how far into
+  // the recording the audio clock had got, and the microphone's own latency (a sound reaches the page
+  // that much after it is made). Null before the first sample or once stopped.
+  tapReading(event) {
+    if (!this.recording || !this.context || this.firstSampleTime == null) return null;
+    const track = this.stream && this.stream.getAudioTracks()[0];
+    const settings = track && track.getSettings ? track.getSettings() : {};
+    return {
+      captured_s: this.context.currentTime - Taps.age(event) - this.firstSampleTime,
+      input_latency_s: typeof settings.latency === "number" ? settings.latency : null,
+    };
   }
 
   send(block) {

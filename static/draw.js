@@ -14,14 +14,19 @@ window.Draw = (function () {
     return el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label, class: "drawing" });
   }
 
+  // The timeline's layout, shared with the playhead drawn over it.
+  const TL = { W: 900, H: 132, left: 10, right: 10, top: 34, bar: 26 };
+
   // Speech as bars on a time axis; the wait (question end -> name) bracketed and measured;
-  // the target band shaded from the end of the question.
+  // the target band shaded from the end of the question; the app's two edges (question end, name)
+  // marked, and the coach's taps along the rep (calibration) below them.
   // `span` (seconds) puts several timelines on one scale, e.g. two reps side by side.
   function timeline(container, attempt, band, span) {
     container.innerHTML = "";
-    const W = 900, H = 120, left = 10, right = 10, top = 34, bar = 26;
+    const { W, H, left, right, top, bar } = TL;
     const lastEnd = (attempt.utterances || []).reduce((end, u) => Math.max(end, u.end), 0);
     const total = Math.max(attempt.duration_s || 0, lastEnd, span || 0, 1);
+    container.dataset.total = total;
     const x = (t) => left + (t / total) * (W - left - right);
     const s = svg(W, H, "timeline of speech and pauses");
     const m = attempt.metrics || {};
@@ -30,7 +35,7 @@ window.Draw = (function () {
       const b = band.max_s != null ? x(Math.min(m.question_end_s + band.max_s, total)) : x(total);
       s.append(el("rect", { x: a, y: top - 8, width: Math.max(b - a, 2), height: bar + 16, class: "band" }));
       const nearEnd = a > W * 0.7;
-      s.append(el("text", { x: nearEnd ? W - right : a + 4, y: top + bar + 24, class: "band-label",
+      s.append(el("text", { x: nearEnd ? W - right : a + 4, y: top + bar + 30, class: "band-label",
         "text-anchor": nearEnd ? "end" : "start" },
         `name due here (${band.min_s}${band.max_s != null ? "–" + band.max_s : "+"} s after the question)`));
     }
@@ -49,10 +54,38 @@ window.Draw = (function () {
       s.append(el("text", { x: (a + b) / 2, y: 12, "text-anchor": "middle", class: "wait-label" },
         `waited ${m.wait_time_s.toFixed(1)} s`));
     }
+    for (const [t, label] of [[m.question_end_s, "question ends"], [m.name_start_s, "name"]]) {
+      if (t == null) continue;
+      const mark = el("line", { x1: x(t), x2: x(t), y1: top - 4, y2: top + bar + 4, class: "app-mark" });
+      mark.append(el("title", {}, `the app: ${label} at ${t.toFixed(2)} s`));
+      s.append(mark);
+    }
+    const coach = attempt.agreement && attempt.agreement.coach;
+    for (const [t, label] of coach ? [[coach.question_end_s, "Q"], [coach.name_s, "N"]] : []) {
+      if (t == null) continue;
+      const tap = el("g", { class: "tap-mark" });
+      tap.append(el("line", { x1: x(t), x2: x(t), y1: top + 2, y2: top + bar + 8 }));
+      tap.append(el("path", { d: `M${x(t) - 5} ${top + bar + 14} L${x(t) + 5} ${top + bar + 14} L${x(t)} ${top + bar + 7} Z` }));
+      tap.append(el("text", { x: x(t) + 7, y: top + bar + 15 }, `${label} tap`));
+      tap.append(el("title", {}, `the coach tapped ${label === "Q" ? "the question's end" : "the name"} at ${t.toFixed(2)} s`));
+      s.append(tap);
+    }
     for (let t = 0; t <= total; t += total > 20 ? 5 : 1) {
       s.append(el("text", { x: x(t), y: H - 2, "text-anchor": "middle", class: "tick" }, `${t}s`));
     }
+    s.append(el("line", { x1: x(0), x2: x(0), y1: top - 10, y2: top + bar + 10, class: "playhead", visibility: "hidden" }));
     container.append(s);
+  }
+
+  // Move the playhead of a drawn timeline to `t` seconds (null hides it): where playback is heard.
+  function playhead(container, t) {
+    const line = container.querySelector(".playhead");
+    if (!line) return;
+    const total = Number(container.dataset.total) || 1;
+    const at = TL.left + (Math.max(0, Math.min(t || 0, total)) / total) * (TL.W - TL.left - TL.right);
+    line.setAttribute("x1", at);
+    line.setAttribute("x2", at);
+    line.setAttribute("visibility", t == null ? "hidden" : "visible");
   }
 
   // Wait time per rep: points (filled = met every criterion) against the target band, with markers
@@ -176,6 +209,50 @@ window.Draw = (function () {
     container.append(s);
   }
 
+  // Calibration: each tapped rep's wait as the app measured it (x) against the coach's taps (y), on
+  // one scale, with the diagonal where they agree and a corridor of the precision of tapping by hand.
+  // With one target band, its strips show where each verdict is "met": a dot outside the crossing of
+  // the two strips but inside one of them is a rep on which the two disagree.
+  function calibrationChart(container, rows, band, tolerance = 0.3) {
+    container.innerHTML = "";
+    const points = rows.filter((r) => r.agreement.app && r.agreement.app.wait_s != null && r.agreement.coach.wait_s != null);
+    if (!points.length) return;
+    const S = 460, left = 52, bottom = 44, top = 12, right = 12;
+    const values = points.flatMap((r) => [r.agreement.app.wait_s, r.agreement.coach.wait_s]);
+    const high = Math.ceil(Math.max(...values, band ? (band.max_s || band.min_s * 1.6) : 1) + 0.5);
+    const x = (v) => left + (v / high) * (S - left - right);
+    const y = (v) => S - bottom - (v / high) * (S - top - bottom);
+    const s = svg(S, S, "the app's wait against the coach's tapped wait, one dot per rep");
+    if (band) {
+      const hi = band.max_s != null ? Math.min(band.max_s, high) : high;
+      s.append(el("rect", { x: x(band.min_s), y: y(high), width: x(hi) - x(band.min_s), height: y(0) - y(high), class: "band faint" }));
+      s.append(el("rect", { x: x(0), y: y(hi), width: x(high) - x(0), height: y(band.min_s) - y(hi), class: "band faint" }));
+    }
+    const step = high > 12 ? 2 : 1;
+    for (let v = 0; v <= high; v += step) {
+      s.append(el("line", { x1: x(v), x2: x(v), y1: y(0), y2: y(high), class: "grid" }));
+      s.append(el("line", { x1: x(0), x2: x(high), y1: y(v), y2: y(v), class: "grid" }));
+      s.append(el("text", { x: x(v), y: y(0) + 16, "text-anchor": "middle", class: "tick" }, `${v}`));
+      s.append(el("text", { x: x(0) - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, `${v}`));
+    }
+    s.append(el("path", { d: `M${x(0)} ${y(tolerance)} L${x(high - tolerance)} ${y(high)} L${x(high)} ${y(high)} L${x(high)} ${y(high - tolerance)} L${x(tolerance)} ${y(0)} L${x(0)} ${y(0)} Z`, class: "corridor" }));
+    s.append(el("line", { x1: x(0), y1: y(0), x2: x(high), y2: y(high), class: "diagonal" }));
+    s.append(el("text", { x: x(high) - 4, y: y(high) + 14, "text-anchor": "end", class: "tick" }, `agree (±${tolerance} s)`));
+    s.append(el("text", { x: (x(0) + x(high)) / 2, y: S - 6, "text-anchor": "middle", class: "axis-label" }, "the app's wait (s)"));
+    s.append(el("text", { x: 14, y: (y(0) + y(high)) / 2, "text-anchor": "middle", class: "axis-label",
+      transform: `rotate(-90 14 ${(y(0) + y(high)) / 2})` }, "the coach's tapped wait (s)"));
+    for (const r of points) {
+      const a = r.agreement;
+      const link = el("a", { href: `/attempts/${r.attempt_id}`, class: "point" });
+      const dot = el("circle", { cx: x(a.app.wait_s), cy: y(a.coach.wait_s), r: points.length > 60 ? 4 : 6,
+        class: a.verdicts_agree === false ? "fail" : "pass" });
+      dot.append(el("title", {}, `${r.teacher}, rep ${r.rep}: the app ${a.app.wait_s.toFixed(2)} s, the coach ${a.coach.wait_s.toFixed(2)} s (${a.difference_s >= 0 ? "+" : "−"}${Math.abs(a.difference_s).toFixed(2)} s)${a.verdicts_agree === false ? ", different verdicts" : ""}`));
+      link.append(dot);
+      s.append(link);
+    }
+    container.append(s);
+  }
+
   // The live cue's ring: the share of the target waited so far.
   function ring(circle, fraction) {
     const length = 2 * Math.PI * Number(circle.getAttribute("r"));
@@ -183,5 +260,5 @@ window.Draw = (function () {
     circle.style.strokeDashoffset = `${length * (1 - Math.max(0, Math.min(1, fraction)))}`;
   }
 
-  return { timeline, waitChart, progressChart, passRateChart, ring };
+  return { timeline, playhead, waitChart, progressChart, passRateChart, calibrationChart, ring };
 })();

@@ -1,5 +1,6 @@
 // The rehearsal page: record a rep (button or Space), show the live pause cue, then the feedback;
-// the coach can overrule any verdict; the progress strip shows accuracy, fluency and wait times.
+// the coach can tap along while it is recorded (Q, N: calibration) and overrule any verdict; the
+// progress strip shows accuracy, fluency and wait times.
 (function () {
   const data = JSON.parse(document.getElementById("session-data").textContent);
   const session = data.session, scenario = data.scenario;
@@ -15,8 +16,9 @@
     counter: $("rep-counter"), accurate: $("accurate-badge"), fluent: $("fluent-badge"),
     progressText: $("progress-text"), chart: $("wait-chart"), reps: $("reps"),
     uploadForm: $("upload-form"), uploadFile: $("upload-file"),
+    tapAlong: $("tap-along"), tapStatus: $("tap-status"), agreement: $("agreement"), replay: $("replay"),
   };
-  let attempts = data.attempts, progress = data.progress, shown = null;
+  let attempts = data.attempts, progress = data.progress, shown = null, pass = null;
   let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null, recordingId = null;
 
   function nextRep() { return (attempts.length ? Math.max(...attempts.map((a) => a.rep)) : 0) + 1; }
@@ -47,6 +49,8 @@
     recorder = new RepRecorder("/ws/sessions/" + session.id, {
       started: (msg) => {
         recordingId = msg.attempt;
+        pass = new Taps.Pass();
+        if (ui.tapAlong) { ui.tapAlong.hidden = false; ui.tapStatus.textContent = ""; }
         ui.counter.textContent = `Rep ${msg.rep} of ${session.reps_target}`;
         ui.label.textContent = "Stop";
         ui.record.classList.add("on");
@@ -60,14 +64,15 @@
       },
       cue: showCue,
       limit: (message) => { clearInterval(clock); ui.record.disabled = true; ui.status.textContent = message; },
-      result: (attempt) => { finishRecording(); addAttempt(attempt, true); },
+      result: (attempt) => { finishRecording(); addAttempt(attempt, true); saveTaps(attempt.id); },
       failed: async (message, attempt) => {
         finishRecording();
         setError(message);
-        if (attempt) { addAttempt(attempt, true); return; }
+        if (attempt) { addAttempt(attempt, true); saveTaps(attempt.id); return; }
         // The connection went before the verdict came: the server may have scored the rep anyway.
         await refresh();
         const rep = attempts.find((a) => a.id === recordingId);
+        if (rep) saveTaps(rep.id);
         if (rep && rep.status !== "recording") {
           setError(rep.status === "scored" ? "" : rep.error || message);
           showFeedback(rep, true);
@@ -95,7 +100,34 @@
   function finishRecording() {
     clearInterval(clock);
     ui.status.textContent = "";
+    if (ui.tapAlong) ui.tapAlong.hidden = true;
     readyToRecord();
+  }
+
+  // Tapping along (the coach, to check the timing by ear): Q or N while a rep is recorded; the pass
+  // is kept with the rep once it has ended.
+  if (ui.tapAlong) {
+    Taps.listen(ui.tapAlong, (mark, event) => {
+      const clock = pass && recorder && recorder.tapReading(event);
+      if (!clock) return false;
+      pass.add(mark, clock);
+      const at = (t) => (t.clock.captured_s + (t.clock.input_latency_s || 0)).toFixed(1);
+      ui.tapStatus.textContent = "Tapped: " + pass.list().map((t) => `${Taps.SAID[t.mark]} at ${at(t)} s`).join(", ");
+      return true;
+    });
+  }
+
+  async function saveTaps(attemptId) {
+    const done = pass;
+    pass = null;
+    if (!done || !done.size) return;
+    try {
+      const stored = await Taps.save(attemptId, "live", done);
+      attempts = attempts.map((a) => (a.id === stored.id ? stored : a));
+      if (shown && shown.id === stored.id) showFeedback(stored, false);
+    } catch (err) {
+      setError(err.message);
+    }
   }
 
   // The cue: hidden until a pause after speech; it grows towards the target and freezes when the
@@ -129,22 +161,24 @@
   }
 
   function showFeedback(attempt, fresh) {
+    const sameRep = shown && shown.id === attempt.id;  // the same rep, updated: keep its latency line
     shown = attempt;
     ui.cue.hidden = true;
     ui.feedback.hidden = false;
     ui.title.textContent = `Rep ${attempt.rep}`;
-    AttemptView.render({ badge: ui.verdict, verdicts: ui.verdicts, transcript: ui.transcript, timeline: ui.timeline },
+    AttemptView.render({ badge: ui.verdict, verdicts: ui.verdicts, transcript: ui.transcript, timeline: ui.timeline,
+                         agreement: ui.agreement, replay: ui.replay, audio: ui.playback },
       attempt, band, (criterion, passed, comment) => saveMark(attempt, criterion, passed, comment));
     if (fresh && stoppedAt) {
       const seconds = (performance.now() - stoppedAt) / 1000;
       ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
       window.rehearseLastLatency = seconds;
       stoppedAt = 0;
-    } else {
+    } else if (!sameRep) {
       ui.latency.textContent = attempt.source === "upload" ? "uploaded" : "";
     }
     ui.rescore.hidden = attempt.status === "scored";
-    ui.playback.src = attempt.audio_url;
+    if (!ui.playback.src.endsWith(attempt.audio_url)) ui.playback.src = attempt.audio_url;
     data.shownAttempt = attempt.id;
   }
 

@@ -81,9 +81,13 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
 
         page.click("#record")  # the fake microphone starts playing the clip now
         page.wait_for_selector("#record.on")
+        page.wait_for_selector("#tap-along:not([hidden])")  # the coach may tap along
         page.wait_for_selector("#cue:not([hidden])")  # the pause after the question
+        page.keyboard.press("q")  # the coach: "the question has ended" (late: after the cue showed)
         page.wait_for_selector("#cue.reached")  # five seconds reached
         page.wait_for_selector("#cue.done")  # the name: the counter stops
+        page.keyboard.press("n")  # the coach: "the name was said"
+        assert "question ended at" in page.inner_text("#tap-status") and "name said at" in page.inner_text("#tap-status")
         cue_wait = float(page.inner_text("#cue-seconds"))
         page.wait_for_timeout(1000)  # a moment's silence after the name, then stop
         page.keyboard.press("Space")  # Space stops, as the page says
@@ -105,6 +109,18 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
         assert page.locator("#transcript mark.name").count() == 1
         assert page.locator("#transcript mark.question").count() >= 3
         assert page.evaluate("window.rehearseLastLatency") > 0
+
+        # The coach's taps were kept with the rep, on the recording's clock: each after the app's edge
+        # (a tap follows the sound; these came after the page's cue changed), and not long after.
+        page.wait_for_selector("#agreement .agreement-main")
+        assert "Tapped live" in page.inner_text("#agreement")
+        stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["attempts"][0]
+        tapped, metrics = stored["taps"][0], stored["metrics"]
+        assert tapped["source"] == "live"
+        assert metrics["question_end_s"] < tapped["question_end_s"] < metrics["question_end_s"] + 3.0, (tapped, metrics)
+        assert metrics["name_start_s"] < tapped["name_s"] < metrics["name_start_s"] + 3.0, (tapped, metrics)
+        assert page.locator("#timeline .tap-mark").count() == 2 and page.locator("#timeline .app-mark").count() == 2
+        assert page.locator("#replay button").count() == 2
         page.wait_for_selector("#accurate-badge:not([hidden])")
         assert page.get_attribute("#playback", "src").endswith("/audio")
         if os.environ.get("REHEARSE_SCREENSHOT"):

@@ -1,18 +1,22 @@
 """The coach's review in real headless Chromium against a real `rehearse serve` over a store of real
 scored attempts: filter the history, open the progress chart, an attempt, two reps side by side,
-overrule a verdict from the attempt page, and delete a teacher's data after typing the name.
-Set REHEARSE_REVIEW_SCREENSHOT=path to keep the progress page as a picture."""
+overrule a verdict from the attempt page, tap along to a rep as it plays back and see the
+calibration page, and delete a teacher's data after typing the name.
+Set REHEARSE_REVIEW_SCREENSHOT=path to keep the progress page as a picture, and
+REHEARSE_CALIBRATION_SCREENSHOT=path for the attempt page after tapping along."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
 from rehearse import history
 from rehearse.store import Store
 
+from .conftest import LABELS
 from .server import running_server
 from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
 
@@ -91,6 +95,72 @@ def test_history_to_progress_to_attempt_to_compare(review):
     assert page.locator(".side").count() == 2
     assert page.locator("#side-1 .verdicts li").count() == 4
     assert page.locator("tr[data-figure=wait_time_s] td").count() == 3
+
+
+def heard(page) -> float:
+    """Where the tap-along playback is, as the page says the coach hears it (seconds; 0 before)."""
+    return float(page.evaluate("document.getElementById('tap-position').dataset.heard || '0'"))
+
+
+def tap_when_heard(page, key: str, at_s: float, deadline: float) -> float:
+    """Press `key` once the page says the sound at `at_s` is being heard; return where it was then."""
+    while (now := heard(page)) < at_s:
+        assert time.monotonic() < deadline, f"playback never reached {at_s} s (at {now} s)"
+        time.sleep(0.02)
+    page.keyboard.press(key)
+    return now
+
+
+def test_tap_along_on_playback_then_the_calibration_page(review):
+    page, url, store, ids = review
+    attempt_id = ids["sessions"][0]["attempts"][1]  # Siobhan: the question ends at 2.04 s, the name at 7.41 s
+    label = LABELS["clips"]["ppn-00-correct-siobhan-clean.flac"]
+    metrics = store.attempt(attempt_id)["result"]["metrics"]
+    page.goto(f"{url}/attempts/{attempt_id}")
+    page.wait_for_selector("#timeline svg")
+    assert page.locator("#timeline .app-mark").count() == 2 and page.locator("#timeline .tap-mark").count() == 0
+
+    # Replay marks: play from half a second before the app's question end, to check it by ear.
+    page.click("#replay button >> nth=0")
+    page.wait_for_timeout(300)
+    position = page.evaluate("document.getElementById('playback').currentTime")
+    assert metrics["question_end_s"] - 0.5 <= position < metrics["question_end_s"] + 1.0
+    assert not page.evaluate("document.getElementById('playback').paused")
+
+    # Tap along as it plays back: Q and N a little after each event is heard, as a person would.
+    page.click("#tap-play")
+    page.wait_for_selector("#tap-play:has-text('Stop')")
+    assert page.evaluate("document.getElementById('playback').paused")  # the page's player made way
+    deadline = time.monotonic() + 60
+    heard_q = tap_when_heard(page, "q", label["question_end"] + 0.2, deadline)
+    heard_n = tap_when_heard(page, "n", label["name_start"] + 0.2, deadline)
+    page.wait_for_selector("#agreement .agreement-main", timeout=30_000)  # saved when the rep has played out
+    (tapped,) = store.attempt(attempt_id)["taps"]
+    assert tapped["source"] == "playback"
+    # Each tap lands where the page said the sound was heard when the key went down (the poll reads
+    # the position a moment before the press: allow for that, and for a busy machine).
+    assert heard_q <= tapped["question_end_s"] <= heard_q + 0.5, (heard_q, tapped)
+    assert heard_n <= tapped["name_s"] <= heard_n + 0.5, (heard_n, tapped)
+    assert "Tapped on playback" in page.inner_text("#agreement")
+    assert page.locator("#timeline .tap-mark").count() == 2
+    assert page.locator("#tap-passes li").count() == 1
+    if os.environ.get("REHEARSE_CALIBRATION_SCREENSHOT"):
+        page.screenshot(path=os.environ["REHEARSE_CALIBRATION_SCREENSHOT"], full_page=True)
+
+    page.click("nav >> text=Calibration")
+    page.wait_for_selector("#calibration-chart svg")
+    assert page.locator("#calibration-chart circle").count() == 1
+    assert page.locator("#calibration-chart .diagonal").count() == 1
+    assert "1 rep tapped along" in page.inner_text("#calibration-facts")
+    page.click("#calibration-chart a.point")
+    page.wait_for_url(f"**/attempts/{attempt_id}")
+
+    # A mistaken pass can be removed.
+    page.wait_for_selector("#tap-passes li button")
+    page.click("#tap-passes li button")
+    page.wait_for_selector("#tap-passes li", state="detached")
+    assert store.attempt(attempt_id)["taps"] == []
+    assert page.locator("#timeline .tap-mark").count() == 0
 
 
 def test_delete_a_teacher_after_typing_the_name(review):

@@ -1,15 +1,17 @@
 """The coach's review pages: history, a teacher, progress on an action step, one attempt, two
-attempts side by side, exports, and deleting a teacher's data."""
+attempts side by side, calibration (the app's timing against the coach's taps), exports, and
+deleting a teacher's data."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from .. import history
+from ..calibration import attempt_agreement, summarise
 from ..errors import RehearseError
 from ..export import attempt_records, to_csv, to_json
 from ..progress import step_progress
-from ..scenarios import get_scenario
+from ..scenarios import get_scenario, wait_bands
 from .views import attempt_or_404, attempt_view, scenario_view, services
 
 bp = Blueprint("review", __name__)
@@ -88,6 +90,23 @@ def compare_page():
         sides.append({"context": context, "attempt": attempt_view(attempt, scenario),
                       "scenario": scenario_view(scenario) if scenario else None})
     return render_template("compare.html", sides=sides)
+
+
+@bp.get("/calibration")
+def calibration_page():
+    """Every rep the coach tapped along to (filtered as the history is): the app's wait against the
+    coach's, the figures of their agreement, and a scatter of the two."""
+    store, _ = services()
+    filters, error = _filters()
+    band = wait_bands(store.instance)
+    rows = [{"attempt_id": a["id"], "teacher": a["teacher"], "title": a["title"], "rep": a["rep"],
+             "at": a["created_at"], "agreement": attempt_agreement(a["result"], a["taps"], band(a["scenario_id"]))}
+            for a in history.attempts_of(store, filters, tapped_only=True)]
+    bands = {r["agreement"]["band"] and tuple(r["agreement"]["band"].values()) for r in rows}
+    return render_template(
+        "calibration.html", filters=filters, error=error, rows=rows, summary=summarise(r["agreement"] for r in rows),
+        band=rows[0]["agreement"]["band"] if len(bands) == 1 else None,
+        teachers=history.teachers(store), action_steps=history.action_steps(store)), 400 if error else 200
 
 
 @bp.get("/export.<any(csv, json):kind>")

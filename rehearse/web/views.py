@@ -11,6 +11,7 @@ from flask import abort, current_app, url_for
 
 from .. import examples
 from ..attempts import session_scenario
+from ..calibration import attempt_agreement, summarise
 from ..errors import RehearseError
 from ..progress import attempt_passed, progress_of, verdicts_of
 from ..scenarios import Scenario
@@ -94,6 +95,8 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
         "overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
         "audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
         "verdicts": verdicts,
+        "taps": attempt.get("taps", []),
+        "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
     }
     if result:
         view |= {
@@ -126,12 +129,14 @@ def marked_words(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def session_view(store: Store, session: dict[str, Any], scenario: Scenario | None) -> dict[str, Any]:
     attempts = store.attempts(session["id"])
+    views = [attempt_view(a, scenario) for a in attempts]
     return {
-        "session": {k: session[k] for k in ("id", "teacher", "scenario_id", "title", "roster",
+        "session": {k: session[k] for k in ("id", "teacher", "teacher_id", "scenario_id", "title", "roster",
                                             "reps_target", "fluent_after", "started_at", "finished_at")},
         "scenario": scenario_view(scenario) if scenario else None,
-        "attempts": [attempt_view(a, scenario) for a in attempts],
+        "attempts": views,
         "progress": progress_of(attempts, session["fluent_after"]),
+        "calibration": summarise(v["agreement"] for v in views),
     }
 
 
@@ -157,4 +162,11 @@ def metric(metrics: dict[str, Any] | None, key: str) -> Any:
     return (metrics or {}).get(key)
 
 
-FILTERS = {"when": when, "day": day, "metric": metric}
+def signed_s(seconds: float | None) -> str:
+    """A difference in seconds with its sign: '+0.25 s', '−0.10 s' ('—' for none)."""
+    if seconds is None:
+        return "—"
+    return f"{'+' if seconds >= 0 else '−'}{abs(seconds):.2f} s"
+
+
+FILTERS = {"when": when, "day": day, "metric": metric, "signed_s": signed_s}
