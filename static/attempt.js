@@ -128,7 +128,7 @@ window.AttemptView = (function () {
     }
   }
 
-  const signed = (s) => `${s >= 0 ? "+" : "−"}${Math.abs(s).toFixed(2)} s`;
+  const signed = Draw.signed;
 
   // How the coach's latest taps along this rep compare with the app's timing, in words.
   function agreement(container, attempt) {
@@ -143,7 +143,7 @@ window.AttemptView = (function () {
       return p;
     };
     const how = (a.source === "live" ? "Tapped live" : "Tapped on playback") + (a.passes > 1 ? ` (the latest of ${a.passes} passes)` : "");
-    const ms = (s) => `${s >= 0 ? "+" : "−"}${Math.abs(Math.round(s * 1000))} ms`;
+    const ms = (s) => (Math.round(s * 1000) === 0 ? "0 ms" : `${s > 0 ? "+" : "−"}${Math.abs(Math.round(s * 1000))} ms`);
     if (a.coach.wait_s != null && a.app && a.app.wait_s != null) {
       line(`${how}, the coach's wait is ${a.coach.wait_s.toFixed(2)} s; the app measured ${a.app.wait_s.toFixed(2)} s: ` +
         `a difference of ${signed(a.difference_s)} (${ms(a.difference_s)})` +

@@ -44,11 +44,9 @@ window.RepRecorder = class RepRecorder {
     this.opened = false;
     const source = this.context.createMediaStreamSource(this.stream);
     this.node = new AudioWorkletNode(this.context, "capture-processor");
-    this.firstSampleTime = null;
-    this.node.port.onmessage = (event) => {
-      if (event.data.firstSampleTime !== undefined) this.firstSampleTime = event.data.firstSampleTime;
-      else this.send(event.data);
-    };
+    this.recordedS = 0;      // seconds of audio handed on for the recording so far...
+    this.recordedAt = null;  // ...and the audio clock's time just after the last of them
+    this.node.port.onmessage = (event) => this.send(event.data.samples, event.data.endTime);
     source.connect(this.node);
     this.recording = true;
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -72,20 +70,24 @@ window.RepRecorder = class RepRecorder {
   }
 
   // The clock readings for a coach's tap at `event` while recording (static/taps.js): how far into
-  // the recording the audio clock had got, and the microphone's own latency (a sound reaches the page
-  // that much after it is made). Null before the first sample or once stopped.
+  // the recording the page had got at that moment — the audio handed on so far, plus the audio clock's
+  // time since (counting samples, not time since the start, keeps the tap on the recording even if
+  // audio was lost on the way) — and the microphone's own latency (a sound reaches the page that much
+  // after it is made). Null before the first block (100 ms) or once stopped.
   tapReading(event) {
-    if (!this.recording || !this.context || this.firstSampleTime == null) return null;
+    if (!this.recording || !this.context || this.recordedAt == null) return null;
     const track = this.stream && this.stream.getAudioTracks()[0];
     const settings = track && track.getSettings ? track.getSettings() : {};
     return {
-      captured_s: this.context.currentTime - Taps.age(event) - this.firstSampleTime,
+      captured_s: this.recordedS + (this.context.currentTime - Taps.age(event) - this.recordedAt),
       input_latency_s: typeof settings.latency === "number" ? settings.latency : null,
     };
   }
 
-  send(block) {
+  send(block, endTime) {
     if (!this.recording) return;
+    this.recordedS += block.length / 16000;
+    this.recordedAt = endTime;
     const pcm = new Int16Array(block.length);
     for (let i = 0; i < block.length; i++) {
       const s = Math.max(-1, Math.min(1, block[i]));

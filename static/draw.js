@@ -10,6 +10,11 @@ window.Draw = (function () {
     return node;
   }
 
+  // A difference in seconds with its sign: "+0.25 s", "−0.10 s", "0.00 s".
+  function signed(seconds) {
+    return Math.abs(seconds) < 0.005 ? "0.00 s" : `${seconds > 0 ? "+" : "−"}${Math.abs(seconds).toFixed(2)} s`;
+  }
+
   function svg(width, height, label) {
     return el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label, class: "drawing" });
   }
@@ -246,7 +251,7 @@ window.Draw = (function () {
       const link = el("a", { href: `/attempts/${r.attempt_id}`, class: "point" });
       const dot = el("circle", { cx: x(a.app.wait_s), cy: y(a.coach.wait_s), r: points.length > 60 ? 4 : 6,
         class: a.verdicts_agree === false ? "fail" : "pass" });
-      dot.append(el("title", {}, `${r.teacher}, rep ${r.rep}: the app ${a.app.wait_s.toFixed(2)} s, the coach ${a.coach.wait_s.toFixed(2)} s (${a.difference_s >= 0 ? "+" : "−"}${Math.abs(a.difference_s).toFixed(2)} s)${a.verdicts_agree === false ? ", different verdicts" : ""}`));
+      dot.append(el("title", {}, `${r.teacher}, rep ${r.rep}: the app ${a.app.wait_s.toFixed(2)} s, the coach ${a.coach.wait_s.toFixed(2)} s (${signed(a.difference_s)})${a.verdicts_agree === false ? ", different verdicts" : ""}`));
       link.append(dot);
       s.append(link);
     }
@@ -260,5 +265,5 @@ window.Draw = (function () {
     circle.style.strokeDashoffset = `${length * (1 - Math.max(0, Math.min(1, fraction)))}`;
   }
 
-  return { timeline, playhead, waitChart, progressChart, passRateChart, calibrationChart, ring };
+  return { timeline, playhead, waitChart, progressChart, passRateChart, calibrationChart, ring, signed };
 })();

@@ -149,19 +149,20 @@ def test_summary_figures_are_computed_as_a_statistician_would():
 
 # Taps kept with real scored reps ----------------------------------------------------------------
 
-def coach_taps(label, source, reaction_s=REACTION_S, latency_s=0.03, question_early_s=0.0):
+def coach_taps(label, source, reaction_s=REACTION_S, latency_s=0.03, question_early_s=0.0, name_reaction_s=None):
     """The clock readings a page would report for a coach who hears each labelled event and taps
-    `reaction_s` later (and the question's end `question_early_s` too soon, mistaking a pause inside
-    it for its end): live, the page has counted that moment less the microphone's latency; on
-    playback, it is playing that moment plus the speaker's latency."""
-    def clock(true_s):
+    `reaction_s` later (`name_reaction_s` at the name, if given; and the question's end
+    `question_early_s` too soon, mistaking a pause inside it for its end): live, the page has
+    counted that moment less the microphone's latency; on playback, it is playing that moment plus
+    the speaker's latency."""
+    def clock(true_s, reaction_s=reaction_s):
         heard = true_s + reaction_s
         if source == "live":
             return {"captured_s": heard - latency_s, "input_latency_s": latency_s}
         return {"rendered_s": heard + latency_s, "output_latency_s": latency_s}
     taps = [{"mark": "question_end", "clock": clock(label["question_end"] - question_early_s)}]
     if label["name_start"] is not None:
-        taps.append({"mark": "name", "clock": clock(label["name_start"])})
+        taps.append({"mark": "name", "clock": clock(label["name_start"], name_reaction_s or reaction_s)})
     return taps
 
 

@@ -2,8 +2,9 @@
 scored attempts: filter the history, open the progress chart, an attempt, two reps side by side,
 overrule a verdict from the attempt page, tap along to a rep as it plays back and see the
 calibration page, and delete a teacher's data after typing the name.
-Set REHEARSE_REVIEW_SCREENSHOT=path to keep the progress page as a picture, and
-REHEARSE_CALIBRATION_SCREENSHOT=path for the attempt page after tapping along."""
+Set REHEARSE_REVIEW_SCREENSHOT=path to keep the progress page as a picture,
+REHEARSE_CALIBRATION_SCREENSHOT=path for the attempt page after tapping along, and
+REHEARSE_CALIBRATION_PAGE_SCREENSHOT=path for the calibration page."""
 
 from __future__ import annotations
 
@@ -16,9 +17,13 @@ import pytest
 from rehearse import history
 from rehearse.store import Store
 
+from rehearse.calibration import tap_pass
+
 from .conftest import LABELS
+from .seed import HISTORY
 from .server import running_server
 from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
+from .test_calibration import coach_taps
 
 
 @pytest.fixture(scope="module")
@@ -147,12 +152,27 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
     if os.environ.get("REHEARSE_CALIBRATION_SCREENSHOT"):
         page.screenshot(path=os.environ["REHEARSE_CALIBRATION_SCREENSHOT"], full_page=True)
 
+    # The coach tapped the other reps of "pose, pause, name" live, each tap with its own reaction time;
+    # on Chloe's short pause (rep 3 on 3 Nov) the question's end came 1.8 s early: different verdicts.
+    reactions = iter([(0.24, 0.31), (0.29, 0.22), (0.33, 0.27), (0.21, 0.26), (0.27, 0.35), (0.30, 0.24)])
+    for (_, step, _, clips), session in zip(HISTORY, ids["sessions"]):
+        for clip, other in zip(clips, session["attempts"]):
+            if step != "pose-pause-name" or other == attempt_id:
+                continue
+            q, n = next(reactions)
+            taps = coach_taps(LABELS["clips"][clip], "live", reaction_s=q, name_reaction_s=n,
+                              question_early_s=1.8 if "chloe" in clip else 0.0)
+            store.add_taps(other, tap_pass("live", taps, store.attempt(other)["duration_s"]))
     page.click("nav >> text=Calibration")
     page.wait_for_selector("#calibration-chart svg")
-    assert page.locator("#calibration-chart circle").count() == 1
+    assert page.locator("#calibration-chart circle").count() == 7
+    assert page.locator("#calibration-chart circle.fail").count() == 1  # Chloe's: the verdicts differ
     assert page.locator("#calibration-chart .diagonal").count() == 1
-    assert "1 rep tapped along" in page.inner_text("#calibration-facts")
-    page.click("#calibration-chart a.point")
+    assert "7 reps tapped along" in page.inner_text("#calibration-facts")
+    assert "6 of 7" in page.inner_text("#calibration-facts [data-figure=verdicts]")
+    if os.environ.get("REHEARSE_CALIBRATION_PAGE_SCREENSHOT"):
+        page.screenshot(path=os.environ["REHEARSE_CALIBRATION_PAGE_SCREENSHOT"], full_page=True)
+    page.click(f"#tapped-reps tr[data-attempt='{attempt_id}'] a")
     page.wait_for_url(f"**/attempts/{attempt_id}")
 
     # A mistaken pass can be removed.

@@ -166,7 +166,8 @@ def signed_s(seconds: float | None) -> str:
     """A difference in seconds with its sign: '+0.25 s', '−0.10 s' ('—' for none)."""
     if seconds is None:
         return "—"
-    return f"{'+' if seconds >= 0 else '−'}{abs(seconds):.2f} s"
+    shown = round(seconds, 2)
+    return "0.00 s" if shown == 0 else f"{'+' if shown > 0 else '−'}{abs(shown):.2f} s"
 
 
 FILTERS = {"when": when, "day": day, "metric": metric, "signed_s": signed_s}
