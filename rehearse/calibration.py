@@ -51,12 +51,13 @@ def align_tap(clock: str, reading: Mapping[str, Any]) -> float:
 
 def tap_pass(source: str, taps: list[Mapping[str, Any]], duration_s: float | None) -> dict[str, Any]:
     """One pass of tapping as it is stored: each mark's time on the recording's clock, and the readings
-    it came from (only those `align_tap` uses). Refuses (one line) an unknown source or mark, a mark tapped twice, a pass with no
-    tap, and a tap that falls outside the recording."""
+    it came from (only those `align_tap` uses). Refuses, in one line, an unknown source or mark, a
+    mark tapped twice, a pass with no tap, and a tap that falls outside the recording."""
     if not isinstance(source, str) or source not in CLOCKS:
         raise RehearseError(f"unknown tap source {source!r}; expected one of: {', '.join(CLOCKS)}")
     if not isinstance(taps, list) or not taps:
         raise RehearseError("no taps to keep: tap when the question ends (Q) and when the name is said (N)")
+    end = duration_s if duration_s is not None else math.inf
     times: dict[str, float] = {}
     kept = []
     for tap in taps:
@@ -70,7 +71,6 @@ def tap_pass(source: str, taps: list[Mapping[str, Any]], duration_s: float | Non
             raise RehearseError(f"the tap for {MARKS[mark]} has no clock readings; expected an object with "
                                 f"{' and '.join(CLOCKS[source])}")
         at = align_tap(source, reading)
-        end = duration_s if duration_s is not None else math.inf
         if not 0 <= at <= end + TAP_SLACK_S:
             raise RehearseError(f"the tap for {MARKS[mark]} falls at {at:.2f} s, outside the recording "
                                 f"(0–{end:.1f} s); tap again while it plays")

@@ -179,7 +179,6 @@ def sibling_attempts(store: Store, teacher_id: int, step_id: int) -> list[dict[s
     return [dict(r) for r in rows]
 
 
-
 def attempts_of(store: Store, filters: Filters, tapped_only: bool = False) -> list[dict[str, Any]]:
     """Every attempt in the sessions the filters select (only those a coach tapped along to, if
     `tapped_only`), oldest session first, rep by rep, each with its result, marks, taps and who

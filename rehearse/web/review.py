@@ -99,13 +99,15 @@ def calibration_page():
     store, _ = services()
     filters, error = _filters()
     band = wait_bands(store.instance)
+    attempts = history.attempts_of(store, filters, tapped_only=True)
     rows = [{"attempt_id": a["id"], "teacher": a["teacher"], "title": a["title"], "rep": a["rep"],
              "at": a["created_at"], "agreement": attempt_agreement(a["result"], a["taps"], band(a["scenario_id"]))}
-            for a in history.attempts_of(store, filters, tapped_only=True)]
-    bands = {r["agreement"]["band"] and tuple(r["agreement"]["band"].values()) for r in rows}
+            for a in attempts]
+    bands = {band(a["scenario_id"]) for a in attempts}  # one band for every rep: the chart shades it
+    only = bands.pop() if len(bands) == 1 else None
     return render_template(
         "calibration.html", filters=filters, error=error, rows=rows, summary=summarise(r["agreement"] for r in rows),
-        band=rows[0]["agreement"]["band"] if len(bands) == 1 else None,
+        band=None if only is None else {"min_s": only[0], "max_s": only[1]},
         teachers=history.teachers(store), action_steps=history.action_steps(store)), 400 if error else 200
 
 
