@@ -80,6 +80,11 @@ def tap_pass(source: str, taps: list[Mapping[str, Any]], duration_s: float | Non
             "clock": kept}
 
 
+def band_view(band: Band | None) -> dict[str, float | None] | None:
+    """A wait band as the pages and exports show it: {"min_s", "max_s"}, or None."""
+    return None if band is None else {"min_s": band[0], "max_s": band[1]}
+
+
 def in_band(wait_s: float | None, band: Band) -> bool:
     """Does a wait meet the target? No wait (no name after the question) does not."""
     low, high = band
@@ -120,7 +125,7 @@ def attempt_agreement(result: Mapping[str, Any] | None, passes: Sequence[Mapping
         "coach_verdict": coach_verdict,
         "verdicts_agree": None if app_verdict is None or coach_verdict is None else app_verdict == coach_verdict,
         "repeat_spread_s": round(max(waits) - min(waits), 3) if len(waits) >= 2 else None,
-        "band": None if band is None else {"min_s": band[0], "max_s": band[1]},
+        "band": band_view(band),
     }
 
 

@@ -217,8 +217,9 @@ window.Draw = (function () {
   // Calibration: each tapped rep's wait as the app measured it (x) against the coach's taps (y), on
   // one scale, with the diagonal where they agree and a corridor of the precision of tapping by hand.
   // With one target band, its strips show where each verdict is "met": a dot outside the crossing of
-  // the two strips but inside one of them is a rep on which the two disagree.
-  function calibrationChart(container, rows, band, tolerance = 0.3) {
+  // the two strips but inside one of them is a rep on which the two disagree. `tolerance`: the
+  // seconds within which the two count as agreeing (calibration.AGREE_WITHIN_S).
+  function calibrationChart(container, rows, band, tolerance) {
     container.innerHTML = "";
     const points = rows.filter((r) => r.agreement.app && r.agreement.app.wait_s != null && r.agreement.coach.wait_s != null);
     if (!points.length) return;

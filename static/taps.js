@@ -17,7 +17,6 @@ window.Taps = (function () {
     constructor() { this.taps = {}; }
     add(mark, clock) { this.taps[mark] = { mark, clock }; }
     get size() { return Object.keys(this.taps).length; }
-    has(mark) { return mark in this.taps; }
     list() { return Object.values(this.taps); }
   }
 
@@ -78,7 +77,6 @@ window.Taps = (function () {
       this.buffer = await this.context.decodeAudioData(await response.arrayBuffer());
     }
 
-    get duration() { return this.buffer ? this.buffer.duration : 0; }
     get playing() { return this.source !== null; }
 
     // Play from `from` seconds; `ended` is called when it reaches the end or is stopped.

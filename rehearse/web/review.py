@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from .. import history
-from ..calibration import attempt_agreement, summarise
+from ..calibration import attempt_agreement, band_view, summarise
 from ..errors import RehearseError
 from ..export import attempt_records, to_csv, to_json
 from ..progress import step_progress
@@ -104,10 +104,9 @@ def calibration_page():
              "at": a["created_at"], "agreement": attempt_agreement(a["result"], a["taps"], band(a["scenario_id"]))}
             for a in attempts]
     bands = {band(a["scenario_id"]) for a in attempts}  # one band for every rep: the chart shades it
-    only = bands.pop() if len(bands) == 1 else None
     return render_template(
         "calibration.html", filters=filters, error=error, rows=rows, summary=summarise(r["agreement"] for r in rows),
-        band=None if only is None else {"min_s": only[0], "max_s": only[1]},
+        band=band_view(bands.pop()) if len(bands) == 1 else None,
         teachers=history.teachers(store), action_steps=history.action_steps(store)), 400 if error else 200
 
 

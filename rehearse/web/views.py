@@ -11,7 +11,7 @@ from flask import abort, current_app, url_for
 
 from .. import examples
 from ..attempts import session_scenario
-from ..calibration import attempt_agreement, summarise
+from ..calibration import attempt_agreement, band_view, summarise
 from ..errors import RehearseError
 from ..progress import attempt_passed, progress_of, verdicts_of
 from ..scenarios import Scenario
@@ -47,13 +47,12 @@ def attempt_or_404(attempt_id: int) -> dict[str, Any]:
 
 
 def scenario_view(scenario: Scenario) -> dict[str, Any]:
-    band = scenario.wait_band
     return {
         "id": scenario.id, "title": scenario.title, "goal": scenario.goal, "strategy": scenario.strategy,
         "prompt": scenario.prompt, "model": scenario.model, "non_example": scenario.non_example,
         "criteria": [{"id": c.id, "description": c.description} for c in scenario.criteria],
         "roster": list(scenario.roster_lines),  # as written, with how names sound
-        "wait_band": None if band is None else {"min_s": band[0], "max_s": band[1]},
+        "wait_band": band_view(scenario.wait_band),
     }
 
 
