@@ -45,6 +45,7 @@ WORDING = "the words used"
 BREVITY = "keeping it short"
 CHECKING = "checking understanding"
 REQUIRED = object()  # a parameter without a default
+NOISY_ROOM_DB = 20.0  # the teacher's voice less far than this above the background: said in the evidence
 
 
 def rule(name: str, describe: Callable[..., str], form: str, focus: str, needs_roster: bool = False,
@@ -70,7 +71,14 @@ def _n(count: int, thing: str) -> str:
 def asks_question(t: Timeline) -> tuple[bool, str]:
     if t.question is None:
         return False, "No question was heard; pose the question to the whole class first."
-    return True, f'You asked: "{t.question_text}"'
+    if t.question_worded:
+        return True, f'You asked: "{t.question_text}"'
+    if t.named is None:
+        return False, f'No question was heard (you said "{t.question_text}"); pose a question to the whole class.'
+    # The shape was there (speech, the wait, a name) but the words were unclear: Whisper drops
+    # question marks and mangles first words. Not failed for that; the coach can overrule.
+    return True, (f'Heard before the wait: "{t.question_text}". The words did not make plain that it '
+                  "was a question, so it was not counted against you; overrule if it was not one.")
 
 
 def _wait_target(min_s: float, max_s: float | None) -> str:
@@ -98,6 +106,9 @@ def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str
     if t.spoke_before_naming:
         detail = (f'You paused {_s(waited)}, then said "{t.spoke_before_naming}" before naming '
                   f"{t.named.pupil}; {target}.")
+    if t.room_snr_db is not None and t.room_snr_db < NOISY_ROOM_DB:
+        detail += (f" The room was noisy (your voice {t.room_snr_db:.0f} dB above the background); quieter "
+                   "voices were left out of the timing.")
     return passed, detail
 
 

@@ -15,11 +15,16 @@ import numpy as np
 from .audio import SAMPLE_RATE, load_audio
 from .errors import AudioError
 from .names import Pupil
+from .naming import choose_pupil
 from .result import Result, metrics_of
 from .scenarios import Scenario
-from .speech import Segment, VadSettings, find_speech
-from .timeline import build_timeline
-from .transcribe import DEFAULT_ENGINE, WordCache, make_transcriber
+from .speech import Segment, VadSettings, find_speech, room_snr_db
+from .timeline import Chooser, Timeline, Utterance, build_timeline
+from .transcribe import DEFAULT_ENGINE, PAD_S, Word, WordCache, make_transcriber
+
+# The forced choice of a name hears at most this much speech: names come first or last in what is
+# said after the wait ("Chloe, would you like to start?", "Let's hear from Chloe").
+MAX_NAME_PIECE_S = 6.0
 
 
 class Scorer:
@@ -67,9 +72,10 @@ class Scorer:
         if words is not None:
             cache.hits += 1
         else:
-            words = self.transcriber.words(audio, segments, hotwords_of(scenario, roster))
+            words = self.transcriber.words(audio, segments, hotwords_of(scenario))
         words_done = time.perf_counter()
-        timeline = build_timeline(segments, words, roster)
+        timeline = self.timeline(audio, segments, words, roster)
+        timeline.room_snr_db = room_snr_db(audio, segments)
         verdicts = [c.judge(timeline) for c in scenario.criteria]
         return Result(
             scenario=scenario.id,
@@ -81,12 +87,36 @@ class Scorer:
             metrics=metrics_of(timeline, segments),
             criteria=verdicts,
             timings={"vad_s": round(vad_done - clock, 3), "words_s": round(words_done - vad_done, 3),
+                     "names_s": round(time.perf_counter() - words_done, 3),
                      "total_s": round(time.perf_counter() - clock, 3),
                      "words_ready": bool(cache is not None and cache.hits)},
         )
 
 
+    def timeline(self, audio: np.ndarray, segments: Sequence[Segment], words: Sequence[Word],
+                 roster: Sequence[Pupil]) -> Timeline:
+        """The timeline of an attempt, names chosen by the model on the audio (naming.py)."""
+        return build_timeline(segments, words, roster, self.name_chooser(audio, roster))
 
-def hotwords_of(scenario: Scenario, roster: Sequence[Pupil]) -> list[str]:
-    """What Whisper should listen for in an attempt: the pupils' names and the key words."""
-    return [p.name for p in roster] + scenario.key_words
+    def name_chooser(self, audio: np.ndarray, roster: Sequence[Pupil]) -> Chooser:
+        """Who was named in some utterances of `audio`: each roster name scored by the model on
+        the audio of those utterances (at most MAX_NAME_PIECE_S of it)."""
+        def choose(utterances: Sequence[Utterance], at_start: bool):
+            start = max(utterances[0].start - PAD_S, 0.0)
+            end = min(utterances[-1].end + PAD_S, start + MAX_NAME_PIECE_S)
+            piece = audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
+            heard = [w.word for u in utterances for w in u.words if w.start < end]
+            if not heard:
+                # Whisper wrote nothing here in the whole recording (a last word is sometimes lost
+                # after a long silence): hear this speech on its own.
+                heard = [w.word for w in self.transcriber.words(audio, [Segment(u.start, u.end) for u in utterances])
+                         if w.start < end]
+            return choose_pupil(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start)
+        return choose
+
+
+def hotwords_of(scenario: Scenario) -> list[str]:
+    """What Whisper should listen for in an attempt: the step's key words. Not the roster's names:
+    given names as hotwords, Whisper "hears" lists of them in babble ("Ngozi, Ngozi, Ngozi"); the
+    names are chosen from the audio after transcription instead (naming.py)."""
+    return list(scenario.key_words)

@@ -29,7 +29,7 @@ from .audio import SAMPLE_RATE
 from .cue import FRAME, FRAME_S, CueState, PauseCue
 from .engine import Scorer, hotwords_of
 from .errors import AudioError
-from .names import Pupil, find_name
+from .names import Pupil
 from .recording import WavRecorder, from_pcm16
 from .result import Result
 from .scenarios import Scenario
@@ -61,7 +61,7 @@ class LiveAttempt:
         self.cue = PauseCue(band[0] if band else 0.0)  # without a band it only follows the silence
         self.cache = WordCache()
         self._heard: list[Word] = []  # the words of the speech so far, as last worked out
-        self._named: tuple[list[Word] | None, str | None] = (None, None)  # (for these words, pupil)
+        self._named: str | None = None  # the pupil named after the wait in that speech, if any
         self._blocks: list[np.ndarray] = []
         self._samples = 0
         self._job: Future | None = None  # the latest job ahead, queued, running or done
@@ -129,18 +129,15 @@ class LiveAttempt:
         if segments:
             words = self.cache.get(segments)
             if words is None:
-                words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario, self.roster))
+                words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario))
                 self.cache.put(segments, words)
-            self._heard = words
+            named = self.scorer.timeline(audio, segments, words, self.roster).named if self.roster else None
+            self._heard, self._named = words, named.pupil if named else None
         self._prepared_end = ended
 
     def named_pupil(self) -> str | None:
         """The pupil named so far, as far as the background work has got; None if none yet."""
-        heard = self._heard
-        if self._named[0] is not heard:  # matching sounds takes tens of ms: once per new transcript
-            match = find_name([w.word for w in heard], self.roster)
-            self._named = (heard, match.pupil if match else None)
-        return self._named[1]
+        return self._named
 
     def finished_by_itself(self) -> bool:
         """Has the teacher finished? A pupil has been named, the wait is over (when the step has a

@@ -103,14 +103,15 @@ def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:
             raise RosterError(f"{name!r} is on the roster twice; give each pupil once")
         seen.add(name.lower())
         sounds = [name] + ([m.group(2).strip()] if m.group(2) else [])
-        sounds += SAID_AS.get(_letters(name), ())
+        sounds += SAID_AS.get(letters(name), ())
         pupils.append(Pupil(name, tuple(dict.fromkeys(sounds))))
     if not pupils:
         raise RosterError("the roster is empty; give at least one name, e.g. --roster \"Priya,Tom\"")
     return pupils
 
 
-def _letters(text: str) -> str:
+def letters(text: str) -> str:
+    """The letters of `text`, lower case: how two spellings of one word are compared."""
     return re.sub(r"[^a-z]", "", text.lower())
 
 
@@ -127,7 +128,7 @@ _SOUND_RULES = [(re.compile(p), r) for p, r in [
 @lru_cache(maxsize=8192)
 def sound_key(text: str) -> str:
     """A rough sound spelling: digraphs folded; s/z, f/v and m/n merged (often misheard); vowels kept."""
-    key = _letters(text)
+    key = letters(text)
     for pattern, repl in _SOUND_RULES:
         key = pattern.sub(repl, key)
     return key
@@ -162,8 +163,7 @@ def sound_similarity(heard: str, said: str) -> float:
 
 def name_score(heard: str, pupil: Pupil) -> float:
     """How well `heard` matches `pupil`: 1.0 for the roster spelling itself, else by sound."""
-    letters = _letters(heard)
-    if letters == _letters(pupil.name):
+    if letters(heard) == letters(pupil.name):
         return 1.0
     return max(sound_similarity(heard, s) for s in pupil.sounds)
 
@@ -180,7 +180,7 @@ def find_name(words: Sequence[str], roster: Sequence[Pupil], strict: bool = Fals
     longest = 1 if strict else 3
     threshold = STRICT_THRESHOLD if strict else MATCH_THRESHOLD
     for i in range(len(words)):
-        if _letters(words[i]) in NOT_NAMES or not _letters(words[i]):
+        if letters(words[i]) in NOT_NAMES or not letters(words[i]):
             continue
         if strict and not words[i][:1].isupper():
             continue

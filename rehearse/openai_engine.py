@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelError
-from .transcribe import VERBATIM_PROMPT, Transcriber, find_model
+from .transcribe import MIN_SCORED_S, VERBATIM_PROMPT, Transcriber, find_model, pad_to
 
 DEFAULT_NAME = "tiny.en"
 INSTALL = "install it with `.venv/bin/pip install -e '.[openai]'` (openai-whisper and torch 2.13.0 for the CPU)"
@@ -141,12 +141,56 @@ class OpenAITranscriber(Transcriber):
     def model(self):
         return load_checkpoint(self.where)
 
-    def recognise(self, joined: np.ndarray, hotwords: Sequence[str]) -> list[tuple[str, float, float, float]]:
+    def recognise(self, joined: np.ndarray, hotwords: Sequence[str],
+                  max_tokens: int) -> list[tuple[str, float, float, float]]:
         prompt = (", ".join(hotwords) + " " + VERBATIM_PROMPT) if hotwords else VERBATIM_PROMPT
         with _decoding:
             found = _whisper().transcribe(
                 self.model, joined, language="en", temperature=0.0, word_timestamps=True,
                 condition_on_previous_text=False, initial_prompt=prompt, fp16=False,
-                beam_size=None if self.beam_size == 1 else self.beam_size)
+                beam_size=None if self.beam_size == 1 else self.beam_size, sample_len=max_tokens)
         return [(w["word"], w["start"], w["end"], w["probability"])
                 for segment in found["segments"] for w in segment.get("words", [])]
+
+    def text_scores(self, piece: np.ndarray, texts: Sequence[str]) -> list[float]:
+        """As the default engine's: each text's mean log-probability per token for `piece`, from one
+        teacher-forced pass of the decoder over all texts, on the encoding of the piece alone (as
+        CTranslate2 encodes it, not padded to 30 s)."""
+        if not texts:
+            return []
+        whisper = _whisper()
+        import torch
+
+        model = self.model
+        tokenizer = whisper.tokenizer.get_tokenizer(model.is_multilingual, language="en", task="transcribe")
+        prefix = list(tokenizer.sot_sequence_including_notimestamps)
+        rows = [tokenizer.encode(text) + [tokenizer.eot] for text in texts]
+        width = max(map(len, rows))
+        tokens = torch.tensor([prefix + row + [tokenizer.eot] * (width - len(row)) for row in rows])
+        samples = torch.from_numpy(pad_to(piece, MIN_SCORED_S).astype(np.float32))
+        mel = whisper.log_mel_spectrogram(samples, model.dims.n_mels)[:, : 2 * (len(samples) // 320)]
+        with _decoding, torch.no_grad():
+            audio = encode_short(model, mel.unsqueeze(0))
+            logits = model.logits(tokens, audio.expand(len(rows), -1, -1))
+            logp = torch.log_softmax(logits.float(), dim=-1)
+        scores = []
+        for k, row in enumerate(rows):
+            # The log-probability of each text token, predicted from the position before it; the
+            # end-of-text token is left out, as CTranslate2's align leaves it out.
+            at = torch.arange(len(prefix) - 1, len(prefix) - 1 + len(row) - 1)
+            scores.append(float(logp[k, at, torch.tensor(row[:-1])].clamp(min=-20.7).mean()))
+        return scores
+
+
+def encode_short(model, mel):
+    """whisper's audio encoder on fewer than its 3000 mel frames (a few seconds): the same layers,
+    with the positional embedding cut to the length. whisper's own `embed_audio` insists on 30 s,
+    which costs ~10 times as much for a 2 s piece."""
+    import torch.nn.functional as F
+
+    encoder = model.encoder
+    x = F.gelu(encoder.conv2(F.gelu(encoder.conv1(mel)))).permute(0, 2, 1)
+    x = x + encoder.positional_embedding[: x.shape[1]]
+    for block in encoder.blocks:
+        x = block(x)
+    return encoder.ln_post(x)

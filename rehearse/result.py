@@ -64,4 +64,5 @@ def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
         "speaking_s": round(sum(s.duration for s in segments), 3),
         "word_count": len(said),
         "filler_count": sum(w in FILLERS for w in said),
+        "room_snr_db": timeline.room_snr_db,
     }

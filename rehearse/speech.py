@@ -4,6 +4,10 @@ Pauses are measured here and only here. Silero VAD (bundled in faster-whisper) f
 robustly, even in a noisy room; its edges fall on a 32 ms grid and lag the true edge a little, so
 each edge is then placed on a 5 ms grid by the signal energy near it. Whisper word timestamps are
 never used for timing: they are off by 0.2-0.5 s at the edges of silences.
+
+The teacher's voice, not the room's: Silero hears any voice, so speech far quieter than the
+teacher's own level (a colleague, the class next door, a coach's "mm") is cut out of the segments
+before anything else sees it; it neither breaks the wait nor becomes the teacher's words.
 """
 
 from __future__ import annotations
@@ -23,14 +27,19 @@ class VadSettings:
     min_silence_s: a silence shorter than this does not split speech (a breath between words).
     min_speech_s: speech shorter than this is dropped (a cough, a chair, a click).
     refine_window_s: how far around each Silero edge the energy refinement may move it.
-    edge_margin_db: an edge is where the energy rises this far above the background noise.
+    edge_margin_db: an edge is where the energy rises this far above the background noise...
+    edge_floor_db: ...or, where the speech is not loud enough for that, at least this far.
+    others_below_db: speech whose loud part stays this far below the teacher's (the loud part of
+        all the speech) is someone else's, and is not kept as speech.
     """
 
-    threshold: float = 0.5
+    threshold: float = 0.35
     min_silence_s: float = 0.3
     min_speech_s: float = 0.12
-    refine_window_s: float = 0.15
+    refine_window_s: float = 0.3
     edge_margin_db: float = 10.0
+    others_below_db: float = 10.0
+    edge_floor_db: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,75 @@ def find_speech(audio: np.ndarray, settings: VadSettings = VadSettings()) -> lis
            for c in get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)]
     if not raw:
         return []
+    raw = _teacher_only(frame_levels(audio), raw, settings)
+    if not raw:
+        return []
     return _refine_edges(audio, raw, settings)
+
+
+def teacher_level(levels: np.ndarray, segments: list[Segment]) -> float:
+    """The teacher's speaking level (dB): the loud part (95th percentile) of the speech frames. The
+    teacher is the nearest and loudest voice; the others in the room are quieter."""
+    inside = np.concatenate([levels[int(s.start * PER_S): int(s.end * PER_S)] for s in segments])
+    return float(np.percentile(inside, 95)) if inside.size else float(levels.max())
+
+
+# How far a run of the teacher's speech reaches out over softer frames (a fading "-able", a soft
+# "n"), and for how long at most: further, and it would run into the talk of others in the pause.
+SOFT_EDGE_DB = 10.0
+SOFT_EDGE_S = 0.3
+
+
+def _teacher_only(levels: np.ndarray, segments: list[Segment], settings: VadSettings) -> list[Segment]:
+    """Cut out of `segments` every stretch of at least min_silence_s whose level stays
+    others_below_db under the teacher's, and drop what is left shorter than min_speech_s."""
+    floor = teacher_level(levels, segments) - settings.others_below_db
+    # A frame counts as the teacher's when the loudest frame within 50 ms of it reaches the floor:
+    # the quiet frames inside a word (a stop, a soft ending) then still count.
+    reach = 10
+    padded = np.pad(levels, reach, constant_values=-np.inf)
+    near = np.max(np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1), axis=1)
+    loud, softer = near >= floor, near >= floor - SOFT_EDGE_DB
+    bridge = int(settings.min_silence_s * PER_S)
+    kept = []
+    for seg in segments:
+        a, b = int(seg.start * PER_S), min(int(seg.end * PER_S), len(levels))
+        for start, end in _runs(loud[a:b], bridge):
+            start, end = a + start, a + end
+            # The soft start and ending of the teacher's own words (a fading "-able") stay: a run
+            # reaches out while the level stays within SOFT_EDGE_DB more of the floor, for a while.
+            for _ in range(int(SOFT_EDGE_S * PER_S)):
+                if start > a and softer[start - 1]:
+                    start -= 1
+                if end < b and softer[end]:
+                    end += 1
+            kept.append(Segment(start / PER_S, end / PER_S))
+    return [s for s in _merge_overlaps(kept, settings.min_silence_s) if s.duration >= settings.min_speech_s]
+
+
+def _runs(mask: np.ndarray, bridge: int) -> list[tuple[int, int]]:
+    """(start, end) of each run of True in `mask`, runs closer than `bridge` frames joined."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    runs: list[tuple[int, int]] = []
+    for start, end in zip(edges[::2], edges[1::2]):
+        if runs and start - runs[-1][1] < bridge:
+            runs[-1] = (runs[-1][0], int(end))
+        else:
+            runs.append((int(start), int(end)))
+    return runs
+
+
+def room_snr_db(audio: np.ndarray, segments: list[Segment]) -> float | None:
+    """How far the teacher's voice stands above the room's background (dB); None without speech."""
+    if not segments:
+        return None
+    levels = frame_levels(audio)
+    inside = np.zeros(len(levels), dtype=bool)
+    for seg in segments:
+        inside[int(seg.start * PER_S): int(seg.end * PER_S)] = True
+    if (~inside).sum() < 20:
+        return None
+    return round(teacher_level(levels, segments) - float(np.percentile(levels[~inside], 50)), 1)
 
 
 def frame_levels(audio: np.ndarray, frame: int = FRAME) -> np.ndarray:
@@ -93,7 +170,9 @@ def _refine_edges(audio: np.ndarray, segments: list[Segment], settings: VadSetti
             continue
         # The edge level sits a margin above the noise, but well below this segment's loud part.
         loud_db = float(np.percentile(levels[a:b], 90))
-        edge_db = min(noise_db + settings.edge_margin_db, loud_db - 20)
+        # In a loud room the segment's loud part is not 20 dB above the noise: never set the edge
+        # below the noise itself, or every frame is "above" it and the edge runs out into the noise.
+        edge_db = max(min(noise_db + settings.edge_margin_db, loud_db - 20), noise_db + settings.edge_floor_db)
         start = _first_above(levels, edge_db, max(a - window, 0), a, min(a + window, b))
         end = _last_above(levels, edge_db, max(b - window, a), b, min(b + window, len(levels)))
         start = a if start is None else start

@@ -3,13 +3,21 @@
 An utterance is a speech segment (from the VAD) carrying the words Whisper placed in it. All
 times come from the segments, so the wait time is a true silence: from the end of the question
 to the moment speech resumes with the pupil's name.
+
+Structure first, words second. A pose-pause-name attempt has a shape: speech, the wait, speech.
+The wait is the longest silence between the teacher's utterances (the later of two equal ones);
+the question is the speech before it, and the name is looked for in the speech after it (a forced
+choice over the roster, naming.py). Words settle only what the shape cannot: whether a name was
+said before the question, and whether the teacher broke the wait with a remark. Whether the
+speech before the wait reads as a question is noted, not relied on: tiny.en drops question marks
+and mangles first words.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .names import NameMatch, Pupil, find_name
 from .speech import Segment
@@ -19,13 +27,18 @@ INTERROGATIVES = frozenset(
     "what why how who whom whose which where when can could would will should do does did is are "
     "was were have has might may shall".split()
 )
+# Words that ask without a question mark: "Tell me why...", "Explain how...", "Think about...".
+PROMPTS = re.compile(r"\b(?:tell (?:me|us|your)|explain|describe|think about|talk (?:to|with|about)|discuss|"
+                     r"show me|convince|justify|predict|compare|imagine|what if|who can|who knows|wonder)\b")
 # Words a question may open with before its interrogative ("So, um, why ...", "Okay, what ...").
 LEAD_INS = frozenset("so um uh er erm hmm okay ok right now and then well everyone everybody".split())
 FILLERS = frozenset("um umm uh uhh er erm hmm mm".split())
 
-# A question said in two parts ("Why do you think... the ice melted?") has a hesitation inside it.
-# A gap shorter than this, not followed by a name, keeps the question going.
+# A remark after the question ("Come on, think.") that breaks the wait comes after a silence at
+# least this long; a shorter gap inside the question is a hesitation.
 MAX_HESITATION_S = 1.5
+# A silence shorter than this, with no name after it, is not a wait: all the speech is the question.
+MIN_WAIT_S = 1.0
 
 
 @dataclass
@@ -74,6 +87,8 @@ class Timeline:
     question: tuple[int, int] | None = None  # first and last utterance of the question
     named: NamedPupil | None = None  # the pupil named after the question
     named_early: NamedPupil | None = None  # a pupil named before or inside the question
+    question_worded: bool = False  # do the question's words read as one (a "?", "why", "tell me")?
+    room_snr_db: float | None = None  # the teacher's voice above the room's background, when measured
 
     @property
     def transcript(self) -> str:
@@ -148,40 +163,21 @@ def assign_words(segments: Sequence[Segment], words: Sequence[Word]) -> list[Utt
     return utterances
 
 
-def is_question_start(text: str) -> bool:
-    """Does this utterance open a question (an interrogative first, after lead-ins and a name)?"""
+def is_question(text: str) -> bool:
+    """Do these words ask something? Tolerant on purpose (tiny.en drops question marks and mangles
+    first words): a question mark, an interrogative anywhere, or a prompt such as "tell me"."""
     if "?" in text:
         return True
+    said = words_of(text)
+    return any(w in INTERROGATIVES for w in said) or bool(PROMPTS.search(" ".join(said)))
+
+
+def opens_with_question_word(text: str) -> bool:
+    """Does this speech start (after lead-ins) with an interrogative? Then no name came first."""
     for word in words_of(text):
-        if word in LEAD_INS:
-            continue
-        return word in INTERROGATIVES
+        if word not in LEAD_INS:
+            return word in INTERROGATIVES
     return False
-
-
-def find_questions(utterances: Sequence[Utterance], names: Sequence[NameMatch | None]) -> list[tuple[int, int]]:
-    """Each question as (first, last) utterance; a hesitation inside one does not end it."""
-    def hesitation_after(k: int) -> bool:
-        """Is utterance k followed, after a short gap, by speech that is not a name?"""
-        return (k + 1 < len(utterances) and names[k + 1] is None
-                and utterances[k + 1].start - utterances[k].end < MAX_HESITATION_S)
-
-    questions, i = [], 0
-    while i < len(utterances):
-        if not is_question_start(utterances[i].text):
-            i += 1
-            continue
-        last = i
-        while not utterances[last].text.rstrip().endswith("?") and hesitation_after(last):
-            last += 1
-        # "Why do you think?" ... "the ice melted so quickly." Whisper may put the question mark
-        # on the first part: a continuation that is no question of its own still belongs to it.
-        while (hesitation_after(last) and not is_question_start(utterances[last + 1].text)
-               and _continues(utterances[last + 1].text)):
-            last += 1
-        questions.append((i, last))
-        i = last + 1
-    return questions
 
 
 def _continues(text: str) -> bool:
@@ -190,27 +186,84 @@ def _continues(text: str) -> bool:
     return bool(words) and (text[:1].islower() or words[0] in {"the", "a", "an", "if", "that", "this"})
 
 
-def build_timeline(segments: Sequence[Segment], words: Sequence[Word],
-                   roster: Sequence[Pupil]) -> Timeline:
-    """Assemble the timeline: utterances, pauses, the question and the named pupil."""
+# Who was named in utterances first..last: (the match, its word indices counted over those
+# utterances' words), or None. `at_start`: only a name opening the speech counts.
+Chooser = Callable[[Sequence["Utterance"], bool], NameMatch | None]
+
+
+def match_by_sound(roster: Sequence[Pupil]) -> Chooser:
+    """A chooser from the written words alone (names.py's sound match): for timelines built
+    without the audio, and where no model is at hand."""
+    def choose(utterances: Sequence[Utterance], at_start: bool) -> NameMatch | None:
+        return find_name([w.word for u in utterances for w in u.words], roster, strict=at_start)
+    return choose
+
+
+def build_timeline(segments: Sequence[Segment], words: Sequence[Word], roster: Sequence[Pupil],
+                   choose: Chooser | None = None) -> Timeline:
+    """Assemble the timeline: utterances, pauses, the question and the named pupil.
+
+    `choose` finds the pupil named in some utterances (the engine's forced choice on the audio);
+    without it, names are matched on the written words by sound.
+    """
     utterances = assign_words(segments, words)
     pauses = [Pause(a.end, b.start) for a, b in zip(utterances, utterances[1:])]
-    names = [find_name(tokens(u.text), roster) if roster else None for u in utterances]
     timeline = Timeline(utterances, pauses)
-    questions = find_questions(utterances, names)
-    if not questions:
+    if not utterances:
         return timeline
-    # The question is the one the named pupil answers: the last question before the first name
-    # said after a question. With no such name, the first question.
-    named_at = next((k for k, m in enumerate(names) if m and k > questions[0][1]), None)
-    if named_at is not None:
-        timeline.question = [q for q in questions if q[1] < named_at][-1]
-        timeline.named = NamedPupil(names[named_at], named_at)
+    if not roster:
+        choose = None
+    elif choose is None:
+        choose = match_by_sound(roster)
+    n = len(utterances)
+    wait = max(range(n - 1), key=lambda k: (pauses[k].duration, k)) if n > 1 else None
+    if wait is not None and choose is not None:
+        match = choose(utterances[wait + 1:], False)
+        if match is not None:
+            timeline.named = NamedPupil(match, wait + 1 + _utterance_of(utterances[wait + 1:], match.first_word))
+    if timeline.named is None and (wait is None or pauses[wait].duration < MIN_WAIT_S):
+        last = n - 1  # no wait: all the speech is the question (a name first, or no name at all)
     else:
-        timeline.question = questions[0]
-    for k in range(timeline.question[1] + 1):
-        early = find_name(tokens(utterances[k].text), roster, strict=True) if roster else None
-        if early:
-            timeline.named_early = NamedPupil(early, k)
-            break
+        last = _before_remark(utterances, pauses, wait) if timeline.named else wait
+    timeline.question = (0, last)
+    timeline.question_worded = is_question(timeline.question_text or "")
+    if choose is not None:
+        timeline.named_early = _named_early(utterances[: last + 1], roster, choose)
     return timeline
+
+
+def _utterance_of(utterances: Sequence[Utterance], word: int) -> int:
+    """Which of `utterances` holds their `word`-th word (counted over all of them)."""
+    for k, u in enumerate(utterances):
+        if word < len(u.words):
+            return k
+        word -= len(u.words)
+    return 0
+
+
+def _before_remark(utterances: Sequence[Utterance], pauses: Sequence[Pause], wait: int) -> int:
+    """The last utterance of the question, when a remark may sit between it and the wait: "Why does
+    ice float? [2 s] Come on, think. [4 s] Grace." - the remark broke the wait, which was 2 s. Only
+    when the words are plain: a worded question, then a long silence, then speech that neither asks
+    nor continues the sentence."""
+    if is_question(utterances[wait].text):
+        return wait
+    for j in range(wait - 1, -1, -1):
+        if (is_question(utterances[j].text) and pauses[j].duration >= MAX_HESITATION_S
+                and not _continues(utterances[j + 1].text)):
+            return j
+    return wait
+
+
+def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose: Chooser) -> NamedPupil | None:
+    """A pupil named before or inside the question: a name opening it ("Jamal, which ..."), or a
+    roster name written plainly inside it ("What do you think, Priya?")."""
+    if not opens_with_question_word(question[0].text):
+        match = choose(question[:1], True)
+        if match is not None:
+            return NamedPupil(match, 0)
+    for k, u in enumerate(question):
+        match = find_name(tokens(u.text), roster, strict=True)
+        if match is not None:
+            return NamedPupil(match, k)
+    return None

@@ -6,7 +6,13 @@ loaded lazily, once per process. Only the speech segments are transcribed, joine
 Whisper then cannot give up at a long silence (it used to drop the pupil's name after a 5 s wait),
 and a 10 s attempt costs one short decoding pass. Word timestamps are kept for display and for
 placing words in segments, never for timing a pause. The second engine (openai_engine.py,
-`--engine openai-whisper`) differs only in `recognise`: what Whisper hears in the joined audio.
+`--engine openai-whisper`) differs only in `recognise` (what Whisper hears in the joined audio) and
+`text_scores` (how likely the model finds given texts for a piece of audio: the forced choice of
+the named pupil, naming.py).
+
+No invented words: decoding is bounded by the length of the speech (MAX_TOKENS_PER_S), and words
+piled up at one instant, words placed in the silence between pieces, and runs of a repeated word or
+phrase (Whisper's "hey, hey, hey..." in a silent tail) are dropped before any rule sees them.
 
 While an attempt is recorded, its words can be worked out ahead, on the speech so far; a
 `WordCache` keeps them, and scoring at the end takes them from there when the speech found in the
@@ -33,6 +39,17 @@ VERBATIM_PROMPT = "Um, so, er, let me think. Hmm, okay."
 PAD_S = 0.2  # context kept around each speech segment, so no word is clipped
 GAP_S = 0.3  # silence put between segments, so Whisper hears them as separate phrases
 CACHE_TOLERANCE_S = 0.05  # speech found again with edges this close is the same speech
+# Fast speech is ~4 words, ~6 tokens a second: a transcript far longer than that was invented.
+MAX_TOKENS_PER_S = 12
+MIN_TOKENS = 24
+MAX_TOKENS = 300  # per 30 s window, leaving room for the prompt within Whisper's 448
+WHISPER_TOKENS = 448  # what Whisper's decoder reads at most: prompt and new tokens together
+MAX_HOTWORD_TOKENS = 100
+# A word or phrase said this many times in a row is Whisper looping, not the teacher.
+MAX_REPEATS = 3
+# The model is run on a short piece (the speech after the wait) padded to at least this long: the
+# encoder's cost grows with its input, and a piece padded to Whisper's 30 s costs ~10 times as much.
+MIN_SCORED_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -102,18 +119,25 @@ class Transcriber:
             return []
         joined, pieces = join_segments(audio, segments)
         words = []
-        for text, start, end, probability in self.recognise(joined, hotwords):
+        for text, start, end, probability in self.recognise(joined, hotwords, max_tokens_for(joined)):
             text = text.strip()
-            # A word placed in a gap between pieces was heard in silence: Whisper repeating
-            # itself ("Xavier. Xavier.") or inventing a tail. Drop it.
+            # A word placed in a gap between pieces was heard in silence: Whisper repeating itself
+            # ("Xavier. Xavier.") or inventing a tail. Drop it.
             if text and in_piece((start + end) / 2, pieces):
                 words.append(Word(text, to_original_time(start, pieces), to_original_time(end, pieces),
                                   float(probability)))
-        return words
+        return drop_repeats(drop_piled_up(words))
 
-    def recognise(self, joined: np.ndarray, hotwords: Sequence[str]) -> list[tuple[str, float, float, float]]:
-        """The words Whisper hears in `joined`: (text, start, end, probability). The one part that
-        differs between engines (see openai_engine.py)."""
+    def recognise(self, joined: np.ndarray, hotwords: Sequence[str],
+                  max_tokens: int) -> list[tuple[str, float, float, float]]:
+        """The words Whisper hears in `joined`: (text, start, end, probability), at most `max_tokens`
+        tokens. One of the two parts that differ between engines (see openai_engine.py)."""
+        count = lambda text: len(self.model.hf_tokenizer.encode(" " + text).ids)  # noqa: E731
+        listen_for = ", ".join(hotwords)
+        while listen_for and count(listen_for) > MAX_HOTWORD_TOKENS:  # a step with very many key words
+            listen_for = listen_for.rsplit(",", 1)[0] if "," in listen_for else ""
+        # Whisper reads at most 448 tokens: the prompt's, then the new ones.
+        prompt = 3 + (count(listen_for) if listen_for else 0) + count(VERBATIM_PROMPT)
         found, _info = self.model.transcribe(
             joined,
             language="en",
@@ -122,10 +146,30 @@ class Transcriber:
             word_timestamps=True,
             condition_on_previous_text=False,
             initial_prompt=VERBATIM_PROMPT,
-            hotwords=", ".join(hotwords) or None,
+            hotwords=listen_for or None,
             vad_filter=False,
+            max_new_tokens=min(max_tokens, WHISPER_TOKENS - prompt),
         )
         return [(w.word, w.start, w.end, w.probability) for segment in found for w in segment.words or []]
+
+    def text_scores(self, piece: np.ndarray, texts: Sequence[str]) -> list[float]:
+        """How likely the model finds each of `texts` as the words of `piece` (a few seconds of
+        audio): the mean log-probability per token, one call for all texts. The other part that
+        differs between engines. CTranslate2's `align` scores a given text for given audio."""
+        import ctranslate2
+        from faster_whisper.tokenizer import Tokenizer
+
+        if not texts:
+            return []
+        model = self.model
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+        features = model.feature_extractor(pad_to(piece, MIN_SCORED_S))
+        frames = features.shape[1] - features.shape[1] % 2  # the encoder halves the frames
+        encoded = np.asarray(model.encode(features[:, :frames]))
+        tokens = [tokenizer.encode(text) for text in texts]
+        batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(encoded, len(texts), axis=0)))
+        results = model.model.align(batch, tokenizer.sot_sequence, tokens, frames)
+        return [mean_log_probability(r.text_token_probs) for r in results]
 
 
 ENGINES = ("faster-whisper", "openai-whisper")
@@ -143,6 +187,64 @@ def make_transcriber(engine: str = DEFAULT_ENGINE, model_path: str | os.PathLike
 
         return OpenAITranscriber(model_path, models_dir)
     raise ModelError(f"unknown engine {engine!r}: choose {' or '.join(ENGINES)}")
+
+
+def max_tokens_for(joined: np.ndarray) -> int:
+    """The most tokens the speech in `joined` can hold, per 30 s window: the bound on decoding."""
+    seconds = min(len(joined) / SAMPLE_RATE, 30.0)
+    return min(int(MIN_TOKENS + MAX_TOKENS_PER_S * seconds), MAX_TOKENS)
+
+
+def pad_to(piece: np.ndarray, seconds: float) -> np.ndarray:
+    """`piece` with silence after it up to `seconds` long (unchanged if already longer)."""
+    short = int(seconds * SAMPLE_RATE) - len(piece)
+    return np.pad(piece, (0, short)) if short > 0 else piece
+
+
+def mean_log_probability(probabilities: Sequence[float]) -> float:
+    """The mean natural log of token probabilities (floored, so that one impossible token does not
+    make a text -inf)."""
+    p = np.maximum(np.asarray(probabilities, dtype=np.float64), 1e-9)
+    return float(np.mean(np.log(p))) if p.size else float("-inf")
+
+
+def _key(word: Word) -> str:
+    return "".join(ch for ch in word.word.lower() if ch.isalnum())
+
+
+def drop_piled_up(words: Sequence[Word]) -> list[Word]:
+    """Drop words of no length piled up at one instant (jfk.flac's tail: "hey," twenty times at the
+    same moment): no one says two words in no time. One word of no length alone is kept (Whisper
+    gives real words no length now and then, "glucose" in a list of key words)."""
+    at: dict[float, int] = {}
+    for w in words:
+        if w.end <= w.start:
+            at[w.start] = at.get(w.start, 0) + 1
+    return [w for w in words if not (w.end <= w.start and at[w.start] > 1)]
+
+
+def drop_repeats(words: Sequence[Word]) -> list[Word]:
+    """Keep the first of MAX_REPEATS or more back-to-back repeats of a word or a phrase of up to four
+    words ("hey, hey, hey", "Ngozi, Ngozi, Ngozi", "mm-hmm. mm-hmm."): Whisper looping, not speech.
+    A word said twice ("no, no") stays."""
+    words = list(words)
+    keys = [_key(w) for w in words]
+    out: list[Word] = []
+    i = 0
+    while i < len(words):
+        for size in range(1, 5):
+            phrase = keys[i: i + size]
+            repeats = 1
+            while keys[i + repeats * size: i + (repeats + 1) * size] == phrase:
+                repeats += 1
+            if len(phrase) == size and repeats >= MAX_REPEATS:
+                out.extend(words[i: i + size])
+                i += repeats * size
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
 
 
 class WordCache:

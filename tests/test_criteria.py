@@ -93,3 +93,19 @@ def test_every_rule_describes_itself_with_its_defaults_or_example_values():
         params = {k: examples.get(k, d) for k, (_, d) in rule.params.items()}
         sentence = rule.describe(**params)
         assert sentence and sentence[0].isupper()
+
+
+def test_unclear_question_words_do_not_fail_a_complete_attempt():
+    garbled = timeline_of((0.5, 3.0, "Whatever it and supports the idea changing."), (8.4, 8.9, "Grace."))
+    passed, detail = judge("asks_question", garbled)
+    assert passed and "overrule" in detail
+    statement = timeline_of((0.5, 2.0, "Open your books."))
+    assert not judge("asks_question", statement)[0]
+
+
+def test_a_noisy_room_is_said_in_the_evidence():
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.5, 8.0, "Niamh."))
+    t.room_snr_db = 12.0
+    assert "noisy" in judge("wait_time", t, min_s=5.0, max_s=None)[1]
+    t.room_snr_db = 45.0
+    assert "noisy" not in judge("wait_time", t, min_s=5.0, max_s=None)[1]

@@ -50,12 +50,46 @@ def test_speech_between_question_and_name_breaks_the_wait():
     assert t.spoke_before_naming == "Come on, think."
 
 
-def test_the_question_answered_is_the_last_one_before_the_name():
+def test_a_restarted_question_is_all_the_speech_before_the_wait():
     t = timeline_of((0.5, 1.5, "What is a noun?"), (2.5, 3.5, "Which word here is a noun?"), (9.0, 9.4, "Tom."))
-    assert t.question == (1, 1)
+    assert t.question == (0, 1)
     assert t.wait_time == 5.5
 
 
-def test_fillers_before_the_question_are_not_the_question():
+def test_fillers_before_the_question_belong_to_it():
     t = timeline_of((0.6, 1.8, "Um, so, er,"), (2.2, 3.5, "what do you think happens next?"), (9.0, 9.4, "Xavier."))
-    assert t.question == (1, 1)
+    assert t.question == (0, 1) and t.question_end == 3.5
+    assert t.named.pupil == "Xavier" and t.wait_time == 5.5
+
+
+# Structure first: the wait is the longest silence, whatever Whisper wrote around it.
+
+def test_the_names_own_utterance_is_not_taken_for_the_question():
+    t = timeline_of((0.5, 3.0, "What evidence supports the idea that the climate is changing?"),
+                    (8.6, 9.1, "Grace,"), (9.5, 10.8, "would you like to start?"))
+    assert t.question == (0, 0) and t.question_end == 3.0
+    assert t.named.pupil == "Grace" and t.wait_time == 5.6
+    assert t.named_early is None
+
+
+def test_a_question_whisper_garbled_still_counts_and_is_not_failed():
+    t = timeline_of((0.5, 3.0, "Whatever it and supports the idea changing."), (8.1, 8.5, "Priya."))
+    assert t.question == (0, 0) and not t.question_worded
+    assert t.named.pupil == "Priya" and t.wait_time == 5.1
+
+
+def test_prompts_without_a_question_mark_read_as_questions():
+    for said in ("Tell me why the ice melted.", "Explain how you got that.", "Think about the ending.",
+                 "Who can find the verb"):
+        assert timeline_of((0.5, 2.0, said), (7.5, 8.0, "Tom.")).question_worded, said
+
+
+def test_a_short_silence_with_no_name_after_it_is_not_a_wait():
+    t = timeline_of((0.5, 1.0, "Priya,"), (1.4, 3.0, "why does ice float on water?"))
+    assert t.question == (0, 1) and t.named is None and t.wait_time is None
+    assert t.named_early.pupil == "Priya"
+
+
+def test_silence_only_after_the_question():
+    t = timeline_of((0.5, 2.5, "Why does ice float on water?"))
+    assert t.question == (0, 0) and t.named is None and t.pause_after_question is None

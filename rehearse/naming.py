@@ -1,0 +1,144 @@
+"""Stage 4, naming: which pupil on the roster a piece of speech names, as a forced choice.
+
+Whisper writes names it does not know as other words ("Need" for Niamh, "Carlem" for Callum), so
+the written words alone cannot say who was named. Instead the model itself is asked: for each
+roster name, how likely is the utterance with that name in the place where the name was heard
+("Let's hear from ___.", the other words as Whisper wrote them), scored by mean log-probability per
+token (`text_scores`: CTranslate2's `align`, or openai-whisper's decoder). Against them stands "none
+of these": the words as Whisper wrote them ("Anyone?", "Hands up if you know"). A name wins only if
+the model finds it nearly as likely as what it wrote itself.
+
+The sound match of names.py picks, for each pupil, where in the words the name most likely sits
+and shortlists the pupils worth scoring (a roster of 30 costs ~10 texts, not 30 x every place).
+A respelling on the roster ("Krzysztof (Kshishtof)") is one more text for that pupil.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .names import MATCH_THRESHOLD, NOT_NAMES, NameMatch, Pupil, letters, sound_similarity
+
+# How likely a text is for a piece of audio, for many texts at once: mean log-probability per token.
+TextScores = Callable[[Sequence[str]], list[float]]
+
+SHORTLIST = 8  # pupils scored by the model: the best by sound, plus any whose spelling was written
+LONGEST_SPAN = 4  # a name heard as up to this many words ("Oh, Lou, wash, a -une")
+# The pupils are ranked by the model's score plus this much of the sound match (0..1) between the
+# name and the words it replaces: together they rank the right pupil first more often than either
+# (dev split: model alone 57%, sound alone 53%, both 65% of named pupils).
+SOUND_WEIGHT = 3.0
+# A name is taken when its text scores at most this much below Whisper's own words (mean natural
+# log-probability per token). Set on the dev split of the labelled set (benchmarks/labelled_set.py).
+NONE_MARGIN = 2.0
+# With no words written at all, a name must score at least this on its own.
+ALONE_MIN = -5.0
+# Where no name is expected (before the question) a name may score at most this much below Whisper's
+# words, and must sound at least this much like the words it replaces.
+EARLY_MARGIN = 0.5
+EARLY_SOUND = 0.6
+CONFIDENCE_SCALE = 3.0  # turns differences of mean log-probability into a share of belief
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One text to score: the words with `pupil` put in place of words[first..last] (an empty span,
+    last < first, puts the name in before words[first])."""
+
+    pupil: str
+    text: str
+    first: int
+    last: int
+
+
+def hypotheses(words: Sequence[str], roster: Sequence[Pupil], at_start: bool = False) -> list[Hypothesis]:
+    """The texts worth scoring: for each shortlisted pupil and each of its spellings, the words with
+    the name in the place that sounds most like it. `at_start`: the name may only open the speech
+    (a name said before the question)."""
+    placed = []
+    for pupil in roster:
+        best = max((_best_place(words, spelling, at_start) + (spelling,) for spelling in pupil.sounds),
+                   key=lambda found: found[0])
+        placed.append((best[0], pupil))
+    written = {letters(w) for w in words}
+    placed.sort(key=lambda p: -p[0])
+    shortlist = [p for _, p in placed[:SHORTLIST]]
+    shortlist += [p for _, p in placed[SHORTLIST:] if letters(p.name) in written]
+    out: dict[str, Hypothesis] = {}
+    for pupil in shortlist:
+        for spelling in pupil.sounds:
+            _, first, last = _best_place(words, spelling, at_start)
+            text = _substitute(words, first, last, spelling)
+            out.setdefault(text, Hypothesis(pupil.name, text, first, last))
+    return list(out.values())
+
+
+def _best_place(words: Sequence[str], spelling: str, at_start: bool) -> tuple[float, int, int]:
+    """(similarity, first, last): the run of words that sounds most like `spelling`."""
+    best = (0.0, 0, -1)  # nothing alike: put the name in front
+    starts = range(min(len(words), 2) if at_start else len(words))
+    for i in starts:
+        if at_start and i == 1 and letters(words[0]) not in NOT_NAMES:
+            break  # "Jamal, why ..." - only a lead-in word ("So, Jamal") may come first
+        if at_start and letters(words[i]) in NOT_NAMES:
+            continue  # "Will you ..." opens a question, not with a name
+        for j in range(i, min(i + LONGEST_SPAN, len(words))):
+            similarity = sound_similarity(" ".join(words[i: j + 1]), spelling) - 0.02 * (j - i)
+            if similarity > best[0]:
+                best = (similarity, i, j)
+    return best
+
+
+def _substitute(words: Sequence[str], first: int, last: int, spelling: str) -> str:
+    name = spelling[:1].upper() + spelling[1:]
+    if last < first:
+        return " " + " ".join([name + ","] + list(words)) if words else f" {name}."
+    tail = words[last][len(words[last].rstrip(".,?!;:")):]  # keep the punctuation Whisper wrote
+    return " " + " ".join(list(words[:first]) + [name + tail] + list(words[last + 1:]))
+
+
+def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScores,
+                 at_start: bool = False) -> NameMatch | None:
+    """The pupil named in the speech whose written words are `words`, or None ("none of these").
+
+    `score` rates texts against the audio of that same speech. `at_start` is for the speech before
+    the question, where a name is not expected: only a name opening it counts, and it must beat
+    Whisper's own words outright.
+    """
+    if not roster:
+        return None
+    candidates = hypotheses(words, roster, at_start)
+    own = " " + " ".join(words) if words else None
+    scores = score([h.text for h in candidates] + ([own] if own else []))
+    own_score = scores[-1] if own else None
+    by_pupil: dict[str, tuple[float, Hypothesis]] = {}
+    for h, s in zip(candidates, scores):
+        if h.pupil not in by_pupil or s > by_pupil[h.pupil][0]:
+            by_pupil[h.pupil] = (s, h)
+    sounds = {p.name: max(_best_place(words, spelling, at_start)[0] for spelling in p.sounds)
+              for p in roster if p.name in by_pupil}
+    best_score, best = max(by_pupil.values(), key=lambda found: found[0] + SOUND_WEIGHT * sounds[found[1].pupil])
+    if best.text == own:
+        pass  # Whisper wrote the name itself
+    elif at_start:
+        # Where no name is expected, the words opening the speech must sound like the name and the
+        # model must find the name about as likely as what Whisper wrote ("Fred, which ..." for
+        # Freya): a garbled first word alone ("Whatever it and ...") is no name.
+        if own_score is None or best_score < own_score - EARLY_MARGIN or sounds[best.pupil] < EARLY_SOUND:
+            return None
+    elif sounds[best.pupil] >= MATCH_THRESHOLD:
+        pass  # what Whisper wrote sounds like the name the model ranks first ("Tonnish", Tomasz)
+    elif own_score is None:
+        if best_score < ALONE_MIN:
+            return None
+    elif best_score < own_score - NONE_MARGIN:
+        return None
+    # The share of belief the winner holds against the other pupils scored.
+    ranked = {h.pupil: s + SOUND_WEIGHT * sounds[h.pupil] for s, h in by_pupil.values()}
+    top = ranked[best.pupil]
+    others = [v for p, v in ranked.items() if p != best.pupil]
+    confidence = 1 / (1 + sum(math.exp(CONFIDENCE_SCALE * (v - top)) for v in others))
+    heard = " ".join(words[best.first: best.last + 1]) if best.last >= best.first else ""
+    return NameMatch(best.pupil, heard, round(confidence, 3), best.first, max(best.last, best.first))

@@ -1,0 +1,72 @@
+"""Stage 4, naming: the named pupil as a forced choice over the roster, scored against the audio.
+
+The decision rules are tested with a stand-in for the model's scores (what a score means is the
+model's business; what the choice does with scores is ours); the scores themselves are tested on
+real audio with the real tiny.en model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rehearse.audio import load_audio
+from rehearse.names import parse_roster
+from rehearse.naming import NONE_MARGIN, choose_pupil, hypotheses
+
+ROSTER = parse_roster(["Niamh (Neev)", "Callum", "Krzysztof (Kshishtof)", "Will", "Ananya", "Grace"])
+JFK = Path(__file__).resolve().parent.parent.parent / "shared" / "audio" / "jfk.flac"
+
+
+def scores_favouring(word: str, own_bonus: float = 0.0, own: str | None = None):
+    """A stand-in for the model: texts holding `word` score -1, others -4, and Whisper's own words
+    (`own`) -4 + own_bonus."""
+    def score(texts):
+        return [(-4.0 + own_bonus) if text == own else (-1.0 if word in text else -4.0) for text in texts]
+    return score
+
+
+def test_each_name_is_put_where_the_words_sound_like_it():
+    found = hypotheses(["Let's", "hear", "from", "Neath."], ROSTER)
+    niamh = {h.text for h in found if h.pupil == "Niamh"}
+    assert niamh == {f" Let's hear from {s[0].upper() + s[1:]}." for s in ROSTER[0].sounds}
+
+
+def test_a_respelling_on_the_roster_is_scored_too():
+    texts = [h.text for h in hypotheses(["Christoph."], ROSTER) if h.pupil == "Krzysztof"]
+    assert " Kshishtof." in texts and " Krzysztof." in texts
+
+
+def test_the_pupil_the_model_favours_is_named():
+    match = choose_pupil(["Over", "to", "you,", "Carlem."], ROSTER, scores_favouring("Callum"))
+    assert match.pupil == "Callum" and match.heard == "Carlem." and 0 < match.confidence <= 1
+
+
+def test_none_of_these_when_whisper_s_own_words_are_far_likelier():
+    own = " Anyone?"
+    assert choose_pupil(["Anyone?"], ROSTER, scores_favouring("Ananya", own_bonus=NONE_MARGIN + 3.5, own=own)) is None
+    # ...but a name nearly as likely as what Whisper wrote is taken.
+    assert choose_pupil(["Neath."], ROSTER, scores_favouring("Niamh", own_bonus=2.0, own=" Neath.")).pupil == "Niamh"
+
+
+def test_a_name_whisper_wrote_itself_is_taken():
+    assert choose_pupil(["Grace,", "go", "ahead."], ROSTER, lambda texts: [-2.0] * len(texts)).pupil == "Grace"
+
+
+def test_before_the_question_a_name_must_open_the_speech_and_beat_whisper_s_words():
+    flat = lambda texts: [-2.0] * len(texts)  # noqa: E731 - nothing to choose between
+    assert choose_pupil(["Whatever", "it", "and", "supports"], ROSTER, flat, at_start=True) is None
+    assert choose_pupil(["Will", "you", "tell", "me?"], ROSTER, flat, at_start=True) is None  # "will" opens it
+    assert choose_pupil(["Callum,", "why", "does", "ice", "float?"], ROSTER, flat, at_start=True).pupil == "Callum"
+
+
+def test_no_roster_no_name():
+    assert choose_pupil(["Grace."], [], scores_favouring("Grace")) is None
+
+
+@pytest.mark.skipif(not JFK.is_file(), reason="the shared recordings are not beside the project")
+def test_the_model_scores_what_was_said_above_what_was_not(scorer):
+    piece = load_audio(JFK)[: 16000 * 3]  # "And so, my fellow Americans"
+    said, other = scorer.transcriber.text_scores(piece, [" And so my fellow Americans,", " And so my yellow bananas,"])
+    assert said > other
