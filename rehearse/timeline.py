@@ -186,8 +186,8 @@ def _continues(text: str) -> bool:
     return bool(words) and (text[:1].islower() or words[0] in {"the", "a", "an", "if", "that", "this"})
 
 
-# Who was named in utterances first..last: (the match, its word indices counted over those
-# utterances' words), or None. `at_start`: only a name opening the speech counts.
+# Who was named in some utterances: a match (its word indices count over all their words), or None.
+# The second argument, `at_start`: only a name opening the speech counts (before the question).
 Chooser = Callable[[Sequence["Utterance"], bool], NameMatch | None]
 
 
