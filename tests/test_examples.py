@@ -5,13 +5,11 @@ models pass and the non-examples fail; a coach's upload and a recording over the
 from __future__ import annotations
 
 import io
-import json
 import time
 import urllib.parse
 import wave
 
 import pytest
-import simple_websocket
 
 from rehearse import examples
 from rehearse.audio import load_audio
@@ -21,7 +19,7 @@ from rehearse.web import create_app
 
 from .conftest import CLIPS, LABELS
 from .server import new_session, running_server
-from .test_stream import connect_to, stop, stream
+from .test_stream import connect_to, refusal, stop, stream
 from .page_client import page_client
 
 SHIPPED = [s for s in check_all()[0]]
@@ -119,6 +117,5 @@ def test_a_model_recorded_over_the_websocket_is_scored_and_a_dropped_one_kept(tm
             assert kept.getnframes() / 16000 == pytest.approx(model["duration_s"]) and model["duration_s"] > 1
         assert f"dropped at {model['duration_s']:.1f} s" in model["error"]
 
-        ws = simple_websocket.Client.connect(url.replace("http", "ws") + "/ws/steps/no-such-step/model")
-        error = json.loads(ws.receive(timeout=30))
+        error = refusal(url, "/ws/steps/no-such-step/model")
         assert error["type"] == "error" and "unknown scenario 'no-such-step'" in error["message"]
