@@ -25,6 +25,7 @@ from .transcribe import DEFAULT_ENGINE, PAD_S, Word, WordCache, make_transcriber
 # The forced choice of a name hears at most this much speech: names come first or last in what is
 # said after the wait ("Chloe, would you like to start?", "Let's hear from Chloe").
 MAX_NAME_PIECE_S = 6.0
+MAX_OPENING_S = 3.0  # a name said before the question opens it: "Jamal, which of these ..."
 
 
 class Scorer:
@@ -74,7 +75,7 @@ class Scorer:
         else:
             words = self.transcriber.words(audio, segments, hotwords_of(scenario))
         words_done = time.perf_counter()
-        timeline = self.timeline(audio, segments, words, roster)
+        timeline = self.timeline(audio, segments, words, roster, cache.names if cache is not None else None)
         timeline.room_snr_db = room_snr_db(audio, segments)
         verdicts = [c.judge(timeline) for c in scenario.criteria]
         return Result(
@@ -94,16 +95,27 @@ class Scorer:
 
 
     def timeline(self, audio: np.ndarray, segments: Sequence[Segment], words: Sequence[Word],
-                 roster: Sequence[Pupil]) -> Timeline:
-        """The timeline of an attempt, names chosen by the model on the audio (naming.py)."""
-        return build_timeline(segments, words, roster, self.name_chooser(audio, roster))
+                 roster: Sequence[Pupil], known: dict | None = None) -> Timeline:
+        """The timeline of an attempt, names chosen by the model on the audio (naming.py). `known`
+        keeps the choices made, for the same words, while the attempt was recorded (live.py)."""
+        return build_timeline(segments, words, roster, self.name_chooser(audio, roster, known))
 
-    def name_chooser(self, audio: np.ndarray, roster: Sequence[Pupil]) -> Chooser:
+    def name_chooser(self, audio: np.ndarray, roster: Sequence[Pupil], known: dict | None = None) -> Chooser:
         """Who was named in some utterances of `audio`: each roster name scored by the model on
-        the audio of those utterances (at most MAX_NAME_PIECE_S of it)."""
+        the audio of those utterances (at most MAX_NAME_PIECE_S of it). A choice already in `known`
+        for the same words (the same speech, heard ahead) is taken from there."""
         def choose(utterances: Sequence[Utterance], at_start: bool):
+            said = tuple((w.word, w.start) for u in utterances for w in u.words)
+            key = (at_start, len(utterances), said or round(utterances[0].start, 1), tuple(p.sounds for p in roster))
+            if known is None:
+                return find(utterances, at_start)
+            if key not in known:
+                known[key] = find(utterances, at_start)
+            return known[key]
+
+        def find(utterances: Sequence[Utterance], at_start: bool):
             start = max(utterances[0].start - PAD_S, 0.0)
-            end = min(utterances[-1].end + PAD_S, start + MAX_NAME_PIECE_S)
+            end = min(utterances[-1].end + PAD_S, start + (MAX_OPENING_S if at_start else MAX_NAME_PIECE_S))
             piece = audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
             heard = [w.word for u in utterances for w in u.words if w.start < end]
             if not heard:

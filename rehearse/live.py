@@ -131,7 +131,8 @@ class LiveAttempt:
             if words is None:
                 words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario))
                 self.cache.put(segments, words)
-            named = self.scorer.timeline(audio, segments, words, self.roster).named if self.roster else None
+            named = (self.scorer.timeline(audio, segments, words, self.roster, self.cache.names).named
+                     if self.roster else None)
             self._heard, self._named = words, named.pupil if named else None
         self._prepared_end = ended
 

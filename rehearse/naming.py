@@ -45,33 +45,29 @@ CONFIDENCE_SCALE = 3.0  # turns differences of mean log-probability into a share
 @dataclass(frozen=True)
 class Hypothesis:
     """One text to score: the words with `pupil` put in place of words[first..last] (an empty span,
-    last < first, puts the name in before words[first])."""
+    last < first, puts the name in before words[first]); `sound`: how alike they sound (0..1)."""
 
     pupil: str
     text: str
     first: int
     last: int
+    sound: float
 
 
 def hypotheses(words: Sequence[str], roster: Sequence[Pupil], at_start: bool = False) -> list[Hypothesis]:
     """The texts worth scoring: for each shortlisted pupil and each of its spellings, the words with
     the name in the place that sounds most like it. `at_start`: the name may only open the speech
     (a name said before the question)."""
-    placed = []
-    for pupil in roster:
-        best = max((_best_place(words, spelling, at_start) + (spelling,) for spelling in pupil.sounds),
-                   key=lambda found: found[0])
-        placed.append((best[0], pupil))
+    places = {p.name: [(spelling, *_best_place(words, spelling, at_start)) for spelling in p.sounds]
+              for p in roster}
     written = {letters(w) for w in words}
-    placed.sort(key=lambda p: -p[0])
-    shortlist = [p for _, p in placed[:SHORTLIST]]
-    shortlist += [p for _, p in placed[SHORTLIST:] if letters(p.name) in written]
+    ranked = sorted(roster, key=lambda p: -max(found[1] for found in places[p.name]))
+    shortlist = ranked[:SHORTLIST] + [p for p in ranked[SHORTLIST:] if letters(p.name) in written]
     out: dict[str, Hypothesis] = {}
     for pupil in shortlist:
-        for spelling in pupil.sounds:
-            _, first, last = _best_place(words, spelling, at_start)
+        for spelling, sound, first, last in places[pupil.name]:
             text = _substitute(words, first, last, spelling)
-            out.setdefault(text, Hypothesis(pupil.name, text, first, last))
+            out.setdefault(text, Hypothesis(pupil.name, text, first, last, sound))
     return list(out.values())
 
 
@@ -104,8 +100,8 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
     """The pupil named in the speech whose written words are `words`, or None ("none of these").
 
     `score` rates texts against the audio of that same speech. `at_start` is for the speech before
-    the question, where a name is not expected: only a name opening it counts, and it must beat
-    Whisper's own words outright.
+    the question, where a name is not expected: only a name opening it counts, its words must sound
+    like it, and the model must find it about as likely as Whisper's own words.
     """
     if not roster:
         return None
@@ -117,8 +113,9 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
     for h, s in zip(candidates, scores):
         if h.pupil not in by_pupil or s > by_pupil[h.pupil][0]:
             by_pupil[h.pupil] = (s, h)
-    sounds = {p.name: max(_best_place(words, spelling, at_start)[0] for spelling in p.sounds)
-              for p in roster if p.name in by_pupil}
+    sounds: dict[str, float] = {}
+    for h in candidates:
+        sounds[h.pupil] = max(sounds.get(h.pupil, 0.0), h.sound)
     best_score, best = max(by_pupil.values(), key=lambda found: found[0] + SOUND_WEIGHT * sounds[found[1].pupil])
     if best.text == own:
         pass  # Whisper wrote the name itself

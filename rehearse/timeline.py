@@ -258,10 +258,12 @@ def _before_remark(utterances: Sequence[Utterance], pauses: Sequence[Pause], wai
 def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose: Chooser) -> NamedPupil | None:
     """A pupil named before or inside the question: a name opening it ("Jamal, which ..."), or a
     roster name written plainly inside it ("What do you think, Priya?")."""
-    if not opens_with_question_word(question[0].text):
-        match = choose(question[:1], True)
+    # The first utterance that says more than "um, so": a name would open it.
+    first = next((k for k, u in enumerate(question) if any(w not in LEAD_INS for w in words_of(u.text))), None)
+    if first is not None and not opens_with_question_word(question[first].text):
+        match = choose(question[first: first + 1], True)
         if match is not None:
-            return NamedPupil(match, 0)
+            return NamedPupil(match, first)
     for k, u in enumerate(question):
         match = find_name(tokens(u.text), roster, strict=True)
         if match is not None:

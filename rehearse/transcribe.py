@@ -258,6 +258,7 @@ class WordCache:
     def __init__(self):
         self._entries: list[tuple[list[Segment], list[Word]]] = []
         self.hits = 0  # times the words were taken from here when the attempt was scored
+        self.names: dict = {}  # the pupils chosen for these words (engine.Scorer.name_chooser)
 
     def get(self, segments: Sequence[Segment]) -> list[Word] | None:
         for known, words in self._entries:
