@@ -93,7 +93,6 @@ class Scorer:
                      "words_ready": bool(cache is not None and cache.hits)},
         )
 
-
     def timeline(self, audio: np.ndarray, segments: Sequence[Segment], words: Sequence[Word],
                  roster: Sequence[Pupil], known: dict | None = None) -> Timeline:
         """The timeline of an attempt, names chosen by the model on the audio (naming.py). `known`
@@ -104,11 +103,11 @@ class Scorer:
         """Who was named in some utterances of `audio`: each roster name scored by the model on
         the audio of those utterances (at most MAX_NAME_PIECE_S of it). A choice already in `known`
         for the same words (the same speech, heard ahead) is taken from there."""
+        known = {} if known is None else known
+
         def choose(utterances: Sequence[Utterance], at_start: bool):
             said = tuple((w.word, w.start) for u in utterances for w in u.words)
             key = (at_start, len(utterances), said or round(utterances[0].start, 1), tuple(p.sounds for p in roster))
-            if known is None:
-                return find(utterances, at_start)
             if key not in known:
                 known[key] = find(utterances, at_start)
             return known[key]

@@ -34,7 +34,7 @@ from .recording import WavRecorder, from_pcm16
 from .result import Result
 from .scenarios import Scenario
 from .speech import find_speech
-from .transcribe import Word, WordCache
+from .transcribe import WordCache
 from .worker import AHEAD, LATER, URGENT, Worker
 
 SETTLED_S = 0.5  # silence after the last speech before its words are worked out ahead
@@ -60,8 +60,7 @@ class LiveAttempt:
         self.shows_cue = band is not None
         self.cue = PauseCue(band[0] if band else 0.0)  # without a band it only follows the silence
         self.cache = WordCache()
-        self._heard: list[Word] = []  # the words of the speech so far, as last worked out
-        self._named: str | None = None  # the pupil named after the wait in that speech, if any
+        self._named: str | None = None  # the pupil named after the wait in the speech so far, if any
         self._blocks: list[np.ndarray] = []
         self._samples = 0
         self._job: Future | None = None  # the latest job ahead, queued, running or done
@@ -133,7 +132,7 @@ class LiveAttempt:
                 self.cache.put(segments, words)
             named = (self.scorer.timeline(audio, segments, words, self.roster, self.cache.names).named
                      if self.roster else None)
-            self._heard, self._named = words, named.pupil if named else None
+            self._named = named.pupil if named else None
         self._prepared_end = ended
 
     def named_pupil(self) -> str | None:

@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelError
-from .transcribe import MIN_SCORED_S, VERBATIM_PROMPT, Transcriber, find_model, pad_to
+from .transcribe import LOG_FLOOR, MIN_SCORED_S, VERBATIM_PROMPT, Transcriber, find_model, pad_to
 
 DEFAULT_NAME = "tiny.en"
 INSTALL = "install it with `.venv/bin/pip install -e '.[openai]'` (openai-whisper and torch 2.13.0 for the CPU)"
@@ -178,7 +178,7 @@ class OpenAITranscriber(Transcriber):
             # The log-probability of each text token, predicted from the position before it; the
             # end-of-text token is left out, as CTranslate2's align leaves it out.
             at = torch.arange(len(prefix) - 1, len(prefix) - 1 + len(row) - 1)
-            scores.append(float(logp[k, at, torch.tensor(row[:-1])].clamp(min=-20.7).mean()))
+            scores.append(float(logp[k, at, torch.tensor(row[:-1])].clamp(min=LOG_FLOOR).mean()))
         return scores
 
 

@@ -72,10 +72,11 @@ def find_speech(audio: np.ndarray, settings: VadSettings = VadSettings()) -> lis
            for c in get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)]
     if not raw:
         return []
-    raw = _teacher_only(frame_levels(audio), raw, settings)
+    levels = frame_levels(audio)
+    raw = _teacher_only(levels, raw, settings)
     if not raw:
         return []
-    return _refine_edges(audio, raw, settings)
+    return _refine_edges(levels, raw, settings)
 
 
 def teacher_level(levels: np.ndarray, segments: list[Segment]) -> float:
@@ -150,13 +151,12 @@ def frame_levels(audio: np.ndarray, frame: int = FRAME) -> np.ndarray:
     return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
 
 
-def _refine_edges(audio: np.ndarray, segments: list[Segment], settings: VadSettings) -> list[Segment]:
+def _refine_edges(levels: np.ndarray, segments: list[Segment], settings: VadSettings) -> list[Segment]:
     """Move each Silero edge to where the energy crosses the background level plus a margin.
 
     The background is the quiet part of the recording outside speech (its 20th percentile level),
     so the rule adapts to a silent office and to a noisy classroom alike.
     """
-    levels = frame_levels(audio)
     inside = np.zeros(len(levels), dtype=bool)
     for seg in segments:
         inside[int(seg.start * PER_S): int(seg.end * PER_S)] = True

@@ -50,6 +50,8 @@ MAX_REPEATS = 3
 # The model is run on a short piece (the speech after the wait) padded to at least this long: the
 # encoder's cost grows with its input, and a piece padded to Whisper's 30 s costs ~10 times as much.
 MIN_SCORED_S = 2.0
+# A token's log-probability is floored here, so that one impossible token does not make a text -inf.
+LOG_FLOOR = -20.7  # ln(1e-9)
 
 
 @dataclass(frozen=True)
@@ -202,10 +204,9 @@ def pad_to(piece: np.ndarray, seconds: float) -> np.ndarray:
 
 
 def mean_log_probability(probabilities: Sequence[float]) -> float:
-    """The mean natural log of token probabilities (floored, so that one impossible token does not
-    make a text -inf)."""
-    p = np.maximum(np.asarray(probabilities, dtype=np.float64), 1e-9)
-    return float(np.mean(np.log(p))) if p.size else float("-inf")
+    """The mean natural log of token probabilities, each floored at LOG_FLOOR."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    return float(np.mean(np.maximum(np.log(np.maximum(p, 1e-300)), LOG_FLOOR))) if p.size else float("-inf")
 
 
 def _key(word: Word) -> str:
