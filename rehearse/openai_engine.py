@@ -152,6 +152,18 @@ class OpenAITranscriber(Transcriber):
         return [(w["word"], w["start"], w["end"], w["probability"])
                 for segment in found["segments"] for w in segment.get("words", [])]
 
+    def tokens_in(self, text: str) -> int:
+        tokenizer = _whisper().tokenizer.get_tokenizer(self.model.is_multilingual, language="en", task="transcribe")
+        return len(tokenizer.encode(" " + text))
+
+    def decode(self, piece: np.ndarray, prompt: str, max_tokens: int) -> str:
+        with _decoding:
+            found = _whisper().transcribe(
+                self.model, piece, language="en", temperature=0.0, condition_on_previous_text=False,
+                initial_prompt=prompt, fp16=False, without_timestamps=True, sample_len=max_tokens,
+                beam_size=None if self.beam_size == 1 else self.beam_size)
+        return found["text"].strip()
+
     def text_scores(self, piece: np.ndarray, texts: Sequence[str]) -> list[float]:
         """As the default engine's: each text's mean log-probability per token for `piece`, from one
         teacher-forced pass of the decoder over all texts, on the encoding of the piece alone (as

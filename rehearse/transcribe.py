@@ -45,6 +45,8 @@ MIN_TOKENS = 24
 MAX_TOKENS = 300  # per 30 s window, leaving room for the prompt within Whisper's 448
 WHISPER_TOKENS = 448  # what Whisper's decoder reads at most: prompt and new tokens together
 MAX_HOTWORD_TOKENS = 100
+# The roster as a prompt ("Pupils: Zainab, Callum, ..."): ~3 tokens a name, so a class of ~60.
+MAX_NAMES_TOKENS = 200
 # A word or phrase said this many times in a row is Whisper looping, not the teacher.
 MAX_REPEATS = 3
 # The model is run on a short piece (the speech after the wait) padded to at least this long: the
@@ -134,7 +136,7 @@ class Transcriber:
                   max_tokens: int) -> list[tuple[str, float, float, float]]:
         """The words Whisper hears in `joined`: (text, start, end, probability), at most `max_tokens`
         tokens. One of the two parts that differ between engines (see openai_engine.py)."""
-        count = lambda text: len(self.model.hf_tokenizer.encode(" " + text).ids)  # noqa: E731
+        count = self.tokens_in
         listen_for = ", ".join(hotwords)
         while listen_for and count(listen_for) > MAX_HOTWORD_TOKENS:  # a step with very many key words
             listen_for = listen_for.rsplit(",", 1)[0] if "," in listen_for else ""
@@ -153,6 +155,30 @@ class Transcriber:
             max_new_tokens=min(max_tokens, WHISPER_TOKENS - prompt),
         )
         return [(w.word, w.start, w.end, w.probability) for segment in found for w in segment.words or []]
+
+    def heard_told(self, piece: np.ndarray, names: Sequence[str]) -> list[str]:
+        """The words Whisper writes for `piece` (a few seconds of speech) when told the names it may
+        hear, as its prompt: "Pupils: Zainab, Callum, ...". Told them, it spells a name it hears as
+        the roster does more often ("Kida." becomes "Caoimhe."); naming.py weighs this against the
+        model's scores. Not used for the transcript: in babble, names it was told get "heard"."""
+        if not names:
+            return []
+        listed = list(names)
+        while len(listed) > 1 and self.tokens_in("Pupils: " + ", ".join(listed) + ".") > MAX_NAMES_TOKENS:
+            listed.pop()
+        text = self.decode(piece, "Pupils: " + ", ".join(listed) + ".", max_tokens_for(piece))
+        return text.split()
+
+    def tokens_in(self, text: str) -> int:
+        """How many of Whisper's tokens `text` takes (in a prompt)."""
+        return len(self.model.hf_tokenizer.encode(" " + text).ids)
+
+    def decode(self, piece: np.ndarray, prompt: str, max_tokens: int) -> str:
+        """The text Whisper writes for `piece` after `prompt`, without timestamps. Differs between engines."""
+        found, _info = self.model.transcribe(
+            piece, language="en", beam_size=self.beam_size, temperature=0.0, initial_prompt=prompt,
+            condition_on_previous_text=False, without_timestamps=True, vad_filter=False, max_new_tokens=max_tokens)
+        return " ".join(segment.text.strip() for segment in found)
 
     def text_scores(self, piece: np.ndarray, texts: Sequence[str]) -> list[float]:
         """How likely the model finds each of `texts` as the words of `piece` (a few seconds of

@@ -30,7 +30,15 @@ def scores_favouring(word: str, own_bonus: float = 0.0, own: str | None = None):
 def test_each_name_is_put_where_the_words_sound_like_it():
     found = hypotheses(["Let's", "hear", "from", "Neath."], ROSTER)
     niamh = {h.text for h in found if h.pupil == "Niamh"}
-    assert niamh == {f" Let's hear from {s[0].upper() + s[1:]}." for s in ROSTER[0].sounds}
+    spelt = [s[0].upper() + s[1:] for s in ROSTER[0].sounds]
+    # In the place that sounds like it, and alone (the other words may be guesses at the name).
+    assert niamh == {f" Let's hear from {s}." for s in spelt} | {f" {s}." for s in spelt}
+
+
+def test_before_the_question_the_name_is_only_tried_in_place():
+    found = hypotheses(["Neath,", "why", "does", "ice", "float?"], ROSTER, at_start=True)
+    spelt = [s[0].upper() + s[1:] for s in ROSTER[0].sounds]
+    assert {h.text for h in found if h.pupil == "Niamh"} == {f" {s}, why does ice float?" for s in spelt}
 
 
 def test_a_respelling_on_the_roster_is_scored_too():
@@ -48,6 +56,22 @@ def test_none_of_these_when_whisper_s_own_words_are_far_likelier():
     assert choose_pupil(["Anyone?"], ROSTER, scores_favouring("Ananya", own_bonus=NONE_MARGIN + 3.5, own=own)) is None
     # ...but a name nearly as likely as what Whisper wrote is taken.
     assert choose_pupil(["Neath."], ROSTER, scores_favouring("Niamh", own_bonus=2.0, own=" Neath.")).pupil == "Niamh"
+
+
+def test_a_name_whisper_wrote_when_told_the_roster_is_favoured_and_taken():
+    # The model's scores favour no pupil and find Whisper's "Then in days." far likelier than any
+    # name; told the roster, Whisper wrote "Niamh": that is who was named.
+    score = scores_favouring("nobody", own_bonus=NONE_MARGIN + 3.5, own=" Then in days.")
+    assert choose_pupil(["Then", "in", "days."], ROSTER, score) is None
+    assert choose_pupil(["Then", "in", "days."], ROSTER, score, told=["And", "then", "Niamh."]).pupil == "Niamh"
+    # A pupil far down the sound shortlist is scored when Whisper wrote it told the roster.
+    roster = parse_roster([f"Pupil{k}" for k in range(20)] + ["Grace"])
+    assert choose_pupil(["Pupil,", "go."], roster, scores_favouring("Grace"), told=["Grace,", "go."]).pupil == "Grace"
+
+
+def test_told_the_roster_is_no_help_before_the_question():
+    flat = lambda texts: [-2.0] * len(texts)  # noqa: E731
+    assert choose_pupil(["Whatever", "it", "and"], ROSTER, flat, at_start=True, told=["Grace,", "it"]) is None
 
 
 def test_a_name_whisper_wrote_itself_is_taken():
@@ -70,3 +94,12 @@ def test_the_model_scores_what_was_said_above_what_was_not(scorer):
     piece = load_audio(JFK)[: 16000 * 3]  # "And so, my fellow Americans"
     said, other = scorer.transcriber.text_scores(piece, [" And so my fellow Americans,", " And so my yellow bananas,"])
     assert said > other
+
+
+
+@pytest.mark.skipif(not JFK.is_file(), reason="the shared recordings are not beside the project")
+def test_told_a_long_roster_whisper_still_writes_what_was_said(scorer):
+    """The roster as a prompt is cut to fit Whisper's 448 tokens, however long the class list."""
+    piece = load_audio(JFK)[: 16000 * 3]  # "And so, my fellow Americans"
+    told = scorer.transcriber.heard_told(piece, [f"Pupil{k} Surname{k}" for k in range(300)])
+    assert any("merican" in word for word in told)
