@@ -63,6 +63,12 @@ def _s(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
+def _or(names) -> str:
+    """"A, B or C"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def _n(count: int, thing: str) -> str:
     return f"{count} {thing}{'' if count == 1 else 's'}"
 
@@ -73,7 +79,7 @@ def asks_question(t: Timeline) -> tuple[bool, str]:
         return False, "No question was heard; pose the question to the whole class first."
     if t.question_worded:
         return True, f'You asked: "{t.question_text}"'
-    if t.named is None:
+    if t.naming is None:
         return False, f'No question was heard (you said "{t.question_text}"); pose a question to the whole class.'
     # The shape was there (speech, the wait, a name) but the words were unclear: Whisper drops
     # question marks and mangles first words. Not failed for that; the coach can overrule.
@@ -96,7 +102,7 @@ def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str
     if t.question is None:
         return False, f"No question was heard, so there was no wait to time; {target}."
     pause = t.pause_after_question
-    if t.named is None:
+    if t.naming is None:
         if pause is None:
             return False, f"Nothing was said after the question, so no pupil was named; {target}."
         return False, f"You paused {_s(pause)} but named no pupil from the roster; {target}."
@@ -104,8 +110,8 @@ def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str
     passed = waited >= min_s and (max_s is None or waited <= max_s)
     detail = f"You paused {_s(waited)}; {target}."
     if t.spoke_before_naming:
-        detail = (f'You paused {_s(waited)}, then said "{t.spoke_before_naming}" before naming '
-                  f"{t.named.pupil}; {target}.")
+        who = t.named.pupil if t.named else "a pupil"
+        detail = f'You paused {_s(waited)}, then said "{t.spoke_before_naming}" before naming {who}; {target}.'
     if t.room_snr_db is not None and t.room_snr_db < NOISY_ROOM_DB:
         detail += (f" The room was noisy (your voice {t.room_snr_db:.0f} dB above the background); quieter "
                    "voices were left out of the timing.")
@@ -115,6 +121,11 @@ def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str
 @rule("names_pupil", describe=lambda: "Name one pupil from the class after the pause",
       form="Name one pupil from the class after the pause", focus=PAUSE_AND_NAME, needs_roster=True)
 def names_pupil(t: Timeline) -> tuple[bool, str]:
+    if t.unclear_name is not None:
+        m = t.unclear_name.match
+        heard = f'heard "{m.heard}"' if m.heard else "the words were not clear"
+        return True, (f"A name was said after the wait, but not clearly enough to tell whose ({heard}): "
+                      f"was it {_or(m.likely)}? Not counted against you; overrule if no pupil was named.")
     if t.named is None:
         return False, "No pupil from the roster was named after the question."
     m = t.named.match

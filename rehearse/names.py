@@ -76,13 +76,19 @@ class Pupil:
 
 @dataclass(frozen=True)
 class NameMatch:
-    """A roster name heard in the recording: which pupil, what Whisper wrote, and how sure."""
+    """A roster name heard in the recording: which pupil, what Whisper wrote, and how sure.
+
+    `clear` is False when a name was said but not clearly enough to tell whose: then `pupil` is
+    the likeliest guess, `likely` the few pupils it may have been, and `heard` all that was written.
+    """
 
     pupil: str
     heard: str
     confidence: float
     first_word: int  # index into the words searched
     last_word: int
+    clear: bool = True
+    likely: tuple[str, ...] = ()
 
 
 def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:

@@ -48,6 +48,14 @@ EARLY_SOUND = 0.6
 # often ("Kida" becomes "Caoimhe"), and invents one in "Anyone?" rarely: a pupil written then gets
 # this much added to its rank (dev split: named pupils right 90 -> 100 of 138, no false names added).
 TOLD_BONUS = 2.0
+# Whisper's own words for the speech after the wait scoring below this (mean log-probability per
+# token) were guesses: "Then in days." for Kehinde. If no pupil wins there, a name was still said,
+# unclearly; it is not failed for that, and the likeliest pupils are offered to the coach. Words
+# of an open call ("Anyone?", "Hands up") are never a name. Set on the dev split.
+UNCLEAR_WORDS = -1.5
+OPEN_CALL = frozenset("anyone anybody someone somebody everyone everybody hands hand volunteer nobody "
+                      "whoever".split())
+LIKELY = 3  # pupils offered when the name was unclear
 CONFIDENCE_SCALE = 3.0  # turns differences of mean log-probability into a share of belief
 
 
@@ -147,14 +155,25 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
             return None
     elif sounds[best.pupil] >= MATCH_THRESHOLD:
         pass  # what Whisper wrote sounds like the name the model ranks first ("Tonnish", Tomasz)
-    elif own_score is None:
-        if best_score < ALONE_MIN:
-            return None
-    elif best_score < own_score - NONE_MARGIN:
-        return None
+    elif (best_score < ALONE_MIN) if own_score is None else (best_score < own_score - NONE_MARGIN):
+        return _unclear(words, rank, own_score)
     # The share of belief the winner holds against the other pupils scored.
-    top = rank[best.pupil]
-    others = [v for p, v in rank.items() if p != best.pupil]
-    confidence = 1 / (1 + sum(math.exp(CONFIDENCE_SCALE * (v - top)) for v in others))
+    confidence = _share(rank, best.pupil)
     heard = " ".join(words[best.first: best.last + 1]) if best.last >= best.first else ""
-    return NameMatch(best.pupil, heard, round(confidence, 3), best.first, max(best.last, best.first))
+    return NameMatch(best.pupil, heard, confidence, best.first, max(best.last, best.first))
+
+
+def _share(rank: dict[str, float], pupil: str) -> float:
+    """The share of belief `pupil` holds against the other pupils ranked."""
+    others = [v for p, v in rank.items() if p != pupil]
+    return round(1 / (1 + sum(math.exp(CONFIDENCE_SCALE * (v - rank[pupil])) for v in others)), 3)
+
+
+def _unclear(words: Sequence[str], rank: dict[str, float], own_score: float | None) -> NameMatch | None:
+    """No pupil won: "none of these", unless Whisper's own words were guesses (or it wrote none)
+    and they do not call on the whole class. Then a name was said, unclearly."""
+    if own_score is not None and own_score >= UNCLEAR_WORDS or any(letters(w) in OPEN_CALL for w in words):
+        return None
+    likely = tuple(sorted(rank, key=rank.get, reverse=True)[:LIKELY])
+    return NameMatch(likely[0], " ".join(words), _share(rank, likely[0]), 0, max(len(words) - 1, 0),
+                     clear=False, likely=likely)

@@ -49,12 +49,14 @@ class Result:
 def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
     """The measured figures of an attempt (times in seconds, rounded to the millisecond)."""
     said = words_of(timeline.transcript)
-    named, early = timeline.named, timeline.named_early
+    named, early, unclear = timeline.named, timeline.named_early, timeline.unclear_name
     return {
         "wait_time_s": timeline.wait_time,
         "named_pupil": named.pupil if named else None,
         "name_confidence": named.match.confidence if named else None,
-        "name_heard": named.match.heard if named else None,
+        "name_heard": (named or unclear).match.heard if (named or unclear) else None,
+        # a name said after the wait but not clearly: the pupils it likely was, for the coach to pick
+        "name_unclear_likely": list(unclear.match.likely) if unclear else None,
         "question": timeline.question_text,
         "question_start_s": timeline.question_start,
         "question_end_s": timeline.question_end,

@@ -86,6 +86,9 @@ class Timeline:
     pauses: list[Pause]
     question: tuple[int, int] | None = None  # first and last utterance of the question
     named: NamedPupil | None = None  # the pupil named after the question
+    # A name said after the wait, but too unclearly to tell whose (named is then None): the match
+    # holds the likeliest pupils (naming.py). It keeps the wait; the coach says who it was.
+    unclear_name: NamedPupil | None = None
     named_early: NamedPupil | None = None  # a pupil named before or inside the question
     question_worded: bool = False  # do the question's words read as one (a "?", "why", "tell me")?
     room_snr_db: float | None = None  # the teacher's voice above the room's background, when measured
@@ -111,8 +114,13 @@ class Timeline:
         return None if self.question is None else self.utterances[self.question[1]].end
 
     @property
+    def naming(self) -> NamedPupil | None:
+        """The name said after the wait, clear (`named`) or not (`unclear_name`)."""
+        return self.named or self.unclear_name
+
+    @property
     def name_start(self) -> float | None:
-        return None if self.named is None else self.utterances[self.named.utterance].start
+        return None if self.naming is None else self.utterances[self.naming.utterance].start
 
     @property
     def pause_after_question(self) -> float | None:
@@ -129,16 +137,16 @@ class Timeline:
         If the teacher spoke again before naming, the wait was broken: the wait time is the
         silence actually kept, the pause right after the question.
         """
-        if self.question is None or self.named is None:
+        if self.question is None or self.naming is None:
             return None
         return self.pause_after_question
 
     @property
     def spoke_before_naming(self) -> str | None:
         """What the teacher said between the question and the name, if anything."""
-        if self.question is None or self.named is None:
+        if self.question is None or self.naming is None:
             return None
-        between = self.utterances[self.question[1] + 1: self.named.utterance]
+        between = self.utterances[self.question[1] + 1: self.naming.utterance]
         return " ".join(u.text for u in between) or None
 
 
@@ -220,8 +228,12 @@ def build_timeline(segments: Sequence[Segment], words: Sequence[Word], roster: S
     if wait is not None and choose is not None:
         match = choose(utterances[wait + 1:], False)
         if match is not None:
-            timeline.named = NamedPupil(match, wait + 1 + _utterance_of(utterances[wait + 1:], match.first_word))
-    if timeline.named is None and (wait is None or pauses[wait].duration < MIN_WAIT_S):
+            found = NamedPupil(match, wait + 1 + _utterance_of(utterances[wait + 1:], match.first_word))
+            if match.clear:
+                timeline.named = found
+            elif pauses[wait].duration >= MIN_WAIT_S:  # after a short gap it is the question going on
+                timeline.unclear_name = found
+    if timeline.naming is None and (wait is None or pauses[wait].duration < MIN_WAIT_S):
         last = n - 1  # no wait: all the speech is the question (a name first, or no name at all)
     else:
         last = _before_remark(utterances, pauses, wait) if timeline.named else wait

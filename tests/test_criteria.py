@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rehearse.criteria import RULES, instruction_steps
 
-from .helpers import timeline_of
+from .helpers import timeline_of, unclear_after_the_wait
 
 
 def judge(rule: str, timeline, **params):
@@ -109,3 +109,12 @@ def test_a_noisy_room_is_said_in_the_evidence():
     assert "noisy" in judge("wait_time", t, min_s=5.0, max_s=None)[1]
     t.room_snr_db = 45.0
     assert "noisy" not in judge("wait_time", t, min_s=5.0, max_s=None)[1]
+
+
+def test_a_name_said_unclearly_is_not_failed_and_the_likely_pupils_are_offered():
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, "Then in days."),
+                    choose=unclear_after_the_wait)
+    passed, detail = judge("names_pupil", t)
+    assert passed and '"Then in days."' in detail and "Niamh or Tom" in detail and "overrule" in detail
+    assert judge("wait_time", t, min_s=5.0, max_s=None) == (True, "You paused 5.4 s; the target is at least 5 s.")
+    assert not judge("wait_time", t, min_s=6.0, max_s=None)[0]

@@ -74,6 +74,22 @@ def test_told_the_roster_is_no_help_before_the_question():
     assert choose_pupil(["Whatever", "it", "and"], ROSTER, flat, at_start=True, told=["Grace,", "it"]) is None
 
 
+def test_a_name_said_unclearly_is_a_name_with_the_likely_pupils():
+    # No pupil is nearly as likely as Whisper's words, but those words were guesses (they score
+    # low themselves): a name was said, unclearly.
+    def score(texts):  # Whisper's own words -1.8 (guesses); the names far below, Niamh's least far
+        return [-1.8 if t == " Then in days." else (-5.0 if "Niamh" in t else -6.0) for t in texts]
+    match = choose_pupil(["Then", "in", "days."], ROSTER, score)
+    assert match is not None and not match.clear and match.pupil == "Niamh" and len(match.likely) == 3
+    assert match.likely[0] == "Niamh" and match.heard == "Then in days."
+    # Clear words are believed: "Somebody must know this." is no name ...
+    clear = lambda texts: [-0.3 if t == " Somebody must know this." else -6.0 for t in texts]  # noqa: E731
+    assert choose_pupil(["Somebody", "must", "know", "this."], ROSTER, clear) is None
+    # ... and an open call is never a name, however unclear.
+    unclear_call = lambda texts: [-2.5 if t == " Hands up, anyone?" else -6.0 for t in texts]  # noqa: E731
+    assert choose_pupil(["Hands", "up,", "anyone?"], ROSTER, unclear_call) is None
+
+
 def test_a_name_whisper_wrote_itself_is_taken():
     assert choose_pupil(["Grace,", "go", "ahead."], ROSTER, lambda texts: [-2.0] * len(texts)).pupil == "Grace"
 

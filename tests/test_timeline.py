@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import timeline_of
+from .helpers import timeline_of, unclear_after_the_wait
 
 
 def test_question_pause_name():
@@ -93,3 +93,15 @@ def test_a_short_silence_with_no_name_after_it_is_not_a_wait():
 def test_silence_only_after_the_question():
     t = timeline_of((0.5, 2.5, "Why does ice float on water?"))
     assert t.question == (0, 0) and t.named is None and t.pause_after_question is None
+
+
+def test_a_name_said_unclearly_after_the_wait_keeps_the_wait():
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, "Then in days."),
+                    choose=unclear_after_the_wait)
+    assert t.named is None and t.unclear_name.match.likely == ("Niamh", "Tom")
+    assert t.wait_time == 5.4 and t.name_start == 7.4 and t.question == (0, 0)
+
+
+def test_unclear_words_after_a_short_gap_are_the_question_going_on():
+    t = timeline_of((0.5, 2.0, "Why does ice"), (2.6, 3.5, "float on water?"), choose=unclear_after_the_wait)
+    assert t.unclear_name is None and t.wait_time is None and t.question == (0, 1)
