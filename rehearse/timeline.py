@@ -171,6 +171,16 @@ def assign_words(segments: Sequence[Segment], words: Sequence[Word]) -> list[Utt
     return utterances
 
 
+def teachers_utterances(utterances: Sequence[Utterance]) -> list[Utterance]:
+    """The utterances that are the teacher's: those Whisper wrote words for, and the last one
+    whatever it holds (a name Whisper could not write, heard again on its own by the name
+    chooser). A stretch of "speech" in which Whisper heard no word at all, with the teacher's
+    words after it, is the room: a voice next door, a chair, a cough. Left in, it would break or
+    end the wait. If Whisper wrote nothing anywhere, all the speech stays."""
+    kept = [u for k, u in enumerate(utterances) if u.words or k == len(utterances) - 1]
+    return kept if any(u.words for u in kept) else list(utterances)
+
+
 def is_question(text: str) -> bool:
     """Do these words ask something? Tolerant on purpose (tiny.en drops question marks and mangles
     first words): a question mark, an interrogative anywhere, or a prompt such as "tell me"."""
@@ -214,7 +224,7 @@ def build_timeline(segments: Sequence[Segment], words: Sequence[Word], roster: S
     `choose` finds the pupil named in some utterances (the engine's forced choice on the audio);
     without it, names are matched on the written words by sound.
     """
-    utterances = assign_words(segments, words)
+    utterances = teachers_utterances(assign_words(segments, words))
     pauses = [Pause(a.end, b.start) for a, b in zip(utterances, utterances[1:])]
     timeline = Timeline(utterances, pauses)
     if not utterances:

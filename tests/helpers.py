@@ -15,7 +15,7 @@ def timeline_of(*script: tuple[float, float, str], roster=ROSTER, choose=None) -
     for start, end, text in script:
         segments.append(Segment(start, end))
         parts = text.split()
-        step = (end - start) / len(parts)
+        step = (end - start) / max(len(parts), 1)  # "" is speech Whisper wrote no word for
         words += [Word(p, round(start + i * step, 3), round(start + (i + 1) * step, 3)) for i, p in enumerate(parts)]
     return build_timeline(segments, words, roster, choose)
 

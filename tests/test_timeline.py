@@ -105,3 +105,12 @@ def test_a_name_said_unclearly_after_the_wait_keeps_the_wait():
 def test_unclear_words_after_a_short_gap_are_the_question_going_on():
     t = timeline_of((0.5, 2.0, "Why does ice"), (2.6, 3.5, "float on water?"), choose=unclear_after_the_wait)
     assert t.unclear_name is None and t.wait_time is None and t.question == (0, 1)
+
+
+def test_speech_with_no_words_in_it_during_the_wait_is_the_room():
+    # A voice next door at 5 s, where Whisper heard no word: not the teacher, and no break of the wait.
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (5.0, 5.6, ""), (7.4, 7.9, "Siobhan."))
+    assert t.named.pupil == "Siobhan" and t.wait_time == 5.4 and len(t.utterances) == 2
+    # The last speech stays, words or none: it may be a name Whisper could not write.
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, ""))
+    assert len(t.utterances) == 2 and t.pause_after_question == 5.4
