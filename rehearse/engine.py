@@ -122,8 +122,8 @@ class Scorer:
                 # after a long silence): hear this speech on its own.
                 heard = [w.word for w in self.transcriber.words(audio, [Segment(u.start, u.end) for u in utterances])
                          if w.start < end]
-            told = [] if at_start else self.transcriber.heard_told(piece, [p.name for p in roster])
-            return choose_pupil(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start, told)
+            return choose_pupil(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start,
+                                lambda: self.transcriber.heard_told(piece, [p.name for p in roster]))
         return choose
 
 

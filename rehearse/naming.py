@@ -50,8 +50,9 @@ EARLY_SOUND = 0.6
 TOLD_BONUS = 2.0
 # Whisper's own words for the speech after the wait scoring below this (mean log-probability per
 # token) were guesses: "Then in days." for Kehinde. If no pupil wins there, a name was still said,
-# unclearly; it is not failed for that, and the likeliest pupils are offered to the coach. Words
-# of an open call ("Anyone?", "Hands up") are never a name. Set on the dev split.
+# unclearly; it is not failed for that, and the likeliest pupils are offered to the coach. Set on
+# the dev split. Words of an open call ("Anyone?", "Hands up") are never an unclear name, and
+# with them a pupil counts only if Whisper wrote the name itself.
 UNCLEAR_WORDS = -1.5
 OPEN_CALL = frozenset("anyone anybody someone somebody everyone everybody hands hand volunteer nobody "
                       "whoever".split())
@@ -119,18 +120,21 @@ def _substitute(words: Sequence[str], first: int, last: int, spelling: str) -> s
 
 
 def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScores,
-                 at_start: bool = False, told: Sequence[str] = ()) -> NameMatch | None:
+                 at_start: bool = False, told: Callable[[], Sequence[str]] | None = None) -> NameMatch | None:
     """The pupil named in the speech whose written words are `words`, or None ("none of these").
 
-    `score` rates texts against the audio of that same speech. `told`: the words Whisper wrote for
-    it when told the roster's names; a pupil it wrote there is favoured (TOLD_BONUS) and taken
+    `score` rates texts against the audio of that same speech. `told` gives the words Whisper
+    writes for it when told the roster's names (asked only when its own words hold no roster
+    name: it costs a second decoding); a pupil it writes there is favoured (TOLD_BONUS) and taken
     whatever the margin. `at_start` is for the speech before the question, where a name is not
     expected: only a name opening it counts, its words must sound like it, and the model must find
     it about as likely as Whisper's own words.
     """
     if not roster:
         return None
-    cue = find_name(told, roster) if told and not at_start else None
+    cue = None
+    if told is not None and not at_start and find_name(words, roster) is None:
+        cue = find_name(told(), roster)
     candidates = hypotheses(words, roster, at_start, also=[cue.pupil] if cue else [])
     own = " " + " ".join(words) if words else None
     scores = score([h.text for h in candidates] + ([own] if own else []))
@@ -145,7 +149,11 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
     bonus = {cue.pupil: TOLD_BONUS} if cue else {}
     rank = {p: s + SOUND_WEIGHT * sounds[p] + bonus.get(p, 0.0) for p, (s, _h) in by_pupil.items()}
     best_score, best = by_pupil[max(rank, key=rank.get)]
-    if best.text == own or (cue and best.pupil == cue.pupil):
+    if any(letters(w) in OPEN_CALL for w in words):
+        # "Hands up if you know", "Anyone?": the class was asked; a pupil only if written plainly too.
+        if sounds[best.pupil] < MATCH_THRESHOLD:
+            return None
+    elif best.text == own or (cue and best.pupil == cue.pupil):
         pass  # Whisper wrote the name itself, on its own or when told the roster
     elif at_start:
         # Where no name is expected, the words opening the speech must sound like the name and the

@@ -63,15 +63,22 @@ def test_a_name_whisper_wrote_when_told_the_roster_is_favoured_and_taken():
     # name; told the roster, Whisper wrote "Niamh": that is who was named.
     score = scores_favouring("nobody", own_bonus=NONE_MARGIN + 3.5, own=" Then in days.")
     assert choose_pupil(["Then", "in", "days."], ROSTER, score) is None
-    assert choose_pupil(["Then", "in", "days."], ROSTER, score, told=["And", "then", "Niamh."]).pupil == "Niamh"
-    # A pupil far down the sound shortlist is scored when Whisper wrote it told the roster.
-    roster = parse_roster([f"Pupil{k}" for k in range(20)] + ["Grace"])
-    assert choose_pupil(["Pupil,", "go."], roster, scores_favouring("Grace"), told=["Grace,", "go."]).pupil == "Grace"
+    assert choose_pupil(["Then", "in", "days."], ROSTER, score, told=lambda: ["And", "then", "Niamh."]).pupil == "Niamh"
+    # Whisper's own words already hold a roster name: the second decoding is not asked for.
+    def not_asked():
+        raise AssertionError("told the roster although the words held a name")
+    assert choose_pupil(["Over", "to", "you,", "Grace."], ROSTER, scores_favouring("Grace"), told=not_asked).pupil == "Grace"
+
+
+def test_a_pupil_whisper_wrote_told_the_roster_is_scored_however_unlike_the_words():
+    roster = parse_roster(["Ben", "Jen", "Ken", "Len", "Glen", "Gwen", "Sven", "Dennis", "Benny", "Grace"])
+    assert "Grace" not in {h.pupil for h in hypotheses(["Then", "in"], roster)}  # not on the sound shortlist
+    assert "Grace" in {h.pupil for h in hypotheses(["Then", "in"], roster, also=["Grace"])}
 
 
 def test_told_the_roster_is_no_help_before_the_question():
     flat = lambda texts: [-2.0] * len(texts)  # noqa: E731
-    assert choose_pupil(["Whatever", "it", "and"], ROSTER, flat, at_start=True, told=["Grace,", "it"]) is None
+    assert choose_pupil(["Whatever", "it", "and"], ROSTER, flat, at_start=True, told=lambda: ["Grace,", "it"]) is None
 
 
 def test_a_name_said_unclearly_is_a_name_with_the_likely_pupils():
@@ -88,6 +95,14 @@ def test_a_name_said_unclearly_is_a_name_with_the_likely_pupils():
     # ... and an open call is never a name, however unclear.
     unclear_call = lambda texts: [-2.5 if t == " Hands up, anyone?" else -6.0 for t in texts]  # noqa: E731
     assert choose_pupil(["Hands", "up,", "anyone?"], ROSTER, unclear_call) is None
+
+
+def test_after_a_call_to_the_class_only_a_name_written_plainly_counts():
+    # The model and the roster prompt both favour Grace, but the words call on the whole class.
+    told = lambda: ["Grace", "up", "if", "you", "know."]  # noqa: E731
+    words = ["Hands", "up", "if", "you", "know."]
+    assert choose_pupil(words, ROSTER, scores_favouring("Grace", own_bonus=2.5, own=" " + " ".join(words)), told=told) is None
+    assert choose_pupil(["Anyone?", "Grace?"], ROSTER, scores_favouring("Grace")).pupil == "Grace"
 
 
 def test_a_name_whisper_wrote_itself_is_taken():
