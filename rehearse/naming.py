@@ -180,7 +180,7 @@ def _share(rank: dict[str, float], pupil: str) -> float:
 def _unclear(words: Sequence[str], rank: dict[str, float], own_score: float | None) -> NameMatch | None:
     """No pupil won: "none of these", unless Whisper's own words were guesses (or it wrote none)
     and they do not call on the whole class. Then a name was said, unclearly."""
-    if own_score is not None and own_score >= UNCLEAR_WORDS or any(letters(w) in OPEN_CALL for w in words):
+    if (own_score is not None and own_score >= UNCLEAR_WORDS) or any(letters(w) in OPEN_CALL for w in words):
         return None
     likely = tuple(sorted(rank, key=rank.get, reverse=True)[:LIKELY])
     return NameMatch(likely[0], " ".join(words), _share(rank, likely[0]), 0, max(len(words) - 1, 0),

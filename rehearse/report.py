@@ -18,6 +18,7 @@ def evidence_lines(result: Result) -> list[str]:
     lines += [f"  {'✓' if v.passed else '✗'} {v.id}: {v.detail}" for v in result.criteria]
     m = result.metrics
     if m.get("wait_time_s") is not None:
+        who = m["named_pupil"] or "a pupil (unclear who)"
         lines.append(f"  wait time {m['wait_time_s']:.2f} s (question ended at {m['question_end_s']:.2f} s, "
-                     f"{m['named_pupil']} named at {m['name_start_s']:.2f} s)")
+                     f"{who} named at {m['name_start_s']:.2f} s)")
     return lines

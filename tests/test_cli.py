@@ -38,9 +38,14 @@ def test_json_one_object_per_file_and_bad_files_reported(tmp_path):
 
 
 def test_readable_report_and_roster_override():
+    # Siobhan is named in the clip but is not on this roster: she is never taken for named. (Whether
+    # her name reads as no roster pupil or as an unclear name, "was it Tom or Priya?", depends on how
+    # well Whisper heard it on this CPU.)
     run = rehearse("score", GOOD, "--scenario", "pose-pause-name", "--roster", "Tom,Priya")
     assert run.returncode == 0, run.stderr
-    assert "NOT YET" in run.stdout and "No pupil from the roster was named" in run.stdout
+    assert "You named" not in run.stdout
+    assert "No pupil from the roster was named" in run.stdout or "was it Tom or Priya?" in run.stdout
+    assert "wait time" in run.stdout and "None named" not in run.stdout
 
 
 def test_unknown_scenario_lists_known_ones():
