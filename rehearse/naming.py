@@ -165,6 +165,11 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
         pass  # what Whisper wrote sounds like the name the model ranks first ("Tonnish", Tomasz)
     elif (best_score < ALONE_MIN) if own_score is None else (best_score < own_score - NONE_MARGIN):
         return _unclear(words, rank, own_score)
+    else:
+        # Taken on the model's scores alone, within the margin of Whisper's own words: those words
+        # are one more rival in the confidence, so a name the model found less likely than what
+        # Whisper wrote is not reported as "96% sure".
+        rank = {**rank, "": rank[best.pupil] + (own_score - best_score if own_score is not None else 0.0)}
     # The share of belief the winner holds against the other pupils scored.
     confidence = _share(rank, best.pupil)
     heard = " ".join(words[best.first: best.last + 1]) if best.last >= best.first else ""

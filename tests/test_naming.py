@@ -54,8 +54,12 @@ def test_the_pupil_the_model_favours_is_named():
 def test_none_of_these_when_whisper_s_own_words_are_far_likelier():
     own = " Anyone?"
     assert choose_pupil(["Anyone?"], ROSTER, scores_favouring("Ananya", own_bonus=NONE_MARGIN + 3.5, own=own)) is None
-    # ...but a name nearly as likely as what Whisper wrote is taken.
-    assert choose_pupil(["Neath."], ROSTER, scores_favouring("Niamh", own_bonus=2.0, own=" Neath.")).pupil == "Niamh"
+    # ...but a name nearly as likely as what Whisper wrote is taken, and not as a near certainty:
+    # Whisper's own words are a rival in its confidence.
+    near = choose_pupil(["Neath."], ROSTER, scores_favouring("Niamh", own_bonus=4.0, own=" Neath."))
+    assert near.pupil == "Niamh" and near.confidence < 0.5
+    likelier = choose_pupil(["Neath."], ROSTER, scores_favouring("Niamh", own_bonus=2.0, own=" Neath."))
+    assert likelier.pupil == "Niamh" and likelier.confidence > near.confidence
 
 
 def test_a_name_whisper_wrote_when_told_the_roster_is_favoured_and_taken():
