@@ -149,7 +149,7 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
     bonus = {cue.pupil: TOLD_BONUS} if cue else {}
     rank = {p: s + SOUND_WEIGHT * sounds[p] + bonus.get(p, 0.0) for p, (s, _h) in by_pupil.items()}
     best_score, best = by_pupil[max(rank, key=rank.get)]
-    if any(letters(w) in OPEN_CALL for w in words):
+    if calls_the_class(words):
         # "Hands up if you know", "Anyone?": the class was asked; a pupil only if written plainly too.
         if sounds[best.pupil] < MATCH_THRESHOLD:
             return None
@@ -176,6 +176,11 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
     return NameMatch(best.pupil, heard, confidence, best.first, max(best.last, best.first))
 
 
+def calls_the_class(words: Sequence[str]) -> bool:
+    """Do these words call on the whole class ("Anyone?", "Hands up if you know")?"""
+    return any(letters(w) in OPEN_CALL for w in words)
+
+
 def _share(rank: dict[str, float], pupil: str) -> float:
     """The share of belief `pupil` holds against the other pupils ranked."""
     others = [v for p, v in rank.items() if p != pupil]
@@ -185,7 +190,7 @@ def _share(rank: dict[str, float], pupil: str) -> float:
 def _unclear(words: Sequence[str], rank: dict[str, float], own_score: float | None) -> NameMatch | None:
     """No pupil won: "none of these", unless Whisper's own words were guesses (or it wrote none)
     and they do not call on the whole class. Then a name was said, unclearly."""
-    if (own_score is not None and own_score >= UNCLEAR_WORDS) or any(letters(w) in OPEN_CALL for w in words):
+    if (own_score is not None and own_score >= UNCLEAR_WORDS) or calls_the_class(words):
         return None
     likely = tuple(sorted(rank, key=rank.get, reverse=True)[:LIKELY])
     return NameMatch(likely[0], " ".join(words), _share(rank, likely[0]), 0, max(len(words) - 1, 0),
