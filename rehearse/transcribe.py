@@ -136,12 +136,11 @@ class Transcriber:
                   max_tokens: int) -> list[tuple[str, float, float, float]]:
         """The words Whisper hears in `joined`: (text, start, end, probability), at most `max_tokens`
         tokens. One of the two parts that differ between engines (see openai_engine.py)."""
-        count = self.tokens_in
         listen_for = ", ".join(hotwords)
-        while listen_for and count(listen_for) > MAX_HOTWORD_TOKENS:  # a step with very many key words
+        while listen_for and self.tokens_in(listen_for) > MAX_HOTWORD_TOKENS:  # a step with very many key words
             listen_for = listen_for.rsplit(",", 1)[0] if "," in listen_for else ""
         # Whisper reads at most 448 tokens: the prompt's, then the new ones.
-        prompt = 3 + (count(listen_for) if listen_for else 0) + count(VERBATIM_PROMPT)
+        prompt = 3 + (self.tokens_in(listen_for) if listen_for else 0) + self.tokens_in(VERBATIM_PROMPT)
         found, _info = self.model.transcribe(
             joined,
             language="en",
@@ -164,10 +163,11 @@ class Transcriber:
         if not names:
             return []
         listed = list(names)
-        while len(listed) > 1 and self.tokens_in("Pupils: " + ", ".join(listed) + ".") > MAX_NAMES_TOKENS:
+        prompt = "Pupils: " + ", ".join(listed) + "."
+        while len(listed) > 1 and self.tokens_in(prompt) > MAX_NAMES_TOKENS:  # a class list far longer than a class
             listed.pop()
-        text = self.decode(piece, "Pupils: " + ", ".join(listed) + ".", max_tokens_for(piece))
-        return text.split()
+            prompt = "Pupils: " + ", ".join(listed) + "."
+        return self.decode(piece, prompt, max_tokens_for(piece)).split()
 
     def tokens_in(self, text: str) -> int:
         """How many of Whisper's tokens `text` takes (in a prompt)."""
