@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelError
-from .transcribe import LOG_FLOOR, MIN_SCORED_S, VERBATIM_PROMPT, Transcriber, find_model, pad_to
+from .transcribe import LOG_FLOOR, MIN_SCORED_S, SCORE_BATCH, VERBATIM_PROMPT, Transcriber, batches, find_model, pad_to
 
 DEFAULT_NAME = "tiny.en"
 INSTALL = "install it with `.venv/bin/pip install -e '.[openai]'` (openai-whisper and torch 2.13.0 for the CPU)"
@@ -166,7 +166,7 @@ class OpenAITranscriber(Transcriber):
 
     def text_scores(self, piece: np.ndarray, texts: Sequence[str]) -> list[float]:
         """As the default engine's: each text's mean log-probability per token for `piece`, from one
-        teacher-forced pass of the decoder over all texts, on the encoding of the piece alone (as
+        teacher-forced pass of the decoder per SCORE_BATCH texts, on the encoding of the piece alone (as
         CTranslate2 encodes it, not padded to 30 s)."""
         if not texts:
             return []
@@ -176,21 +176,21 @@ class OpenAITranscriber(Transcriber):
         model = self.model
         tokenizer = whisper.tokenizer.get_tokenizer(model.is_multilingual, language="en", task="transcribe")
         prefix = list(tokenizer.sot_sequence_including_notimestamps)
-        rows = [tokenizer.encode(text) + [tokenizer.eot] for text in texts]
-        width = max(map(len, rows))
-        tokens = torch.tensor([prefix + row + [tokenizer.eot] * (width - len(row)) for row in rows])
         samples = torch.from_numpy(pad_to(piece, MIN_SCORED_S).astype(np.float32))
         mel = whisper.log_mel_spectrogram(samples, model.dims.n_mels)[:, : 2 * (len(samples) // 320)]
+        scores = []
         with _decoding, torch.no_grad():
             audio = encode_short(model, mel.unsqueeze(0))
-            logits = model.logits(tokens, audio.expand(len(rows), -1, -1))
-            logp = torch.log_softmax(logits.float(), dim=-1)
-        scores = []
-        for k, row in enumerate(rows):
-            # The log-probability of each text token, predicted from the position before it; the
-            # end-of-text token is left out, as CTranslate2's align leaves it out.
-            at = torch.arange(len(prefix) - 1, len(prefix) - 1 + len(row) - 1)
-            scores.append(float(logp[k, at, torch.tensor(row[:-1])].clamp(min=LOG_FLOOR).mean()))
+            for batch in batches(texts, SCORE_BATCH):  # the logits span the vocabulary: ~4 MB a token
+                rows = [tokenizer.encode(text) + [tokenizer.eot] for text in batch]
+                width = max(map(len, rows))
+                tokens = torch.tensor([prefix + row + [tokenizer.eot] * (width - len(row)) for row in rows])
+                logp = torch.log_softmax(model.logits(tokens, audio.expand(len(rows), -1, -1)).float(), dim=-1)
+                for k, row in enumerate(rows):
+                    # The log-probability of each text token, predicted from the position before it;
+                    # the end-of-text token is left out, as CTranslate2's align leaves it out.
+                    at = torch.arange(len(prefix) - 1, len(prefix) - 1 + len(row) - 1)
+                    scores.append(float(logp[k, at, torch.tensor(row[:-1])].clamp(min=LOG_FLOOR).mean()))
         return scores
 
 
