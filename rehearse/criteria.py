@@ -18,11 +18,15 @@ from .timeline import FILLERS, INTERROGATIVES, Timeline, words_of
 
 @dataclass(frozen=True)
 class Verdict:
-    """One success criterion judged: its id, whether it was met, and the evidence in words."""
+    """One success criterion judged: its id, whether it was met, and the evidence in words.
+
+    `if_named`: the verdict ({"passed", "detail"}) this criterion would have had had the app heard
+    a pupil named after the wait; it holds when the coach says which pupil it was (progress.py)."""
 
     id: str
     passed: bool
     detail: str
+    if_named: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,17 +101,26 @@ def _wait_target(min_s: float, max_s: float | None) -> str:
       describe=lambda min_s, max_s: f"Pause {_wait_target(min_s, max_s)} after the question before naming a pupil",
       form="Pause at least {min_s} seconds, and at most {max_s} seconds, after the question before naming a pupil",
       focus=PAUSE_AND_NAME, needs_roster=True, min_s=(float, 3.0), max_s=(float, None))
-def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str]:
+def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str] | tuple[bool, str, dict]:
     target = f"the target is {_wait_target(min_s, max_s)}"
     if t.question is None:
         return False, f"No question was heard, so there was no wait to time; {target}."
     pause = t.pause_after_question
+    within = lambda waited: waited >= min_s and (max_s is None or waited <= max_s)  # noqa: E731
     if t.naming is None:
         if pause is None:
             return False, f"Nothing was said after the question, so no pupil was named; {target}."
-        return False, f"You paused {_s(pause)} but named no pupil from the roster; {target}."
+        if t.named_early is not None:
+            # One mistake, one cross: the name came first (no_name_before_question fails for it);
+            # the pause after the question was still kept, and is judged as a wait.
+            return within(pause), (f"You paused {_s(pause)} after the question ({t.named_early.pupil} was "
+                                   f"named before it); {target}.")
+        # The coach may say a pupil was named after all (the app did not hear it): the pause then
+        # was the wait, judged as one.
+        return False, f"You paused {_s(pause)} but named no pupil from the roster; {target}.", {
+            "passed": within(pause), "detail": f"You paused {_s(pause)}; {target}."}
     waited = t.wait_time
-    passed = waited >= min_s and (max_s is None or waited <= max_s)
+    passed = within(waited)
     detail = f"You paused {_s(waited)}; {target}."
     if t.spoke_before_naming:
         who = t.named.pupil if t.named else "a pupil"
@@ -127,6 +140,9 @@ def names_pupil(t: Timeline) -> tuple[bool, str]:
         return True, (f"A name was said after the wait, but not clearly enough to tell whose ({heard}): "
                       f"was it {_or(m.likely)}? Not counted against you; overrule if no pupil was named.")
     if t.named is None:
+        if t.named_early is not None:  # one mistake, one cross: counted under no_name_before_question
+            return True, (f"You named {t.named_early.pupil}, but before the question, not after the pause: "
+                          "counted once, under \"no name before the question\".")
         return False, "No pupil from the roster was named after the question."
     m = t.named.match
     heard = "" if m.heard.strip(".,?!").lower() == m.pupil.lower() else f', heard as "{m.heard}"'

@@ -38,7 +38,8 @@ class Result:
             "passed": self.passed,
             "transcript": self.transcript,
             "metrics": self.metrics,
-            "criteria": [asdict(v) for v in self.criteria],
+            "criteria": [{k: v for k, v in asdict(c).items() if k != "if_named" or v is not None}
+                         for c in self.criteria],
             "words": [{"word": w.word, "start": w.start, "end": w.end} for w in self.words],
             "utterances": self.utterances,
             "pauses": [{"start": p.start, "end": p.end, "duration": p.duration} for p in self.pauses],

@@ -47,8 +47,8 @@ class Criterion:
         return RULES[self.rule].describe(**self.params)
 
     def judge(self, timeline: Timeline) -> Verdict:
-        passed, detail = RULES[self.rule].check(timeline, **self.params)
-        return Verdict(self.id, bool(passed), detail)
+        passed, detail, *if_named = RULES[self.rule].check(timeline, **self.params)
+        return Verdict(self.id, bool(passed), detail, if_named[0] if if_named else None)
 
 
 @dataclass(frozen=True)

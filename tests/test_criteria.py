@@ -10,7 +10,7 @@ from .helpers import timeline_of, unclear_after_the_wait
 def judge(rule: str, timeline, **params):
     spec = RULES[rule].params
     full = {k: params.get(k, default) for k, (_, default) in spec.items()}
-    return RULES[rule].check(timeline, **full)
+    return RULES[rule].check(timeline, **full)[:2]
 
 
 PPN = timeline_of((0.5, 2.0, "Why does ice float on water?"), (5.4, 5.8, "Niamh."))
@@ -118,3 +118,29 @@ def test_a_name_said_unclearly_is_not_failed_and_the_likely_pupils_are_offered()
     assert passed and '"Then in days."' in detail and "Niamh or Tom" in detail and "overrule" in detail
     assert judge("wait_time", t, min_s=5.0, max_s=None) == (True, "You paused 5.4 s; the target is at least 5 s.")
     assert not judge("wait_time", t, min_s=6.0, max_s=None)[0]
+
+
+def test_a_name_said_first_is_one_cross_not_three():
+    """Naming first fails "no name before the question"; the pause kept after the question is
+    still judged as the wait, and the pupil named is not failed a second time."""
+    t = timeline_of((0.5, 3.0, "Siobhan, why does ice float on water?"), (8.4, 8.8, "Go on."))
+    assert not judge("no_name_before_question", t)[0]
+    passed, detail = judge("wait_time", t, min_s=5.0, max_s=None)
+    assert passed and "5.4 s" in detail and "Siobhan" in detail
+    assert not judge("wait_time", t, min_s=6.0, max_s=None)[0]  # a short pause is still a short pause
+    passed, detail = judge("names_pupil", t)
+    assert passed and "Siobhan" in detail and "before the question" in detail
+    no_pause = timeline_of((0.5, 3.0, "Siobhan, why does ice float on water?"))
+    assert not judge("wait_time", no_pause, min_s=5.0, max_s=None)[0]
+
+
+def test_a_pause_without_a_name_carries_the_verdict_it_would_have_if_a_pupil_was_named():
+    """The coach may say a pupil was named that the app did not hear: the wait kept then counts."""
+    from rehearse.scenarios import Criterion
+
+    t = timeline_of((0.5, 2.0, "Why does ice float?"), (8.0, 8.4, "Anyone?"))
+    verdict = Criterion("wait_time", "wait_time", {"min_s": 5.0, "max_s": None}).judge(t)
+    assert not verdict.passed and "named no pupil" in verdict.detail
+    assert verdict.if_named == {"passed": True, "detail": "You paused 6.0 s; the target is at least 5 s."}
+    assert Criterion("wait_time", "wait_time", {"min_s": 7.0, "max_s": None}).judge(t).if_named["passed"] is False
+    assert Criterion("wait_time", "wait_time", {"min_s": 5.0, "max_s": None}).judge(PPN).if_named is None
