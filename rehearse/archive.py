@@ -196,11 +196,11 @@ def _copy_recording(store: Store, archive: zipfile.ZipFile, member: str, relativ
 def _merge_mark(db: sqlite3.Connection, mark: dict[str, Any], attempt_id: int, counts: dict[str, int]) -> None:
     """A coach's mark: added if new here, or if it was made later than the one here."""
     cur = db.execute(
-        "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, marked_at) VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, pupil, marked_at) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(attempt_id, criterion) DO UPDATE SET passed = excluded.passed,"
-        " comment = excluded.comment, marked_at = excluded.marked_at"
+        " comment = excluded.comment, pupil = excluded.pupil, marked_at = excluded.marked_at"
         " WHERE excluded.marked_at > coach_marks.marked_at",
-        (attempt_id, mark["criterion"], mark["passed"], mark["comment"], mark["marked_at"]))
+        (attempt_id, mark["criterion"], mark["passed"], mark["comment"], mark.get("pupil"), mark["marked_at"]))
     counts["marks"] += cur.rowcount
 
 

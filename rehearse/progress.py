@@ -1,6 +1,9 @@
 """Accuracy, then fluency: what a session's attempts add up to, with the coach's marks applied.
 
 An attempt's verdict on a criterion is the coach's where the coach overruled it, else the app's.
+Where the app did not hear whom the teacher named and the coach says who it was (a mark on
+names_pupil with its pupil), the pause kept after the question counts as the wait: its verdict is
+the one the app gave for that case (the criterion's `if_named`), and the rep is charted at it.
 The action step is *accurate* at the first rep that meets every criterion, and *fluent* once the
 last `fluent_after` reps in a row met every criterion, each without hesitation (no filler, no
 pause inside the question) and with a steady wait time (all within STEADY_SPREAD_S).
@@ -18,21 +21,55 @@ HESITATION_PAUSE_S = 0.5  # a pause this long inside the question is a hesitatio
 STEADY_SPREAD_S = 1.5  # wait times within this of each other are steady
 
 
+def chosen_pupil(attempt: dict[str, Any]) -> str | None:
+    """The pupil the coach says was named, where the app did not hear whom; else None."""
+    return ((attempt.get("marks") or {}).get("names_pupil") or {}).get("pupil")
+
+
 def verdicts_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
     """Each criterion of a scored attempt: the app's verdict, the coach's, and the one that counts."""
     result = attempt.get("result")
     if not result:
         return []
     marks = attempt.get("marks") or {}
+    pupil = chosen_pupil(attempt)
+    heard = result["metrics"].get("name_heard")
     verdicts = []
     for c in result["criteria"]:
         mark = marks.get(c["id"]) or {}
         coach = mark.get("passed")
+        app, detail = c["passed"], c["detail"]
+        if pupil and c["id"] == "names_pupil":
+            detail = f"The coach says {pupil} was named" + (f' (the app heard "{heard}").' if heard else ".")
+        elif pupil and c.get("if_named") and coach is None:
+            # the wait kept, judged as one now that the coach has said who was named
+            detail = c["if_named"]["detail"] + f" (The coach says {pupil} was named.)"
+            app = c["if_named"]["passed"]
         verdicts.append({
-            "id": c["id"], "detail": c["detail"], "app": c["passed"], "coach": coach,
-            "comment": mark.get("comment", ""), "passed": c["passed"] if coach is None else coach,
+            "id": c["id"], "detail": detail, "app": app, "coach": coach,
+            "comment": mark.get("comment", ""), "passed": app if coach is None else coach,
+            "pupil": pupil if c["id"] == "names_pupil" else None,
         })
     return verdicts
+
+
+def metrics_of(attempt: dict[str, Any]) -> dict[str, Any] | None:
+    """A scored attempt's measured figures, with the coach's say applied: the pupil the coach chose
+    and the wait kept (the pause after the question) where the app timed none for want of a name
+    after it; a name said first keeps its pause as the wait too (criteria.wait_time judges it so)."""
+    result = attempt.get("result")
+    if not result:
+        return None
+    metrics = dict(result["metrics"])
+    pupil = chosen_pupil(attempt)
+    kept = metrics.get("pause_after_question_s")
+    if pupil:
+        metrics["named_pupil"] = pupil
+        metrics["name_chosen_by_coach"] = True
+    if metrics.get("wait_time_s") is None and kept is not None and (pupil or metrics.get("named_before_question")):
+        metrics["wait_time_s"] = kept
+        metrics["wait_kept_s"] = kept  # a wait the app did not time as one: the pause after the question
+    return metrics
 
 
 def attempt_passed(attempt: dict[str, Any]) -> bool | None:
@@ -62,7 +99,7 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
             reps.append({"rep": attempt["rep"], "passed": None, "wait_time_s": None, "hesitated": None})
             continue
         result = attempt["result"]
-        wait = result["metrics"].get("wait_time_s")
+        wait = metrics_of(attempt)["wait_time_s"]
         hesitant = hesitated(result)
         smooth = passed and not hesitant
         reps.append({"rep": attempt["rep"], "passed": passed, "wait_time_s": wait, "hesitated": hesitant})
@@ -75,6 +112,7 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
             fluent_at = attempt["rep"]
     scored = [r for r in reps if r["passed"] is not None]
     return {
+        "streak": len(run),  # reps in a row, up to the last, that count towards fluency
         "reps": reps,
         "scored": len(scored),
         "passed": sum(1 for r in scored if r["passed"]),
@@ -94,7 +132,7 @@ def metric_value(attempt: dict[str, Any], metric_id: str) -> float | None:
     if metric_id == "spoken_s":
         spoken = result["utterances"]
         return round(spoken[-1]["end"] - spoken[0]["start"], 3) if spoken else None
-    return result["metrics"].get(metric_id)
+    return metrics_of(attempt).get(metric_id)
 
 
 def step_progress(sessions: list[dict[str, Any]], metric_id: str) -> dict[str, Any]:

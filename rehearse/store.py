@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 from .errors import RehearseError
 from .progress import progress_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -143,11 +143,17 @@ def _v4_taps(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX taps_by_attempt ON taps(attempt_id, id)")
 
 
+def _v5_chosen_pupil(db: sqlite3.Connection) -> None:
+    """Version 5: the pupil a coach says was named, when the app did not hear whom (one tap)."""
+    db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
+
+
 # (version, step): each step brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (2, _v2_uids_and_progress),
     (3, _v3_examples),
     (4, _v4_taps),
+    (5, _v5_chosen_pupil),
 ]
 
 
@@ -369,18 +375,21 @@ class Store:
 
     # Coach marks --------------------------------------------------------------------------
 
-    def mark(self, attempt_id: int, criterion: str, passed: bool | None, comment: str = "") -> None:
-        """The coach's verdict on one criterion (None = agree with the app) and a comment."""
+    def mark(self, attempt_id: int, criterion: str, passed: bool | None, comment: str = "",
+             pupil: str | None = None) -> None:
+        """The coach's verdict on one criterion (None = agree with the app) and a comment; on
+        names_pupil, `pupil` is who the coach says was named (the app did not hear whom)."""
         with self.connect() as db:
-            if passed is None and not comment.strip():
+            if passed is None and not comment.strip() and pupil is None:
                 db.execute("DELETE FROM coach_marks WHERE attempt_id = ? AND criterion = ?",
                            (attempt_id, criterion))
             else:
                 db.execute(
-                    "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, marked_at)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(attempt_id, criterion) DO UPDATE SET"
-                    " passed = excluded.passed, comment = excluded.comment, marked_at = excluded.marked_at",
-                    (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), now()))
+                    "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, pupil, marked_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id, criterion) DO UPDATE SET"
+                    " passed = excluded.passed, comment = excluded.comment, pupil = excluded.pupil,"
+                    " marked_at = excluded.marked_at",
+                    (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), pupil, now()))
             refresh_progress(db, self._session_of(db, attempt_id))
 
     # A coach's taps along a rep ------------------------------------------------------------
@@ -472,11 +481,12 @@ def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]], taps: boo
     for start in range(0, len(attempts), 500):  # SQLite's limit on bound parameters
         ids = list(marks)[start:start + 500]
         among = f"attempt_id IN ({','.join('?' * len(ids))})"
-        for m in db.execute(f"SELECT attempt_id, criterion, passed, comment, marked_at FROM coach_marks"
-                            f" WHERE {among}", ids):
+        for m in db.execute(f"SELECT * FROM coach_marks WHERE {among}", ids):
             marks[m["attempt_id"]][m["criterion"]] = {
                 "passed": None if m["passed"] is None else bool(m["passed"]),
-                "comment": m["comment"], "marked_at": m["marked_at"]}
+                "comment": m["comment"], "marked_at": m["marked_at"],
+                # migrations before version 5 read marks (refresh_progress) before the column exists
+                "pupil": m["pupil"] if "pupil" in m.keys() else None}
         for t in db.execute(f"SELECT id, attempt_id, source, question_end_s, name_s, tapped_at FROM taps"
                             f" WHERE {among} ORDER BY id", ids) if taps else []:
             passes[t["attempt_id"]].append({k: t[k] for k in ("id", "source", "question_end_s", "name_s", "tapped_at")})

@@ -191,3 +191,30 @@ def test_a_malformed_action_step_file_is_named_on_the_start_page(client, tmp_pat
     assert page.status_code == 200
     assert "An action step file could not be read" in page.text and "broken.toml" in page.text
     assert "Pose, pause, name" in page.text  # the good ones are still offered
+
+
+def test_a_missed_name_is_one_tap_and_keeps_the_wait(client, app):
+    """No pupil heard after a kept pause: the coach says who it was; the pause then counts as the
+    wait in the verdict, the evidence, the chart's data and the progress."""
+    session_id = start_session(client)
+    attempt = upload(client, session_id, CLIPS / "ppn-14-no-name-clean.flac").json
+    kept = attempt["metrics"]["pause_after_question_s"]
+    assert attempt["metrics"]["wait_time_s"] is None and abs(kept - 5.5) <= 0.2
+    assert not next(v for v in attempt["verdicts"] if v["id"] == "names_pupil")["passed"]
+    url = f"/api/attempts/{attempt['id']}/marks"
+    chosen = client.post(url, json={"criterion": "names_pupil", "pupil": "Niamh", "comment": ""}).json
+    verdicts = {v["id"]: v for v in chosen["verdicts"]}
+    assert verdicts["names_pupil"]["passed"] and verdicts["names_pupil"]["pupil"] == "Niamh"
+    assert "Niamh" in verdicts["names_pupil"]["detail"]
+    assert verdicts["wait_time"]["passed"] and f"You paused {kept:.1f} s" in verdicts["wait_time"]["detail"]
+    assert "named no pupil" not in verdicts["wait_time"]["detail"]
+    assert chosen["metrics"]["named_pupil"] == "Niamh" and chosen["metrics"]["wait_time_s"] == kept
+    assert chosen["passed"] is True
+    progress = client.get(f"/api/sessions/{session_id}").json["progress"]
+    assert progress["reps"][0]["wait_time_s"] == kept and progress["reps"][0]["passed"] is True  # the chart's data
+    assert progress["accurate_at"] == 1 and progress["streak"] == 1
+    assert db_rows(app, "SELECT accurate_at FROM sessions") == [(1,)]
+    bad = client.post(url, json={"criterion": "names_pupil", "pupil": "Voldemort"})
+    assert bad.status_code == 400 and "Niamh" in bad.json["error"]
+    undone = client.post(url, json={"criterion": "names_pupil", "passed": None, "comment": ""}).json
+    assert undone["metrics"]["wait_time_s"] is None and undone["passed"] is False

@@ -13,7 +13,7 @@ from ..attempts import score_stored
 from ..calibration import tap_pass
 from ..errors import RehearseError
 from .uploads import checked_suffix
-from .views import attempt_or_404, attempt_view, services, session_or_404, session_view
+from .views import attempt_or_404, attempt_view, services, session_or_404, session_pupils, session_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -58,19 +58,28 @@ def rescore(attempt_id: int):
 
 @bp.post("/attempts/<int:attempt_id>/marks")
 def mark(attempt_id: int):
-    """The coach's verdict on one criterion: {"criterion": id, "passed": true|false|null, "comment": ""}."""
+    """The coach's verdict on one criterion: {"criterion": id, "passed": true|false|null, "comment": ""};
+    on names_pupil, "pupil" (a name of the session's roster) says who was named where the app did not
+    hear whom: the criterion is then met and the pause after the question counts as the wait."""
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
     body = request.get_json(silent=True) or {}
     criterion, passed, comment = body.get("criterion"), body.get("passed"), body.get("comment", "")
+    pupil = body.get("pupil")
     known = [c["id"] for c in (attempt["result"] or {}).get("criteria", [])]
     if criterion not in known:
         return {"error": f"unknown criterion {criterion!r} for this attempt; expected one of: "
                          f"{', '.join(known) or 'none (the attempt is not scored yet)'}"}, 400
     if passed not in (True, False, None) or not isinstance(comment, str):
         return {"error": "passed must be true, false or null, and comment a string"}, 400
-    store.mark(attempt_id, criterion, passed, comment[:2000])
-    _, _, scenario, _ = session_or_404(attempt["session_id"])
+    _, session, scenario, _ = session_or_404(attempt["session_id"])
+    if pupil is not None:
+        pupils = session_pupils(session, scenario)
+        if criterion != "names_pupil" or pupil not in pupils:
+            return {"error": f"pupil {pupil!r}: give it on names_pupil, as one of the class: "
+                             f"{', '.join(pupils) or 'the session has no roster'}"}, 400
+        passed = True
+    store.mark(attempt_id, criterion, passed, comment[:2000], pupil)
     return attempt_view(store.attempt(attempt_id), scenario)
 
 

@@ -13,7 +13,8 @@ from .. import examples
 from ..attempts import session_scenario
 from ..calibration import attempt_agreement, band_view, summarise
 from ..errors import RehearseError
-from ..progress import attempt_passed, progress_of, verdicts_of
+from ..names import parse_roster
+from ..progress import attempt_passed, metrics_of, progress_of, verdicts_of
 from ..scenarios import Scenario
 from ..store import Store
 
@@ -98,9 +99,10 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
         "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
     }
     if result:
+        metrics = metrics_of(attempt)  # with the pupil the coach chose, and the wait kept
         view |= {
-            "metrics": result["metrics"], "pauses": result["pauses"], "utterances": result["utterances"],
-            "words": marked_words(result), "timings": result.get("timings", {}),
+            "metrics": metrics, "pauses": result["pauses"], "utterances": result["utterances"],
+            "words": marked_words(result | {"metrics": metrics}), "timings": result.get("timings", {}),
         }
     return view
 
@@ -126,12 +128,20 @@ def marked_words(result: dict[str, Any]) -> list[dict[str, Any]]:
     return words
 
 
+def session_pupils(session: dict[str, Any], scenario: Scenario | None) -> list[str]:
+    """The names of the session's class (as the coach set it, else the step's), without how they sound."""
+    if session["roster"]:
+        return [p.name for p in parse_roster(session["roster"])]
+    return [p.name for p in scenario.roster] if scenario else []
+
+
 def session_view(store: Store, session: dict[str, Any], scenario: Scenario | None) -> dict[str, Any]:
     attempts = store.attempts(session["id"])
     views = [attempt_view(a, scenario) for a in attempts]
     return {
         "session": {k: session[k] for k in ("id", "teacher", "teacher_id", "scenario_id", "title", "roster",
-                                            "reps_target", "fluent_after", "started_at", "finished_at")},
+                                            "reps_target", "fluent_after", "started_at", "finished_at", "mode")}
+        | {"pupils": session_pupils(session, scenario)},
         "scenario": scenario_view(scenario) if scenario else None,
         "attempts": views,
         "progress": progress_of(attempts, session["fluent_after"]),
