@@ -315,7 +315,7 @@ class Store:
 
     def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:
         rows = self.query_all(
-            "SELECT s.id, s.started_at, s.finished_at, s.reps_target, s.reps, t.name AS teacher, a.title"
+            "SELECT s.id, s.started_at, s.finished_at, s.reps_target, s.reps, s.mode, t.name AS teacher, a.title"
             " FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
             " JOIN action_steps a ON a.id = s.action_step_id ORDER BY s.id DESC LIMIT ?", limit)
         return [dict(r) for r in rows]

@@ -27,8 +27,7 @@ window.AttemptView = (function () {
     li.dataset.criterion = v.id;
     const icon = document.createElement("span");
     icon.className = "icon";
-    icon.textContent = v.passed ? "✓" : "✗";
-    icon.setAttribute("aria-label", v.passed ? "met" : "not met");
+    icon.innerHTML = `<span aria-hidden="true">${v.passed ? "✓" : "✗"}</span><span class="visually-hidden">${v.passed ? "Met:" : "Not met:"}</span>`;
     const body = document.createElement("div");
     body.className = "body";
     const title = document.createElement("strong");
@@ -60,6 +59,7 @@ window.AttemptView = (function () {
     flip.type = "button";
     flip.className = "small";
     flip.textContent = overruled ? "Undo overrule" : (v.app ? "Overrule: not met" : "Overrule: met");
+    flip.setAttribute("aria-label", `${flip.textContent}: ${v.description}`);
     const comment = document.createElement("input");
     comment.type = "text";
     comment.placeholder = "Coach's comment";
@@ -84,10 +84,11 @@ window.AttemptView = (function () {
   }
 
   // Post a coach's mark; resolve to the attempt as stored now (or throw the server's message).
-  async function postMark(attemptId, criterion, passed, comment) {
+  // `pupil` (on names_pupil): who the coach says was named, where the app did not hear whom.
+  async function postMark(attemptId, criterion, passed, comment, pupil) {
     const response = await fetch(`/api/attempts/${attemptId}/marks`, {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ criterion, passed, comment }),
+      body: JSON.stringify(pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment }),
     });
     const body = await response.json();
     if (!response.ok) throw new Error(body.error);

@@ -35,9 +35,12 @@ window.Draw = (function () {
     const x = (t) => left + (t / total) * (W - left - right);
     const s = svg(W, H, "timeline of speech and pauses");
     const m = attempt.metrics || {};
-    if (band && m.question_end_s != null) {
-      const a = x(m.question_end_s + band.min_s);
-      const b = band.max_s != null ? x(Math.min(m.question_end_s + band.max_s, total)) : x(total);
+    // The target band, always: from the end of the question, or (no question found) of the first speech.
+    const firstEnd = (attempt.utterances || []).length ? attempt.utterances[0].end : 0;
+    const from = m.question_end_s != null ? m.question_end_s : firstEnd;
+    if (band) {
+      const a = x(Math.min(from + band.min_s, total));
+      const b = band.max_s != null ? x(Math.min(from + band.max_s, total)) : x(total);
       s.append(el("rect", { x: a, y: top - 8, width: Math.max(b - a, 2), height: bar + 16, class: "band" }));
       const nearEnd = a > W * 0.7;
       s.append(el("text", { x: nearEnd ? W - right : a + 4, y: top + bar + 30, class: "band-label",
@@ -50,7 +53,13 @@ window.Draw = (function () {
       s.append(el("rect", { x: x(u.start), y: top, width: Math.max(x(u.end) - x(u.start), 2), height: bar, rx: 4,
         class: "speech" + (isQuestion ? " question" : "") + (isName ? " name" : "") }, undefined));
     }
-    if (m.wait_time_s != null && m.question_end_s != null && m.name_start_s != null) {
+    if (m.named_before_question && m.question_start_s != null) {
+      // A pupil named before (or inside) the question: marked on the question, in words.
+      const q = (attempt.utterances || []).find((u) => u.start >= m.question_start_s - 0.01);
+      if (q) s.append(el("rect", { x: x(q.start), y: top + bar + 2, width: Math.max(x(q.end) - x(q.start), 2), height: 5, class: "speech early" }));
+      s.append(el("text", { x: x(m.question_start_s), y: top - 12, class: "early-label" }, `${m.named_before_question} named early`));
+    }
+    if (m.wait_time_s != null && m.question_end_s != null) {
       const a = x(m.question_end_s), b = x(m.question_end_s + m.wait_time_s);
       const ok = band ? m.wait_time_s >= band.min_s && (band.max_s == null || m.wait_time_s <= band.max_s) : true;
       s.append(el("line", { x1: a, x2: b, y1: 16, y2: 16, class: "wait " + (ok ? "ok" : "short") }));

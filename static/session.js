@@ -1,6 +1,7 @@
-// The rehearsal page: record a rep (button or Space), show the live pause cue, then the feedback;
-// the coach can tap along while it is recorded (Q, N: calibration) and overrule any verdict; the
-// progress strip shows accuracy, fluency and wait times.
+// The rehearsal page: record a rep (button or Space), show the live pause cue, then the verdict in one
+// line beside the record button and the full feedback; the coach can tap along while it is recorded
+// (Q, N: calibration), overrule any verdict, and say in one tap which pupil was named when the app did
+// not hear whom; the progress strip shows accuracy, the streak toward fluency, and wait times.
 (function () {
   const data = JSON.parse(document.getElementById("session-data").textContent);
   const session = data.session, scenario = data.scenario;
@@ -17,9 +18,16 @@
     progressText: $("progress-text"), chart: $("wait-chart"), reps: $("reps"),
     uploadForm: $("upload-form"), uploadFile: $("upload-file"),
     tapAlong: $("tap-along"), tapStatus: $("tap-status"), agreement: $("agreement"), replay: $("replay"),
+    verdictLine: $("verdict-line"), streak: $("streak"), nameFix: $("name-fix"),
   };
+  // Each criterion in a word or two, for the verdict line beside the record button.
+  const SHORT = { asks_question: "question", wait_time: "wait", names_pupil: "pupil named",
+                  no_name_before_question: "no name first", uses_key_words: "key words", max_steps: "steps",
+                  checks_understanding: "checks understanding", max_fillers: "fillers", max_words: "words",
+                  max_seconds: "time", says_phrases: "phrases" };
   let attempts = data.attempts, progress = data.progress, shown = null, pass = null;
   let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null, recordingId = null;
+  let scoringClock = null, streakNote = "";
 
   function nextRep() { return (attempts.length ? Math.max(...attempts.map((a) => a.rep)) : 0) + 1; }
 
@@ -39,6 +47,17 @@
   }
 
   // Recording ------------------------------------------------------------------------------
+
+  // The next rep: the last one's feedback and verdict go (as Again does), and recording starts.
+  function nextRepNow() {
+    if (busy || ui.record.disabled) return;
+    ui.feedback.hidden = true;
+    ui.verdictLine.hidden = true;
+    ui.nameFix.hidden = true;
+    streakNote = "";
+    drawStreak();
+    startRecording();
+  }
 
   async function startRecording() {
     if (busy) return;
@@ -93,12 +112,20 @@
     stoppedAt = performance.now();
     clearInterval(clock);
     ui.record.disabled = true;
-    ui.status.textContent = "Scoring…";
+    if (ui.cue.classList.contains("done") || !ui.cue.hidden) ui.target.textContent = "";  // the verdict will say
+    // Say what is happening and for how long so far; the seconds are not read out at every tick.
+    ui.status.innerHTML = 'Scoring the rep… <span aria-hidden="true" id="scoring-seconds">0.0 s</span>';
+    clearInterval(scoringClock);
+    scoringClock = setInterval(() => {
+      const el = document.getElementById("scoring-seconds");
+      if (el) el.textContent = `${((performance.now() - stoppedAt) / 1000).toFixed(1)} s`;
+    }, 100);
     recorder.stop();
   }
 
   function finishRecording() {
     clearInterval(clock);
+    clearInterval(scoringClock);
     ui.status.textContent = "";
     if (ui.tapAlong) ui.tapAlong.hidden = true;
     readyToRecord();
@@ -138,26 +165,42 @@
     ui.cue.classList.toggle("reached", !!msg.reached);
     ui.cue.classList.toggle("done", msg.state === "done");
     ui.seconds.textContent = msg.wait_s.toFixed(1);
-    ui.target.textContent = band ? (msg.reached ? "target reached" : `target ${band.min_s} s`) : "";
+    // Only time: the cue cannot know whether a name came first, so it never says the target was met.
+    ui.target.textContent = band ? (msg.reached ? `past ${band.min_s} s` : `target ${band.min_s} s`) : "";
     Draw.ring(ui.ring, band ? msg.wait_s / band.min_s : 1);
   }
 
-  ui.record.addEventListener("click", () => (recorder && recorder.recording ? stopRecording() : startRecording()));
+  ui.record.addEventListener("click", () => (recorder && recorder.recording ? stopRecording() : nextRepNow()));
+  // Space starts and stops a rep wherever the focus is, except where it types or plays: a focused
+  // button (a rep's chip, an overrule) is not also clicked by it. Enter after the feedback is Again.
+  const typing = (target) => ["input", "textarea", "select", "audio"].includes((target.tagName || "").toLowerCase())
+    || target.isContentEditable;
+  const interactive = (target) => target !== document.body && target.closest && target.closest("button, a, summary, [tabindex]");
   document.addEventListener("keydown", (event) => {
-    if (event.code !== "Space" || event.repeat) return;
-    const tag = (event.target.tagName || "").toLowerCase();
-    if (["input", "textarea", "select", "button", "audio"].includes(tag) && event.target !== ui.record) return;
-    event.preventDefault();
-    if (recorder && recorder.recording) stopRecording(); else if (!ui.record.disabled) startRecording();
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (event.code === "Space") {
+      event.preventDefault();
+      if (event.repeat) return;
+      if (recorder && recorder.recording) stopRecording(); else nextRepNow();
+    } else if (event.key === "Enter" && !event.repeat && !ui.feedback.hidden && !interactive(event.target)
+               && !(recorder && recorder.recording)) {
+      event.preventDefault();
+      nextRepNow();
+    }
   });
-  ui.again.addEventListener("click", () => { ui.feedback.hidden = true; startRecording(); });
+  document.addEventListener("keyup", (event) => {  // a button is clicked by Space on its way up: not here
+    if (event.code === "Space" && !typing(event.target)) event.preventDefault();
+  });
+  ui.again.addEventListener("click", nextRepNow);
+  const skip = document.querySelector("a.skip");
+  if (skip) skip.addEventListener("click", (event) => { event.preventDefault(); ui.record.focus(); });
 
   // Feedback -------------------------------------------------------------------------------
 
   function addAttempt(attempt, fresh) {
     attempts = attempts.filter((a) => a.id !== attempt.id).concat([attempt]).sort((a, b) => a.rep - b.rep);
     showFeedback(attempt, fresh);
-    refresh();
+    return refresh();
   }
 
   function showFeedback(attempt, fresh) {
@@ -180,14 +223,144 @@
     ui.rescore.hidden = attempt.status === "scored";
     if (!ui.playback.src.endsWith(attempt.audio_url)) ui.playback.src = attempt.audio_url;
     data.shownAttempt = attempt.id;
+    showVerdictLine(attempt);
+    showNameFix(attempt);
+    if (fresh) {
+      // The verdict where the eyes are (beside the record button); the full feedback follows it.
+      ui.verdictLine.scrollIntoView({ block: "nearest" });
+      const box = ui.feedback.getBoundingClientRect();
+      if (box.top > window.innerHeight) {  // one column (a phone): bring the feedback's top up, verdict kept in view
+        const line = ui.verdictLine.getBoundingClientRect();
+        window.scrollBy({ top: Math.max(0, Math.min(line.top - 8, box.top - window.innerHeight * 0.6)) });
+      }
+    }
   }
 
-  async function saveMark(attempt, criterion, passed, comment) {
+  const or = (names) => (names.length === 1 ? names[0] : names.slice(0, -1).join(", ") + " or " + names.at(-1));
+
+  // The pupil heard, in words: the coach's choice, the app's, unclear, early, or none.
+  function pupilHeard(m) {
+    if (m.name_chosen_by_coach) return `${m.named_pupil} (the coach's choice)`;
+    if (m.named_pupil) return m.named_pupil;
+    if (m.name_unclear_likely && m.name_unclear_likely.length) return "a pupil (unclear who)";
+    if (m.named_before_question) return `${m.named_before_question}, before the question`;
+    return "no pupil";
+  }
+
+  // One compact line: each criterion ✓/✗ (in words for a screen reader), the wait, the pupil heard.
+  function showVerdictLine(attempt) {
+    const line = ui.verdictLine;
+    line.innerHTML = "";
+    line.hidden = false;
+    line.className = "verdict-line " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
+    const head = document.createElement("p");
+    head.className = "vl-head";
+    head.textContent = `Rep ${attempt.rep}: ` + (attempt.passed === true ? "all criteria met" : attempt.passed === false ? "not yet" : "not scored");
+    line.append(head);
+    if (attempt.status !== "scored") {
+      const why = document.createElement("p");
+      why.className = "vl-facts";
+      why.textContent = attempt.error || "This rep has not been scored.";
+      line.append(why);
+      return;
+    }
+    const list = document.createElement("ul");
+    for (const v of attempt.verdicts) {
+      const li = document.createElement("li");
+      li.className = v.passed ? "pass" : "fail";
+      li.dataset.criterion = v.id;
+      const mark = document.createElement("span");
+      mark.className = "mark";
+      mark.setAttribute("aria-hidden", "true");
+      mark.textContent = v.passed ? "✓ " : "✗ ";
+      const words = document.createElement("span");
+      words.textContent = SHORT[v.id] || v.description;
+      words.title = v.description;
+      const said = document.createElement("span");
+      said.className = "visually-hidden";
+      said.textContent = v.passed ? ": passed" : ": not met";
+      li.append(mark, words, said);
+      list.append(li);
+    }
+    line.append(list);
+    const m = attempt.metrics || {};
+    const facts = document.createElement("p");
+    facts.className = "vl-facts";
+    const wait = m.wait_time_s != null ? `Waited ${m.wait_time_s.toFixed(1)} s`
+      : m.pause_after_question_s != null ? `Paused ${m.pause_after_question_s.toFixed(1)} s` : "No wait timed";
+    facts.textContent = `${wait} · pupil heard: ${pupilHeard(m)}`;
+    line.append(facts);
+  }
+
+  // A missed name is one tap: "heard 'Need' — was it Niamh or Tom?", or, when no pupil was heard
+  // after the wait, the class to pick from. The choice keeps the wait (progress.py).
+  function showNameFix(attempt) {
+    const box = ui.nameFix;
+    box.innerHTML = "";
+    box.hidden = true;
+    const m = attempt.metrics;
+    const verdict = (attempt.verdicts || []).find((v) => v.id === "names_pupil");
+    if (attempt.status !== "scored" || !m || !verdict || m.named_before_question || m.question_end_s == null) return;
+    const chosen = verdict.pupil;
+    const unclear = m.name_unclear_likely && m.name_unclear_likely.length ? m.name_unclear_likely : null;
+    if (!unclear && m.named_pupil && !chosen) return;  // the app heard whom
+    const names = unclear || session.pupils || [];
+    if (!names.length) return;
+    const ask = document.createElement("p");
+    const heard = m.name_heard ? `Heard “${m.name_heard.trim()}”` : "No pupil was heard named after the wait";
+    ask.textContent = chosen ? `${heard}: the coach says it was ${chosen}.`
+      : unclear ? `${heard} — was it ${or(names)}?` : `${heard}. If one was named, who?`;
+    ask.id = "name-fix-question";
+    const choices = document.createElement("div");
+    choices.className = "choices";
+    choices.setAttribute("role", "group");
+    choices.setAttribute("aria-labelledby", "name-fix-question");
+    for (const name of names) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "small" + (name === chosen ? " chosen" : "");
+      button.textContent = name;
+      button.dataset.pupil = name;
+      button.setAttribute("aria-pressed", String(name === chosen));
+      button.setAttribute("aria-label", `${name} was named`);
+      button.addEventListener("click", () => saveMark(attempt, "names_pupil", true, verdict.comment, name));
+      choices.append(button);
+    }
+    if (chosen) {
+      const undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "small";
+      undo.textContent = "Undo: no pupil chosen";
+      undo.addEventListener("click", () => saveMark(attempt, "names_pupil", null, verdict.comment, null));
+      choices.append(undo);
+    }
+    box.append(ask, choices);
+    box.hidden = false;
+  }
+
+  async function saveMark(attempt, criterion, passed, comment, pupil) {
+    const before = progress.streak || 0;
     try {
-      addAttempt(await AttemptView.postMark(attempt.id, criterion, passed, comment), false);
+      await addAttempt(await AttemptView.postMark(attempt.id, criterion, passed, comment, pupil), false);
     } catch (err) {
       setError(err.message);
+      return;
     }
+    const after = progress.streak || 0;
+    streakNote = before > 0 && after === 0 && progress.fluent_at == null
+      ? `This overrule resets the streak toward fluency (it was ${before} of ${progress.fluent_after} in a row).` : "";
+    drawStreak();
+  }
+
+  // The streak toward fluency: "2 of 3 in a row".
+  function drawStreak() {
+    const scored = progress.scored || 0;
+    const n = progress.fluent_after, streak = progress.streak || 0;
+    const text = !scored ? ""
+      : progress.fluent_at != null ? `Fluent at rep ${progress.fluent_at}: ${streak} in a row now.`
+        : `Toward fluency: ${Math.min(streak, n)} of ${n} in a row.`;
+    ui.streak.textContent = [text, streakNote].filter(Boolean).join(" ");
+    ui.streak.classList.toggle("reset", !!streakNote);
   }
 
   ui.rescore.addEventListener("click", async () => {
@@ -246,6 +419,7 @@
     ui.progressText.textContent = attempts.length
       ? `${progress.scored} scored ${progress.scored === 1 ? "rep" : "reps"}, ${progress.passed} met every criterion. ${next}`
       : "No reps yet.";
+    drawStreak();
     Draw.waitChart(ui.chart, progress, band);
     ui.reps.innerHTML = "";
     for (const a of attempts) {
@@ -255,6 +429,7 @@
       button.className = "rep " + (a.passed === true ? "pass" : a.passed === false ? "fail" : "unscored");
       const wait = a.metrics && a.metrics.wait_time_s != null ? ` · ${a.metrics.wait_time_s.toFixed(1)} s` : "";
       button.textContent = `Rep ${a.rep} ${a.passed === true ? "✓" : a.passed === false ? "✗" : "?"}${wait}${a.overruled ? " · coach" : ""}`;
+      button.setAttribute("aria-label", `Rep ${a.rep}, ${a.passed === true ? "all criteria met" : a.passed === false ? "not yet" : "not scored"}${wait ? ", waited" + wait.replace(" · ", " ") : ""}${a.overruled ? ", overruled by the coach" : ""}: show its feedback`);
       button.addEventListener("click", () => showFeedback(a, false));
       li.append(button);
       ui.reps.append(li);

@@ -218,3 +218,16 @@ def test_a_missed_name_is_one_tap_and_keeps_the_wait(client, app):
     assert bad.status_code == 400 and "Niamh" in bad.json["error"]
     undone = client.post(url, json={"criterion": "names_pupil", "passed": None, "comment": ""}).json
     assert undone["metrics"]["wait_time_s"] is None and undone["passed"] is False
+
+
+def test_practising_alone_in_the_browser_is_a_solo_session(client, app):
+    session_id = start_session(client, mode="solo")
+    assert db_rows(app, "SELECT mode FROM sessions WHERE id = ?", session_id) == [("solo",)]
+    page = client.get(f"/sessions/{session_id}").text
+    assert 'class="badge solo"' in page and 'id="tap-along"' not in page  # no coach to tap along
+    assert "· solo" in client.get("/").text
+    coached = start_session(client)
+    assert db_rows(app, "SELECT mode FROM sessions WHERE id = ?", coached) == [("coached",)]
+    assert 'id="tap-along"' in client.get(f"/sessions/{coached}").text
+    bad = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "pose-pause-name", "mode": "party"})
+    assert bad.status_code == 400 and "expected coached or solo" in bad.text

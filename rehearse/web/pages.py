@@ -42,6 +42,10 @@ def create_session():
         reps = int(form.get("reps") or current_app.config["REPS_DEFAULT"])
         if not 1 <= reps <= 50:
             raise RehearseError(f"reps aimed for: {reps} is out of range; choose 1 to 50")
+        # Practising alone is its own mode, marked 'solo' as `rehearse practice` marks its sessions.
+        mode = form.get("mode") or "coached"
+        if mode not in ("coached", "solo"):
+            raise RehearseError(f"who is in the room: {mode!r}; expected coached or solo")
     except ValueError:
         return start(error="reps aimed for: give a whole number, e.g. 10", form=form, status=400)
     except RehearseError as exc:
@@ -49,7 +53,7 @@ def create_session():
     # Keep the lines as typed (validated above): "Tom (Tomm)" must keep the sound the coach gave.
     session_id = store.start_session(teacher, scenario.id, scenario.title,
                                      roster_lines or [p.name for p in roster],
-                                     reps, current_app.config["FLUENT_AFTER"])
+                                     reps, current_app.config["FLUENT_AFTER"], mode=mode)
     return redirect(url_for("pages.rehearse", session_id=session_id))
 
 
