@@ -83,7 +83,16 @@ def test_laptop_verdict_in_view_and_space_starts_the_next_rep(server, tmp_path):
         assert page.is_visible(".keyboard-only")  # a keyboard: the Space hint shows
         assert "1 of 3 in a row" in page.inner_text("#streak")
         page.wait_for_selector("#reps button.rep")
+        assert page.locator("#feedback .legend li").count() >= 5  # the timeline's colours, in words
+        tabbable = page.evaluate("""() => [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
+            .filter((e) => !e.disabled && e.getClientRects().length || e.classList.contains('skip')).map((e) => e.id)""")
+        assert tabbable.index("record") <= 6  # the skip link, the header's links, then record
         keep(page, "session-laptop.png")
+
+        # An overrule that breaks the streak toward fluency says so.
+        page.click("#verdicts li[data-criterion=wait_time] .coach-tools button")
+        page.wait_for_selector("#streak.reset")
+        assert "resets the streak" in page.inner_text("#streak") and "0 of 3 in a row" in page.inner_text("#streak")
 
         # Space on a focused chip starts the next rep (and clears the last feedback); it does not
         # also click the chip (which would show rep 1's feedback again).
@@ -94,7 +103,15 @@ def test_laptop_verdict_in_view_and_space_starts_the_next_rep(server, tmp_path):
         page.wait_for_timeout(500)
         assert page.is_hidden("#feedback")
         page.keyboard.press("Space")  # stop: the clip has ended, so this rep has little or nothing to score
-        page.wait_for_selector("#verdict-line:not([hidden]), #error:not([hidden])", timeout=FEEDBACK_TIMEOUT_MS)
+        page.wait_for_selector("#verdict-line:not([hidden])", timeout=FEEDBACK_TIMEOUT_MS)
+        assert "Rep 2" in page.inner_text("#verdict-line")
+        # Enter after the feedback is Again (the focus on no button).
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#record.on")
+        assert page.is_hidden("#feedback")
+        page.keyboard.press("Space")
+        page.wait_for_selector("#verdict-line:not([hidden])", timeout=FEEDBACK_TIMEOUT_MS)
         assert errors == []
         browser.close()
 
