@@ -231,3 +231,16 @@ def test_practising_alone_in_the_browser_is_a_solo_session(client, app):
     assert 'id="tap-along"' in client.get(f"/sessions/{coached}").text
     bad = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "pose-pause-name", "mode": "party"})
     assert bad.status_code == 400 and "expected coached or solo" in bad.text
+
+
+def test_a_name_said_first_is_one_cross_and_its_pause_is_charted(client):
+    """"Jamal, which ...? [5.2 s] Go on.": only "no name before the question" fails; the pause kept
+    is judged as the wait and charted (not at 0 s); no name to pick is offered."""
+    session_id = start_session(client)
+    attempt = upload(client, session_id, CLIPS / "ppn-12-name-first-jamal-clean.flac").json
+    failed = [v["id"] for v in attempt["verdicts"] if not v["passed"]]
+    assert failed == ["no_name_before_question"], [(v["id"], v["detail"]) for v in attempt["verdicts"]]
+    m = attempt["metrics"]
+    assert m["named_before_question"] == "Jamal" and m["wait_time_s"] == m["pause_after_question_s"]
+    progress = client.get(f"/api/sessions/{session_id}").json["progress"]
+    assert abs(progress["reps"][0]["wait_time_s"] - 5.2) <= 0.3 and progress["reps"][0]["passed"] is False
