@@ -145,7 +145,8 @@ def _v4_taps(db: sqlite3.Connection) -> None:
 
 def _v5_chosen_pupil(db: sqlite3.Connection) -> None:
     """Version 5: the pupil a coach says was named, when the app did not hear whom (one tap)."""
-    db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
+    if "pupil" not in [c[1] for c in db.execute("PRAGMA table_info(coach_marks)")]:  # (a store set back by hand has it)
+        db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
 
 
 # (version, step): each step brings the schema from the version before it to its own.

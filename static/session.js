@@ -347,8 +347,8 @@
       return;
     }
     const after = progress.streak || 0;
-    streakNote = before > 0 && after === 0 && progress.fluent_at == null
-      ? `This overrule resets the streak toward fluency (it was ${before} of ${progress.fluent_after} in a row).` : "";
+    streakNote = after < before && progress.fluent_at == null
+      ? `This overrule resets the streak toward fluency (it was ${Math.min(before, progress.fluent_after)} of ${progress.fluent_after} in a row).` : "";
     drawStreak();
   }
 

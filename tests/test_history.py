@@ -168,3 +168,20 @@ def test_deleting_a_teacher_leaves_nothing_of_theirs_on_disk(history_instance):
     assert [r["reps"] for r in history.step_summaries(store, history.Filters())] == [2, 1]
     assert store.session(okafor_sessions[0]["id"]) is None
 
+
+
+def test_a_store_from_before_the_chosen_pupil_gets_its_column(history_instance):
+    """Schema 5: the pupil a coach says was named; an older store's marks are kept, with no pupil."""
+    folder, ids = history_instance
+    attempt_id = ids["sessions"][0]["attempts"][0]
+    Store.open(folder).mark(attempt_id, "wait_time", False, "felt rushed")
+    with sqlite3.connect(folder / "rehearse.sqlite") as db:  # as rehearse left it before issue 18
+        db.execute("ALTER TABLE coach_marks DROP COLUMN pupil")
+        db.execute("PRAGMA user_version=4")
+    store = Store.open(folder)
+    with store.connect() as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.attempt(attempt_id)["marks"]["wait_time"] | {"marked_at": None} == {
+        "passed": False, "comment": "felt rushed", "pupil": None, "marked_at": None}
+    store.mark(attempt_id, "names_pupil", True, "", pupil="Niamh")
+    assert store.attempt(attempt_id)["marks"]["names_pupil"]["pupil"] == "Niamh"
