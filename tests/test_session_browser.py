@@ -89,6 +89,20 @@ def test_laptop_verdict_in_view_and_space_starts_the_next_rep(server, tmp_path):
         assert tabbable.index("record") <= 6  # the skip link, the header's links, then record
         keep(page, "session-laptop.png")
 
+        # The timeline always shows the target band, and marks a pupil named before the question.
+        drawn = page.evaluate("""() => {
+            const div = document.createElement("div");
+            const band = { min_s: 5, max_s: 12 };
+            Draw.timeline(div, { duration_s: 10, utterances: [{ start: 0.5, end: 3 }, { start: 8.2, end: 8.6 }],
+              metrics: { named_before_question: "Jamal", question_start_s: 0.5, question_end_s: 3, wait_time_s: 5.2,
+                         pause_after_question_s: 5.2 } }, band);
+            const bare = document.createElement("div");
+            Draw.timeline(bare, { duration_s: 4, utterances: [{ start: 0.5, end: 2 }], metrics: {} }, band);
+            return { early: div.querySelector(".early-label").textContent, bands: [div, bare].map((d) => d.querySelectorAll(".band").length),
+                     waited: div.querySelector(".wait-label").textContent };
+        }""")
+        assert drawn == {"early": "Jamal named early", "bands": [1, 1], "waited": "waited 5.2 s"}
+
         # An overrule that breaks the streak toward fluency says so.
         page.click("#verdicts li[data-criterion=wait_time] .coach-tools button")
         page.wait_for_selector("#streak.reset")
