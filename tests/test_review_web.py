@@ -84,6 +84,7 @@ def test_attempt_page_has_playback_verdicts_and_others_to_compare(client, histor
     assert [v["id"] for v in data["attempt"]["verdicts"]] == ["asks_question", "wait_time", "names_pupil",
                                                               "no_name_before_question"]
     assert any(w["role"] == "name" for w in data["attempt"]["words"])
+    assert 'class="legend"' in page and "a name said too early" in page  # the timeline's colours, in words
     options = re.findall(r'<option value="(\d+)"', page.split('id="compare-form"')[1])
     assert len(options) == 5 and str(attempt_id) not in options  # her other five reps on this step
     assert client.get(f"/attempts/{attempt_id}/audio").status_code == 200
