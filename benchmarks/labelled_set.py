@@ -930,6 +930,18 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 
 
+def one_cross(criteria: dict, early: str | None, name_m, pause_after: float | None,
+              low: float, high: float) -> None:
+    """A name said before the question is one mistake, one cross (criteria.py): it fails only
+    no_name_before_question; the pupil counts as named, and the pause kept after the question,
+    with no name after it, is judged as the wait. The attempt fails either way."""
+    if not early:
+        return
+    criteria["names_pupil"] = True
+    if name_m is None:
+        criteria["wait_time"] = pause_after is not None and low <= pause_after <= high
+
+
 def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.ndarray, dict]:
     pos = int(round(plan.lead * SR))
     placed = []
@@ -970,6 +982,7 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
                     "no_name_before_question": not early}
         if wait is not None:
             assert min(abs(wait - WAIT_MIN), abs(wait - WAIT_MAX)) >= MARGIN, (plan.file, wait)
+        one_cross(criteria, early, name_m, pause_after, WAIT_MIN, WAIT_MAX)
     else:
         criteria = dict(plan.extra["criteria"])
         span = s(marks[-1][1] - marks[0][0])
@@ -983,6 +996,7 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
                              "no_name_before_question": not early})
             if wait is not None:
                 assert min(abs(wait - 2.0), abs(wait - 8.0)) >= MARGIN, (plan.file, wait)
+            one_cross(criteria, early, name_m, pause_after, 2.0, 8.0)
         elif plan.scenario == "key-vocabulary":
             criteria["max_seconds"] = span <= 20.0
             assert abs(span - 20.0) >= 1.0, (plan.file, span)
