@@ -52,10 +52,11 @@ audio:
 # The revision before the engine learnt to generalise (issue 17): score_clips.py prints its figures beside.
 BASELINE := e295613
 
-bench: $(STAMP) openai audio labelled
+bench: $(STAMP) openai audio labelled chromium
 	$(BIN)/python benchmarks/score_clips.py --split dev test --baseline $(BASELINE)
 	$(BIN)/python benchmarks/engines.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/browser_latency.py
 	$(BIN)/python benchmarks/history_pages.py
 	$(BIN)/python benchmarks/practice_mic.py
 	$(BIN)/python benchmarks/load.py
