@@ -98,6 +98,7 @@ def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model
                 rows.append({"split": split, "clip": name, "seconds": len(audio) / SAMPLE_RATE,
                              "wall_s": wall, "cpu_s": cpu, "wait": m.get("wait_time_s"),
                              "pupil": m.get("named_pupil"), "heard": m.get("name_heard"),
+                             "unclear": m.get("name_unclear_likely"), "confidence": m.get("name_confidence"),
                              "question": m.get("question"), "passed": result.passed,
                              "criteria": {v.id: v.passed for v in result.criteria},
                              "transcript": result.transcript})
@@ -154,6 +155,20 @@ def figures(rows: list[dict], labels: dict) -> dict:
         "question_found": sum(r["question"] is not None for r in ppn),
         "misses": misses,
     }
+
+
+def names_told(rows: list[dict], labels: dict) -> str:
+    """What the coach sees about the pupil: right, unclear (the likeliest offered to pick from),
+    none, or another pupil named with assurance - the mistake that costs trust."""
+    named = [r for r in rows if labels[r["clip"]]["scenario"] == "pose-pause-name" and labels[r["clip"]].get("pupil")]
+    nobody = [r for r in rows if labels[r["clip"]]["scenario"] == "pose-pause-name" and not labels[r["clip"]].get("pupil")]
+    truth = lambda r: labels[r["clip"]]["pupil"]  # noqa: E731
+    unclear = [r for r in named if r["pupil"] is None and r.get("unclear")]
+    return (f"named pupils ({len(named)}): right {sum(r['pupil'] == truth(r) for r in named)}; unclear, offered to "
+            f"the coach {len(unclear)} (the right one among them {sum(truth(r) in r['unclear'] for r in unclear)}); "
+            f"none heard {sum(r['pupil'] is None and not r.get('unclear') for r in named)}; another pupil "
+            f"{sum(r['pupil'] not in (None, truth(r)) for r in named)}. No pupil named ({len(nobody)}): "
+            f"a pupil reported {sum(r['pupil'] is not None for r in nobody)}, unclear {sum(bool(r.get('unclear')) for r in nobody)}")
 
 
 def share(part: int, whole: int) -> str:
@@ -221,6 +236,7 @@ def main() -> None:
         quiet = [r for r in mine if labels[r["clip"]].get("room", "quiet") in QUIET_ROOMS]
         e = figures(quiet, labels)["wait_error_ms"]
         print(f"  quiet rooms: wait error median {e['median']:.0f} ms, p95 {e['p95']:.0f} ms (n={e['n']})")
+        print(f"  {names_told(mine, labels)}")
     walls = [r["wall_s"] for r in rows]
     per10 = [r["wall_s"] / r["seconds"] * 10 for r in rows]
     print(f"\nmodel load: {scored['load_s']:.2f} s; scoring per clip (mean {np.mean([r['seconds'] for r in rows]):.1f} s "
@@ -237,7 +253,7 @@ def main() -> None:
         Path(args.figures).write_text(json.dumps({
             "engine": args.engine, "splits": wanted, "gflops": gflops, "load_s": scored["load_s"],
             "convert_s": scored["convert_s"], "per_clip_s": pct(walls, 50), "per_clip_p95_s": pct(walls, 95),
-            "per_10s_s": pct(per10, 50), "peak_mb": scored["peak_mb"], **overall,
+            "per_10s_s": pct(per10, 50), "peak_mb": scored["peak_mb"], **overall, "rows": rows,
         }))
 
 

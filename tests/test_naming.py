@@ -13,7 +13,7 @@ import pytest
 
 from rehearse.audio import load_audio
 from rehearse.names import parse_roster
-from rehearse.naming import NONE_MARGIN, choose_pupil, hypotheses
+from rehearse.naming import MIN_SURE, NONE_MARGIN, choose_pupil, hypotheses
 
 ROSTER = parse_roster(["Niamh (Neev)", "Callum", "Krzysztof (Kshishtof)", "Will", "Ananya", "Grace"])
 JFK = Path(__file__).resolve().parent.parent.parent / "shared" / "audio" / "jfk.flac"
@@ -54,12 +54,14 @@ def test_the_pupil_the_model_favours_is_named():
 def test_none_of_these_when_whisper_s_own_words_are_far_likelier():
     own = " Anyone?"
     assert choose_pupil(["Anyone?"], ROSTER, scores_favouring("Ananya", own_bonus=NONE_MARGIN + 3.5, own=own)) is None
-    # ...but a name nearly as likely as what Whisper wrote is taken, and not as a near certainty:
-    # Whisper's own words are a rival in its confidence.
+    # ...but a name nearly as likely as what Whisper wrote is not "none": Whisper's own words are a
+    # rival in its confidence, and with little belief left the name is unclear - the coach is asked,
+    # Niamh offered first - rather than "You named Niamh (5% sure)".
     near = choose_pupil(["Neath."], ROSTER, scores_favouring("Niamh", own_bonus=4.0, own=" Neath."))
-    assert near.pupil == "Niamh" and near.confidence < 0.5
+    assert near.pupil == "Niamh" and near.confidence < MIN_SURE
+    assert not near.clear and near.likely[0] == "Niamh" and len(near.likely) == 3
     likelier = choose_pupil(["Neath."], ROSTER, scores_favouring("Niamh", own_bonus=2.0, own=" Neath."))
-    assert likelier.pupil == "Niamh" and likelier.confidence > near.confidence
+    assert likelier.pupil == "Niamh" and likelier.clear and likelier.confidence > MIN_SURE
 
 
 def test_a_name_whisper_wrote_when_told_the_roster_is_favoured_and_taken():
