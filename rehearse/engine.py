@@ -134,7 +134,7 @@ class Scorer:
 def give_back_memory() -> None:
     """Return the memory freed by scoring to the system (glibc's malloc_trim; elsewhere nothing).
     Without it a server's memory crept from ~215 MB to ~300 MB over 40 attempts, kept for
-    allocations of the same sizes that glibc's arenas hold; with it, ~180 MB to ~200 MB."""
+    allocations of the same sizes that glibc's arenas hold; with it, it rested at ~200-230 MB."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

@@ -183,9 +183,8 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
     confidence = _share(rank, best.pupil)
     heard = " ".join(words[best.first: best.last + 1]) if best.last >= best.first else ""
     if confidence < MIN_SURE and not at_start:
-        likely = tuple(sorted((p for p in rank if p), key=rank.get, reverse=True)[:LIKELY])
         return NameMatch(best.pupil, heard or " ".join(words), confidence, best.first, max(best.last, best.first),
-                         clear=False, likely=likely)
+                         clear=False, likely=_likely(rank))
     return NameMatch(best.pupil, heard, confidence, best.first, max(best.last, best.first))
 
 
@@ -205,6 +204,11 @@ def _unclear(words: Sequence[str], rank: dict[str, float], own_score: float | No
     and they do not call on the whole class. Then a name was said, unclearly."""
     if (own_score is not None and own_score >= UNCLEAR_WORDS) or calls_the_class(words):
         return None
-    likely = tuple(sorted(rank, key=rank.get, reverse=True)[:LIKELY])
+    likely = _likely(rank)
     return NameMatch(likely[0], " ".join(words), _share(rank, likely[0]), 0, max(len(words) - 1, 0),
                      clear=False, likely=likely)
+
+
+def _likely(rank: dict[str, float]) -> tuple[str, ...]:
+    """The LIKELY pupils ranked highest (not Whisper's own words, ranked as "")."""
+    return tuple(sorted((p for p in rank if p), key=rank.get, reverse=True)[:LIKELY])

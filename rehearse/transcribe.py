@@ -56,7 +56,7 @@ MIN_SCORED_S = 2.0
 LOG_FLOOR = -20.7  # ln(1e-9)
 # Texts scored against one piece of audio in one pass of the model. The decoder keeps the piece's
 # encoding for every text of a pass: all ~30 texts of a roster at once took the process from
-# ~300 MB to ~500 MB; eight at a time costs no more time.
+# ~300 MB to ~500 MB; eight at a time was no slower on the labelled set.
 SCORE_BATCH = 8
 
 
