@@ -53,7 +53,7 @@ def verdicts_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
     return verdicts
 
 
-def metrics_of(attempt: dict[str, Any]) -> dict[str, Any] | None:
+def marked_metrics(attempt: dict[str, Any]) -> dict[str, Any] | None:
     """A scored attempt's measured figures, with the coach's say applied: the pupil the coach chose
     and the wait kept (the pause after the question) where the app timed none for want of a name
     after it; a name said first keeps its pause as the wait too (criteria.wait_time judges it so)."""
@@ -99,7 +99,7 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
             reps.append({"rep": attempt["rep"], "passed": None, "wait_time_s": None, "hesitated": None})
             continue
         result = attempt["result"]
-        wait = metrics_of(attempt)["wait_time_s"]
+        wait = marked_metrics(attempt)["wait_time_s"]
         hesitant = hesitated(result)
         smooth = passed and not hesitant
         reps.append({"rep": attempt["rep"], "passed": passed, "wait_time_s": wait, "hesitated": hesitant})
@@ -132,7 +132,7 @@ def metric_value(attempt: dict[str, Any], metric_id: str) -> float | None:
     if metric_id == "spoken_s":
         spoken = result["utterances"]
         return round(spoken[-1]["end"] - spoken[0]["start"], 3) if spoken else None
-    return metrics_of(attempt).get(metric_id)
+    return marked_metrics(attempt).get(metric_id)
 
 
 def step_progress(sessions: list[dict[str, Any]], metric_id: str) -> dict[str, Any]:

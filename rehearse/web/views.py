@@ -14,7 +14,7 @@ from ..attempts import session_scenario
 from ..calibration import attempt_agreement, band_view, summarise
 from ..errors import RehearseError
 from ..names import parse_roster
-from ..progress import attempt_passed, metrics_of, progress_of, verdicts_of
+from ..progress import attempt_passed, marked_metrics, progress_of, verdicts_of
 from ..scenarios import Scenario
 from ..store import Store
 
@@ -99,7 +99,7 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
         "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
     }
     if result:
-        metrics = metrics_of(attempt)  # with the pupil the coach chose, and the wait kept
+        metrics = marked_metrics(attempt)  # with the pupil the coach chose, and the wait kept
         view |= {
             "metrics": metrics, "pauses": result["pauses"], "utterances": result["utterances"],
             "words": marked_words(result | {"metrics": metrics}), "timings": result.get("timings", {}),
