@@ -56,6 +56,7 @@ def test_history_to_progress_to_attempt_to_compare(review):
     page, url, store, ids = review
     page.goto(url + "/")
     page.click("nav >> text=History")
+    page.wait_for_url("**/history")  # a click does not wait for the page it opens; count() does not wait
     assert page.locator("table.sessions tbody tr").count() == 4
     page.select_option("#f-teacher", label="Ms Okafor")
     page.click("#filters button[type=submit]")
