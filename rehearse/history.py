@@ -170,13 +170,15 @@ def attempt_context(store: Store, attempt_id: int) -> dict[str, Any] | None:
 
 
 def sibling_attempts(store: Store, teacher_id: int, step_id: int) -> list[dict[str, Any]]:
-    """Every attempt of a teacher on an action step (newest first), to pick one to compare with."""
-    rows = store.query_all(
-        "SELECT x.id, x.rep, x.created_at, x.status, x.wait_time_s, s.id AS session_id, s.started_at"
-        " FROM attempts x JOIN sessions s ON s.id = x.session_id"
-        " WHERE s.teacher_id = ? AND s.action_step_id = ? ORDER BY s.started_at DESC, x.rep DESC",
-        teacher_id, step_id)
-    return [dict(r) for r in rows]
+    """Every attempt of a teacher on an action step (newest first), to pick one to compare with;
+    each with its result and the coach's marks, so that the list shows the figures the coach agreed."""
+    with store.connect() as db:
+        rows = [dict(r) for r in db.execute(
+            "SELECT x.id, x.rep, x.created_at, x.status, x.result, s.id AS session_id, s.started_at"
+            " FROM attempts x JOIN sessions s ON s.id = x.session_id"
+            " WHERE s.teacher_id = ? AND s.action_step_id = ? ORDER BY s.started_at DESC, x.rep DESC",
+            (teacher_id, step_id))]
+        return with_marks(db, rows, taps=False)
 
 
 def attempts_of(store: Store, filters: Filters, tapped_only: bool = False) -> list[dict[str, Any]]:

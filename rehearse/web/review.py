@@ -12,7 +12,7 @@ from ..errors import RehearseError
 from ..export import attempt_records, to_csv, to_json
 from ..progress import step_progress
 from ..scenarios import get_scenario, wait_bands
-from .views import attempt_or_404, attempt_view, scenario_view, services
+from .views import attempt_or_404, attempt_view, compare_choice, scenario_view, services
 
 bp = Blueprint("review", __name__)
 
@@ -69,7 +69,7 @@ def attempt_page(attempt_id: int):
     attempt = attempt_or_404(attempt_id)
     context = history.attempt_context(store, attempt_id)
     scenario, problem = _scenario(context["scenario_id"])
-    others = [a for a in history.sibling_attempts(store, context["teacher_id"], context["step_id"])
+    others = [compare_choice(a) for a in history.sibling_attempts(store, context["teacher_id"], context["step_id"])
               if a["id"] != attempt_id]
     return render_template("attempt.html", context=context, problem=problem, others=others,
                            attempt=attempt_view(attempt, scenario),

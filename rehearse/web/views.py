@@ -107,6 +107,14 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
     return view
 
 
+def compare_choice(attempt: dict[str, Any]) -> dict[str, Any]:
+    """Another rep to compare with, as the list names it: when, which rep, met or not and the wait,
+    with the coach's marks applied (the figures the chart and the feedback show)."""
+    metrics = marked_metrics(attempt) or {}
+    return {"id": attempt["id"], "rep": attempt["rep"], "started_at": attempt["started_at"],
+            "passed": attempt_passed(attempt), "wait_time_s": metrics.get("wait_time_s")}
+
+
 def marked_words(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The transcript's words, each with its role: part of the question, the named pupil, or none."""
     m = result["metrics"]
