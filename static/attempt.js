@@ -196,6 +196,53 @@ window.AttemptView = (function () {
     }
   }
 
+  // A missed name is one tap (on the session page and a rep's page): "heard 'Need' — was it Niamh or Tom?", or, when no pupil was heard
+  // after the wait, the class to pick from. The choice keeps the wait (progress.py);
+  // `saveMark(criterion, passed, comment, pupil)` stores it and shows the rep again.
+  const or = (names) => (names.length === 1 ? names[0] : names.slice(0, -1).join(", ") + " or " + names.at(-1));
+  function nameFix(box, attempt, pupils, saveMark) {
+    box.innerHTML = "";
+    box.hidden = true;
+    const m = attempt.metrics;
+    const verdict = (attempt.verdicts || []).find((v) => v.id === "names_pupil");
+    if (attempt.status !== "scored" || !m || !verdict || m.named_before_question || m.question_end_s == null) return;
+    const chosen = verdict.pupil;
+    const unclear = m.name_unclear_likely && m.name_unclear_likely.length ? m.name_unclear_likely : null;
+    if (!unclear && m.named_pupil && !chosen) return;  // the app heard whom
+    const names = unclear || pupils || [];
+    if (!names.length) return;
+    const ask = document.createElement("p");
+    const heard = m.name_heard ? `Heard “${m.name_heard.trim()}”` : "No pupil was heard named after the wait";
+    ask.textContent = chosen ? `${heard}: the coach says it was ${chosen}.`
+      : unclear ? `${heard} — was it ${or(names)}?` : `${heard}. If one was named, who?`;
+    ask.id = "name-fix-question";
+    const choices = document.createElement("div");
+    choices.className = "choices";
+    choices.setAttribute("role", "group");
+    choices.setAttribute("aria-labelledby", "name-fix-question");
+    for (const name of names) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "small" + (name === chosen ? " chosen" : "");
+      button.textContent = name;
+      button.dataset.pupil = name;
+      button.setAttribute("aria-pressed", String(name === chosen));
+      button.setAttribute("aria-label", `${name} was named`);
+      button.addEventListener("click", () => saveMark("names_pupil", true, verdict.comment, name));
+      choices.append(button);
+    }
+    if (chosen) {
+      const undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "small";
+      undo.textContent = "Undo: no pupil chosen";
+      undo.addEventListener("click", () => saveMark("names_pupil", null, verdict.comment, null));
+      choices.append(undo);
+    }
+    box.append(ask, choices);
+    box.hidden = false;
+  }
+
   // The whole attempt into a page's parts {badge, verdicts, transcript, timeline, and optionally
   // agreement, replay with audio}; `span` puts several timelines on one time scale.
   function render(parts, attempt, band, saveMark, span) {
@@ -207,5 +254,5 @@ window.AttemptView = (function () {
     if (parts.replay && parts.audio) replay(parts.replay, attempt, parts.audio);
   }
 
-  return { verdictBadge, verdictList, transcript, agreement, replay, tapPasses, render, postMark, rescore };
+  return { verdictBadge, verdictList, transcript, agreement, replay, tapPasses, nameFix, render, postMark, rescore };
 })();

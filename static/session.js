@@ -224,7 +224,8 @@
     if (!ui.playback.src.endsWith(attempt.audio_url)) ui.playback.src = attempt.audio_url;
     data.shownAttempt = attempt.id;
     showVerdictLine(attempt);
-    showNameFix(attempt);
+    AttemptView.nameFix(ui.nameFix, attempt, session.pupils,
+      (criterion, passed, comment, pupil) => saveMark(attempt, criterion, passed, comment, pupil));
     if (fresh) {
       // The verdict where the eyes are (beside the record button); the full feedback follows it.
       ui.verdictLine.scrollIntoView({ block: "nearest" });
@@ -235,8 +236,6 @@
       }
     }
   }
-
-  const or = (names) => (names.length === 1 ? names[0] : names.slice(0, -1).join(", ") + " or " + names.at(-1));
 
   // The pupil heard, in words: the coach's choice, the app's, unclear, early, or none.
   function pupilHeard(m) {
@@ -290,52 +289,6 @@
       : m.pause_after_question_s != null ? `Paused ${m.pause_after_question_s.toFixed(1)} s` : "No wait timed";
     facts.textContent = `${wait} · pupil heard: ${pupilHeard(m)}`;
     line.append(facts);
-  }
-
-  // A missed name is one tap: "heard 'Need' — was it Niamh or Tom?", or, when no pupil was heard
-  // after the wait, the class to pick from. The choice keeps the wait (progress.py).
-  function showNameFix(attempt) {
-    const box = ui.nameFix;
-    box.innerHTML = "";
-    box.hidden = true;
-    const m = attempt.metrics;
-    const verdict = (attempt.verdicts || []).find((v) => v.id === "names_pupil");
-    if (attempt.status !== "scored" || !m || !verdict || m.named_before_question || m.question_end_s == null) return;
-    const chosen = verdict.pupil;
-    const unclear = m.name_unclear_likely && m.name_unclear_likely.length ? m.name_unclear_likely : null;
-    if (!unclear && m.named_pupil && !chosen) return;  // the app heard whom
-    const names = unclear || session.pupils || [];
-    if (!names.length) return;
-    const ask = document.createElement("p");
-    const heard = m.name_heard ? `Heard “${m.name_heard.trim()}”` : "No pupil was heard named after the wait";
-    ask.textContent = chosen ? `${heard}: the coach says it was ${chosen}.`
-      : unclear ? `${heard} — was it ${or(names)}?` : `${heard}. If one was named, who?`;
-    ask.id = "name-fix-question";
-    const choices = document.createElement("div");
-    choices.className = "choices";
-    choices.setAttribute("role", "group");
-    choices.setAttribute("aria-labelledby", "name-fix-question");
-    for (const name of names) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "small" + (name === chosen ? " chosen" : "");
-      button.textContent = name;
-      button.dataset.pupil = name;
-      button.setAttribute("aria-pressed", String(name === chosen));
-      button.setAttribute("aria-label", `${name} was named`);
-      button.addEventListener("click", () => saveMark(attempt, "names_pupil", true, verdict.comment, name));
-      choices.append(button);
-    }
-    if (chosen) {
-      const undo = document.createElement("button");
-      undo.type = "button";
-      undo.className = "small";
-      undo.textContent = "Undo: no pupil chosen";
-      undo.addEventListener("click", () => saveMark(attempt, "names_pupil", null, verdict.comment, null));
-      choices.append(undo);
-    }
-    box.append(ask, choices);
-    box.hidden = false;
   }
 
   async function saveMark(attempt, criterion, passed, comment, pupil) {

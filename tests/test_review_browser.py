@@ -19,7 +19,7 @@ from rehearse.store import Store
 
 from rehearse.calibration import tap_pass
 
-from .conftest import LABELS
+from .conftest import CLIPS, LABELS
 from .seed import HISTORY
 from .server import running_server
 from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
@@ -182,6 +182,35 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
     page.wait_for_selector("#tap-passes li", state="detached")
     assert store.attempt(attempt_id)["taps"] == []
     assert page.locator("#timeline .tap-mark").count() == 0
+
+
+def test_a_missed_name_is_one_tap_on_a_reps_page(review):
+    """A rep in which no pupil was heard after the wait, opened from the history: the coach says
+    who was named on the rep's own page; the pause kept becomes the wait there and in the store."""
+    page, url, store, ids = review
+    page.goto(url + "/")
+    page.fill("#teacher", "Ms Quinn")
+    page.select_option("#scenario", "pose-pause-name")
+    page.click("button[type=submit]")
+    page.set_input_files("#upload-file", str(CLIPS / "ppn-14-no-name-clean.flac"))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#verdict-line:not([hidden])")
+    session_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    attempt_id = store.attempts(session_id)[0]["id"]
+
+    page.goto(f"{url}/attempts/{attempt_id}")
+    page.wait_for_selector("#name-fix:not([hidden])")
+    assert "If one was named, who?" in page.inner_text("#name-fix")
+    page.click("#name-fix button[data-pupil=Niamh]")
+    page.wait_for_selector("#name-fix button.chosen")
+    assert "the coach says it was Niamh" in page.inner_text("#name-fix")
+    kept = store.attempt(attempt_id)["result"]["metrics"]["pause_after_question_s"]
+    wait_row = page.inner_text("#verdicts li[data-criterion=wait_time]")
+    assert f"You paused {kept:.1f} s" in wait_row and "named no pupil" not in wait_row
+    assert store.attempt(attempt_id)["marks"]["names_pupil"]["pupil"] == "Niamh"
+    page.click("#name-fix >> text=Undo: no pupil chosen")
+    page.wait_for_selector("#name-fix button.chosen", state="detached")
+    assert store.attempt(attempt_id)["marks"].get("names_pupil", {}).get("pupil") is None
 
 
 def test_delete_a_teacher_after_typing_the_name(review):

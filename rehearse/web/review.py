@@ -12,7 +12,7 @@ from ..errors import RehearseError
 from ..export import attempt_records, to_csv, to_json
 from ..progress import step_progress
 from ..scenarios import get_scenario, wait_bands
-from .views import attempt_or_404, attempt_view, compare_choice, scenario_view, services
+from .views import attempt_or_404, attempt_view, compare_choice, scenario_view, services, session_pupils
 
 bp = Blueprint("review", __name__)
 
@@ -71,7 +71,8 @@ def attempt_page(attempt_id: int):
     scenario, problem = _scenario(context["scenario_id"])
     others = [compare_choice(a) for a in history.sibling_attempts(store, context["teacher_id"], context["step_id"])
               if a["id"] != attempt_id]
-    return render_template("attempt.html", context=context, problem=problem, others=others,
+    pupils = session_pupils(store.session(context["session_id"]), scenario)  # for the one-tap name fix
+    return render_template("attempt.html", context=context, problem=problem, others=others, pupils=pupils,
                            attempt=attempt_view(attempt, scenario),
                            scenario=scenario_view(scenario) if scenario else None)
 
