@@ -64,6 +64,7 @@ def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
         "name_start_s": timeline.name_start,
         "pause_after_question_s": timeline.pause_after_question,
         "named_before_question": early.pupil if early else None,
+        "named_early_span_s": [round(t, 3) for t in timeline.named_early_span] if early else None,
         "speaking_s": round(sum(s.duration for s in segments), 3),
         "word_count": len(said),
         "filler_count": sum(w in FILLERS for w in said),

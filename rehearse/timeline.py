@@ -123,6 +123,24 @@ class Timeline:
         return None if self.naming is None else self.utterances[self.naming.utterance].start
 
     @property
+    def named_early_span(self) -> tuple[float, float] | None:
+        """Where the pupil named early was said, for the page to mark: the words of that utterance
+        that spell what was heard as the name, else the whole utterance. From word times, so only
+        roughly (a display, never a measure)."""
+        if self.named_early is None:
+            return None
+        u = self.utterances[self.named_early.utterance]
+        heard = set(words_of(self.named_early.match.heard))
+        hits = [w for w in u.words if set(words_of(w.word)) & heard]
+        if not hits:
+            return (u.start, u.end)
+        first = u.words.index(hits[0])
+        last = first
+        while last + 1 < len(u.words) and set(words_of(u.words[last + 1].word)) & heard:
+            last += 1  # a name in two words ("Mei Ling")
+        return (max(u.words[first].start, u.start), min(u.words[last].end, u.end))
+
+    @property
     def pause_after_question(self) -> float | None:
         """The silence right after the question, whatever broke it."""
         if self.question is None or self.question[1] + 1 >= len(self.utterances):

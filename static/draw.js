@@ -54,10 +54,12 @@ window.Draw = (function () {
         class: "speech" + (isQuestion ? " question" : "") + (isName ? " name" : "") }, undefined));
     }
     if (m.named_before_question && m.question_start_s != null) {
-      // A pupil named before (or inside) the question: marked on the question, in words.
-      const q = (attempt.utterances || []).find((u) => u.start >= m.question_start_s - 0.01);
+      // A pupil named before (or inside) the question: marked where the name was said (reps
+      // scored before that was kept: on the question's first utterance), in words.
+      const q = m.named_early_span_s ? { start: m.named_early_span_s[0], end: m.named_early_span_s[1] }
+        : (attempt.utterances || []).find((u) => u.start >= m.question_start_s - 0.01);
       if (q) s.append(el("rect", { x: x(q.start), y: top + bar + 2, width: Math.max(x(q.end) - x(q.start), 2), height: 5, class: "speech early" }));
-      s.append(el("text", { x: x(m.question_start_s), y: top - 12, class: "early-label" }, `${m.named_before_question} named early`));
+      s.append(el("text", { x: x(q ? q.start : m.question_start_s), y: top - 12, class: "early-label" }, `${m.named_before_question} named early`));
     }
     if (m.wait_time_s != null && m.question_end_s != null) {
       const a = x(m.question_end_s), b = x(m.question_end_s + m.wait_time_s);

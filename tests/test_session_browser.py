@@ -95,13 +95,16 @@ def test_laptop_verdict_in_view_and_space_starts_the_next_rep(server, tmp_path):
             const band = { min_s: 5, max_s: 12 };
             Draw.timeline(div, { duration_s: 10, utterances: [{ start: 0.5, end: 3 }, { start: 8.2, end: 8.6 }],
               metrics: { named_before_question: "Jamal", question_start_s: 0.5, question_end_s: 3, wait_time_s: 5.2,
-                         pause_after_question_s: 5.2 } }, band);
+                         pause_after_question_s: 5.2, named_early_span_s: [2.4, 2.9] } }, band);
             const bare = document.createElement("div");
             Draw.timeline(bare, { duration_s: 4, utterances: [{ start: 0.5, end: 2 }], metrics: {} }, band);
             return { early: div.querySelector(".early-label").textContent, bands: [div, bare].map((d) => d.querySelectorAll(".band").length),
-                     waited: div.querySelector(".wait-label").textContent };
+                     waited: div.querySelector(".wait-label").textContent,
+                     // the name's mark under where it was said (2.4-2.9 s), not the whole question (0.5-3 s)
+                     nameShare: Math.round(10 * div.querySelector("rect.early").getAttribute("width")
+                                           / div.querySelector("rect.question").getAttribute("width")) / 10 };
         }""")
-        assert drawn == {"early": "Jamal named early", "bands": [1, 1], "waited": "waited 5.2 s"}
+        assert drawn == {"early": "Jamal named early", "bands": [1, 1], "waited": "waited 5.2 s", "nameShare": 0.2}
 
         # An overrule that breaks the streak toward fluency says so.
         page.click("#verdicts li[data-criterion=wait_time] .coach-tools button")

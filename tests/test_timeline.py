@@ -37,6 +37,16 @@ def test_name_before_the_question():
     assert t.named_early.pupil == "Priya"
 
 
+def test_a_name_inside_the_question_is_marked_where_it_was_said():
+    t = timeline_of((0.5, 3.5, "What do you think happens next, Priya?"), (9.0, 9.5, "Go on."))
+    assert t.named_early.pupil == "Priya"
+    start, end = t.named_early_span
+    assert 3.0 <= start < end <= 3.5  # the last of six words, not the whole question
+    opening = timeline_of((0.5, 3.0, "Priya, why does ice float on water?"), (8.0, 8.5, "Go on."))
+    assert opening.named_early_span[0] == 0.5 and opening.named_early_span[1] < 1.0
+    assert timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, "Siobhan.")).named_early_span is None
+
+
 def test_no_name_after_the_pause():
     t = timeline_of((0.5, 2.0, "Why might she have lied?"), (7.5, 8.0, "Anyone?"))
     assert t.named is None and t.wait_time is None
