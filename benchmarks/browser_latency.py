@@ -19,8 +19,9 @@ How one rep is timed, in the page (performance.now()):
 Beside each rep (from the attempt's `timings`, /api/sessions/<id>): score(), the server's scoring of
 the whole recording (`total_s`); "all else", stop -> verdict in the DOM less that: waiting for the
 words of the speech being worked out ahead when stop came (rehearse/live.py `finish`) or for the
-model's one worker, the last audio blocks, the WebSocket and the page; and "words reused"
-(`words_ready`): score() found the words already worked out by that work ahead.
+model's one worker, the last audio blocks, the WebSocket and the page; and "words ready": score()
+found the words already worked out by that work ahead, with no wait for a job ahead still running at
+stop (benchmarks/timings.py).
 
 Chromium's fake microphone is one WAV file per browser and (with %noloop) goes silent after it ends;
 so each rep gets a fresh browser on the same session page, its clip padded with 0.5 s of silence
@@ -55,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.score_clips import cpu_reference  # noqa: E402
+from benchmarks.timings import ready_at_stop  # noqa: E402
 from rehearse.audio import load_audio  # noqa: E402
 from rehearse.recording import WavRecorder, to_pcm16  # noqa: E402
 from tests.server import new_session, running_server  # noqa: E402
@@ -168,8 +170,8 @@ def report(title: str, rows: list[dict], before: float, after: float) -> None:
     if times:
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"  median {statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.2f} s")
-    ready = sum(bool(r["timings"].get("words_ready")) for r in rows)
-    print(f"  words reused from the work ahead (timings.words_ready): {ready} of {len(rows)}; failed reps: "
+    ready = sum(ready_at_stop(r["timings"]) for r in rows)
+    print(f"  words ready at stop (reused from the work ahead, no wait for it): {ready} of {len(rows)}; failed reps: "
           f"{sum(r['shown'] is None for r in rows)}")
     print(f"  CPU reference: {before:.0f} GFLOP/s before, {after:.0f} GFLOP/s after (float32 1000x1000 matmul)")
 
@@ -180,7 +182,7 @@ def print_rep(r: dict) -> None:
     scoring = t.get("total_s", float("nan"))
     before = (r["dom"] - scoring) if r["dom"] is not None else float("nan")
     print(f"  rep {r['rep']:2} {r['clip']:37} stop->shown {shown}  [in the DOM {r['dom'] or 0:4.2f}; score() "
-          f"{scoring:4.2f}, all else {before:4.2f}; words reused: {'yes' if t.get('words_ready') else 'no '}"
+          f"{scoring:4.2f}, all else {before:4.2f}; words ready: {'yes' if ready_at_stop(t) else 'no '}"
           f"{'' if r['cue'] else '; no live cue'}]  {r['text']}" + (f"  ERROR {r['error']}" if r["error"] else ""),
           flush=True)
 

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.score_clips import cpu_reference  # noqa: E402
+from benchmarks.timings import ready_at_stop  # noqa: E402
 from rehearse.audio import load_audio  # noqa: E402
 from rehearse.recording import to_pcm16  # noqa: E402
 from tests.server import new_session, running_server  # noqa: E402
@@ -83,11 +84,11 @@ def main() -> None:
             audio = np.concatenate([audio, np.zeros(int(args.tail * 16000), dtype=np.float32)])
             latency, message = one_rep(url, session_id, audio)
             timings = (message.get("attempt") or {}).get("timings") or {}
-            ready += bool(timings.get("words_ready"))
+            ready += ready_at_stop(timings)
             latencies.append(latency)
             lengths.append(len(audio) / 16000)
             print(f"  {name:42} {len(audio) / 16000:5.1f} s  stop->verdict {latency:6.2f} s"
-                  f"  words ready at stop: {'yes' if timings.get('words_ready') else 'no '}"
+                  f"  words ready at stop: {'yes' if ready_at_stop(timings) else 'no '}"
                   f"  {message['type']}")
         peak = server_peak_rss_mb(url)
     latencies.sort()

@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.score_clips import cpu_reference  # noqa: E402
+from benchmarks.timings import ready_at_stop  # noqa: E402
 from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from rehearse.recording import to_pcm16  # noqa: E402
 from rehearse.transcribe import find_model  # noqa: E402
@@ -319,7 +320,7 @@ def run(seconds: float = 60, streams: int = 4, pages_per_s: float = 20, sample_e
                     continue
                 attempt = reply["attempt"]
                 timings = attempt.get("timings") or {}
-                rep = Rep(i + 1, clip, len(audio[clip]) / SAMPLE_RATE, latency, bool(timings.get("words_ready")),
+                rep = Rep(i + 1, clip, len(audio[clip]) / SAMPLE_RATE, latency, ready_at_stop(timings),
                           timings, attempt.get("passed") == LABELS["clips"][clip]["passed"])
                 with lock:
                     figures.reps.append(rep)

@@ -94,7 +94,8 @@ class Scorer:
             timings={"vad_s": round(vad_done - clock, 3), "words_s": round(words_done - vad_done, 3),
                      "names_s": round(time.perf_counter() - words_done, 3),
                      "total_s": round(time.perf_counter() - clock, 3),
-                     "words_ready": bool(cache is not None and cache.hits)},
+                     # the words were taken from those worked out while it was recorded (live.py)
+                     "words_reused": bool(cache is not None and cache.hits)},
         )
 
     def timeline(self, audio: np.ndarray, segments: Sequence[Segment], words: Sequence[Word],

@@ -19,6 +19,7 @@ has been quiet for AUTO_STOP_SILENCE_S.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Sequence
@@ -152,23 +153,28 @@ class LiveAttempt:
         """Close the recording and score it on the model's worker, ahead of any work ahead; wait for
         the result. AudioError if nothing or only silence was recorded."""
         self.close()
-        job = self._job
+        job, waited_s = self._job, 0.0
         if job is not None and not job.done():
             # A job ahead is running (close() cancelled a queued one). Its words are worth waiting
             # for if nothing was said after the audio it took (the cue would have heard it); words
             # for an earlier part (the question alone, before the name was said) are not.
             spoken_until = self._samples - round(self.cue.silent_for_s * SAMPLE_RATE)
             if self._job_took < 0 or (self.cue.silent_for_s > 0 and spoken_until <= self._job_took):
+                waiting = time.perf_counter()
                 try:
                     job.result()
                 except Exception:  # noqa: BLE001 - the scoring below does it again, and reports
                     pass
+                waited_s = time.perf_counter() - waiting
         audio = self.audio()
         if len(audio) < SAMPLE_RATE // 10:
             raise AudioError("nothing was recorded (under 0.1 s of audio); "
                              "check the microphone and record the attempt again")
-        return _worker.submit(lambda: self.scorer.score(audio, self.scenario, self.roster, name="the attempt",
-                                                        cache=self.cache), URGENT).result()
+        result = _worker.submit(lambda: self.scorer.score(audio, self.scenario, self.roster, name="the attempt",
+                                                          cache=self.cache), URGENT).result()
+        # Words ready at stop: reused, with no wait for work ahead still running when it stopped.
+        result.timings["waited_for_work_ahead_s"] = round(waited_s, 3)
+        return result
 
     def close(self) -> None:
         """Close the recording without scoring (a dropped connection): the WAV stays valid, and
