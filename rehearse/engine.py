@@ -17,6 +17,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, load_audio
 from .errors import AudioError
+from .interrupt import point
 from .names import Pupil
 from .naming import choose_pupil
 from .result import Result, metrics_of
@@ -118,6 +119,7 @@ class Scorer:
             return known[key]
 
         def find(utterances: Sequence[Utterance], at_start: bool):
+            point()  # work ahead gives way to a stopped rep between its calls into the model (interrupt.py)
             start = max(utterances[0].start - PAD_S, 0.0)
             end = min(utterances[-1].end + PAD_S, start + (MAX_OPENING_S if at_start else MAX_NAME_PIECE_S))
             piece = audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
@@ -127,8 +129,10 @@ class Scorer:
                 # after a long silence): hear this speech on its own.
                 heard = [w.word for w in self.transcriber.words(audio, [Segment(u.start, u.end) for u in utterances])
                          if w.start < end]
-            return choose_pupil(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start,
-                                lambda: self.transcriber.heard_told(piece, [p.name for p in roster]))
+            def told() -> list[str]:
+                point()
+                return self.transcriber.heard_told(piece, [p.name for p in roster])
+            return choose_pupil(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start, told)
         return choose
 
 

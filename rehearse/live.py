@@ -9,7 +9,9 @@ in the queue is not stale. When the attempt stops, `finish` has the worker score
 recording at once, ahead of any work ahead, with the ordinary engine — the same VAD, words,
 timeline and criteria as `rehearse score` — and if nothing was said since the last job (the usual
 case: the name, a moment's silence, "stop"), the words are already there and only the fast stages
-remain.
+remain. Work ahead gives way to another rep's scoring between its calls into the model
+(interrupt.py), and while the wait after the question is on it works out only the words (the
+pupil is chosen once one has been named after it).
 
 The same background words let a rep recorded in the terminal stop by itself (`finished_by_itself`):
 once a pupil on the roster has been named, the wait (if the step has one) is over, and the teacher
@@ -30,6 +32,7 @@ from .audio import SAMPLE_RATE
 from .cue import FRAME, FRAME_S, CueState, PauseCue
 from .engine import Scorer, hotwords_of
 from .errors import AudioError
+from .interrupt import Interrupted, point
 from .names import Pupil
 from .recording import WavRecorder, from_pcm16
 from .result import Result
@@ -115,26 +118,37 @@ class LiveAttempt:
         self._asked_at = self._samples
         self._job_priority = priority
         self._job_took = -1
-        self._job = _worker.submit(lambda: self._prepare(ended), priority)
+        self._job = _worker.submit(lambda: self._prepare(ended, priority), priority)
 
-    def _prepare(self, ended: int) -> None:
-        """Work out the words of the speech so far, if it has settled and is not done already."""
+    def _prepare(self, ended: int, priority: int) -> None:
+        """Work out the words of the speech so far, if it has settled and is not done already, and
+        (unless the wait is still on) who was named in them. Gives way to a stopped rep's scoring
+        between its calls into the model (interrupt.py): what was finished stays in the cache, and
+        the next block of audio asks again."""
         if self._closed:
             return  # stopped while this waited: the scoring does the work
-        audio = self.audio()
-        self._job_took = len(audio)
-        segments = find_speech(audio, self.scorer.vad)
-        if segments and segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE:
-            return  # not settled as the VAD sees it (or speaking again): looked at again later
-        if segments:
-            words = self.cache.get(segments)
-            if words is None:
-                words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario))
-                self.cache.put(segments, words)
-            named = (self.scorer.timeline(audio, segments, words, self.roster, self.cache.names).named
-                     if self.roster else None)
-            self._named = named.pupil if named else None
-        self._prepared_end = ended
+        try:
+            audio = self.audio()
+            self._job_took = len(audio)
+            segments = find_speech(audio, self.scorer.vad)
+            if segments and segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE:
+                return  # not settled as the VAD sees it (or speaking again): looked at again later
+            if segments:
+                words = self.cache.get(segments)
+                if words is None:
+                    point()
+                    words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario))
+                    self.cache.put(segments, words)
+                if priority == LATER:
+                    # The wait after the question is on: nobody has been named after it yet, and
+                    # choosing among the question's words would be overtaken by the name. Words only.
+                    self._named = None
+                elif self.roster:
+                    named = self.scorer.timeline(audio, segments, words, self.roster, self.cache.names).named
+                    self._named = named.pupil if named else None
+            self._prepared_end = ended
+        except Interrupted:
+            self._asked_at = -SAMPLE_RATE  # ask again with the next block, not RETRY_S later
 
     def named_pupil(self) -> str | None:
         """The pupil named so far, as far as the background work has got; None if none yet."""

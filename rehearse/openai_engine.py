@@ -27,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelError
+from .interrupt import point
 from .transcribe import LOG_FLOOR, MIN_SCORED_S, SCORE_BATCH, VERBATIM_PROMPT, Transcriber, batches, find_model, pad_to
 
 DEFAULT_NAME = "tiny.en"
@@ -182,6 +183,7 @@ class OpenAITranscriber(Transcriber):
         with _decoding, torch.no_grad():
             audio = encode_short(model, mel.unsqueeze(0))
             for batch in batches(texts, SCORE_BATCH):  # the logits span the vocabulary: ~4 MB a token
+                point()  # work ahead gives way to a stopped rep here (interrupt.py)
                 rows = [tokenizer.encode(text) + [tokenizer.eot] for text in batch]
                 width = max(map(len, rows))
                 tokens = torch.tensor([prefix + row + [tokenizer.eot] * (width - len(row)) for row in rows])

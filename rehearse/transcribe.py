@@ -31,6 +31,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .errors import ModelError
+from .interrupt import point
 from .speech import Segment
 
 # Whisper drops "um" and "er" unless its context shows them kept: a prompt in that style helps.
@@ -200,6 +201,7 @@ class Transcriber:
         encoded = np.asarray(model.encode(features[:, :frames]))
         scores = []
         for batch in batches(texts, SCORE_BATCH):
+            point()  # work ahead gives way to a stopped rep here (interrupt.py)
             encodings = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(encoded, len(batch), axis=0)))
             results = model.model.align(encodings, tokenizer.sot_sequence, [tokenizer.encode(t) for t in batch], frames)
             scores += [mean_log_probability(r.text_token_probs) for r in results]

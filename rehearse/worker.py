@@ -8,9 +8,10 @@ there are two lanes, one thread each:
 
 - URGENT: a stopped rep's scoring. It starts at once, unless another stopped rep is being scored.
 - AHEAD: work ahead, one job at a time, in order of priority then of arrival, and only while no
-  urgent job is in hand. A running job is not interrupted (Whisper cannot stop halfway); the model
-  takes one call at a time anyway (CTranslate2 queues them), so an urgent job shares it with that
-  one job at most, never with a queue of them.
+  urgent job is in hand. A running job stops at its next interrupt.point() once an urgent job
+  comes (between its calls into the model: Whisper cannot stop halfway); the model takes one call
+  at a time anyway (CTranslate2 queues them), so an urgent job waits for one such call at most,
+  never for a queue of them.
 
 One lane each because, on a 2-core laptop, two transcriptions at once are no faster than one after
 the other: the model already uses both cores.
@@ -23,6 +24,8 @@ import itertools
 import threading
 from concurrent.futures import Future
 from typing import Callable, TypeVar
+
+from .interrupt import interruptible
 
 T = TypeVar("T")
 
@@ -61,6 +64,10 @@ class Worker:
             self._changed.notify_all()
         return future
 
+    def urgent_waiting(self) -> bool:
+        """Is a stopped rep's scoring queued or running? (Work ahead then gives way: interrupt.py.)"""
+        return bool(self._urgent) or self._urgent_running
+
     def _serve(self, urgent: bool) -> None:
         while True:
             with self._changed:
@@ -76,7 +83,11 @@ class Worker:
             try:
                 if future.set_running_or_notify_cancel():  # False: cancelled while it waited
                     try:
-                        result = job()
+                        if urgent:
+                            result = job()
+                        else:  # work ahead stops at its next interrupt.point() if urgent work comes
+                            with interruptible(self.urgent_waiting):
+                                result = job()
                     except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
                         future.set_exception(exc)
                     else:

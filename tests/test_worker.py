@@ -4,9 +4,11 @@ while urgent work is in hand, and work ahead dropped while it waited never runs.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
+from rehearse.interrupt import Interrupted, point
 from rehearse.worker import AHEAD, LATER, URGENT, Worker
 
 TIMEOUT_S = 30
@@ -59,3 +61,32 @@ def test_a_job_that_fails_hands_its_error_to_whoever_waits():
     with pytest.raises(ZeroDivisionError):
         worker.submit(lambda: 1 / 0, URGENT).result(TIMEOUT_S)
     assert worker.submit(lambda: "still serving", AHEAD).result(TIMEOUT_S) == "still serving"
+
+
+def test_work_ahead_gives_way_at_its_next_point_when_urgent_work_comes():
+    """Work ahead made of several model calls stops between them (interrupt.point) once a stopped
+    rep's scoring is queued; the same calls elsewhere (urgent work, any other thread) never stop."""
+    worker, started, calls = Worker("test"), threading.Event(), []
+
+    def ahead():
+        for _ in range(3000):  # ~30 s of "model calls" if nothing interrupts it
+            point()
+            calls.append("ahead")
+            started.set()
+            time.sleep(0.01)
+        return "finished"
+
+    gate = threading.Event()
+
+    def urgent():
+        gate.wait(TIMEOUT_S)  # scoring, while the work ahead comes to its next point
+        point()  # never raises here
+        return "scored"
+
+    job = worker.submit(ahead, AHEAD)
+    assert started.wait(TIMEOUT_S)
+    scored = worker.submit(urgent, URGENT)
+    assert isinstance(job.exception(TIMEOUT_S), Interrupted) and len(calls) < 3000
+    gate.set()
+    assert scored.result(TIMEOUT_S) == "scored"
+    point()  # this thread is not the worker's: nothing happens

@@ -1,0 +1,41 @@
+"""Points at which background work may stop early, so that urgent work gets the model sooner.
+
+On a 2-core laptop one transcription holds both cores, and the speech model takes one call at a
+time. When a rep stops, its teacher waits for the verdict; the words another rep is having worked
+out ahead (live.py) can wait. A call into the model cannot be stopped halfway, but background work
+is several calls (find the speech, transcribe, score each batch of names), so between them it asks
+`point()`: the thread running it (the worker's lane for work ahead, worker.py) has said, with
+`interruptible`, how to tell that urgent work is waiting, and then `point()` raises `Interrupted`.
+Work done before the interruption is kept where it is kept anyway (the attempt's word cache);
+nothing half done is. On any other thread `point()` does nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+_local = threading.local()
+
+
+class Interrupted(Exception):
+    """Background work stopped at a point() because urgent work is waiting for the model."""
+
+
+def point() -> None:
+    """Stop here (raise Interrupted) if this thread's work is interruptible and urgent work waits."""
+    urgent_waiting = getattr(_local, "urgent_waiting", None)
+    if urgent_waiting is not None and urgent_waiting():
+        raise Interrupted("urgent work is waiting for the model")
+
+
+@contextmanager
+def interruptible(urgent_waiting: Callable[[], bool]) -> Iterator[None]:
+    """Run the block on this thread as work that point() may stop when `urgent_waiting()`."""
+    before = getattr(_local, "urgent_waiting", None)
+    _local.urgent_waiting = urgent_waiting
+    try:
+        yield
+    finally:
+        _local.urgent_waiting = before
