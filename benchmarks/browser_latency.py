@@ -182,7 +182,8 @@ def print_rep(r: dict) -> None:
     scoring = t.get("total_s", float("nan"))
     before = (r["dom"] - scoring) if r["dom"] is not None else float("nan")
     print(f"  rep {r['rep']:2} {r['clip']:37} stop->shown {shown}  [in the DOM {r['dom'] or 0:4.2f}; score() "
-          f"{scoring:4.2f}, all else {before:4.2f}; words ready: {'yes' if ready_at_stop(t) else 'no '}"
+          f"{scoring:4.2f}, all else {before:4.2f} (waiting for its work ahead {t.get('waited_for_work_ahead_s', 0):4.2f}); "
+          f"words ready: {'yes' if ready_at_stop(t) else 'no '}"
           f"{'' if r['cue'] else '; no live cue'}]  {r['text']}" + (f"  ERROR {r['error']}" if r["error"] else ""),
           flush=True)
 

@@ -11,7 +11,8 @@ timeline and criteria as `rehearse score` — and if nothing was said since the 
 case: the name, a moment's silence, "stop"), the words are already there and only the fast stages
 remain. Work ahead gives way to another rep's scoring between its calls into the model
 (interrupt.py), and while the wait after the question is on it works out only the words (the
-pupil is chosen once one has been named after it).
+pupil is chosen once one has been named after it) - and not even those while another rep is being
+recorded in the same process, whose work would queue behind them.
 
 The same background words let a rep recorded in the terminal stop by itself (`finished_by_itself`):
 once a pupil on the roster has been named, the wait (if the step has one) is over, and the teacher
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Sequence
@@ -49,6 +51,9 @@ AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teache
 # One worker for every live attempt in the process: the model is shared, and a stopped rep's
 # scoring goes before the others' work ahead.
 _worker = Worker("rehearse-model")
+# The attempts being recorded in this process. With one, the model is idle during its wait, and
+# the question's words are worked out then; with more, the model is kept for work that counts.
+_recording: "weakref.WeakSet[LiveAttempt]" = weakref.WeakSet()
 
 
 class LiveAttempt:
@@ -74,6 +79,7 @@ class LiveAttempt:
         self._prepared_end: int | None = None  # cue frame where the speech whose words are known ended
         self._closed = False
         self._lock = threading.Lock()
+        _recording.add(self)
 
     @property
     def duration_s(self) -> float:
@@ -109,6 +115,10 @@ class LiveAttempt:
         # While the cue still waits for the name after the question, these words are likely to be
         # overtaken: other reps' work that is likely final goes first.
         priority = LATER if self.shows_cue and self.cue.state.state == "waiting" else AHEAD
+        if priority == LATER and len(_recording) > 1:
+            # Another rep is being recorded: its words after the name, or its scoring, would wait
+            # behind these (a transcription cannot stop halfway), which the name will overtake.
+            return
         if self._job is not None and not self._job.done():
             # One is queued or running; it reads the audio when it starts. Move a queued one up.
             if priority >= self._job_priority or not self._job.cancel():
@@ -194,6 +204,7 @@ class LiveAttempt:
         """Close the recording without scoring (a dropped connection): the WAV stays valid, and
         work ahead still queued for it is dropped."""
         self._closed = True
+        _recording.discard(self)
         if self._job is not None:
             self._job.cancel()
         self.recorder.close()
