@@ -2,7 +2,8 @@
 that is mostly done by the time the teacher stops.
 
 Every block of audio goes straight into the attempt's WAV file and through the pause cue. Once the
-cue hears the teacher fall silent for SETTLED_S, a job on the speech model's worker (`worker.py`)
+cue hears the teacher fall silent for SETTLED_S (SETTLED_AFTER_WAIT_S once speech came after the
+wait: the name, and a stop soon after), a job on the speech model's worker (`worker.py`)
 finds the speech so far and works out its words into the attempt's `WordCache` — once per silence,
 not while the teacher speaks, and on the audio as it is when the job starts, so a job that waited
 in the queue is not stale. When the attempt stops, `finish` has the worker score the whole
@@ -44,6 +45,9 @@ from .transcribe import WordCache
 from .worker import AHEAD, LATER, URGENT, Worker
 
 SETTLED_S = 0.5  # silence after the last speech before its words are worked out ahead
+# Once a pupil may have been named after the wait, sooner: a stop usually follows within a second or
+# so, and the VAD has placed the end of the name by then (measured on the shipped clips).
+SETTLED_AFTER_WAIT_S = 0.3
 RETRY_S = 0.25  # the cue heard the speech end but the VAD does not agree yet: look again this much later
 MAX_ATTEMPT_S = 180  # a rep longer than this is stopped and scored
 AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teacher has finished
@@ -107,7 +111,8 @@ class LiveAttempt:
         """Queue a job ahead when the teacher has been silent for SETTLED_S after speech whose words
         are not known yet. Nothing while the teacher speaks: those words would change."""
         silent = self.cue.silent_for_s
-        if silent < SETTLED_S:
+        settle = SETTLED_AFTER_WAIT_S if self.shows_cue and self.cue.state.state == "done" else SETTLED_S
+        if silent < settle:
             return
         ended = self._samples // FRAME - round(silent / FRAME_S)  # the cue's frame where speech ended
         if ended == self._prepared_end:
@@ -128,9 +133,9 @@ class LiveAttempt:
         self._asked_at = self._samples
         self._job_priority = priority
         self._job_took = -1
-        self._job = _worker.submit(lambda: self._prepare(ended, priority), priority)
+        self._job = _worker.submit(lambda: self._prepare(ended, priority, settle), priority)
 
-    def _prepare(self, ended: int, priority: int) -> None:
+    def _prepare(self, ended: int, priority: int, settle: float) -> None:
         """Work out the words of the speech so far, if it has settled and is not done already, and
         (unless the wait is still on) who was named in them. Gives way to a stopped rep's scoring
         between its calls into the model (interrupt.py): what was finished stays in the cache, and
@@ -141,7 +146,7 @@ class LiveAttempt:
             audio = self.audio()
             self._job_took = len(audio)
             segments = find_speech(audio, self.scorer.vad)
-            if segments and segments[-1].end + SETTLED_S > len(audio) / SAMPLE_RATE:
+            if segments and segments[-1].end + settle > len(audio) / SAMPLE_RATE:
                 return  # not settled as the VAD sees it (or speaking again): looked at again later
             if segments:
                 words = self.cache.get(segments)
