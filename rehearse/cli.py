@@ -241,15 +241,12 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def is_loopback(host: str) -> bool:
-    """Is this address this computer only (127.0.0.0/8, ::1, localhost)?"""
-    import ipaddress
+    """Is this address this computer only (127.0.0.0/8, ::1, localhost)? The same test as the web's
+    host check, so that every address served as loopback is also answered at. A host name other
+    than localhost is not: it may resolve to a network address."""
+    from .web.security import is_loopback_name
 
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to a network address
+    return is_loopback_name(host)
 
 
 def set_passcode(args: argparse.Namespace) -> int:
