@@ -40,6 +40,7 @@ def run(app, host: str, port: int, cert: str | None, key: str | None, timeout: f
             target=warm_up, args=(worker.wsgi,), daemon=True, name="rehearse-warm-up").start(),
         "limit_request_line": 8190,
         "limit_request_fields": 100,
+        "forwarded_allow_ips": "",  # no proxy in front: no client may claim a scheme or address for itself
         "control_socket_disable": True,  # Gunicorn 24+: no management socket in the home folder
     }
     if cert:
