@@ -199,11 +199,10 @@ def format_report(result, title: str) -> str:
 def serve(args: argparse.Namespace) -> int:
     """Run the app: on 127.0.0.1 by default, so recordings of teachers' voices stay on this laptop;
     on another --host only with a passcode set (and, with --cert and --key, over HTTPS). Once a
-    passcode is set, it is asked for on 127.0.0.1 too (a laptop shared by several accounts)."""
-    from werkzeug.serving import run_simple
-
+    passcode is set, it is asked for on 127.0.0.1 too (a laptop shared by several accounts).
+    Gunicorn serves beyond loopback, Werkzeug on loopback; both time out slow clients (web/serving.py)."""
     from .passcode import stored_hash
-    from .web import create_app
+    from .web import create_app, serving, warm_up
 
     make_scorer(args)  # no model (or no engine): say so now, in one line, not on the first rep
     loopback = is_loopback(args.host)
@@ -213,8 +212,10 @@ def serve(args: argparse.Namespace) -> int:
     if not loopback and not stored_hash(instance):
         raise RehearseError(f"serving on {args.host} lets other computers reach rehearse, so it needs a passcode: "
                             f"set one with `rehearse passcode --instance {instance}`, then start again")
+    serving.request_timeout()  # a bad REHEARSE_REQUEST_TIMEOUT_S: say so before anything starts
+    serving.check(args.host, args.port, args.cert, args.key)  # the port taken, a PEM unusable
     try:
-        app = create_app({"INSTANCE": instance, "MODEL": args.model, "ENGINE": args.engine,
+        app = create_app({"INSTANCE": instance, "MODEL": args.model, "ENGINE": args.engine, "WARM_UP": False,
                           "REQUIRE_PASSCODE": not loopback or stored_hash(instance) is not None,
                           "LOOPBACK_ONLY": loopback, "HTTPS": bool(args.cert),
                           "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
@@ -231,25 +232,22 @@ def serve(args: argparse.Namespace) -> int:
             print("rehearse: warning: plain HTTP on a network: the passcode and the recordings cross it "
                   "unencrypted; give --cert and --key to serve HTTPS", flush=True)
     print(f"rehearse: open {scheme}://{host}:{args.port} in your browser (Ctrl+C to stop)", flush=True)
-    try:
-        run_simple(args.host, args.port, app, threaded=True,
-                   ssl_context=(args.cert, args.key) if args.cert else None)
-    except OSError as exc:  # the port is taken, the address is not this computer's, a PEM is unreadable
+    try:  # the model warms up in the process that serves (Gunicorn's worker, after it forks)
+        serving.run(app, args.host, args.port, args.cert, args.key, loopback,
+                    warm_up=lambda served: warm_up(served.extensions["rehearse"]["scorer"]))
+    except OSError as exc:  # the address is not this computer's
         raise RehearseError(f"cannot serve on {host}:{args.port} ({exc.strerror or exc}); "
                             "stop the other server, or choose another --port or --host") from None
     return 0
 
 
 def is_loopback(host: str) -> bool:
-    """Is this address this computer only (127.0.0.0/8, ::1, localhost)?"""
-    import ipaddress
+    """Is this address this computer only (127.0.0.0/8, ::1, localhost)? The same test as the web's
+    host check, so that every address served as loopback is also answered at. A host name other
+    than localhost is not: it may resolve to a network address."""
+    from .web.security import is_loopback_name
 
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to a network address
+    return is_loopback_name(host)
 
 
 def set_passcode(args: argparse.Namespace) -> int:

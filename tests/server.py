@@ -32,16 +32,16 @@ def running_server(instance: Path, *options: str):
 
 
 @contextlib.contextmanager
-def server_process(instance: Path, *options: str, tls: ssl.SSLContext | None = None):
+def server_process(instance: Path, *options: str, tls: ssl.SSLContext | None = None, address: str = "127.0.0.1"):
     """As running_server, but yield (base URL, the server's Popen), for a test that kills it; stop
     it after if it is still running. `options` go to `rehearse serve` (e.g. --host, --cert, --key);
-    `tls`: the client context to reach a server started with --cert."""
+    `tls`: the client context to reach a server started with --cert; `address`: where to reach it."""
     port = free_port()
     log = open(instance.parent / f"server-{port}.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "rehearse", "serve", "--port", str(port),
                                 "--instance", str(instance), *options], stdout=log, stderr=subprocess.STDOUT,
                                env=os.environ | {"PYTHONUNBUFFERED": "1"})
-    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    url = f"{'https' if tls else 'http'}://{address}:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:

@@ -84,10 +84,13 @@ def test_every_form_of_every_page_carries_the_token(tmp_path):
 
 def test_served_on_loopback_it_answers_only_to_loopback_names(tmp_path):
     client = page_client(app_with(tmp_path, LOOPBACK_ONLY=True))
-    for host in ["127.0.0.1:5000", "localhost:5000", "[::1]:5000"]:
+    # every address `serve` counts as loopback (127.0.0.0/8, ::1), so `serve --host 127.0.0.2` answers
+    for host in ["127.0.0.1:5000", "localhost:5000", "[::1]:5000", "127.0.0.2:5000", "127.1.2.3", "LOCALHOST"]:
         assert client.get("/", headers={"Host": host}).status_code == 200, host
-    rebound = client.get("/history", headers={"Host": "attacker.example:5000"})
-    assert rebound.status_code == 400 and b"answers only at 127.0.0.1" in rebound.data
+    for host in ["attacker.example:5000", "127.0.0.1.attacker.example", "10.0.0.2:5000", "[::2]:5000",
+                 "localhost.attacker.example"]:
+        rebound = client.get("/history", headers={"Host": host})
+        assert rebound.status_code == 400 and b"answers only at 127.0.0.1" in rebound.data, host
 
 
 def test_cookie_and_header_settings(tmp_path):
@@ -107,6 +110,22 @@ def test_cookie_and_header_settings(tmp_path):
     https = page_client(create_app({"INSTANCE": tmp_path / "other", "WARM_UP": False, "HTTPS": True}))
     cookie = https.get("/", base_url="https://127.0.0.1").headers["Set-Cookie"]
     assert cookie.startswith("__Host-rehearse=") and "Secure" in cookie and "Path=/" in cookie
+
+
+def test_no_other_site_can_embed_a_recording_or_a_page(tmp_path):
+    """An <audio src="http://127.0.0.1:5000/attempts/1/audio"> on any other site's page would play
+    a teacher's recording on a loopback server without a passcode, but for this header."""
+    client = page_client(app_with(tmp_path))
+    client.post("/sessions", data=START)
+    client.post("/api/sessions/1/uploads", data={"recording": ((CLIPS / CLIP).open("rb"), CLIP)},
+                content_type="multipart/form-data")
+    for path in ["/attempts/1/audio", "/", "/api/sessions/1", "/export.csv", "/static/rehearse.css", "/nowhere"]:
+        response = client.get(path, headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "audio"})
+        assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin", path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+    assert client.get("/attempts/1/audio").status_code == 200
 
 
 def test_inline_scripts_carry_the_requests_nonce(tmp_path):

@@ -2,43 +2,49 @@
 
 Teachers' voices are personal data, so every request passes these checks (`install` adds them):
 
-- **Host.** Served on loopback, only requests addressed to 127.0.0.1, localhost or [::1] are
-  answered: a web page elsewhere cannot point a name of its own at this laptop (DNS rebinding) and
+- **Host.** Served on loopback, only requests addressed to a loopback address (127.0.0.0/8,
+  [::1]) or localhost are answered: a web page elsewhere cannot point a name of its own at this laptop (DNS rebinding) and
   read the recordings through the browser.
 - **Sign-in.** Served on any other address, the operator must have set a passcode (`rehearse
   passcode`, stored hashed: see `passcode.py`); every page, recording, export, API call and
   WebSocket then needs a sign-in, except the sign-in page and the static files. A new passcode ends
-  every earlier sign-in. Repeated wrong passcodes from one address are slowed down.
+  every earlier sign-in; signing out ends that one on the server too (`sign_ins.py`), and each ends
+  after SIGN_IN_HOURS at the latest. Each address may try MAX_FAILURES wrong passcodes a minute,
+  counted before the passcode is checked, so that parallel guesses are counted too.
 - **CSRF.** Every POST carries the token of the browser's session: the hidden field `csrf_token` in
   forms, the header `X-CSRF-Token` from scripts (static/csrf.js adds it). A WebSocket must be opened
   by a page of this server (its Origin), since browsers send cookies with it from any site.
-- **Cookies.** The session cookie is HttpOnly and SameSite=Lax; over HTTPS it is also Secure and
-  named __Host-, so no other site or plain-HTTP page can set or read it. Its key lives in the
+- **Cookies.** The session cookie is HttpOnly and SameSite=Lax, and ends with the browser (no
+  Expires); over HTTPS it is also Secure and named __Host-, so no other site or plain-HTTP page can
+  set or read it. Its key lives in the
   instance folder (`secret_key`, owner-only), so open pages survive a restart.
 - **Headers.** A Content-Security-Policy allowing only this server's scripts (inline ones need the
-  request's nonce), no framing, no sniffing, no caching of pages and recordings.
+  request's nonce), no framing, no sniffing, no caching of pages and recordings, and no other
+  site's page may embed them (Cross-Origin-Resource-Policy: same-origin, so an <audio> elsewhere
+  cannot play a recording even on loopback without a passcode).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
+import unicodedata
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (Blueprint, Flask, current_app, g, redirect, render_template, request, session,
                    url_for)
 from markupsafe import Markup
 
 from .. import passcode
+from .sign_ins import SignIns
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-SIGN_IN_HOURS = 12  # a school day; the browser forgets it sooner if it is closed
+SIGN_IN_HOURS = 12  # a school day, at the most; the browser forgets it sooner if it is closed
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OPEN_ENDPOINTS = frozenset({"security.sign_in", "static"})
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 60  # wrong passcodes per address before it must wait
@@ -58,15 +64,16 @@ def install(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=SIGN_IN_HOURS),
     )
     app.extensions["rehearse_failures"] = _Failures()
+    app.extensions["rehearse_sign_ins"] = SignIns(Path(app.instance_path),
+                                                  app.config.get("SIGN_IN_S", SIGN_IN_HOURS * 3600))
     app.before_request(_check_host)
     app.before_request(_check_sign_in)
     app.before_request(_check_origin)
     app.after_request(_headers)
     app.jinja_env.globals.update(csrf_token=csrf_token, csrf_field=csrf_field, csp_nonce=csp_nonce,
-                                 signed_in=lambda: bool(current_app.config.get("REQUIRE_PASSCODE") and session.get("signed_in")))
+                                 signed_in=lambda: bool(current_app.config.get("REQUIRE_PASSCODE") and _signed_in()))
     app.register_blueprint(bp)
 
 
@@ -110,8 +117,7 @@ def csp_nonce() -> str:
 def _check_host():
     if not current_app.config.get("LOOPBACK_ONLY"):
         return None
-    host = urlsplit(f"//{request.host}").hostname or ""
-    if host in LOOPBACK_HOSTS:
+    if is_loopback_name(urlsplit(f"//{request.host}").hostname or ""):
         return None
     return _refuse(400, f"this server answers only at 127.0.0.1 (the address asked for was {request.host!r}); "
                         "open http://127.0.0.1 with the port shown when rehearse started")
@@ -120,8 +126,7 @@ def _check_host():
 def _check_sign_in():
     if not current_app.config.get("REQUIRE_PASSCODE") or request.endpoint in OPEN_ENDPOINTS:
         return None
-    stored = passcode.stored_hash(Path(current_app.instance_path))
-    if stored and session.get("signed_in") == passcode.fingerprint(stored):
+    if _signed_in():
         return None
     if request.path.startswith("/api/") or _is_websocket() or request.method in CHANGES:
         return _refuse(401, "sign in first: open the app's front page and enter the passcode")
@@ -146,6 +151,23 @@ def _check_origin():
                         "reload the page and try again")
 
 
+def is_loopback_name(host: str) -> bool:
+    """localhost, or a loopback address (127.0.0.0/8, ::1): the names `serve` counts as loopback."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _signed_in() -> bool:
+    """Signed in with the current passcode, and that sign-in not signed out nor ended."""
+    stored = passcode.stored_hash(Path(current_app.instance_path))
+    return bool(stored and session.get("signed_in") == passcode.fingerprint(stored)
+                and current_app.extensions["rehearse_sign_ins"].valid(session.get("sign_in")))
+
+
 def _is_websocket() -> bool:
     return request.headers.get("Upgrade", "").lower() == "websocket"
 
@@ -167,6 +189,7 @@ def _headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"  # pages and recordings stay out of shared caches
     return response
@@ -175,22 +198,34 @@ def _headers(response):
 # --- the sign-in page ---------------------------------------------------------------------------
 
 class _Failures:
-    """Wrong passcodes per address in the last FAILURE_WINDOW_S, to slow down guessing."""
+    """Passcode attempts per address in the last FAILURE_WINDOW_S, to slow down guessing.
+
+    An attempt takes its place (`reserve`) before its passcode is checked, in one step under the
+    lock: checked first and counted after, 40 guesses sent at once would all pass the check before
+    any was counted. A right passcode gives its place back (`release`)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._times: dict[str, deque] = defaultdict(deque)
 
-    def blocked(self, address: str) -> bool:
+    def reserve(self, address: str) -> float | None:
+        """Count one attempt from `address`; None (not counted) if it has had MAX_FAILURES already."""
         with self._lock:
+            now = time.monotonic()
             times = self._times[address]
-            while times and times[0] < time.monotonic() - FAILURE_WINDOW_S:
+            while times and times[0] < now - FAILURE_WINDOW_S:
                 times.popleft()
-            return len(times) >= MAX_FAILURES
+            if len(times) >= MAX_FAILURES:
+                return None
+            times.append(now)
+            return now
 
-    def add(self, address: str) -> None:
+    def release(self, address: str, place: float) -> None:
         with self._lock:
-            self._times[address].append(time.monotonic())
+            try:
+                self._times[address].remove(place)
+            except ValueError:
+                pass
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -203,28 +238,46 @@ def sign_in():
         return render_template("sign_in.html", next=target, error=None)
     failures = current_app.extensions["rehearse_failures"]
     address = request.remote_addr or "?"
-    if failures.blocked(address):
+    place = failures.reserve(address)
+    if place is None:
         return render_template("sign_in.html", next=target, error=(
             "too many wrong passcodes from this computer; wait a minute and try again")), 429
     stored = passcode.stored_hash(instance)
     if not stored or not passcode.matches(stored, request.form.get("passcode", "")):
-        failures.add(address)
         return render_template("sign_in.html", next=target, error=(
             "that is not the passcode; ask whoever runs rehearse on this network")), 401
-    session.clear()  # a fresh session (and CSRF token) after sign-in
-    session.permanent = True
+    failures.release(address, place)
+    current_app.extensions["rehearse_sign_ins"].end(session.get("sign_in"))
+    session.clear()  # a fresh session (and CSRF token) after sign-in; a session cookie, not permanent
     session["signed_in"] = passcode.fingerprint(stored)
+    session["sign_in"] = current_app.extensions["rehearse_sign_ins"].start()
     return redirect(target)
 
 
 @bp.post("/sign-out")
 def sign_out():
+    current_app.extensions["rehearse_sign_ins"].end(session.get("sign_in"))  # copies of the cookie too
     session.clear()
     return redirect(url_for("security.sign_in") if current_app.config.get("REQUIRE_PASSCODE") else "/")
 
 
 def _local(target: str | None) -> str:
-    """Only a path on this server is a place to go after signing in (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this server is a place to go after signing in (no open redirects): one "/"
+    then no "/" or "\\" (a browser reads "//x" and "/\\x" as another site), and no control
+    character or space, even percent-encoded (a browser drops a tab or newline, so "/<tab>/x" is
+    "//x"; CR or LF would break the Location header). Anything else goes to the front page."""
+    if not target or not target.startswith("/"):
+        return "/"
+    if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in target):
+        return "/"
+    decoded = unquote(target)  # "?teacher=Ms%20Okafor" is fine; an encoded tab, space or "//" is not
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in decoded):
+        return "/"
+    if any(ch.isspace() for ch in unquote(target.partition("?")[0])):
+        return "/"
+    if any(text.startswith(("//", "/\\")) or "\\" in text for text in (target, decoded)):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return "/"
     return target

@@ -1,0 +1,142 @@
+"""Gunicorn, run in-process, serving the app beyond loopback (see serving.py for why and how).
+
+One worker process with the gthread worker: the app is built once in the parent (so `serve` can
+report a bad instance folder in one line before forking) and the speech model is warmed up in the
+worker, after the fork (a thread or a half-loaded model does not survive a fork). The worker here
+adds what gthread lacks: each read and write of a connection, its TLS handshake included, waits
+at most the request timeout (gthread waits for the rest of a half-sent request for ever, a thread
+held by each), and one address holds at most MAX_PER_ADDRESS connections.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import sys
+import threading
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from .serving import KEEPALIVE_S, MAX_CONNECTIONS, MAX_PER_ADDRESS, THREADS, WORKER_HEARTBEAT_S, PerAddress, address_of
+
+
+def run(app, host: str, port: int, cert: str | None, key: str | None, timeout: float, warm_up) -> None:
+    bind = f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
+    options = {
+        "bind": [bind],
+        "workers": 1,  # the engine (and its model) is per process
+        "worker_class": _worker(timeout),
+        "logger_class": _Logger,
+        "threads": THREADS,
+        "worker_connections": MAX_CONNECTIONS,
+        "keepalive": max(1, round(min(KEEPALIVE_S, timeout))),  # whole seconds
+        "timeout": WORKER_HEARTBEAT_S,
+        "graceful_timeout": 5,
+        "preload_app": True,
+        "post_worker_init": lambda worker: threading.Thread(
+            target=warm_up, args=(worker.wsgi,), daemon=True, name="rehearse-warm-up").start(),
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "forwarded_allow_ips": "",  # no proxy in front: no client may claim a scheme or address for itself
+        "control_socket_disable": True,  # Gunicorn 24+: no management socket in the home folder
+    }
+    if cert:
+        options.update(certfile=cert, keyfile=key)
+    _Application(app, options).run()
+
+
+class _Application(BaseApplication):
+    """Gunicorn with these settings and this app, instead of a command line and an import string."""
+
+    def __init__(self, app, options: dict):
+        self.application, self.options = app, options
+        super().__init__()
+
+    def load_config(self):
+        for name, value in self.options.items():
+            if name in self.cfg.settings:  # an older Gunicorn lacks control_socket_disable
+                self.cfg.set(name, value)
+
+    def load(self):
+        return self.application
+
+
+def _worker(timeout: float) -> type:
+    """A gthread worker whose connections time out after `timeout` and are bounded per address."""
+    addresses = PerAddress(MAX_PER_ADDRESS)
+
+    class TimedSocket(socket.socket):
+        """A socket that gthread's "blocking" mode (setblocking(True)) leaves with the timeout."""
+
+        def setblocking(self, flag):
+            self.settimeout(timeout if flag else 0.0)
+
+    class TimedConn(TConn):
+        peer = "?"
+        left = False
+
+        def init(self):
+            super().init()  # the TLS handshake, if any, under the TimedSocket's timeout
+            self.sock.settimeout(timeout)  # again on every request: gthread clears it each time
+
+        def close(self, graceful=False):
+            """gthread closes in its one accepting thread, and a graceful close waits up to 2 s for
+            the client to hang up: a slow client would stop everyone's requests that long. So a
+            connection with nothing left unread closes at once, and one with unread bytes (a body
+            the app refused) drains in a thread of its own."""
+            if graceful and _unread(self.sock):
+                threading.Thread(target=self._close, args=(True,), daemon=True).start()
+            else:
+                self._close(False)
+
+        def _close(self, graceful):
+            try:
+                super().close(graceful)
+            finally:
+                if not self.left:
+                    self.left = True
+                    addresses.leave(self.peer)
+
+    class Worker(ThreadWorker):
+        def accept(self, listener):
+            try:
+                client, client_address = listener.accept()
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                    raise
+                return
+            peer = address_of(client_address)
+            if not addresses.admit(peer):
+                client.close()  # this address holds enough connections already
+                return
+            timed = TimedSocket(client.family, client.type, client.proto, fileno=client.detach())
+            timed.setblocking(True)
+            self.nr_conns += 1
+            conn = TimedConn(self.cfg, timed, client_address, listener.getsockname())
+            conn.peer = peer
+            self.enqueue_req(conn)
+
+    return Worker
+
+
+def _unread(sock) -> bool:
+    """Has the client sent bytes not read yet (or hung up)? Never waits."""
+    try:
+        if getattr(sock, "pending", None) and sock.pending():
+            return True
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
+
+
+class _Logger(Logger):
+    """Gunicorn's log, with a connection that timed out as one line, not as a traceback."""
+
+    def exception(self, msg, *args, **kwargs):
+        if isinstance(sys.exc_info()[1], TimeoutError):
+            self.debug("closed a connection that sent nothing (or took nothing) in time")
+            return
+        super().exception(msg, *args, **kwargs)
