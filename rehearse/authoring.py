@@ -284,13 +284,20 @@ def save_step(draft: Draft, instance: Path) -> Path:
         written = staging / path.name
         try:
             written.write_text(to_toml(draft.data), encoding="utf-8")
+            again = load_scenario(written)
         except (OSError, UnicodeError) as exc:
             raise ScenarioError(f"cannot save the action step in {folder} ({exc}); nothing was changed") from None
-        again = load_scenario(written)
+        except ScenarioError as exc:
+            raise ScenarioError(f"the action step was not saved: the file written would not read back "
+                                f"({getattr(exc, 'reason', exc)}); nothing was changed") from None
         if again != expected:
-            raise ScenarioError("the action step would not read back as written, so it was not saved; "
-                                "check the text for unusual characters")
-        os.replace(written, path)
+            raise ScenarioError("the action step was not saved: the file written would not read back as typed; "
+                                "check the text for unusual characters. Nothing was changed")
+        try:
+            os.replace(written, path)
+        except OSError as exc:
+            raise ScenarioError(f"cannot save the action step as {path} ({exc.strerror or exc}); "
+                                "nothing was changed") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path

@@ -128,6 +128,7 @@ def test_a_file_that_would_not_read_back_is_not_saved_and_the_old_one_stays(app,
         monkeypatch.setattr(authoring, "to_toml", broken)
         answer = client.post("/steps/cold-call", data=form | {"wait_time.min_s": "4"})
         assert answer.status_code == 400 and 'data-error-for="save"' in answer.text
+        assert "the action step was not saved: the file written would not read back" in answer.text
         assert copy.read_bytes() == before
         assert [p.name for p in copy.parent.iterdir()] == ["cold-call.toml"]
         assert get_scenario("cold-call", instance).wait_band == (3.0, 8.0)
