@@ -2,8 +2,11 @@
 
 A coach fills in the title, goal, strategy, prompt, class list and criteria (rules of the library
 with their parameters in plain words). `draft_from_form` turns the form into the data of a scenario
-file and says, per field, what is wrong; `save_step` writes it as readable TOML (the same format as
-the shipped files, so it can be edited by hand) after the file parser has accepted it.
+file and says, per field, what is wrong (text no step file should hold, such as an invisible control
+character pasted from another program, is refused by name); `save_step` writes it as readable TOML
+(the same format as the shipped files, so it can be edited by hand) beside the step, reads it back
+with the app's own reader, and only then puts it in place: a save that reports success always
+leaves a step that loads, and a failed save leaves the previous file as it was.
 `guidance` warns about what the practice advises against: more than three foci, nothing checkable
 from the recording, criteria that contradict each other. `strategy_hint` nudges a strategy that
 does not say how.
@@ -14,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import tempfile
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,11 +28,13 @@ from typing import Any
 from .criteria import REQUIRED, RULES
 from .errors import RehearseError, ScenarioError
 from .names import parse_roster
-from .scenarios import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, Scenario, _parse, _parse_criterion, save_folder,
-                        scenario_files)
+from .scenarios import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, Scenario, _parse, _parse_criterion, load_scenario,
+                        save_folder, scenario_files)
 
 MAX_FOCI = 3
 SLOT = re.compile(r"\{(\w+)\}")
+MAX_TEXT = 4000  # characters in one box of the form: a paragraph or a class list, not a document
+CRITERION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # a short name that is safe in a file, a URL and a CSV header
 
 
 @dataclass
@@ -61,6 +68,8 @@ def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: 
     strings typed; `chosen_rules` are the rules ticked, in the order the criteria are to be shown."""
     data: dict[str, Any] = {"id": scenario_id}
     errors: dict[str, str] = {}
+    chosen = [r for r in dict.fromkeys(chosen_rules) if r in RULES]
+    unsavable = _unsavable_fields(form, chosen)
     for name in TEXT_FIELDS[1:] + OPTIONAL_TEXT:
         value = " ".join(str(form.get(name, "")).split())
         if value:
@@ -77,7 +86,7 @@ def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: 
         except RehearseError as exc:
             errors["roster"] = str(exc)
     criteria = []
-    for name in [r for r in dict.fromkeys(chosen_rules) if r in RULES]:
+    for name in chosen:
         item, problem = _criterion_from_form(name, form)
         if problem:
             errors[name] = problem
@@ -90,13 +99,49 @@ def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: 
     if not chosen_rules:
         errors["criteria"] = "tick at least one success criterion"
     data["criteria"] = criteria
+    errors.update(unsavable)  # what cannot be written at all is the first thing to mend
     return Draft(data, errors)
+
+
+def _unsavable_fields(form: dict[str, Any], chosen: list[str]) -> dict[str, str]:
+    """Per form field, text that no step file should hold: an invisible control character (pasted
+    from a terminal or a word processor; TOML refuses some, and none means anything in a step), a
+    lone surrogate (no character at all), or more than MAX_TEXT characters."""
+    problems: dict[str, str] = {}
+    fields = [(name, name, name.replace("_", " ")) for name in TEXT_FIELDS[1:] + OPTIONAL_TEXT + ("roster",)]
+    for rule in chosen:
+        fields += [(f"{rule}.{param}", rule, _slot_name(param)) for param in (*RULES[rule].params, "id")]
+    for key, shown_at, label in fields:
+        value = form.get(key)
+        if not isinstance(value, str) or shown_at in problems:
+            continue
+        label = "the criterion's short name (id)" if key.endswith(".id") else label
+        if len(value) > MAX_TEXT:
+            problems[shown_at] = (f"{label}: {len(value)} characters is too long to save; "
+                                  f"shorten it to at most {MAX_TEXT}")
+            continue
+        bad = next((ch for ch in value if _invisible(ch)), None)
+        if bad is not None:
+            problems[shown_at] = (f"{label}: holds an invisible control character (U+{ord(bad):04X}), "
+                                  "perhaps pasted from another program; type the text again without it")
+    return problems
+
+
+def _invisible(ch: str) -> bool:
+    """A control character other than tab and line breaks (which the form turns into spaces and
+    lines), or half of a surrogate pair."""
+    kind = unicodedata.category(ch)
+    return (kind == "Cc" and ch not in "\t\n\r") or kind == "Cs"
 
 
 def _criterion_from_form(name: str, form: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     item: dict[str, Any] = {"rule": name}
-    if form.get(f"{name}.id"):  # a hand-given id is kept: stored results and coach marks use it
-        item["id"] = str(form[f"{name}.id"])
+    given = str(form.get(f"{name}.id") or "").strip()
+    if given:  # a hand-given id is kept: stored results and coach marks use it
+        item["id"] = given
+        if not CRITERION_ID.fullmatch(given):
+            return item, (f"the criterion's short name (id) {given[:40]!r} may use only lower-case letters, "
+                          "digits, - and _, starting with a letter or digit, at most 40 (e.g. whole-class)")
     for param, (kind, default) in RULES[name].params.items():
         raw = form.get(f"{name}.{param}")
         if kind is bool:
@@ -217,16 +262,44 @@ def new_id(title: str, instance: Path) -> str:
 
 def save_step(draft: Draft, instance: Path) -> Path:
     """Write a valid draft as `<id>.toml` in the save folder (replacing the step's own copy there;
-    a shipped step gets a copy that takes its place). Returns the file written."""
+    a shipped step gets a copy that takes its place: the shipped file is never written). Returns
+    the file written.
+
+    The file is first written in a hidden folder beside it and read back with the app's own reader
+    (scenarios.load_scenario); only if it reads back as the very step the form described does it
+    replace the old file, in one rename, so a reader never sees half a file and a failed save
+    leaves the previous one as it was. Raises ScenarioError saying why it was not saved."""
     if not draft.ok:
         raise ScenarioError("the action step has errors; correct the fields marked on the form")
-    as_scenario(draft)  # the file parser must accept what is written
+    expected = as_scenario(draft)  # the file parser must accept what is written
     folder = save_folder(instance)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{draft.data['id']}.toml"
-    temporary = path.with_suffix(".toml.part")
-    temporary.write_text(to_toml(draft.data), encoding="utf-8")
-    os.replace(temporary, path)  # a reader never sees half a file
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder))  # not *.toml: never listed as a step
+    except OSError as exc:
+        raise ScenarioError(f"cannot save the action step in {folder} ({exc.strerror or exc}); "
+                            "check that the folder exists and may be written") from None
+    try:
+        written = staging / path.name
+        try:
+            written.write_text(to_toml(draft.data), encoding="utf-8")
+            again = load_scenario(written)
+        except (OSError, UnicodeError) as exc:
+            raise ScenarioError(f"cannot save the action step in {folder} ({exc}); nothing was changed") from None
+        except ScenarioError as exc:
+            raise ScenarioError(f"the action step was not saved: the file written would not read back "
+                                f"({getattr(exc, 'reason', exc)}); nothing was changed") from None
+        if again != expected:
+            raise ScenarioError("the action step was not saved: the file written would not read back as typed; "
+                                "check the text for unusual characters. Nothing was changed")
+        try:
+            os.replace(written, path)
+        except OSError as exc:
+            raise ScenarioError(f"cannot save the action step as {path} ({exc.strerror or exc}); "
+                                "nothing was changed") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return path
 
 
@@ -270,7 +343,8 @@ def editable(scenario: Scenario) -> str | None:
 
 def to_toml(data: dict[str, Any]) -> str:
     """The step as a TOML file laid out like the shipped ones, for people to read and edit."""
-    title = data.get("title", data["id"])
+    # A comment ends at a line break and may hold no control character: anything unprintable is a space.
+    title = "".join(ch if ch.isprintable() else " " for ch in str(data.get("title", data["id"])))
     lines = [f"# {title}: written with rehearse's action-step editor. You may edit it by hand;",
              "# `rehearse scenarios --check` checks it. Saving from the editor again rewrites this file."]
     for name in FIELDS:
@@ -303,4 +377,5 @@ def _value(value: Any) -> str:
         return str(value) if isinstance(value, int) else repr(float(value))
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string: same escapes as JSON
+    # A TOML basic string has JSON's escapes, but must escape DEL too (JSON leaves it raw).
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")

@@ -4,11 +4,18 @@ A record says who practised what and when (teacher, action step, session, rep, t
 measured (every metric of the result), and each criterion's verdict: the app's, the coach's
 overrule if any, the one that counts, the evidence and the coach's comment; and, where the coach
 tapped along, the tapped times, the wait they give, its difference from the app's and whether the
-two agree on the verdict (calibration.py). The JSON keeps the verdicts and the passes of taps as
-lists; the CSV spreads the verdicts over columns named after the criterion, so a filtered export of
-one action step reads as a plain table. A text cell that a spreadsheet would take for a
-formula (starting with = + - @, a tab or a carriage return: a coach's comment, a teacher's name)
-gets a leading apostrophe, so opening the CSV runs nothing.
+two agree on the verdict (calibration.py). The figures are the attempt's with the coach's marks
+applied (progress.marked_metrics: the pupil the coach picked, the wait kept), as the progress page
+charts them.
+
+The JSON is for other tools: machine names, the verdicts and the passes of taps as lists, times
+as stored (ISO 8601, UTC). The CSV is for a spreadsheet: it opens cleanly in Excel (a UTF-8
+byte-order mark, headers in words such as "Wait (s)", times in this computer's time zone written
+"2026-11-30 14:05"), and spreads the verdicts over columns named after the criterion, so a
+filtered export of one action step reads as a plain table. Any cell, headers included, that a
+spreadsheet would take for a formula (starting with = + - @, a tab or a carriage return: a coach's
+comment, a teacher's name, a criterion's id in a hand-written step) gets a leading apostrophe, so
+opening the CSV runs nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from typing import Any, Iterable
 
 from .calibration import attempt_agreement
 from .history import Filters, attempts_of
-from .progress import attempt_passed, verdicts_of
+from .progress import attempt_passed, marked_metrics, verdicts_of
 from .scenarios import wait_bands
 from .store import Store
 
@@ -29,6 +37,26 @@ FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_
           "coach_overruled", "transcript", "recording", "tap_passes", "tapped", "coach_question_end_s",
           "coach_name_s", "coach_wait_s", "wait_difference_ms", "wait_verdicts_agree"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"  # tells Excel the file is UTF-8 (else it reads "Siobhán" as "SiobhÃ¡n")
+TIMES = ("session_started_at", "recorded_at")  # stored in UTC; the CSV shows them in local time
+HEADERS = {
+    "teacher": "Teacher", "action_step": "Action step", "action_step_title": "Action step title",
+    "session_id": "Session", "session_started_at": "Session started", "mode": "Mode", "rep": "Rep",
+    "recorded_at": "Recorded", "source": "Source", "status": "Status", "error": "Error",
+    "duration_s": "Duration (s)", "passed": "Passed", "app_passed": "Passed (app)",
+    "coach_overruled": "Coach overruled", "transcript": "Transcript", "recording": "Recording",
+    "tap_passes": "Passes of taps", "tapped": "Taps used", "coach_question_end_s": "Coach: question end (s)",
+    "coach_name_s": "Coach: name (s)", "coach_wait_s": "Coach: wait (s)",
+    "wait_difference_ms": "Wait difference, coach minus app (ms)", "wait_verdicts_agree": "Wait verdicts agree",
+    # the measured figures (result.metrics_of, progress.marked_metrics)
+    "wait_time_s": "Wait (s)", "named_pupil": "Pupil named", "name_confidence": "Name confidence",
+    "name_heard": "Name heard", "name_unclear_likely": "Likely pupils (name unclear)", "question": "Question",
+    "question_start_s": "Question start (s)", "question_end_s": "Question end (s)", "name_start_s": "Name start (s)",
+    "pause_after_question_s": "Pause after question (s)", "named_before_question": "Named before question",
+    "speaking_s": "Speaking (s)", "word_count": "Words", "filler_count": "Fillers",
+    "room_snr_db": "Room signal-to-noise (dB)", "name_chosen_by_coach": "Pupil chosen by coach",
+    "wait_kept_s": "Wait kept from the pause (s)",
+}
 
 
 def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str, Any]]:
@@ -40,6 +68,7 @@ def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str
 def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None = None) -> dict[str, Any]:
     """One attempt as a record; `band` is its action step's wait band, for the tapped verdict."""
     result = attempt["result"] or {}
+    metrics = marked_metrics(attempt) or {}
     verdicts = verdicts_of(attempt)
     agreement = attempt_agreement(attempt["result"], attempt["taps"], band) or {}
     coach = agreement.get("coach") or {}
@@ -59,7 +88,7 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
         "coach_wait_s": coach.get("wait_s"),
         "wait_difference_ms": None if difference is None else round(difference * 1000),
         "wait_verdicts_agree": agreement.get("verdicts_agree"),
-        "metrics": result.get("metrics", {}),
+        "metrics": metrics,
         "verdicts": [{"criterion": v["id"], "passed": v["passed"], "app": v["app"], "coach": v["coach"],
                       "evidence": v["detail"], "comment": v["comment"]} for v in verdicts],
         "taps": [{k: t[k] for k in ("source", "question_end_s", "name_s", "tapped_at")} for t in attempt["taps"]],
@@ -71,23 +100,48 @@ def to_json(records: list[dict[str, Any]]) -> str:
 
 
 def to_csv(records: list[dict[str, Any]]) -> str:
-    """The records as CSV: fixed fields, then every metric, then four columns per criterion."""
+    """The records as CSV for a spreadsheet: fixed fields, then every metric, then four columns per
+    criterion; a byte-order mark first, headers in words, local times."""
     metrics = _union(r["metrics"] for r in records)
     criteria = _union((v["criterion"] for v in r["verdicts"]) for r in records)
-    columns = FIELDS + metrics + [f"{c}: {part}" for c in criteria
-                                  for part in ("verdict", "app", "coach", "comment")]
+    columns = [header(f) for f in FIELDS + metrics] + [f"{c}: {part}" for c in criteria
+                                                       for part in ("verdict", "app", "coach", "comment")]
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out)
-    writer.writerow(columns)
+    writer.writerow([_cell(c) for c in columns])
     for r in records:
         by_id = {v["criterion"]: v for v in r["verdicts"]}
-        row = [_cell(r[f]) for f in FIELDS] + [_cell(r["metrics"].get(m)) for m in metrics]
+        row = [_cell(local_time(r[f]) if f in TIMES else r[f]) for f in FIELDS]
+        row += [_cell(r["metrics"].get(m)) for m in metrics]
         for c in criteria:
             v = by_id.get(c)
             row += ["", "", "", ""] if v is None else [
                 _met(v["passed"]), _met(v["app"]), _met(v["coach"]), _cell(v["comment"])]
         writer.writerow(row)
     return out.getvalue()
+
+
+def header(name: str) -> str:
+    """A column's header in words: "Wait (s)" for wait_time_s; a figure not named in HEADERS
+    gets its name with spaces and its unit in brackets."""
+    if name in HEADERS:
+        return HEADERS[name]
+    for suffix, unit in (("_ms", " (ms)"), ("_s", " (s)"), ("_db", " (dB)")):
+        if name.endswith(suffix):
+            return header(name[: -len(suffix)]) + unit
+    return name.replace("_", " ").capitalize()
+
+
+def local_time(stamp: str | None) -> str | None:
+    """A stored time (ISO 8601 with its offset) in this computer's time zone, as "2026-11-30 14:05"
+    (a spreadsheet reads it as a date and time; a T or a Z it would not)."""
+    if not stamp:
+        return stamp
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
 
 
 def _union(groups: Iterable[Iterable[str]]) -> list[str]:
@@ -104,6 +158,8 @@ def _met(value: bool | None) -> str:
 def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return "" if value is None else value

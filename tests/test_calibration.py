@@ -4,8 +4,6 @@ the app's timing — the arithmetic on its own, then taps kept with real scored 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import sqlite3
@@ -20,7 +18,7 @@ from rehearse.store import SCHEMA_VERSION, Store
 
 from .conftest import LABELS
 from .test_cli import rehearse
-from .test_export import export
+from .test_export import csv_rows, export
 
 BAND = get_scenario("pose-pause-name").wait_band  # 5-12 s
 REACTION_S = 0.25
@@ -219,17 +217,18 @@ def test_export_carries_the_taps_and_the_difference(history_instance):
     store, attempt, label = seeded(history_instance, 0, 1)
     store.add_taps(attempt["id"], tap_pass("playback", coach_taps(label, "playback"), attempt["duration_s"]))
     folder = history_instance[0]
-    rows = list(csv.DictReader(io.StringIO(export(folder))))
+    rows = csv_rows(export(folder))
     row = rows[1]
     metrics = store.attempt(attempt["id"])["result"]["metrics"]
-    assert (row["tap_passes"], row["tapped"]) == ("1", "playback")
-    assert float(row["coach_question_end_s"]) == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
-    assert float(row["coach_wait_s"]) == pytest.approx(label["wait_time"], abs=0.002)
-    assert int(row["wait_difference_ms"]) == round((float(row["coach_wait_s"]) - metrics["wait_time_s"]) * 1000)
-    assert row["wait_verdicts_agree"] == "yes"
-    assert rows[0]["tap_passes"] == "0" and rows[0]["coach_wait_s"] == ""  # a rep nobody tapped
+    assert (row["Passes of taps"], row["Taps used"]) == ("1", "playback")
+    assert float(row["Coach: question end (s)"]) == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
+    assert float(row["Coach: wait (s)"]) == pytest.approx(label["wait_time"], abs=0.002)
+    difference = int(row["Wait difference, coach minus app (ms)"])
+    assert difference == round((float(row["Coach: wait (s)"]) - metrics["wait_time_s"]) * 1000)
+    assert row["Wait verdicts agree"] == "yes"
+    assert rows[0]["Passes of taps"] == "0" and rows[0]["Coach: wait (s)"] == ""  # a rep nobody tapped
     record = json.loads(export(folder, "--format", "json"))["attempts"][1]
-    assert record["taps"][0]["source"] == "playback" and record["wait_difference_ms"] == int(row["wait_difference_ms"])
+    assert record["taps"][0]["source"] == "playback" and record["wait_difference_ms"] == difference
 
 
 def test_taps_travel_in_an_archive_once_and_go_with_a_deleted_teacher(history_instance, tmp_path):

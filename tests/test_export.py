@@ -6,17 +6,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import zipfile
 
+from rehearse.export import FORMULA_STARTS
+from rehearse.progress import metric_value
 from rehearse.store import Store
 
 from .test_cli import rehearse
 
 
-def export(folder, *args):
-    run = rehearse("export", "--instance", str(folder), *args)
+def export(folder, *args, env=None):
+    run = rehearse("export", "--instance", str(folder), *args, env=env)
     assert run.returncode == 0, run.stderr
     return run.stdout
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of an exported CSV, which starts with the byte-order mark Excel needs to read UTF-8."""
+    assert text.startswith("\ufeff"), text[:20]
+    return list(csv.DictReader(io.StringIO(text[1:])))
 
 
 def test_csv_has_one_row_per_attempt_with_metrics_verdicts_and_coach_marks(history_instance):
@@ -24,20 +33,19 @@ def test_csv_has_one_row_per_attempt_with_metrics_verdicts_and_coach_marks(histo
     store = Store.open(folder)
     first = ids["sessions"][0]["attempts"][0]
     store.mark(first, "wait_time", True, "a long breath counts")
-    rows = list(csv.DictReader(io.StringIO(export(folder))))
+    rows = csv_rows(export(folder))
     assert len(rows) == 9
     row = rows[0]
     stored = store.attempt(first)
-    assert (row["teacher"], row["action_step"], row["rep"], row["mode"]) == ("Ms Okafor", "pose-pause-name", "1", "coached")
-    assert row["session_started_at"] == "2026-11-03T09:00:00+00:00"
-    assert float(row["wait_time_s"]) == stored["result"]["metrics"]["wait_time_s"]
-    assert row["named_pupil"] == "Tomasz"
-    assert row["transcript"] == stored["result"]["transcript"]
+    assert (row["Teacher"], row["Action step"], row["Rep"], row["Mode"]) == ("Ms Okafor", "pose-pause-name", "1", "coached")
+    assert float(row["Wait (s)"]) == stored["result"]["metrics"]["wait_time_s"]
+    assert row["Pupil named"] == "Tomasz"
+    assert row["Transcript"] == stored["result"]["transcript"]
     assert (row["wait_time: app"], row["wait_time: coach"], row["wait_time: verdict"]) == ("not met", "met", "met")
     assert row["wait_time: comment"] == "a long breath counts"
-    assert (row["app_passed"], row["passed"], row["coach_overruled"]) == ("no", "yes", "yes")
-    assert row["recording"] == stored["audio_path"]
-    vocab = [r for r in rows if r["action_step"] == "key-vocabulary"]
+    assert (row["Passed (app)"], row["Passed"], row["Coach overruled"]) == ("no", "yes", "yes")
+    assert row["Recording"] == stored["audio_path"]
+    vocab = [r for r in rows if r["Action step"] == "key-vocabulary"]
     assert [r["uses_key_words: verdict"] for r in vocab] == ["met", "not met"]
     assert vocab[0]["wait_time: verdict"] == ""  # that step has no wait criterion
 
@@ -49,11 +57,73 @@ def test_csv_cells_that_look_like_formulas_are_kept_as_text(history_instance):
     first = ids["sessions"][0]["attempts"][0]
     store.mark(first, "wait_time", None, '=HYPERLINK("http://example.com","click")')
     store.mark(ids["sessions"][1]["attempts"][0], "wait_time", None, "-2 s short, but fine")
-    rows = list(csv.DictReader(io.StringIO(export(folder))))
+    rows = csv_rows(export(folder))
     comments = {r["wait_time: comment"] for r in rows} - {""}
     assert comments == {"'=HYPERLINK(\"http://example.com\",\"click\")", "'-2 s short, but fine"}
     assert json.loads(export(folder, "--format", "json"))["attempts"][0]["verdicts"]  # JSON is left as it is
-    assert float(rows[0]["wait_time_s"]) >= 0  # numbers stay numbers
+    assert float(rows[0]["Wait (s)"]) >= 0  # numbers stay numbers
+
+
+def test_the_csv_opens_cleanly_in_a_spreadsheet_and_the_json_keeps_machine_names(history_instance):
+    """A byte-order mark (else Excel reads UTF-8 as Windows-1252), headers in words, times in this
+    computer's time zone as a spreadsheet reads them; the JSON is for tools and stays as it was."""
+    folder, _ = history_instance
+    out = folder.parent / "out.csv"
+    india = {**os.environ, "TZ": "IST-5:30"}  # a POSIX zone: UTC+5:30 all year, no tz database needed
+    export(folder, "-o", str(out), env=india)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfTeacher,Action step,")
+    rows = csv_rows(out.read_text(encoding="utf-8"))
+    assert {"Wait (s)", "Pupil named", "Session started", "Recorded", "Duration (s)", "Room signal-to-noise (dB)",
+            "wait_time: verdict"} <= set(rows[0])
+    assert not [h for h in rows[0] if "_" in h and ":" not in h]  # no machine names but the criteria's ids
+    assert (rows[0]["Session started"], rows[0]["Recorded"]) == ("2026-11-03 14:30", "2026-11-03 14:30")
+    assert rows[-1]["Session started"] == "2026-11-12 21:00"
+    assert csv_rows(export(folder, env={**os.environ, "TZ": "UTC0"}))[0]["Session started"] == "2026-11-03 09:00"
+    record = json.loads(export(folder, "--format", "json", env=india))["attempts"][0]
+    assert record["session_started_at"] == "2026-11-03T09:00:00+00:00" and "wait_time_s" in record["metrics"]
+
+
+def test_the_csv_figures_carry_the_coachs_marks_as_the_progress_page_does(history_instance):
+    """Rep 1: the app did not hear whom the teacher named, so it timed no wait; the coach says it
+    was Tomasz. The progress page then charts the pause after the question as the wait: so must the CSV."""
+    folder, ids = history_instance
+    store = Store.open(folder)
+    first = ids["sessions"][0]["attempts"][0]
+    result = store.attempt(first)["result"]
+    result["metrics"] |= {"wait_time_s": None, "named_pupil": None, "name_start_s": None}
+    with store.connect() as db:
+        db.execute("UPDATE attempts SET result = ? WHERE id = ?", (json.dumps(result), first))
+    store.mark(first, "names_pupil", True, "", pupil="Tomasz")
+    kept = result["metrics"]["pause_after_question_s"]
+    assert kept and metric_value(store.attempt(first), "wait_time_s") == kept  # what the progress page charts
+    row = csv_rows(export(folder))[0]
+    assert (float(row["Wait (s)"]), row["Pupil named"], row["Pupil chosen by coach"]) == (kept, "Tomasz", "yes")
+    assert float(row["Wait kept from the pause (s)"]) == kept
+    metrics = json.loads(export(folder, "--format", "json"))["attempts"][0]["metrics"]
+    assert (metrics["wait_time_s"], metrics["named_pupil"], metrics["wait_kept_s"]) == (kept, "Tomasz", kept)
+
+
+def test_a_criterion_id_that_is_a_formula_is_text_in_the_csv_header(history_instance):
+    """A hand-written step may name a criterion "=HYPERLINK(...)" (the editor refuses such ids:
+    test_authoring_attack.py); its columns are headed by it. No cell of the CSV, headers included,
+    may start a formula."""
+    folder, _ = history_instance
+    store = Store.open(folder)
+    formula = '=HYPERLINK("http://example.com","x")'
+    with store.connect() as db:
+        for attempt_id, text in db.execute("SELECT id, result FROM attempts").fetchall():
+            result = json.loads(text)
+            for criterion in result["criteria"]:
+                criterion["id"] = {"wait_time": formula, "names_pupil": "@SUM(1)", "asks_question": "-1+2"}.get(
+                    criterion["id"], criterion["id"])
+            db.execute("UPDATE attempts SET result = ? WHERE id = ?", (json.dumps(result), attempt_id))
+    text = export(folder)
+    header = next(csv.reader(io.StringIO(text[1:])))
+    assert f"'{formula}: verdict" in header and "'@SUM(1): comment" in header and "'-1+2: app" in header
+    for row in csv.reader(io.StringIO(text[1:])):
+        for cell in row:
+            if cell.startswith(FORMULA_STARTS):
+                float(cell)  # only a number, such as a negative difference, may start with "-"
 
 
 def test_filters_and_json(history_instance):
@@ -68,7 +138,7 @@ def test_filters_and_json(history_instance):
     assert {a["session_started_at"][:10] for a in dated["attempts"]} == {"2026-11-10"}
     out = folder.parent / "out.csv"
     export(folder, "-o", str(out))
-    assert len(out.read_text().splitlines()) == 10
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 10
 
 
 def test_bad_export_requests_get_one_line_and_status_2(history_instance, tmp_path):
@@ -127,7 +197,7 @@ def test_import_merges_into_a_laptop_with_its_own_history(history_instance, tmp_
     export(folder, "--archive", str(archive))
     run = rehearse("import", str(archive), "--instance", str(laptop))
     assert "0 sessions, 0 attempts, 0 recordings, 1 coach marks" in run.stdout
-    rows = list(csv.DictReader(io.StringIO(export(laptop))))
+    rows = csv_rows(export(laptop))
     assert rows[0]["wait_time: comment"] == "later thought"
     assert mine.session(own)["teacher"] == "Ms Okafor"
     assert mine.teacher_names() == ["Mr Byrne", "Ms Okafor"]  # one Ms Okafor, not two

@@ -1,11 +1,19 @@
 """The coach's review pages: history, a teacher, progress on an action step, one attempt, two
-attempts side by side, calibration (the app's timing against the coach's taps), exports, and
-deleting a teacher's data."""
+attempts side by side, calibration (the app's timing against the coach's taps), exports (the
+attempts as CSV or JSON, and the archive of everything with the recordings), and deleting a
+teacher's data."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+import hmac
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
 
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
+
+from .. import archive as archives
 from .. import history
 from ..calibration import attempt_agreement, band_view, summarise
 from ..errors import RehearseError
@@ -121,6 +129,36 @@ def export(kind: str):
     body, mimetype = (to_csv(records), "text/csv") if kind == "csv" else (to_json(records), "application/json")
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="rehearse-attempts.{kind}"'})
+
+
+@bp.get("/archive.zip")
+def archive():
+    """Everything, recordings included: the zip `rehearse export --archive` makes, for `rehearse
+    import` on another laptop. It is made in a hidden folder of the instance (it may be large) and
+    removed as soon as it is open for sending, so none is left behind even if the download stops.
+
+    Making it reads every recording, so a link of another site must not set it off: besides the
+    sign-in every page needs, the link carries this browser's CSRF token, as the forms do."""
+    sent = request.args.get("csrf_token", "")
+    expected = session.get("csrf")
+    if not (expected and hmac.compare_digest(sent.encode(), expected.encode())):
+        return render_template("error.html", message="this download link is out of date or came from another "
+                               "site; open the History page and use its archive link"), 403
+    store, _ = services()
+    staging = Path(tempfile.mkdtemp(prefix=".archive-", dir=store.instance))
+    try:
+        path = staging / "rehearse-archive.zip"
+        archives.write_archive(store, path)
+        file = path.open("rb")
+    except OSError as exc:
+        return render_template("error.html", message=f"could not make the archive ({exc}); free some disk "
+                               "space, or run `rehearse export --archive FILE.zip`"), 500
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # the open file stays readable until it is closed
+    response = send_file(file, mimetype="application/zip", as_attachment=True,
+                         download_name=f"rehearse-{datetime.now():%Y-%m-%d}.zip")
+    response.call_on_close(lambda: shutil.rmtree(staging, ignore_errors=True))  # where an open file stays
+    return response
 
 
 @bp.get("/teachers/<int:teacher_id>/delete")

@@ -55,9 +55,8 @@ def create():
     title = request.form.get("title", "")
     draft = authoring.draft_from_form(request.form.to_dict(), request.form.getlist("rule"),
                                       authoring.new_id(title, _instance()))
-    if not draft.ok:
+    if not draft.ok or not _saved(draft):
         return _form(None, request.form.to_dict(), request.form.getlist("rule"), draft.errors, 400)
-    authoring.save_step(draft, _instance())
     return redirect(url_for("steps.show", scenario_id=draft.data["id"], saved=1))
 
 
@@ -86,22 +85,39 @@ def update(scenario_id: str):
     scenario = _step(scenario_id)
     form = request.form.to_dict() | ({"archived": True} if scenario.archived else {})
     draft = authoring.draft_from_form(form, request.form.getlist("rule"), scenario.id)
-    if not draft.ok:
+    if not draft.ok or not _saved(draft):
         return _form(scenario, request.form.to_dict(), request.form.getlist("rule"), draft.errors, 400)
-    authoring.save_step(draft, _instance())
     return redirect(url_for("steps.show", scenario_id=scenario.id, saved=1))
+
+
+def _saved(draft: authoring.Draft) -> bool:
+    """Save the draft; if it cannot be (the file would not read back, the folder is not writable),
+    say why on the form under "save" and leave the previous file as it was."""
+    try:
+        authoring.save_step(draft, _instance())
+        return True
+    except ScenarioError as exc:
+        draft.errors["save"] = str(exc)
+        return False
 
 
 @bp.post("/steps/<scenario_id>/archive")
 def archive(scenario_id: str):
-    authoring.set_archived(_step(scenario_id), True, _instance())
+    _set_archived(scenario_id, True)
     return redirect(url_for("steps.index"))
 
 
 @bp.post("/steps/<scenario_id>/restore")
 def restore(scenario_id: str):
-    authoring.set_archived(_step(scenario_id), False, _instance())
+    _set_archived(scenario_id, False)
     return redirect(url_for("steps.show", scenario_id=scenario_id))
+
+
+def _set_archived(scenario_id: str, archived: bool) -> None:
+    try:
+        authoring.set_archived(_step(scenario_id), archived, _instance())
+    except ScenarioError as exc:
+        abort(400, description=f"{exc}; the step was left as it was")
 
 
 @bp.post("/api/steps/check")
