@@ -50,11 +50,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.latency import server_peak_rss_mb  # noqa: E402
 from benchmarks.score_clips import cpu_reference  # noqa: E402
-from rehearse.engine import Scorer  # noqa: E402
-from rehearse.names import parse_roster  # noqa: E402
-from rehearse.progress import progress_of  # noqa: E402
-from rehearse.scenarios import Scenario, get_scenario  # noqa: E402
-from rehearse.store import Store  # noqa: E402
+from rehearse.scoring.engine import Scorer  # noqa: E402
+from rehearse.scoring.names import parse_roster  # noqa: E402
+from rehearse.coaching.progress import progress_of  # noqa: E402
+from rehearse.scoring.scenarios import Scenario, get_scenario  # noqa: E402
+from rehearse.store.database import Store  # noqa: E402
 from tests.conftest import CLIPS, LABELS  # noqa: E402
 from tests.server import running_server  # noqa: E402
 

@@ -1107,7 +1107,7 @@ def summarise(labels: dict) -> None:
         print("test names on the old roster:", sorted(names[1] & set(OLD_ROSTER)) or "none",
               "| old questions in test:", sorted(set(QUESTIONS["test"]) & set(OLD_QUESTIONS)) or "none")
         try:
-            from rehearse.names import SAID_AS
+            from rehearse.scoring.names import SAID_AS
             print("test names with a built-in respelling in rehearse/names.py:",
                   sorted(n for n in names[1] if re.sub(r"[^a-z]", "", n.lower()) in SAID_AS) or "none")
         except ImportError:

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.score_clips import cpu_reference  # noqa: E402
 from benchmarks.timings import ready_at_stop  # noqa: E402
-from rehearse.audio import load_audio  # noqa: E402
-from rehearse.recording import to_pcm16  # noqa: E402
+from rehearse.scoring.audio import load_audio  # noqa: E402
+from rehearse.capture.recording import to_pcm16  # noqa: E402
 from tests.server import new_session, running_server  # noqa: E402
 
 CLIPS = ROOT / "tests" / "clips"

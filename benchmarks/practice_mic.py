@@ -22,7 +22,7 @@ import pexpect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from tests import fake_microphone  # noqa: E402
 from tests.conftest import CLIPS, LABELS  # noqa: E402
 

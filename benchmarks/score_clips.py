@@ -35,10 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE_ROOT = Path(os.environ.get("REHEARSE_CODE_ROOT", ROOT))
 sys.path.insert(0, str(CODE_ROOT))
 
-from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from rehearse.engine import Scorer  # noqa: E402
-from rehearse.names import parse_roster  # noqa: E402
-from rehearse.scenarios import get_scenario  # noqa: E402
+try:
+    from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
+    from rehearse.scoring.engine import Scorer  # noqa: E402
+    from rehearse.scoring.names import parse_roster  # noqa: E402
+    from rehearse.scoring.scenarios import get_scenario  # noqa: E402
+except ImportError:  # a --baseline revision from before the layer folders (issue 20)
+    from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
+    from rehearse.engine import Scorer  # noqa: E402
+    from rehearse.names import parse_roster  # noqa: E402
+    from rehearse.scenarios import get_scenario  # noqa: E402
 
 LABELLED = ROOT / "benchmarks" / ".labelled"
 SHIPPED = ROOT / "tests" / "clips"

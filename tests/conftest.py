@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rehearse.engine import Scorer
-from rehearse.names import parse_roster
-from rehearse.scenarios import get_scenario
+from rehearse.scoring.engine import Scorer
+from rehearse.scoring.names import parse_roster
+from rehearse.scoring.scenarios import get_scenario
 
 CLIPS = Path(__file__).parent / "clips"
 LABELS = json.loads((CLIPS / "labels.json").read_text())
@@ -44,7 +44,7 @@ def scored(scorer, roster):
 @pytest.fixture(scope="session")
 def history_template(tmp_path_factory, scored):
     """A store with two teachers' real scored sessions (tests/seed.py), made once per test run."""
-    from rehearse.store import Store
+    from rehearse.store.database import Store
 
     from .seed import seed
 

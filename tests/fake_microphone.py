@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rehearse.audio import SAMPLE_RATE, load_audio
-from rehearse.recording import to_pcm16, wav_header
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.capture.recording import to_pcm16, wav_header
 
 DEVICE = "rehearsemic"
 ASOUNDRC = f"""pcm.{DEVICE} {{

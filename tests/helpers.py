@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rehearse.names import NameMatch, parse_roster
-from rehearse.speech import Segment
-from rehearse.timeline import Timeline, build_timeline
-from rehearse.transcribe import Word
+from rehearse.scoring.names import NameMatch, parse_roster
+from rehearse.scoring.speech import Segment
+from rehearse.scoring.timeline import Timeline, build_timeline
+from rehearse.scoring.words.base import Word
 
 ROSTER = parse_roster(["Siobhan", "Oluwaseun", "Niamh", "Xavier", "Priya", "Tom", "Grace", "Ananya"])
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from rehearse.attempts import keep_result
-from rehearse.scenarios import get_scenario
-from rehearse.store import Store
+from rehearse.store.attempts import keep_result
+from rehearse.scoring.scenarios import get_scenario
+from rehearse.store.database import Store
 
 from .conftest import CLIPS, LABELS
 

@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from rehearse.audio import SAMPLE_RATE, load_audio
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.errors import AudioError
 
 from .conftest import CLIPS

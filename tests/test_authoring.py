@@ -8,10 +8,10 @@ import tomllib
 
 import pytest
 
-from rehearse import authoring
-from rehearse.authoring import Draft, draft_from_form, form_of, guidance, new_id, save_step, strategy_hint
+from rehearse.coaching import authoring
+from rehearse.coaching.authoring import Draft, draft_from_form, form_of, guidance, new_id, save_step, strategy_hint
 from rehearse.errors import ScenarioError
-from rehearse.scenarios import check_all, get_scenario, load_scenario, offered_scenario
+from rehearse.scoring.scenarios import check_all, get_scenario, load_scenario, offered_scenario
 from rehearse.web import create_app
 
 from .page_client import page_client

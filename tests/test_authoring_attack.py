@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from rehearse import authoring
-from rehearse.authoring import MAX_TEXT, draft_from_form, form_of, save_step
+from rehearse.coaching import authoring
+from rehearse.coaching.authoring import MAX_TEXT, draft_from_form, form_of, save_step
 from rehearse.errors import ScenarioError
-from rehearse.scenarios import SHIPPED, get_scenario
+from rehearse.scoring.scenarios import SHIPPED, get_scenario
 from rehearse.web import create_app
 
 from .page_client import page_client

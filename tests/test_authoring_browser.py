@@ -4,7 +4,7 @@ preview and per-field messages, save, reload, record the model with a WAV file a
 
 from __future__ import annotations
 
-from rehearse.scenarios import load_scenario
+from rehearse.scoring.scenarios import load_scenario
 
 from .conftest import LABELS
 from .server import running_server

@@ -10,8 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from rehearse.audio import load_audio
-from rehearse.recording import WavRecorder, to_pcm16
+from rehearse.scoring.audio import load_audio
+from rehearse.capture.recording import WavRecorder, to_pcm16
 
 from .conftest import CLIPS, LABELS
 from .server import running_server

@@ -10,11 +10,12 @@ import sqlite3
 
 import pytest
 
-from rehearse.calibration import (AGREE_WITHIN_S, align_tap, attempt_agreement, in_band, pass_wait,
+from rehearse.coaching.calibration import (AGREE_WITHIN_S, align_tap, attempt_agreement, in_band, pass_wait,
                                   summarise, tap_pass)
 from rehearse.errors import RehearseError
-from rehearse.scenarios import get_scenario
-from rehearse.store import SCHEMA_VERSION, Store
+from rehearse.scoring.scenarios import get_scenario
+from rehearse.store.database import Store
+from rehearse.store.schema import SCHEMA_VERSION
 
 from .conftest import LABELS
 from .test_cli import rehearse

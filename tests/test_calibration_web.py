@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from rehearse.store import Store
+from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .page_client import page_client

@@ -18,8 +18,8 @@ import wave
 import numpy as np
 import pytest
 
-from rehearse.audio import load_audio
-from rehearse.recording import to_pcm16
+from rehearse.scoring.audio import load_audio
+from rehearse.capture.recording import to_pcm16
 
 from .conftest import CLIPS
 from .server import new_session, running_server, server_process

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rehearse.audio import SAMPLE_RATE, load_audio
-from rehearse.cue import PauseCue
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.capture.cue import PauseCue
 
 from .conftest import CLIPS, LABELS
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from rehearse.errors import AudioError
-from rehearse.scenarios import get_scenario
-from rehearse.transcribe import load_model
+from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.words.faster import load_model
 
 from .conftest import CLIPS, LABELS
 

@@ -11,10 +11,10 @@ import wave
 
 import pytest
 
-from rehearse import examples
-from rehearse.audio import load_audio
-from rehearse.scenarios import SHIPPED_AUDIO, check_all, shipped_example
-from rehearse.store import Store
+from rehearse.store import examples
+from rehearse.scoring.audio import load_audio
+from rehearse.scoring.scenarios import SHIPPED_AUDIO, check_all, shipped_example
+from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .conftest import CLIPS, LABELS

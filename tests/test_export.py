@@ -9,9 +9,9 @@ import json
 import os
 import zipfile
 
-from rehearse.export import FORMULA_STARTS
-from rehearse.progress import metric_value
-from rehearse.store import Store
+from rehearse.store.export import FORMULA_STARTS
+from rehearse.coaching.progress import metric_value
+from rehearse.store.database import Store
 
 from .test_cli import rehearse
 

@@ -49,12 +49,12 @@ from hypothesis import strategies as st
 from wsproto.events import CloseConnection, TextMessage
 from wsproto.frame_protocol import CloseReason
 
-from rehearse.audio import SAMPLE_RATE, load_audio
-from rehearse.calibration import CLOCKS, tap_pass
-from rehearse.criteria import RULES
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.coaching.calibration import CLOCKS, tap_pass
+from rehearse.scoring.criteria import RULES
 from rehearse.errors import AudioError, RehearseError, ScenarioError
-from rehearse.recording import HEADER_BYTES, to_pcm16, wav_header
-from rehearse.scenarios import SHIPPED, SHIPPED_AUDIO, Scenario, check_all, load_scenario
+from rehearse.capture.recording import HEADER_BYTES, to_pcm16, wav_header
+from rehearse.scoring.scenarios import SHIPPED, SHIPPED_AUDIO, Scenario, check_all, load_scenario
 
 from .conftest import CLIPS
 from .server import new_session, running_server

@@ -10,11 +10,12 @@ from datetime import date
 
 import pytest
 
-from rehearse import history
+from rehearse.store import history
 from rehearse.errors import RehearseError
-from rehearse.progress import step_progress
-from rehearse.scenarios import SHIPPED as SCENARIOS
-from rehearse.store import SCHEMA, SCHEMA_VERSION, Store
+from rehearse.coaching.progress import step_progress
+from rehearse.scoring.scenarios import SHIPPED as SCENARIOS
+from rehearse.store.database import Store
+from rehearse.store.schema import SCHEMA, SCHEMA_VERSION
 
 
 

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from rehearse import passcode
-from rehearse.export import attempt_records, to_json
-from rehearse.store import Store
+from rehearse.store import passcode
+from rehearse.store.export import attempt_records, to_json
+from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .page_client import page_client

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from rehearse.audio import SAMPLE_RATE, load_audio
-from rehearse.live import LiveAttempt
-from rehearse.recording import to_pcm16
-from rehearse.scenarios import get_scenario
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.capture.live import LiveAttempt
+from rehearse.capture.recording import to_pcm16
+from rehearse.scoring.scenarios import get_scenario
 
 from .conftest import CLIPS, LABELS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rehearse.errors import RosterError
-from rehearse.names import find_name, parse_roster, sound_key
+from rehearse.scoring.names import find_name, parse_roster, sound_key
 
 from .conftest import LABELS
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rehearse.audio import load_audio
-from rehearse.names import parse_roster
-from rehearse.naming import MIN_SURE, NONE_MARGIN, choose_pupil, hypotheses
+from rehearse.scoring.audio import load_audio
+from rehearse.scoring.names import parse_roster
+from rehearse.scoring.naming import MIN_SURE, NONE_MARGIN, choose_pupil, hypotheses
 
 ROSTER = parse_roster(["Niamh (Neev)", "Callum", "Krzysztof (Kshishtof)", "Will", "Ananya", "Grace"])
 JFK = Path(__file__).resolve().parent.parent.parent / "shared" / "audio" / "jfk.flac"

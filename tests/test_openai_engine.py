@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from rehearse.audio import load_audio
-from rehearse.engine import Scorer
+from rehearse.scoring.audio import load_audio
+from rehearse.scoring.engine import Scorer
 from rehearse.errors import ModelError
-from rehearse.scenarios import get_scenario
-from rehearse.transcribe import VERBATIM_PROMPT, find_model
+from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.words.base import VERBATIM_PROMPT
+from rehearse.scoring.words.faster import find_model
 
 from .conftest import CLIPS, LABELS
 

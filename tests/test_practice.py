@@ -21,13 +21,13 @@ import numpy as np
 import pexpect
 import pytest
 
-from rehearse.audio import SAMPLE_RATE, load_audio
-from rehearse.cue import CueState
-from rehearse.live import AUTO_STOP_SILENCE_S, MAX_ATTEMPT_S, LiveAttempt
-from rehearse.microphone import InputDevice, SilenceWatch, explain_portaudio_error
-from rehearse.practice import CueLine, cue_text
-from rehearse.recording import to_pcm16
-from rehearse.scenarios import get_scenario
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.capture.cue import CueState
+from rehearse.capture.live import AUTO_STOP_SILENCE_S, MAX_ATTEMPT_S, LiveAttempt
+from rehearse.capture.microphone import InputDevice, SilenceWatch, explain_portaudio_error
+from rehearse.cli.practice import CueLine, cue_text
+from rehearse.capture.recording import to_pcm16
+from rehearse.scoring.scenarios import get_scenario
 
 from . import fake_microphone
 from .conftest import CLIPS, LABELS

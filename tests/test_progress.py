@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rehearse.progress import attempt_passed, hesitated, progress_of, verdicts_of
+from rehearse.coaching.progress import attempt_passed, hesitated, progress_of, verdicts_of
 
 
 def attempt(rep, passed=True, wait=5.5, fillers=0, marks=None, pauses=(), scored=True):

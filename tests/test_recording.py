@@ -6,8 +6,8 @@ import wave
 
 import numpy as np
 
-from rehearse.audio import load_audio
-from rehearse.recording import WavRecorder, from_pcm16, to_pcm16
+from rehearse.scoring.audio import load_audio
+from rehearse.capture.recording import WavRecorder, from_pcm16, to_pcm16
 
 
 def test_pcm16_round_trip_is_within_one_step():

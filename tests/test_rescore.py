@@ -10,10 +10,10 @@ import wave
 
 import numpy as np
 
-from rehearse import examples
-from rehearse.audio import load_audio
-from rehearse.recording import WavRecorder, from_pcm16, to_pcm16
-from rehearse.store import Store
+from rehearse.store import examples
+from rehearse.scoring.audio import load_audio
+from rehearse.capture.recording import WavRecorder, from_pcm16, to_pcm16
+from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .conftest import CLIPS, LABELS

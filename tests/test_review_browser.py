@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from rehearse import history
-from rehearse.store import Store
+from rehearse.store import history
+from rehearse.store.database import Store
 
-from rehearse.calibration import tap_pass
+from rehearse.coaching.calibration import tap_pass
 
 from .conftest import CLIPS, LABELS
 from .seed import HISTORY

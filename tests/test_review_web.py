@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from rehearse import history
-from rehearse.store import Store
+from rehearse.store import history
+from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .test_cli import rehearse

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rehearse.errors import ScenarioError
-from rehearse.scenarios import check_all, get_scenario, load_scenario
+from rehearse.scoring.scenarios import check_all, get_scenario, load_scenario
 
 SHIPPED = {"pose-pause-name", "key-vocabulary", "clear-instructions", "cold-call", "feedback-script"}
 

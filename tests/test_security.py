@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 import simple_websocket
 
-from rehearse import passcode
+from rehearse.store import passcode
 from rehearse.web import create_app
 
 from .conftest import CLIPS

@@ -19,8 +19,8 @@ import urllib.request
 import pytest
 import simple_websocket
 
-from rehearse import passcode
-from rehearse.audio import load_audio
+from rehearse.store import passcode
+from rehearse.scoring.audio import load_audio
 
 from .conftest import CLIPS
 from .page_client import page_token

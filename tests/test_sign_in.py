@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from rehearse import passcode
+from rehearse.store import passcode
 from rehearse.web import create_app
 from rehearse.web.security import MAX_FAILURES
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rehearse.audio import SAMPLE_RATE, load_audio
-from rehearse.speech import find_speech
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.scoring.speech import find_speech
 
 from .conftest import CLIPS, LABELS
 

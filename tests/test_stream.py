@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import simple_websocket
 
-from rehearse.audio import load_audio
-from rehearse.recording import to_pcm16
-from rehearse.scenarios import get_scenario
+from rehearse.scoring.audio import load_audio
+from rehearse.capture.recording import to_pcm16
+from rehearse.scoring.scenarios import get_scenario
 
 from .conftest import CLIPS, LABELS
 from .server import Visitor, new_session, running_server

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rehearse.audio import SAMPLE_RATE, load_audio
-from rehearse.speech import find_speech
-from rehearse.transcribe import MAX_TOKENS, Word, drop_piled_up, drop_repeats, max_tokens_for
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.scoring.speech import find_speech
+from rehearse.scoring.words.base import MAX_TOKENS, Word, drop_piled_up, drop_repeats, max_tokens_for
 
 JFK = Path(__file__).resolve().parent.parent.parent / "shared" / "audio" / "jfk.flac"
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from rehearse.interrupt import Interrupted, point
-from rehearse.worker import AHEAD, LATER, URGENT, Worker
+from rehearse.scoring.interrupt import Interrupted, point
+from rehearse.capture.worker import AHEAD, LATER, URGENT, Worker
 
 TIMEOUT_S = 30
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .speech import frame_levels
+from ..scoring.audio import SAMPLE_RATE
+from ..scoring.speech import frame_levels
 
 FRAME = SAMPLE_RATE // 100  # 10 ms
 FRAME_S = FRAME / SAMPLE_RATE

@@ -31,17 +31,17 @@ from typing import Sequence
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
+from ..errors import AudioError
+from ..scoring.audio import SAMPLE_RATE
+from ..scoring.engine import Scorer, hotwords_of
+from ..scoring.interrupt import Interrupted, point
+from ..scoring.names import Pupil
+from ..scoring.result import Result
+from ..scoring.scenarios import Scenario
+from ..scoring.speech import find_speech
+from ..scoring.words.base import WordCache
 from .cue import FRAME, FRAME_S, CueState, PauseCue
-from .engine import Scorer, hotwords_of
-from .errors import AudioError
-from .interrupt import Interrupted, point
-from .names import Pupil
 from .recording import WavRecorder, from_pcm16
-from .result import Result
-from .scenarios import Scenario
-from .speech import find_speech
-from .transcribe import WordCache
 from .worker import AHEAD, LATER, URGENT, Worker
 
 SETTLED_S = 0.5  # silence after the last speech before its words are worked out ahead

@@ -22,8 +22,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .errors import RehearseError
+from ..errors import RehearseError
+from ..scoring.audio import SAMPLE_RATE
 
 BLOCK_S = 0.1  # PortAudio hands over audio in blocks this long
 SILENT_DEVICE_S = 3.0  # a device that delivers nothing louder than...

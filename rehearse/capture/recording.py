@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
+from ..scoring.audio import SAMPLE_RATE
 
 HEADER_BYTES = 44
 

@@ -25,7 +25,7 @@ import threading
 from concurrent.futures import Future
 from typing import Callable, TypeVar
 
-from .interrupt import interruptible
+from ..scoring.interrupt import interruptible
 
 T = TypeVar("T")
 

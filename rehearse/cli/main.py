@@ -16,14 +16,15 @@ import os
 import sys
 from typing import Sequence
 
-from .errors import RehearseError
-from .audio import MAX_UPLOAD_MB
-from .live import MAX_ATTEMPT_S
-
-BAD_INPUT = 2
+from ..errors import RehearseError
+from .common import BAD_INPUT, instance_folder, make_scorer
+from .records import export, import_archive, rescore
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ..capture.live import MAX_ATTEMPT_S  # here, not at the top: importing the command stays light
+    from ..scoring.audio import MAX_UPLOAD_MB
+
     parser = argparse.ArgumentParser(prog="rehearse", description="Rehearse a teaching action step by voice.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -110,7 +111,7 @@ def positive(text: str) -> float:
 
 def add_model(command: argparse.ArgumentParser) -> None:
     """--engine and --model, for every command that transcribes."""
-    from .transcribe import DEFAULT_ENGINE, ENGINES
+    from ..scoring.words import DEFAULT_ENGINE, ENGINES
 
     command.add_argument("--engine", choices=ENGINES, default=os.environ.get("REHEARSE_ENGINE") or DEFAULT_ENGINE,
                          help=f"what hears the words (default {DEFAULT_ENGINE}, or REHEARSE_ENGINE); "
@@ -118,17 +119,6 @@ def add_model(command: argparse.ArgumentParser) -> None:
     command.add_argument("--model", metavar="PATH",
                          help="faster-whisper: a CTranslate2 model folder; openai-whisper: a checkpoint (.pt), "
                               "a CTranslate2 folder to convert, or a model name (default: the bundled tiny.en)")
-
-
-def make_scorer(args: argparse.Namespace, **options):
-    """The Scorer for --engine and --model; the model's absence is one error line now, not on the
-    first rep. openai-whisper keeps the checkpoint it converts in the instance folder's models/."""
-    from .engine import Scorer
-    from .transcribe import find_model
-
-    if args.engine == "faster-whisper":
-        find_model(args.model)
-    return Scorer(args.model, engine=args.engine, models_dir=instance_folder(args.instance) / "models", **options)
 
 
 def add_instance(command: argparse.ArgumentParser, what: str = "where the database and recordings are") -> None:
@@ -168,8 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def score_files(args: argparse.Namespace) -> int:
-    from .names import parse_roster
-    from .scenarios import get_scenario
+    from ..scoring.names import parse_roster
+    from ..scoring.scenarios import get_scenario
 
     scenario = get_scenario(args.scenario, instance_folder(args.instance))
     roster = parse_roster(args.roster) if args.roster is not None else None
@@ -201,8 +191,8 @@ def serve(args: argparse.Namespace) -> int:
     on another --host only with a passcode set (and, with --cert and --key, over HTTPS). Once a
     passcode is set, it is asked for on 127.0.0.1 too (a laptop shared by several accounts).
     Gunicorn serves beyond loopback, Werkzeug on loopback; both time out slow clients (web/serving.py)."""
-    from .passcode import stored_hash
-    from .web import create_app, serving, warm_up
+    from ..store.passcode import stored_hash
+    from ..web import create_app, serving, warm_up
 
     make_scorer(args)  # no model (or no engine): say so now, in one line, not on the first rep
     loopback = is_loopback(args.host)
@@ -245,7 +235,7 @@ def is_loopback(host: str) -> bool:
     """Is this address this computer only (127.0.0.0/8, ::1, localhost)? The same test as the web's
     host check, so that every address served as loopback is also answered at. A host name other
     than localhost is not: it may resolve to a network address."""
-    from .web.security import is_loopback_name
+    from ..web.security import is_loopback_name
 
     return is_loopback_name(host)
 
@@ -254,7 +244,7 @@ def set_passcode(args: argparse.Namespace) -> int:
     """Set (or --remove) the passcode. Typed twice, unseen, at a terminal; else the first line of stdin."""
     import getpass
 
-    from . import passcode
+    from ..store import passcode
 
     instance = instance_folder(args.instance)
     if args.remove:
@@ -275,9 +265,9 @@ def set_passcode(args: argparse.Namespace) -> int:
 
 def practice(args: argparse.Namespace) -> int:
     """Practise alone: the microphone and the model are checked first, then who and what."""
-    from .microphone import choose_device
+    from ..capture.microphone import choose_device
+    from ..store.database import Store
     from .practice import Keys, make_plan, practise
-    from .store import Store
 
     device = choose_device(args.device)
     scorer = make_scorer(args)
@@ -288,7 +278,7 @@ def practice(args: argparse.Namespace) -> int:
 
 
 def list_devices() -> int:
-    from .microphone import MicrophoneError, input_devices
+    from ..capture.microphone import MicrophoneError, input_devices
 
     devices = input_devices()
     if not devices:
@@ -300,126 +290,9 @@ def list_devices() -> int:
     return 0
 
 
-def instance_folder(instance: str | None):
-    """The instance folder: --instance, else REHEARSE_INSTANCE, else the user's data folder."""
-    from pathlib import Path
-
-    from .store import default_instance
-
-    return Path(instance).expanduser() if instance else default_instance()
-
-
-def open_store(instance: str | None):
-    """The store of an existing instance folder (export and import never make one by mistake)."""
-    from .store import Store
-
-    folder = instance_folder(instance)
-    if not (folder / "rehearse.sqlite").is_file():
-        raise RehearseError(f"no rehearse data in {folder}; give the folder with --instance "
-                            "(it holds rehearse.sqlite and recordings/)")
-    return Store.open(folder)
-
-
-def export(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from . import archive
-    from .export import attempt_records, to_csv, to_json
-    from .history import Filters, parse_day, step_with_id, teacher_named
-
-    store = open_store(args.instance)
-    if args.archive:
-        counts = archive.write_archive(store, args.archive)
-        print(f"rehearse: wrote {args.archive}: {counts['teachers']} teachers, {counts['sessions']} sessions, "
-              f"{counts['attempts']} attempts, {counts['recordings']} recordings"
-              + (f" ({counts['recordings_missing']} recordings were already missing)"
-                 if counts["recordings_missing"] else ""), file=sys.stderr)
-        return 0
-    filters = Filters(teacher_named(store, args.teacher)["id"] if args.teacher else None,
-                      step_with_id(store, args.step)["id"] if args.step else None,
-                      parse_day(args.since, "--from"), parse_day(args.until, "--to"))
-    records = attempt_records(store, filters)
-    text = to_json(records) if args.format == "json" else to_csv(records)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8", newline="")
-        print(f"rehearse: wrote {len(records)} attempts to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-def import_archive(args: argparse.Namespace) -> int:
-    from . import archive
-    from .store import Store
-
-    folder = instance_folder(args.instance)
-    store = Store.open(folder)  # importing onto a new laptop makes the folder
-    c = archive.import_archive(store, args.archive)
-    print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
-          f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
-          f"{c['taps']} passes of taps; "
-          f"already here: {c['sessions_already_here']} sessions, {c['attempts_already_here']} attempts"
-          + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else ""))
-    return 0
-
-
-def rescore(args: argparse.Namespace) -> int:
-    """Score again what could not be scored (a rep cut off by a stopped server, a step mended
-    since): one line per attempt, then the total. Status 2 if an id is unknown or anything named
-    still cannot be scored."""
-    from . import examples
-    from .attempts import rescore_attempts, rescore_examples, unscored_attempts
-
-    store = open_store(args.instance)
-    ids = args.attempts or unscored_attempts(store)
-    scorer = make_scorer(args)
-    to_score = [i for i in ids if (found := store.attempt(i)) is not None and found["status"] != "recording"]
-    if to_score or (not args.attempts and examples.unscored(store)):
-        scorer.warm_up()  # a model that cannot load is one error line now, not a reason stored on each attempt
-    outcomes = list(_reported(rescore_attempts(store, scorer, ids)))
-    if not args.attempts:
-        outcomes += _reported(rescore_examples(store, scorer))
-    known = [o for o in outcomes if o.stored is not None]
-    unknown = [str(o.id) for o in outcomes if o.stored is None]
-    left = [o for o in known if not o.scored]
-    if known:
-        print(f"total: {len(known) - len(left)} scored, {len(left)} still unscored")
-    elif not unknown:
-        print(f"nothing to score: every attempt in {store.instance} is scored")
-    if unknown:
-        print(f"rehearse: no attempt {', '.join(unknown)} in {store.instance}; an attempt's id is the number "
-              "in its page's address (/attempts/ID), or run `rehearse rescore` without ids for every unscored one",
-              file=sys.stderr)
-    if left:
-        again = " ".join(str(o.id) for o in left if o.kind == "attempt")
-        print(f"rehearse: {len(left)} still cannot be scored (the reason is on its line above); mend that and run "
-              f"`rehearse rescore{' ' + again if again else ''}` again, or record {'it' if len(left) == 1 else 'them'}"
-              " again", file=sys.stderr)
-    return BAD_INPUT if unknown or left else 0
-
-
-def _reported(outcomes):
-    """Print a line for each recording scored again (an unknown id is reported after them all)."""
-    for outcome in outcomes:
-        if outcome.stored is not None:
-            print(f"{outcome.label}: {rescored_line(outcome)}", flush=True)
-        yield outcome
-
-
-def rescored_line(outcome) -> str:
-    """The app's verdict on a recording scored again, or why it is still unscored."""
-    if outcome.problem:
-        return f"not scored: {outcome.problem}"
-    if not outcome.scored:
-        return f"still unscored: {outcome.why_not}"
-    result = outcome.stored["result"]
-    met = sum(bool(c["passed"]) for c in result["criteria"])
-    return f"{'PASSED' if result['passed'] else 'NOT YET'} ({met} of {len(result['criteria'])} criteria met)"
-
-
 def list_scenarios(check: bool, instance) -> int:
-    from .authoring import guidance
-    from .scenarios import check_all
+    from ..coaching.authoring import guidance
+    from ..scoring.scenarios import check_all
 
     good, bad = check_all(instance)
     for s in good:

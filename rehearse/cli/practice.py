@@ -20,17 +20,17 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from .attempts import keep_result
-from .cue import CueState
-from .engine import Scorer
-from .errors import RehearseError
-from .live import MAX_ATTEMPT_S, LiveAttempt
-from .microphone import NO_AUDIO_S, InputDevice, Microphone, MicrophoneError, SilenceWatch
-from .names import parse_roster
-from .progress import progress_of
+from ..capture.cue import CueState
+from ..capture.live import MAX_ATTEMPT_S, LiveAttempt
+from ..capture.microphone import NO_AUDIO_S, InputDevice, Microphone, MicrophoneError, SilenceWatch
+from ..coaching.progress import progress_of
+from ..errors import RehearseError
+from ..scoring.engine import Scorer
+from ..scoring.names import parse_roster
+from ..scoring.scenarios import Scenario, check_all, offered_scenario
+from ..store.attempts import keep_result
+from ..store.database import Store
 from .report import evidence_lines, verdict_line
-from .scenarios import Scenario, check_all, offered_scenario
-from .store import Store
 
 WARM_UP_REPS = 3
 REDRAW_S = 0.1  # the cue line is redrawn at most this often

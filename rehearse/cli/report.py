@@ -3,7 +3,7 @@ criterion with its evidence, and the wait. Shared by `rehearse score` and `rehea
 
 from __future__ import annotations
 
-from .result import Result
+from ..scoring.result import Result
 
 
 def verdict_line(result: Result) -> str:

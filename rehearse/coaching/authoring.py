@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .criteria import REQUIRED, RULES
-from .errors import RehearseError, ScenarioError
-from .names import parse_roster
-from .scenarios import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, Scenario, _parse, _parse_criterion, load_scenario,
+from ..errors import RehearseError, ScenarioError
+from ..scoring.criteria import REQUIRED, RULES
+from ..scoring.names import parse_roster
+from ..scoring.scenarios import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, Scenario, _parse, _parse_criterion, load_scenario,
                         save_folder, scenario_files)
 
 MAX_FOCI = 3

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .errors import RehearseError
+from ..errors import RehearseError
 
 MARKS = {"question_end": "the question's end", "name": "the name"}
 CLOCKS = {"live": ("captured_s", "input_latency_s"), "playback": ("rendered_s", "output_latency_s")}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AudioError
+from ..errors import AudioError
 
 SAMPLE_RATE = 16000
 # The lowest sample rate taken (telephone audio). A file that claims less is broken or hostile: a

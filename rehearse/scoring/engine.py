@@ -15,8 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..errors import AudioError
 from .audio import SAMPLE_RATE, load_audio
-from .errors import AudioError
 from .interrupt import point
 from .names import Pupil
 from .naming import choose_pupil
@@ -24,7 +24,8 @@ from .result import Result, metrics_of
 from .scenarios import Scenario
 from .speech import Segment, VadSettings, find_speech, room_snr_db
 from .timeline import Chooser, Timeline, Utterance, build_timeline
-from .transcribe import DEFAULT_ENGINE, PAD_S, Word, WordCache, make_transcriber
+from .words import DEFAULT_ENGINE, make_transcriber
+from .words.base import PAD_S, Word, WordCache
 
 # The forced choice of a name hears at most this much speech: names come first or last in what is
 # said after the wait ("Chloe, would you like to start?", "Let's hear from Chloe").

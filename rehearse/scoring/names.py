@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from .errors import RosterError
+from ..errors import RosterError
 
 # How names are said where the spelling misleads (Irish, Welsh, Yoruba, Polish, ...). Keys are
 # lower-case names; values are spellings an English reader would say right. Extend freely, or

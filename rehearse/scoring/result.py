@@ -8,7 +8,7 @@ from typing import Any
 from .criteria import Verdict
 from .speech import Segment
 from .timeline import FILLERS, Pause, Timeline, words_of
-from .transcribe import Word
+from .words.base import Word
 
 
 @dataclass

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import shipped
+from ..errors import RehearseError, ScenarioError
 from .criteria import REQUIRED, RULES, Verdict
-from .errors import RehearseError, ScenarioError
 from .names import Pupil, parse_roster
 from .timeline import Timeline
 
-ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ROOT / "scenarios"
-SHIPPED_AUDIO = ROOT / "audio" / "models"
+SHIPPED = shipped.folder("scenarios")
+SHIPPED_AUDIO = shipped.folder("audio") / "models"
 TEXT_FIELDS = ("id", "title", "goal", "strategy", "prompt")
 OPTIONAL_TEXT = ("model", "non_example")
 FIELDS = TEXT_FIELDS + OPTIONAL_TEXT + ("archived", "roster", "criteria")

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 from .names import NameMatch, Pupil, find_name
 from .speech import Segment
-from .transcribe import Word
+from .words.base import Word
 
 INTERROGATIVES = frozenset(
     "what why how who whom whose which where when can could would will should do does did is are "

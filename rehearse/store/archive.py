@@ -19,8 +19,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .errors import RehearseError
-from .store import SCHEMA_VERSION, Store, now, refresh_progress
+from ..errors import RehearseError
+from .database import Store, now
+from .rows import refresh_progress
+from .schema import SCHEMA_VERSION
 
 FORMAT = "rehearse-archive"
 DATABASE = "rehearse.sqlite"

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from ..capture.recording import HEADER_BYTES, wav_header
+from ..errors import RehearseError
+from ..scoring.audio import SAMPLE_RATE
+from ..scoring.engine import Scorer
+from ..scoring.names import Pupil, parse_roster
+from ..scoring.result import Result
+from ..scoring.scenarios import EXAMPLE_KINDS, Scenario, get_scenario
 from . import examples
-from .audio import SAMPLE_RATE
-from .engine import Scorer
-from .errors import RehearseError
-from .names import Pupil, parse_roster
-from .recording import HEADER_BYTES, wav_header
-from .result import Result
-from .scenarios import EXAMPLE_KINDS, Scenario, get_scenario
-from .store import Store
+from .database import Store
 
 
 def session_scenario(session: dict[str, Any], instance: Path | None) -> tuple[Scenario, list[Pupil]]:

@@ -6,8 +6,8 @@ was heard and measured) and, separately, the coach's marks: the automatic verdic
 overwritten. Connections are short-lived (one per request or per job): SQLite in WAL mode lets the
 page read while an attempt is being written.
 
-The schema is versioned (PRAGMA user_version) and brought up to date by MIGRATIONS when a store is
-opened, so a database from an older rehearse — or from another laptop's archive — keeps working.
+The schema is versioned (PRAGMA user_version) and brought up to date by MIGRATIONS (schema.py) when a
+store is opened, so a database from an older rehearse — or from another laptop's archive — keeps working.
 Deleted rows are overwritten (secure_delete) and the write-ahead log is truncated after a teacher's
 data is deleted, so nothing of theirs is left in the file.
 """
@@ -23,139 +23,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-from .errors import RehearseError
-from .progress import progress_of
-
-SCHEMA_VERSION = 5
-
-# Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS teachers (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS action_steps (
-    id INTEGER PRIMARY KEY,
-    scenario_id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    id INTEGER PRIMARY KEY,
-    teacher_id INTEGER NOT NULL REFERENCES teachers(id) ON DELETE CASCADE,
-    action_step_id INTEGER NOT NULL REFERENCES action_steps(id),
-    roster TEXT NOT NULL,            -- one pupil per line, as the coach left it
-    reps_target INTEGER NOT NULL,
-    fluent_after INTEGER NOT NULL,   -- consecutive reps that make the step fluent
-    mode TEXT NOT NULL DEFAULT 'coached',  -- 'coached' (web meeting) or 'solo'
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    summary TEXT                     -- JSON, written when the session is finished
-);
-CREATE TABLE IF NOT EXISTS attempts (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    rep INTEGER NOT NULL,
-    source TEXT NOT NULL,            -- 'live' (streamed) or 'upload'
-    audio_path TEXT NOT NULL,        -- relative to the instance folder
-    status TEXT NOT NULL,            -- 'recording', 'scored' or 'unscored'
-    error TEXT,                      -- why it is unscored, in words
-    duration_s REAL,
-    result TEXT,                     -- the engine's result as JSON
-    passed INTEGER,                  -- the automatic overall verdict
-    wait_time_s REAL,
-    created_at TEXT NOT NULL,
-    UNIQUE (session_id, rep)
-);
-CREATE TABLE IF NOT EXISTS coach_marks (
-    id INTEGER PRIMARY KEY,
-    attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
-    criterion TEXT NOT NULL,         -- the criterion id of the result
-    passed INTEGER,                  -- the coach's verdict; NULL = only a comment
-    comment TEXT NOT NULL DEFAULT '',
-    marked_at TEXT NOT NULL,
-    UNIQUE (attempt_id, criterion)
-);
-CREATE INDEX IF NOT EXISTS attempts_by_session ON attempts(session_id, rep);
-CREATE INDEX IF NOT EXISTS sessions_by_teacher ON sessions(teacher_id, started_at);
-"""
-
-
-def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
-    """Version 2: a unique id per session and attempt (so an archive imported twice adds nothing
-    twice), and each session's progress and counts kept up to date in its row (so history pages
-    read sessions only, not every attempt)."""
-    for statement in [  # one by one: executescript would commit the migration's transaction
-        "ALTER TABLE sessions ADD COLUMN uid TEXT",
-        "ALTER TABLE sessions ADD COLUMN accurate_at INTEGER",
-        "ALTER TABLE sessions ADD COLUMN fluent_at INTEGER",
-        "ALTER TABLE sessions ADD COLUMN reps INTEGER NOT NULL DEFAULT 0",
-        "ALTER TABLE sessions ADD COLUMN reps_scored INTEGER NOT NULL DEFAULT 0",
-        "ALTER TABLE sessions ADD COLUMN reps_passed INTEGER NOT NULL DEFAULT 0",
-        "ALTER TABLE attempts ADD COLUMN uid TEXT",
-        "UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
-        "UPDATE attempts SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
-        "CREATE UNIQUE INDEX sessions_by_uid ON sessions(uid)",
-        "CREATE UNIQUE INDEX attempts_by_uid ON attempts(uid)",
-        "CREATE INDEX sessions_by_step ON sessions(action_step_id, started_at)",
-        "CREATE INDEX sessions_by_start ON sessions(started_at)",
-    ]:
-        db.execute(statement)
-    for (session_id,) in db.execute("SELECT id FROM sessions").fetchall():
-        refresh_progress(db, session_id)
-
-
-def _v3_examples(db: sqlite3.Connection) -> None:
-    """Version 3: the model and non-example recording of each action step, scored like attempts."""
-    db.execute("""
-        CREATE TABLE examples (
-            id INTEGER PRIMARY KEY,
-            scenario_id TEXT NOT NULL,
-            kind TEXT NOT NULL,          -- 'model' or 'non_example'
-            source TEXT NOT NULL,        -- 'live', 'upload', or 'shipped' (a file of rehearse's audio/models)
-            audio_path TEXT NOT NULL,    -- relative to the instance folder (shipped: to audio/models)
-            status TEXT NOT NULL,        -- 'recording', 'new' (not scored yet), 'scored' or 'unscored'
-            error TEXT,
-            duration_s REAL,
-            result TEXT,                 -- the engine's result as JSON
-            passed INTEGER,
-            created_at TEXT NOT NULL,
-            UNIQUE (scenario_id, kind)   -- the current one; earlier recordings stay on disk
-        )""")
-
-
-def _v4_taps(db: sqlite3.Connection) -> None:
-    """Version 4: a coach's taps along a rep (calibration.py), one row per pass, on the recording's clock."""
-    db.execute("""
-        CREATE TABLE taps (
-            id INTEGER PRIMARY KEY,
-            uid TEXT NOT NULL UNIQUE,    -- so an archive imported twice adds a pass once
-            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
-            source TEXT NOT NULL,        -- 'live' (tapped while recorded) or 'playback'
-            question_end_s REAL,         -- seconds on the recording's clock; NULL = not tapped
-            name_s REAL,
-            clock TEXT NOT NULL,         -- JSON: the page's clock readings the times came from
-            tapped_at TEXT NOT NULL
-        )""")
-    db.execute("CREATE INDEX taps_by_attempt ON taps(attempt_id, id)")
-
-
-def _v5_chosen_pupil(db: sqlite3.Connection) -> None:
-    """Version 5: the pupil a coach says was named, when the app did not hear whom (one tap)."""
-    if "pupil" not in [c[1] for c in db.execute("PRAGMA table_info(coach_marks)")]:  # (a store set back by hand has it)
-        db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
-
-
-# (version, step): each step brings the schema from the version before it to its own.
-MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
-    (2, _v2_uids_and_progress),
-    (3, _v3_examples),
-    (4, _v4_taps),
-    (5, _v5_chosen_pupil),
-]
+from ..errors import RehearseError
+from .rows import refresh_progress, session_attempts, with_marks
+from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 
 def new_uid() -> str:
@@ -455,45 +327,3 @@ class Store:
             if not busy:
                 return
             time.sleep(0.1)  # a reader is open (another request); try again
-
-
-def session_attempts(db: sqlite3.Connection, session_id: int, taps: bool = True) -> list[dict[str, Any]]:
-    rows = db.execute("SELECT * FROM attempts WHERE session_id = ? ORDER BY rep", (session_id,))
-    return with_marks(db, [dict(r) for r in rows], taps)
-
-
-def refresh_progress(db: sqlite3.Connection, session_id: int) -> None:
-    """Keep the session row's accurate/fluent reps and its counts of reps true to its attempts
-    (called inside every write that can change them, in the same transaction)."""
-    fluent_after = db.execute("SELECT fluent_after FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
-    # Progress needs no taps (and the migrations before version 4 run it with no table for them).
-    attempts = session_attempts(db, session_id, taps=False)
-    progress = progress_of(attempts, fluent_after)
-    db.execute("UPDATE sessions SET accurate_at = ?, fluent_at = ?, reps = ?, reps_scored = ?, reps_passed = ?"
-               " WHERE id = ?", (progress["accurate_at"], progress["fluent_at"], len(attempts),
-                                 progress["scored"], progress["passed"], session_id))
-
-
-def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]], taps: bool = True) -> list[dict[str, Any]]:
-    """Decode each attempt's result and attach its coach marks and (unless `taps` is False) its passes
-    of taps, oldest first: one query each for all of them."""
-    marks: dict[int, dict[str, Any]] = {a["id"]: {} for a in attempts}
-    passes: dict[int, list[dict[str, Any]]] = {a["id"]: [] for a in attempts}
-    for start in range(0, len(attempts), 500):  # SQLite's limit on bound parameters
-        ids = list(marks)[start:start + 500]
-        among = f"attempt_id IN ({','.join('?' * len(ids))})"
-        for m in db.execute(f"SELECT * FROM coach_marks WHERE {among}", ids):
-            marks[m["attempt_id"]][m["criterion"]] = {
-                "passed": None if m["passed"] is None else bool(m["passed"]),
-                "comment": m["comment"], "marked_at": m["marked_at"],
-                # migrations before version 5 read marks (refresh_progress) before the column exists
-                "pupil": m["pupil"] if "pupil" in m.keys() else None}
-        for t in db.execute(f"SELECT id, attempt_id, source, question_end_s, name_s, tapped_at FROM taps"
-                            f" WHERE {among} ORDER BY id", ids) if taps else []:
-            passes[t["attempt_id"]].append({k: t[k] for k in ("id", "source", "question_end_s", "name_s", "tapped_at")})
-    for attempt in attempts:
-        attempt["result"] = json.loads(attempt["result"]) if attempt["result"] else None
-        attempt["marks"] = marks[attempt["id"]]
-        if taps:
-            attempt["taps"] = passes[attempt["id"]]
-    return attempts

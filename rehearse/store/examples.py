@@ -16,11 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .engine import Scorer
-from .errors import RehearseError
-from .result import Result
-from .scenarios import EXAMPLE_KINDS, SHIPPED_AUDIO, Scenario, shipped_example
-from .store import Store, inside, now
+from ..errors import RehearseError
+from ..scoring.engine import Scorer
+from ..scoring.result import Result
+from ..scoring.scenarios import EXAMPLE_KINDS, SHIPPED_AUDIO, Scenario, shipped_example
+from .database import Store, inside, now
 
 def check_kind(kind: str) -> str:
     if kind not in EXAMPLE_KINDS:

@@ -26,11 +26,11 @@ import json
 from datetime import datetime
 from typing import Any, Iterable
 
-from .calibration import attempt_agreement
+from ..coaching.calibration import attempt_agreement
+from ..coaching.progress import attempt_passed, marked_metrics, verdicts_of
+from ..scoring.scenarios import wait_bands
+from .database import Store
 from .history import Filters, attempts_of
-from .progress import attempt_passed, marked_metrics, verdicts_of
-from .scenarios import wait_bands
-from .store import Store
 
 FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_started_at", "mode",
           "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping
 
-from .errors import RehearseError
-from .store import Store, with_marks
+from ..errors import RehearseError
+from .database import Store
+from .rows import with_marks
 
 PAGE_SIZE = 50  # sessions per page of the history
 

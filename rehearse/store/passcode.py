@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import RehearseError
+from ..errors import RehearseError
 
 FILE_NAME = "passcode"
 MIN_LENGTH = 8

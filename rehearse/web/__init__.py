@@ -17,14 +17,14 @@ from typing import Any
 
 from flask import Flask
 
-from ..attempts import recover_unfinished
-from ..audio import MAX_UPLOAD_MB
-from ..engine import Scorer
-from ..transcribe import DEFAULT_ENGINE
-from ..live import MAX_ATTEMPT_S
-from ..store import Store, default_instance
+from .. import shipped
+from ..capture.live import MAX_ATTEMPT_S
+from ..scoring.audio import MAX_UPLOAD_MB
+from ..scoring.engine import Scorer
+from ..scoring.words import DEFAULT_ENGINE
+from ..store.attempts import recover_unfinished
+from ..store.database import Store, default_instance
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 log = logging.getLogger(__name__)
 
 
@@ -39,8 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
               "REQUIRE_PASSCODE": False, "LOOPBACK_ONLY": False, "HTTPS": False}
     config.update(test_config or {})
     instance = Path(config["INSTANCE"] or default_instance()).resolve()
-    app = Flask("rehearse", instance_path=str(instance), template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"))
+    app = Flask("rehearse", instance_path=str(instance), template_folder=str(shipped.folder("templates")),
+                static_folder=str(shipped.folder("static")))
     app.config.update(config)
     instance.mkdir(parents=True, exist_ok=True)
 

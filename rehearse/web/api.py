@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from ..attempts import score_stored
-from ..calibration import tap_pass
+from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
+from ..store.attempts import score_stored
 from .uploads import checked_suffix
 from .views import attempt_or_404, attempt_view, services, session_or_404, session_pupils, session_view
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from ..errors import RehearseError
-from ..names import parse_roster
-from ..scenarios import check_all, offered_scenario
+from ..scoring.names import parse_roster
+from ..scoring.scenarios import check_all, offered_scenario
 from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, scenario_view, services, session_or_404, session_view
 

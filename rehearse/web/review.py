@@ -13,13 +13,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
 
-from .. import archive as archives
-from .. import history
-from ..calibration import attempt_agreement, band_view, summarise
+from ..coaching.calibration import attempt_agreement, band_view, summarise
+from ..coaching.progress import step_progress
 from ..errors import RehearseError
-from ..export import attempt_records, to_csv, to_json
-from ..progress import step_progress
-from ..scenarios import get_scenario, wait_bands
+from ..scoring.scenarios import get_scenario, wait_bands
+from ..store import archive as archives
+from ..store import history
+from ..store.export import attempt_records, to_csv, to_json
 from .views import attempt_or_404, attempt_view, compare_choice, scenario_view, services, session_pupils
 
 bp = Blueprint("review", __name__)

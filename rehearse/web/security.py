@@ -41,7 +41,7 @@ from flask import (Blueprint, Flask, current_app, g, redirect, render_template, 
                    url_for)
 from markupsafe import Markup
 
-from .. import passcode
+from ..store import passcode
 from .sign_ins import SignIns
 
 SIGN_IN_HOURS = 12  # a school day, at the most; the browser forgets it sooner if it is closed

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
-from .. import authoring, examples
-from ..criteria import REQUIRED, RULES
+from ..coaching import authoring
 from ..errors import RehearseError, ScenarioError
-from ..scenarios import EXAMPLE_KINDS, Scenario, check_all, get_scenario, save_folder, scenario_files
+from ..scoring.criteria import REQUIRED, RULES
+from ..scoring.scenarios import EXAMPLE_KINDS, Scenario, check_all, get_scenario, save_folder, scenario_files
+from ..store import examples
 from .uploads import AUDIO_TYPES, checked_suffix
 from .views import example_view, scenario_view, services
 

@@ -30,12 +30,12 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from wsproto.utilities import LocalProtocolError
 
-from .. import examples
-from ..attempts import keep_result, session_scenario
+from ..capture.live import LiveAttempt
 from ..errors import RehearseError
-from ..live import LiveAttempt
-from ..result import Result
-from ..scenarios import get_scenario
+from ..scoring.result import Result
+from ..scoring.scenarios import get_scenario
+from ..store import examples
+from ..store.attempts import keep_result, session_scenario
 from .views import attempt_view, example_view, services
 
 log = logging.getLogger(__name__)

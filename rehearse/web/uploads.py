@@ -9,8 +9,8 @@ from pathlib import Path
 
 from werkzeug.datastructures import FileStorage
 
-from ..audio import looks_like_audio
 from ..errors import RehearseError
+from ..scoring.audio import looks_like_audio
 
 AUDIO_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
                ".webm": "audio/webm", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac"}

@@ -9,14 +9,14 @@ from typing import Any
 
 from flask import abort, current_app, url_for
 
-from .. import examples
-from ..attempts import session_scenario
-from ..calibration import attempt_agreement, band_view, summarise
+from ..coaching.calibration import attempt_agreement, band_view, summarise
+from ..coaching.progress import attempt_passed, marked_metrics, progress_of, verdicts_of
 from ..errors import RehearseError
-from ..names import parse_roster
-from ..progress import attempt_passed, marked_metrics, progress_of, verdicts_of
-from ..scenarios import Scenario
-from ..store import Store
+from ..scoring.names import parse_roster
+from ..scoring.scenarios import Scenario
+from ..store import examples
+from ..store.attempts import session_scenario
+from ..store.database import Store
 
 WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belongs to
 

@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import ModelError
+from ...errors import ModelError
 
 # CTranslate2's DataType enum, as written in model.bin
 _TYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16, 5: "bfloat16"}

@@ -1,6 +1,6 @@
 """The words stage on openai-whisper (PyTorch), the second engine: `--engine openai-whisper`.
 
-Only how the words are heard differs from the default engine (transcribe.py): the same speech
+Only how the words are heard differs from the default engine (faster.py): the same speech
 segments are joined the same way, the same prompt is given (the roster and key words first, as
 faster-whisper puts its hotwords, then the verbatim prompt), decoding is greedy at temperature 0
 with word timestamps, and the words go back into the same timeline and criteria code.
@@ -26,9 +26,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import ModelError
-from .interrupt import point
-from .transcribe import LOG_FLOOR, MIN_SCORED_S, SCORE_BATCH, VERBATIM_PROMPT, Transcriber, batches, find_model, pad_to
+from ...errors import ModelError
+from ..interrupt import point
+from .base import LOG_FLOOR, MIN_SCORED_S, SCORE_BATCH, VERBATIM_PROMPT, Transcriber, batches, pad_to
+from .faster import find_model
 
 DEFAULT_NAME = "tiny.en"
 INSTALL = "install it with `.venv/bin/pip install -e '.[openai]'` (openai-whisper and torch 2.13.0 for the CPU)"

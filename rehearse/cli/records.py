@@ -1,0 +1,106 @@
+"""The commands on what is stored: `export` (CSV, JSON or an archive), `import` (an archive) and
+`rescore` (what could not be scored)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import BAD_INPUT, instance_folder, make_scorer, open_store
+
+
+def export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..store import archive
+    from ..store.export import attempt_records, to_csv, to_json
+    from ..store.history import Filters, parse_day, step_with_id, teacher_named
+
+    store = open_store(args.instance)
+    if args.archive:
+        counts = archive.write_archive(store, args.archive)
+        print(f"rehearse: wrote {args.archive}: {counts['teachers']} teachers, {counts['sessions']} sessions, "
+              f"{counts['attempts']} attempts, {counts['recordings']} recordings"
+              + (f" ({counts['recordings_missing']} recordings were already missing)"
+                 if counts["recordings_missing"] else ""), file=sys.stderr)
+        return 0
+    filters = Filters(teacher_named(store, args.teacher)["id"] if args.teacher else None,
+                      step_with_id(store, args.step)["id"] if args.step else None,
+                      parse_day(args.since, "--from"), parse_day(args.until, "--to"))
+    records = attempt_records(store, filters)
+    text = to_json(records) if args.format == "json" else to_csv(records)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        print(f"rehearse: wrote {len(records)} attempts to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def import_archive(args: argparse.Namespace) -> int:
+    from ..store import archive
+    from ..store.database import Store
+
+    folder = instance_folder(args.instance)
+    store = Store.open(folder)  # importing onto a new laptop makes the folder
+    c = archive.import_archive(store, args.archive)
+    print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
+          f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
+          f"{c['taps']} passes of taps; "
+          f"already here: {c['sessions_already_here']} sessions, {c['attempts_already_here']} attempts"
+          + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else ""))
+    return 0
+
+
+def rescore(args: argparse.Namespace) -> int:
+    """Score again what could not be scored (a rep cut off by a stopped server, a step mended
+    since): one line per attempt, then the total. Status 2 if an id is unknown or anything named
+    still cannot be scored."""
+    from ..store import examples
+    from ..store.attempts import rescore_attempts, rescore_examples, unscored_attempts
+
+    store = open_store(args.instance)
+    ids = args.attempts or unscored_attempts(store)
+    scorer = make_scorer(args)
+    to_score = [i for i in ids if (found := store.attempt(i)) is not None and found["status"] != "recording"]
+    if to_score or (not args.attempts and examples.unscored(store)):
+        scorer.warm_up()  # a model that cannot load is one error line now, not a reason stored on each attempt
+    outcomes = list(_reported(rescore_attempts(store, scorer, ids)))
+    if not args.attempts:
+        outcomes += _reported(rescore_examples(store, scorer))
+    known = [o for o in outcomes if o.stored is not None]
+    unknown = [str(o.id) for o in outcomes if o.stored is None]
+    left = [o for o in known if not o.scored]
+    if known:
+        print(f"total: {len(known) - len(left)} scored, {len(left)} still unscored")
+    elif not unknown:
+        print(f"nothing to score: every attempt in {store.instance} is scored")
+    if unknown:
+        print(f"rehearse: no attempt {', '.join(unknown)} in {store.instance}; an attempt's id is the number "
+              "in its page's address (/attempts/ID), or run `rehearse rescore` without ids for every unscored one",
+              file=sys.stderr)
+    if left:
+        again = " ".join(str(o.id) for o in left if o.kind == "attempt")
+        print(f"rehearse: {len(left)} still cannot be scored (the reason is on its line above); mend that and run "
+              f"`rehearse rescore{' ' + again if again else ''}` again, or record {'it' if len(left) == 1 else 'them'}"
+              " again", file=sys.stderr)
+    return BAD_INPUT if unknown or left else 0
+
+
+def _reported(outcomes):
+    """Print a line for each recording scored again (an unknown id is reported after them all)."""
+    for outcome in outcomes:
+        if outcome.stored is not None:
+            print(f"{outcome.label}: {rescored_line(outcome)}", flush=True)
+        yield outcome
+
+
+def rescored_line(outcome) -> str:
+    """The app's verdict on a recording scored again, or why it is still unscored."""
+    if outcome.problem:
+        return f"not scored: {outcome.problem}"
+    if not outcome.scored:
+        return f"still unscored: {outcome.why_not}"
+    result = outcome.stored["result"]
+    met = sum(bool(c["passed"]) for c in result["criteria"])
+    return f"{'PASSED' if result['passed'] else 'NOT YET'} ({met} of {len(result['criteria'])} criteria met)"

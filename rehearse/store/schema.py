@@ -1,0 +1,142 @@
+"""The database's tables, and the migrations that bring an older database up to date.
+
+The schema is versioned (PRAGMA user_version): SCHEMA is version 1, the tables as first released,
+and each of MIGRATIONS brings it from the version before to its own, so a database from an older
+rehearse — or from another laptop's archive — keeps working. `Store.migrate` applies them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from .rows import refresh_progress
+
+SCHEMA_VERSION = 5
+
+# Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS teachers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS action_steps (
+    id INTEGER PRIMARY KEY,
+    scenario_id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    teacher_id INTEGER NOT NULL REFERENCES teachers(id) ON DELETE CASCADE,
+    action_step_id INTEGER NOT NULL REFERENCES action_steps(id),
+    roster TEXT NOT NULL,            -- one pupil per line, as the coach left it
+    reps_target INTEGER NOT NULL,
+    fluent_after INTEGER NOT NULL,   -- consecutive reps that make the step fluent
+    mode TEXT NOT NULL DEFAULT 'coached',  -- 'coached' (web meeting) or 'solo'
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    summary TEXT                     -- JSON, written when the session is finished
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    rep INTEGER NOT NULL,
+    source TEXT NOT NULL,            -- 'live' (streamed) or 'upload'
+    audio_path TEXT NOT NULL,        -- relative to the instance folder
+    status TEXT NOT NULL,            -- 'recording', 'scored' or 'unscored'
+    error TEXT,                      -- why it is unscored, in words
+    duration_s REAL,
+    result TEXT,                     -- the engine's result as JSON
+    passed INTEGER,                  -- the automatic overall verdict
+    wait_time_s REAL,
+    created_at TEXT NOT NULL,
+    UNIQUE (session_id, rep)
+);
+CREATE TABLE IF NOT EXISTS coach_marks (
+    id INTEGER PRIMARY KEY,
+    attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+    criterion TEXT NOT NULL,         -- the criterion id of the result
+    passed INTEGER,                  -- the coach's verdict; NULL = only a comment
+    comment TEXT NOT NULL DEFAULT '',
+    marked_at TEXT NOT NULL,
+    UNIQUE (attempt_id, criterion)
+);
+CREATE INDEX IF NOT EXISTS attempts_by_session ON attempts(session_id, rep);
+CREATE INDEX IF NOT EXISTS sessions_by_teacher ON sessions(teacher_id, started_at);
+"""
+
+
+def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
+    """Version 2: a unique id per session and attempt (so an archive imported twice adds nothing
+    twice), and each session's progress and counts kept up to date in its row (so history pages
+    read sessions only, not every attempt)."""
+    for statement in [  # one by one: executescript would commit the migration's transaction
+        "ALTER TABLE sessions ADD COLUMN uid TEXT",
+        "ALTER TABLE sessions ADD COLUMN accurate_at INTEGER",
+        "ALTER TABLE sessions ADD COLUMN fluent_at INTEGER",
+        "ALTER TABLE sessions ADD COLUMN reps INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN reps_scored INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN reps_passed INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE attempts ADD COLUMN uid TEXT",
+        "UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "UPDATE attempts SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX sessions_by_uid ON sessions(uid)",
+        "CREATE UNIQUE INDEX attempts_by_uid ON attempts(uid)",
+        "CREATE INDEX sessions_by_step ON sessions(action_step_id, started_at)",
+        "CREATE INDEX sessions_by_start ON sessions(started_at)",
+    ]:
+        db.execute(statement)
+    for (session_id,) in db.execute("SELECT id FROM sessions").fetchall():
+        refresh_progress(db, session_id)
+
+
+def _v3_examples(db: sqlite3.Connection) -> None:
+    """Version 3: the model and non-example recording of each action step, scored like attempts."""
+    db.execute("""
+        CREATE TABLE examples (
+            id INTEGER PRIMARY KEY,
+            scenario_id TEXT NOT NULL,
+            kind TEXT NOT NULL,          -- 'model' or 'non_example'
+            source TEXT NOT NULL,        -- 'live', 'upload', or 'shipped' (a file of rehearse's audio/models)
+            audio_path TEXT NOT NULL,    -- relative to the instance folder (shipped: to audio/models)
+            status TEXT NOT NULL,        -- 'recording', 'new' (not scored yet), 'scored' or 'unscored'
+            error TEXT,
+            duration_s REAL,
+            result TEXT,                 -- the engine's result as JSON
+            passed INTEGER,
+            created_at TEXT NOT NULL,
+            UNIQUE (scenario_id, kind)   -- the current one; earlier recordings stay on disk
+        )""")
+
+
+def _v4_taps(db: sqlite3.Connection) -> None:
+    """Version 4: a coach's taps along a rep (calibration.py), one row per pass, on the recording's clock."""
+    db.execute("""
+        CREATE TABLE taps (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,    -- so an archive imported twice adds a pass once
+            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,        -- 'live' (tapped while recorded) or 'playback'
+            question_end_s REAL,         -- seconds on the recording's clock; NULL = not tapped
+            name_s REAL,
+            clock TEXT NOT NULL,         -- JSON: the page's clock readings the times came from
+            tapped_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX taps_by_attempt ON taps(attempt_id, id)")
+
+
+def _v5_chosen_pupil(db: sqlite3.Connection) -> None:
+    """Version 5: the pupil a coach says was named, when the app did not hear whom (one tap)."""
+    if "pupil" not in [c[1] for c in db.execute("PRAGMA table_info(coach_marks)")]:  # (a store set back by hand has it)
+        db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
+
+
+# (version, step): each step brings the schema from the version before it to its own.
+MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
+    (2, _v2_uids_and_progress),
+    (3, _v3_examples),
+    (4, _v4_taps),
+    (5, _v5_chosen_pupil),
+]
