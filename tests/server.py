@@ -14,6 +14,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Sequence
 
 STARTUP_TIMEOUT_S = 180  # the model loads at start; this machine can be very slow at times
 
@@ -32,15 +33,18 @@ def running_server(instance: Path, *options: str):
 
 
 @contextlib.contextmanager
-def server_process(instance: Path, *options: str, tls: ssl.SSLContext | None = None, address: str = "127.0.0.1"):
+def server_process(instance: Path, *options: str, tls: ssl.SSLContext | None = None, address: str = "127.0.0.1",
+                   command: Sequence[str] = (sys.executable, "-m", "rehearse"), cwd: Path | None = None,
+                   env: dict[str, str] | None = None):
     """As running_server, but yield (base URL, the server's Popen), for a test that kills it; stop
     it after if it is still running. `options` go to `rehearse serve` (e.g. --host, --cert, --key);
-    `tls`: the client context to reach a server started with --cert; `address`: where to reach it."""
+    `tls`: the client context to reach a server started with --cert; `address`: where to reach it;
+    `command`, `cwd`, `env`: how to run rehearse (the installed wheel's, from another folder)."""
     port = free_port()
     log = open(instance.parent / f"server-{port}.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "rehearse", "serve", "--port", str(port),
+    process = subprocess.Popen([*command, "serve", "--port", str(port),
                                 "--instance", str(instance), *options], stdout=log, stderr=subprocess.STDOUT,
-                               env=os.environ | {"PYTHONUNBUFFERED": "1"})
+                               cwd=cwd, env=(os.environ if env is None else env) | {"PYTHONUNBUFFERED": "1"})
     url = f"{'https' if tls else 'http'}://{address}:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S

@@ -20,7 +20,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from .serving import KEEPALIVE_S, MAX_CONNECTIONS, MAX_PER_ADDRESS, THREADS, WORKER_HEARTBEAT_S, PerAddress, address_of
+from .connections import KEEPALIVE_S, MAX_CONNECTIONS, MAX_PER_ADDRESS, THREADS, WORKER_HEARTBEAT_S, PerAddress, address_of
 
 
 def run(app, host: str, port: int, cert: str | None, key: str | None, timeout: float, warm_up) -> None:
