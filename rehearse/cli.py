@@ -1,11 +1,12 @@
 """The `rehearse` command: parse options, build the engine, and turn engine errors into one line.
 
 Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt,
-silent or too long file (`score --max-attempt-s`), an unknown scenario, a bad roster, a malformed scenario file, no model, an unknown
-teacher or date to export, a file that is not an archive; for `practice` and `devices`: no PortAudio,
-no microphone, an unknown, busy or silent one; for `rescore`: an unknown attempt id, or a recording
-that still cannot be scored; for `serve`: another --host without a passcode, a port in use; for
-`passcode`: one under 8 characters). `practice` stopped with Ctrl+C: 130.
+silent or too long file (`score --max-attempt-s`), an unknown scenario, a bad roster, a malformed
+scenario file, no model, an unknown teacher or date to export, a file that is not an archive or
+one that is damaged, hostile or inconsistent (nothing is imported then); for `practice` and
+`devices`: no PortAudio, no microphone, an unknown, busy or silent one; for `rescore`: an unknown
+attempt id, or a recording that still cannot be scored; for `serve`: another --host without a
+passcode, a port in use; for `passcode`: one under 8 characters). `practice` stopped with Ctrl+C: 130.
 """
 
 from __future__ import annotations
@@ -354,11 +355,9 @@ def export(args: argparse.Namespace) -> int:
 
 def import_archive(args: argparse.Namespace) -> int:
     from . import archive
-    from .store import Store
 
     folder = instance_folder(args.instance)
-    store = Store.open(folder)  # importing onto a new laptop makes the folder
-    c = archive.import_archive(store, args.archive)
+    c = archive.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
           f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
           f"{c['taps']} passes of taps; "

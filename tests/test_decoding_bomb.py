@@ -119,8 +119,9 @@ def peak_mb(pid: int) -> float:
 
 def upload(url: str, session_id: int, path: Path, token: str, opener) -> dict:
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"recording\"; filename=\"{path.name}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"recording\"; filename=\"{path.name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n")
+    body = head.encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
     request = urllib.request.Request(f"{url}/api/sessions/{session_id}/uploads", data=body, headers={
         "Content-Type": f"multipart/form-data; boundary={boundary}", "X-CSRF-Token": token})
     with opener.open(request, timeout=600) as response:
