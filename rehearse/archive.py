@@ -89,7 +89,7 @@ def import_archive(instance: str | Path, src: str | Path) -> dict[str, int]:
     except (OSError, zipfile.BadZipFile) as exc:
         raise RehearseError(f"{src}: not a rehearse archive ({exc}); "
                             "make one with `rehearse export --archive FILE.zip`") from None
-    made = not instance.exists()
+    made = next((f for f in reversed([instance, *instance.parents]) if not f.exists()), None)  # and its parents
     try:
         with archive, tempfile.TemporaryDirectory() as tmp:
             check_members(archive, str(src), _max_size)
@@ -100,8 +100,8 @@ def import_archive(instance: str | Path, src: str | Path) -> dict[str, int]:
             finally:
                 incoming.close()
     except BaseException as exc:
-        if made:
-            shutil.rmtree(instance, ignore_errors=True)
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
         if isinstance(exc, DAMAGED) and not isinstance(exc, RehearseError):
             raise RehearseError(f"{src}: the archive is damaged ({_one_line(exc)}); {NOTHING}") from None
         if isinstance(exc, OSError):  # the disk: full, or not writable
@@ -203,11 +203,18 @@ ROW_CHECKS = [
 def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path) -> dict[str, int]:
     counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps",
                             "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
+
+    def rows(table: str):
+        return (dict(r) for r in incoming.execute(f"SELECT * FROM {table} ORDER BY id"))
+
     files = _Staging(store, archive, src)
     db = store.connect()
     try:
-        db.execute("BEGIN IMMEDIATE")  # one transaction, holding the database while recordings are copied
-        rows = lambda table: (dict(r) for r in incoming.execute(f"SELECT * FROM {table} ORDER BY id"))  # noqa: E731
+        try:
+            db.execute("BEGIN IMMEDIATE")  # one transaction, holding the database while recordings are copied
+        except sqlite3.OperationalError as exc:
+            raise RehearseError(f"{store.path} is busy ({exc}); import when no one is rehearsing "
+                                "(stop `rehearse serve` if it is scoring)") from None
         teacher_ids = {t["id"]: _local_teacher(db, t, counts) for t in rows("teachers")}
         step_ids = {a["id"]: _local_step(db, a) for a in rows("action_steps")}
         session_ids = {s["id"]: _local_session(db, s, teacher_ids, step_ids, counts) for s in rows("sessions")}

@@ -165,8 +165,8 @@ def test_a_damaged_archive_is_one_line_and_changes_nothing(case, genuine, laptop
 
 def test_a_damaged_archive_makes_no_data_folder(genuine, tmp_path):
     damaged = rebuilt(genuine, tmp_path / "damaged.zip", sql=(NO_SESSION,))
-    refused(damaged, tmp_path / "new-laptop")
-    assert not (tmp_path / "new-laptop").exists()
+    refused(damaged, tmp_path / "new" / "laptop")
+    assert not (tmp_path / "new").exists()
     # The genuine one still imports whole after all that.
     run = rehearse("import", str(genuine), "--instance", str(tmp_path / "new-laptop"))
     assert run.returncode == 0 and "4 sessions, 9 attempts, 9 recordings" in run.stdout, run.stderr
