@@ -108,9 +108,13 @@ def _decode_with_av(path: Path, limit: int) -> np.ndarray:
             f"{path}: not a readable recording ({exc.__class__.__name__}); "
             "expected WAV, FLAC, MP3, OGG or WebM audio"
         ) from None
-    if not pieces:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(pieces).astype(np.float32) / 32768.0
+    audio = np.empty(sum(len(piece) for piece in pieces), dtype=np.float32)  # filled in place: no copies
+    at = 0
+    for piece in pieces:
+        audio[at: at + len(piece)] = piece
+        at += len(piece)
+    audio /= 32768.0
+    return audio
 
 
 def _valid_frames(frames, invalid: type[Exception]):
