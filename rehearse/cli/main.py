@@ -1,11 +1,12 @@
 """The `rehearse` command: parse options, build the engine, and turn engine errors into one line.
 
-Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt or
-silent file, an unknown scenario, a bad roster, a malformed scenario file, no model, an unknown
-teacher or date to export, a file that is not an archive; for `practice` and `devices`: no PortAudio,
-no microphone, an unknown, busy or silent one; for `rescore`: an unknown attempt id, or a recording
-that still cannot be scored; for `serve`: another --host without a passcode, a port in use; for
-`passcode`: one under 8 characters). `practice` stopped with Ctrl+C: 130.
+Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt,
+silent or too long file (`score --max-attempt-s`), an unknown scenario, a bad roster, a malformed
+scenario file, no model, an unknown teacher or date to export, a file that is not an archive or
+one that is damaged, hostile or inconsistent (nothing is imported then); for `practice` and
+`devices`: no PortAudio, no microphone, an unknown, busy or silent one; for `rescore`: an unknown
+attempt id, or a recording that still cannot be scored; for `serve`: another --host without a
+passcode, a port in use; for `passcode`: one under 8 characters). `practice` stopped with Ctrl+C: 130.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
     score.add_argument("--roster", metavar="NAMES", help='class list replacing the scenario\'s: "Name,Name,..."')
     score.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    score.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
+                       help=f"longest recording scored: a longer one is refused (default {MAX_ATTEMPT_S})")
     add_model(score)
     add_instance(score, "whose own action steps (scenarios/) are looked in too")
 
@@ -163,7 +166,7 @@ def score_files(args: argparse.Namespace) -> int:
 
     scenario = get_scenario(args.scenario, instance_folder(args.instance))
     roster = parse_roster(args.roster) if args.roster is not None else None
-    scorer = make_scorer(args)
+    scorer = make_scorer(args, max_file_s=args.max_attempt_s)
     status = 0
     for path in args.files:
         try:

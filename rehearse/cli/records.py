@@ -39,11 +39,9 @@ def export(args: argparse.Namespace) -> int:
 
 def import_archive(args: argparse.Namespace) -> int:
     from ..store import archive
-    from ..store.database import Store
 
     folder = instance_folder(args.instance)
-    store = Store.open(folder)  # importing onto a new laptop makes the folder
-    c = archive.import_archive(store, args.archive)
+    c = archive.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
           f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
           f"{c['taps']} passes of taps; "

@@ -38,7 +38,8 @@ class Scorer:
 
     def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings(),
                  max_file_s: float | None = None, engine: str = DEFAULT_ENGINE, models_dir: str | Path | None = None):
-        """`max_file_s`: a recording file longer than this is refused (the web app's rep limit).
+        """`max_file_s`: a recording file longer than this is refused (the web app's rep limit; without
+        one, audio.MAX_DECODE_S).
         `engine`: faster-whisper or openai-whisper (only the words stage differs); `models_dir`:
         where openai-whisper's checkpoint converted from the bundled model is kept."""
         self.engine = engine
@@ -54,10 +55,7 @@ class Scorer:
     def score_file(self, path: str | Path, scenario: Scenario,
                    roster: Sequence[Pupil] | None = None) -> Result:
         """Load and score one recording; AudioError for a missing, unreadable, silent or too long file."""
-        audio = load_audio(path)
-        if self.max_file_s and len(audio) > self.max_file_s * SAMPLE_RATE:
-            raise AudioError(f"{path}: the recording is {len(audio) / SAMPLE_RATE:.0f} s long, and a rep may be "
-                             f"at most {self.max_file_s:g} s; trim it to the rep itself and upload it again")
+        audio = load_audio(path, self.max_file_s)  # decoding stops at the limit: a small file can hold hours
         result = self.score(audio, scenario, roster, name=str(path))
         result.file = str(path)
         return result
