@@ -5,7 +5,12 @@ back over the history; `steps.py` writes and edits action steps and records thei
 (`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
 the host, the sign-in (served beyond loopback), the CSRF token of every change.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
-source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse).
+source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse). The pages'
+templates and static files are the shipped ones (rehearse.shipped). serving.py runs the app for
+`rehearse serve` (Werkzeug, or gunicorn_server.py beyond loopback, within connections.py's limits).
+
+Floor 4: may import the store, capture, coaching, the engine (rehearse.scoring), errors.py and
+rehearse.shipped; never the CLI (rehearse.cli, which starts this face).
 """
 
 from __future__ import annotations
