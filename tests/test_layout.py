@@ -145,6 +145,29 @@ def test_no_import_cycle():
     assert not cycles, f"modules that import each other: {cycles}"
 
 
+def test_tests_and_scripts_import_what_rehearse_has():
+    """The tests, benchmarks and audio/make_models.py import rehearse's modules where they now are
+    (code in strings too: a child process's). An editable install of another checkout can otherwise
+    answer an old path from there."""
+    stale = []
+    for path in [*(ROOT / "tests").glob("*.py"), *(ROOT / "benchmarks").glob("*.py"), ROOT / "audio" / "make_models.py"]:
+        tree = ast.parse(path.read_text())
+        fallbacks = {id(n) for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler)
+                     and getattr(h.type, "id", None) == "ImportError" for n in ast.walk(h)}  # an older layout's
+        named = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rehearse" \
+                    and id(node) not in fallbacks:
+                named.append((node.lineno, node.module, [a.name for a in node.names]))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                named += [(node.lineno, m, n.replace(" ", "").split(","))
+                          for m, n in re.findall(r"from (rehearse[\w.]*) import ([\w, ]+)", node.value)]
+        for line, module, names in named:
+            if module not in MODULES or (module == "rehearse" and any(f"rehearse.{n}" not in MODULES for n in names)):
+                stale.append(f"{path.relative_to(ROOT)}:{line}: from {module} import {', '.join(names)}")
+    assert not stale, "\n".join(stale)
+
+
 def test_no_module_is_too_long():
     long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert set(long) <= set(TOO_LONG), f"over {MAX_LINES} lines (split them): {long}"
