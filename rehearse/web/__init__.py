@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask("rehearse", instance_path=str(instance), template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"))
     app.config.update(config)
+    from . import inputs
+    inputs.install(app)  # ids in addresses bounded to SQLite's integers, before any route is added
     instance.mkdir(parents=True, exist_ok=True)
 
     store = Store.open(instance)

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, request
 from ..attempts import score_stored
 from ..calibration import tap_pass
 from ..errors import RehearseError
+from .inputs import json_object
 from .uploads import checked_suffix
 from .views import attempt_or_404, attempt_view, services, session_or_404, session_pupils, session_view
 
@@ -63,7 +64,10 @@ def mark(attempt_id: int):
     hear whom: the criterion is then met and the pause after the question counts as the wait."""
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
+    if body is None:
+        return {"error": 'send the mark as a JSON object: {"criterion": id, "passed": true, false or null, '
+                         '"comment": ""}'}, 400
     criterion, passed, comment = body.get("criterion"), body.get("passed"), body.get("comment", "")
     pupil = body.get("pupil")
     known = [c["id"] for c in (attempt["result"] or {}).get("criteria", [])]
@@ -90,8 +94,8 @@ def add_taps(attempt_id: int):
     recording's clock (calibration.align_tap). Returns the attempt with its agreement."""
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    body = json_object()
+    if body is None:
         return {"error": 'send the taps as JSON: {"source": "live" or "playback", "taps": [...]}'}, 400
     try:
         # A rep still being recorded has no length yet: it cannot be longer than a rep may last.
