@@ -202,6 +202,7 @@ def serve(args: argparse.Namespace) -> int:
     passcode is set, it is asked for on 127.0.0.1 too (a laptop shared by several accounts)."""
     from werkzeug.serving import run_simple
 
+    from . import instance_lock
     from .passcode import stored_hash
     from .web import create_app
 
@@ -213,6 +214,7 @@ def serve(args: argparse.Namespace) -> int:
     if not loopback and not stored_hash(instance):
         raise RehearseError(f"serving on {args.host} lets other computers reach rehearse, so it needs a passcode: "
                             f"set one with `rehearse passcode --instance {instance}`, then start again")
+    held = instance_lock.hold(instance, "serve")  # noqa: F841 - one server per folder, for as long as it runs
     try:
         app = create_app({"INSTANCE": instance, "MODEL": args.model, "ENGINE": args.engine,
                           "REQUIRE_PASSCODE": not loopback or stored_hash(instance) is not None,
@@ -276,11 +278,14 @@ def set_passcode(args: argparse.Namespace) -> int:
 
 
 def practice(args: argparse.Namespace) -> int:
-    """Practise alone: the microphone and the model are checked first, then who and what."""
+    """Practise alone: the folder (not in use by a server), the microphone and the model are checked
+    first, then who and what."""
+    from . import instance_lock
     from .microphone import choose_device
     from .practice import Keys, make_plan, practise
     from .store import Store
 
+    held = instance_lock.hold(instance_folder(args.instance), "practice")  # noqa: F841 - while practising
     device = choose_device(args.device)
     scorer = make_scorer(args)
     store = Store.open(instance_folder(args.instance))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .errors import RehearseError
+from .faults import storage_problem
 from .progress import progress_of
 
 SCHEMA_VERSION = 5
@@ -251,6 +252,8 @@ class Store:
                     raise
                 version = target
         except sqlite3.DatabaseError as exc:
+            if problem := storage_problem(exc, "start again"):  # a full disk, a read-only file: not damage
+                raise RehearseError(f"{self.path}: {problem}") from None
             raise RehearseError(f"{self.path} is not a rehearse database ({exc}); "
                                 "move it aside and start again, or restore it from an archive") from None
         finally:

@@ -1,7 +1,7 @@
 """Things happening at once, for real: six reps started at the same moment over six WebSockets, six
 uploads at once (each must get its own rep number and keep its own audio), and a second
-`rehearse serve` on a folder a first one is using (refused, so its start-up recovery cannot
-mark the first one's live rep as stopped)."""
+`rehearse serve` (or `rehearse practice`) on a folder a first server is using: refused, so its
+start-up recovery cannot mark the first one's live rep as stopped."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import io
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -18,8 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import simple_websocket
 
-from .server import Visitor, new_session, running_server, server_process
-from .test_cli import rehearse
+from .server import Visitor, free_port, new_session, running_server, server_process
 
 AT_ONCE = 6
 BLOCK_BYTES = 3200  # 100 ms of 16-bit samples, as the page sends
@@ -127,3 +128,47 @@ def test_six_uploads_at_once_each_get_their_own_rep_and_file(tmp_path):
         assert [r["rep"] for r in stored] == list(range(1, AT_ONCE + 1))
         files = {(instance / r["audio_path"]).read_bytes() for r in stored}
         assert files == {wav_bytes(v) for v in range(1, AT_ONCE + 1)}  # each upload kept, none over another
+
+
+REFUSED_WITHIN_S = 120  # a refused start ends at once; one that is not refused would serve on and on
+
+
+def at_most(seconds: float, *args: str) -> subprocess.CompletedProcess:
+    """Run `rehearse *args`; a process still running after `seconds` (a second server that started) is
+    stopped and reported."""
+    try:
+        return subprocess.run([sys.executable, "-m", "rehearse", *args], capture_output=True, text=True,
+                              timeout=seconds)
+    except subprocess.TimeoutExpired as running:
+        said = running.stdout.decode(errors="replace") if isinstance(running.stdout, bytes) else running.stdout
+        raise AssertionError(f"`rehearse {args[0]}` was not refused: it started\n{said}") from None
+
+
+def test_a_second_server_on_the_same_folder_is_refused_and_the_first_ones_rep_goes_on(tmp_path):
+    instance = tmp_path / "instance"
+    with server_process(instance) as (url, first):
+        session_id = new_session(url)
+        ws = simple_websocket.Client.connect(url.replace("http", "ws") + f"/ws/sessions/{session_id}")
+        ws.send(json.dumps({"type": "start"}))
+        started = json.loads(ws.receive(timeout=60))
+        ws.send(quiet_pcm(1))  # a rep is being recorded
+
+        second = at_most(REFUSED_WITHIN_S, "serve", "--port", str(free_port()), "--instance", str(instance))
+        assert second.returncode == 2
+        assert second.stderr.strip() == (f"rehearse: another rehearse server is using {instance} (pid {first.pid}); "
+                                         "stop it, or use --instance to choose another folder")
+        alone = at_most(REFUSED_WITHIN_S, "practice", "--instance", str(instance), "--device", "none")  # alone too
+        assert alone.returncode == 2
+        assert alone.stderr.strip().startswith(f"rehearse: another rehearse server is using {instance} (pid {first.pid})")
+        assert rows(instance)[0]["status"] == "recording"  # the second did not settle the first one's live rep
+
+        ws.send(quiet_pcm(2))
+        ws.send(json.dumps({"type": "stop"}))
+        while (reply := json.loads(ws.receive(timeout=240)))["type"] not in ("result", "error"):
+            pass
+        ws.close()
+        assert reply["attempt"]["id"] == started["attempt"] and "no speech" in reply["message"]
+        assert wav_data(instance / rows(instance)[0]["audio_path"]) == quiet_pcm(1) + quiet_pcm(2)
+    with running_server(instance) as url:  # the first has stopped: the folder is free again (no stale lock)
+        with urllib.request.urlopen(url + "/", timeout=60) as page:
+            assert page.status == 200
