@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_instance(restore)
 
     rescore = commands.add_parser("rescore", help="score again the attempts that could not be scored")
-    rescore.add_argument("attempts", nargs="*", type=int, metavar="ATTEMPT_ID",
+    rescore.add_argument("attempts", nargs="*", type=an_id, metavar="ATTEMPT_ID",
                          help="these attempts (the number in an attempt page's address, /attempts/ID); "
                               "default: every unscored attempt and step model or non-example")
     add_instance(rescore)
@@ -106,6 +106,17 @@ def positive(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} must be a number above 0")
     return value
+
+
+def an_id(text: str) -> int:
+    """An argparse type: an id as stored (ASCII digits, at most SQLite's largest integer)."""
+    from .history import MAX_ID, whole_number
+
+    try:
+        return whole_number(text, "id", 1, MAX_ID)
+    except RehearseError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an attempt id (a whole number from 1 to {MAX_ID}); "
+                                         "give the number in an attempt page's address") from None
 
 
 def add_model(command: argparse.ArgumentParser) -> None:

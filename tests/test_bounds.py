@@ -111,3 +111,10 @@ def test_export_from_the_command_line_with_a_day_out_of_range_is_one_line(app, c
     status = cli.main(["export", "--instance", app.instance_path, "--to", "9999-12-31"])
     assert status == 2
     assert "--to: 9999-12-31 is out of range" in capsys.readouterr().err
+
+
+def test_rescore_from_the_command_line_with_an_id_sqlite_cannot_hold_is_one_line(app, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["rescore", "--instance", app.instance_path, str(2**63)])
+    assert exited.value.code == 2
+    assert f"'{2**63}' is not an attempt id (a whole number from 1 to {2**63 - 1})" in capsys.readouterr().err

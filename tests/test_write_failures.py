@@ -238,3 +238,26 @@ def test_an_unforeseen_error_is_the_apps_own_page_json_or_message_and_is_logged(
         replies = messages_until_closed(ws)
     assert replies and replies[0]["type"] == "error" and "(RuntimeError)" in replies[0]["message"]
     assert caplog.text.count("RuntimeError: a bug") >= 3 and "Traceback" in caplog.text
+
+
+def test_an_unforeseen_error_mid_rep_keeps_the_rep_and_tells_the_page(app, monkeypatch, caplog):
+    from rehearse.live import LiveAttempt
+
+    real_add = LiveAttempt.add
+
+    def add(self, pcm):
+        if self.duration_s >= 0.2:
+            raise RuntimeError("a bug mid-rep")
+        return real_add(self, pcm)
+
+    monkeypatch.setattr(LiveAttempt, "add", add)
+    with serving(app) as url:
+        replies = record(url, blocks=5)
+    assert replies[0]["type"] == "started"
+    assert replies[-1]["type"] == "error" and "(RuntimeError)" in replies[-1]["message"]
+    stored = row(app)
+    assert stored["status"] == "unscored" and "(RuntimeError)" in stored["error"]
+    assert stored["error"].endswith("what was recorded is kept") and stored["duration_s"] == pytest.approx(0.2)
+    with wave.open(os.path.join(app.instance_path, stored["audio_path"])) as w:
+        assert w.getnframes() == 2 * len(BLOCK) // 2
+    assert "RuntimeError: a bug mid-rep" in caplog.text

@@ -15,6 +15,10 @@ scored from the page. Anything else the page might send — a frame over MAX_FRA
 number of bytes, text that is not {"type": "stop"} — ends the rep the same way, with a message
 saying what arrived; the server goes on serving. After its last message the server waits a moment
 for the page to close the socket first, so that message is never lost to a hasty close.
+
+When the disk or the database cannot be written (full, read-only), the page is told what happened
+and what to do, the rep is stored as unscored with that reason and what reached the disk is kept;
+anything nobody foresaw is logged with its traceback and told to the page before the socket closes.
 """
 
 from __future__ import annotations
@@ -83,10 +87,15 @@ def guarded(handler: Callable[..., None]) -> Callable[..., None]:
         except ConnectionClosed:
             raise  # the page went: flask-sock ends the connection quietly
         except Exception as exc:  # noqa: BLE001 - said to the page, logged whole
-            problem = storage_problem(exc, "reload the page (a rep already recorded is kept: score it again)")
-            log.exception("%s %s failed: %s", handler.__name__, request.path, problem or "unforeseen")
-            _refuse(ws, f"could not record: {problem}" if problem else unforeseen(exc))
+            _report(ws, exc)
     return run
+
+
+def _report(ws, exc: Exception) -> None:
+    """Log an error nobody foresaw with its traceback, and tell the page in one line."""
+    problem = storage_problem(exc, "reload the page (a rep already recorded is kept: score it again)")
+    log.error("%s failed: %s", request.path, problem or "unforeseen", exc_info=exc)
+    _refuse(ws, f"could not record: {problem}" if problem else unforeseen(exc))
 
 
 @guarded
@@ -185,9 +194,9 @@ def _record(ws, live: LiveAttempt, started: dict, recording: Recording) -> None:
         _finish(ws, live, recording, stopped_by)
     except ConnectionClosed:  # the outcome is stored; the page shows it when it is opened again
         log.info("%s: the page went before its outcome could be sent", recording.label)
-    except Exception as exc:  # unforeseen: `guarded` logs it and tells the page; the rep is kept
+    except Exception as exc:  # noqa: BLE001 - unforeseen: the rep is kept, the page told, the log has it
         _fail_quietly(live, recording, exc)
-        raise
+        _report(ws, exc)
     finally:
         _wait_for_close(ws)
 
