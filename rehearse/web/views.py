@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort, current_app, url_for
 
 from .. import examples
-from ..attempts import session_scenario
+from ..attempts import LiveReps, session_scenario
 from ..calibration import attempt_agreement, band_view, summarise
 from ..errors import RehearseError
 from ..names import parse_roster
@@ -24,6 +24,11 @@ WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belong
 def services() -> tuple[Store, Any]:
     ext = current_app.extensions["rehearse"]
     return ext["store"], ext["scorer"]
+
+
+def live_reps() -> LiveReps:
+    """The reps this server is recording or saving now (see attempts.LiveReps)."""
+    return current_app.extensions["rehearse"]["live"]
 
 
 def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], Scenario | None, str | None]:
