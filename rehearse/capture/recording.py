@@ -64,10 +64,13 @@ class WavRecorder:
         self._file.flush()
 
     def close(self) -> None:
+        """Flush and close; the file is closed even when the flush fails (a full disk: OSError)."""
         if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            finally:
+                self._file.close()
 
     def __enter__(self) -> "WavRecorder":
         return self

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_instance(restore)
 
     rescore = commands.add_parser("rescore", help="score again the attempts that could not be scored")
-    rescore.add_argument("attempts", nargs="*", type=int, metavar="ATTEMPT_ID",
+    rescore.add_argument("attempts", nargs="*", type=an_id, metavar="ATTEMPT_ID",
                          help="these attempts (the number in an attempt page's address, /attempts/ID); "
                               "default: every unscored attempt and step model or non-example")
     add_instance(rescore)
@@ -110,6 +110,17 @@ def positive(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} must be a number above 0")
     return value
+
+
+def an_id(text: str) -> int:
+    """An argparse type: an id as stored (ASCII digits, at most SQLite's largest integer)."""
+    from ..store.history import MAX_ID, whole_number
+
+    try:
+        return whole_number(text, "id", 1, MAX_ID)
+    except RehearseError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an attempt id (a whole number from 1 to {MAX_ID}); "
+                                         "give the number in an attempt page's address") from None
 
 
 def add_model(command: argparse.ArgumentParser) -> None:
@@ -193,7 +204,9 @@ def serve(args: argparse.Namespace) -> int:
     """Run the app: on 127.0.0.1 by default, so recordings of teachers' voices stay on this laptop;
     on another --host only with a passcode set (and, with --cert and --key, over HTTPS). Once a
     passcode is set, it is asked for on 127.0.0.1 too (a laptop shared by several accounts).
-    Gunicorn serves beyond loopback, Werkzeug on loopback; both time out slow clients (web/serving.py)."""
+    Gunicorn serves beyond loopback, Werkzeug on loopback; both time out slow clients (web/serving.py).
+    One server per instance folder (instance_lock.py)."""
+    from ..store import instance_lock
     from ..store.passcode import stored_hash
     from ..web import create_app, serving, warm_up
 
@@ -206,6 +219,7 @@ def serve(args: argparse.Namespace) -> int:
         raise RehearseError(f"serving on {args.host} lets other computers reach rehearse, so it needs a passcode: "
                             f"set one with `rehearse passcode --instance {instance}`, then start again")
     serving.request_timeout()  # a bad REHEARSE_REQUEST_TIMEOUT_S: say so before anything starts
+    held = instance_lock.hold(instance, "serve")  # noqa: F841 - one server per folder, for as long as it runs
     serving.check(args.host, args.port, args.cert, args.key)  # the port taken, a PEM unusable
     try:
         app = create_app({"INSTANCE": instance, "MODEL": args.model, "ENGINE": args.engine, "WARM_UP": False,
@@ -267,11 +281,14 @@ def set_passcode(args: argparse.Namespace) -> int:
 
 
 def practice(args: argparse.Namespace) -> int:
-    """Practise alone: the microphone and the model are checked first, then who and what."""
+    """Practise alone: the folder (not in use by a server), the microphone and the model are checked
+    first, then who and what."""
     from ..capture.microphone import choose_device
+    from ..store import instance_lock
     from ..store.database import Store
     from .practice import Keys, make_plan, practise
 
+    held = instance_lock.hold(instance_folder(args.instance), "practice")  # noqa: F841 - while practising
     device = choose_device(args.device)
     scorer = make_scorer(args)
     store = Store.open(instance_folder(args.instance))

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import wave
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -121,6 +123,47 @@ def _without_path(message: str, store: Store, attempt: dict[str, Any]) -> str:
     except RehearseError:  # a stored path that leads elsewhere: the message says so already
         return message
     return message.replace(path + ": ", "").replace(path, "this recording")
+
+
+# Reps being recorded now, and reps left 'recording' while the process goes on -------------------
+
+class LiveReps:
+    """The attempts this process is recording (or saving, for an upload) right now.
+
+    An attempt marked 'recording' that is not among them was left so by a failure that could not
+    even be stored (the disk full for the database too): once the disk is mended it can be settled
+    and scored at once, without waiting for a restart. Only one process records into an instance
+    folder at a time (instance_lock.py), so this process's own list is the whole truth."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: set[int] = set()
+
+    @contextmanager
+    def recording(self, new: Callable[[], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Make the attempt (`new()`, e.g. store.new_attempt) and count it as live until the block ends."""
+        with self._lock:  # no one can settle it between its row being written and its being counted
+            attempt = new()
+            self._ids.add(attempt["id"])
+        try:
+            yield attempt
+        finally:
+            with self._lock:
+                self._ids.discard(attempt["id"])
+
+    def settle_if_left(self, store: Store, attempt: dict[str, Any]) -> bool:
+        """If this 'recording' attempt is not being recorded here, keep it as unscored with what
+        reached the disk (so it can be scored now) and return True; False if it is live."""
+        with self._lock:
+            if attempt["id"] in self._ids:
+                return False
+            duration = _length_of(lambda: store.audio_file(attempt), attempt["source"])
+            store.save_failure(attempt["id"], LEFT_RECORDING, duration)
+            return True
+
+
+LEFT_RECORDING = ("its recording stopped without its outcome being stored (the disk or the database could not be "
+                  "written); what reached the disk is kept: score it now, or record it again")
 
 
 # After a crash: nothing recorded is lost ------------------------------------------------------

@@ -26,8 +26,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import RehearseError
+from .faults import storage_problem
 from .rows import refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+
+REP_TRIES = 5  # new_attempt: numbers taken meanwhile by another writer before it gives up
 
 
 def new_uid() -> str:
@@ -122,6 +125,8 @@ class Store:
                     raise
                 version = target
         except sqlite3.DatabaseError as exc:
+            if problem := storage_problem(exc, "start again"):  # a full disk, a read-only file: not damage
+                raise RehearseError(f"{self.path}: {problem}") from None
             raise RehearseError(f"{self.path} is not a rehearse database ({exc}); "
                                 "move it aside and start again, or restore it from an archive") from None
         finally:
@@ -201,16 +206,31 @@ class Store:
     # Attempts -----------------------------------------------------------------------------
 
     def new_attempt(self, session_id: int, source: str, suffix: str = ".wav") -> dict[str, Any]:
-        """Reserve the next rep of a session and its recording path (the file is not made here)."""
-        with self.connect() as db:
-            rep = db.execute("SELECT COALESCE(MAX(rep), 0) + 1 FROM attempts WHERE session_id = ?",
-                             (session_id,)).fetchone()[0]
-            relative = f"recordings/session-{session_id}/rep-{rep:02d}{suffix}"
-            cur = db.execute(
-                "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 'recording', ?)", (new_uid(), session_id, rep, source, relative, now()))
-            refresh_progress(db, session_id)
-            return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
+        """Reserve the next rep of a session and its recording path (the file is not made here).
+
+        Reps started at the same moment (two tabs, a double click, parallel uploads) each get their
+        own number and file: the next number is read and taken in one write transaction (BEGIN
+        IMMEDIATE: no other writer between the two), and a rep taken meanwhile by a writer that
+        does not take that lock first (an archive being imported) makes it try the next one."""
+        for _ in range(REP_TRIES):
+            with self.connect() as db:
+                db.execute("BEGIN IMMEDIATE")  # `with db` commits it, or rolls it back on an error
+                rep = db.execute("SELECT COALESCE(MAX(rep), 0) + 1 FROM attempts WHERE session_id = ?",
+                                 (session_id,)).fetchone()[0]
+                relative = f"recordings/session-{session_id}/rep-{rep:02d}{suffix}"
+                try:
+                    cur = db.execute(
+                        "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, 'recording', ?)",
+                        (new_uid(), session_id, rep, source, relative, now()))
+                except sqlite3.IntegrityError as exc:
+                    if "UNIQUE" not in str(exc):
+                        raise  # no such session: not a race
+                    continue
+                refresh_progress(db, session_id)
+                return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
+        raise RehearseError(f"session {session_id}: could not take a new rep number after {REP_TRIES} tries; "
+                            "try again")
 
     def audio_file(self, attempt: dict[str, Any]) -> Path:
         return inside(self.instance, attempt["audio_path"], self.recordings)

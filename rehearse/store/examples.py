@@ -20,7 +20,7 @@ from ..errors import RehearseError
 from ..scoring.engine import Scorer
 from ..scoring.result import Result
 from ..scoring.scenarios import EXAMPLE_KINDS, SHIPPED_AUDIO, Scenario, shipped_example
-from .database import Store, inside, now
+from .database import Store, inside, new_uid, now
 
 def check_kind(kind: str) -> str:
     if kind not in EXAMPLE_KINDS:
@@ -54,10 +54,11 @@ def examples_of(store: Store, scenario: Scenario) -> dict[str, dict[str, Any] | 
 def new_example(store: Store, scenario_id: str, kind: str, source: str, suffix: str = ".wav") -> dict[str, Any]:
     """Make a new recording the step's current model (or non-example); returns it with its path."""
     check_kind(kind)
+    # A file of its own even when two are started in the same second (two tabs): the earlier one's
+    # recording is never written over.
+    stamp = now().replace(":", "").replace("+0000", "")
+    relative = f"examples/{scenario_id}/{EXAMPLE_KINDS[kind]}-{stamp}-{new_uid()[:8]}{suffix}"
     with store.connect() as db:
-        count = db.execute("SELECT COUNT(*) FROM examples WHERE scenario_id = ?", (scenario_id,)).fetchone()[0]
-        stamp = now().replace(":", "").replace("+0000", "")
-        relative = f"examples/{scenario_id}/{EXAMPLE_KINDS[kind]}-{stamp}-{count + 1}{suffix}"
         db.execute("DELETE FROM examples WHERE scenario_id = ? AND kind = ?", (scenario_id, kind))
         cur = db.execute("INSERT INTO examples(scenario_id, kind, source, audio_path, status, created_at)"
                          " VALUES (?, ?, ?, ?, 'recording', ?)", (scenario_id, kind, source, relative, now()))

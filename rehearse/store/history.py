@@ -17,6 +17,8 @@ from .database import Store
 from .rows import with_marks
 
 PAGE_SIZE = 50  # sessions per page of the history
+MAX_ID = 2**63 - 1  # SQLite's largest integer: an id beyond it cannot exist (and cannot be looked up)
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # filters by day stay inside these
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,10 @@ class Filters:
             value = (args.get(key) or "").strip()
             if not value:
                 return None
-            if not value.isdigit():
-                raise RehearseError(f"{key}: {value!r} is not one of the listed choices")
-            return int(value)
+            try:
+                return whole_number(value, key, 1, MAX_ID)
+            except RehearseError:
+                raise RehearseError(f"{key}: {value!r} is not one of the listed choices") from None
 
         return cls(number("teacher"), number("step"), parse_day(args.get("from"), "from"),
                    parse_day(args.get("to"), "to"))
@@ -65,15 +68,30 @@ class Filters:
         return {k: str(v) for k, v in fields.items() if v is not None}
 
 
+def whole_number(value: str, what: str, low: int = 1, high: int = MAX_ID) -> int:
+    """A number typed into an address or a form: ASCII digits only ("²" and "٣" pass str.isdigit
+    but are not what anyone meant), from `low` to `high`; RehearseError saying so otherwise."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(high)) or not low <= int(value) <= high:
+        raise RehearseError(f"{what}: {value[:40]!r} is not a whole number from {low} to {high}")
+    return int(value)
+
+
 def parse_day(value: str | None, what: str) -> date | None:
+    """A day written YYYY-MM-DD, between FIRST_DAY and LAST_DAY: the day after the last one and the
+    local midnight of the first one must still be dates (the filters are worked out from them)."""
     value = (value or "").strip()
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise RehearseError(f"{what}: {value!r} is not a date; write it as YYYY-MM-DD, "
+        raise RehearseError(f"{what}: {value[:40]!r} is not a date; write it as YYYY-MM-DD, "
                             f"e.g. {date.today().isoformat()}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise RehearseError(f"{what}: {value} is out of range; give a day from {FIRST_DAY} to {LAST_DAY}, "
+                            "or leave it empty for no limit")
+    return day
 
 
 def utc_start_of(day: date) -> str:

@@ -27,7 +27,7 @@ from ..capture.live import MAX_ATTEMPT_S
 from ..scoring.audio import MAX_UPLOAD_MB
 from ..scoring.engine import Scorer
 from ..scoring.words import DEFAULT_ENGINE
-from ..store.attempts import recover_unfinished
+from ..store.attempts import LiveReps, recover_unfinished
 from ..store.database import Store, default_instance
 
 log = logging.getLogger(__name__)
@@ -47,19 +47,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask("rehearse", instance_path=str(instance), template_folder=str(shipped.folder("templates")),
                 static_folder=str(shipped.folder("static")))
     app.config.update(config)
+    from . import inputs
+    inputs.install(app)  # ids in addresses bounded to SQLite's integers, before any route is added
     instance.mkdir(parents=True, exist_ok=True)
 
     store = Store.open(instance)
     recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
     scorer = Scorer(app.config["MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
                     models_dir=instance / "models")
-    app.extensions["rehearse"] = {"store": store, "scorer": scorer}
+    app.extensions["rehearse"] = {"store": store, "scorer": scorer, "live": LiveReps()}
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, pages, review, security, steps, stream
+    from . import api, failures, pages, review, security, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
+    failures.install(app)  # a full disk, a read-only database, a bug: the app's own page, and the log
     security.install(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(review.bp)

@@ -12,8 +12,11 @@ from flask import Blueprint, current_app, request
 from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
 from ..store.attempts import score_stored
+from ..store.faults import storage_problem
+from .inputs import json_object
 from .uploads import checked_suffix
-from .views import attempt_or_404, attempt_view, services, session_or_404, session_pupils, session_view
+from .views import (attempt_or_404, attempt_view, live_reps, services, session_or_404, session_pupils,
+                    session_view)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -35,12 +38,21 @@ def upload(session_id: int):
         suffix = checked_suffix(file)
     except RehearseError as exc:
         return {"error": str(exc)}, 400
-    attempt = store.new_attempt(session_id, "upload", suffix)
-    path = store.audio_file(attempt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    file.save(path)
-    _, scorer = services()
-    stored = score_stored(store, scorer, attempt["id"])
+    with live_reps().recording(lambda: store.new_attempt(session_id, "upload", suffix)) as attempt:
+        path = store.audio_file(attempt)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            file.save(path)
+        except OSError as exc:  # a full disk, a read-only folder: say so; what was written stays
+            problem = storage_problem(exc, "upload it again")
+            if problem is None:
+                raise
+            message = f"could not save the upload: {problem}"
+            current_app.logger.error("rep %s of session %s: %s", attempt["rep"], session_id, message, exc_info=exc)
+            store.save_failure(attempt["id"], message, 0.0)
+            return {"error": message, "attempt": attempt_view(store.attempt(attempt["id"]), scenario)}, 503
+        _, scorer = services()
+        stored = score_stored(store, scorer, attempt["id"])
     return attempt_view(stored, scenario), 201
 
 
@@ -49,7 +61,8 @@ def rescore(attempt_id: int):
     """Score a stored attempt again (one that failed, or after the roster was corrected)."""
     store, scorer = services()
     attempt = attempt_or_404(attempt_id)
-    if attempt["status"] == "recording":
+    # One left 'recording' by a failure that could not even be stored is settled now, and scored.
+    if attempt["status"] == "recording" and not live_reps().settle_if_left(store, attempt):
         return {"error": f"rep {attempt['rep']} is still being recorded; stop it first"}, 409
     stored = score_stored(store, scorer, attempt_id)
     _, _, scenario, _ = session_or_404(stored["session_id"])
@@ -63,7 +76,10 @@ def mark(attempt_id: int):
     hear whom: the criterion is then met and the pause after the question counts as the wait."""
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
+    if body is None:
+        return {"error": 'send the mark as a JSON object: {"criterion": id, "passed": true, false or null, '
+                         '"comment": ""}'}, 400
     criterion, passed, comment = body.get("criterion"), body.get("passed"), body.get("comment", "")
     pupil = body.get("pupil")
     known = [c["id"] for c in (attempt["result"] or {}).get("criteria", [])]
@@ -90,8 +106,8 @@ def add_taps(attempt_id: int):
     recording's clock (calibration.align_tap). Returns the attempt with its agreement."""
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    body = json_object()
+    if body is None:
         return {"error": 'send the taps as JSON: {"source": "live" or "playback", "taps": [...]}'}, 400
     try:
         # A rep still being recorded has no length yet: it cannot be longer than a rep may last.

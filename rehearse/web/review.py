@@ -20,9 +20,11 @@ from ..scoring.scenarios import get_scenario, wait_bands
 from ..store import archive as archives
 from ..store import history
 from ..store.export import attempt_records, to_csv, to_json
+from .inputs import query_number
 from .views import attempt_or_404, attempt_view, compare_choice, scenario_view, services, session_pupils
 
 bp = Blueprint("review", __name__)
+MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, and still a number SQLite takes
 
 
 def _filters() -> tuple[history.Filters, str | None]:
@@ -37,7 +39,10 @@ def _filters() -> tuple[history.Filters, str | None]:
 def history_page():
     store, _ = services()
     filters, error = _filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    try:
+        page = query_number("page", 1, 1, MAX_PAGE)
+    except RehearseError as exc:
+        page, error = 1, error or f"{exc}; the pages are numbered from 1"
     sessions, total = history.sessions_page(store, filters, page)
     return render_template(
         "history.html", filters=filters, error=error, steps=history.step_summaries(store, filters),
@@ -88,7 +93,10 @@ def attempt_page(attempt_id: int):
 @bp.get("/compare")
 def compare_page():
     store, _ = services()
-    ids = [request.args.get(k, type=int) for k in ("a", "b")]
+    try:
+        ids = [query_number(k, None) for k in ("a", "b")]
+    except RehearseError:  # not a number, or one no attempt can have
+        ids = [None]
     if None in ids:
         abort(404, description="choose two attempts to compare (from an attempt's page or a progress chart)")
     sides = []

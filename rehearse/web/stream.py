@@ -15,17 +15,22 @@ scored from the page. Anything else the page might send — a frame over MAX_FRA
 number of bytes, text that is not {"type": "stop"} — ends the rep the same way, with a message
 saying what arrived; the server goes on serving. After its last message the server waits a moment
 for the page to close the socket first, so that message is never lost to a hasty close.
+
+When the disk or the database cannot be written (full, read-only), the page is told what happened
+and what to do, the rep is stored as unscored with that reason and what reached the disk is kept;
+anything nobody foresaw is logged with its traceback and told to the page before the socket closes.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from wsproto.utilities import LocalProtocolError
@@ -35,8 +40,10 @@ from ..errors import RehearseError
 from ..scoring.result import Result
 from ..scoring.scenarios import get_scenario
 from ..store import examples
-from ..store.attempts import keep_result, session_scenario
-from .views import attempt_view, example_view, services
+from ..store.attempts import keep_result, salvage_recording, session_scenario
+from ..store.faults import storage_problem
+from .failures import unforeseen
+from .views import attempt_view, example_view, live_reps, services
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,28 @@ class Recording:
     fail: Callable[[str, float | None], None]
 
 
+def guarded(handler: Callable[..., None]) -> Callable[..., None]:
+    """Anything a handler did not foresee is logged with its traceback, and the page is told in
+    one line before the socket closes (a full disk, a read-only database: what to do)."""
+    @functools.wraps(handler)
+    def run(ws, *args, **kwargs) -> None:
+        try:
+            handler(ws, *args, **kwargs)
+        except ConnectionClosed:
+            raise  # the page went: flask-sock ends the connection quietly
+        except Exception as exc:  # noqa: BLE001 - said to the page, logged whole
+            _report(ws, exc)
+    return run
+
+
+def _report(ws, exc: Exception) -> None:
+    """Log an error nobody foresaw with its traceback, and tell the page in one line."""
+    problem = storage_problem(exc, "reload the page (a rep already recorded is kept: score it again)")
+    log.error("%s failed: %s", request.path, problem or "unforeseen", exc_info=exc)
+    _refuse(ws, f"could not record: {problem}" if problem else unforeseen(exc))
+
+
+@guarded
 def record_rep(ws, session_id: int) -> None:
     """Record one rep of a session over this connection, then score it."""
     store, scorer = services()
@@ -82,15 +111,18 @@ def record_rep(ws, session_id: int) -> None:
         return _refuse(ws, str(exc))
     if not _started(ws):
         return
-    attempt = store.new_attempt(session_id, "live")
-    live = LiveAttempt(scorer, scenario, store.audio_file(attempt), roster)
-    _record(ws, live, {"attempt": attempt["id"], "rep": attempt["rep"]}, Recording(
-        f"rep {attempt['rep']} of session {session_id}",
-        view=lambda: attempt_view(store.attempt(attempt["id"]), scenario),
-        keep=lambda result: keep_result(store, attempt["id"], result),
-        fail=lambda error, duration: store.save_failure(attempt["id"], error, duration)))
+    with live_reps().recording(lambda: store.new_attempt(session_id, "live")) as attempt:
+        recording = Recording(
+            f"rep {attempt['rep']} of session {session_id}",
+            view=lambda: attempt_view(store.attempt(attempt["id"]), scenario),
+            keep=lambda result: keep_result(store, attempt["id"], result),
+            fail=lambda error, duration: store.save_failure(attempt["id"], error, duration))
+        live = _open(ws, recording, lambda: LiveAttempt(scorer, scenario, store.audio_file(attempt), roster))
+        if live is not None:
+            _record(ws, live, {"attempt": attempt["id"], "rep": attempt["rep"]}, recording)
 
 
+@guarded
 def record_example(ws, scenario_id: str, kind: str) -> None:
     """Record the model (or non-example) of an action step over this connection, then score it."""
     store, scorer = services()
@@ -102,12 +134,29 @@ def record_example(ws, scenario_id: str, kind: str) -> None:
     if not _started(ws):
         return
     found = examples.new_example(store, scenario_id, kind, "live")
-    live = LiveAttempt(scorer, scenario, examples.example_file(store, found))
-    _record(ws, live, {"attempt": found["id"], "rep": 0}, Recording(
+    recording = Recording(
         f"{kind} of {scenario_id}",
         view=lambda: example_view(examples.example(store, scenario_id, kind)),
         keep=lambda result: examples.save_result(store, found["id"], result),
-        fail=lambda error, duration: examples.save_failure(store, found["id"], error, duration)))
+        fail=lambda error, duration: examples.save_failure(store, found["id"], error, duration))
+    live = _open(ws, recording, lambda: LiveAttempt(scorer, scenario, examples.example_file(store, found)))
+    if live is not None:
+        _record(ws, live, {"attempt": found["id"], "rep": 0}, recording)
+
+
+def _open(ws, recording: Recording, make: Callable[[], LiveAttempt]) -> LiveAttempt | None:
+    """The recording's file, made; None (the rep stored as failed, the page told why) if it cannot be."""
+    try:
+        return make()
+    except OSError as exc:
+        problem = storage_problem(exc, "record it again")
+        if problem is None:
+            raise
+        message = f"could not save the recording: {problem}"
+        log.error("%s: %s", recording.label, message, exc_info=exc)
+        recording.fail(message, 0.0)
+        _refuse(ws, message, recording.view())
+        return None
 
 
 def _started(ws) -> bool:
@@ -122,10 +171,11 @@ def _started(ws) -> bool:
     return True
 
 
-def _refuse(ws, message: str) -> None:
-    """Tell the page why nothing is recorded, if it is still there to be told."""
+def _refuse(ws, message: str, attempt: dict | None = None) -> None:
+    """Tell the page why nothing is recorded (and the attempt as stored, if there is one), if it is
+    still there to be told."""
     try:
-        send(ws, type="error", message=message)
+        send(ws, type="error", message=message, **({"attempt": attempt} if attempt else {}))
     except ConnectionClosed:
         pass
 
@@ -139,16 +189,35 @@ def _record(ws, live: LiveAttempt, started: dict, recording: Recording) -> None:
         page_there = True
     except ConnectionClosed:  # what it sent before it went is still read, and kept
         page_there = False
-    stopped_by = _receive_audio(ws, live, current_app.config["MAX_ATTEMPT_S"], page_there)
     try:
+        stopped_by = _receive_audio(ws, live, current_app.config["MAX_ATTEMPT_S"], page_there)
         _finish(ws, live, recording, stopped_by)
     except ConnectionClosed:  # the outcome is stored; the page shows it when it is opened again
         log.info("%s: the page went before its outcome could be sent", recording.label)
+    except Exception as exc:  # noqa: BLE001 - unforeseen: the rep is kept, the page told, the log has it
+        _fail_quietly(live, recording, exc)
+        _report(ws, exc)
     finally:
         _wait_for_close(ws)
 
 
+def _fail_quietly(live: LiveAttempt, recording: Recording, exc: Exception) -> None:
+    """Something unforeseen ended the rep: store it as unscored, saying so, if that can still be
+    stored (if not, the server settles it when it is scored again: attempts.LiveReps)."""
+    try:
+        live.close()
+    except Exception:  # noqa: BLE001 - what is on disk is what is kept
+        pass
+    why = storage_problem(exc, "score it again") or unforeseen(exc)
+    try:
+        recording.fail(f"{why}; what was recorded is kept", live.duration_s)
+    except Exception:  # noqa: BLE001 - logged; the original error is the one reported
+        log.exception("%s: could not store that it failed", recording.label)
+
+
 def _finish(ws, live: LiveAttempt, recording: Recording, stopped_by: str) -> None:
+    if isinstance(stopped_by, SaveFailed):
+        return _save_failed(ws, live, recording, stopped_by)
     if stopped_by != "stop":
         live.close()
         recording.fail(f"{stopped_by} at {live.duration_s:.1f} s; the recording up to then is kept: "
@@ -171,6 +240,32 @@ def _finish(ws, live: LiveAttempt, recording: Recording, stopped_by: str) -> Non
     send(ws, type="result", attempt=recording.view())
 
 
+class SaveFailed(str):
+    """A block of audio could not be written (the disk full, the folder read-only): why, in words."""
+
+
+def _save_failed(ws, live: LiveAttempt, recording: Recording, why: SaveFailed) -> None:
+    """The recording could not be written on: keep what reached the disk (its header made to count
+    exactly that), store the rep as unscored with the reason — or, if even that cannot be stored,
+    say so — and tell the page."""
+    try:
+        live.close()
+    except OSError:  # the last block still cannot be flushed: what is on disk is what is kept
+        pass
+    kept = salvage_recording(live.recorder.path)
+    message = f"{why}; " + ("what reached the disk is kept" if kept is None else "nothing was recorded before it"
+                            if kept == 0 else f"the {kept:.1f} s saved before it are kept")
+    log.error("%s: %s", recording.label, message)
+    try:
+        recording.fail(message, kept)
+    except Exception as exc:  # noqa: BLE001 - the database cannot be written either: say so, keep going
+        log.exception("%s: could not store that it failed", recording.label)
+        also = storage_problem(exc, "score it again") or unforeseen(exc)
+        return _refuse(ws, f"{message}; it could not be marked in the database either: {also}")
+    if ws.connected:
+        send(ws, type="error", message=message, attempt=recording.view())
+
+
 def _receive_audio(ws, live: LiveAttempt, max_s: float, page_there: bool = True) -> str:
     """Take frames until the page says stop; return "stop", or what went wrong, in words. Once the
     page has gone (a cue could not be sent), the frames it sent before are still read and kept."""
@@ -189,7 +284,13 @@ def _receive_audio(ws, live: LiveAttempt, max_s: float, page_there: bool = True)
             return f"unexpected message {shown} while recording; expected audio or stop"
         if len(message) % 2:
             return "a block of audio with an odd number of bytes arrived; expected 16-bit samples"
-        states = live.add(message)  # on disk before anything is sent
+        try:
+            states = live.add(message)  # on disk before anything is sent
+        except OSError as exc:
+            problem = storage_problem(exc, "score it again")
+            if problem is None:
+                raise
+            return SaveFailed(f"could not save the recording at {live.duration_s:.1f} s: {problem}")
         try:
             for state in states if page_there else []:
                 send(ws, type="cue", **state.to_dict())

@@ -15,7 +15,7 @@ from ..errors import RehearseError
 from ..scoring.names import parse_roster
 from ..scoring.scenarios import Scenario
 from ..store import examples
-from ..store.attempts import session_scenario
+from ..store.attempts import LiveReps, session_scenario
 from ..store.database import Store
 
 WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belongs to
@@ -24,6 +24,11 @@ WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belong
 def services() -> tuple[Store, Any]:
     ext = current_app.extensions["rehearse"]
     return ext["store"], ext["scorer"]
+
+
+def live_reps() -> LiveReps:
+    """The reps this server is recording or saving now (see attempts.LiveReps)."""
+    return current_app.extensions["rehearse"]["live"]
 
 
 def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], Scenario | None, str | None]:

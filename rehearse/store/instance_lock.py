@@ -1,0 +1,83 @@
+"""One recording process per instance folder: an OS lock on `rehearse.lock`, held for the process's life.
+
+`rehearse serve` starts by settling the reps it finds 'recording' (the last server stopped while
+recording them: attempts.recover_unfinished), and a server knows which reps it is recording itself
+(attempts.LiveReps). Both are true only if no other process records into the same folder — a
+second server would mark the first one's live rep as stopped. So `serve` and `practice` each take
+this lock before they touch the folder, and refuse to start while another holds it, naming it
+and its process id. The operating system lets go of the lock when the process ends, however it
+ends (a crash, a kill), so a stale lock never blocks a start.
+
+fcntl.flock on Unix; on Windows msvcrt.locking on one byte past the process id written at the
+start of the file (a locked range cannot be read there).
+
+`export`, `import`, `rescore` and `passcode` do not take it: they never record, never settle a
+rep, and SQLite's own locking keeps their writes whole beside a running server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import RehearseError
+
+LOCK_FILE = "rehearse.lock"
+WINDOWS_LOCK_AT = 1 << 20  # the byte locked on Windows, well past the process id written at 0
+WHO = {"serve": "another rehearse server", "practice": "`rehearse practice`"}
+
+
+class InstanceLock:
+    """The lock, held until `release` (or the process ends)."""
+
+    def __init__(self, descriptor: int, path: Path):
+        self.descriptor = descriptor
+        self.path = path
+
+    def release(self) -> None:
+        if self.descriptor >= 0:
+            os.close(self.descriptor)  # closing the file lets go of the lock
+            self.descriptor = -1
+
+
+def hold(folder: Path, command: str) -> InstanceLock:
+    """Take the instance folder's lock for `command` ("serve" or "practice"); RehearseError naming
+    who holds it, and what to do, if another process does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _lock(descriptor)
+    except OSError:
+        holder = _holder(descriptor)
+        os.close(descriptor)
+        pid, other = holder if holder else ("unknown", "serve")
+        raise RehearseError(f"{WHO.get(other, 'another rehearse')} is using {folder} (pid {pid}); stop it, "
+                            "or use --instance to choose another folder") from None
+    os.ftruncate(descriptor, 0)
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    os.write(descriptor, f"{os.getpid()} {command}\n".encode())
+    return InstanceLock(descriptor, path)
+
+
+def _lock(descriptor: int) -> None:
+    """Lock without waiting; OSError if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        os.lseek(descriptor, WINDOWS_LOCK_AT, os.SEEK_SET)
+        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _holder(descriptor: int) -> tuple[str, str] | None:
+    """(process id, command) of the holder, as it wrote them; None if it has not yet."""
+    try:
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        words = os.read(descriptor, 200).decode("ascii", "replace").split()
+    except OSError:
+        return None
+    return (words[0], words[1]) if len(words) >= 2 and words[0].isdigit() else None
