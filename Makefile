@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test bench setup clips models chromium audio openssl openai labelled
+.PHONY: run test check bench setup clips models chromium audio openssl openai labelled
 
 setup: $(STAMP)
 
@@ -26,6 +26,11 @@ run: $(STAMP)
 
 test: $(STAMP) openai chromium audio openssl
 	$(BIN)/python -m pytest
+
+# The quick tier for a developer's loop (under two minutes): everything but the tests marked slow in
+# tests/conftest.py (a browser, the microphone, load, many servers or clips, the wheel).
+check: $(STAMP) openssl
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The second engine (--engine openai-whisper): openai-whisper with torch 2.13.0 for the CPU (pip
 # takes the CPU build on disk here; pinned, so that no CUDA torch is pulled). A no-op once there.

@@ -14,6 +14,26 @@ from rehearse.scoring.scenarios import get_scenario
 CLIPS = Path(__file__).parent / "clips"
 LABELS = json.loads((CLIPS / "labels.json").read_text())
 
+# What `make check` (pytest -m "not slow") leaves out, so a developer's loop stays under two minutes:
+# whole modules that drive a browser, the microphone, a minute of load or a fuzzer, start several
+# server processes, or score many clips with the model. `make test` runs everything.
+SLOW_MODULES = {
+    "test_browser": "a browser", "test_session_browser": "a browser", "test_review_browser": "a browser",
+    "test_authoring_browser": "a browser", "test_crash": "a browser and a killed server",
+    "test_practice": "the microphone", "test_load": "a minute of load", "test_fuzz": "a fuzzer",
+    "test_openai_engine": "torch and the second engine", "test_serving": "hundreds of connections",
+    "test_races": "several servers", "test_decoding_bomb": "hours of audio decoded in subprocesses",
+    "test_examples": "every shipped step's recordings scored", "test_engine": "every clip scored",
+    "test_stream": "a server per test", "test_calibration": "many clips scored",
+    "test_sign_in": "a server per test", "test_hostile_archive": "an import per test",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def scorer() -> Scorer:
