@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rehearse.errors import RosterError
-from rehearse.scoring.names import find_name, parse_roster, sound_key
+from rehearse.scoring.names import find_name, parse_roster, roster_entries, sound_key
 
 from .conftest import LABELS
 
@@ -56,3 +56,11 @@ def test_bad_rosters_are_refused_with_a_reason(text, message):
 def test_sound_key_folds_spellings_of_one_sound():
     assert sound_key("Shivawn") == sound_key("Chivawn")
     assert sound_key("Zavier") == sound_key("Xavier")
+
+
+def test_a_class_list_reads_the_same_way_wherever_it_is_typed():
+    """One reader for a typed class list (names.roster_entries): lines, commas and semicolons all
+    separate pupils - at the start of a session, in the step editor, on the command line."""
+    typed = "Tom; Priya\nSaoirse (Seersha), Niamh\n\n"
+    assert roster_entries(typed) == ["Tom", "Priya", "Saoirse (Seersha)", "Niamh"]
+    assert [p.name for p in parse_roster(typed)] == ["Tom", "Priya", "Saoirse", "Niamh"]

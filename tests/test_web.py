@@ -223,6 +223,12 @@ def test_a_missed_name_is_one_tap_and_keeps_the_wait(client, app):
     assert undone["metrics"]["wait_time_s"] is None and undone["passed"] is False
 
 
+def test_a_class_list_with_semicolons_is_several_pupils_at_the_start(client, app):
+    """"Tom; Priya" is two pupils here as in the step editor (one reader: names.roster_entries)."""
+    session_id = start_session(client, roster="Tom; Priya\nNiamh")
+    assert client.get(f"/api/sessions/{session_id}").json["session"]["pupils"] == ["Tom", "Priya", "Niamh"]
+
+
 def test_practising_alone_in_the_browser_is_a_solo_session(client, app):
     session_id = start_session(client, mode="solo")
     assert db_rows(app, "SELECT mode FROM sessions WHERE id = ?", session_id) == [("solo",)]

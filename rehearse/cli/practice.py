@@ -26,7 +26,7 @@ from ..capture.microphone import NO_AUDIO_S, InputDevice, Microphone, Microphone
 from ..coaching.progress import progress_of
 from ..errors import RehearseError
 from ..scoring.engine import Scorer
-from ..scoring.names import parse_roster
+from ..scoring.names import parse_roster, roster_entries
 from ..scoring.scenarios import Scenario, check_all, offered_scenario
 from ..store.attempts import keep_result
 from ..store.database import Store
@@ -155,7 +155,7 @@ def make_plan(store: Store, keys: Keys, out: TextIO, scenario_id: str | None, te
         scenario_id = last["scenario_id"] if last else ask_scenario(store, keys, out)
     scenario = offered_scenario(scenario_id, store.instance)
     if roster is not None:
-        roster_lines = [n.strip() for n in roster.split(",") if n.strip()]
+        roster_lines = roster_entries(roster)
     else:  # the class list of their last session on this step (the coach may have set it), else the file's
         previous = store.last_session(teacher, scenario.id)
         roster_lines = previous["roster"] if previous and previous["roster"] else [p.name for p in scenario.roster]

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import RehearseError, ScenarioError
 from ..scoring.criteria import REQUIRED, RULES
-from ..scoring.names import parse_roster
+from ..scoring.names import parse_roster, roster_entries
 from ..scoring.scenarios import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, Scenario, _parse, _parse_criterion, load_scenario,
                         save_folder, scenario_files)
 
@@ -78,7 +78,7 @@ def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: 
             errors[name] = f"write the {name.replace('_', ' ')}"
     if form.get("archived"):
         data["archived"] = True
-    roster = split_lines(form.get("roster", ""))
+    roster = roster_entries(form.get("roster", ""))
     if roster:
         try:
             parse_roster(roster)

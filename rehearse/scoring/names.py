@@ -91,10 +91,16 @@ class NameMatch:
     likely: tuple[str, ...] = ()
 
 
+def roster_entries(text: str) -> list[str]:
+    """A class list as typed or pasted - one per line, or separated by commas or semicolons - as its
+    entries, blanks dropped. Every face reads a typed class list this one way."""
+    return [entry.strip() for entry in re.split(r"[\n,;]", text or "") if entry.strip()]
+
+
 def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:
-    """Build a roster from names ("Siobhan", "Siobhan (Shivawn)") or one comma-separated string."""
+    """Build a roster from names ("Siobhan", "Siobhan (Shivawn)") or a typed class list (roster_entries)."""
     if isinstance(entries, str):
-        entries = entries.split(",")
+        entries = roster_entries(entries)
     pupils, seen = [], set()
     for entry in entries:
         entry = entry.strip()

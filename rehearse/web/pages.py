@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from ..errors import RehearseError
-from ..scoring.names import parse_roster
+from ..scoring.names import parse_roster, roster_entries
 from ..scoring.scenarios import check_all, offered_scenario
 from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, scenario_view, services, session_or_404, session_view
@@ -36,8 +36,7 @@ def create_session():
         if not teacher:
             raise RehearseError("who is practising? Type the teacher's name")
         scenario = offered_scenario(form.get("scenario", ""), store.instance)
-        roster_lines = [line.strip() for line in form.get("roster", "").replace(",", "\n").splitlines()
-                        if line.strip()]
+        roster_lines = roster_entries(form.get("roster", ""))
         roster = parse_roster(roster_lines) if roster_lines else list(scenario.roster)
         reps = int(form.get("reps") or current_app.config["REPS_DEFAULT"])
         if not 1 <= reps <= 50:
