@@ -59,8 +59,9 @@ def form_parts(rule_name: str) -> list[tuple[str, str]]:
 
 
 def split_lines(text: str) -> list[str]:
-    """A pasted list (one per line, or separated by commas or semicolons), without blanks."""
-    return [item.strip() for item in re.split(r"[\n,;]", text or "") if item.strip()]
+    """A pasted list (one per line, or separated by commas or semicolons), without blanks: read as a
+    class list is (names.roster_entries), so every list box in the editor splits the same way."""
+    return roster_entries(text)
 
 
 def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: str) -> Draft:
