@@ -52,8 +52,8 @@ RETRY_S = 0.25  # the cue heard the speech end but the VAD does not agree yet: l
 MAX_ATTEMPT_S = 180  # a rep longer than this is stopped and scored
 AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teacher has finished
 
-# One worker for every live attempt in the process: the model is shared, and a stopped rep's
-# scoring goes before the others' work ahead.
+# One worker for every live attempt in the process: the model is shared (it takes the engine's
+# parallel_calls at once), and a stopped rep's scoring goes before the others' work ahead.
 _worker = Worker("rehearse-model")
 # The attempts being recorded in this process. With one, the model is idle during its wait, and
 # the question's words are worked out then; with more, the model is kept for work that counts.
@@ -67,6 +67,7 @@ class LiveAttempt:
                  roster: Sequence[Pupil] | None = None):
         self.scorer = scorer
         self.scenario = scenario
+        _worker.allow_calls(getattr(scorer.transcriber, "parallel_calls", 1))
         self.roster = list(scenario.roster if roster is None else roster)
         self.recorder = WavRecorder(path)
         band = scenario.wait_band

@@ -3,18 +3,21 @@ stopped rep's scoring first, work ahead after.
 
 Someone is waiting for a stopped rep's feedback; nobody waits for the words worked out ahead while
 a rep is recorded (`live.py`). With several reps streaming at once (meetings side by side on one
-laptop), that work ahead would otherwise hold up the feedback of the rep that has just stopped. So
-there are two lanes, one thread each:
+laptop), that work ahead would otherwise hold up the feedback of the rep that has just stopped.
 
-- URGENT: a stopped rep's scoring. It starts at once, unless another stopped rep is being scored.
-- AHEAD: work ahead, one job at a time, in order of priority then of arrival, and only while no
-  urgent job is in hand. A running job stops at its next interrupt.point() once an urgent job
-  comes (between its calls into the model: Whisper cannot stop halfway); the model takes one call
-  at a time anyway (CTranslate2 queues them), so an urgent job waits for one such call at most,
-  never for a queue of them.
+The model takes `calls` calls at once (the engine's `parallel_calls`: two on faster-whisper, one
+on openai-whisper); the worker keeps within that:
 
-One lane each because, on a 2-core laptop, two transcriptions at once are no faster than one after
-the other: the model already uses both cores.
+- URGENT: a stopped rep's scoring. It starts at once on one of `calls` threads; only more stopped
+  reps than that wait, each for the one before it.
+- AHEAD: work ahead, one job at a time, in order of priority then of arrival, and only while the
+  urgent work in hand leaves the model a call free. A running job stops at its next
+  interrupt.point() once urgent work needs that call (between its calls into the model: Whisper
+  cannot stop halfway), so an urgent job waits for one such call at most, never for a queue of them.
+
+With one call (openai-whisper) that is: work ahead only while no rep is being scored. With two,
+work ahead for one rep goes on beside another rep's scoring: on a 2-core laptop two calls at once
+finish sooner together than one after the other (see faster.py's PARALLEL_CALLS).
 """
 
 from __future__ import annotations
@@ -35,17 +38,25 @@ LATER = 2  # work ahead that is likely to be overtaken (the wait after the quest
 
 
 class Worker:
-    """Runs jobs on two threads: URGENT jobs one after another as they come, and AHEAD (or LATER)
-    jobs one at a time while no urgent job is queued or running."""
+    """Runs URGENT jobs on up to `calls` threads as they come, and AHEAD (or LATER) jobs one at a
+    time on another thread while the urgent jobs in hand leave the model a call free."""
 
-    def __init__(self, name: str = "rehearse-model"):
+    def __init__(self, name: str = "rehearse-model", calls: int = 1):
         self._name = name
+        self._calls = max(1, calls)
         self._urgent: list[tuple[int, Future, Callable]] = []
         self._ahead: list[tuple[int, int, Future, Callable]] = []
         self._order = itertools.count()
-        self._urgent_running = False
+        self._urgent_running = 0
         self._changed = threading.Condition()
         self._threads: list[threading.Thread] = []
+
+    def allow_calls(self, calls: int) -> None:
+        """Say how many calls the model takes at once (the engine in use: its `parallel_calls`)."""
+        with self._changed:
+            self._calls = max(1, calls)
+            self._start_threads()
+            self._changed.notify_all()
 
     def submit(self, job: Callable[[], T], priority: int = AHEAD) -> "Future[T]":
         """Queue `job`; its Future holds what it returns or raises. A queued job can be cancelled."""
@@ -55,45 +66,55 @@ class Worker:
                 self._urgent.append((next(self._order), future, job))
             else:
                 heapq.heappush(self._ahead, (priority, next(self._order), future, job))
-            if not self._threads:  # started on first use, never at import
-                self._threads = [threading.Thread(target=self._serve, args=(urgent,), daemon=True,
-                                                  name=f"{self._name}-{'urgent' if urgent else 'ahead'}")
-                                 for urgent in (True, False)]
-                for thread in self._threads:
-                    thread.start()
+            self._start_threads()
             self._changed.notify_all()
         return future
 
     def urgent_waiting(self) -> bool:
-        """Is a stopped rep's scoring queued or running? (Work ahead then gives way: interrupt.py.)"""
-        return bool(self._urgent) or self._urgent_running
+        """Does urgent work need every call the model takes? (Work ahead then gives way: interrupt.py.)"""
+        return len(self._urgent) + self._urgent_running >= self._calls
 
-    def _serve(self, urgent: bool) -> None:
+    def _start_threads(self) -> None:
+        """Threads for `calls` urgent jobs and one job ahead, started on first use, never at import."""
+        if not self._threads:
+            self._threads.append(threading.Thread(target=self._serve_ahead, daemon=True, name=f"{self._name}-ahead"))
+            self._threads[-1].start()
+        while len(self._threads) < 1 + self._calls:
+            number = len(self._threads)
+            self._threads.append(threading.Thread(target=self._serve_urgent, daemon=True,
+                                                  name=f"{self._name}-urgent-{number}"))
+            self._threads[-1].start()
+
+    def _serve_urgent(self) -> None:
         while True:
             with self._changed:
-                if urgent:
-                    while not self._urgent:
-                        self._changed.wait()
-                    _, future, job = self._urgent.pop(0)
-                    self._urgent_running = True
-                else:
-                    while not self._ahead or self._urgent or self._urgent_running:
-                        self._changed.wait()
-                    _, _, future, job = heapq.heappop(self._ahead)
+                while not self._urgent or self._urgent_running >= self._calls:
+                    self._changed.wait()
+                _, future, job = self._urgent.pop(0)
+                self._urgent_running += 1
             try:
-                if future.set_running_or_notify_cancel():  # False: cancelled while it waited
-                    try:
-                        if urgent:
-                            result = job()
-                        else:  # work ahead stops at its next interrupt.point() if urgent work comes
-                            with interruptible(self.urgent_waiting):
-                                result = job()
-                    except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
-                        future.set_exception(exc)
-                    else:
-                        future.set_result(result)
+                _run(future, job)
             finally:
-                if urgent:
-                    with self._changed:
-                        self._urgent_running = False
-                        self._changed.notify_all()
+                with self._changed:
+                    self._urgent_running -= 1
+                    self._changed.notify_all()
+
+    def _serve_ahead(self) -> None:
+        while True:
+            with self._changed:
+                while not self._ahead or self.urgent_waiting():
+                    self._changed.wait()
+                _, _, future, job = heapq.heappop(self._ahead)
+            with interruptible(self.urgent_waiting):  # stops at its next interrupt.point() if urgent work needs the call
+                _run(future, job)
+
+
+def _run(future: Future, job: Callable) -> None:
+    """Run `job` into `future`, unless it was cancelled while it waited."""
+    if future.set_running_or_notify_cancel():
+        try:
+            result = job()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
+            future.set_exception(exc)
+        else:
+            future.set_result(result)

@@ -69,6 +69,10 @@ class Transcriber:
     """Turns the speech segments of a recording into words, with a vocabulary to listen for. An
     engine's subclass says how it hears: `recognise`, `tokens_in`, `decode`, `text_scores`."""
 
+    # How many calls into the model run at once from different threads; more wait their turn.
+    # The live worker (capture/worker.py) keeps that many going for reps recorded side by side.
+    parallel_calls = 1
+
     def words(self, audio: np.ndarray, segments: Sequence[Segment],
               hotwords: Sequence[str] = ()) -> list[Word]:
         """Transcribe only `segments` of `audio`; `hotwords` (names, key terms) bias recognition."""
