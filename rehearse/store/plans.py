@@ -17,11 +17,11 @@ NOTE_COLUMNS = ("went_well", "next_step_id", "next_observation", "planned_at")
 # An archive's session whose note rehearse could not have written (archive.ROW_CHECKS): text that is not
 # text, a note longer than the form takes, a next observation that is not a YYYY-MM-DD day.
 MAX_NOTE = 4000  # characters of what went well: as the form takes (authoring.MAX_TEXT)
-NOTE_PROBLEMS = (f"(went_well IS NOT NULL AND (typeof(went_well) != 'text' OR length(went_well) > {MAX_NOTE}))"
+NOTE_PROBLEMS = (f"((went_well IS NOT NULL AND (typeof(went_well) != 'text' OR length(went_well) > {MAX_NOTE}))"
                  " OR (next_step_id IS NOT NULL AND (typeof(next_step_id) != 'text' OR length(next_step_id) > 200))"
                  " OR (next_observation IS NOT NULL AND (typeof(next_observation) != 'text'"
                  " OR date(next_observation, '+0 days') IS NOT next_observation))"  # +0 days: 02-30 is not a day
-                 " OR (planned_at IS NOT NULL AND typeof(planned_at) != 'text')")
+                 " OR (planned_at IS NOT NULL AND typeof(planned_at) != 'text'))")
 _SESSION = ("SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps, s.reps_target, s.accurate_at, s.fluent_at,"
             " s.went_well, s.next_step_id, s.next_observation, s.planned_at, a.scenario_id, a.title"
             " FROM sessions s JOIN action_steps a ON a.id = s.action_step_id")
