@@ -213,6 +213,38 @@ def test_a_missed_name_is_one_tap_on_a_reps_page(review):
     assert store.attempt(attempt_id)["marks"].get("names_pupil", {}).get("pupil") is None
 
 
+def test_the_meetings_plan_then_the_start_page_preselects_the_agreed_step(review):
+    """At a meeting's end the coach writes the plan on the summary (the date from the browser's own
+    date box); the teacher's page shows it; typing the teacher's name on the start page selects the
+    agreed step and its class list, until the coach picks another step by hand."""
+    page, url, store, ids = review
+    byrne = [s for s in ids["sessions"] if s["teacher"] == "Mr Byrne"][-1]["id"]  # his last: key vocabulary
+    page.goto(f"{url}/sessions/{byrne}/summary")
+    page.fill("#went-well", "Every pair used the word")
+    page.select_option("#next-step", "cold-call")
+    page.fill("#next-observation", "2031-07-19")
+    page.click("#note-form button[type=submit]")
+    page.wait_for_selector("p.saved")
+    assert page.input_value("#next-step") == "cold-call" and page.input_value("#next-observation") == "2031-07-19"
+    page.goto(f"{url}/teachers/{history.teacher_named(store, 'Mr Byrne')['id']}")
+    assert page.inner_text("#current-step") == "Cold call"
+    assert "Every pair used the word" in page.inner_text("#agreed") and "to come" in page.inner_text("#agreed")
+
+    page.goto(url + "/")
+    first = page.input_value("#scenario")
+    assert first != "cold-call" and page.is_hidden("#agreed-hint")
+    page.type("#teacher", "mr byrne")  # as a coach types it
+    assert page.input_value("#scenario") == "cold-call" and page.is_visible("#agreed-hint")
+    assert page.is_visible(".step-details[data-scenario=cold-call]")
+    assert page.input_value("#roster") == page.inner_html(".step-details[data-scenario=cold-call] template").strip()
+    page.fill("#teacher", "Ms Okafor")  # nothing agreed for her: back to the first step
+    assert page.input_value("#scenario") == first and page.is_hidden("#agreed-hint")
+    page.fill("#teacher", "Mr Byrne")
+    page.select_option("#scenario", "pose-pause-name")  # the coach's own choice stands
+    page.fill("#teacher", "Mr Byrne ")
+    assert page.input_value("#scenario") == "pose-pause-name"
+
+
 def test_delete_a_teacher_after_typing_the_name(review):
     page, url, store, ids = review
     okafor = history.teacher_named(store, "Ms Okafor")["id"]

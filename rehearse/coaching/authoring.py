@@ -117,15 +117,22 @@ def _unsavable_fields(form: dict[str, Any], chosen: list[str]) -> dict[str, str]
         if not isinstance(value, str) or shown_at in problems:
             continue
         label = "the criterion's short name (id)" if key.endswith(".id") else label
-        if len(value) > MAX_TEXT:
-            problems[shown_at] = (f"{label}: {len(value)} characters is too long to save; "
-                                  f"shorten it to at most {MAX_TEXT}")
-            continue
-        bad = next((ch for ch in value if _invisible(ch)), None)
-        if bad is not None:
-            problems[shown_at] = (f"{label}: holds an invisible control character (U+{ord(bad):04X}), "
-                                  "perhaps pasted from another program; type the text again without it")
+        if (problem := text_problem(label, value)) is not None:
+            problems[shown_at] = problem
     return problems
+
+
+def text_problem(label: str, value: str) -> str | None:
+    """What makes typed text unsavable, in one line starting with its `label`: more than MAX_TEXT
+    characters, or an invisible control character; None if it can be kept. The step editor and the
+    coach's note at a meeting's end (plan.py) refuse the same things in the same words."""
+    if len(value) > MAX_TEXT:
+        return f"{label}: {len(value)} characters is too long to save; shorten it to at most {MAX_TEXT}"
+    bad = next((ch for ch in value if _invisible(ch)), None)
+    if bad is not None:
+        return (f"{label}: holds an invisible control character (U+{ord(bad):04X}), "
+                "perhaps pasted from another program; type the text again without it")
+    return None
 
 
 def _invisible(ch: str) -> bool:

@@ -30,6 +30,7 @@ from typing import Any
 
 from ..errors import RehearseError
 from .database import Store, inside, now
+from .plans import NOTE_COLUMNS, NOTE_PROBLEMS, merge_note
 from .rows import refresh_progress
 from .schema import SCHEMA_VERSION
 from .untrusted_zip import NOTHING, check_members, copy_member, open_untrusted, read_small
@@ -199,6 +200,8 @@ ROW_CHECKS = [
      "attempt {}'s result is not readable JSON"),
     ("SELECT id FROM sessions WHERE summary IS NOT NULL AND NOT json_valid(summary)",
      "session {}'s summary is not readable JSON"),
+    ("SELECT id FROM sessions WHERE " + NOTE_PROBLEMS, "session {}'s note (went well, next step, next observation) "
+     "is not what rehearse writes"),
 ]
 
 
@@ -309,14 +312,17 @@ def _local_session(db: sqlite3.Connection, session: dict[str, Any], teacher_ids:
         counts["sessions_already_here"] += 1
         db.execute("UPDATE sessions SET finished_at = COALESCE(finished_at, ?), summary = COALESCE(summary, ?)"
                    " WHERE id = ?", (session["finished_at"], session["summary"], here[0]))
+        merge_note(db, here[0], session)  # the coach's note at the meeting's end, if edited later there
         return here[0]
     counts["sessions"] += 1
     cur = db.execute(
         "INSERT INTO sessions(uid, teacher_id, action_step_id, roster, reps_target, fluent_after, mode,"
-        " started_at, finished_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " started_at, finished_at, summary, went_well, next_step_id, next_observation, planned_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (session["uid"], teacher_ids[session["teacher_id"]], step_ids[session["action_step_id"]],
          session["roster"], session["reps_target"], session["fluent_after"], session["mode"],
-         session["started_at"], session["finished_at"], session["summary"]))
+         session["started_at"], session["finished_at"], session["summary"],
+         *(session[c] for c in NOTE_COLUMNS)))  # an older archive's are NULL: the migration added them
     return int(cur.lastrowid)
 
 

@@ -1,7 +1,8 @@
 """Attempts as records for a spreadsheet or another tool: one per attempt, as CSV or JSON.
 
 A record says who practised what and when (teacher, action step, session, rep, time), what was
-measured (every metric of the result), and each criterion's verdict: the app's, the coach's
+measured (every metric of the result), the coach's note at the session's end (what went well, the
+next step agreed, the day of the next observation), and each criterion's verdict: the app's, the coach's
 overrule if any, the one that counts, the evidence and the coach's comment; and, where the coach
 tapped along, the tapped times, the wait they give, its difference from the app's and whether the
 two agree on the verdict (calibration.py). The figures are the attempt's with the coach's marks
@@ -33,7 +34,7 @@ from .database import Store
 from .history import Filters, attempts_of
 
 FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_started_at", "mode",
-          "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",
+          "went_well", "next_step", "next_observation", "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",
           "coach_overruled", "transcript", "recording", "tap_passes", "tapped", "coach_question_end_s",
           "coach_name_s", "coach_wait_s", "wait_difference_ms", "wait_verdicts_agree"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,7 +42,9 @@ BOM = "\ufeff"  # tells Excel the file is UTF-8 (else it reads "Siobhán" as "Si
 TIMES = ("session_started_at", "recorded_at")  # stored in UTC; the CSV shows them in local time
 HEADERS = {
     "teacher": "Teacher", "action_step": "Action step", "action_step_title": "Action step title",
-    "session_id": "Session", "session_started_at": "Session started", "mode": "Mode", "rep": "Rep",
+    "session_id": "Session", "session_started_at": "Session started", "mode": "Mode",
+    "went_well": "Went well (coach's note)", "next_step": "Next step agreed", "next_observation": "Next observation",
+    "rep": "Rep",
     "recorded_at": "Recorded", "source": "Source", "status": "Status", "error": "Error",
     "duration_s": "Duration (s)", "passed": "Passed", "app_passed": "Passed (app)",
     "coach_overruled": "Coach overruled", "transcript": "Transcript", "recording": "Recording",
@@ -77,6 +80,9 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
         "teacher": attempt["teacher"], "action_step": attempt["scenario_id"],
         "action_step_title": attempt["title"], "session_id": attempt["session_id"],
         "session_started_at": attempt["session_started_at"], "mode": attempt["mode"],
+        # the coach's note at the session's end, on each of its reps (plans.py); the day as YYYY-MM-DD
+        "went_well": attempt["went_well"], "next_step": attempt["next_step_id"],
+        "next_observation": attempt["next_observation"],
         "rep": attempt["rep"], "recorded_at": attempt["created_at"], "source": attempt["source"],
         "status": attempt["status"], "error": attempt["error"], "duration_s": attempt["duration_s"],
         "passed": attempt_passed(attempt),

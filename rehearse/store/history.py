@@ -209,7 +209,7 @@ def attempts_of(store: Store, filters: Filters, tapped_only: bool = False) -> li
     with store.connect() as db:
         rows = [dict(r) for r in db.execute(
             f"SELECT x.*, t.name AS teacher, a.scenario_id, a.title, s.started_at AS session_started_at,"
-            f" s.mode FROM attempts x JOIN sessions s ON s.id = x.session_id"
+            f" s.mode, s.went_well, s.next_step_id, s.next_observation FROM attempts x JOIN sessions s ON s.id = x.session_id"
             f" JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
             f" WHERE {where}{tapped} ORDER BY s.started_at, s.id, x.rep", args)]
         return with_marks(db, rows)

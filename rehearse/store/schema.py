@@ -12,7 +12,7 @@ from typing import Callable
 
 from .rows import refresh_progress
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -133,10 +133,23 @@ def _v5_chosen_pupil(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
 
 
+def _v7_meeting_plan(db: sqlite3.Connection) -> None:
+    """Version 7: the coach's note at a meeting's end (the coaching cycle's "Plan"): what went well,
+    the next step agreed (an action step's text id) and the day of the next observation (YYYY-MM-DD),
+    and when the note was last saved (so an archive's later edit wins over an older one). Nullable:
+    a session without a note, or from before this version, has none. Touches only the sessions table
+    and checks each column first, so it needs no other version's tables and never adds one twice."""
+    have = {c[1] for c in db.execute("PRAGMA table_info(sessions)")}
+    for column in ("went_well", "next_step_id", "next_observation", "planned_at"):
+        if column not in have:
+            db.execute(f"ALTER TABLE sessions ADD COLUMN {column} TEXT")
+
+
 # (version, step): each step brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (2, _v2_uids_and_progress),
     (3, _v3_examples),
     (4, _v4_taps),
     (5, _v5_chosen_pupil),
+    (7, _v7_meeting_plan),
 ]

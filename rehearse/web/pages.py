@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
+from ..coaching.plan import SAME, read_note
 from ..errors import RehearseError
 from ..scoring.names import parse_roster, roster_entries
 from ..scoring.scenarios import check_all, offered_scenario
+from ..store import plans
 from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, scenario_view, services, session_or_404, session_view
 
@@ -19,11 +21,17 @@ def start(error: str | None = None, form: dict | None = None, status: int = 200)
     store, _ = services()
     scenarios, problems = check_all(store.instance)  # a malformed file is named on the page, not fatal
     views = [scenario_view(s) for s in scenarios if not s.archived]
-    form = form or {}
-    chosen = form.get("scenario") or request.args.get("scenario") or (views[0]["id"] if views else None)
+    form = form or {"teacher": " ".join(request.args.get("teacher", "").split())}
+    # The next step agreed at a teacher's last meeting is preselected (here for ?teacher=, and by
+    # start.js as a known teacher's name is typed); the coach can still choose another.
+    offered = {v["id"] for v in views}
+    agreed = {name: step for name, step in plans.agreed_steps(store).items() if step in offered}
+    typed = next((step for name, step in agreed.items() if name.casefold() == form.get("teacher", "").casefold()), None)
+    chosen = (form.get("scenario") or request.args.get("scenario") or typed or (views[0]["id"] if views else None))
     return render_template(
         "start.html", scenarios=views, problems=problems, teachers=store.teacher_names(),
-        recent=store.recent_sessions(), error=error, form=form, chosen=chosen,
+        recent=store.recent_sessions(), error=error, form=form, chosen=chosen, agreed=agreed, typed=typed,
+        picked=bool(form.get("scenario") or request.args.get("scenario")),
         reps_default=current_app.config["REPS_DEFAULT"]), status
 
 
@@ -74,9 +82,49 @@ def finish(session_id: int):
 
 
 @bp.get("/sessions/<int:session_id>/summary")
-def summary(session_id: int):
+def summary(session_id: int, form: dict | None = None, errors: dict | None = None, status: int = 200):
     store, session, scenario, problem = session_or_404(session_id)
-    return render_template("summary.html", view=session_view(store, session, scenario), problem=problem)
+    note = plans.note_of(store, session_id)
+    if form is None:  # the note as saved, in the form's own terms
+        step = note["next_step_id"]
+        form = {"went_well": note["went_well"] or "", "next_observation": note["next_observation"] or "",
+                "next_step": SAME if step and step == session["scenario_id"] else step or ""}
+    return render_template("summary.html", view=session_view(store, session, scenario), problem=problem,
+                           note=note, form=form, errors=errors or {}, steps=_next_steps(session, note),
+                           saved=request.args.get("saved") == "1" and not errors), status
+
+
+@bp.post("/sessions/<int:session_id>/note")
+def save_note(session_id: int):
+    """The coach's note at the meeting's end: what went well, the next step, the next observation.
+    Anything wrong is one line under its field, and nothing of the note before is changed."""
+    store, session, _scenario, _problem = session_or_404(session_id)
+    form = {k: request.form.get(k, "") for k in ("went_well", "next_step", "next_observation")}
+    note = read_note(form, session["scenario_id"], _offered(store),
+                     kept=plans.note_of(store, session_id)["next_step_id"])
+    if not note.ok:
+        return summary(session_id, form=form, errors=note.errors, status=400)
+    plans.save_note(store, session_id, note.went_well, note.next_step_id, note.next_observation)
+    return redirect(url_for("pages.summary", session_id=session_id, saved=1, _anchor="note"))
+
+
+def _offered(store) -> dict[str, str]:
+    """The library's steps a session can be started on (not archived): id → title."""
+    return {s.id: s.title for s in check_all(store.instance)[0] if not s.archived}
+
+
+def _next_steps(session: dict, note: dict) -> list[dict]:
+    """The choices of the next step: the same step again (unless archived), the library's other
+    steps, and the step the note holds if it has been archived since (so saving again keeps it)."""
+    store, _ = services()
+    offered = _offered(store)
+    own = session["scenario_id"]
+    choices = [{"value": SAME, "label": f"The same step again: {session['title']}"}] if own in offered else []
+    choices += [{"value": i, "label": t} for i, t in sorted(offered.items(), key=lambda x: x[1]) if i != own]
+    kept = note["next_step_id"]
+    if kept and kept not in offered:
+        choices.append({"value": SAME if kept == own else kept, "label": f"{kept} (archived)"})
+    return choices
 
 
 @bp.get("/attempts/<int:attempt_id>/audio")

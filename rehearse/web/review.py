@@ -8,17 +8,18 @@ from __future__ import annotations
 import hmac
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
 
 from ..coaching.calibration import attempt_agreement, band_view, summarise
+from ..coaching.plan import agreement_view, current_step
 from ..coaching.progress import step_progress
 from ..errors import RehearseError
-from ..scoring.scenarios import get_scenario, wait_bands
+from ..scoring.scenarios import check_all, get_scenario, wait_bands
 from ..store import archive as archives
-from ..store import history
+from ..store import history, plans
 from ..store.export import attempt_records, to_csv, to_json
 from .inputs import query_number
 from .views import attempt_or_404, attempt_view, compare_choice, scenario_view, services, session_pupils
@@ -58,7 +59,24 @@ def teacher_page(teacher_id: int):
     filters = history.Filters(teacher_id=teacher_id)
     sessions, total = history.sessions_page(store, filters, 1, size=200)
     return render_template("teacher.html", teacher=teacher, steps=history.step_summaries(store, filters),
-                           sessions=sessions, total=total)
+                           sessions=sessions, total=total, plan=_plan_view(teacher_id))
+
+
+def _plan_view(teacher_id: int) -> dict | None:
+    """Where the teacher is in the coaching cycle: the current step (the next step agreed at the last
+    meeting, else the step of the last session), its sessions across meetings, and the note of the
+    last meeting that has one. None for a teacher with no session."""
+    store, _ = services()
+    latest = plans.latest_session(store, teacher_id)
+    step = current_step(latest)
+    if step is None:
+        return None
+    titles = {s.id: s.title for s in check_all(store.instance)[0]}  # archived steps too: the history shows
+    titles.update({a["scenario_id"]: a["title"] for a in history.action_steps(store) if a["scenario_id"] not in titles})
+    agreed = plans.latest_note(store, teacher_id)
+    return {"step_id": step, "title": titles.get(step, step), "agreed_there": step == latest.get("next_step_id"),
+            "sessions": plans.step_sessions(store, teacher_id, step),
+            "agreed": agreement_view(agreed, titles, date.today()) if agreed else None}
 
 
 @bp.get("/progress/<int:teacher_id>/<int:step_id>")
