@@ -154,3 +154,13 @@ def test_the_command_writes_the_same_report(store, history_instance, tmp_path):
     assert written.name.startswith("Ms-Okafor_Pose-pause-name_session_") and written.read_text().count("<audio") == 3
     bad = rehearse("report", "--attempt", "999999", "-o", str(out), "--instance", str(history_instance[0]))
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "no attempt 999999" in bad.stderr
+
+
+def test_a_recording_that_cannot_be_decoded_is_embedded_as_it_was_stored(tmp_path):
+    from rehearse.web.report_audio import embedded_audio
+
+    damaged = tmp_path / "rep-01.webm"
+    damaged.write_bytes(b"\x1aE\xdf\xa3" + b"not really a recording" * 10)
+    embedded = embedded_audio(damaged)
+    assert embedded.mime == "audio/webm" and base64.b64decode(embedded.uri.split(",", 1)[1]) == damaged.read_bytes()
+    assert embedded_audio(tmp_path / "gone.wav") is None
