@@ -19,7 +19,7 @@ from typing import Sequence
 
 from ..errors import RehearseError
 from .common import BAD_INPUT, instance_folder, make_scorer
-from .records import export, import_archive, rescore
+from .records import export, import_archive, rescore, save_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_instance(rescore)
     add_model(rescore)
 
+    report = commands.add_parser("report", help="a rep or a session as one HTML file the teacher keeps "
+                                 "(the recording inside; opens offline in any browser)")
+    which = report.add_mutually_exclusive_group(required=True)
+    which.add_argument("--attempt", type=an_id, metavar="ID", help="this rep (the number in /attempts/ID)")
+    which.add_argument("--session", type=an_id, metavar="ID", help="every rep of this session")
+    report.add_argument("-o", "--output", metavar="PATH",
+                        help="the file to write, or a folder to write it in under its own name (default: here)")
+    add_instance(report)
+
     listing = commands.add_parser("scenarios", help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every scenario file")
     add_instance(listing, "whose own action steps (scenarios/) are listed too")
@@ -160,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return import_archive(args)
         if args.command == "rescore":
             return rescore(args)
+        if args.command == "report":
+            return save_report(args)
         return list_scenarios(args.check, instance_folder(args.instance))
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)

@@ -1,5 +1,5 @@
-"""The commands on what is stored: `export` (CSV, JSON or an archive), `import` (an archive) and
-`rescore` (what could not be scored)."""
+"""The commands on what is stored: `export` (CSV, JSON or an archive), `import` (an archive),
+`rescore` (what could not be scored) and `report` (a rep or a session as one HTML file)."""
 
 from __future__ import annotations
 
@@ -102,3 +102,23 @@ def rescored_line(outcome) -> str:
     result = outcome.stored["result"]
     met = sum(bool(c["passed"]) for c in result["criteria"])
     return f"{'PASSED' if result['passed'] else 'NOT YET'} ({met} of {len(result['criteria'])} criteria met)"
+
+
+def save_report(args: argparse.Namespace) -> int:
+    """Write the report the page's "Save as report" gives (web/report.py), to -o (a file, or a
+    folder for the report's own name: teacher, step, rep, date), else into the current folder."""
+    from pathlib import Path
+
+    from ..errors import RehearseError
+    from ..web.report import attempt_report, session_report
+
+    store = open_store(args.instance)
+    try:
+        report = attempt_report(store, args.attempt) if args.attempt else session_report(store, args.session)
+    except LookupError as exc:
+        raise RehearseError(f"{exc} in {store.instance}; the number is the one in its page's address") from None
+    target = Path(args.output or ".")
+    path = target / report.filename if target.is_dir() else target
+    path.write_text(report.html, encoding="utf-8")
+    print(f"rehearse: wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
+    return 0

@@ -1,0 +1,166 @@
+"""'Save as report' through Flask's test client over a real store of real scored reps
+(tests/seed.py): the download and its name, a file that holds everything and refers to nothing
+outside itself, the coach's marks and comments in it, user text escaped, and `rehearse report`."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime
+
+import pytest
+
+from rehearse.scoring.audio import load_audio
+from rehearse.store.database import Store
+from rehearse.web import create_app
+from rehearse.web.report import attempt_report, comments_of, session_report
+
+from .page_client import page_client
+from .report_checks import HOSTILE, Parsed, assert_self_contained, make_hostile
+from .test_cli import rehearse
+
+
+@pytest.fixture()
+def store(history_instance):
+    return Store.open(history_instance[0])
+
+
+@pytest.fixture()
+def client(history_instance):
+    return page_client(create_app({"INSTANCE": history_instance[0], "WARM_UP": False}))
+
+
+def local_day(iso: str) -> str:
+    return f"{datetime.fromisoformat(iso).astimezone():%Y-%m-%d}"
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_reps_page_offers_the_report_and_it_downloads_as_one_named_file(client, store, history_instance):
+    attempt_id = history_instance[1]["sessions"][0]["attempts"][1]  # Ms Okafor, 3 Nov, rep 2
+    page = client.get(f"/attempts/{attempt_id}").text
+    assert f'href="/attempts/{attempt_id}/report"' in page and "Save as report" in page
+    response = client.get(f"/attempts/{attempt_id}/report")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    day = local_day(store.attempt(attempt_id)["created_at"])
+    assert response.headers["Content-Disposition"] == f"attachment; filename=Ms-Okafor_Pose-pause-name_rep-2_{day}.html"
+    html = response.text
+    assert_self_contained(html)
+    assert "All criteria met" in html and html.count('class="pass read-only"') == 4
+    assert re.search(r'<mark class="name">[^<]+</mark>', html)  # the transcript, the named pupil marked
+    assert '<div class="timeline"><svg' in html and 'class="band"' in html  # the timeline, drawn in the file
+
+
+def test_the_recording_is_inside_the_file_and_decodes_to_the_rep(client, store, history_instance, tmp_path):
+    attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
+    html = client.get(f"/attempts/{attempt_id}/report").text
+    (audio,) = Parsed(html).named("audio")
+    mime, data = re.fullmatch(r"data:([a-z/]+);base64,([A-Za-z0-9+/=]+)", audio["src"]).groups()
+    assert mime == "audio/mpeg"
+    (tmp_path / "rep.mp3").write_bytes(base64.b64decode(data))
+    assert load_audio(tmp_path / "rep.mp3").size / 16000 == pytest.approx(store.attempt(attempt_id)["duration_s"], abs=0.1)
+    wav_bytes = store.attempt(attempt_id)["duration_s"] * 16000 * 2
+    assert len(base64.b64decode(data)) < wav_bytes / 4  # far smaller than the WAV the app records
+
+
+def test_the_report_shows_the_coachs_marks_and_comments_on_the_timeline(store, history_instance):
+    attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
+    store.mark(attempt_id, "wait_time", False, "the name came as the hands went up")
+    comments = [{"at_s": 6.0, "text": "hands up here"}, {"at_s": 0.2, "text": "a clear start"}]
+    html = attempt_report(store, attempt_id, comments).html
+    assert "Not yet" in html and "All criteria met" not in html
+    assert "Coach: not met (the app said met)" in html and "the name came as the hands went up" in html
+    marks = re.findall(r'<g class="comment-mark" data-at="([0-9.]+)">', html)
+    assert marks == ["0.20", "6.00"]  # in the recording's order, each where it was made
+    items = re.findall(r'<li data-at="([0-9.]+)"><button[^>]*data-from="([0-9.]+)">[^<]*</button> ([^<]+)</li>', html)
+    assert items == [("0.20", "0.00", "a clear start"), ("6.00", "5.50", "hands up here")]  # played from 0.5 s before
+    assert_self_contained(html)
+    none = attempt_report(store, attempt_id, []).html
+    assert "No comments on this rep" in none and "<g class=\"comment-mark\"" not in none
+
+
+def test_stored_comments_are_found_where_the_comments_store_keeps_them(store, history_instance, monkeypatch):
+    attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
+    assert comments_of(store, store.attempt(attempt_id)) == []
+    monkeypatch.setattr(Store, "comments", lambda self, i: [{"at_s": 1.5, "text": f"stored on {i}"}], raising=False)
+    assert f"stored on {attempt_id}" in attempt_report(store, attempt_id).html
+
+
+def test_user_text_is_escaped_everywhere(client, store, history_instance):
+    attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
+    make_hostile(store, attempt_id)
+    html = attempt_report(store, attempt_id, [{"at_s": 2.0, "text": HOSTILE}]).html
+    parsed = assert_self_contained(html)  # no <img>, no handler, one script: nothing the text made
+    assert HOSTILE not in html and "<img" not in html
+    assert html.count("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;") >= 4  # name, transcript, comments
+    assert "onerror" not in "".join(a for _, attrs in parsed.tags for a in attrs)
+    response = client.get(f"/attempts/{attempt_id}/report")
+    name = re.search(r"filename=(\S+)", response.headers["Content-Disposition"]).group(1)
+    assert name.startswith("script-img-src-x-onerror-alert-1_Pose-pause-name_rep-2_")
+    session = session_report(store, store.attempt(attempt_id)["session_id"]).html
+    assert HOSTILE not in session and "<img" not in session
+    assert_self_contained(session)
+
+
+def test_a_session_report_holds_every_rep_with_its_recording_and_the_progress(client, store, history_instance):
+    session = history_instance[1]["sessions"][1]  # Ms Okafor, 10 Nov: three right in a row, fluent at rep 3
+    page = client.get(f"/sessions/{session['id']}/summary").text
+    assert f'href="/sessions/{session["id"]}/report"' in page
+    response = client.get(f"/sessions/{session['id']}/report")
+    day = local_day(store.session(session["id"])["started_at"])
+    assert response.headers["Content-Disposition"] == f"attachment; filename=Ms-Okafor_Pose-pause-name_session_{day}.html"
+    html = response.text
+    parsed = assert_self_contained(html)
+    audio = parsed.named("audio")
+    assert len(audio) == 3 and all(a["src"].startswith("data:audio/mpeg;base64,") for a in audio)
+    assert len({a["src"] for a in audio}) == 3  # each rep its own recording
+    assert [int(a["data-rep"]) for a in parsed.named("article")] == [1, 2, 3]
+    facts = text_of(re.search(r'<ul class="facts" id="progress-facts">(.*?)</ul>', html, re.S).group(1))
+    assert "3 reps (3 scored)" in facts and "3 met every criterion" in facts
+    assert "from rep 1" in facts and "Fluent (3 in a row, steady, no hesitation): from rep 3" in facts
+    chart = re.search(r'<div class="chart" id="wait-chart">(.*?)</div>', html, re.S).group(1)
+    assert chart.count('<circle') == 3 and chart.count('class="pass"') == 3 and 'class="marker fluent"' in chart
+
+
+def test_a_missing_recording_or_rep_is_said_not_a_crash(client, store, history_instance):
+    attempt_id = history_instance[1]["sessions"][0]["attempts"][0]
+    store.audio_file(store.attempt(attempt_id)).unlink()
+    html = client.get(f"/attempts/{attempt_id}/report").text
+    assert "The recording of this rep was missing" in html and "<audio" not in html
+    assert_self_contained(html)
+    missing = client.get("/attempts/999999/report")
+    assert missing.status_code == 404 and "there is no attempt 999999" in missing.text
+    assert client.get("/sessions/999999/report").status_code == 404
+
+
+def test_the_command_writes_the_same_report(store, history_instance, tmp_path):
+    attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
+    out = tmp_path / "rep.html"
+    done = rehearse("report", "--attempt", str(attempt_id), "-o", str(out), "--instance", str(history_instance[0]))
+    assert done.returncode == 0, done.stderr
+    assert out.name in done.stdout
+    html = out.read_text()
+    assert_self_contained(html)
+    assert "All criteria met" in html and html.count("<audio") == 1
+    session = history_instance[1]["sessions"][1]["id"]
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    done = rehearse("report", "--session", str(session), "-o", str(folder), "--instance", str(history_instance[0]))
+    assert done.returncode == 0, done.stderr
+    (written,) = folder.iterdir()
+    assert written.name.startswith("Ms-Okafor_Pose-pause-name_session_") and written.read_text().count("<audio") == 3
+    bad = rehearse("report", "--attempt", "999999", "-o", str(out), "--instance", str(history_instance[0]))
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "no attempt 999999" in bad.stderr
+
+
+def test_a_recording_that_cannot_be_decoded_is_embedded_as_it_was_stored(tmp_path):
+    from rehearse.web.report_audio import embedded_audio
+
+    damaged = tmp_path / "rep-01.webm"
+    damaged.write_bytes(b"\x1aE\xdf\xa3" + b"not really a recording" * 10)
+    embedded = embedded_audio(damaged)
+    assert embedded.mime == "audio/webm" and base64.b64decode(embedded.uri.split(",", 1)[1]) == damaged.read_bytes()
+    assert embedded_audio(tmp_path / "gone.wav") is None

@@ -1,0 +1,122 @@
+"""A saved report in real headless Chromium (Debian's, driven by Playwright): downloaded through the
+app's route, written to a temporary file and opened from its file:// path with the network off and
+every request but the file itself refused. It shows the verdicts, the timeline and the comments,
+its audio plays from inside the file, a comment's button plays from just before it, and hostile
+user text stays text. Set REHEARSE_REPORT_SCREENSHOT=path to keep a picture of the rep's report."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from rehearse.store.database import Store
+from rehearse.web import create_app
+
+from .page_client import page_client
+from .report_checks import HOSTILE, make_hostile
+from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
+
+PLAYS = """(audio) => new Promise((resolve, reject) => {
+    const ready = () => audio.play().then(() => resolve({ duration: audio.duration, state: audio.readyState }), reject);
+    if (audio.readyState >= 2) ready(); else audio.addEventListener('canplay', ready, { once: true });
+})"""
+
+
+@pytest.fixture()
+def offline_page(tmp_path):
+    """open(html) writes the report to a file and opens it offline; yields the page and the requests made."""
+    chromium, sync_playwright = browser_or_fail()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                          "--autoplay-policy=no-user-gesture-required"])
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        context.set_offline(True)
+        requests, refused, problems = [], [], []
+        context.route("**/*", lambda route: (refused.append(route.request.url), route.abort())
+                      if route.request.url != opened["url"] else route.continue_())
+        opened: dict = {}
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("dialog", lambda dialog: (problems.append(f"a dialog: {dialog.message}"), dialog.dismiss()))
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+
+        def open_report(html: str, name: str):
+            path = tmp_path / name
+            path.write_text(html, encoding="utf-8")
+            opened["url"] = path.as_uri()
+            page.goto(opened["url"])
+            return page
+
+        yield open_report, requests, refused, problems
+        browser.close()
+
+
+def download(history_instance, address: str) -> tuple[str, str]:
+    client = page_client(create_app({"INSTANCE": history_instance[0], "WARM_UP": False}))
+    response = client.get(address)
+    assert response.status_code == 200
+    return re.search(r"filename=(\S+)", response.headers["Content-Disposition"]).group(1), response.text
+
+
+def test_a_saved_rep_report_shows_the_verdicts_and_plays_offline(history_instance, offline_page):
+    open_report, requests, refused, problems = offline_page
+    folder, ids = history_instance
+    store = Store.open(folder)
+    attempt_id = ids["sessions"][0]["attempts"][1]
+    make_hostile(store, attempt_id)  # the teacher's name, the transcript and a criterion's comment
+    store.mark(attempt_id, "wait_time", False, "")  # the coach overruled the wait
+    name, html = download(history_instance, f"/attempts/{attempt_id}/report")
+    page = open_report(html, name)
+
+    assert page.inner_text(".verdict") == "Not yet"  # the coach's mark applied
+    assert page.locator(".verdicts li").count() == 4
+    assert page.locator(".verdicts li.pass").count() == 3
+    assert "Coach: not met" in page.inner_text(".verdicts li[data-criterion=wait_time]")
+    assert HOSTILE in page.inner_text("body")  # shown as text ...
+    assert page.locator("img").count() == 0  # ... never made into markup
+    assert page.locator(".timeline svg rect.speech").count() >= 2
+    assert page.locator(".transcript mark.name").count() == 1
+
+    audio = page.locator("audio")
+    played = audio.evaluate(PLAYS)
+    assert played["duration"] > 5 and played["state"] >= 2  # decoded from inside the file
+    page.wait_for_function("() => document.querySelector('audio').currentTime > 0.3")  # and it advances
+    if os.environ.get("REHEARSE_REPORT_SCREENSHOT"):
+        page.screenshot(path=os.environ["REHEARSE_REPORT_SCREENSHOT"], full_page=True)
+
+    assert requests == [page.url] and refused == []  # nothing but the file itself was asked for
+    assert problems == []  # no script error, no policy refusal, no alert
+
+
+def test_a_comment_plays_from_just_before_it_and_a_session_report_plays_every_rep(history_instance, offline_page):
+    open_report, requests, refused, problems = offline_page
+    folder, ids = history_instance
+    store = Store.open(folder)
+    from rehearse.web.report import attempt_report
+
+    attempt_id = ids["sessions"][0]["attempts"][1]
+    report = attempt_report(store, attempt_id, [{"at_s": 4.0, "text": "here the silence holds"}])
+    page = open_report(report.html, report.filename)
+    assert page.locator(".timeline g.comment-mark").count() == 1
+    page.evaluate("""() => { const a = document.querySelector('audio');
+        a.addEventListener('seeked', () => { window.seekedTo = a.currentTime; }, { once: true }); }""")
+    page.click(".comments button")
+    page.wait_for_function("() => window.seekedTo !== undefined && !document.querySelector('audio').paused")
+    assert page.evaluate("window.seekedTo") == pytest.approx(3.5, abs=0.05)  # 0.5 s before the comment
+
+    session_id = ids["sessions"][1]["id"]
+    name, html = download(history_instance, f"/sessions/{session_id}/report")
+    page = open_report(html, name)
+    assert page.locator("#wait-chart svg circle").count() == 3
+    assert page.locator("article .verdict").all_inner_texts() == ["All criteria met"] * 3
+    for audio in page.locator("audio").all():
+        played = audio.evaluate(PLAYS)
+        assert played["duration"] > 5 and played["state"] >= 2
+        audio.evaluate("(a) => a.pause()")
+    assert all(url.startswith("file://") for url in requests) and len(requests) == 2  # the two files opened
+    assert refused == [] and problems == []
