@@ -202,7 +202,7 @@ window.Draw = (function () {
       const link = el("a", { href: `/attempts/${p.attempt_id}`, class: "point" });
       const dot = el("circle", { cx: x(i), cy: y(p.value || 0), r: points.length > 60 ? 4 : 6, class: p.passed ? "pass" : "fail" });
       const value = p.value == null ? "not measured" : metric.unit === "s" ? Seconds.text(p.value) : `${p.value.toFixed(0)} ${metric.unit}`;
-      dot.append(el("title", {}, `${Dates.date(p.at)}, rep ${p.rep}: ${metric.label.toLowerCase()} ${value}, ${p.passed ? "all criteria met" : "not yet"}`));
+      dot.append(el("title", { "data-datetime": p.at }, `${Dates.date(p.at)}, rep ${p.rep}: ${metric.label.toLowerCase()} ${value}, ${p.passed ? "all criteria met" : "not yet"}`));
       link.append(dot);
       s.append(link);
     });
@@ -227,7 +227,7 @@ window.Draw = (function () {
       const rate = session.pass_rate || 0, x0 = left + i * slot + slot * 0.2;
       const bar = el("rect", { x: x0, y: y(rate), width: slot * 0.6, height: Math.max(y(0) - y(rate), 1),
         class: "rate" + (session.fluent_at ? " fluent" : session.accurate_at ? " accurate" : "") });
-      bar.append(el("title", {}, `${Dates.date(session.started_at)}: ${session.passed} of ${session.scored} scored reps met every criterion`));
+      bar.append(el("title", { "data-datetime": session.started_at }, `${Dates.date(session.started_at)}: ${session.passed} of ${session.scored} scored reps met every criterion`));
       s.append(bar);
       if (i % every === 0) {  // as many dates as fit side by side
         s.append(dateText({ x: x0 + slot * 0.3, y: H - 6, "text-anchor": "middle", class: "tick" }, session.started_at));
