@@ -146,11 +146,11 @@ window.AttemptView = (function () {
     const how = (a.source === "live" ? "Tapped live" : "Tapped on playback") + (a.passes > 1 ? ` (the latest of ${a.passes} passes)` : "");
     const ms = (s) => (Math.round(s * 1000) === 0 ? "0 ms" : `${s > 0 ? "+" : "−"}${Math.abs(Math.round(s * 1000))} ms`);
     if (a.coach.wait_s != null && a.app && a.app.wait_s != null) {
-      line(`${how}, the coach's wait is ${a.coach.wait_s.toFixed(2)} s; the app measured ${a.app.wait_s.toFixed(2)} s: ` +
+      line(`${how}, the coach's wait is ${Seconds.text(a.coach.wait_s)}; the app measured ${Seconds.text(a.app.wait_s)}: ` +
         `a difference of ${signed(a.difference_s)} (${ms(a.difference_s)})` +
         `${a.within_tolerance ? ", within the precision of tapping by hand." : "."}`, "agreement-main");
     } else if (a.coach.wait_s != null) {
-      line(`${how}, the coach's wait is ${a.coach.wait_s.toFixed(2)} s; the app timed no wait ` +
+      line(`${how}, the coach's wait is ${Seconds.text(a.coach.wait_s)}; the app timed no wait ` +
         "(it heard no pupil named after the question).", "agreement-main");
     } else {
       line(`${how}: only ${a.coach.question_end_s != null ? "the question's end" : "the name"} was tapped, ` +
@@ -181,14 +181,14 @@ window.AttemptView = (function () {
       const li = document.createElement("li");
       const q = t.question_end_s == null ? "—" : `${t.question_end_s.toFixed(2)} s`;
       const n = t.name_s == null ? "—" : `${t.name_s.toFixed(2)} s`;
-      li.textContent = `${t.source === "live" ? "Live" : "On playback"}, ${new Date(t.tapped_at).toLocaleString()}: ` +
-        `question ended ${q}, name ${n} `;
+      li.append(`${t.source === "live" ? "Live" : "On playback"}, `, Dates.element(t.tapped_at, "datetime"),
+        `: question ended ${q}, name ${n} `);
       if (remove) {
         const button = document.createElement("button");
         button.type = "button";
         button.className = "small";
         button.textContent = "Remove";
-        button.setAttribute("aria-label", `Remove the taps of ${new Date(t.tapped_at).toLocaleString()}`);
+        button.setAttribute("aria-label", `Remove the taps of ${Dates.dateTime(t.tapped_at)}`);
         button.addEventListener("click", () => remove(t.id));
         li.append(button);
       }

@@ -10,9 +10,17 @@ window.Draw = (function () {
     return node;
   }
 
+  // About how wide a label of the charts' 12px text is, in the drawing's units (it is not on the page yet).
+  const textWidth = (text) => text.length * 6.6;
+
   // A difference in seconds with its sign: "+0.25 s", "−0.10 s", "0.00 s".
   function signed(seconds) {
     return Math.abs(seconds) < 0.005 ? "0.00 s" : `${seconds > 0 ? "+" : "−"}${Math.abs(seconds).toFixed(2)} s`;
+  }
+
+  // A date on a chart, in the one style of every page (dates.js), keeping the moment it stands for.
+  function dateText(attrs, iso) {
+    return el("text", Object.assign({}, attrs, { "data-datetime": iso, "data-format": "date" }), Dates.date(iso));
   }
 
   function svg(width, height, label) {
@@ -68,7 +76,7 @@ window.Draw = (function () {
       s.append(el("line", { x1: a, x2: a, y1: 10, y2: 22, class: "wait " + (ok ? "ok" : "short") }));
       s.append(el("line", { x1: b, x2: b, y1: 10, y2: 22, class: "wait " + (ok ? "ok" : "short") }));
       s.append(el("text", { x: (a + b) / 2, y: 12, "text-anchor": "middle", class: "wait-label" },
-        `waited ${m.wait_time_s.toFixed(1)} s`));
+        `waited ${Seconds.text(m.wait_time_s)}`));
     }
     for (const [t, label] of [[m.question_end_s, "question ends"], [m.name_start_s, "name"]]) {
       if (t == null) continue;
@@ -140,13 +148,11 @@ window.Draw = (function () {
       if (r.passed == null) continue;
       const v = r.wait_time_s == null ? 0 : r.wait_time_s;
       const dot = el("circle", { cx: x(r.rep), cy: y(v), r: 6, class: r.passed ? "pass" : "fail" });
-      dot.append(el("title", {}, `Rep ${r.rep}: ${r.wait_time_s == null ? "no wait measured" : r.wait_time_s.toFixed(1) + " s"}, ${r.passed ? "all criteria met" : "not yet"}`));
+      dot.append(el("title", {}, `Rep ${r.rep}: ${r.wait_time_s == null ? "no wait measured" : Seconds.text(r.wait_time_s)}, ${r.passed ? "all criteria met" : "not yet"}`));
       s.append(dot);
     }
     container.append(s);
   }
-
-  const day = (iso) => new Date(iso).toLocaleDateString(undefined, { day: "numeric", month: "short" });
 
   // A teacher's action step across sessions: the key metric of every rep (a link to the attempt),
   // the target band, a line between sessions, and where the step became accurate and fluent.
@@ -175,15 +181,18 @@ window.Draw = (function () {
       const at = x(i) - (W - left - right) / Math.max(points.length, 5) / 2;
       s.append(el("line", { x1: at, x2: at, y1: top - 4, y2: H - bottom, class: "session-line" }));
       if (at > labelRight) {  // skip a label that would overlap the one before
-        s.append(el("text", { x: at + 3, y: H - 6, class: "tick" }, day(p.at)));
-        labelRight = at + 48;
+        const label = dateText({ x: at + 3, y: H - 6, class: "tick" }, p.at);
+        s.append(label);
+        labelRight = at + 3 + textWidth(label.textContent) + 6;
       }
     });
     for (const [milestone, label] of [[progress.accurate, "accurate"], [progress.fluent, "fluent"]]) {
       if (!milestone) continue;
       const i = points.findIndex((p) => p.attempt_id === milestone.attempt_id);
       s.append(el("line", { x1: x(i), x2: x(i), y1: top - 6, y2: H - bottom, class: "marker " + label }));
-      s.append(el("text", { x: x(i) + 4, y: label === "accurate" ? top - 16 : top - 4, class: "marker-label " + label }, `${label} (${day(milestone.at)})`));
+      const text = el("text", { x: x(i) + 4, y: label === "accurate" ? top - 16 : top - 4, class: "marker-label " + label }, `${label} (`);
+      text.append(el("tspan", { "data-datetime": milestone.at, "data-format": "date" }, Dates.date(milestone.at)), ")");
+      s.append(text);
     }
     let path = "";
     points.forEach((p, i) => { if (p.value != null) path += (path ? " L" : "M") + x(i) + " " + y(p.value); });
@@ -192,8 +201,8 @@ window.Draw = (function () {
       if (p.passed == null) return;
       const link = el("a", { href: `/attempts/${p.attempt_id}`, class: "point" });
       const dot = el("circle", { cx: x(i), cy: y(p.value || 0), r: points.length > 60 ? 4 : 6, class: p.passed ? "pass" : "fail" });
-      const value = p.value == null ? "not measured" : `${p.value.toFixed(metric.unit === "s" ? 1 : 0)} ${metric.unit}`;
-      dot.append(el("title", {}, `${day(p.at)}, rep ${p.rep}: ${metric.label.toLowerCase()} ${value}, ${p.passed ? "all criteria met" : "not yet"}`));
+      const value = p.value == null ? "not measured" : metric.unit === "s" ? Seconds.text(p.value) : `${p.value.toFixed(0)} ${metric.unit}`;
+      dot.append(el("title", { "data-datetime": p.at }, `${Dates.date(p.at)}, rep ${p.rep}: ${metric.label.toLowerCase()} ${value}, ${p.passed ? "all criteria met" : "not yet"}`));
       link.append(dot);
       s.append(link);
     });
@@ -206,6 +215,8 @@ window.Draw = (function () {
     if (!sessions.length) return;
     const W = 900, H = 150, left = 44, right = 12, top = 10, bottom = 22;
     const n = Math.max(sessions.length, 5), slot = (W - left - right) / n;
+    const widest = Math.max(...sessions.map((session) => textWidth(Dates.date(session.started_at))));
+    const every = Math.max(1, Math.ceil((widest + 8) / slot));
     const y = (v) => top + (1 - v) * (H - top - bottom);
     const s = svg(W, H, "share of reps that met every criterion, per session");
     for (const v of [0, 0.5, 1]) {
@@ -216,10 +227,10 @@ window.Draw = (function () {
       const rate = session.pass_rate || 0, x0 = left + i * slot + slot * 0.2;
       const bar = el("rect", { x: x0, y: y(rate), width: slot * 0.6, height: Math.max(y(0) - y(rate), 1),
         class: "rate" + (session.fluent_at ? " fluent" : session.accurate_at ? " accurate" : "") });
-      bar.append(el("title", {}, `${day(session.started_at)}: ${session.passed} of ${session.scored} scored reps met every criterion`));
+      bar.append(el("title", { "data-datetime": session.started_at }, `${Dates.date(session.started_at)}: ${session.passed} of ${session.scored} scored reps met every criterion`));
       s.append(bar);
-      if (n <= 30 || i % Math.ceil(n / 30) === 0) {
-        s.append(el("text", { x: x0 + slot * 0.3, y: H - 6, "text-anchor": "middle", class: "tick" }, day(session.started_at)));
+      if (i % every === 0) {  // as many dates as fit side by side
+        s.append(dateText({ x: x0 + slot * 0.3, y: H - 6, "text-anchor": "middle", class: "tick" }, session.started_at));
       }
     });
     container.append(s);
@@ -263,7 +274,7 @@ window.Draw = (function () {
       const link = el("a", { href: `/attempts/${r.attempt_id}`, class: "point" });
       const dot = el("circle", { cx: x(a.app.wait_s), cy: y(a.coach.wait_s), r: points.length > 60 ? 4 : 6,
         class: a.verdicts_agree === false ? "fail" : "pass" });
-      dot.append(el("title", {}, `${r.teacher}, rep ${r.rep}: the app ${a.app.wait_s.toFixed(2)} s, the coach ${a.coach.wait_s.toFixed(2)} s (${signed(a.difference_s)})${a.verdicts_agree === false ? ", different verdicts" : ""}`));
+      dot.append(el("title", {}, `${r.teacher}, rep ${r.rep}: the app ${Seconds.text(a.app.wait_s)}, the coach ${Seconds.text(a.coach.wait_s)} (${signed(a.difference_s)})${a.verdicts_agree === false ? ", different verdicts" : ""}`));
       link.append(dot);
       s.append(link);
     }

@@ -285,8 +285,8 @@
     const m = attempt.metrics || {};
     const facts = document.createElement("p");
     facts.className = "vl-facts";
-    const wait = m.wait_time_s != null ? `Waited ${m.wait_time_s.toFixed(1)} s`
-      : m.pause_after_question_s != null ? `Paused ${m.pause_after_question_s.toFixed(1)} s` : "No wait timed";
+    const wait = m.wait_time_s != null ? `Waited ${Seconds.text(m.wait_time_s)}`
+      : m.pause_after_question_s != null ? `Paused ${Seconds.text(m.pause_after_question_s)}` : "No wait timed";
     facts.textContent = `${wait} · pupil heard: ${pupilHeard(m)}`;
     line.append(facts);
   }
@@ -380,7 +380,7 @@
       const button = document.createElement("button");
       button.type = "button";
       button.className = "rep " + (a.passed === true ? "pass" : a.passed === false ? "fail" : "unscored");
-      const wait = a.metrics && a.metrics.wait_time_s != null ? ` · ${a.metrics.wait_time_s.toFixed(1)} s` : "";
+      const wait = a.metrics && a.metrics.wait_time_s != null ? ` · ${Seconds.text(a.metrics.wait_time_s)}` : "";
       button.textContent = `Rep ${a.rep} ${a.passed === true ? "✓" : a.passed === false ? "✗" : "?"}${wait}${a.overruled ? " · coach" : ""}`;
       button.setAttribute("aria-label", `Rep ${a.rep}, ${a.passed === true ? "all criteria met" : a.passed === false ? "not yet" : "not scored"}${wait ? ", waited" + wait.replace(" · ", " ") : ""}${a.overruled ? ", overruled by the coach" : ""}: show its feedback`);
       button.addEventListener("click", () => showFeedback(a, false));

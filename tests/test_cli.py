@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -46,6 +47,8 @@ def test_readable_report_and_roster_override():
     assert "You named" not in run.stdout
     assert "No pupil from the roster was named" in run.stdout or "was it Tom or Priya?" in run.stdout
     assert "wait time" in run.stdout and "None named" not in run.stdout
+    # Read to a tenth of a second, as the pages show it (--json keeps every decimal).
+    assert re.search(r"wait time \d+\.\d s \(question ended at \d+\.\d s, .* named at \d+\.\d s\)", run.stdout), run.stdout
 
 
 def test_unknown_scenario_lists_known_ones():

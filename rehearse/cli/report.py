@@ -19,6 +19,7 @@ def evidence_lines(result: Result) -> list[str]:
     m = result.metrics
     if m.get("wait_time_s") is not None:
         who = m["named_pupil"] or "a pupil (unclear who)"
-        lines.append(f"  wait time {m['wait_time_s']:.2f} s (question ended at {m['question_end_s']:.2f} s, "
-                     f"{who} named at {m['name_start_s']:.2f} s)")
+        # To a tenth of a second, as the pages show it (`--json` keeps every decimal).
+        lines.append(f"  wait time {m['wait_time_s']:.1f} s (question ended at {m['question_end_s']:.1f} s, "
+                     f"{who} named at {m['name_start_s']:.1f} s)")
     return lines

@@ -4,7 +4,6 @@ session with its progress. The session page's script and the templates both read
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, url_for
@@ -17,6 +16,7 @@ from ..scoring.scenarios import Scenario
 from ..store import examples
 from ..store.attempts import LiveReps, session_scenario
 from ..store.database import Store
+from . import figures
 
 WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belongs to
 
@@ -113,11 +113,15 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
 
 
 def compare_choice(attempt: dict[str, Any]) -> dict[str, Any]:
-    """Another rep to compare with, as the list names it: when, which rep, met or not and the wait,
-    with the coach's marks applied (the figures the chart and the feedback show)."""
+    """Another rep to compare with, as the list names it (figures.rep_options): when it was recorded,
+    which rep of which session, met or not and the wait, with the coach's marks applied (the figures
+    the chart and the feedback show)."""
     metrics = marked_metrics(attempt) or {}
-    return {"id": attempt["id"], "rep": attempt["rep"], "started_at": attempt["started_at"],
-            "passed": attempt_passed(attempt), "wait_time_s": metrics.get("wait_time_s")}
+    wait = metrics.get("wait_time_s")
+    return {"id": attempt["id"], "rep": attempt["rep"], "at": attempt["created_at"],
+            "session_id": attempt["session_id"], "started_at": attempt["started_at"],
+            "passed": attempt_passed(attempt), "wait_time_s": wait,
+            "figure": None if wait is None else f"waited {figures.seconds(wait)}"}
 
 
 def marked_words(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -162,34 +166,8 @@ def session_view(store: Store, session: dict[str, Any], scenario: Scenario | Non
     }
 
 
-# Template filters: stored times are UTC; a coach reads them in the laptop's own time.
-
-def when(iso: str | None) -> str:
-    """'Tue 3 Nov 2026, 09:00' in local time."""
-    if not iso:
-        return ""
-    local = datetime.fromisoformat(iso).astimezone()
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
-
-
-def day(iso: str | None) -> str:
-    """'3 Nov 2026' in local time."""
-    if not iso:
-        return ""
-    local = datetime.fromisoformat(iso).astimezone()
-    return f"{local.day} {local:%b %Y}"
-
-
 def metric(metrics: dict[str, Any] | None, key: str) -> Any:
     return (metrics or {}).get(key)
 
 
-def signed_s(seconds: float | None) -> str:
-    """A difference in seconds with its sign: '+0.25 s', '−0.10 s' ('—' for none)."""
-    if seconds is None:
-        return "—"
-    shown = round(seconds, 2)
-    return "0.00 s" if shown == 0 else f"{'+' if shown > 0 else '−'}{abs(shown):.2f} s"
-
-
-FILTERS = {"when": when, "day": day, "metric": metric, "signed_s": signed_s}
+FILTERS = {"metric": metric} | figures.FILTERS  # dates and seconds: figures.py
