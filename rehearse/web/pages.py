@@ -86,9 +86,9 @@ def summary(session_id: int, form: dict | None = None, errors: dict | None = Non
     store, session, scenario, problem = session_or_404(session_id)
     note = plans.note_of(store, session_id)
     if form is None:  # the note as saved, in the form's own terms
-        step = note["next_step_id"]
+        agreed = note["next_step_id"]
         form = {"went_well": note["went_well"] or "", "next_observation": note["next_observation"] or "",
-                "next_step": SAME if step and step == session["scenario_id"] else step or ""}
+                "next_step": SAME if agreed and agreed == session["scenario_id"] else agreed or ""}
     return render_template("summary.html", view=session_view(store, session, scenario), problem=problem,
                            note=note, form=form, errors=errors or {}, steps=_next_steps(session, note),
                            saved=request.args.get("saved") == "1" and not errors), status

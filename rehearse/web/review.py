@@ -83,15 +83,15 @@ def _plan_view(teacher_id: int) -> dict | None:
 def progress_page(teacher_id: int, step_id: int):
     store, _ = services()
     teacher = _teacher_or_404(teacher_id)
-    step = next((s for s in history.action_steps(store) if s["id"] == step_id), None)
-    if step is None:
+    row = next((s for s in history.action_steps(store) if s["id"] == step_id), None)
+    if row is None:
         abort(404, description=f"there is no action step {step_id}")
-    scenario, problem = _scenario(step["scenario_id"])
+    scenario, problem = _scenario(row["scenario_id"])
     metric = scenario.key_metric if scenario else {"id": "wait_time_s", "label": "Wait time", "unit": "s",
                                                    "min": None, "max": None}
     progress = step_progress(history.step_history(store, teacher_id, step_id), metric["id"])
-    return render_template("progress.html", teacher=teacher, step=step, metric=metric, problem=problem,
-                           progress=progress, scenario=scenario_view(scenario) if scenario else None)
+    return render_template("progress.html", teacher=teacher, step=row, metric=metric, problem=problem,
+                           progress=progress)
 
 
 @bp.get("/attempts/<int:attempt_id>")

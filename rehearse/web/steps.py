@@ -66,7 +66,7 @@ def show(scenario_id: str):
     scenario = _step(scenario_id)
     store, _ = services()
     found = {kind: example_view(f, scenario) for kind, f in examples.examples_of(store, scenario).items()}
-    return render_template("step.html", step=scenario_view(scenario), scenario=scenario, examples=found,
+    return render_template("step.html", view=scenario_view(scenario), scenario=scenario, examples=found,
                            warnings=authoring.guidance(scenario), hint=authoring.strategy_hint(scenario.strategy),
                            saved=request.args.get("saved"), problem=request.args.get("problem"))
 

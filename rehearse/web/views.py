@@ -75,15 +75,15 @@ def example_view(found: dict[str, Any] | None, scenario: Scenario | None = None)
         return None
     descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
     result = found["result"] or {}
-    kind, step = found["kind"], found["scenario_id"]
+    kind, step_id = found["kind"], found["scenario_id"]
     return {
         "id": found["id"], "kind": kind, "label": "Model" if kind == "model" else "Non-example",
         "source": found["source"], "status": found["status"], "error": found["error"],
         "passed": None if found["passed"] is None else bool(found["passed"]),
         "verdicts": [v | {"description": descriptions.get(v["id"], v["id"])} for v in result.get("criteria", [])],
         "transcript": result.get("transcript"), "wait_time_s": (result.get("metrics") or {}).get("wait_time_s"),
-        "audio_url": url_for("steps.example_audio", scenario_id=step, kind=kind, v=found["id"]),
-        "score_url": url_for("steps.score_example", scenario_id=step, kind=kind),
+        "audio_url": url_for("steps.example_audio", scenario_id=step_id, kind=kind, v=found["id"]),
+        "score_url": url_for("steps.score_example", scenario_id=step_id, kind=kind),
     }
 
 
