@@ -81,12 +81,14 @@ class Scorer:
         timeline = self.timeline(audio, segments, words, roster, cache.names if cache is not None else None)
         timeline.room_snr_db = room_snr_db(audio, segments)
         verdicts = [c.judge(timeline) for c in scenario.criteria]
+        roles = timeline.roles()
         give_back_memory()
         return Result(
             scenario=scenario.id,
             duration_s=round(len(audio) / SAMPLE_RATE, 3),
             transcript=" ".join(w.word for w in words),
             words=words,
+            word_roles=[roles.get(id(w)) for w in words],
             utterances=[{"start": u.start, "end": u.end, "text": u.text} for u in timeline.utterances],
             pauses=timeline.pauses,
             metrics=metrics_of(timeline, segments),
