@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import RehearseError
-from ..scoring.result import Metrics, StoredResult
+from ..scoring.stored import Metrics, StoredResult
 
 MARKS = {"question_end": "the question's end", "name": "the name"}
 CLOCKS = {"live": ("captured_s", "input_latency_s"), "playback": ("rendered_s", "output_latency_s")}

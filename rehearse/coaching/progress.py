@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..scoring.result import Metrics, StoredResult
+from ..scoring.stored import Metrics, StoredResult
 
 HESITATION_PAUSE_S = 0.5  # a pause this long inside the question is a hesitation
 STEADY_SPREAD_S = 1.5  # wait times within this of each other are steady

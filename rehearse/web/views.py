@@ -13,7 +13,7 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.names import parse_roster
-from ..scoring.result import StoredResult
+from ..scoring.stored import StoredResult
 from ..scoring.scenarios import Scenario
 from ..store import examples
 from ..store.attempts import LiveReps, session_scenario
