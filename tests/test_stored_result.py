@@ -174,3 +174,27 @@ def test_a_malformed_result_reads_as_far_as_it_goes(junk):
     rep = attempt(junk)
     verdicts_of(rep), marked_metrics(rep), progress_of([rep]), record_of(rep), marked_words(view)
     attempt_agreement(junk, [{"question_end_s": 2.0, "name_s": 7.0}], (5.0, 12.0))
+
+
+def test_a_stored_first_version_result_is_shown_marked_up_and_the_coach_can_pick_a_pupil(tmp_path):
+    """Through the app, over a real store: a rep kept by the first version is shown with its words
+    marked (worked out again), exported, and a coach's pick of a pupil keeps the words heard."""
+    from rehearse.store.database import Store
+    from rehearse.web import create_app
+
+    from .page_client import page_client
+
+    store = Store.open(tmp_path / "instance")
+    session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan", "Niamh"])
+    rep = store.new_attempt(session_id, "upload", ".flac")
+    store.save_result(rep["id"], VERSION_1)
+    client = page_client(create_app({"INSTANCE": tmp_path / "instance", "WARM_UP": False}))
+    shown = client.get(f"/api/sessions/{session_id}").json["attempts"][0]
+    assert [(w["word"], w["role"]) for w in shown["words"]][-2:] == [("water?", "question"), ("Chivon.", "name")]
+    assert shown["metrics"] == VERSION_1["metrics"] and shown["timings"]["words_reused"] is True
+    assert client.get(f"/attempts/{rep['id']}").status_code == 200
+    assert client.get("/export.json").json["attempts"][0]["metrics"] == VERSION_1["metrics"]
+    picked = client.post(f"/api/attempts/{rep['id']}/marks",
+                         json={"criterion": "names_pupil", "pupil": "Niamh", "comment": ""}).json
+    assert picked["metrics"]["named_pupil"] == "Niamh"
+    assert [w["word"] for w in picked["words"] if w["role"] == "name"] == ["Chivon."]
