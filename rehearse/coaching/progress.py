@@ -25,9 +25,14 @@ STEADY_SPREAD_S = 1.5  # wait times within this of each other are steady
 
 
 def result_of(attempt: dict[str, Any]) -> StoredResult | None:
-    """A stored attempt's result, typed (scoring.result.StoredResult); None if it is not scored."""
+    """A stored attempt's result, typed (scoring.stored.StoredResult); None if it is not scored.
+    The functions below read it themselves, or take it read once as `result` (over many reps)."""
     result = attempt.get("result")
     return StoredResult.from_json(result) if result else None
+
+
+def _read(attempt: dict[str, Any], result: StoredResult | None) -> StoredResult | None:
+    return result if result is not None else result_of(attempt)
 
 
 def chosen_pupil(attempt: dict[str, Any]) -> str | None:
@@ -35,9 +40,9 @@ def chosen_pupil(attempt: dict[str, Any]) -> str | None:
     return ((attempt.get("marks") or {}).get("names_pupil") or {}).get("pupil")
 
 
-def verdicts_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
+def verdicts_of(attempt: dict[str, Any], result: StoredResult | None = None) -> list[dict[str, Any]]:
     """Each criterion of a scored attempt: the app's verdict, the coach's, and the one that counts."""
-    result = result_of(attempt)
+    result = _read(attempt, result)
     if result is None:
         return []
     marks = attempt.get("marks") or {}
@@ -62,12 +67,12 @@ def verdicts_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
     return verdicts
 
 
-def marked(attempt: dict[str, Any]) -> Metrics | None:
+def marked(attempt: dict[str, Any], result: StoredResult | None = None) -> Metrics | None:
     """A scored attempt's measured figures, with the coach's say applied: the pupil the coach chose
     and the wait kept (the pause after the question) where the app timed none for want of a name
     after it; a name said first keeps its pause as the wait too (criteria.wait_time judges it so).
     Which words were the name does not change (the words heard are still the words heard)."""
-    result = result_of(attempt)
+    result = _read(attempt, result)
     if result is None:
         return None
     metrics = result.metrics
@@ -81,15 +86,15 @@ def marked(attempt: dict[str, Any]) -> Metrics | None:
     return metrics
 
 
-def marked_metrics(attempt: dict[str, Any]) -> dict[str, Any] | None:
+def marked_metrics(attempt: dict[str, Any], result: StoredResult | None = None) -> dict[str, Any] | None:
     """`marked` as the pages and exports give it: the stored figures' JSON with the coach's say."""
-    metrics = marked(attempt)
+    metrics = marked(attempt, result)
     return None if metrics is None else metrics.to_json()
 
 
-def attempt_passed(attempt: dict[str, Any]) -> bool | None:
+def attempt_passed(attempt: dict[str, Any], result: StoredResult | None = None) -> bool | None:
     """Did the attempt meet every criterion (coach's marks applied)? None if it is not scored."""
-    verdicts = verdicts_of(attempt)
+    verdicts = verdicts_of(attempt, result)
     return all(v["passed"] for v in verdicts) if verdicts else None
 
 
@@ -108,12 +113,13 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
     """Per rep: passed, wait time, hesitation; and the reps at which the step became accurate and fluent."""
     reps, accurate_at, fluent_at, run = [], None, None, []
     for attempt in sorted(attempts, key=lambda a: a["rep"]):
-        passed = attempt_passed(attempt)
+        result = result_of(attempt)
+        passed = attempt_passed(attempt, result)
         if passed is None:  # not scored: neither counts nor breaks the run
             reps.append({"rep": attempt["rep"], "passed": None, "wait_time_s": None, "hesitated": None})
             continue
-        wait = marked(attempt).wait_time_s
-        hesitant = hesitated(result_of(attempt))
+        wait = marked(attempt, result).wait_time_s
+        hesitant = hesitated(result)
         smooth = passed and not hesitant
         reps.append({"rep": attempt["rep"], "passed": passed, "wait_time_s": wait, "hesitated": hesitant})
         if passed and accurate_at is None:
@@ -141,11 +147,11 @@ def metric_value(attempt: dict[str, Any], metric_id: str) -> float | None:
     if result is None:
         return None
     if metric_id == "criteria_met":
-        return sum(v["passed"] for v in verdicts_of(attempt))
+        return sum(v["passed"] for v in verdicts_of(attempt, result))
     if metric_id == "spoken_s":
         spoken = result.utterances
         return round(spoken[-1].end - spoken[0].start, 3) if spoken else None
-    return marked(attempt).get(metric_id)
+    return marked(attempt, result).get(metric_id)
 
 
 def step_progress(sessions: list[dict[str, Any]], metric_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property, lru_cache
 from typing import Any, Mapping, Sequence
 
 from .speech import Segment
@@ -105,13 +106,12 @@ class Metrics:
         data = _mapping(data)
         likely = data.get("name_unclear_likely")
         span = [_number(t) for t in _list(data.get("named_early_span_s"))]
-        # (annotations are strings here: fields are picked by their declared type)
-        return cls(**{f.name: _number(data.get(f.name)) for f in fields(cls) if f.type == "float | None"},
-                   **{f.name: _text(data.get(f.name)) for f in fields(cls) if f.type == "str | None"},
+        return cls(**{name: _number(data.get(name)) for name in _typed(cls, "float | None")},
+                   **{name: _text(data.get(name)) for name in _typed(cls, "str | None")},
                    word_count=_count(data.get("word_count")), filler_count=_count(data.get("filler_count")),
                    name_unclear_likely=None if likely is None else tuple(p for p in _list(likely) if isinstance(p, str)),
                    named_early_span_s=(span[0], span[1]) if len(span) == 2 and None not in span else None,
-                   name_chosen_by_coach=_flag(data.get("name_chosen_by_coach")), stored=dict(data))
+                   name_chosen_by_coach=_flag(data.get("name_chosen_by_coach")), stored=data)
 
     def get(self, name: str) -> Any:
         """A figure by its name (a step's key metric, Scenario.key_metric), as to_json gives it."""
@@ -140,8 +140,8 @@ class Timings:
     def from_json(cls, data: Any) -> Timings:
         data = _mapping(data)
         reused = data.get("words_reused", data.get("words_ready"))  # its name in the first stored results
-        return cls(**{f.name: _number(data.get(f.name)) for f in fields(cls) if f.type == "float | None"},
-                   words_reused=_flag(reused), stored=dict(data))
+        return cls(**{name: _number(data.get(name)) for name in _typed(cls, "float | None")},
+                   words_reused=_flag(reused), stored=data)
 
     def to_json(self) -> dict[str, Any]:
         return _as_stored(self)
@@ -149,9 +149,8 @@ class Timings:
 
 @dataclass(frozen=True)
 class StoredResult:
-    """A scored attempt as stored, read-only and typed (see Result.to_dict for the JSON).
-    `roles_recorded`: False for a result stored before each word's part was (the parts are then
-    worked out again from the stored utterances and figures: derived_roles)."""
+    """A scored attempt as stored, read-only and typed (see Result.to_dict for the JSON). The words
+    and utterances are read when first asked for (the coaching rules, over many reps, need neither)."""
 
     scenario: str | None = None
     file: str | None = None
@@ -160,34 +159,44 @@ class StoredResult:
     duration_s: float | None = None
     metrics: Metrics = field(default_factory=Metrics)
     criteria: tuple[StoredVerdict, ...] = ()
-    words: tuple[StoredWord, ...] = ()
-    utterances: tuple[StoredUtterance, ...] = ()
     pauses: tuple[StoredPause, ...] = ()
     timings: Timings = field(default_factory=Timings)
-    roles_recorded: bool = True
+    stored: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)  # the JSON read
 
     @classmethod
     def from_json(cls, data: Any) -> StoredResult:
         """The view of a stored result's JSON (a dict); anything missing or malformed reads as
         None or empty, never as an error: old and imported results are shown as far as they go."""
         data = _mapping(data)
-        metrics = Metrics.from_json(data.get("metrics"))
-        utterances = tuple(StoredUtterance(u["start"], u["end"], _text(u.get("text")) or "")
-                           for u in _rows(data.get("utterances"), "start", "end"))
-        raw_words = _rows(data.get("words"), "start", "end")
-        recorded = any("role" in w for w in raw_words) or not raw_words
-        words = [StoredWord(_text(w.get("word")) or "", w["start"], w["end"],
-                            w.get("role") if w.get("role") in ROLES else None) for w in raw_words]
-        if not recorded:
-            words = [replace(w, role=role) for w, role in zip(words, derived_roles(words, utterances, metrics))]
         return cls(
             scenario=_text(data.get("scenario")), file=_text(data.get("file")), passed=_flag(data.get("passed")),
             transcript=_text(data.get("transcript")) or "", duration_s=_number(data.get("duration_s")),
-            metrics=metrics, criteria=tuple(v for v in map(_verdict, _list(data.get("criteria"))) if v is not None),
-            words=tuple(words), utterances=utterances,
+            metrics=Metrics.from_json(data.get("metrics")),
+            criteria=tuple(v for v in map(_verdict, _list(data.get("criteria"))) if v is not None),
             pauses=tuple(StoredPause(p["start"], p["end"], _number(p.get("duration")) or round(p["end"] - p["start"], 3))
                          for p in _rows(data.get("pauses"), "start", "end")),
-            timings=Timings.from_json(data.get("timings")), roles_recorded=recorded)
+            timings=Timings.from_json(data.get("timings")), stored=data)
+
+    @cached_property
+    def utterances(self) -> tuple[StoredUtterance, ...]:
+        return tuple(StoredUtterance(u["start"], u["end"], _text(u.get("text")) or "")
+                     for u in _rows(self.stored.get("utterances"), "start", "end"))
+
+    @cached_property
+    def roles_recorded(self) -> bool:
+        """False for a result stored before each word's part was: the parts are then worked out
+        again from the stored utterances and figures (derived_roles)."""
+        said = _rows(self.stored.get("words"), "start", "end")
+        return not said or any("role" in w for w in said)
+
+    @cached_property
+    def words(self) -> tuple[StoredWord, ...]:
+        """The words as Whisper placed them, each with its part (ROLES, or None)."""
+        words = [StoredWord(_text(w.get("word")) or "", w["start"], w["end"], w.get("role") if w.get("role") in ROLES else None)
+                 for w in _rows(self.stored.get("words"), "start", "end")]
+        if not self.roles_recorded:
+            words = [replace(w, role=role) for w, role in zip(words, derived_roles(words, self.utterances, self.metrics))]
+        return tuple(words)
 
     def to_json(self) -> dict[str, Any]:
         """The stored JSON again (Result.to_dict's keys, and the timings where there are any)."""
@@ -253,6 +262,12 @@ def derived_roles(words: Sequence[StoredWord], utterances: Sequence[StoredUttera
     return roles
 
 
+@lru_cache(maxsize=None)
+def _typed(cls: type, annotation: str) -> tuple[str, ...]:
+    """The names of a view's fields declared with this type (annotations are strings here)."""
+    return tuple(f.name for f in fields(cls) if f.type == annotation)
+
+
 def _as_stored(view: Metrics | Timings) -> dict[str, Any]:
     """A view's JSON: every key as stored, in its order, with the view's values (lists for tuples);
     the values set that were not stored, added at the end."""
@@ -265,21 +280,22 @@ def _as_stored(view: Metrics | Timings) -> dict[str, Any]:
 
 
 def _verdict(data: Any) -> StoredVerdict | None:
-    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not isinstance(data.get("passed"), bool):
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("passed"), bool):
         return None
     named = data.get("if_named")
     if_named = (Outcome(named["passed"], _text(named.get("detail")) or "")
-                if isinstance(named, Mapping) and isinstance(named.get("passed"), bool) else None)
+                if isinstance(named, dict) and isinstance(named.get("passed"), bool) else None)
     return StoredVerdict(data["id"], data["passed"], _text(data.get("detail")) or "", if_named)
 
 
 def _rows(data: Any, *times: str) -> list[Mapping[str, Any]]:
     """The objects of a stored list that hold a number for each of `times`."""
-    return [r for r in _list(data) if isinstance(r, Mapping) and all(_number(r.get(t)) is not None for t in times)]
+    return [r for r in _list(data) if isinstance(r, dict) and all(_number(r.get(t)) is not None for t in times)]
 
 
 def _mapping(data: Any) -> Mapping[str, Any]:
-    return data if isinstance(data, Mapping) else {}
+    """A JSON object (a dict: json.loads gives no other mapping), else an empty one."""
+    return data if isinstance(data, dict) else {}
 
 
 def _list(data: Any) -> list[Any]:

@@ -68,8 +68,8 @@ def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str
 def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None = None) -> dict[str, Any]:
     """One attempt as a record; `band` is its action step's wait band, for the tapped verdict."""
     result = result_of(attempt)
-    metrics = marked_metrics(attempt) or {}
-    verdicts = verdicts_of(attempt)
+    metrics = marked_metrics(attempt, result) or {}
+    verdicts = verdicts_of(attempt, result)
     agreement = attempt_agreement(result, attempt["taps"], band) or {}
     coach = agreement.get("coach") or {}
     difference = agreement.get("difference_s")
@@ -79,7 +79,7 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
         "session_started_at": attempt["session_started_at"], "mode": attempt["mode"],
         "rep": attempt["rep"], "recorded_at": attempt["created_at"], "source": attempt["source"],
         "status": attempt["status"], "error": attempt["error"], "duration_s": attempt["duration_s"],
-        "passed": attempt_passed(attempt),
+        "passed": attempt_passed(attempt, result),
         "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
         "coach_overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
         "transcript": result.transcript if result is not None else None, "recording": attempt["audio_path"],

@@ -90,11 +90,11 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
     """An attempt for the page: its verdicts with the coach's marks, and its transcript marked."""
     descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
     result = result_of(attempt)
-    verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt)]
+    verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)]
     view = {
         "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"],
         "status": attempt["status"], "error": attempt["error"], "created_at": attempt["created_at"],
-        "duration_s": attempt["duration_s"], "passed": attempt_passed(attempt),
+        "duration_s": attempt["duration_s"], "passed": attempt_passed(attempt, result),
         "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
         "overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
         "audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
@@ -104,7 +104,7 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
     }
     if result is not None:
         view |= {
-            "metrics": marked_metrics(attempt),  # with the pupil the coach chose, and the wait kept
+            "metrics": marked_metrics(attempt, result),  # with the pupil the coach chose, and the wait kept
             "pauses": [asdict(p) for p in result.pauses], "utterances": [asdict(u) for u in result.utterances],
             "words": marked_words(result), "timings": result.timings.to_json(),
         }
@@ -114,9 +114,10 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
 def compare_choice(attempt: dict[str, Any]) -> dict[str, Any]:
     """Another rep to compare with, as the list names it: when, which rep, met or not and the wait,
     with the coach's marks applied (the figures the chart and the feedback show)."""
-    metrics = marked(attempt)
+    result = result_of(attempt)
+    metrics = marked(attempt, result)
     return {"id": attempt["id"], "rep": attempt["rep"], "started_at": attempt["started_at"],
-            "passed": attempt_passed(attempt), "wait_time_s": metrics.wait_time_s if metrics else None}
+            "passed": attempt_passed(attempt, result), "wait_time_s": metrics.wait_time_s if metrics else None}
 
 
 def marked_words(result: StoredResult) -> list[dict[str, Any]]:
