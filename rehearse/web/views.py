@@ -13,8 +13,8 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.names import parse_roster
-from ..scoring.stored import StoredResult
 from ..scoring.scenarios import Scenario
+from ..scoring.stored import StoredResult
 from ..store import examples
 from ..store.attempts import LiveReps, session_scenario
 from ..store.database import Store
@@ -124,7 +124,7 @@ def marked_words(result: StoredResult) -> list[dict[str, Any]]:
     """The transcript's words, each with its part as the timeline found it when the rep was scored
     (Timeline.roles): "question", "name", "early_name" or None, so the highlight agrees with the
     verdicts. Results stored before the parts were recorded have them worked out again from what
-    was stored (result.derived_roles). The coach's pick of a pupil changes who was named, not
+    was stored (stored.derived_roles). The coach's pick of a pupil changes who was named, not
     which words were heard as the name."""
     return [{"word": w.word, "start": w.start, "end": w.end, "role": w.role} for w in result.words]
 
