@@ -24,5 +24,5 @@ def unclear_after_the_wait(utterances, at_start):
     """A chooser standing in for the model when the name after the wait was said unclearly."""
     if at_start:
         return None
-    heard = " ".join(w.word for u in utterances for w in u.words)
-    return NameMatch("Niamh", heard, 0.4, 0, 0, clear=False, likely=("Niamh", "Tom"))
+    said = [w.word for u in utterances for w in u.words]
+    return NameMatch("Niamh", " ".join(said), 0.4, 0, max(len(said) - 1, 0), clear=False, likely=("Niamh", "Tom"))

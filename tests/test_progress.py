@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rehearse.coaching.progress import attempt_passed, hesitated, progress_of, verdicts_of
+from rehearse.coaching.progress import attempt_passed, hesitated, progress_of, result_of, verdicts_of
 
 
 def attempt(rep, passed=True, wait=5.5, fillers=0, marks=None, pauses=(), scored=True):
@@ -44,5 +44,5 @@ def test_an_unscored_rep_neither_counts_nor_breaks_the_run():
 
 
 def test_a_pause_inside_the_question_is_a_hesitation():
-    assert hesitated(attempt(1, pauses=[(1.0, 1.8)])["result"])
-    assert not hesitated(attempt(1, pauses=[(1.0, 1.3), (2.5, 8.0)])["result"])
+    assert hesitated(result_of(attempt(1, pauses=[(1.0, 1.8)])))
+    assert not hesitated(result_of(attempt(1, pauses=[(1.0, 1.3), (2.5, 8.0)])))

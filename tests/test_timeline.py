@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .helpers import timeline_of, unclear_after_the_wait
+from rehearse.scoring.names import NameMatch
+from rehearse.scoring.speech import Segment
+from rehearse.scoring.timeline import build_timeline
+from rehearse.scoring.words.base import Word
+
+from .helpers import ROSTER, timeline_of, unclear_after_the_wait
 
 
 def test_question_pause_name():
@@ -124,3 +129,67 @@ def test_speech_with_no_words_in_it_during_the_wait_is_the_room():
     # The last speech stays, words or none: it may be a name Whisper could not write.
     t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, ""))
     assert len(t.utterances) == 2 and t.pause_after_question == 5.4
+
+
+# Each word's part (Timeline.roles), for the page's highlight: exactly what the verdicts were judged on.
+
+def parts(t) -> dict[str, str]:
+    """The words of each part, in order; "" for a part no word plays."""
+    roles = t.roles()
+    said = [w for u in t.utterances for w in u.words]
+    return {part: " ".join(w.word for w in said if roles.get(id(w)) == part) for part in ("question", "name", "early_name")}
+
+
+def test_the_question_is_its_utterances_words_and_the_name_the_words_heard_as_it():
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 9.0, "Siobhan, what do you think?"))
+    assert parts(t) == {"question": "Why does ice float on water?", "name": "Siobhan,", "early_name": ""}
+    assert t.wait == 0
+
+
+def test_a_name_heard_as_two_words_is_both_words():
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, "Chiv on."),
+                    choose=lambda utterances, at_start: None if at_start else NameMatch("Siobhan", "Chiv on.", 0.9, 0, 1))
+    assert parts(t)["name"] == "Chiv on." == t.named.match.heard
+
+
+def test_a_name_in_a_remark_before_the_wait_is_not_the_name_the_wait_was_timed_to():
+    t = timeline_of((0.5, 2.0, "Why does ice float?"), (4.0, 5.0, "Grace, no, think."), (9.0, 9.4, "Grace."))
+    assert t.spoke_before_naming == "Grace, no, think."
+    assert parts(t) == {"question": "Why does ice float?", "name": "Grace.", "early_name": ""}
+
+
+def test_a_name_said_early_is_marked_as_such_inside_the_question():
+    t = timeline_of((0.5, 3.5, "What do you think happens next, Priya?"), (9.0, 9.5, "Go on."))
+    assert parts(t) == {"question": "What do you think happens next,", "name": "", "early_name": "Priya?"}
+    t = timeline_of((0.5, 3.0, "Priya, why does ice float on water?"), (8.0, 8.5, "Go on."))
+    assert parts(t)["early_name"] == "Priya,"
+
+
+def test_an_unclear_name_is_all_the_words_heard_for_it():
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 7.9, "Then in days."),
+                    choose=unclear_after_the_wait)
+    assert parts(t)["name"] == "Then in days." == t.unclear_name.match.heard
+
+
+def test_a_name_the_model_put_before_the_words_marks_no_word():
+    # "[Grace,] would you start?": the model found the name said before the words Whisper wrote
+    t = timeline_of((0.5, 2.0, "Why does ice float on water?"), (7.4, 8.9, "would you start?"),
+                    choose=lambda utterances, at_start: None if at_start else NameMatch("Grace", "", 0.9, 0, -1))
+    assert t.named.pupil == "Grace" and parts(t)["name"] == ""
+
+
+def test_word_times_near_the_boundary_do_not_move_a_word_to_another_part():
+    """Whisper places words up to half a second off at a pause. A word belongs where the timeline
+    put it (in the utterance nearest its middle), whatever a window around the question's end says:
+    the page's old guess (0.6 s of slack) got both of these wrong."""
+    question = [Word("Why", 0.5, 0.8), Word("does", 0.8, 1.1), Word("ice", 1.1, 1.5)]
+    # the question's last word placed 0.7 s past the end of its speech: still the question's
+    late = question + [Word("float?", 2.4, 3.0), Word("Anyone", 3.7, 4.0), Word("else?", 4.0, 4.4)]
+    t = build_timeline([Segment(0.5, 2.0), Segment(3.6, 4.4)], late, ROSTER)
+    assert t.question == (0, 0) and t.question_text == "Why does ice float?"
+    assert [t.roles().get(id(w)) for w in late] == ["question"] * 4 + [None, None]
+    # the first word after the wait placed 0.55 s after the question's end: not the question's
+    early = question + [Word("float?", 1.5, 2.0), Word("Anyone", 2.4, 2.7), Word("else?", 3.1, 3.6)]
+    t = build_timeline([Segment(0.5, 2.0), Segment(3.0, 3.6)], early, ROSTER)
+    assert t.question == (0, 0) and t.pause_after_question == 1.0
+    assert [t.roles().get(id(w)) for w in early] == ["question"] * 4 + [None, None]

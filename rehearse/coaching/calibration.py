@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import RehearseError
+from ..scoring.stored import Metrics, StoredResult
 
 MARKS = {"question_end": "the question's end", "name": "the name"}
 CLOCKS = {"live": ("captured_s", "input_latency_s"), "playback": ("rendered_s", "output_latency_s")}
@@ -97,29 +98,33 @@ def pass_wait(tapped: Mapping[str, Any]) -> float | None:
     return None if q is None or n is None else round(n - q, 3)
 
 
-def attempt_agreement(result: Mapping[str, Any] | None, passes: Sequence[Mapping[str, Any]],
+def attempt_agreement(result: StoredResult | Mapping[str, Any] | None, passes: Sequence[Mapping[str, Any]],
                       band: Band | None) -> dict[str, Any] | None:
     """The coach's latest pass of taps against the app's measurement of the same rep; None if the rep
     has no taps. Differences are coach minus app, in seconds (positive: the coach heard it later).
-    Earlier passes of the same rep show how far the coach's own tapping varies (`repeat_spread_s`)."""
+    Earlier passes of the same rep show how far the coach's own tapping varies (`repeat_spread_s`).
+    `result`: the rep's stored result, typed or as stored (its JSON); None if it is not scored."""
     if not passes:
         return None
     latest = passes[-1]
-    metrics = (result or {}).get("metrics") or {}
-    app = {"question_end_s": metrics.get("question_end_s"), "name_start_s": metrics.get("name_start_s"),
-           "wait_s": metrics.get("wait_time_s")}
+    if isinstance(result, Mapping):
+        result = StoredResult.from_json(result) if result else None
+    scored = result is not None
+    metrics = result.metrics if scored else Metrics()
+    app = {"question_end_s": metrics.question_end_s, "name_start_s": metrics.name_start_s,
+           "wait_s": metrics.wait_time_s}
     coach = {"question_end_s": latest.get("question_end_s"), "name_s": latest.get("name_s"),
              "wait_s": pass_wait(latest)}
     waits = [w for w in (pass_wait(p) for p in passes) if w is not None]
-    difference = _minus(coach["wait_s"], app["wait_s"]) if result else None
-    app_verdict = in_band(app["wait_s"], band) if band and result else None
+    difference = _minus(coach["wait_s"], app["wait_s"]) if scored else None
+    app_verdict = in_band(app["wait_s"], band) if band and scored else None
     coach_verdict = _coach_verdict(coach, band)
     return {
         "id": latest.get("id"), "source": latest.get("source"), "tapped_at": latest.get("tapped_at"),
-        "passes": len(passes), "coach": coach, "app": app if result else None,
+        "passes": len(passes), "coach": coach, "app": app if scored else None,
         "difference_s": difference,
-        "question_offset_s": _minus(coach["question_end_s"], app["question_end_s"]) if result else None,
-        "name_offset_s": _minus(coach["name_s"], app["name_start_s"]) if result else None,
+        "question_offset_s": _minus(coach["question_end_s"], app["question_end_s"]) if scored else None,
+        "name_offset_s": _minus(coach["name_s"], app["name_start_s"]) if scored else None,
         "within_tolerance": None if difference is None else abs(difference) <= AGREE_WITHIN_S,
         "app_verdict": app_verdict,
         "coach_verdict": coach_verdict,

@@ -15,10 +15,24 @@ step's key metric (Scenario.key_metric: the wait time for pose-pause-name).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+from ..scoring.stored import Metrics, StoredResult
 
 HESITATION_PAUSE_S = 0.5  # a pause this long inside the question is a hesitation
 STEADY_SPREAD_S = 1.5  # wait times within this of each other are steady
+
+
+def result_of(attempt: dict[str, Any]) -> StoredResult | None:
+    """A stored attempt's result, typed (scoring.stored.StoredResult); None if it is not scored.
+    The functions below read it themselves, or take it read once as `result` (over many reps)."""
+    result = attempt.get("result")
+    return StoredResult.from_json(result) if result else None
+
+
+def _read(attempt: dict[str, Any], result: StoredResult | None) -> StoredResult | None:
+    return result if result is not None else result_of(attempt)
 
 
 def chosen_pupil(attempt: dict[str, Any]) -> str | None:
@@ -26,80 +40,85 @@ def chosen_pupil(attempt: dict[str, Any]) -> str | None:
     return ((attempt.get("marks") or {}).get("names_pupil") or {}).get("pupil")
 
 
-def verdicts_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
+def verdicts_of(attempt: dict[str, Any], result: StoredResult | None = None) -> list[dict[str, Any]]:
     """Each criterion of a scored attempt: the app's verdict, the coach's, and the one that counts."""
-    result = attempt.get("result")
-    if not result:
+    result = _read(attempt, result)
+    if result is None:
         return []
     marks = attempt.get("marks") or {}
     pupil = chosen_pupil(attempt)
-    heard = result["metrics"].get("name_heard")
+    heard = result.metrics.name_heard
     verdicts = []
-    for c in result["criteria"]:
-        mark = marks.get(c["id"]) or {}
+    for c in result.criteria:
+        mark = marks.get(c.id) or {}
         coach = mark.get("passed")
-        app, detail = c["passed"], c["detail"]
-        if pupil and c["id"] == "names_pupil":
+        app, detail = c.passed, c.detail
+        if pupil and c.id == "names_pupil":
             detail = f"The coach says {pupil} was named" + (f' (the app heard "{heard}").' if heard else ".")
-        elif pupil and c.get("if_named") and coach is None:
+        elif pupil and c.if_named is not None and coach is None:
             # the wait kept, judged as one now that the coach has said who was named
-            detail = c["if_named"]["detail"] + f" (The coach says {pupil} was named.)"
-            app = c["if_named"]["passed"]
+            detail = c.if_named.detail + f" (The coach says {pupil} was named.)"
+            app = c.if_named.passed
         verdicts.append({
-            "id": c["id"], "detail": detail, "app": app, "coach": coach,
+            "id": c.id, "detail": detail, "app": app, "coach": coach,
             "comment": mark.get("comment", ""), "passed": app if coach is None else coach,
-            "pupil": pupil if c["id"] == "names_pupil" else None,
+            "pupil": pupil if c.id == "names_pupil" else None,
         })
     return verdicts
 
 
-def marked_metrics(attempt: dict[str, Any]) -> dict[str, Any] | None:
+def marked(attempt: dict[str, Any], result: StoredResult | None = None) -> Metrics | None:
     """A scored attempt's measured figures, with the coach's say applied: the pupil the coach chose
     and the wait kept (the pause after the question) where the app timed none for want of a name
-    after it; a name said first keeps its pause as the wait too (criteria.wait_time judges it so)."""
-    result = attempt.get("result")
-    if not result:
+    after it; a name said first keeps its pause as the wait too (criteria.wait_time judges it so).
+    Which words were the name does not change (the words heard are still the words heard)."""
+    result = _read(attempt, result)
+    if result is None:
         return None
-    metrics = dict(result["metrics"])
+    metrics = result.metrics
     pupil = chosen_pupil(attempt)
-    kept = metrics.get("pause_after_question_s")
+    kept = metrics.pause_after_question_s
     if pupil:
-        metrics["named_pupil"] = pupil
-        metrics["name_chosen_by_coach"] = True
-    if metrics.get("wait_time_s") is None and kept is not None and (pupil or metrics.get("named_before_question")):
-        metrics["wait_time_s"] = kept
-        metrics["wait_kept_s"] = kept  # a wait the app did not time as one: the pause after the question
+        metrics = replace(metrics, named_pupil=pupil, name_chosen_by_coach=True)
+    if metrics.wait_time_s is None and kept is not None and (pupil or metrics.named_before_question):
+        # a wait the app did not time as one: the pause after the question
+        metrics = replace(metrics, wait_time_s=kept, wait_kept_s=kept)
     return metrics
 
 
-def attempt_passed(attempt: dict[str, Any]) -> bool | None:
+def marked_metrics(attempt: dict[str, Any], result: StoredResult | None = None) -> dict[str, Any] | None:
+    """`marked` as the pages and exports give it: the stored figures' JSON with the coach's say."""
+    metrics = marked(attempt, result)
+    return None if metrics is None else metrics.to_json()
+
+
+def attempt_passed(attempt: dict[str, Any], result: StoredResult | None = None) -> bool | None:
     """Did the attempt meet every criterion (coach's marks applied)? None if it is not scored."""
-    verdicts = verdicts_of(attempt)
+    verdicts = verdicts_of(attempt, result)
     return all(v["passed"] for v in verdicts) if verdicts else None
 
 
-def hesitated(result: dict[str, Any]) -> bool:
+def hesitated(result: StoredResult) -> bool:
     """A filler, or a pause inside the question: the step was done, but not yet without effort."""
-    metrics = result["metrics"]
-    if metrics.get("filler_count"):
+    metrics = result.metrics
+    if metrics.filler_count:
         return True
-    start, end = metrics.get("question_start_s"), metrics.get("question_end_s")
+    start, end = metrics.question_start_s, metrics.question_end_s
     if start is None or end is None:
         return False
-    return any(p["duration"] >= HESITATION_PAUSE_S and p["start"] >= start and p["end"] <= end
-               for p in result["pauses"])
+    return any(p.duration >= HESITATION_PAUSE_S and p.start >= start and p.end <= end for p in result.pauses)
 
 
 def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[str, Any]:
     """Per rep: passed, wait time, hesitation; and the reps at which the step became accurate and fluent."""
     reps, accurate_at, fluent_at, run = [], None, None, []
     for attempt in sorted(attempts, key=lambda a: a["rep"]):
-        passed = attempt_passed(attempt)
+        result = result_of(attempt)
+        passed = attempt_passed(attempt, result)
         if passed is None:  # not scored: neither counts nor breaks the run
             reps.append({"rep": attempt["rep"], "passed": None, "wait_time_s": None, "hesitated": None})
             continue
-        result = attempt["result"]
-        wait = marked_metrics(attempt)["wait_time_s"]
+        wait = marked(attempt, result).wait_time_s
         hesitant = hesitated(result)
         smooth = passed and not hesitant
         reps.append({"rep": attempt["rep"], "passed": passed, "wait_time_s": wait, "hesitated": hesitant})
@@ -124,15 +143,15 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
 
 def metric_value(attempt: dict[str, Any], metric_id: str) -> float | None:
     """The value of a key metric (see Scenario.key_metric) for a scored attempt, else None."""
-    result = attempt.get("result")
-    if not result:
+    result = result_of(attempt)
+    if result is None:
         return None
     if metric_id == "criteria_met":
-        return sum(v["passed"] for v in verdicts_of(attempt))
+        return sum(v["passed"] for v in verdicts_of(attempt, result))
     if metric_id == "spoken_s":
-        spoken = result["utterances"]
-        return round(spoken[-1]["end"] - spoken[0]["start"], 3) if spoken else None
-    return marked_metrics(attempt).get(metric_id)
+        spoken = result.utterances
+        return round(spoken[-1].end - spoken[0].start, 3) if spoken else None
+    return marked(attempt, result).get(metric_id)
 
 
 def step_progress(sessions: list[dict[str, Any]], metric_id: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from .audio import SAMPLE_RATE, load_audio
 from .interrupt import point
 from .names import Pupil
 from .naming import choose_pupil
-from .result import Result, metrics_of
+from .result import Result, judge
 from .scenarios import Scenario
 from .speech import Segment, VadSettings, find_speech, room_snr_db
 from .timeline import Chooser, Timeline, Utterance, build_timeline
@@ -80,23 +80,14 @@ class Scorer:
         words_done = time.perf_counter()
         timeline = self.timeline(audio, segments, words, roster, cache.names if cache is not None else None)
         timeline.room_snr_db = room_snr_db(audio, segments)
-        verdicts = [c.judge(timeline) for c in scenario.criteria]
+        result = judge(scenario, timeline, segments, words, round(len(audio) / SAMPLE_RATE, 3))
         give_back_memory()
-        return Result(
-            scenario=scenario.id,
-            duration_s=round(len(audio) / SAMPLE_RATE, 3),
-            transcript=" ".join(w.word for w in words),
-            words=words,
-            utterances=[{"start": u.start, "end": u.end, "text": u.text} for u in timeline.utterances],
-            pauses=timeline.pauses,
-            metrics=metrics_of(timeline, segments),
-            criteria=verdicts,
-            timings={"vad_s": round(vad_done - clock, 3), "words_s": round(words_done - vad_done, 3),
-                     "names_s": round(time.perf_counter() - words_done, 3),
-                     "total_s": round(time.perf_counter() - clock, 3),
-                     # the words were taken from those worked out while it was recorded (live.py)
-                     "words_reused": bool(cache is not None and cache.hits)},
-        )
+        result.timings = {"vad_s": round(vad_done - clock, 3), "words_s": round(words_done - vad_done, 3),
+                          "names_s": round(time.perf_counter() - words_done, 3),
+                          "total_s": round(time.perf_counter() - clock, 3),
+                          # the words were taken from those worked out while it was recorded (live.py)
+                          "words_reused": bool(cache is not None and cache.hits)}
+        return result
 
     def timeline(self, audio: np.ndarray, segments: Sequence[Segment], words: Sequence[Word],
                  roster: Sequence[Pupil], known: dict | None = None) -> Timeline:

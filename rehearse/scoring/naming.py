@@ -183,7 +183,9 @@ def choose_pupil(words: Sequence[str], roster: Sequence[Pupil], score: TextScore
     confidence = _share(rank, best.pupil)
     heard = " ".join(words[best.first: best.last + 1]) if best.last >= best.first else ""
     if confidence < MIN_SURE and not at_start:
-        return NameMatch(best.pupil, heard or " ".join(words), confidence, best.first, max(best.last, best.first),
+        # what was heard as the name: the words in its place, else all of them (as _unclear says)
+        first, last = (best.first, best.last) if heard else (0, max(len(words) - 1, 0))
+        return NameMatch(best.pupil, heard or " ".join(words), confidence, first, last,
                          clear=False, likely=_likely(rank))
     return NameMatch(best.pupil, heard, confidence, best.first, max(best.last, best.first))
 

@@ -1,11 +1,14 @@
-"""Stage 7, result: everything known about one scored attempt, and its JSON form."""
+"""Stage 7, result: everything known about one scored attempt, and its JSON form (what is stored
+and exported; once stored it is read through stored.StoredResult)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from itertools import zip_longest
+from typing import Any, Sequence
 
 from .criteria import Verdict
+from .scenarios import Scenario
 from .speech import Segment
 from .timeline import FILLERS, Pause, Timeline, words_of
 from .words.base import Word
@@ -25,6 +28,8 @@ class Result:
     criteria: list[Verdict]
     file: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # each word's part, from the timeline (Timeline.roles): "question", "name", "early_name" or None
+    word_roles: list[str | None] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -40,7 +45,8 @@ class Result:
             "metrics": self.metrics,
             "criteria": [{k: v for k, v in asdict(c).items() if k != "if_named" or v is not None}
                          for c in self.criteria],
-            "words": [{"word": w.word, "start": w.start, "end": w.end} for w in self.words],
+            "words": [{"word": w.word, "start": w.start, "end": w.end, "role": role}
+                      for w, role in zip_longest(self.words, self.word_roles[: len(self.words)])],
             "utterances": self.utterances,
             "pauses": [{"start": p.start, "end": p.end, "duration": p.duration} for p in self.pauses],
             "duration_s": self.duration_s,
@@ -70,3 +76,22 @@ def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
         "filler_count": sum(w in FILLERS for w in said),
         "room_snr_db": timeline.room_snr_db,
     }
+
+
+def judge(scenario: Scenario, timeline: Timeline, segments: Sequence[Segment], words: Sequence[Word],
+          duration_s: float) -> Result:
+    """The result of an attempt whose timeline is built: each criterion of the step judged on it,
+    the figures measured, and each word's part (Timeline.roles), as the engine stores them."""
+    verdicts = [c.judge(timeline) for c in scenario.criteria]
+    roles = timeline.roles()
+    return Result(
+        scenario=scenario.id,
+        duration_s=duration_s,
+        transcript=" ".join(w.word for w in words),
+        words=list(words),
+        utterances=[{"start": u.start, "end": u.end, "text": u.text} for u in timeline.utterances],
+        pauses=timeline.pauses,
+        metrics=metrics_of(timeline, list(segments)),
+        criteria=verdicts,
+        word_roles=[roles.get(id(w)) for w in words],
+    )

@@ -68,10 +68,14 @@ class Pause:
 
 @dataclass
 class NamedPupil:
-    """A roster name heard in one utterance."""
+    """A roster name heard in one utterance. `words`: the words written for the name (those the
+    match's word indices point at), resolved when the timeline is built; none where no written word
+    was the name (the model put the name before the words, or heard it in audio Whisper wrote
+    nothing for)."""
 
     match: NameMatch
     utterance: int
+    words: tuple[Word, ...] = ()
 
     @property
     def pupil(self) -> str:
@@ -85,6 +89,7 @@ class Timeline:
     utterances: list[Utterance]
     pauses: list[Pause]
     question: tuple[int, int] | None = None  # first and last utterance of the question
+    wait: int | None = None  # the wait is the pause after this utterance (the longest silence)
     named: NamedPupil | None = None  # the pupil named after the question
     # A name said after the wait, but too unclearly to tell whose (named is then None): the match
     # holds the likeliest pupils (naming.py). It keeps the wait; the coach says who it was.
@@ -124,21 +129,32 @@ class Timeline:
 
     @property
     def named_early_span(self) -> tuple[float, float] | None:
-        """Where the pupil named early was said, for the page to mark: the words of that utterance
-        that spell what was heard as the name, else the whole utterance. From word times, so only
-        roughly (a display, never a measure)."""
+        """Where the pupil named early was said, for the page to mark: the words written for the
+        name, else the whole utterance. From word times, so only roughly (a display, never a
+        measure)."""
         if self.named_early is None:
             return None
         u = self.utterances[self.named_early.utterance]
-        heard = set(words_of(self.named_early.match.heard))
-        hits = [w for w in u.words if set(words_of(w.word)) & heard]
-        if not hits:
+        said = self.named_early.words
+        if not said:
             return (u.start, u.end)
-        first = u.words.index(hits[0])
-        last = first
-        while last + 1 < len(u.words) and set(words_of(u.words[last + 1].word)) & heard:
-            last += 1  # a name in two words ("Mei Ling")
-        return (max(u.words[first].start, u.start), min(u.words[last].end, u.end))
+        return (max(said[0].start, u.start), min(said[-1].end, u.end))
+
+    def roles(self) -> dict[int, str]:
+        """Each word's part in the attempt, by the word's id(): "question" for the words of the
+        question's utterances, "name" for the words written for the name said after the wait (clear
+        or not: the wait is timed to it), "early_name" for those of a pupil named before or inside
+        the question. Words with no part (a remark, what follows the name) are left out. Exactly
+        what the verdicts were judged on, so that a page's highlight agrees with them."""
+        roles: dict[int, str] = {}
+        if self.question is not None:
+            first, last = self.question
+            for u in self.utterances[first: last + 1]:
+                roles.update((id(w), "question") for w in u.words)
+        for found, role in ((self.naming, "name"), (self.named_early, "early_name")):
+            if found is not None:
+                roles.update((id(w), role) for w in found.words)
+        return roles
 
     @property
     def pause_after_question(self) -> float | None:
@@ -253,10 +269,12 @@ def build_timeline(segments: Sequence[Segment], words: Sequence[Word], roster: S
         choose = match_by_sound(roster)
     n = len(utterances)
     wait = max(range(n - 1), key=lambda k: (pauses[k].duration, k)) if n > 1 else None
+    timeline.wait = wait
     if wait is not None and choose is not None:
-        match = choose(utterances[wait + 1:], False)
+        after = utterances[wait + 1:]
+        match = choose(after, False)
         if match is not None:
-            found = NamedPupil(match, wait + 1 + _utterance_of(utterances[wait + 1:], match.first_word))
+            found = NamedPupil(match, wait + 1 + _utterance_of(after, match.first_word), _words_named(after, match))
             if match.clear:
                 timeline.named = found
             elif pauses[wait].duration >= MIN_WAIT_S:  # after a short gap it is the question going on
@@ -303,9 +321,27 @@ def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose:
     if first is not None and not opens_with_question_word(question[first].text):
         match = choose(question[first: first + 1], True)
         if match is not None:
-            return NamedPupil(match, first)
+            return NamedPupil(match, first, _words_named(question[first: first + 1], match))
     for k, u in enumerate(question):
         match = find_name(tokens(u.text), roster, strict=True)
         if match is not None:
-            return NamedPupil(match, k)
+            return NamedPupil(match, k, _words_named([u], match, split=tokens))
     return None
+
+
+def _words_named(utterances: Sequence[Utterance], match: NameMatch,
+                 split: Callable[[str], list[str]] | None = None) -> tuple[Word, ...]:
+    """The words of `utterances` written for the name `match` heard: its word indices count over
+    all their words (or over the pieces `split` cuts each word into, when the name was found in
+    those). None when the words there do not spell what the match heard: the model put the name
+    before the words ("[Grace,] would you ..."), or heard it where Whisper had written nothing and
+    the speech was transcribed again on its own (engine.py)."""
+    units = [(piece, w) for u in utterances for w in u.words for piece in (split(w.word) if split else [w.word])]
+    picked = units[match.first_word: match.last_word + 1]
+    if not match.heard or " ".join(piece for piece, _ in picked) != match.heard:
+        return ()
+    said: list[Word] = []
+    for _, w in picked:
+        if not said or said[-1] is not w:  # a word cut in pieces counts once
+            said.append(w)
+    return tuple(said)

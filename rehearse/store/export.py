@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from ..coaching.calibration import attempt_agreement
-from ..coaching.progress import attempt_passed, marked_metrics, verdicts_of
+from ..coaching.progress import attempt_passed, marked_metrics, result_of, verdicts_of
 from ..scoring.scenarios import wait_bands
 from .database import Store
 from .history import Filters, attempts_of
@@ -70,10 +70,10 @@ def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str
 
 def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None = None) -> dict[str, Any]:
     """One attempt as a record; `band` is its action step's wait band, for the tapped verdict."""
-    result = attempt["result"] or {}
-    metrics = marked_metrics(attempt) or {}
-    verdicts = verdicts_of(attempt)
-    agreement = attempt_agreement(attempt["result"], attempt["taps"], band) or {}
+    result = result_of(attempt)
+    metrics = marked_metrics(attempt, result) or {}
+    verdicts = verdicts_of(attempt, result)
+    agreement = attempt_agreement(result, attempt["taps"], band) or {}
     coach = agreement.get("coach") or {}
     difference = agreement.get("difference_s")
     return {
@@ -85,10 +85,10 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
         "next_observation": attempt["next_observation"],
         "rep": attempt["rep"], "recorded_at": attempt["created_at"], "source": attempt["source"],
         "status": attempt["status"], "error": attempt["error"], "duration_s": attempt["duration_s"],
-        "passed": attempt_passed(attempt),
+        "passed": attempt_passed(attempt, result),
         "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
         "coach_overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
-        "transcript": result.get("transcript"), "recording": attempt["audio_path"],
+        "transcript": result.transcript if result is not None else None, "recording": attempt["audio_path"],
         "tap_passes": len(attempt["taps"]), "tapped": agreement.get("source"),
         "coach_question_end_s": coach.get("question_end_s"), "coach_name_s": coach.get("name_s"),
         "coach_wait_s": coach.get("wait_s"),

@@ -19,7 +19,7 @@ import hashlib
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable
@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from .. import shipped
 from ..coaching.calibration import attempt_agreement, band_view
-from ..coaching.progress import attempt_passed, marked_metrics, progress_of, verdicts_of
+from ..coaching.progress import attempt_passed, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.scenarios import Scenario, get_scenario
 from ..store import history
@@ -93,20 +93,20 @@ def rep_view(store: Store, attempt: dict[str, Any], scenario: Scenario | None,
     figures, the transcript marked, the timeline and the recording, all in the file."""
     descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
     band = band_view(scenario.wait_band) if scenario else None
-    result = attempt.get("result")
+    result = result_of(attempt)
     view: dict[str, Any] = {
         "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"], "status": attempt["status"],
         "error": attempt["error"], "created_at": attempt["created_at"], "duration_s": attempt["duration_s"],
-        "passed": attempt_passed(attempt),
-        "verdicts": [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt)],
+        "passed": attempt_passed(attempt, result),
+        "verdicts": [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)],
         "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
         "comments": clean_comments(comments, attempt["duration_s"]),
         "audio": embedded_audio(store.audio_file(attempt)), "metrics": None, "words": [], "replay": [],
     }
-    if result:
-        metrics = marked_metrics(attempt)
-        view |= {"metrics": metrics, "utterances": result["utterances"],
-                 "words": marked_words(result | {"metrics": metrics})}
+    if result is not None:
+        metrics = marked_metrics(attempt, result)
+        view |= {"metrics": metrics, "utterances": [asdict(u) for u in result.utterances],
+                 "words": marked_words(result)}
         view["replay"] = [{"at_s": t, "from_s": max(0.0, t - LEAD_S), "what": what}
                           for t, what in ((metrics.get("question_end_s"), "the question ends"),
                                           (metrics.get("name_start_s"), "the name")) if t is not None]

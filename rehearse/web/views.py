@@ -3,22 +3,21 @@ session with its progress. The session page's script and the templates both read
 
 from __future__ import annotations
 
-import re
+from dataclasses import asdict
 from typing import Any
 
 from flask import abort, current_app, url_for
 
 from ..coaching.calibration import attempt_agreement, band_view, summarise
-from ..coaching.progress import attempt_passed, marked_metrics, progress_of, verdicts_of
+from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.names import parse_roster
 from ..scoring.scenarios import Scenario
+from ..scoring.stored import StoredResult
 from ..store import examples
 from ..store.attempts import LiveReps, session_scenario
 from ..store.database import Store
 from . import figures
-
-WORD_SLACK_S = 0.6  # how far Whisper may place a word from the speech it belongs to
 
 
 def services() -> tuple[Store, Any]:
@@ -74,14 +73,14 @@ def example_view(found: dict[str, Any] | None, scenario: Scenario | None = None)
     if found is None:
         return None
     descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
-    result = found["result"] or {}
+    result = StoredResult.from_json(found["result"])
     kind, step_id = found["kind"], found["scenario_id"]
     return {
         "id": found["id"], "kind": kind, "label": "Model" if kind == "model" else "Non-example",
         "source": found["source"], "status": found["status"], "error": found["error"],
         "passed": None if found["passed"] is None else bool(found["passed"]),
-        "verdicts": [v | {"description": descriptions.get(v["id"], v["id"])} for v in result.get("criteria", [])],
-        "transcript": result.get("transcript"), "wait_time_s": (result.get("metrics") or {}).get("wait_time_s"),
+        "verdicts": [v.to_json() | {"description": descriptions.get(v.id, v.id)} for v in result.criteria],
+        "transcript": result.transcript if found["result"] else None, "wait_time_s": result.metrics.wait_time_s,
         "audio_url": url_for("steps.example_audio", scenario_id=step_id, kind=kind, v=found["id"]),
         "score_url": url_for("steps.score_example", scenario_id=step_id, kind=kind),
     }
@@ -90,12 +89,12 @@ def example_view(found: dict[str, Any] | None, scenario: Scenario | None = None)
 def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str, Any]:
     """An attempt for the page: its verdicts with the coach's marks, and its transcript marked."""
     descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
-    result = attempt.get("result")
-    verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt)]
+    result = result_of(attempt)
+    verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)]
     view = {
         "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"],
         "status": attempt["status"], "error": attempt["error"], "created_at": attempt["created_at"],
-        "duration_s": attempt["duration_s"], "passed": attempt_passed(attempt),
+        "duration_s": attempt["duration_s"], "passed": attempt_passed(attempt, result),
         "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
         "overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
         "audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
@@ -103,11 +102,11 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
         "taps": attempt.get("taps", []),
         "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
     }
-    if result:
-        metrics = marked_metrics(attempt)  # with the pupil the coach chose, and the wait kept
+    if result is not None:
         view |= {
-            "metrics": metrics, "pauses": result["pauses"], "utterances": result["utterances"],
-            "words": marked_words(result | {"metrics": metrics}), "timings": result.get("timings", {}),
+            "metrics": marked_metrics(attempt, result),  # with the pupil the coach chose, and the wait kept
+            "pauses": [asdict(p) for p in result.pauses], "utterances": [asdict(u) for u in result.utterances],
+            "words": marked_words(result), "timings": result.timings.to_json(),
         }
     return view
 
@@ -116,33 +115,22 @@ def compare_choice(attempt: dict[str, Any]) -> dict[str, Any]:
     """Another rep to compare with, as the list names it (figures.rep_options): when it was recorded,
     which rep of which session, met or not and the wait, with the coach's marks applied (the figures
     the chart and the feedback show)."""
-    metrics = marked_metrics(attempt) or {}
-    wait = metrics.get("wait_time_s")
+    result = result_of(attempt)
+    metrics = marked(attempt, result)
+    wait = metrics.wait_time_s if metrics else None
     return {"id": attempt["id"], "rep": attempt["rep"], "at": attempt["created_at"],
             "session_id": attempt["session_id"], "started_at": attempt["started_at"],
-            "passed": attempt_passed(attempt), "wait_time_s": wait,
+            "passed": attempt_passed(attempt, result), "wait_time_s": wait,
             "figure": None if wait is None else f"waited {figures.seconds(wait)}"}
 
 
-def marked_words(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The transcript's words, each with its role: part of the question, the named pupil, or none."""
-    m = result["metrics"]
-    q_start, q_end = m.get("question_start_s"), m.get("question_end_s")
-    name_at = m.get("name_start_s")
-    heard = set(re.findall(r"[a-z']+", (m.get("name_heard") or "").lower()))
-    words, name_marked = [], False
-    for w in result["words"]:
-        middle = (w["start"] + w["end"]) / 2
-        role = None
-        # Word times can be half a second off at a pause (never used for timing): allow for it.
-        if (q_start is not None and q_start - WORD_SLACK_S <= middle <= q_end + WORD_SLACK_S
-                and (name_at is None or middle < name_at - 0.2)):
-            role = "question"
-        elif (not name_marked and m.get("named_pupil") and q_end is not None and middle > q_end
-              and set(re.findall(r"[a-z']+", w["word"].lower())) & heard):
-            role, name_marked = "name", True
-        words.append({"word": w["word"], "start": w["start"], "end": w["end"], "role": role})
-    return words
+def marked_words(result: StoredResult) -> list[dict[str, Any]]:
+    """The transcript's words, each with its part as the timeline found it when the rep was scored
+    (Timeline.roles): "question", "name", "early_name" or None, so the highlight agrees with the
+    verdicts. Results stored before the parts were recorded have them worked out again from what
+    was stored (stored.derived_roles). The coach's pick of a pupil changes who was named, not
+    which words were heard as the name."""
+    return [{"word": w.word, "start": w.start, "end": w.end, "role": w.role} for w in result.words]
 
 
 def session_pupils(session: dict[str, Any], scenario: Scenario | None) -> list[str]:
