@@ -121,11 +121,17 @@ def _unsavable_fields(form: dict[str, Any], chosen: list[str]) -> dict[str, str]
             problems[shown_at] = (f"{label}: {len(value)} characters is too long to save; "
                                   f"shorten it to at most {MAX_TEXT}")
             continue
-        bad = next((ch for ch in value if _invisible(ch)), None)
+        bad = first_invisible(value)
         if bad is not None:
             problems[shown_at] = (f"{label}: holds an invisible control character (U+{ord(bad):04X}), "
                                   "perhaps pasted from another program; type the text again without it")
     return problems
+
+
+def first_invisible(text: str) -> str | None:
+    """The first character of `text` that no saved text should hold (`_invisible`), or None: the
+    step editor's check, shared with a coach's comments on a recording (store/comments.py)."""
+    return next((ch for ch in text if _invisible(ch)), None)
 
 
 def _invisible(ch: str) -> bool:

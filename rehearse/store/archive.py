@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RehearseError
+from . import comments
 from .database import Store, inside, now
 from .rows import refresh_progress
 from .schema import SCHEMA_VERSION
@@ -37,7 +38,9 @@ from .untrusted_zip import NOTHING, check_members, copy_member, open_untrusted, 
 FORMAT = "rehearse-archive"
 DATABASE = "rehearse.sqlite"
 MANIFEST = "manifest.json"
-TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps")
+# Every table the merge reads. An older archive's database is migrated first, so it has them all
+# (an archive from before comments, schema < 6, gets an empty table of them).
+TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps", "comments")
 MAX_DATABASE_BYTES = 1 << 30  # ~100 000 reps' results
 MAX_RECORDING_BYTES = 256 << 20  # over two hours of the app's own WAV; past MAX_DECODE_S anyway
 MAX_MANIFEST_BYTES = 1 << 20
@@ -199,11 +202,12 @@ ROW_CHECKS = [
      "attempt {}'s result is not readable JSON"),
     ("SELECT id FROM sessions WHERE summary IS NOT NULL AND NOT json_valid(summary)",
      "session {}'s summary is not readable JSON"),
+    *comments.ARCHIVE_CHECKS,
 ]
 
 
 def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path) -> dict[str, int]:
-    counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps",
+    counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps", "comments",
                             "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
 
     def rows(table: str):
@@ -228,6 +232,8 @@ def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile,
             _merge_mark(db, mark, attempt_ids[mark["attempt_id"]], counts)
         for tapped in rows("taps"):
             _merge_taps(db, tapped, attempt_ids[tapped["attempt_id"]], counts)
+        for comment in rows("comments"):
+            counts["comments"] += comments.merge(db, comment, attempt_ids[comment["attempt_id"]])
         for session_id in set(session_ids.values()):
             refresh_progress(db, session_id)
         files.place()

@@ -68,6 +68,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(steps.bp)
+    from . import comments
+    app.register_blueprint(comments.bp)  # a coach's comments on a rep's recording
     stream.register(app)
     return app
 
