@@ -108,11 +108,18 @@ def test_bad_input_is_one_line_and_nothing_is_kept(client, rep, body, message):
     assert stored(store, attempt["id"]) == []
 
 
-def test_a_number_json_cannot_hold_is_refused(client, rep):
+@pytest.mark.parametrize("raw, message", [  # what Python's parser takes but no moment can be
+    ('{"at_s": NaN, "text": "x"}', "is not a number of seconds"),
+    ('{"at_s": Infinity, "text": "x"}', "(past any recording's end) is outside the recording"),
+    ('{"at_s": -Infinity, "text": "x"}', "is outside the recording"),
+    ('{"at_s": 1' + "0" * 400 + ', "text": "x"}', "(past any recording's end) is outside the recording"),
+    ('{"at_s": 1e999, "text": "x"}', "is outside the recording"),
+])
+def test_a_number_no_moment_can_be_is_refused(client, rep, raw, message):
     store, attempt = rep
-    for raw in ('{"at_s": NaN, "text": "x"}', '{"at_s": Infinity, "text": "x"}'):  # Python's parser takes them
-        response = client.post(f"/api/attempts/{attempt['id']}/comments", data=raw, content_type="application/json")
-        assert response.status_code == 400 and "is not a number of seconds" in response.json["error"]
+    response = client.post(f"/api/attempts/{attempt['id']}/comments", data=raw, content_type="application/json")
+    assert response.status_code == 400 and message in response.json["error"]
+    assert len(response.json["error"]) < 200
     assert stored(store, attempt["id"]) == []
 
 

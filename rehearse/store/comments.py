@@ -47,13 +47,18 @@ def checked_text(text: Any) -> str:
 def checked_moment(at_s: Any, duration_s: float) -> float:
     """The comment's moment in seconds on the recording's clock, to the millisecond; RehearseError
     with one line if it is not a number within the recording (0 to `duration_s`)."""
-    if isinstance(at_s, bool) or not isinstance(at_s, (int, float)) or not math.isfinite(at_s):
-        raise RehearseError(f"the comment's moment {at_s!r} is not a number of seconds; click the timeline "
-                            "or press C while the recording plays")
-    if not 0 <= at_s <= duration_s + END_SLACK_S:
-        raise RehearseError(f"the comment's moment {at_s:.2f} s is outside the recording (0–{duration_s:.1f} s); "
+    try:
+        at = math.nan if isinstance(at_s, bool) or not isinstance(at_s, (int, float)) else float(at_s)
+    except OverflowError:  # a whole number too large for a float: far past any recording's end
+        at = math.inf
+    if math.isnan(at):
+        raise RehearseError(f"the comment's moment {repr(at_s)[:40]} is not a number of seconds; click the "
+                            "timeline or press C while the recording plays")
+    if not 0 <= at <= duration_s + END_SLACK_S:
+        shown = f"{at:.2f} s" if math.isfinite(at) else "past any recording's end"
+        raise RehearseError(f"the comment's moment ({shown}) is outside the recording (0–{duration_s:.1f} s); "
                             "click the timeline or press C while the recording plays")
-    return round(min(at_s, duration_s), 3)
+    return round(min(at, duration_s), 3)
 
 
 def edit_time() -> str:

@@ -1,7 +1,8 @@
 """The browser face: a Flask app (application factory, as in the Flask tutorial) over the engine.
 
 Pages (`pages.py`) start a session, rehearse and sum it up; the coach's review (`review.py`) looks
-back over the history; `steps.py` writes and edits action steps and records their models; JSON endpoints (`api.py`) serve the pages' scripts; the WebSocket
+back over the history; `steps.py` writes and edits action steps and records their models; JSON endpoints
+(`api.py`, and `comments.py` for a coach's comments on a recording) serve the pages' scripts; the WebSocket
 (`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
 the host, the sign-in (served beyond loopback), the CSRF token of every change.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
