@@ -29,10 +29,11 @@ window.Draw = (function () {
 
   // The timeline's layout, shared with the playhead drawn over it.
   const TL = { W: 900, H: 132, left: 10, right: 10, top: 34, bar: 26 };
+  const COMMENT_Y = 106;  // the comments' marks: below the band's label, above the ticks
 
   // Speech as bars on a time axis; the wait (question end -> name) bracketed and measured;
   // the target band shaded from the end of the question; the app's two edges (question end, name)
-  // marked, and the coach's taps along the rep (calibration) below them.
+  // marked, the coach's taps along the rep (calibration) below them, and the coach's comments.
   // `span` (seconds) puts several timelines on one scale, e.g. two reps side by side.
   function timeline(container, attempt, band, span) {
     container.innerHTML = "";
@@ -94,6 +95,15 @@ window.Draw = (function () {
       tap.append(el("title", {}, `the coach tapped ${label === "Q" ? "the question's end" : "the name"} at ${t.toFixed(2)} s`));
       s.append(tap);
     }
+    // The coach's comments (comments.js): a numbered mark at each one's moment, below the bar.
+    (attempt.comments || []).forEach((c, i) => {
+      const mark = el("g", { class: "comment-mark", "data-comment": c.id, "data-at": c.at_s });
+      mark.append(el("line", { x1: x(c.at_s), x2: x(c.at_s), y1: top - 6, y2: COMMENT_Y - 8 }));
+      mark.append(el("circle", { cx: x(c.at_s), cy: COMMENT_Y, r: 8 }));
+      mark.append(el("text", { x: x(c.at_s), y: COMMENT_Y + 4, "text-anchor": "middle" }, `${i + 1}`));
+      mark.append(el("title", {}, `comment ${i + 1} at ${c.at_s.toFixed(1)} s: ${c.text}`));
+      s.append(mark);
+    });
     for (let t = 0; t <= total; t += total > 20 ? 5 : 1) {
       s.append(el("text", { x: x(t), y: H - 2, "text-anchor": "middle", class: "tick" }, `${t}s`));
     }
@@ -110,6 +120,17 @@ window.Draw = (function () {
     line.setAttribute("x1", at);
     line.setAttribute("x2", at);
     line.setAttribute("visibility", t == null ? "hidden" : "visible");
+  }
+
+  // The moment of a drawn timeline under a point of the screen (a click): seconds, not clamped.
+  function timeAt(container, clientX) {
+    const svgEl = container.querySelector("svg");
+    if (!svgEl || !svgEl.getScreenCTM()) return null;
+    const point = svgEl.createSVGPoint();
+    point.x = clientX;
+    point.y = 0;
+    const at = point.matrixTransform(svgEl.getScreenCTM().inverse()).x;
+    return ((at - TL.left) / (TL.W - TL.left - TL.right)) * (Number(container.dataset.total) || 1);
   }
 
   // Wait time per rep: points (filled = met every criterion) against the target band, with markers
@@ -288,5 +309,5 @@ window.Draw = (function () {
     circle.style.strokeDashoffset = `${length * (1 - Math.max(0, Math.min(1, fraction)))}`;
   }
 
-  return { timeline, playhead, waitChart, progressChart, passRateChart, calibrationChart, ring, signed };
+  return { timeline, playhead, timeAt, waitChart, progressChart, passRateChart, calibrationChart, ring, signed };
 })();

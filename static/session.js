@@ -1,7 +1,7 @@
 // The rehearsal page: record a rep (button or Space), show the live pause cue, then the verdict in one
 // line beside the record button and the full feedback; the coach can tap along while it is recorded
-// (Q, N: calibration), overrule any verdict, and say in one tap which pupil was named when the app did
-// not hear whom; the progress strip shows accuracy, the streak toward fluency, and wait times.
+// (Q, N: calibration), overrule any verdict, say in one tap which pupil was named when the app did
+// not hear whom, and comment on the rep's recording (comments.js); the progress strip shows accuracy, the streak toward fluency, and wait times.
 (function () {
   const data = JSON.parse(document.getElementById("session-data").textContent);
   const session = data.session, scenario = data.scenario;
@@ -28,6 +28,9 @@
   let attempts = data.attempts, progress = data.progress, shown = null, pass = null;
   let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null, recordingId = null;
   let scoringClock = null, streakNote = "";
+  const comments = Comments.attach($("comments"), { timeline: ui.timeline, audio: ui.playback, fail: (err) => setError(err.message),
+    ready: () => !ui.feedback.hidden && !(recorder && recorder.recording),
+    show: (stored) => { attempts = attempts.map((a) => (a.id === stored.id ? stored : a)); showFeedback(stored, false); } });
 
   function nextRep() { return (attempts.length ? Math.max(...attempts.map((a) => a.rep)) : 0) + 1; }
 
@@ -222,6 +225,7 @@
     }
     ui.rescore.hidden = attempt.status === "scored";
     if (!ui.playback.src.endsWith(attempt.audio_url)) ui.playback.src = attempt.audio_url;
+    comments.render(attempt);
     data.shownAttempt = attempt.id;
     showVerdictLine(attempt);
     AttemptView.nameFix(ui.nameFix, attempt, session.pupils,

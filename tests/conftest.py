@@ -19,7 +19,8 @@ LABELS = json.loads((CLIPS / "labels.json").read_text())
 # server processes, or score many clips with the model. `make test` runs everything.
 SLOW_MODULES = {
     "test_browser": "a browser", "test_session_browser": "a browser", "test_review_browser": "a browser",
-    "test_authoring_browser": "a browser", "test_dates_browser": "a browser", "test_crash": "a browser and a killed server",
+    "test_authoring_browser": "a browser", "test_dates_browser": "a browser", "test_comments_browser": "a browser",
+    "test_crash": "a browser and a killed server",
     "test_practice": "the microphone", "test_load": "a minute of load", "test_fuzz": "a fuzzer",
     "test_openai_engine": "torch and the second engine", "test_serving": "hundreds of connections",
     "test_races": "several servers", "test_decoding_bomb": "hours of audio decoded in subprocesses",

@@ -102,7 +102,7 @@ def test_compare_with_ids_sqlite_cannot_hold_is_404(client):
 
 @pytest.mark.parametrize("body", ["[" * 100_000, '{"a":' * 100_000, "[1, 2]", "not json"])
 def test_json_nested_too_deep_or_not_an_object_is_400(client, body):
-    for endpoint in ("taps", "marks"):
+    for endpoint in ("taps", "marks", "comments"):
         response = client.post(f"/api/attempts/1/{endpoint}", data=body, content_type="application/json")
         assert response.status_code == 400 and "JSON" in response.json["error"], (endpoint, response.text[:200])
 

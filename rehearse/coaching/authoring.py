@@ -128,11 +128,17 @@ def text_problem(label: str, value: str) -> str | None:
     coach's note at a meeting's end (plan.py) refuse the same things in the same words."""
     if len(value) > MAX_TEXT:
         return f"{label}: {len(value)} characters is too long to save; shorten it to at most {MAX_TEXT}"
-    bad = next((ch for ch in value if _invisible(ch)), None)
+    bad = first_invisible(value)
     if bad is not None:
         return (f"{label}: holds an invisible control character (U+{ord(bad):04X}), "
                 "perhaps pasted from another program; type the text again without it")
     return None
+
+
+def first_invisible(text: str) -> str | None:
+    """The first character of `text` that no saved text should hold (`_invisible`), or None: the
+    step editor's check, shared with a coach's comments on a recording (store/comments.py)."""
+    return next((ch for ch in text if _invisible(ch)), None)
 
 
 def _invisible(ch: str) -> bool:

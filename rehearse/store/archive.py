@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RehearseError
+from . import comments
 from .database import Store, inside, now
 from .plans import NOTE_COLUMNS, NOTE_PROBLEMS, merge_note
 from .rows import refresh_progress
@@ -38,7 +39,9 @@ from .untrusted_zip import NOTHING, check_members, copy_member, open_untrusted, 
 FORMAT = "rehearse-archive"
 DATABASE = "rehearse.sqlite"
 MANIFEST = "manifest.json"
-TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps")
+# Every table the merge reads. An older archive's database is migrated first, so it has them all
+# (an archive from before comments, schema < 6, gets an empty table of them).
+TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps", "comments")
 MAX_DATABASE_BYTES = 1 << 30  # ~100 000 reps' results
 MAX_RECORDING_BYTES = 256 << 20  # over two hours of the app's own WAV; past MAX_DECODE_S anyway
 MAX_MANIFEST_BYTES = 1 << 20
@@ -202,11 +205,12 @@ ROW_CHECKS = [
      "session {}'s summary is not readable JSON"),
     ("SELECT id FROM sessions WHERE " + NOTE_PROBLEMS, "session {}'s note (went well, next step, next observation) "
      "is not what rehearse writes"),
+    *comments.ARCHIVE_CHECKS,
 ]
 
 
 def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path) -> dict[str, int]:
-    counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps",
+    counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps", "comments",
                             "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
 
     def rows(table: str):
@@ -231,6 +235,8 @@ def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile,
             _merge_mark(db, mark, attempt_ids[mark["attempt_id"]], counts)
         for tapped in rows("taps"):
             _merge_taps(db, tapped, attempt_ids[tapped["attempt_id"]], counts)
+        for comment in rows("comments"):
+            counts["comments"] += comments.merge(db, comment, attempt_ids[comment["attempt_id"]])
         for session_id in set(session_ids.values()):
             refresh_progress(db, session_id)
         files.place()

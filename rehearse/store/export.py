@@ -5,7 +5,8 @@ measured (every metric of the result), the coach's note at the session's end (wh
 next step agreed, the day of the next observation), and each criterion's verdict: the app's, the coach's
 overrule if any, the one that counts, the evidence and the coach's comment; and, where the coach
 tapped along, the tapped times, the wait they give, its difference from the app's and whether the
-two agree on the verdict (calibration.py). The figures are the attempt's with the coach's marks
+two agree on the verdict (calibration.py); and the coach's comments on the recording, each with its
+moment (comments.py: in the CSV one cell, a line each). The figures are the attempt's with the coach's marks
 applied (progress.marked_metrics: the pupil the coach picked, the wait kept), as the progress page
 charts them.
 
@@ -36,7 +37,7 @@ from .history import Filters, attempts_of
 FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_started_at", "mode",
           "went_well", "next_step", "next_observation", "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",
           "coach_overruled", "transcript", "recording", "tap_passes", "tapped", "coach_question_end_s",
-          "coach_name_s", "coach_wait_s", "wait_difference_ms", "wait_verdicts_agree"]
+          "coach_name_s", "coach_wait_s", "wait_difference_ms", "wait_verdicts_agree", "comments"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # tells Excel the file is UTF-8 (else it reads "Siobhán" as "SiobhÃ¡n")
 TIMES = ("session_started_at", "recorded_at")  # stored in UTC; the CSV shows them in local time
@@ -51,6 +52,7 @@ HEADERS = {
     "tap_passes": "Passes of taps", "tapped": "Taps used", "coach_question_end_s": "Coach: question end (s)",
     "coach_name_s": "Coach: name (s)", "coach_wait_s": "Coach: wait (s)",
     "wait_difference_ms": "Wait difference, coach minus app (ms)", "wait_verdicts_agree": "Wait verdicts agree",
+    "comments": "Comments on the recording",
     # the measured figures (result.metrics_of, progress.marked_metrics)
     "wait_time_s": "Wait (s)", "named_pupil": "Pupil named", "name_confidence": "Name confidence",
     "name_heard": "Name heard", "name_unclear_likely": "Likely pupils (name unclear)", "question": "Question",
@@ -98,6 +100,7 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
         "verdicts": [{"criterion": v["id"], "passed": v["passed"], "app": v["app"], "coach": v["coach"],
                       "evidence": v["detail"], "comment": v["comment"]} for v in verdicts],
         "taps": [{k: t[k] for k in ("source", "question_end_s", "name_s", "tapped_at")} for t in attempt["taps"]],
+        "comments": [{k: c[k] for k in ("at_s", "text", "created_at", "edited_at")} for c in attempt["comments"]],
     }
 
 
@@ -118,7 +121,7 @@ def to_csv(records: list[dict[str, Any]]) -> str:
     writer.writerow([_cell(c) for c in columns])
     for r in records:
         by_id = {v["criterion"]: v for v in r["verdicts"]}
-        row = [_cell(local_time(r[f]) if f in TIMES else r[f]) for f in FIELDS]
+        row = [_cell(local_time(r[f]) if f in TIMES else _said(r[f]) if f == "comments" else r[f]) for f in FIELDS]
         row += [_cell(r["metrics"].get(m)) for m in metrics]
         for c in criteria:
             v = by_id.get(c)
@@ -148,6 +151,11 @@ def local_time(stamp: str | None) -> str | None:
         return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return stamp
+
+
+def _said(comments: list[dict[str, Any]]) -> str:
+    """A rep's comments in one cell, a line each in the order they are heard: "at 3.412 s: ..."."""
+    return "\n".join(f"at {c['at_s']} s: {c['text']}" for c in comments)
 
 
 def _union(groups: Iterable[Iterable[str]]) -> list[str]:

@@ -1,5 +1,5 @@
-"""What every query over attempts shares: a session's attempts with their coach marks (and taps)
-decoded, and the session row's progress kept true to its attempts in every write that changes them."""
+"""What every query over attempts shares: a session's attempts with their coach marks (and taps
+and comments) decoded, and the session row's progress kept true to its attempts in every write that changes them."""
 
 from __future__ import annotations
 
@@ -29,9 +29,12 @@ def refresh_progress(db: sqlite3.Connection, session_id: int) -> None:
 
 def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]], taps: bool = True) -> list[dict[str, Any]]:
     """Decode each attempt's result and attach its coach marks and (unless `taps` is False) its passes
-    of taps, oldest first: one query each for all of them."""
+    of taps, oldest first, and the coach's comments on its recording, in the order they are heard:
+    one query each for all of them. (`taps` False: neither, for what needs only the verdicts, and
+    for the migrations that run before those tables exist.)"""
     marks: dict[int, dict[str, Any]] = {a["id"]: {} for a in attempts}
     passes: dict[int, list[dict[str, Any]]] = {a["id"]: [] for a in attempts}
+    comments: dict[int, list[dict[str, Any]]] = {a["id"]: [] for a in attempts}
     for start in range(0, len(attempts), 500):  # SQLite's limit on bound parameters
         ids = list(marks)[start:start + 500]
         among = f"attempt_id IN ({','.join('?' * len(ids))})"
@@ -44,9 +47,13 @@ def with_marks(db: sqlite3.Connection, attempts: list[dict[str, Any]], taps: boo
         for t in db.execute(f"SELECT id, attempt_id, source, question_end_s, name_s, tapped_at FROM taps"
                             f" WHERE {among} ORDER BY id", ids) if taps else []:
             passes[t["attempt_id"]].append({k: t[k] for k in ("id", "source", "question_end_s", "name_s", "tapped_at")})
+        for c in db.execute(f"SELECT id, attempt_id, at_s, text, created_at, edited_at FROM comments"
+                            f" WHERE {among} ORDER BY at_s, id", ids) if taps else []:
+            comments[c["attempt_id"]].append({k: c[k] for k in ("id", "at_s", "text", "created_at", "edited_at")})
     for attempt in attempts:
         attempt["result"] = json.loads(attempt["result"]) if attempt["result"] else None
         attempt["marks"] = marks[attempt["id"]]
         if taps:
             attempt["taps"] = passes[attempt["id"]]
+            attempt["comments"] = comments[attempt["id"]]
     return attempts

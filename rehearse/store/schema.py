@@ -133,6 +133,22 @@ def _v5_chosen_pupil(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
 
 
+def _v6_comments(db: sqlite3.Connection) -> None:
+    """Version 6: a coach's comments on a rep's recording, each at a moment of it (comments.py). (IF NOT
+    EXISTS: a store set back to an older version by hand keeps the table it has.)"""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS comments (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,    -- so an archive imported twice adds a comment once
+            attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+            at_s REAL NOT NULL,          -- seconds on the recording's clock (0 = its first sample)
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            edited_at TEXT               -- NULL: as first written
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS comments_by_attempt ON comments(attempt_id, at_s)")
+
+
 def _v7_meeting_plan(db: sqlite3.Connection) -> None:
     """Version 7: the coach's note at a meeting's end (the coaching cycle's "Plan"): what went well,
     the next step agreed (an action step's text id) and the day of the next observation (YYYY-MM-DD),
@@ -151,5 +167,6 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (3, _v3_examples),
     (4, _v4_taps),
     (5, _v5_chosen_pupil),
+    (6, _v6_comments),
     (7, _v7_meeting_plan),
 ]

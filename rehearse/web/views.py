@@ -100,6 +100,7 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
         "audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
         "verdicts": verdicts,
         "taps": attempt.get("taps", []),
+        "comments": attempt.get("comments", []),  # the coach's, each at a moment of the recording
         "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
     }
     if result is not None:
