@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from rehearse.scoring.audio import load_audio
+from rehearse.store import comments
 from rehearse.store.database import Store
 from rehearse.web import create_app
 from rehearse.web.report import attempt_report, comments_of, session_report
@@ -82,11 +83,13 @@ def test_the_report_shows_the_coachs_marks_and_comments_on_the_timeline(store, h
     assert "No comments on this rep" in none and "<g class=\"comment-mark\"" not in none
 
 
-def test_stored_comments_are_found_where_the_comments_store_keeps_them(store, history_instance, monkeypatch):
+def test_stored_comments_are_in_the_report(store, history_instance):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
-    assert comments_of(store, store.attempt(attempt_id)) == []
-    monkeypatch.setattr(Store, "comments", lambda self, i: [{"at_s": 1.5, "text": f"stored on {i}"}], raising=False)
-    assert f"stored on {attempt_id}" in attempt_report(store, attempt_id).html
+    assert comments_of(store.attempt(attempt_id)) == []
+    comments.add(store, attempt_id, 1.5, f"stored on {attempt_id}", store.attempt(attempt_id)["duration_s"])
+    assert [c["text"] for c in comments_of(store.attempt(attempt_id))] == [f"stored on {attempt_id}"]
+    html = attempt_report(store, attempt_id).html
+    assert f"stored on {attempt_id}" in html and 'class="comment-mark"' in html
 
 
 def test_user_text_is_escaped_everywhere(client, store, history_instance):

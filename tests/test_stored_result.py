@@ -68,7 +68,7 @@ def attempt(result, marks=None, rep=1) -> dict:
             "scenario_id": "pose-pause-name", "title": "Pose, pause, name", "session_id": 1,
             "session_started_at": "2026-11-22T09:00:00+00:00", "mode": "coached", "created_at": "2026-11-22T09:01:00+00:00",
             "source": "upload", "status": "scored", "error": None, "duration_s": 8.5, "passed": 1, "audio_path": "a.wav",
-            "went_well": None, "next_step_id": None, "next_observation": None}
+            "went_well": None, "next_step_id": None, "next_observation": None, "comments": []}
 
 
 TIMELINES = {

@@ -61,17 +61,10 @@ class Report:
 
 # Comments on the recording's timeline ----------------------------------------------------------
 
-def comments_of(store: Store, attempt: dict[str, Any]) -> list[dict[str, Any]]:
-    """The coach's time-stamped comments on a rep ({at_s, text}), for the report.
-
-    WIRING POINT: the comments on the timeline are stored by another part of issue 21. Until they
-    land this finds them where they are most likely to be — on the attempt itself
-    (attempt["comments"]) or through a store accessor `store.comments(attempt_id)` — and is
-    otherwise empty; the builders below also take them as a parameter."""
-    found = attempt.get("comments")
-    if found is None and callable(getattr(store, "comments", None)):
-        found = store.comments(attempt["id"])
-    return list(found or [])
+def comments_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
+    """The coach's comments on a rep's recording ({at_s, text, ...}, store/comments.py), as the
+    store gives them with the attempt; the builders below also take them as a parameter."""
+    return list(attempt.get("comments") or [])
 
 
 def clean_comments(comments: Iterable[dict[str, Any]] | None, length_s: float | None) -> list[dict[str, Any]]:
@@ -121,7 +114,7 @@ def attempt_report(store: Store, attempt_id: int, comments: Iterable[dict[str, A
         raise LookupError(f"there is no attempt {attempt_id}")
     context = history.attempt_context(store, attempt_id)
     scenario, problem = _scenario(store, context["scenario_id"])
-    rep = rep_view(store, attempt, scenario, comments_of(store, attempt) if comments is None else comments)
+    rep = rep_view(store, attempt, scenario, comments_of(attempt) if comments is None else comments)
     html = _render(kind="rep", context=context, scenario=scenario, problem=problem, reps=[rep])
     return Report(file_name(context["teacher"], context["title"], f"rep-{attempt['rep']}", attempt["created_at"]), html)
 
@@ -135,7 +128,7 @@ def session_report(store: Store, session_id: int,
         raise LookupError(f"there is no session {session_id}")
     scenario, problem = _scenario(store, session["scenario_id"])
     attempts = store.attempts(session_id)
-    reps = [rep_view(store, a, scenario, comments_of(store, a) if comments is None else comments.get(a["id"], []))
+    reps = [rep_view(store, a, scenario, comments_of(a) if comments is None else comments.get(a["id"], []))
             for a in attempts]
     progress = progress_of(attempts, session["fluent_after"])
     context = {k: session[k] for k in ("teacher", "title", "started_at", "finished_at", "mode", "reps_target")}
