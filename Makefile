@@ -81,7 +81,7 @@ clips: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[clips]'
 	$(BIN)/python tests/make_clips.py
 
-# Remake the shipped model and non-example recordings from the scenarios' texts, then check that
+# Remake the shipped model and non-example recordings from the steps' texts, then check that
 # every model passes and every non-example fails (needs the TTS voice, as for clips).
 models: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[clips]'

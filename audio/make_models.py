@@ -1,17 +1,17 @@
-"""Make the "model" and "non-example" recordings of every shipped scenario.
+"""Make the "model" and "non-example" recordings of every shipped step.
 
-For each scenario in scenarios/*.toml this writes
-    audio/models/<id>-model.flac        the scenario's `model` text, spoken
+For each step in scenarios/*.toml this writes
+    audio/models/<id>-model.flac        the step's `model` text, spoken
     audio/models/<id>-non-example.flac  its `non_example` text, spoken
 so a teacher can hear what the action step sounds like done well, and done badly, before rehearsing.
 
 Why it is built this way:
-- The text is read from the scenario's TOML, so the recordings say exactly what the page shows;
+- The text is read from the step's TOML, so the recordings say exactly what the page shows;
   re-run this script whenever a model or non-example text changes.
 - The speech comes from the same piper voice and helpers as the labelled test clips
   (tests/make_clips.py, imported, not copied): 16 kHz mono FLAC, a quiet room's noise, and names
   spoken as people say them (Siobhan as "Shivawn", see SAID_AS there).
-- A pause written as "..." becomes real silence. Where the scenario has a wait_time criterion, that
+- A pause written as "..." becomes real silence. Where the step has a wait_time criterion, that
   silence is long enough to pass it with margin (WAIT_MARGIN above its minimum, e.g. 6.37 s for a
   5-12 s band); if such a text has no "...", the wait goes before its last sentence.
 - The voice's random variation is switched off (noise_scale and noise_w_scale 0), so the same text
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import make_clips as clips  # noqa: E402  (piper voice, say, silence, Builder, noise, FLAC writer)
 
 SENTENCE_GAP = 0.7  # seconds of silence between sentences, so Whisper hears each one cleanly
-DOTS_PAUSE = 1.5  # a "..." pause in a scenario without a wait_time criterion
+DOTS_PAUSE = 1.5  # a "..." pause in a step without a wait_time criterion
 WAIT_MARGIN = 1.37  # seconds above the wait band's minimum (not round, like the test clips' waits)
 NOISE_DB = -65  # the level of the clean test clips: a quiet room, not digital zero
 
@@ -62,9 +62,9 @@ def sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.?!])\s+", text.strip()) if s.strip()]
 
 
-def wait_seconds(scenario: dict) -> float | None:
-    """A wait inside the scenario's wait_time band, with margin; None if it has no such criterion."""
-    for criterion in scenario.get("criteria", []):
+def wait_seconds(step: dict) -> float | None:
+    """A wait inside the step's wait_time band, with margin; None if it has no such criterion."""
+    for criterion in step.get("criteria", []):
         if criterion.get("rule") == "wait_time":
             low = float(criterion.get("min_s", 0.0))
             high = criterion.get("max_s")
@@ -101,7 +101,7 @@ def build(voice, text: str, wait: float | None, seed: int):
     return audio + clips.room_noise(len(audio), seed=seed) * 10 ** (NOISE_DB / 20), lines
 
 
-def load_scenarios() -> list[dict]:
+def load_steps() -> list[dict]:
     return [tomllib.loads(path.read_text()) for path in sorted(SCENARIOS.glob("*.toml"))]
 
 
@@ -114,19 +114,19 @@ def steady_voice():
 
 
 def make() -> list[tuple[Path, str, bool]]:
-    """Write every recording; return (path, scenario id, whether it should pass)."""
+    """Write every recording; return (path, step id, whether it should pass)."""
     voice = steady_voice()
     MODELS.mkdir(exist_ok=True)
     made = []
-    for n, scenario in enumerate(load_scenarios()):
-        wait = wait_seconds(scenario)
+    for n, step in enumerate(load_steps()):
+        wait = wait_seconds(step)
         for kind, offset, should_pass in (("model", 300, True), ("non_example", 400, False)):
-            if not scenario.get(kind):
+            if not step.get(kind):
                 continue
-            audio, lines = build(voice, scenario[kind], wait if should_pass else None, offset + n)
-            path = MODELS / f"{scenario['id']}-{kind.replace('_', '-')}.flac"
+            audio, lines = build(voice, step[kind], wait if should_pass else None, offset + n)
+            path = MODELS / f"{step['id']}-{kind.replace('_', '-')}.flac"
             clips.write_flac(path, audio)
-            made.append((path, scenario["id"], should_pass))
+            made.append((path, step["id"], should_pass))
             print(f"{path.relative_to(ROOT)}: {len(audio) / clips.SAMPLE_RATE:.2f} s, "
                   f"{path.stat().st_size // 1024} KB, {lines}")
     return made
@@ -135,9 +135,9 @@ def make() -> list[tuple[Path, str, bool]]:
 def check(made: list[tuple[Path, str, bool]]) -> bool:
     """Score each recording with the real scorer: models must pass, non-examples must fail."""
     ok = True
-    for path, scenario_id, should_pass in made:
-        out = subprocess.run([sys.executable, "-m", "rehearse", "score", "--json", "--scenario",
-                              scenario_id, str(path)], capture_output=True, text=True, cwd=ROOT)
+    for path, step_id, should_pass in made:
+        out = subprocess.run([sys.executable, "-m", "rehearse", "score", "--json", "--step",
+                              step_id, str(path)], capture_output=True, text=True, cwd=ROOT)
         result = json.loads(out.stdout.splitlines()[-1])
         met = sum(c["passed"] for c in result["criteria"])
         right = result["passed"] == should_pass

@@ -234,7 +234,7 @@ def main() -> None:
         return
     chromium, sync_playwright = browser()
     modes = [False] if args.alone else [True] if args.beside else [False, True]
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "instance") as url, \
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "instance") as url,\
             sync_playwright() as p:
         warm = one_rep(p, chromium, url, new_session(url, teacher="Warm-up"), pupil_clips()[0], Path(tmp), args.tail)
         print(f"warm-up rep (not counted): stop->shown {seconds(warm['shown'])}", flush=True)

@@ -50,10 +50,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.latency import server_peak_rss_mb  # noqa: E402
 from benchmarks.score_clips import cpu_reference  # noqa: E402
-from rehearse.scoring.engine import Scorer  # noqa: E402
+from rehearse.scoring.pipeline import Scorer  # noqa: E402
 from rehearse.scoring.names import parse_roster  # noqa: E402
 from rehearse.coaching.progress import progress_of  # noqa: E402
-from rehearse.scoring.scenarios import Scenario, get_scenario  # noqa: E402
+from rehearse.scoring.steps import ActionStep, get_step  # noqa: E402
 from rehearse.store.database import Store  # noqa: E402
 from tests.conftest import CLIPS, LABELS  # noqa: E402
 from tests.server import running_server  # noqa: E402
@@ -88,7 +88,7 @@ class SeedingStore(Store):
         return db
 
 
-def score_templates(scenarios: dict[str, Scenario]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def score_templates(steps: dict[str, ActionStep]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Score each template clip once with the real model; the results as `keep_result` stores them."""
     scorer = Scorer()
     roster = parse_roster(LABELS["roster"])
@@ -96,7 +96,7 @@ def score_templates(scenarios: dict[str, Scenario]) -> dict[str, dict[str, list[
     for step, kinds in TEMPLATES.items():
         for kind, clips in kinds.items():
             for clip in clips:
-                result = scorer.score_file(CLIPS / clip, scenarios[step],
+                result = scorer.score_file(CLIPS / clip, steps[step],
                                            roster if step == "pose-pause-name" else None)
                 as_stored = result.to_dict() | {"timings": result.timings}
                 if as_stored["passed"] != (kind != "fail"):
@@ -106,12 +106,12 @@ def score_templates(scenarios: dict[str, Scenario]) -> dict[str, dict[str, list[
     return templates
 
 
-def varied(template: dict[str, Any], scenario: Scenario, rng: random.Random) -> dict[str, Any]:
+def varied(template: dict[str, Any], step: ActionStep, rng: random.Random) -> dict[str, Any]:
     """A copy of a template result with the wait time moved by up to half a second, kept on the
     same side of the step's wait band as the template's, so charts are not flat."""
     result = copy.deepcopy(template)
     metrics = result["metrics"]
-    wait, band = metrics.get("wait_time_s"), scenario.wait_band
+    wait, band = metrics.get("wait_time_s"), step.wait_band
     if wait is None or band is None:
         return result
     low, high = band[0], band[1] if band[1] is not None else float("inf")
@@ -155,21 +155,21 @@ def plan(teacher_index: int, attempts: int, rng: random.Random) -> list[dict[str
     return sessions
 
 
-def seed(store: Store, scenarios: dict[str, Scenario], templates, teachers: int, attempts: int,
+def seed(store: Store, steps: dict[str, ActionStep], templates, teachers: int, attempts: int,
          rng: random.Random) -> None:
     """Store teachers x attempts scored reps through the Store API, with coach marks; then set the
     dates by hand and finish each session with its summary, as the Finish button does."""
     for t in range(teachers):
         teacher = f"Teacher {t + 1:02d}"
         for planned in plan(t, attempts, rng):
-            scenario = scenarios[planned["step"]]
-            roster = (LABELS["roster"] if scenario.id == "pose-pause-name"
-                      else [p.name for p in scenario.roster])
-            session_id = store.start_session(teacher, scenario.id, scenario.title, roster,
+            step = steps[planned["step"]]
+            roster = (LABELS["roster"] if step.id == "pose-pause-name"
+                      else [p.name for p in step.roster])
+            session_id = store.start_session(teacher, step.id, step.title, roster,
                                              reps_target=REPS_PER_SESSION, fluent_after=FLUENT_AFTER)
             for _ in range(planned["reps"]):
                 attempt = store.new_attempt(session_id, "live")
-                result = varied(pick(templates[scenario.id], planned["progress"], rng), scenario, rng)
+                result = varied(pick(templates[step.id], planned["progress"], rng), step, rng)
                 result["file"] = str(store.audio_file(attempt))
                 store.save_result(attempt["id"], result)
                 if rng.random() < MARK_SHARE:
@@ -320,13 +320,13 @@ def main() -> None:
         if seeded:
             print(f"reusing {instance}: {seeded} attempts already there (not seeding)")
         else:
-            scenarios = {step: get_scenario(step) for step in TEMPLATES}
+            steps = {step: get_step(step) for step in TEMPLATES}
             start = time.perf_counter()
-            templates = score_templates(scenarios)
+            templates = score_templates(steps)
             print(f"scored {sum(len(c) for k in TEMPLATES.values() for c in k.values())} template clips "
                   f"in {time.perf_counter() - start:.1f} s")
             start = time.perf_counter()
-            seed(store, scenarios, templates, args.teachers, args.attempts, random.Random(args.seed))
+            seed(store, steps, templates, args.teachers, args.attempts, random.Random(args.seed))
             print(f"seeded {args.teachers} teachers x {args.attempts} attempts in "
                   f"{time.perf_counter() - start:.1f} s (Store API; no recording files written: "
                   f"audio paths point at files that do not exist)")

@@ -26,7 +26,7 @@ benchmarks/.labelled/, gitignored):
     {"version": 1, "splits": {"dev": {"rosters": {"classA": ["Niamh", "Krzysztof (Kshishtof)", ...]},
                                       "clips": {"dev/000-correct-....flac": {label}}}, "test": {...}}}
 
-A pose-pause-name label holds scenario, kind, voice, sex, room, roster, pupil (roster spelling or
+A pose-pause-name label holds step, kind, voice, sex, room, roster, pupil (roster spelling or
 null), name_before_question, question_end, name_start (start of the utterance holding the name),
 wait_time (question end to that utterance; null when no pupil is named after the question),
 pause_after_question (the silence right after the question, whatever follows; null if nothing
@@ -506,7 +506,7 @@ class Part:
 class Plan:
     n: int
     split: str
-    scenario: str
+    step: str
     kind: str
     voice: Voice
     room: str
@@ -521,7 +521,7 @@ class Plan:
 
     @property
     def file(self) -> str:
-        what = self.kind if self.scenario == "pose-pause-name" else f"{self.scenario}-{self.kind}"
+        what = self.kind if self.step == "pose-pause-name" else f"{self.step}-{self.kind}"
         return f"{self.split}/{self.n:03d}-{what}-{self.voice.id}-{self.room}.flac"
 
 
@@ -559,7 +559,7 @@ def plan_split(split: str, voices: list[Voice]) -> tuple[list[Plan], dict[str, l
         counter["q"] += 1
         return questions[counter["q"] % len(questions)]
 
-    specs = []  # (scenario, kind, voice, room)
+    specs = []  # (step, kind, voice, room)
     for kind, count in KINDS.items():
         vs = [voices[i % len(voices)] for i in range(count)]
         rs = [ROOMS[i % len(ROOMS)] for i in range(count)]
@@ -572,12 +572,12 @@ def plan_split(split: str, voices: list[Voice]) -> tuple[list[Plan], dict[str, l
 
     plans = []
     for n, k in enumerate(order):
-        scenario, kind, voice, room = specs[k]
+        step, kind, voice, room = specs[k]
         seed = seed_of(split, n, "clip")
         r = np.random.default_rng(seed)
         lead, tail = float(r.uniform(0.3, 1.4)), float(r.uniform(0.5, 1.5))
         level = float(r.uniform(0.3, 0.75))
-        if scenario == "other":
+        if step == "other":
             plans.append(plan_other(split, n, kind, voice, room, seed, lead, tail, level, next_pupil, where))
             continue
         plans.append(plan_ppn(split, n, kind, voice, room, seed, r, lead, tail, level, next_pupil,
@@ -669,12 +669,12 @@ def plan_ppn(split, n, kind, voice, room, seed, r, lead, tail, level, next_pupil
 
 
 def plan_other(split, n, index, voice, room, seed, lead, tail, level, next_pupil, where):
-    scenario, kind, raw, criteria = OTHER[split][index]
+    step, kind, raw, criteria = OTHER[split][index]
     pupil = next_pupil() if any("{n}" in t for _, t, _ in raw) else None
     parts = []
     for role, text, pause in raw:
         parts.append(Part(role, text.format(n=pupil), text.format(n=said(pupil) if pupil else ""), pause))
-    return Plan(n, split, scenario, kind, voice, room, seed, where[pupil] if pupil else None,
+    return Plan(n, split, step, kind, voice, room, seed, where[pupil] if pupil else None,
                 pupil if any(p.role == "name" for p in parts) else None, parts, lead, tail, level,
                 {"criteria": dict(criteria), "pupil_before_question": pupil if kind == "name-first" else None})
 
@@ -970,12 +970,12 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
 
     texts = [p.text for p in plan.parts]
     early = plan.extra.get("pupil_before_question")
-    label = {"scenario": plan.scenario, "kind": plan.kind, "voice": plan.voice.id, "sex": plan.voice.sex,
+    label = {"scenario": plan.step, "kind": plan.kind, "voice": plan.voice.id, "sex": plan.voice.sex,
              "room": plan.room, "roster": plan.roster, "pupil": plan.pupil,
              "name_before_question": bool(early), "question_end": s(q_end) if q_end is not None else None,
              "name_start": s(name_m[0]) if name_m else None, "wait_time": wait,
              "pause_after_question": pause_after}
-    if plan.scenario == "pose-pause-name":
+    if plan.step == "pose-pause-name":
         criteria = {"asks_question": True,
                     "wait_time": wait is not None and WAIT_MIN <= wait <= WAIT_MAX,
                     "names_pupil": name_m is not None,
@@ -989,7 +989,7 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
         label["speech_span"] = span
         said_words = [w for t in texts for w in words(t)]
         fillers = sum(w in FILLER_WORDS for w in said_words)
-        if plan.scenario == "cold-call":
+        if plan.step == "cold-call":
             criteria.update({"asks_question": True,
                              "wait_time": wait is not None and 2.0 <= wait <= 8.0,
                              "names_pupil": name_m is not None,
@@ -997,15 +997,15 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
             if wait is not None:
                 assert min(abs(wait - 2.0), abs(wait - 8.0)) >= MARGIN, (plan.file, wait)
             one_cross(criteria, early, name_m, pause_after, 2.0, 8.0)
-        elif plan.scenario == "key-vocabulary":
+        elif plan.step == "key-vocabulary":
             criteria["max_seconds"] = span <= 20.0
             assert abs(span - 20.0) >= 1.0, (plan.file, span)
-        elif plan.scenario == "clear-instructions":
+        elif plan.step == "clear-instructions":
             criteria["checks_understanding"] = texts[-1].rstrip().endswith("?")
             criteria["max_fillers"] = fillers <= 1
             criteria["max_words"] = len(said_words) <= 45
             assert abs(len(said_words) - 45) >= 5
-        elif plan.scenario == "feedback-script":
+        elif plan.step == "feedback-script":
             criteria["max_seconds"] = span <= 45.0
             criteria["max_fillers"] = fillers <= 2
             assert abs(span - 45.0) >= 5
@@ -1090,7 +1090,7 @@ def summarise(labels: dict) -> None:
             print(f"  by {what}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         print(f"  passed: {sum(c['passed'] for c in ppn)} of {len(ppn)}; other steps: "
               + ", ".join(f"{k} {v}" for k, v in sorted(Counter(
-                  f"{c['scenario']}/{'pass' if c['passed'] else 'fail'}" for c in clips
+                  f"{c['step']}/{'pass' if c['passed'] else 'fail'}" for c in clips
                   if c["scenario"] != "pose-pause-name").items())))
         named = {c["pupil"] for c in clips if c["pupil"]} | {c.get("pupil_before_question") for c in clips} - {None}
         roster_names = {re.sub(r"\s*\(.*", "", e) for r in data["rosters"].values() for e in r}

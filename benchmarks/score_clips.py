@@ -37,14 +37,14 @@ sys.path.insert(0, str(CODE_ROOT))
 
 try:
     from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
-    from rehearse.scoring.engine import Scorer  # noqa: E402
+    from rehearse.scoring.pipeline import Scorer  # noqa: E402
     from rehearse.scoring.names import parse_roster  # noqa: E402
-    from rehearse.scoring.scenarios import get_scenario  # noqa: E402
+    from rehearse.scoring.steps import get_step  # noqa: E402
 except ImportError:  # a --baseline revision from before the layer folders (issue 20)
     from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
     from rehearse.engine import Scorer  # noqa: E402
     from rehearse.names import parse_roster  # noqa: E402
-    from rehearse.scenarios import get_scenario  # noqa: E402
+    from rehearse.steps import get_step  # noqa: E402
 
 LABELLED = ROOT / "benchmarks" / ".labelled"
 SHIPPED = ROOT / "tests" / "clips"
@@ -93,12 +93,12 @@ def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model
             rosters = {k: parse_roster(v) for k, v in splits[split]["rosters"].items()}
             for name, label in splits[split]["clips"].items():
                 audio = load_audio(folder / name)
-                scenario = get_scenario(label["scenario"])
+                step = get_step(label["scenario"])
                 roster = rosters[label["roster"]] if label.get("roster") in rosters else None
                 if roster is None or label["scenario"] != "pose-pause-name" and label.get("pupil") is None:
                     roster = None  # other steps use their own roster unless the clip names a pupil
                 wall, cpu = time.perf_counter(), time.process_time()
-                result = scorer.score(audio, scenario, roster)
+                result = scorer.score(audio, step, roster)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 m = result.metrics
                 rows.append({"split": split, "clip": name, "seconds": len(audio) / SAMPLE_RATE,
@@ -184,7 +184,7 @@ def share(part: int, whole: int) -> str:
 def table(title: str, groups: dict[str, list[dict]], labels: dict, base: dict[str, list[dict]] | None) -> None:
     """One table: a line per group of clips, and the baseline's figures beside when given."""
     print(f"\n{title}")
-    head = f"{'group':<12}{'clips':>6}  {'wait error ms (med/p95/max)':>28}  {'wait got':>14}  {'pupil':>15}  " \
+    head = f"{'group':<12}{'clips':>6}  {'wait error ms (med/p95/max)':>28}  {'wait got':>14}  {'pupil':>15}  "\
            f"{'verdict':>15}  {'question':>15}"
     print(head + ("  | baseline: wait err, wait got, pupil, verdict" if base else ""))
     for group, rows in groups.items():

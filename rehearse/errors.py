@@ -9,8 +9,8 @@ class AudioError(RehearseError):
     """A recording that is missing, unreadable, empty or silent."""
 
 
-class ScenarioError(RehearseError):
-    """An unknown scenario id or a malformed scenario file."""
+class StepError(RehearseError):
+    """An unknown step id or a malformed step file."""
 
 
 class RosterError(RehearseError):

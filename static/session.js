@@ -4,9 +4,9 @@
 // not hear whom, and comment on the rep's recording (comments.js); the progress strip shows accuracy, the streak toward fluency, and wait times.
 (function () {
   const data = JSON.parse(document.getElementById("session-data").textContent);
-  const session = data.session, scenario = data.scenario;
-  if (!scenario) return;
-  const band = scenario.wait_band;
+  const session = data.session, step = data.step;
+  if (!step) return;
+  const band = step.wait_band;
   const $ = (id) => document.getElementById(id);
   const ui = {
     record: $("record"), label: $("record-label"), status: $("status"), error: $("error"),

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rehearse.scoring.engine import Scorer
+from rehearse.scoring.pipeline import Scorer
 from rehearse.scoring.names import parse_roster
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 
 CLIPS = Path(__file__).parent / "clips"
 LABELS = json.loads((CLIPS / "labels.json").read_text())
@@ -55,8 +55,8 @@ def scored(scorer, roster):
     def score(name: str):
         if name not in cache:
             label = LABELS["clips"][name]
-            scenario = get_scenario(label["scenario"])
-            cache[name] = scorer.score_file(CLIPS / name, scenario,
+            step = get_step(label["scenario"])
+            cache[name] = scorer.score_file(CLIPS / name, step,
                                             roster if label["scenario"] == "pose-pause-name" else None)
         return cache[name]
 

@@ -73,7 +73,7 @@ POSE_PAUSE_NAME = [
     ("fillers", None, "Declan", 2.64, {"question": "Er, okay, um, why is that true?"}),
 ]
 
-# Clips for the other action steps: (name, scenario, parts with gaps, labels)
+# Clips for the other action steps: (name, step, parts with gaps, labels)
 OTHER = [
     ("vocab-good", "key-vocabulary",
      ["Turn to your partner and explain how photosynthesis works.",
@@ -259,11 +259,11 @@ def main() -> None:
         labels[f"{stem}-clean.flac"] = {**label, "noise": "clean"}
         labels[f"{stem}-noisy.flac"] = {**label, "noise": "20dB"}
         print(stem, label)
-    for n, (name, scenario, parts, label) in enumerate(OTHER):
+    for n, (name, step, parts, label) in enumerate(OTHER):
         audio, label = build_other(voice, parts, dict(label))
         audio = audio + room_noise(len(audio), seed=200 + n) * 10 ** (-65 / 20)
         write_flac(CLIPS / f"{name}.flac", audio)
-        labels[f"{name}.flac"] = {"kind": name, "scenario": scenario, **label}
+        labels[f"{name}.flac"] = {"kind": name, "scenario": step, **label}
         print(name, label)
     # Special files for error handling: a silent recording.
     write_flac(CLIPS / "silent.flac", room_noise(SAMPLE_RATE * 4, seed=7) * 10 ** (-70 / 20))

@@ -7,7 +7,7 @@ import shutil
 from typing import Any
 
 from rehearse.store.attempts import keep_result
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 from rehearse.store.database import Store
 
 from .conftest import CLIPS, LABELS
@@ -30,10 +30,10 @@ HISTORY = [
 def seed(store: Store, scored, plan=HISTORY) -> dict[str, Any]:
     """Store each session of the plan with its clips as scored reps; return the ids made."""
     sessions = []
-    for teacher, scenario_id, started_at, clips in plan:
-        scenario = get_scenario(scenario_id)
-        roster = LABELS["roster"] if scenario_id == "pose-pause-name" else [p.name for p in scenario.roster]
-        session_id = store.start_session(teacher, scenario_id, scenario.title, roster, reps_target=3)
+    for teacher, step_id, started_at, clips in plan:
+        step = get_step(step_id)
+        roster = LABELS["roster"] if step_id == "pose-pause-name" else [p.name for p in step.roster]
+        session_id = store.start_session(teacher, step_id, step.title, roster, reps_target=3)
         attempts = []
         for clip in clips:
             attempt = store.new_attempt(session_id, "upload", ".flac")
@@ -45,5 +45,5 @@ def seed(store: Store, scored, plan=HISTORY) -> dict[str, Any]:
         with store.connect() as db:  # the one thing set by hand: the day it happened
             db.execute("UPDATE sessions SET started_at = ? WHERE id = ?", (started_at, session_id))
             db.execute("UPDATE attempts SET created_at = ? WHERE session_id = ?", (started_at, session_id))
-        sessions.append({"id": session_id, "teacher": teacher, "scenario": scenario_id, "attempts": attempts})
+        sessions.append({"id": session_id, "teacher": teacher, "step": step_id, "attempts": attempts})
     return {"sessions": sessions}

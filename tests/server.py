@@ -88,8 +88,8 @@ class Visitor:
         return self.opener.open(urllib.request.Request(self.url + path, data=data), timeout=300)
 
 
-def new_session(url: str, teacher: str = "Ms Okafor", scenario: str = "pose-pause-name") -> int:
+def new_session(url: str, teacher: str = "Ms Okafor", step: str = "pose-pause-name") -> int:
     """Start a session through the real start form; return its id."""
-    fields = {"teacher": teacher, "scenario": scenario, "roster": "", "reps": "10"}
+    fields = {"teacher": teacher, "step": step, "roster": "", "reps": "10"}
     with Visitor(url).post("/sessions", fields) as response:  # follows the redirect
         return int(response.url.rstrip("/").rsplit("/", 1)[1])

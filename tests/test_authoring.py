@@ -10,8 +10,8 @@ import pytest
 
 from rehearse.coaching import authoring
 from rehearse.coaching.authoring import Draft, draft_from_form, form_of, guidance, new_id, save_step, strategy_hint
-from rehearse.errors import ScenarioError
-from rehearse.scoring.scenarios import check_all, get_scenario, load_scenario, offered_scenario
+from rehearse.errors import StepError
+from rehearse.scoring.steps import check_all, get_step, load_step, offered_step
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -37,16 +37,16 @@ def instance_of(app):
     return app.extensions["rehearse"]["store"].instance
 
 
-@pytest.mark.parametrize("scenario", [s for s in check_all()[0]], ids=lambda s: s.id)
-def test_every_shipped_step_survives_the_form_and_the_file_unchanged(scenario, tmp_path):
-    form, rules = form_of(scenario)
-    draft = draft_from_form(form, rules, scenario.id)
+@pytest.mark.parametrize("step", [s for s in check_all()[0]], ids=lambda s: s.id)
+def test_every_shipped_step_survives_the_form_and_the_file_unchanged(step, tmp_path):
+    form, rules = form_of(step)
+    draft = draft_from_form(form, rules, step.id)
     assert draft.errors == {}
-    again = load_scenario(save_step(draft, tmp_path))
-    assert again.path == tmp_path / "scenarios" / f"{scenario.id}.toml"
+    again = load_step(save_step(draft, tmp_path))
+    assert again.path == tmp_path / "scenarios" / f"{step.id}.toml"
     for name in ("title", "goal", "strategy", "prompt", "model", "non_example", "criteria", "roster"):
-        assert getattr(again, name) == getattr(scenario, name), name
-    assert guidance(scenario) == []  # the shipped examples follow the practice's advice
+        assert getattr(again, name) == getattr(step, name), name
+    assert guidance(step) == []  # the shipped examples follow the practice's advice
 
 
 def test_a_new_step_is_written_as_readable_toml_that_the_parser_accepts(tmp_path):
@@ -58,7 +58,7 @@ def test_a_new_step_is_written_as_readable_toml_that_the_parser_accepts(tmp_path
     assert "max_s = 10.0" in text
     data = tomllib.loads(text)
     assert data["roster"] == ["Xavier", "Siobhan (Shivawn)", "Priya"]  # as typed: the sound is kept
-    step = load_scenario(path)
+    step = load_step(path)
     assert [c.description for c in step.criteria] == [
         "Ask a question", "Pause 4–10 s after the question before naming a pupil",
         "Name one pupil from the class after the pause"]
@@ -67,7 +67,7 @@ def test_a_new_step_is_written_as_readable_toml_that_the_parser_accepts(tmp_path
 
 def test_text_that_needs_escaping_round_trips(tmp_path):
     tricky = FORM | {"title": 'Say "why?" \\ then wait', "prompt": "Line one\tand tab — ünïcode ✓"}
-    step = load_scenario(save_step(draft_from_form(tricky, RULES, "tricky"), tmp_path))
+    step = load_step(save_step(draft_from_form(tricky, RULES, "tricky"), tmp_path))
     assert step.title == 'Say "why?" \\ then wait' and step.prompt == "Line one and tab — ünïcode ✓"
 
 
@@ -95,17 +95,17 @@ def test_the_practice_warns_about_too_many_foci_unjudgeable_and_contradictory_st
     busy = draft_from_form(FORM | {"max_words.max": "12", "uses_key_words.words": "evaporation, condensation",
                                    "max_seconds.max": "3"},
                            RULES + ["uses_key_words", "max_words", "checks_understanding", "max_seconds"], "busy")
-    warnings = guidance(authoring.as_scenario(busy))
+    warnings = guidance(authoring.as_step(busy))
     assert any("5 things at once" in w and "split it" in w for w in warnings)
     assert any("pause of at least 4 s does not fit in the 3 seconds" in w for w in warnings)
     wordy = draft_from_form(FORM | {"max_words.max": "3", "says_phrases.phrases": "I notice that, your action step is"},
                             ["says_phrases", "max_words"], "wordy")
-    assert any("take 7 words, more than the 3 words allowed" in w for w in guidance(authoring.as_scenario(wordy)))
+    assert any("take 7 words, more than the 3 words allowed" in w for w in guidance(authoring.as_step(wordy)))
     blind = draft_from_form(FORM | {"roster": ""}, ["wait_time", "names_pupil"], "blind")
     assert any("None of these criteria can be checked from the recording" in w
-               for w in guidance(authoring.as_scenario(blind)))
+               for w in guidance(authoring.as_step(blind)))
     partly = draft_from_form(FORM | {"roster": ""}, RULES, "partly")
-    assert any(w.startswith("Without a class list, pause 4–10 s") for w in guidance(authoring.as_scenario(partly)))
+    assert any(w.startswith("Without a class list, pause 4–10 s") for w in guidance(authoring.as_step(partly)))
 
 
 def test_a_strategy_that_does_not_say_how_gets_a_hint():
@@ -122,16 +122,16 @@ def test_new_ids_come_from_the_title_and_never_replace_a_step(tmp_path):
 
 def test_an_archived_step_keeps_its_history_but_is_not_offered(tmp_path):
     path = save_step(draft_from_form(FORM, RULES, "mine"), tmp_path)
-    authoring.set_archived(load_scenario(path), True, tmp_path)
-    assert get_scenario("mine", tmp_path).archived
-    with pytest.raises(ScenarioError, match="archived; restore it"):
-        offered_scenario("mine", tmp_path)
-    authoring.set_archived(get_scenario("mine", tmp_path), False, tmp_path)
-    assert offered_scenario("mine", tmp_path).archived is False
+    authoring.set_archived(load_step(path), True, tmp_path)
+    assert get_step("mine", tmp_path).archived
+    with pytest.raises(StepError, match="archived; restore it"):
+        offered_step("mine", tmp_path)
+    authoring.set_archived(get_step("mine", tmp_path), False, tmp_path)
+    assert offered_step("mine", tmp_path).archived is False
 
 
 def test_an_invalid_draft_is_never_written(tmp_path):
-    with pytest.raises(ScenarioError, match="correct the fields"):
+    with pytest.raises(StepError, match="correct the fields"):
         save_step(Draft({"id": "x"}, {"title": "write the title"}), tmp_path)
     assert not (tmp_path / "scenarios").exists()
 
@@ -141,7 +141,7 @@ def test_the_school_folder_wins_and_is_where_the_editor_saves(tmp_path, monkeypa
     monkeypatch.setenv("REHEARSE_SCENARIOS", str(school))
     path = save_step(draft_from_form(FORM, RULES, "pose-pause-name"), tmp_path / "instance")
     assert path == school / "pose-pause-name.toml"
-    assert get_scenario("pose-pause-name", tmp_path / "instance").title == FORM["title"]
+    assert get_step("pose-pause-name", tmp_path / "instance").title == FORM["title"]
 
 
 # The pages --------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_write_a_step_in_the_app_then_rehearse_it(app, client):
     assert "Saved to" in step.text and "Pause 4–10 s after the question before naming a pupil" in step.text
     start = client.get("/")
     assert '<option value="think-time-for-everyone"' in start.text
-    session = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "think-time-for-everyone"})
+    session = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "think-time-for-everyone"})
     assert session.status_code == 302
     assert "Think time for everyone" in client.get(session.location).text
 
@@ -181,23 +181,23 @@ def test_editing_a_shipped_step_saves_a_copy_and_keeps_criteria_ids(app, client)
     form = client.get("/steps/cold-call/edit")
     assert form.status_code == 200 and "shipped example" in form.text
     assert 'name="says_phrases.id" value="whole-class"' in form.text  # stored results refer to it
-    data, rules = form_of(get_scenario("cold-call"))
+    data, rules = form_of(get_step("cold-call"))
     saved = client.post("/steps/cold-call", data={k: v for k, v in data.items() if v not in (False, None)}
                         | {"rule": rules, "wait_time.min_s": "3"})
     assert saved.status_code == 302
-    copy = get_scenario("cold-call", instance_of(app))
+    copy = get_step("cold-call", instance_of(app))
     assert copy.path == instance_of(app) / "scenarios" / "cold-call.toml"
     assert copy.wait_band == (3.0, 8.0) and copy.criteria[0].id == "whole-class"
-    assert get_scenario("cold-call").wait_band == (2.0, 8.0)  # the shipped file is untouched
+    assert get_step("cold-call").wait_band == (2.0, 8.0)  # the shipped file is untouched
 
 
 def test_archive_and_restore_in_the_app(app, client):
     client.post("/steps", data=FORM | {"rule": RULES})
-    session = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "think-time-for-everyone"})
+    session = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "think-time-for-everyone"})
     assert client.post("/steps/think-time-for-everyone/archive").status_code == 302
     assert '<option value="think-time-for-everyone"' not in client.get("/").text
     assert "Archived" in client.get("/steps").text
-    refused = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "think-time-for-everyone"})
+    refused = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "think-time-for-everyone"})
     assert refused.status_code == 400 and "archived" in refused.text
     assert "Think time for everyone" in client.get(session.location).text  # its session still shows
     assert "Think time for everyone" in client.get("/history").text
@@ -213,11 +213,11 @@ def test_a_malformed_file_written_by_hand_is_named_in_the_app(app, client):
     assert listing.status_code == 200 and "broken.toml: not valid TOML" in listing.text
     assert "Pose, pause, name" in listing.text
     page = client.get("/steps/broken")
-    assert page.status_code == 400 and "not valid TOML" in page.text and "rehearse scenarios --check" in page.text
+    assert page.status_code == 400 and "not valid TOML" in page.text and "rehearse steps --check" in page.text
     assert client.get("/steps/nothing-here").status_code == 404
 
 
-def test_scenarios_check_names_a_malformed_file_in_the_instance_folder(tmp_path, monkeypatch):
+def test_steps_check_names_a_malformed_file_in_the_instance_folder(tmp_path, monkeypatch):
     from .test_cli import rehearse
 
     monkeypatch.delenv("REHEARSE_SCENARIOS", raising=False)
@@ -227,4 +227,4 @@ def test_scenarios_check_names_a_malformed_file_in_the_instance_folder(tmp_path,
     assert run.returncode == 2
     assert "mine" in run.stdout and "Pause 4–10 s after the question" in run.stdout  # the good one is listed
     (line,) = [l for l in run.stderr.splitlines() if l.startswith("rehearse:")]
-    assert "broken.toml: not valid TOML" in line and "rehearse scenarios --check" in line
+    assert "broken.toml: not valid TOML" in line and "rehearse steps --check" in line

@@ -12,8 +12,8 @@ import pytest
 
 from rehearse.coaching import authoring
 from rehearse.coaching.authoring import MAX_TEXT, draft_from_form, form_of, save_step
-from rehearse.errors import ScenarioError
-from rehearse.scoring.scenarios import SHIPPED, get_scenario
+from rehearse.errors import StepError
+from rehearse.scoring.steps import SHIPPED, get_step
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -33,7 +33,7 @@ def app(tmp_path, monkeypatch):
 
 
 def cold_call_form() -> dict:
-    data, rules = form_of(get_scenario("cold-call"))
+    data, rules = form_of(get_step("cold-call"))
     return {k: v for k, v in data.items() if v not in (False, None)} | {"rule": rules}
 
 
@@ -55,11 +55,11 @@ def test_every_text_box_saves_a_step_that_loads_or_is_refused_with_the_file_inta
             what = f"{field} with {bad[:20]!r}"
             if answer.status_code == 302:
                 outcomes["saved"] += 1
-                step = get_scenario("cold-call", instance)  # the app's reader
+                step = get_step("cold-call", instance)  # the app's reader
                 if field in TEXT:
                     assert getattr(step, field) == " ".join(typed.split()), what  # written as typed
                 assert client.get("/steps/cold-call").status_code == 200, what
-                session = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "cold-call"})
+                session = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "cold-call"})
                 assert session.status_code == 302, what
             else:
                 outcomes["refused"] += 1
@@ -79,7 +79,7 @@ def test_a_control_character_is_refused_naming_the_field_and_the_character(app, 
     assert f"prompt: holds an invisible control character (U+{ord(bad):04X})" in answer.text
     assert "type the text again without it" in answer.text
     assert not (app.extensions["rehearse"]["store"].instance / "scenarios" / "cold-call.toml").exists()
-    assert client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "cold-call"}).status_code == 302
+    assert client.post("/sessions", data={"teacher": "Ms Okafor", "step": "cold-call"}).status_code == 302
 
 
 def test_bytes_that_are_no_text_never_arrive_as_a_lone_surrogate(app):
@@ -93,7 +93,7 @@ def test_bytes_that_are_no_text_never_arrive_as_a_lone_surrogate(app):
     for body, content_type in bodies:
         answer = client.post("/steps/cold-call", data=body, content_type=content_type)
         assert answer.status_code == 302, answer.text
-        title = get_scenario("cold-call", app.extensions["rehearse"]["store"].instance).title
+        title = get_step("cold-call", app.extensions["rehearse"]["store"].instance).title
         assert title.startswith("Cold") and not any(unicodedata.category(c) == "Cs" for c in title)
     parts = [(k, str(v).encode()) for k, v in cold_call_form().items() if k not in ("title", "rule")]
     parts += [("rule", r.encode()) for r in cold_call_form()["rule"]] + [("title", b"Cold\xed\xa0\x80call")]
@@ -101,14 +101,14 @@ def test_bytes_that_are_no_text_never_arrive_as_a_lone_surrogate(app):
                     for k, v in parts) + b"--XX--\r\n"
     answer = client.post("/steps/cold-call", data=body, content_type="multipart/form-data; boundary=XX")
     assert answer.status_code == 302, answer.text
-    assert get_scenario("cold-call", app.extensions["rehearse"]["store"].instance).title == "Cold\ufffd\ufffd\ufffdcall"
+    assert get_step("cold-call", app.extensions["rehearse"]["store"].instance).title == "Cold\ufffd\ufffd\ufffdcall"
 
 
 def test_a_lone_surrogate_is_refused_before_it_is_written(tmp_path):
-    form, rules = form_of(get_scenario("cold-call"))
+    form, rules = form_of(get_step("cold-call"))
     draft = draft_from_form(form | {"goal": "So that \ud800 everyone"}, rules, "cold-call")
     assert "U+D800" in draft.errors["goal"]
-    with pytest.raises(ScenarioError):
+    with pytest.raises(StepError):
         save_step(draft, tmp_path)
     assert not (tmp_path / "scenarios").exists()
 
@@ -131,8 +131,8 @@ def test_a_file_that_would_not_read_back_is_not_saved_and_the_old_one_stays(app,
         assert "the action step was not saved: the file written would not read back" in answer.text
         assert copy.read_bytes() == before
         assert [p.name for p in copy.parent.iterdir()] == ["cold-call.toml"]
-        assert get_scenario("cold-call", instance).wait_band == (3.0, 8.0)
-    assert client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "cold-call"}).status_code == 302
+        assert get_step("cold-call", instance).wait_band == (3.0, 8.0)
+    assert client.post("/sessions", data={"teacher": "Ms Okafor", "step": "cold-call"}).status_code == 302
 
 
 def test_a_folder_that_cannot_be_written_is_named_and_nothing_changes(app, tmp_path, monkeypatch):
@@ -141,7 +141,7 @@ def test_a_folder_that_cannot_be_written_is_named_and_nothing_changes(app, tmp_p
     monkeypatch.setenv("REHEARSE_SCENARIOS", str(school))
     answer = page_client(app).post("/steps/cold-call", data=cold_call_form())
     assert answer.status_code == 400 and "cannot save the action step in" in answer.text
-    assert get_scenario("cold-call", app.extensions["rehearse"]["store"].instance).path.parent == SHIPPED
+    assert get_step("cold-call", app.extensions["rehearse"]["store"].instance).path.parent == SHIPPED
 
 
 @pytest.mark.parametrize("given", ['=HYPERLINK("http://example.com","x")', "+1", "-1", "@SUM(A1)", "Whole class",
@@ -154,4 +154,4 @@ def test_a_criterion_id_is_a_short_safe_name(app, given):
     assert "may use only lower-case letters, digits, - and _" in answer.text
     ok = client.post("/steps/cold-call", data=cold_call_form() | {"says_phrases.id": "whole_class-2"})
     assert ok.status_code == 302
-    assert get_scenario("cold-call", app.extensions["rehearse"]["store"].instance).criteria[0].id == "whole_class-2"
+    assert get_step("cold-call", app.extensions["rehearse"]["store"].instance).criteria[0].id == "whole_class-2"

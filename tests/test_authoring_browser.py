@@ -4,7 +4,7 @@ preview and per-field messages, save, reload, record the model with a WAV file a
 
 from __future__ import annotations
 
-from rehearse.scoring.scenarios import load_scenario
+from rehearse.scoring.steps import load_step
 
 from .conftest import LABELS
 from .server import running_server
@@ -52,7 +52,7 @@ def test_write_save_reload_model_and_rehearse_a_new_step(tmp_path):
         page.click("#save-step")
         page.wait_for_selector(".saved")
         path = instance / "scenarios" / "think-time-for-everyone.toml"
-        assert path.is_file() and load_scenario(path).wait_band == (4.0, 10.0)
+        assert path.is_file() and load_step(path).wait_band == (4.0, 10.0)
         page.reload()  # read back from the file
         assert "Pause 4–10 s after the question before naming a pupil" in page.inner_text(".brief")
 
@@ -70,7 +70,7 @@ def test_write_save_reload_model_and_rehearse_a_new_step(tmp_path):
         # The teacher rehearses the new step, with the model to play first.
         page.goto(url + "/")
         page.fill("#teacher", "Ms Okafor")
-        page.select_option("#scenario", "think-time-for-everyone")
+        page.select_option("#step", "think-time-for-everyone")
         assert "Siobhan (Shivawn)" in page.input_value("#roster")
         page.click("button[type=submit]")
         page.wait_for_selector("#record")

@@ -17,7 +17,7 @@ from rehearse.web import create_app
 from .page_client import page_client
 
 HUGE = [2**63, 2**64, 10**30]
-START = {"teacher": "Ms Okafor", "scenario": "pose-pause-name", "roster": "", "reps": "10"}
+START = {"teacher": "Ms Okafor", "step": "pose-pause-name", "roster": "", "reps": "10"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_every_route_that_takes_an_id_answers_404_to_one_sqlite_cannot_hold(app,
     patterns = {pattern for pattern, _, _ in routes}
     # The walk finds pages, API calls and the WebSocket alike (a sample of what it must find).
     assert {"/ws/sessions/<int:session_id>", "/api/attempts/<int:attempt_id>/taps",
-            "/api/attempts/<int:attempt_id>/taps/<int:tap_id>", "/progress/<int:teacher_id>/<int:step_id>",
+            "/api/attempts/<int:attempt_id>/taps/<int:tap_id>", "/progress/<int:teacher_id>/<int:step_row>",
             "/teachers/<int:teacher_id>/delete", "/api/sessions/<int:session_id>/uploads"} <= patterns
     assert len(routes) >= 15
     for pattern, method, names in routes:

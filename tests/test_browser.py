@@ -73,7 +73,7 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
         page, errors = watched_page(browser)
         page.goto(server + "/")
         page.fill("#teacher", "Ms Okafor")
-        page.select_option("#scenario", "pose-pause-name")
+        page.select_option("#step", "pose-pause-name")
         assert "Siobhan" in page.input_value("#roster")  # the action step's class list, editable
         page.click("button[type=submit]")
         page.wait_for_selector("#record")

@@ -13,7 +13,7 @@ import pytest
 from rehearse.coaching.calibration import (AGREE_WITHIN_S, align_tap, attempt_agreement, in_band, pass_wait,
                                   summarise, tap_pass)
 from rehearse.errors import RehearseError
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA_VERSION
 
@@ -21,7 +21,7 @@ from .conftest import LABELS
 from .test_cli import rehearse
 from .test_export import csv_rows, export
 
-BAND = get_scenario("pose-pause-name").wait_band  # 5-12 s
+BAND = get_step("pose-pause-name").wait_band  # 5-12 s
 REACTION_S = 0.25
 
 

@@ -1,4 +1,4 @@
-"""The CLI contract, run as a real process: `rehearse score` and `rehearse scenarios`."""
+"""The CLI contract, run as a real process: `rehearse score` and `rehearse steps`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_json_one_object_per_file_and_bad_files_reported(tmp_path):
     corrupt.write_bytes(b"RIFF not really a wave file" * 20)
     missing = str(tmp_path / "missing.wav")
     run = rehearse("score", GOOD, str(corrupt), missing, str(CLIPS / "silent.flac"), SHORT,
-                   "--scenario", "pose-pause-name", "--json")
+                   "--step", "pose-pause-name", "--json")
     assert run.returncode == 2
     objects = [json.loads(line) for line in run.stdout.splitlines()]
     assert [o["file"] for o in objects] == [GOOD, SHORT]
@@ -42,7 +42,7 @@ def test_readable_report_and_roster_override():
     # Siobhan is named in the clip but is not on this roster: she is never taken for named. (Whether
     # her name reads as no roster pupil or as an unclear name, "was it Tom or Priya?", depends on how
     # well Whisper heard it on this CPU.)
-    run = rehearse("score", GOOD, "--scenario", "pose-pause-name", "--roster", "Tom,Priya")
+    run = rehearse("score", GOOD, "--step", "pose-pause-name", "--roster", "Tom,Priya")
     assert run.returncode == 0, run.stderr
     assert "You named" not in run.stdout
     assert "No pupil from the roster was named" in run.stdout or "was it Tom or Priya?" in run.stdout
@@ -51,23 +51,23 @@ def test_readable_report_and_roster_override():
     assert re.search(r"wait time \d+\.\d s \(question ended at \d+\.\d s, .* named at \d+\.\d s\)", run.stdout), run.stdout
 
 
-def test_unknown_scenario_lists_known_ones():
-    run = rehearse("score", GOOD, "--scenario", "pose-pause")
+def test_unknown_step_lists_known_ones():
+    run = rehearse("score", GOOD, "--step", "pose-pause")
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and "pose-pause-name" in run.stderr and "cold-call" in run.stderr
 
 
 def test_bad_roster():
-    run = rehearse("score", GOOD, "--scenario", "pose-pause-name", "--roster", " , ")
+    run = rehearse("score", GOOD, "--step", "pose-pause-name", "--roster", " , ")
     assert run.returncode == 2 and "roster is empty" in run.stderr
 
 
 def test_bad_model_path(tmp_path):
-    run = rehearse("score", GOOD, "--scenario", "pose-pause-name", "--model", str(tmp_path))
+    run = rehearse("score", GOOD, "--step", "pose-pause-name", "--model", str(tmp_path))
     assert run.returncode == 2 and "not a faster-whisper model folder" in run.stderr
 
 
-def test_scenarios_list_and_check(tmp_path):
+def test_steps_list_and_check(tmp_path):
     run = rehearse("scenarios")
     assert run.returncode == 0 and "pose-pause-name" in run.stdout
     (tmp_path / "broken.toml").write_text('id = "broken"\ntitle = 3\n')

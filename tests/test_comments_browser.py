@@ -186,7 +186,7 @@ def test_in_the_meeting_after_the_feedback(browse):
     page, url, store, ids = browse
     page.goto(url + "/")
     page.fill("#teacher", "Ms Quinn")
-    page.select_option("#scenario", "pose-pause-name")
+    page.select_option("#step", "pose-pause-name")
     page.click("button[type=submit]")
     page.set_input_files("#upload-file", str(CLIPS / "ppn-00-correct-siobhan-clean.flac"))
     page.click("#upload-form button[type=submit]")

@@ -136,7 +136,7 @@ def test_a_name_said_first_is_one_cross_not_three():
 
 def test_a_pause_without_a_name_carries_the_verdict_it_would_have_if_a_pupil_was_named():
     """The coach may say a pupil was named that the app did not hear: the wait kept then counts."""
-    from rehearse.scoring.scenarios import Criterion
+    from rehearse.scoring.steps import Criterion
 
     t = timeline_of((0.5, 2.0, "Why does ice float?"), (8.0, 8.4, "Anyone?"))
     verdict = Criterion("wait_time", "wait_time", {"min_s": 5.0, "max_s": None}).judge(t)

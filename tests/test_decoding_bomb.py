@@ -93,7 +93,7 @@ def test_rehearse_score_refuses_it_with_one_line_and_status_2(bomb):
     code = textwrap.dedent(f"""
         import json, resource, subprocess, sys
         done = subprocess.run([sys.executable, "-m", "rehearse", "score", {str(bomb)!r}, {str(CLIPS / "silent.flac")!r},
-                               "--scenario", "pose-pause-name"], capture_output=True, text=True)
+                               "--step", "pose-pause-name"], capture_output=True, text=True)
         print(json.dumps({{"status": done.returncode, "stderr": done.stderr,
                           "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
     """)
@@ -107,7 +107,7 @@ def test_rehearse_score_refuses_it_with_one_line_and_status_2(bomb):
                         "so trim it to the rep itself and try again")
     assert "no speech found" in lines[1]  # the next file is still scored
 
-    longer = rehearse("score", str(bomb), "--scenario", "pose-pause-name", "--max-attempt-s", "30")
+    longer = rehearse("score", str(bomb), "--step", "pose-pause-name", "--max-attempt-s", "30")
     assert longer.returncode == 2 and "longer than 30 s; a rep may be at most 30 s" in longer.stderr
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rehearse.errors import AudioError
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 from rehearse.scoring.stored import StoredResult
 from rehearse.scoring.words.faster import load_model
 from rehearse.web.views import marked_words
@@ -83,7 +83,7 @@ def test_hesitation_and_fillers_are_seen(scored):
 
 def test_a_silent_recording_is_refused(scorer):
     with pytest.raises(AudioError, match="no speech"):
-        scorer.score_file(CLIPS / "silent.flac", get_scenario("pose-pause-name"))
+        scorer.score_file(CLIPS / "silent.flac", get_step("pose-pause-name"))
 
 
 def test_the_model_is_loaded_once(scored):
@@ -111,7 +111,7 @@ def test_the_words_marked_are_those_the_verdicts_were_judged_on(scored, scorer, 
     if Path(path).parent == CLIPS:
         result = scored(name)
     else:
-        result = scorer.score_file(path, get_scenario(step))
+        result = scorer.score_file(path, get_step(step))
     data = json.loads(json.dumps(result.to_dict() | {"timings": result.timings}))
     view = StoredResult.from_json(data)
     assert view.to_json() == data
@@ -123,7 +123,7 @@ def test_the_words_marked_are_those_the_verdicts_were_judged_on(scored, scorer, 
     naming = next((u for u in result.utterances if u["start"] == m["name_start_s"]), None)
     if naming is not None and not naming["text"]:
         # Whisper wrote no word for the name's speech (a word before it stretched over the wait:
-        # ppn-18); the name was heard in that speech transcribed again on its own (engine.py), so
+        # ppn-18); the name was heard in that speech transcribed again on its own (pipeline.py), so
         # no word of the transcript is the name
         assert not part("name") and m["name_heard"]
     else:

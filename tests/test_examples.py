@@ -13,7 +13,7 @@ import pytest
 
 from rehearse.store import examples
 from rehearse.scoring.audio import load_audio
-from rehearse.scoring.scenarios import SHIPPED_AUDIO, check_all, shipped_example
+from rehearse.scoring.steps import SHIPPED_AUDIO, check_all, shipped_example
 from rehearse.store.database import Store
 from rehearse.web import create_app
 
@@ -26,15 +26,15 @@ SHIPPED = [s for s in check_all()[0]]
 SHORT_PAUSE = "ppn-08-short-pause-tomasz-clean.flac"  # a 2.17 s wait: a non-example of pose-pause-name
 
 
-@pytest.mark.parametrize("scenario", SHIPPED, ids=lambda s: s.id)
-def test_every_shipped_step_has_a_model_that_passes_and_a_non_example_that_fails(scenario, scorer, tmp_path):
+@pytest.mark.parametrize("step", SHIPPED, ids=lambda s: s.id)
+def test_every_shipped_step_has_a_model_that_passes_and_a_non_example_that_fails(step, scorer, tmp_path):
     store = Store.open(tmp_path)
-    assert shipped_example(scenario.id, "model") == SHIPPED_AUDIO / f"{scenario.id}-model.flac"
-    model = examples.score_example(store, scorer, scenario, "model")
+    assert shipped_example(step.id, "model") == SHIPPED_AUDIO / f"{step.id}-model.flac"
+    model = examples.score_example(store, scorer, step, "model")
     assert (model["source"], model["status"]) == ("shipped", "scored")
     failed = [v["detail"] for v in model["result"]["criteria"] if not v["passed"]]
     assert model["passed"] == 1, failed
-    non_example = examples.score_example(store, scorer, scenario, "non_example")
+    non_example = examples.score_example(store, scorer, step, "non_example")
     assert non_example["status"] == "scored" and non_example["passed"] == 0
 
 
@@ -62,7 +62,7 @@ def test_a_coach_uploads_a_model_and_the_teacher_can_play_it(app, scorer):
     audio = client.get(f"/steps/pose-pause-name/examples/model/audio?v={model['id']}")
     assert audio.status_code == 200 and audio.mimetype == "audio/flac" and audio.data == clip.read_bytes()
 
-    session = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "pose-pause-name"})
+    session = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "pose-pause-name"})
     rehearsal = client.get(session.location).text
     assert "Hear it first" in rehearsal and 'data-kind="model"' in rehearsal and 'data-kind="non_example"' in rehearsal
 
@@ -118,4 +118,4 @@ def test_a_model_recorded_over_the_websocket_is_scored_and_a_dropped_one_kept(tm
         assert f"dropped at {model['duration_s']:.1f} s" in model["error"]
 
         error = refusal(url, "/ws/steps/no-such-step/model")
-        assert error["type"] == "error" and "unknown scenario 'no-such-step'" in error["message"]
+        assert error["type"] == "error" and "unknown step 'no-such-step'" in error["message"]

@@ -67,7 +67,7 @@ def test_no_page_shows_a_wait_to_more_than_a_tenth_and_the_exports_keep_every_de
     tapped = store.attempt(ids["sessions"][0]["attempts"][0])["taps"][0]
     coach_wait = round(tapped["name_s"] - tapped["question_end_s"], 3)
     waits = [store.attempt(a)["result"]["metrics"]["wait_time_s"] for s in ids["sessions"] for a in s["attempts"]
-             if s["scenario"] == "pose-pause-name"] + [coach_wait]
+             if s["step"] == "pose-pause-name"] + [coach_wait]
     assert WAIT in waits and len({round(w, 2) for w in waits if w}) >= 6
     pages = review_pages(client, store, ids)
     for path, page in pages.items():

@@ -3,8 +3,8 @@
 1. The audio loader. Any file at all (arbitrary bytes, real recordings cut short or scribbled on,
    WAV headers with odd parameters) either loads as float32 mono 16 kHz or is refused with an
    AudioError in one line: never another exception, never a hang.
-2. The scenario parser. Any text, any bytes, and TOML close to the real schema with its fields
-   mutated either loads as a usable Scenario or is refused with a ScenarioError: never another
+2. The step parser. Any text, any bytes, and TOML close to the real schema with its fields
+   mutated either loads as a usable ActionStep or is refused with a StepError: never another
    exception. One bad file among good ones does not hide the good ones.
 3. The WebSocket a rep is recorded over, against a real `rehearse serve`. Any sequence of frames
    (JSON of the wrong shape, non-JSON, huge or deeply nested text, start and stop in odd orders,
@@ -52,9 +52,9 @@ from wsproto.frame_protocol import CloseReason
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.coaching.calibration import CLOCKS, tap_pass
 from rehearse.scoring.criteria import RULES
-from rehearse.errors import AudioError, RehearseError, ScenarioError
+from rehearse.errors import AudioError, RehearseError, StepError
 from rehearse.capture.recording import HEADER_BYTES, to_pcm16, wav_header
-from rehearse.scoring.scenarios import SHIPPED, SHIPPED_AUDIO, Scenario, check_all, load_scenario
+from rehearse.scoring.steps import SHIPPED, SHIPPED_AUDIO, ActionStep, check_all, load_step
 
 from .conftest import CLIPS
 from .server import new_session, running_server
@@ -280,32 +280,32 @@ def test_a_chunk_claiming_more_than_the_file_is_refused():
     loads_or_refuses(wav_bytes(1, SAMPLE_RATE, 16, data=bytes(100), extra_chunk=b"junk\xff\xff\xff\x7f"))
 
 
-# 2. The scenario parser ---------------------------------------------------------------------------
+# 2. The step parser ---------------------------------------------------------------------------
 
 SHIPPED_DATA = {p.stem: tomllib.loads(p.read_text()) for p in sorted(SHIPPED.glob("*.toml"))}
 
 
-def check_scenario_or_refusal(path: Path) -> Scenario | None:
-    """load_scenario(path) gives a Scenario fit to use, or a ScenarioError in one line."""
+def check_step_or_refusal(path: Path) -> ActionStep | None:
+    """load_step(path) gives a ActionStep fit to use, or a StepError in one line."""
     try:
-        scenario = load_scenario(path)
-    except ScenarioError as exc:
+        step = load_step(path)
+    except StepError as exc:
         assert one_line(str(exc)), repr(str(exc))
         return None
-    assert isinstance(scenario, Scenario) and scenario.id == path.stem and scenario.criteria
+    assert isinstance(step, ActionStep) and step.id == path.stem and step.criteria
     # What the pages and the engine read from a step must work for any step that was accepted.
-    for criterion in scenario.criteria:
+    for criterion in step.criteria:
         assert criterion.rule in RULES and isinstance(criterion.description, str)
         for value in criterion.params.values():
             assert not isinstance(value, float) or math.isfinite(value), criterion
-    assert scenario.foci and isinstance(scenario.key_metric, dict)
-    assert all(isinstance(w, str) and w for w in scenario.key_words)
-    band = scenario.wait_band
+    assert step.foci and isinstance(step.key_metric, dict)
+    assert all(isinstance(w, str) and w for w in step.key_words)
+    band = step.wait_band
     assert band is None or (0 <= band[0] and (band[1] is None or band[0] <= band[1]))
-    return scenario
+    return step
 
 
-def scenario_file(folder: Path, stem: str, content: bytes) -> Path:
+def step_file(folder: Path, stem: str, content: bytes) -> Path:
     path = folder / f"{stem}.toml"
     path.write_bytes(content)
     return path
@@ -320,18 +320,18 @@ TRICKY_TOML = st.sampled_from(["", "\ufeff", "a = 1", "[criteria]", "[[criteria]
 
 @settings(max_examples=examples(100))
 @given(text=st.text(max_size=400) | TRICKY_TOML)
-def test_any_text_is_a_scenario_or_refused(text):
+def test_any_text_is_a_step_or_refused(text):
     with tempfile.TemporaryDirectory() as folder:
-        check_scenario_or_refusal(scenario_file(Path(folder), "step", text.encode("utf-8", "surrogatepass")))
+        check_step_or_refusal(step_file(Path(folder), "step", text.encode("utf-8", "surrogatepass")))
 
 
 @settings(max_examples=examples(100))
 @given(data=st.binary(max_size=400) | st.sampled_from(list(SHIPPED_DATA)).flatmap(
     lambda stem: st.binary(max_size=40).map(lambda b: (SHIPPED / f"{stem}.toml").read_bytes()[:200] + b)))
-def test_any_bytes_are_a_scenario_or_refused(data):
+def test_any_bytes_are_a_step_or_refused(data):
     """Non-UTF-8, a BOM, NUL bytes, a real file's start followed by garbage."""
     with tempfile.TemporaryDirectory() as folder:
-        check_scenario_or_refusal(scenario_file(Path(folder), "step", data))
+        check_step_or_refusal(step_file(Path(folder), "step", data))
 
 
 # TOML values of every kind, with the numbers most likely to upset a check.
@@ -395,7 +395,7 @@ def criterion_of(draw, rule: str) -> dict:
 
 
 @st.composite
-def scenario_dicts(draw):
+def step_dicts(draw):
     """A shipped step's data with a few of its fields changed: types, values, missing, unknown."""
     data = copy.deepcopy(SHIPPED_DATA[draw(st.sampled_from(sorted(SHIPPED_DATA)))])
     for _ in range(draw(st.integers(1, 4))):
@@ -437,14 +437,14 @@ def stem_for(data: dict, draw) -> str:
 
 @settings(max_examples=examples(250))
 @given(st.data())
-def test_mutated_scenarios_load_or_are_refused(data):
+def test_mutated_steps_load_or_are_refused(data):
     """TOML close to the real schema, mutated: negative, huge, NaN and infinite numbers, empty lists,
     wrong types, unknown rules and parameters, missing fields. Either a usable step or one line."""
-    content = data.draw(scenario_dicts())
+    content = data.draw(step_dicts())
     text = toml_document(content)
     tomllib.loads(text)  # the test's own TOML writer is right
     with tempfile.TemporaryDirectory() as folder:
-        check_scenario_or_refusal(scenario_file(Path(folder), stem_for(content, data.draw), text.encode()))
+        check_step_or_refusal(step_file(Path(folder), stem_for(content, data.draw), text.encode()))
 
 
 @pytest.mark.parametrize("line,field", [
@@ -458,29 +458,29 @@ def test_mutated_scenarios_load_or_are_refused(data):
     ('rule = "max_words"\nmax = 9223372036854775808', "criteria[0].max"),
 ])
 def test_found_by_fuzzing_bad_criteria_are_refused_in_one_line(tmp_path, line, field):
-    """Found by the scenario fuzzing: a list or table as a rule raised TypeError (unhashable), a
+    """Found by the step fuzzing: a list or table as a rule raised TypeError (unhashable), a
     400-digit number of seconds OverflowError, a 6000-digit one (hexadecimal) ValueError when the
     message showed it; an infinite number of seconds, or of words, was accepted."""
     path = tmp_path / "step.toml"
     path.write_text('id = "step"\ntitle = "t"\ngoal = "g"\nstrategy = "s"\nprompt = "p"\n'
                     f'roster = ["Tom"]\n[[criteria]]\n{line}\n')
-    with pytest.raises(ScenarioError, match=re.escape(f"field '{field}'")) as info:
-        load_scenario(path)
+    with pytest.raises(StepError, match=re.escape(f"field '{field}'")) as info:
+        load_step(path)
     assert one_line(str(info.value))
 
 
 @pytest.mark.parametrize("value", ["[" * 3000, "1" * 5000])
 def test_found_by_fuzzing_toml_python_cannot_read_is_refused_in_one_line(tmp_path, value):
-    """Found by the scenario fuzzing: tomllib lets RecursionError (deep nesting) and ValueError (a
+    """Found by the step fuzzing: tomllib lets RecursionError (deep nesting) and ValueError (a
     number of over 4300 digits) through; both are now "not valid TOML"."""
-    path = scenario_file(tmp_path, "step", f"a = {value}\n".encode())
-    with pytest.raises(ScenarioError, match="not valid TOML") as info:
-        load_scenario(path)
+    path = step_file(tmp_path, "step", f"a = {value}\n".encode())
+    with pytest.raises(StepError, match="not valid TOML") as info:
+        load_step(path)
     assert one_line(str(info.value))
 
 
 @pytest.fixture(scope="module")
-def no_scenario_folders_from_the_environment():
+def no_step_folders_from_the_environment():
     saved = os.environ.pop("REHEARSE_SCENARIOS", None)
     yield
     if saved is not None:
@@ -489,17 +489,17 @@ def no_scenario_folders_from_the_environment():
 
 @settings(max_examples=examples(40))
 @given(data=st.data())
-def test_one_bad_step_does_not_hide_the_good_ones(no_scenario_folders_from_the_environment, data):
+def test_one_bad_step_does_not_hide_the_good_ones(no_step_folders_from_the_environment, data):
     """A school's folder with a good step of its own and a broken one (perhaps shadowing a shipped
     step): check_all still returns every good step, and one line for the broken one."""
-    bad = data.draw(scenario_dicts().map(toml_document).map(str.encode) | st.binary(max_size=200))
+    bad = data.draw(step_dicts().map(toml_document).map(str.encode) | st.binary(max_size=200))
     stem = data.draw(st.sampled_from(["broken", *sorted(SHIPPED_DATA)]))
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         (instance / "scenarios").mkdir()
         own = copy.deepcopy(SHIPPED_DATA["cold-call"]) | {"id": "own-step"}
-        scenario_file(instance / "scenarios", "own-step", toml_document(own).encode())
-        scenario_file(instance / "scenarios", stem, bad)
+        step_file(instance / "scenarios", "own-step", toml_document(own).encode())
+        step_file(instance / "scenarios", stem, bad)
         good, errors = check_all(instance)
     ids = [s.id for s in good]
     bad_loaded = stem in ids and next(s for s in good if s.id == stem).path.parent != SHIPPED

@@ -13,7 +13,7 @@ import pytest
 from rehearse.store import history
 from rehearse.errors import RehearseError
 from rehearse.coaching.progress import step_progress
-from rehearse.scoring.scenarios import SHIPPED as SCENARIOS
+from rehearse.scoring.steps import SHIPPED as SCENARIOS
 from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA, SCHEMA_VERSION
 
@@ -40,7 +40,7 @@ def test_each_session_keeps_its_progress_and_a_coach_overrule_updates_it(history
 
 def test_summaries_count_sessions_reps_and_accurate_and_fluent_sessions(history_instance):
     store = Store.open(history_instance[0])
-    rows = {(r["teacher"], r["scenario_id"]): r for r in history.step_summaries(store, history.Filters())}
+    rows = {(r["teacher"], r["step_id"]): r for r in history.step_summaries(store, history.Filters())}
     okafor = rows[("Ms Okafor", "pose-pause-name")]
     assert (okafor["sessions"], okafor["reps"], okafor["passed"], okafor["accurate"], okafor["fluent"]) == (2, 6, 4, 2, 1)
     byrne = rows[("Mr Byrne", "key-vocabulary")]
@@ -60,7 +60,7 @@ def test_filters_by_teacher_step_and_local_days(history_instance):
 
     assert started(history.Filters()) == ["2026-11-12", "2026-11-12", "2026-11-10", "2026-11-03"]  # newest first
     assert started(history.Filters(teacher_id=okafor)) == ["2026-11-10", "2026-11-03"]
-    assert started(history.Filters(step_id=vocab)) == ["2026-11-12"]
+    assert started(history.Filters(step_row=vocab)) == ["2026-11-12"]
     assert started(history.Filters(since=date(2026, 11, 4), until=date(2026, 11, 10))) == ["2026-11-10"]
     assert started(history.Filters.parse({"teacher": str(okafor), "from": "2026-11-04", "to": ""})) == ["2026-11-10"]
     with pytest.raises(RehearseError, match="'2026-11-31' is not a date; write it as YYYY-MM-DD"):

@@ -96,7 +96,7 @@ def test_every_module_is_in_a_layer():
     for folder in PACKAGE.iterdir():
         if folder.is_dir() and folder.name != "__pycache__":
             init = folder / "__init__.py"
-            assert init.is_file() and ast.get_docstring(ast.parse(init.read_text())), \
+            assert init.is_file() and ast.get_docstring(ast.parse(init.read_text())),\
                 f"{folder.name}/ needs an __init__.py whose docstring says what the layer is and what it may import"
 
 
@@ -156,7 +156,7 @@ def test_tests_and_scripts_import_what_rehearse_has():
                      and getattr(h.type, "id", None) == "ImportError" for n in ast.walk(h)}  # an older layout's
         named = []
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rehearse" \
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rehearse"\
                     and id(node) not in fallbacks:
                 named.append((node.lineno, node.module, [a.name for a in node.names]))
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -205,7 +205,7 @@ def shipped_files() -> set[str]:
 
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 WHERE = ("import json, importlib.metadata as m, rehearse, rehearse.shipped as s; print(json.dumps("
-         "[rehearse.__file__, str(s.folder('templates')), str(s.folder('scenarios')), rehearse.__version__,"
+         "[rehearse.__file__, str(s.folder('templates')), str(s.folder('steps')), rehearse.__version__,"
          " m.version('rehearse')]))")
 
 
@@ -259,8 +259,8 @@ def installed(tmp_path_factory):
     venv, env, elsewhere = fresh_venv(tmp, wheel)
     where = subprocess.run([str(venv / "bin" / "python"), "-c", WHERE], capture_output=True, text=True, check=True,
                            cwd=elsewhere, env=env).stdout
-    package, templates, scenarios, version, installed_version = json.loads(where)
-    for path in (package, templates, scenarios):  # the wheel's, not the source tree's
+    package, templates, steps, version, installed_version = json.loads(where)
+    for path in (package, templates, steps):  # the wheel's, not the source tree's
         assert Path(path).is_relative_to(venv), path
     assert version == installed_version  # the version is written once: rehearse.__version__
     yield venv / "bin", env, elsewhere
@@ -277,10 +277,10 @@ def test_an_editable_install_reads_the_checkouts_shipped_folders(tmp_path):
     (wheel,) = dist.glob("rehearse-*.whl")
     venv, env, elsewhere = fresh_venv(tmp_path, wheel)
     python = str(venv / "bin" / "python")
-    package, templates, scenarios, version, installed_version = json.loads(subprocess.run(
+    package, templates, steps, version, installed_version = json.loads(subprocess.run(
         [python, "-c", WHERE], capture_output=True, text=True, check=True, cwd=elsewhere, env=env).stdout)
     assert Path(package) == source / "rehearse" / "__init__.py"
-    assert (Path(templates), Path(scenarios)) == (source / "templates", source / "scenarios")
+    assert (Path(templates), Path(steps)) == (source / "templates", source / "scenarios")
     assert version == installed_version
     page = ("from rehearse.web import create_app; c = create_app({'INSTANCE': 'instance', 'WARM_UP': False})"
             ".test_client(); print(c.get('/steps').status_code, c.get('/static/rehearse.css').status_code)")
@@ -337,7 +337,7 @@ def test_the_installed_wheel_serves_scores_a_streamed_rep_and_the_shipped_exampl
 
     example = bin_folder.parent / "lib"
     (shipped,) = example.glob("python3*/site-packages/rehearse/shipped/audio/example-pose-pause-name.flac")
-    done = subprocess.run([str(bin_folder / "rehearse"), "score", str(shipped), "--scenario", "pose-pause-name",
+    done = subprocess.run([str(bin_folder / "rehearse"), "score", str(shipped), "--step", "pose-pause-name",
                            "--instance", str(instance)], capture_output=True, text=True, cwd=elsewhere, env=env,
                           timeout=600)
     assert done.returncode == 0, done.stderr

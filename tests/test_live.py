@@ -9,7 +9,7 @@ import numpy as np
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.capture.live import LiveAttempt
 from rehearse.capture.recording import to_pcm16
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 
 from .conftest import CLIPS, LABELS
 
@@ -30,12 +30,12 @@ def silence(seconds: float) -> np.ndarray:
 
 def test_the_words_are_ready_at_stop_and_the_verdict_is_the_files(scorer, tmp_path):
     clip = CLIPS / "ppn-00-correct-siobhan-clean.flac"
-    scenario = get_scenario("pose-pause-name")
-    live = LiveAttempt(scorer, scenario, tmp_path / "rep.wav")
+    step = get_step("pose-pause-name")
+    live = LiveAttempt(scorer, step, tmp_path / "rep.wav")
     feed(live, np.concatenate([load_audio(clip), silence(1.5)]))  # the name, a moment's quiet, stop
     result = live.finish()
     assert result.timings["words_reused"] and result.timings["waited_for_work_ahead_s"] == 0
-    on_file = scorer.score_file(tmp_path / "rep.wav", scenario)
+    on_file = scorer.score_file(tmp_path / "rep.wav", step)
     assert result.metrics["named_pupil"] == on_file.metrics["named_pupil"] == "Siobhan"
     assert [c.passed for c in result.criteria] == [c.passed for c in on_file.criteria]
     assert result.metrics["wait_time_s"] == on_file.metrics["wait_time_s"]
@@ -46,7 +46,7 @@ def test_speech_after_the_work_ahead_is_heard_not_taken_from_it(scorer, tmp_path
     worked out ahead (the question alone) must not stand for the rep."""
     clip = "ppn-00-correct-siobhan-clean.flac"
     audio = load_audio(CLIPS / clip)
-    live = LiveAttempt(scorer, get_scenario("pose-pause-name"), tmp_path / "rep.wav")
+    live = LiveAttempt(scorer, get_step("pose-pause-name"), tmp_path / "rep.wav")
     cut = int((LABELS["clips"][clip]["name_start"] - 0.3) * SAMPLE_RATE)  # inside the pause before the name
     name_end = int(np.flatnonzero(np.abs(audio) > 0.02)[-1]) + SAMPLE_RATE // 20
     feed(live, audio[:cut])

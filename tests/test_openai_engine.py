@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from rehearse.scoring.audio import load_audio
-from rehearse.scoring.engine import Scorer
+from rehearse.scoring.pipeline import Scorer
 from rehearse.errors import ModelError
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 from rehearse.scoring.words.base import VERBATIM_PROMPT
 from rehearse.scoring.words.faster import find_model
 
@@ -64,8 +64,8 @@ def test_the_converted_checkpoint_keeps_the_alignment_heads_of_the_bundled_model
 @pytest.mark.parametrize("name", CLEAN)
 def test_the_same_verdict_and_pupil_as_the_default_engine(name, openai_scorer, scored, roster):
     label = LABELS["clips"][name]
-    scenario = get_scenario(label["scenario"])
-    ours = openai_scorer.score_file(CLIPS / name, scenario,
+    step = get_step(label["scenario"])
+    ours = openai_scorer.score_file(CLIPS / name, step,
                                     roster if label["scenario"] == "pose-pause-name" else None)
     default = scored(name)
     assert ours.passed == default.passed == label["passed"], (ours.transcript, default.transcript)
@@ -79,7 +79,7 @@ def test_the_same_verdict_and_pupil_as_the_default_engine(name, openai_scorer, s
 def test_the_cli_scores_with_openai_whisper_and_reuses_its_converted_checkpoint(tmp_path):
     clip = CLIPS / "ppn-09-short-pause-chloe-clean.flac"
     command = [sys.executable, "-m", "rehearse.cli", "score", "--engine", "openai-whisper", "--json",
-               "--scenario", "pose-pause-name", "--instance", str(tmp_path), str(clip)]
+               "--step", "pose-pause-name", "--instance", str(tmp_path), str(clip)]
     first = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
@@ -98,7 +98,7 @@ def test_a_model_that_is_not_one_is_refused_in_one_line(tmp_path):
         Scorer(engine="openai-whisper", model_path=str(tmp_path), models_dir=tmp_path / "models")
     assert "\n" not in str(caught.value) and "model.bin" in str(caught.value)
     done = subprocess.run([sys.executable, "-m", "rehearse.cli", "score", "--engine", "openai-whisper",
-                           "--model", "no-such-model", "--scenario", "pose-pause-name",
+                           "--model", "no-such-model", "--step", "pose-pause-name",
                            str(CLIPS / "ppn-09-short-pause-chloe-clean.flac")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no-such-model" in done.stderr

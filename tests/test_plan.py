@@ -16,7 +16,7 @@ import pytest
 
 from rehearse.coaching.authoring import set_archived
 from rehearse.errors import RehearseError
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, plans
 from rehearse.store.database import Store
@@ -123,7 +123,7 @@ def test_a_bad_note_gets_one_line_under_its_field_and_keeps_the_note_before(clie
 def test_an_archived_step_is_not_offered_but_a_note_that_holds_it_keeps_it(client, store, history_instance):
     first, second = okafor(history_instance)
     note(client, first, next_step="cold-call")
-    set_archived(get_scenario("cold-call"), True, history_instance[0])
+    set_archived(get_step("cold-call"), True, history_instance[0])
     page = client.get(f"/sessions/{second}/summary").text
     assert 'value="cold-call"' not in page
     refused = note(client, second, next_step="cold-call")
@@ -163,19 +163,19 @@ def test_the_teacher_page_shows_the_current_step_its_history_and_what_was_agreed
 
 def test_starting_a_session_preselects_the_step_agreed_at_the_last_meeting(client, history_instance):
     _, second = okafor(history_instance)
-    assert selected(client.get("/?teacher=Ms%20Okafor").text, "scenario") != "key-vocabulary"  # nothing agreed
+    assert selected(client.get("/?teacher=Ms%20Okafor").text, "step") != "key-vocabulary"  # nothing agreed
     note(client, second, next_step="key-vocabulary")
     page = client.get("/?teacher=ms%20okafor").text  # as typed: the name matched whatever its case
-    assert selected(page, "scenario") == "key-vocabulary" and 'id="agreed-hint" ' in page
+    assert selected(page, "step") == "key-vocabulary" and 'id="agreed-hint" ' in page
     assert 'id="agreed-hint" hidden' not in page
     agreed = json.loads(re.search(r'<script id="agreed-steps" type="application/json">(.*?)</script>', page).group(1))
     assert agreed == {"Ms Okafor": "key-vocabulary"}  # for start.js, as a name is typed
-    assert selected(client.get("/?teacher=Ms%20Okafor&scenario=cold-call").text, "scenario") == "cold-call"
-    assert selected(client.get("/?teacher=Mr%20Byrne").text, "scenario") != "key-vocabulary"
-    bad = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "pose-pause-name", "reps": "x"})
-    assert bad.status_code == 400 and selected(bad.text, "scenario") == "pose-pause-name"  # the coach's choice stays
+    assert selected(client.get("/?teacher=Ms%20Okafor&step=cold-call").text, "step") == "cold-call"
+    assert selected(client.get("/?teacher=Mr%20Byrne").text, "step") != "key-vocabulary"
+    bad = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "pose-pause-name", "reps": "x"})
+    assert bad.status_code == 400 and selected(bad.text, "step") == "pose-pause-name"  # the coach's choice stays
     # A session started since on another step is the last meeting now: it agreed nothing.
-    started = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "cold-call", "reps": "5"})
+    started = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "cold-call", "reps": "5"})
     assert started.status_code == 302
     assert 'id="agreed-hint" hidden' in client.get("/?teacher=Ms%20Okafor").text
 
@@ -183,9 +183,9 @@ def test_starting_a_session_preselects_the_step_agreed_at_the_last_meeting(clien
 def test_an_agreed_step_archived_since_is_not_preselected(client, history_instance):
     _, second = okafor(history_instance)
     note(client, second, next_step="cold-call")
-    set_archived(get_scenario("cold-call"), True, history_instance[0])
+    set_archived(get_step("cold-call"), True, history_instance[0])
     page = client.get("/?teacher=Ms%20Okafor").text
-    assert selected(page, "scenario") != "cold-call" and 'id="agreed-hint" hidden' in page
+    assert selected(page, "step") != "cold-call" and 'id="agreed-hint" hidden' in page
 
 
 def test_the_note_is_in_the_csv_and_json_exports(client, store, history_instance):

@@ -27,7 +27,7 @@ from rehearse.capture.live import AUTO_STOP_SILENCE_S, MAX_ATTEMPT_S, LiveAttemp
 from rehearse.capture.microphone import InputDevice, SilenceWatch, explain_portaudio_error
 from rehearse.cli.practice import CueLine, cue_text
 from rehearse.capture.recording import to_pcm16
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 
 from . import fake_microphone
 from .conftest import CLIPS, LABELS
@@ -80,7 +80,7 @@ def stored(instance: Path) -> tuple[list[dict], list[dict]]:
     db = sqlite3.connect(instance / "rehearse.sqlite")
     db.row_factory = sqlite3.Row
     sessions = [dict(r) for r in db.execute(
-        "SELECT s.*, t.name AS teacher, a.scenario_id FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
+        "SELECT s.*, t.name AS teacher, a.step_id FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
         " JOIN action_steps a ON a.id = s.action_step_id ORDER BY s.id")]
     attempts = [dict(r) for r in db.execute("SELECT * FROM attempts ORDER BY id")]
     db.close()
@@ -122,7 +122,7 @@ def test_a_rep_from_the_microphone_stops_by_itself_and_is_kept_like_a_web_rep(mi
     assert wait == pytest.approx(label["wait_time"], abs=0.15)
     assert cue_wait == pytest.approx(wait, abs=0.3)
     sessions, attempts = stored(instance)
-    assert [(s["teacher"], s["scenario_id"], s["mode"], s["reps"], s["reps_passed"], s["accurate_at"])
+    assert [(s["teacher"], s["step_id"], s["mode"], s["reps"], s["reps_passed"], s["accurate_at"])
             for s in sessions] == [("Ms Solo", "pose-pause-name", "solo", 1, 1, 1)]
     assert sessions[0]["finished_at"] is not None
     (attempt,) = attempts
@@ -165,7 +165,7 @@ def test_enter_stops_a_rep_and_a_warm_up_takes_the_last_step_and_class(mic, tmp_
     child.expect("0 reps")
     assert finish(child) == 0
     sessions, attempts = stored(instance)
-    assert [(s["mode"], s["scenario_id"], s["roster"], s["reps_target"]) for s in sessions] == [
+    assert [(s["mode"], s["step_id"], s["roster"], s["reps_target"]) for s in sessions] == [
         ("solo", "pose-pause-name", "Siobhan\nTomasz\nPriya", 5),
         ("solo", "pose-pause-name", "Siobhan\nTomasz\nPriya", 3)]
     assert [(a["rep"], a["status"]) for a in attempts] == [(1, "scored")]
@@ -266,7 +266,7 @@ def test_a_rep_finishes_by_itself_only_after_the_name_and_a_long_quiet(scorer, t
     teacher has been quiet for AUTO_STOP_SILENCE_S."""
     label = LABELS["clips"][CLIP]
     speech = load_audio(CLIPS / CLIP)
-    live = LiveAttempt(scorer, get_scenario("pose-pause-name"), tmp_path / "rep.wav")
+    live = LiveAttempt(scorer, get_step("pose-pause-name"), tmp_path / "rep.wav")
     noise = np.random.default_rng(3).normal(0, 0.002, len(speech) + 6 * SAMPLE_RATE).astype(np.float32)
     noise[: len(speech)] += speech
     checks = []

@@ -191,7 +191,7 @@ def test_a_missed_name_is_one_tap_on_a_reps_page(review):
     page, url, store, ids = review
     page.goto(url + "/")
     page.fill("#teacher", "Ms Quinn")
-    page.select_option("#scenario", "pose-pause-name")
+    page.select_option("#step", "pose-pause-name")
     page.click("button[type=submit]")
     page.set_input_files("#upload-file", str(CLIPS / "ppn-14-no-name-clean.flac"))
     page.click("#upload-form button[type=submit]")
@@ -232,18 +232,18 @@ def test_the_meetings_plan_then_the_start_page_preselects_the_agreed_step(review
     assert "Every pair used the word" in page.inner_text("#agreed") and "to come" in page.inner_text("#agreed")
 
     page.goto(url + "/")
-    first = page.input_value("#scenario")
+    first = page.input_value("#step")
     assert first != "cold-call" and page.is_hidden("#agreed-hint")
     page.type("#teacher", "mr byrne")  # as a coach types it
-    assert page.input_value("#scenario") == "cold-call" and page.is_visible("#agreed-hint")
-    assert page.is_visible(".step-details[data-scenario=cold-call]")
-    assert page.input_value("#roster") == page.inner_html(".step-details[data-scenario=cold-call] template").strip()
+    assert page.input_value("#step") == "cold-call" and page.is_visible("#agreed-hint")
+    assert page.is_visible(".step-details[data-step=cold-call]")
+    assert page.input_value("#roster") == page.inner_html(".step-details[data-step=cold-call] template").strip()
     page.fill("#teacher", "Ms Okafor")  # nothing agreed for her: back to the first step
-    assert page.input_value("#scenario") == first and page.is_hidden("#agreed-hint")
+    assert page.input_value("#step") == first and page.is_hidden("#agreed-hint")
     page.fill("#teacher", "Mr Byrne")
-    page.select_option("#scenario", "pose-pause-name")  # the coach's own choice stands
+    page.select_option("#step", "pose-pause-name")  # the coach's own choice stands
     page.fill("#teacher", "Mr Byrne ")
-    assert page.input_value("#scenario") == "pose-pause-name"
+    assert page.input_value("#step") == "pose-pause-name"
 
 
 def test_delete_a_teacher_after_typing_the_name(review):

@@ -1,11 +1,11 @@
-"""Scenarios: the shipped action steps are valid; a malformed file gets one line naming file and field."""
+"""ActionSteps: the shipped action steps are valid; a malformed file gets one line naming file and field."""
 
 from __future__ import annotations
 
 import pytest
 
-from rehearse.errors import ScenarioError
-from rehearse.scoring.scenarios import check_all, get_scenario, load_scenario
+from rehearse.errors import StepError
+from rehearse.scoring.steps import check_all, get_step, load_step
 
 SHIPPED = {"pose-pause-name", "key-vocabulary", "clear-instructions", "cold-call", "feedback-script"}
 
@@ -22,31 +22,31 @@ min_s = 4
 '''
 
 
-def test_shipped_scenarios_are_all_valid():
+def test_shipped_steps_are_all_valid():
     good, bad = check_all()
     assert bad == []
     assert SHIPPED <= {s.id for s in good}
 
 
 def test_pose_pause_name_defaults():
-    s = get_scenario("pose-pause-name")
+    s = get_step("pose-pause-name")
     wait = next(c for c in s.criteria if c.rule == "wait_time")
     assert wait.params["min_s"] == 5.0
     assert len(s.roster) == 25 and s.model and s.non_example
     assert {c.rule for c in s.criteria} >= {"asks_question", "names_pupil", "no_name_before_question"}
 
 
-def test_unknown_scenario_lists_the_known_ones():
-    with pytest.raises(ScenarioError) as info:
-        get_scenario("pose-pause")
+def test_unknown_step_lists_the_known_ones():
+    with pytest.raises(StepError) as info:
+        get_step("pose-pause")
     message = str(info.value)
-    assert "unknown scenario 'pose-pause'" in message
+    assert "unknown step 'pose-pause'" in message
     assert all(s in message for s in SHIPPED)
 
 
 def test_a_good_file_loads_with_defaults_filled(tmp_path):
     (tmp_path / "mine.toml").write_text(GOOD)
-    s = load_scenario(tmp_path / "mine.toml")
+    s = load_step(tmp_path / "mine.toml")
     assert s.criteria[0].params == {"min_s": 4.0, "max_s": None}
     assert s.criteria[0].description == "Pause at least 4 s after the question before naming a pupil"
 
@@ -66,8 +66,8 @@ def test_a_good_file_loads_with_defaults_filled(tmp_path):
 def test_malformed_files_name_the_file_and_field(tmp_path, change, field, expected):
     path = tmp_path / "mine.toml"
     path.write_text(change(GOOD))
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
+    with pytest.raises(StepError) as info:
+        load_step(path)
     message = str(info.value)
     assert str(path) in message and f"'{field}'" in message and expected in message
     assert "\n" not in message
@@ -76,8 +76,8 @@ def test_malformed_files_name_the_file_and_field(tmp_path, change, field, expect
 def test_toml_syntax_errors_are_reported(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text('id = "mine\n')
-    with pytest.raises(ScenarioError, match="not valid TOML"):
-        load_scenario(path)
+    with pytest.raises(StepError, match="not valid TOML"):
+        load_step(path)
 
 
 def test_extra_folder_comes_first_and_bad_files_are_listed(tmp_path, monkeypatch):

@@ -41,7 +41,7 @@ def count(app, table: str) -> int:
         return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
-START = {"teacher": "Ms Okafor", "scenario": "pose-pause-name", "roster": "", "reps": "10"}
+START = {"teacher": "Ms Okafor", "step": "pose-pause-name", "roster": "", "reps": "10"}
 
 
 # --- CSRF ------------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def test_serving_beyond_loopback_without_a_passcode_is_refused(tmp_path):
 TRAVERSALS = [
     "/static/../rehearse.sqlite", "/static/..%2frehearse.sqlite", "/static/%2e%2e/%2e%2e/pyproject.toml",
     "/steps/..%2f..%2fpyproject", "/steps/../secret_key", "/steps/%2e%2e/examples/model/audio",
-    "/steps/..%2Fscenarios%2Fpose-pause-name/examples/model/audio", "/attempts/..%2f..%2fsecret_key/audio",
+    "/steps/..%2Fsteps%2Fpose-pause-name/examples/model/audio", "/attempts/..%2f..%2fsecret_key/audio",
     "/attempts/1/..%2f..%2frehearse.sqlite", "/export.csv/../../secret_key", "//etc/passwd",
 ]
 

@@ -31,7 +31,7 @@ def record_one_rep(page, server_url: str, mode: str = "coached"):
     the session's id once the verdict line shows."""
     page.goto(server_url + "/")
     page.fill("#teacher", "Ms Okafor")
-    page.select_option("#scenario", "pose-pause-name")
+    page.select_option("#step", "pose-pause-name")
     page.check(f"input[name=mode][value={mode}]")
     page.click("button[type=submit]")
     page.wait_for_selector("#record")

@@ -13,7 +13,7 @@ from rehearse.coaching.calibration import attempt_agreement
 from rehearse.coaching.progress import hesitated, marked_metrics, progress_of, result_of, verdicts_of
 from rehearse.scoring.names import NameMatch
 from rehearse.scoring.result import judge
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 from rehearse.scoring.speech import Segment
 from rehearse.scoring.stored import Metrics, StoredResult
 from rehearse.store.export import record_of
@@ -22,7 +22,7 @@ from rehearse.web.views import marked_words
 from .helpers import timeline_of, unclear_after_the_wait
 
 # A result as the first version of the app that kept results stored it (commit 64dca12, 22 Nov
-# 2026: rehearse/result.py and engine.py then): no word parts, no unclear name, no span of a name
+# 2026: rehearse/result.py and pipeline.py then): no word parts, no unclear name, no span of a name
 # said early, no room level, no if_named on a verdict, and "words_ready" in the timings.
 VERSION_1 = {
     "file": None, "scenario": "pose-pause-name", "passed": True,
@@ -49,7 +49,7 @@ VERSION_1 = {
 def stored(t) -> dict:
     """A timeline's result as the engine stores it (result.judge, then JSON)."""
     words = [w for u in t.utterances for w in u.words]
-    result = judge(get_scenario("pose-pause-name"), t, [Segment(u.start, u.end) for u in t.utterances], words, 10.0)
+    result = judge(get_step("pose-pause-name"), t, [Segment(u.start, u.end) for u in t.utterances], words, 10.0)
     result.timings = {"vad_s": 0.01, "words_s": 0.2, "names_s": 0.1, "total_s": 0.31, "words_reused": False}
     return json.loads(json.dumps(result.to_dict() | {"timings": result.timings}))
 
@@ -65,7 +65,7 @@ def without_parts(data: dict) -> dict:
 def attempt(result, marks=None, rep=1) -> dict:
     """A stored attempt as the store gives it (rows.py), holding `result`."""
     return {"id": rep, "rep": rep, "result": result, "marks": marks or {}, "taps": [], "teacher": "Ms Okafor",
-            "scenario_id": "pose-pause-name", "title": "Pose, pause, name", "session_id": 1,
+            "step_id": "pose-pause-name", "title": "Pose, pause, name", "session_id": 1,
             "session_started_at": "2026-11-22T09:00:00+00:00", "mode": "coached", "created_at": "2026-11-22T09:01:00+00:00",
             "source": "upload", "status": "scored", "error": None, "duration_s": 8.5, "passed": 1, "audio_path": "a.wav",
             "went_well": None, "next_step_id": None, "next_observation": None, "comments": []}

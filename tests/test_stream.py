@@ -16,7 +16,7 @@ import simple_websocket
 
 from rehearse.scoring.audio import load_audio
 from rehearse.capture.recording import to_pcm16
-from rehearse.scoring.scenarios import get_scenario
+from rehearse.scoring.steps import get_step
 
 from .conftest import CLIPS, LABELS
 from .server import Visitor, new_session, running_server
@@ -111,7 +111,7 @@ def test_streamed_rep_gets_the_cue_and_the_same_verdict_as_the_file(server, scor
     with wave.open(str(instance / row["audio_path"])) as w:  # every block is on disk
         assert w.getnframes() == len(audio) and w.getframerate() == 16000
     # Live scoring (words worked out while recording) agrees with scoring the stored file.
-    batch = scorer.score_file(instance / row["audio_path"], get_scenario("pose-pause-name"))
+    batch = scorer.score_file(instance / row["audio_path"], get_step("pose-pause-name"))
     live = json.loads(row["result"])
     assert live["transcript"] == batch.transcript
     assert live["metrics"] == batch.metrics

@@ -34,7 +34,7 @@ def db_rows(app, sql, *args):
 
 
 def start_session(client, **form) -> int:
-    data = {"teacher": "Ms Okafor", "scenario": "pose-pause-name", "roster": "", "reps": "10"} | form
+    data = {"teacher": "Ms Okafor", "step": "pose-pause-name", "roster": "", "reps": "10"} | form
     response = client.post("/sessions", data=data)
     assert response.status_code == 302, response.text
     return int(response.headers["Location"].rsplit("/", 1)[1])
@@ -56,13 +56,13 @@ def test_start_page_shows_each_action_step_plainly(client):
 
 @pytest.mark.parametrize("form, message", [
     ({"teacher": "  "}, "Type the teacher&#39;s name"),
-    ({"scenario": "pose-pause"}, "unknown scenario &#39;pose-pause&#39;"),
+    ({"step": "pose-pause"}, "unknown step &#39;pose-pause&#39;"),
     ({"roster": "Priya\npriya"}, "on the roster twice"),
     ({"reps": "ten"}, "give a whole number"),
     ({"reps": "0"}, "choose 1 to 50"),
 ])
 def test_bad_start_form_says_what_to_fix_and_keeps_what_was_typed(client, app, form, message):
-    data = {"teacher": "Ms Okafor", "scenario": "pose-pause-name", "roster": "", "reps": "10"} | form
+    data = {"teacher": "Ms Okafor", "step": "pose-pause-name", "roster": "", "reps": "10"} | form
     response = client.post("/sessions", data=data)
     assert response.status_code == 400
     assert message in response.text
@@ -240,7 +240,7 @@ def test_practising_alone_in_the_browser_is_a_solo_session(client, app):
     coached = start_session(client)
     assert db_rows(app, "SELECT mode FROM sessions WHERE id = ?", coached) == [("coached",)]
     assert 'id="tap-along"' in client.get(f"/sessions/{coached}").text
-    bad = client.post("/sessions", data={"teacher": "Ms Okafor", "scenario": "pose-pause-name", "mode": "party"})
+    bad = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "pose-pause-name", "mode": "party"})
     assert bad.status_code == 400 and "expected coached or solo" in bad.text
 
 

@@ -36,7 +36,7 @@ from rehearse.web import create_app
 from .page_client import page_client
 
 BLOCK = b"\x01\x00" * 1600  # 100 ms of near-silence, as the page sends it
-START = {"teacher": "Ms Okafor", "scenario": "pose-pause-name", "roster": "", "reps": "10"}
+START = {"teacher": "Ms Okafor", "step": "pose-pause-name", "roster": "", "reps": "10"}
 
 
 class SmallDisk:
@@ -225,7 +225,7 @@ def test_an_unforeseen_error_is_the_apps_own_page_json_or_message_and_is_logged(
 
     monkeypatch.setattr("rehearse.web.review.history.sessions_page", boom)
     monkeypatch.setattr("rehearse.web.api.session_view", boom)
-    monkeypatch.setattr("rehearse.web.stream.session_scenario", boom)
+    monkeypatch.setattr("rehearse.web.stream.session_step", boom)
     client = page_client(app)
     page = client.get("/history")
     assert page.status_code == 500 and "<h1>Something went wrong</h1>" in page.text

@@ -33,11 +33,11 @@ import numpy as np
 
 from ..errors import AudioError
 from ..scoring.audio import SAMPLE_RATE
-from ..scoring.engine import Scorer, hotwords_of
+from ..scoring.pipeline import Scorer, hotwords_of
 from ..scoring.interrupt import Interrupted, point
 from ..scoring.names import Pupil
 from ..scoring.result import Result
-from ..scoring.scenarios import Scenario
+from ..scoring.steps import ActionStep
 from ..scoring.speech import find_speech
 from ..scoring.words.base import WordCache
 from .cue import FRAME, FRAME_S, CueState, PauseCue
@@ -63,14 +63,14 @@ _recording: "weakref.WeakSet[LiveAttempt]" = weakref.WeakSet()
 class LiveAttempt:
     """One attempt being recorded. Feed it 16-bit PCM blocks with `add`; end it with `finish`."""
 
-    def __init__(self, scorer: Scorer, scenario: Scenario, path: str | Path,
+    def __init__(self, scorer: Scorer, step: ActionStep, path: str | Path,
                  roster: Sequence[Pupil] | None = None):
         self.scorer = scorer
-        self.scenario = scenario
+        self.step = step
         _worker.allow_calls(getattr(scorer.transcriber, "parallel_calls", 1))
-        self.roster = list(scenario.roster if roster is None else roster)
+        self.roster = list(step.roster if roster is None else roster)
         self.recorder = WavRecorder(path)
-        band = scenario.wait_band
+        band = step.wait_band
         self.shows_cue = band is not None
         self.cue = PauseCue(band[0] if band else 0.0)  # without a band it only follows the silence
         self.cache = WordCache()
@@ -153,7 +153,7 @@ class LiveAttempt:
                 words = self.cache.get(segments)
                 if words is None:
                     point()
-                    words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.scenario))
+                    words = self.scorer.transcriber.words(audio, segments, hotwords_of(self.step))
                     self.cache.put(segments, words)
                 if priority == LATER:
                     # The wait after the question is on: nobody has been named after it yet, and
@@ -200,7 +200,7 @@ class LiveAttempt:
         if len(audio) < SAMPLE_RATE // 10:
             raise AudioError("nothing was recorded (under 0.1 s of audio); "
                              "check the microphone and record the attempt again")
-        result = _worker.submit(lambda: self.scorer.score(audio, self.scenario, self.roster, name="the attempt",
+        result = _worker.submit(lambda: self.scorer.score(audio, self.step, self.roster, name="the attempt",
                                                           cache=self.cache), URGENT).result()
         # Words ready at stop: reused, with no wait for work ahead still running when it stopped.
         result.timings["waited_for_work_ahead_s"] = round(waited_s, 3)

@@ -1,7 +1,7 @@
 """The terminal face: the `rehearse` command (main.py) and `rehearse practice` (practice.py).
 
 main.py parses the options and runs one command: `score`, `serve` (which starts the browser face,
-rehearse.web), `passcode`, `practice`, `devices`, `scenarios`; records.py the commands on what is
+rehearse.web), `passcode`, `practice`, `devices`, `steps`; records.py the commands on what is
 stored (`export`, `import`, `rescore`); common.py what every command uses (the instance folder,
 the scorer, the exit status for bad input); report.py a scored rep as text.
 

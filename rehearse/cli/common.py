@@ -12,7 +12,7 @@ BAD_INPUT = 2
 def make_scorer(args: argparse.Namespace, **options):
     """The Scorer for --engine and --model; the model's absence is one error line now, not on the
     first rep. openai-whisper keeps the checkpoint it converts in the instance folder's models/."""
-    from ..scoring.engine import Scorer
+    from ..scoring.pipeline import Scorer
     from ..scoring.words.faster import find_model
 
     if args.engine == "faster-whisper":

@@ -1,8 +1,8 @@
 """The `rehearse` command: parse options, build the engine, and turn engine errors into one line.
 
 Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt,
-silent or too long file (`score --max-attempt-s`), an unknown scenario, a bad roster, a malformed
-scenario file, no model, an unknown teacher or date to export, a file that is not an archive or
+silent or too long file (`score --max-attempt-s`), an unknown step, a bad roster, a malformed
+step file, no model, an unknown teacher or date to export, a file that is not an archive or
 one that is damaged, hostile or inconsistent (nothing is imported then); for `practice` and
 `devices`: no PortAudio, no microphone, an unknown, busy or silent one; for `rescore`: an unknown
 attempt id, or a recording that still cannot be scored; for `serve`: another --host without a
@@ -31,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = commands.add_parser("score", help="score recordings against an action step")
     score.add_argument("files", nargs="+", metavar="FILE", help="recordings (WAV, FLAC, MP3, OGG, WebM)")
-    score.add_argument("--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
-    score.add_argument("--roster", metavar="NAMES", help='class list replacing the scenario\'s: "Name,Name,..."')
+    score.add_argument("--step", "--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
+    score.add_argument("--roster", metavar="NAMES", help='class list replacing the step\'s: "Name,Name,..."')
     score.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
     score.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
                        help=f"longest recording scored: a longer one is refused (default {MAX_ATTEMPT_S})")
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_instance(secret)
 
     practice = commands.add_parser("practice", help="rehearse alone in the terminal, with the microphone")
-    practice.add_argument("scenario", nargs="?", metavar="SCENARIO",
+    practice.add_argument("step", nargs="?", metavar="STEP",
                           help="the action step, e.g. pose-pause-name (default: the one you practised last)")
     practice.add_argument("--reps", type=int, metavar="N", help="reps to aim for (default 5; 3 for --warm-up)")
     practice.add_argument("--device", metavar="ID", help="input device: its number or part of its name "
@@ -104,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the file to write, or a folder to write it in under its own name (default: here)")
     add_instance(report)
 
-    listing = commands.add_parser("scenarios", help="list the action steps")
-    listing.add_argument("--check", action="store_true", help="validate every scenario file")
+    listing = commands.add_parser("steps", aliases=["scenarios"], help="list the action steps")
+    listing.add_argument("--check", action="store_true", help="validate every step file")
     add_instance(listing, "whose own action steps (scenarios/) are listed too")
     return parser
 
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return rescore(args)
         if args.command == "report":
             return save_report(args)
-        return list_scenarios(args.check, instance_folder(args.instance))
+        return list_steps(args.check, instance_folder(args.instance))
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
         return BAD_INPUT
@@ -184,15 +184,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def score_files(args: argparse.Namespace) -> int:
     from ..scoring.names import parse_roster
-    from ..scoring.scenarios import get_scenario
+    from ..scoring.steps import get_step
 
-    scenario = get_scenario(args.scenario, instance_folder(args.instance))
+    step = get_step(args.step, instance_folder(args.instance))
     roster = parse_roster(args.roster) if args.roster is not None else None
     scorer = make_scorer(args, max_file_s=args.max_attempt_s)
     status = 0
     for path in args.files:
         try:
-            result = scorer.score_file(path, scenario, roster)
+            result = scorer.score_file(path, step, roster)
         except RehearseError as exc:  # report this file, go on with the rest
             print(f"rehearse: {exc}", file=sys.stderr)
             status = BAD_INPUT
@@ -200,7 +200,7 @@ def score_files(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
         else:
-            print(format_report(result, scenario.title), flush=True)
+            print(format_report(result, step.title), flush=True)
     return status
 
 
@@ -304,7 +304,7 @@ def practice(args: argparse.Namespace) -> int:
     scorer = make_scorer(args)
     store = Store.open(instance_folder(args.instance))
     keys = Keys(sys.stdin)
-    plan = make_plan(store, keys, sys.stdout, args.scenario, args.teacher, args.reps, args.roster, args.warm_up)
+    plan = make_plan(store, keys, sys.stdout, args.step, args.teacher, args.reps, args.roster, args.warm_up)
     return practise(store, scorer, device, plan, keys, sys.stdout)
 
 
@@ -321,9 +321,9 @@ def list_devices() -> int:
     return 0
 
 
-def list_scenarios(check: bool, instance) -> int:
+def list_steps(check: bool, instance) -> int:
     from ..coaching.authoring import guidance
-    from ..scoring.scenarios import check_all
+    from ..scoring.steps import check_all
 
     good, bad = check_all(instance)
     for s in good:
@@ -337,7 +337,7 @@ def list_scenarios(check: bool, instance) -> int:
     for line in bad:
         print(f"rehearse: {line}", file=sys.stderr)
     if check:
-        print(f"{len(good)} scenario files valid, {len(bad)} invalid", file=sys.stderr if bad else sys.stdout)
+        print(f"{len(good)} step files valid, {len(bad)} invalid", file=sys.stderr if bad else sys.stdout)
     return BAD_INPUT if bad else 0
 
 

@@ -25,9 +25,9 @@ from ..capture.live import MAX_ATTEMPT_S, LiveAttempt
 from ..capture.microphone import NO_AUDIO_S, InputDevice, Microphone, MicrophoneError, SilenceWatch
 from ..coaching.progress import progress_of
 from ..errors import RehearseError
-from ..scoring.engine import Scorer
+from ..scoring.pipeline import Scorer
 from ..scoring.names import parse_roster, roster_entries
-from ..scoring.scenarios import Scenario, check_all, offered_scenario
+from ..scoring.steps import ActionStep, check_all, offered_step
 from ..store.attempts import keep_result
 from ..store.database import Store
 from .report import evidence_lines, verdict_line
@@ -42,7 +42,7 @@ class Plan:
     """What to practise: who, which action step with which class list, how many reps."""
 
     teacher: str
-    scenario: Scenario
+    step: ActionStep
     roster_lines: list[str]
     reps: int
     warm_up: bool = False
@@ -128,7 +128,7 @@ class CueLine:
 
 def step_card(plan: Plan) -> str:
     """The action step as the teacher reads it before practising (shorter for a warm-up)."""
-    s = plan.scenario
+    s = plan.step
     lines = [f"{s.title}  ({s.id})" + ("  — warm-up" if plan.warm_up else "")]
     if not plan.warm_up:
         lines += [f"  Goal:     {s.goal}", f"  Strategy: {s.strategy}"]
@@ -141,29 +141,29 @@ def step_card(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def make_plan(store: Store, keys: Keys, out: TextIO, scenario_id: str | None, teacher: str | None,
+def make_plan(store: Store, keys: Keys, out: TextIO, step_id: str | None, teacher: str | None,
               reps: int | None, roster: str | None, warm_up: bool) -> Plan:
     """Decide who practises what: named on the command line, else asked, else where they left off."""
     teacher = " ".join((teacher or ask_teacher(store, keys, out)).split())
     last = store.last_session(teacher)
     if warm_up:
-        if scenario_id is None and last is None:
+        if step_id is None and last is None:
             raise RehearseError(f"{teacher} has no action step to warm up on yet; name one: "
-                                "rehearse practice pose-pause-name (rehearse scenarios lists them)")
-        scenario_id = scenario_id or last["scenario_id"]
-    elif scenario_id is None:
-        scenario_id = last["scenario_id"] if last else ask_scenario(store, keys, out)
-    scenario = offered_scenario(scenario_id, store.instance)
+                                "rehearse practice pose-pause-name (rehearse steps lists them)")
+        step_id = step_id or last["step_id"]
+    elif step_id is None:
+        step_id = last["step_id"] if last else ask_step(store, keys, out)
+    step = offered_step(step_id, store.instance)
     if roster is not None:
         roster_lines = roster_entries(roster)
     else:  # the class list of their last session on this step (the coach may have set it), else the file's
-        previous = store.last_session(teacher, scenario.id)
-        roster_lines = previous["roster"] if previous and previous["roster"] else [p.name for p in scenario.roster]
+        previous = store.last_session(teacher, step.id)
+        roster_lines = previous["roster"] if previous and previous["roster"] else [p.name for p in step.roster]
     parse_roster(roster_lines)  # a bad class list: one line now, not at the first rep
     reps = WARM_UP_REPS if warm_up and reps is None else (reps or 5)
     if not 1 <= reps <= 50:
         raise RehearseError(f"--reps {reps} is out of range; choose 1 to 50")
-    return Plan(teacher, scenario, roster_lines, reps, warm_up)
+    return Plan(teacher, step, roster_lines, reps, warm_up)
 
 
 def ask_teacher(store: Store, keys: Keys, out: TextIO) -> str:
@@ -176,15 +176,15 @@ def ask_teacher(store: Store, keys: Keys, out: TextIO) -> str:
     return name
 
 
-def ask_scenario(store: Store, keys: Keys, out: TextIO) -> str:
-    scenarios = [s for s in check_all(store.instance)[0] if not s.archived]
+def ask_step(store: Store, keys: Keys, out: TextIO) -> str:
+    steps = [s for s in check_all(store.instance)[0] if not s.archived]
     out.write("Which action step?\n" + "".join(f"  {i}. {s.title}  ({s.id})\n"
-                                               for i, s in enumerate(scenarios, 1)))
+                                               for i, s in enumerate(steps, 1)))
     answer = (keys.ask("Number: ", out) or "").strip()
-    if answer.isdigit() and 1 <= int(answer) <= len(scenarios):
-        return scenarios[int(answer) - 1].id
+    if answer.isdigit() and 1 <= int(answer) <= len(steps):
+        return steps[int(answer) - 1].id
     raise RehearseError(f"no action step {answer!r} in the list; name one: rehearse practice "
-                        "pose-pause-name (rehearse scenarios lists them)")
+                        "pose-pause-name (rehearse steps lists them)")
 
 
 def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys: Keys, out: TextIO) -> int:
@@ -194,7 +194,7 @@ def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys
     out.flush()
     scorer.warm_up()
     out.write(" ready.\n")
-    session_id = store.start_session(plan.teacher, plan.scenario.id, plan.scenario.title, plan.roster_lines,
+    session_id = store.start_session(plan.teacher, plan.step.id, plan.step.title, plan.roster_lines,
                                      plan.reps, mode="solo")
     roster = parse_roster(plan.roster_lines)
     status = 0
@@ -204,7 +204,7 @@ def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys
             answer = keys.ask(f"\nRep {rep} of {plan.reps}. {first} (q to quit): ", out)
             if answer is None or answer.lower() in ("q", "quit"):
                 break
-            record_and_score(store, scorer, device, session_id, plan.scenario, roster, keys, out)
+            record_and_score(store, scorer, device, session_id, plan.step, roster, keys, out)
     except KeyboardInterrupt:
         out.write("\nStopped.\n")
         status = 130
@@ -214,9 +214,9 @@ def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys
 
 
 def record_and_score(store: Store, scorer: Scorer, device: InputDevice, session_id: int,
-                     scenario: Scenario, roster, keys: Keys, out: TextIO) -> None:
+                     step: ActionStep, roster, keys: Keys, out: TextIO) -> None:
     attempt = store.new_attempt(session_id, "live")
-    live = LiveAttempt(scorer, scenario, store.audio_file(attempt), roster)
+    live = LiveAttempt(scorer, step, store.audio_file(attempt), roster)
     try:
         how = record(device, live, keys, CueLine(out))
     except (MicrophoneError, KeyboardInterrupt) as exc:
@@ -249,7 +249,7 @@ def record_and_score(store: Store, scorer: Scorer, device: InputDevice, session_
 def record(device: InputDevice, live: LiveAttempt, keys: Keys, line: CueLine) -> str:
     """Record until Enter ("enter"), the teacher has finished ("auto"), or the length limit
     ("limit"). MicrophoneError if the device goes quiet for good or stops sending audio."""
-    band = live.scenario.wait_band
+    band = live.step.wait_band
     target = band[0] if band else None
     watch = SilenceWatch()
     with Microphone(device) as mic:

@@ -1,7 +1,7 @@
 """Writing action steps: from the editor's form to a validated TOML file, and guidance on the step.
 
 A coach fills in the title, goal, strategy, prompt, class list and criteria (rules of the library
-with their parameters in plain words). `draft_from_form` turns the form into the data of a scenario
+with their parameters in plain words). `draft_from_form` turns the form into the data of a step
 file and says, per field, what is wrong (text no step file should hold, such as an invisible control
 character pasted from another program, is refused by name); `save_step` writes it as readable TOML
 (the same format as the shipped files, so it can be edited by hand) beside the step, reads it back
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import RehearseError, ScenarioError
+from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES
 from ..scoring.names import parse_roster, roster_entries
-from ..scoring.scenarios import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, Scenario, _parse, _parse_criterion, load_scenario,
-                        save_folder, scenario_files)
+from ..scoring.steps import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, ActionStep, _parse, _parse_criterion, load_step,
+                        save_folder, step_files)
 
 MAX_FOCI = 3
 SLOT = re.compile(r"\{(\w+)\}")
@@ -64,10 +64,10 @@ def split_lines(text: str) -> list[str]:
     return roster_entries(text)
 
 
-def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: str) -> Draft:
-    """The scenario data the form describes. `form` maps field names (and "<rule>.<param>") to the
+def draft_from_form(form: dict[str, Any], chosen_rules: list[str], step_id: str) -> Draft:
+    """The step data the form describes. `form` maps field names (and "<rule>.<param>") to the
     strings typed; `chosen_rules` are the rules ticked, in the order the criteria are to be shown."""
-    data: dict[str, Any] = {"id": scenario_id}
+    data: dict[str, Any] = {"id": step_id}
     errors: dict[str, str] = {}
     chosen = [r for r in dict.fromkeys(chosen_rules) if r in RULES]
     unsavable = _unsavable_fields(form, chosen)
@@ -93,9 +93,9 @@ def draft_from_form(form: dict[str, Any], chosen_rules: list[str], scenario_id: 
             errors[name] = problem
             continue
         try:
-            _parse_criterion(item, name, Path(f"{scenario_id}.toml"))
+            _parse_criterion(item, name, Path(f"{step_id}.toml"))
             criteria.append(item)
-        except ScenarioError as exc:
+        except StepError as exc:
             errors[name] = _plain(exc)
     if not chosen_rules:
         errors["criteria"] = "tick at least one success criterion"
@@ -184,7 +184,7 @@ def _slot_name(param: str) -> str:
             "words": "the key words", "phrases": "the phrases", "max": "the number"}.get(param, param)
 
 
-def _plain(exc: ScenarioError) -> str:
+def _plain(exc: StepError) -> str:
     """A file parser's message without the file and field (the form shows those by place)."""
     reason = getattr(exc, "reason", str(exc))
     where = getattr(exc, "field", "")
@@ -201,36 +201,36 @@ def _criterion(item: dict[str, Any]):
     return _parse_criterion(item, item["rule"], Path("draft.toml"))
 
 
-def as_scenario(draft: Draft) -> Scenario | None:
+def as_step(draft: Draft) -> ActionStep | None:
     """The draft as the file parser reads it, if it is valid."""
     if not draft.ok:
         return None
     return _parse(draft.data, Path(f"{draft.data['id']}.toml"))
 
 
-def guidance(scenario: Scenario) -> list[str]:
+def guidance(step: ActionStep) -> list[str]:
     """Warnings from the practice the step serves; saving is still allowed."""
     warnings = []
-    foci = scenario.foci
+    foci = step.foci
     if len(foci) > MAX_FOCI:
         warnings.append(f"This step asks the teacher to attend to {len(foci)} things at once ({', '.join(foci)}). "
                         f"An action step works best with {MAX_FOCI} at most: split it into two steps.")
-    if not scenario.roster:
-        blind = [c for c in scenario.criteria if RULES[c.rule].needs_roster]
-        if blind and len(blind) == len(scenario.criteria):
+    if not step.roster:
+        blind = [c for c in step.criteria if RULES[c.rule].needs_roster]
+        if blind and len(blind) == len(step.criteria):
             warnings.append("None of these criteria can be checked from the recording: each needs a class list "
                             "to hear a pupil's name. Paste the class list, or add a criterion such as "
                             "\"Ask a question\".")
         elif blind:
             warnings.append("Without a class list, " + _and(c.description.lower() for c in blind)
                             + " cannot be checked unless the coach pastes one when starting a session.")
-    warnings.extend(contradictions(scenario))
+    warnings.extend(contradictions(step))
     return warnings
 
 
-def contradictions(scenario: Scenario) -> list[str]:
+def contradictions(step: ActionStep) -> list[str]:
     """Criteria that cannot all be met in one rep."""
-    by_rule = {c.rule: c.params for c in scenario.criteria}
+    by_rule = {c.rule: c.params for c in step.criteria}
     found = []
     wait, limit = by_rule.get("wait_time"), by_rule.get("max_seconds")
     if wait and limit and wait["min_s"] >= limit["max"]:
@@ -267,7 +267,7 @@ def new_id(title: str, instance: Path) -> str:
     """A file name for a new step from its title: lower-case words joined by hyphens, made unique."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:48].strip("-") or "action-step"
-    taken = set(scenario_files(instance))
+    taken = set(step_files(instance))
     candidate, n = base, 2
     while candidate in taken:
         candidate, n = f"{base}-{n}", n + 1
@@ -280,58 +280,58 @@ def save_step(draft: Draft, instance: Path) -> Path:
     the file written.
 
     The file is first written in a hidden folder beside it and read back with the app's own reader
-    (scenarios.load_scenario); only if it reads back as the very step the form described does it
+    (steps.load_step); only if it reads back as the very step the form described does it
     replace the old file, in one rename, so a reader never sees half a file and a failed save
-    leaves the previous one as it was. Raises ScenarioError saying why it was not saved."""
+    leaves the previous one as it was. Raises StepError saying why it was not saved."""
     if not draft.ok:
-        raise ScenarioError("the action step has errors; correct the fields marked on the form")
-    expected = as_scenario(draft)  # the file parser must accept what is written
+        raise StepError("the action step has errors; correct the fields marked on the form")
+    expected = as_step(draft)  # the file parser must accept what is written
     folder = save_folder(instance)
     path = folder / f"{draft.data['id']}.toml"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder))  # not *.toml: never listed as a step
     except OSError as exc:
-        raise ScenarioError(f"cannot save the action step in {folder} ({exc.strerror or exc}); "
+        raise StepError(f"cannot save the action step in {folder} ({exc.strerror or exc}); "
                             "check that the folder exists and may be written") from None
     try:
         written = staging / path.name
         try:
             written.write_text(to_toml(draft.data), encoding="utf-8")
-            again = load_scenario(written)
+            again = load_step(written)
         except (OSError, UnicodeError) as exc:
-            raise ScenarioError(f"cannot save the action step in {folder} ({exc}); nothing was changed") from None
-        except ScenarioError as exc:
-            raise ScenarioError(f"the action step was not saved: the file written would not read back "
+            raise StepError(f"cannot save the action step in {folder} ({exc}); nothing was changed") from None
+        except StepError as exc:
+            raise StepError(f"the action step was not saved: the file written would not read back "
                                 f"({getattr(exc, 'reason', exc)}); nothing was changed") from None
         if again != expected:
-            raise ScenarioError("the action step was not saved: the file written would not read back as typed; "
+            raise StepError("the action step was not saved: the file written would not read back as typed; "
                                 "check the text for unusual characters. Nothing was changed")
         try:
             os.replace(written, path)
         except OSError as exc:
-            raise ScenarioError(f"cannot save the action step as {path} ({exc.strerror or exc}); "
+            raise StepError(f"cannot save the action step as {path} ({exc.strerror or exc}); "
                                 "nothing was changed") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path
 
 
-def set_archived(scenario: Scenario, archived: bool, instance: Path) -> Path:
+def set_archived(step: ActionStep, archived: bool, instance: Path) -> Path:
     """Archive (or restore) a step: it is no longer offered for rehearsal; its history stays."""
-    data = tomllib.loads(scenario.path.read_text(encoding="utf-8"))
+    data = tomllib.loads(step.path.read_text(encoding="utf-8"))
     data.pop("archived", None)
     if archived:
         data["archived"] = True
     return save_step(Draft(data), instance)
 
 
-def form_of(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
+def form_of(step: ActionStep) -> tuple[dict[str, Any], list[str]]:
     """The editor's form filled in from a step: field values, and the ticked rules."""
-    form: dict[str, Any] = {name: getattr(scenario, name) or "" for name in TEXT_FIELDS + OPTIONAL_TEXT}
-    form["roster"] = "\n".join(scenario.roster_lines)  # as typed: the sounds given in brackets stay
-    form["archived"] = scenario.archived
-    for c in scenario.criteria:
+    form: dict[str, Any] = {name: getattr(step, name) or "" for name in TEXT_FIELDS + OPTIONAL_TEXT}
+    form["roster"] = "\n".join(step.roster_lines)  # as typed: the sounds given in brackets stay
+    form["archived"] = step.archived
+    for c in step.criteria:
         if c.id != c.rule:
             form[f"{c.rule}.id"] = c.id
         for param, value in c.params.items():
@@ -342,16 +342,16 @@ def form_of(scenario: Scenario) -> tuple[dict[str, Any], list[str]]:
             elif isinstance(value, float):
                 value = f"{value:g}"
             form[f"{c.rule}.{param}"] = value
-    return form, [c.rule for c in scenario.criteria]
+    return form, [c.rule for c in step.criteria]
 
 
-def editable(scenario: Scenario) -> str | None:
+def editable(step: ActionStep) -> str | None:
     """Why the form cannot show this step (a rule used twice, as only a hand-written file can), or None."""
-    rules = [c.rule for c in scenario.criteria]
+    rules = [c.rule for c in step.criteria]
     twice = sorted({r for r in rules if rules.count(r) > 1})
     if twice:
         return (f"this step uses {', '.join(twice)} more than once, which the form cannot show; "
-                f"edit {scenario.path} by hand")
+                f"edit {step.path} by hand")
     return None
 
 
@@ -360,7 +360,7 @@ def to_toml(data: dict[str, Any]) -> str:
     # A comment ends at a line break and may hold no control character: anything unprintable is a space.
     title = "".join(ch if ch.isprintable() else " " for ch in str(data.get("title", data["id"])))
     lines = [f"# {title}: written with rehearse's action-step editor. You may edit it by hand;",
-             "# `rehearse scenarios --check` checks it. Saving from the editor again rewrites this file."]
+             "# `rehearse steps --check` checks it. Saving from the editor again rewrites this file."]
     for name in FIELDS:
         if name in ("roster", "criteria") or name not in data:
             continue

@@ -96,7 +96,7 @@ def current_step(latest: Mapping[str, Any] | None) -> str | None:
     step agreed there, else the step it practised; None for a teacher with no session."""
     if latest is None:
         return None
-    return latest.get("next_step_id") or latest["scenario_id"]
+    return latest.get("next_step_id") or latest["step_id"]
 
 
 def agreement_view(session: Mapping[str, Any], titles: Mapping[str, str], today: date) -> dict[str, Any]:
@@ -111,6 +111,6 @@ def agreement_view(session: Mapping[str, Any], titles: Mapping[str, str], today:
     return {
         "session_id": session["id"], "started_at": session["started_at"], "went_well": session.get("went_well"),
         "next_step_id": step, "next_step_title": titles.get(step, step) if step else None,
-        "same_step": bool(step) and step == session["scenario_id"],
+        "same_step": bool(step) and step == session["step_id"],
         "next_observation": day, "observation": when,
     }

@@ -10,7 +10,7 @@ pause inside the question) and with a steady wait time (all within STEADY_SPREAD
 
 Across sessions (`step_progress`), a teacher's action step became accurate in the first session
 that reached accuracy, and fluent in the first that reached fluency; each rep is plotted by the
-step's key metric (Scenario.key_metric: the wait time for pose-pause-name).
+step's key metric (ActionStep.key_metric: the wait time for pose-pause-name).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def progress_of(attempts: list[dict[str, Any]], fluent_after: int = 3) -> dict[s
 
 
 def metric_value(attempt: dict[str, Any], metric_id: str) -> float | None:
-    """The value of a key metric (see Scenario.key_metric) for a scored attempt, else None."""
+    """The value of a key metric (see ActionStep.key_metric) for a scored attempt, else None."""
     result = result_of(attempt)
     if result is None:
         return None

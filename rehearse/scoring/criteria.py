@@ -1,6 +1,6 @@
 """Stage 6, criteria: the library of rules a success criterion is made from.
 
-A scenario picks rules and sets their parameters; each rule reads the timeline and returns
+A step picks rules and sets their parameters; each rule reads the timeline and returns
 passed + evidence in words a teacher understands ("You paused 3.4 s; the target is at least 5 s.").
 Each rule also says, from its parameters, the sentence the teacher reads as the criterion.
 """

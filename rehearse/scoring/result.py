@@ -8,7 +8,7 @@ from itertools import zip_longest
 from typing import Any, Sequence
 
 from .criteria import Verdict
-from .scenarios import Scenario
+from .steps import ActionStep
 from .speech import Segment
 from .timeline import FILLERS, Pause, Timeline, words_of
 from .words.base import Word
@@ -16,9 +16,9 @@ from .words.base import Word
 
 @dataclass
 class Result:
-    """One attempt scored against one scenario. `passed` is true when every criterion is met."""
+    """One attempt scored against one step. `passed` is true when every criterion is met."""
 
-    scenario: str
+    step: str
     duration_s: float
     transcript: str
     words: list[Word]
@@ -39,7 +39,7 @@ class Result:
         """The JSON contract of `rehearse score --json` (other tools rely on these keys)."""
         return {
             "file": self.file,
-            "scenario": self.scenario,
+            "scenario": self.step,  # the step's id, under the key results were first stored and printed with
             "passed": self.passed,
             "transcript": self.transcript,
             "metrics": self.metrics,
@@ -78,14 +78,14 @@ def metrics_of(timeline: Timeline, segments: list[Segment]) -> dict[str, Any]:
     }
 
 
-def judge(scenario: Scenario, timeline: Timeline, segments: Sequence[Segment], words: Sequence[Word],
+def judge(step: ActionStep, timeline: Timeline, segments: Sequence[Segment], words: Sequence[Word],
           duration_s: float) -> Result:
     """The result of an attempt whose timeline is built: each criterion of the step judged on it,
     the figures measured, and each word's part (Timeline.roles), as the engine stores them."""
-    verdicts = [c.judge(timeline) for c in scenario.criteria]
+    verdicts = [c.judge(timeline) for c in step.criteria]
     roles = timeline.roles()
     return Result(
-        scenario=scenario.id,
+        step=step.id,
         duration_s=duration_s,
         transcript=" ".join(w.word for w in words),
         words=list(words),

@@ -114,7 +114,7 @@ class Metrics:
                    name_chosen_by_coach=_flag(data.get("name_chosen_by_coach")), stored=data)
 
     def get(self, name: str) -> Any:
-        """A figure by its name (a step's key metric, Scenario.key_metric), as to_json gives it."""
+        """A figure by its name (a step's key metric, ActionStep.key_metric), as to_json gives it."""
         return self.to_json().get(name)
 
     def to_json(self) -> dict[str, Any]:
@@ -126,7 +126,7 @@ class Metrics:
 @dataclass(frozen=True)
 class Timings:
     """How long scoring took, in seconds, and whether the words worked out while the rep was
-    recorded were used (engine.py, live.py); None where not recorded (examples keep none)."""
+    recorded were used (pipeline.py, live.py); None where not recorded (examples keep none)."""
 
     vad_s: float | None = None
     words_s: float | None = None
@@ -152,7 +152,7 @@ class StoredResult:
     """A scored attempt as stored, read-only and typed (see Result.to_dict for the JSON). The words
     and utterances are read when first asked for (the coaching rules, over many reps, need neither)."""
 
-    scenario: str | None = None
+    step: str | None = None
     file: str | None = None
     passed: bool | None = None
     transcript: str = ""
@@ -169,7 +169,7 @@ class StoredResult:
         None or empty, never as an error: old and imported results are shown as far as they go."""
         data = _mapping(data)
         return cls(
-            scenario=_text(data.get("scenario")), file=_text(data.get("file")), passed=_flag(data.get("passed")),
+            step=_text(data.get("scenario")), file=_text(data.get("file")), passed=_flag(data.get("passed")),
             transcript=_text(data.get("transcript")) or "", duration_s=_number(data.get("duration_s")),
             metrics=Metrics.from_json(data.get("metrics")),
             criteria=tuple(v for v in map(_verdict, _list(data.get("criteria"))) if v is not None),
@@ -201,7 +201,7 @@ class StoredResult:
     def to_json(self) -> dict[str, Any]:
         """The stored JSON again (Result.to_dict's keys, and the timings where there are any)."""
         out = {
-            "file": self.file, "scenario": self.scenario, "passed": self.passed, "transcript": self.transcript,
+            "file": self.file, "scenario": self.step, "passed": self.passed, "transcript": self.transcript,
             "metrics": self.metrics.to_json(), "criteria": [c.to_json() for c in self.criteria],
             "words": [{"word": w.word, "start": w.start, "end": w.end} | ({"role": w.role} if self.roles_recorded else {})
                       for w in self.words],

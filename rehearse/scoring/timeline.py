@@ -335,7 +335,7 @@ def _words_named(utterances: Sequence[Utterance], match: NameMatch,
     all their words (or over the pieces `split` cuts each word into, when the name was found in
     those). None when the words there do not spell what the match heard: the model put the name
     before the words ("[Grace,] would you ..."), or heard it where Whisper had written nothing and
-    the speech was transcribed again on its own (engine.py)."""
+    the speech was transcribed again on its own (pipeline.py)."""
     units = [(piece, w) for u in utterances for w in u.words for piece in (split(w.word) if split else [w.word])]
     picked = units[match.first_word: match.last_word + 1]
     if not match.heard or " ".join(piece for piece, _ in picked) != match.heard:

@@ -193,7 +193,7 @@ ROW_CHECKS = [
     ("SELECT t.id FROM taps t LEFT JOIN attempts a ON a.id = t.attempt_id WHERE a.id IS NULL",
      "pass of taps {} is on an attempt that is not in the archive"),
     ("SELECT id FROM teachers WHERE typeof(name) != 'text'", "teacher {} has no name"),
-    ("SELECT id FROM action_steps WHERE typeof(scenario_id) != 'text'", "action step {} has no id"),
+    ("SELECT id FROM action_steps WHERE typeof(step_id) != 'text'", "action step {} has no id"),
     ("SELECT id FROM sessions WHERE typeof(uid) != 'text'", "session {} has no unique id"),
     ("SELECT id FROM attempts WHERE typeof(uid) != 'text' OR typeof(rep) != 'integer' OR rep < 1"
      " OR typeof(audio_path) != 'text'", "attempt {} has no unique id, rep number or recording"),
@@ -225,8 +225,8 @@ def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile,
             raise RehearseError(f"{store.path} is busy ({exc}); import when no one is rehearsing "
                                 "(stop `rehearse serve` if it is scoring)") from None
         teacher_ids = {t["id"]: _local_teacher(db, t, counts) for t in rows("teachers")}
-        step_ids = {a["id"]: _local_step(db, a) for a in rows("action_steps")}
-        session_ids = {s["id"]: _local_session(db, s, teacher_ids, step_ids, counts) for s in rows("sessions")}
+        step_rows = {a["id"]: _local_step(db, a) for a in rows("action_steps")}
+        session_ids = {s["id"]: _local_session(db, s, teacher_ids, step_rows, counts) for s in rows("sessions")}
         attempt_ids = {}
         for attempt in rows("attempts"):
             attempt_ids[attempt["id"]] = _local_attempt(store, db, attempt, session_ids[attempt["session_id"]],
@@ -305,14 +305,14 @@ def _local_teacher(db: sqlite3.Connection, teacher: dict[str, Any], counts: dict
 
 
 def _local_step(db: sqlite3.Connection, step: dict[str, Any]) -> int:
-    db.execute("INSERT OR IGNORE INTO action_steps(scenario_id, title, created_at) VALUES (?, ?, ?)",
-               (step["scenario_id"], step["title"], step["created_at"]))
-    return db.execute("SELECT id FROM action_steps WHERE scenario_id = ?",
-                      (step["scenario_id"],)).fetchone()[0]
+    db.execute("INSERT OR IGNORE INTO action_steps(step_id, title, created_at) VALUES (?, ?, ?)",
+               (step["step_id"], step["title"], step["created_at"]))
+    return db.execute("SELECT id FROM action_steps WHERE step_id = ?",
+                      (step["step_id"],)).fetchone()[0]
 
 
 def _local_session(db: sqlite3.Connection, session: dict[str, Any], teacher_ids: dict[int, int],
-                   step_ids: dict[int, int], counts: dict[str, int]) -> int:
+                   step_rows: dict[int, int], counts: dict[str, int]) -> int:
     here = db.execute("SELECT id FROM sessions WHERE uid = ?", (session["uid"],)).fetchone()
     if here is not None:
         counts["sessions_already_here"] += 1
@@ -325,7 +325,7 @@ def _local_session(db: sqlite3.Connection, session: dict[str, Any], teacher_ids:
         "INSERT INTO sessions(uid, teacher_id, action_step_id, roster, reps_target, fluent_after, mode,"
         " started_at, finished_at, summary, went_well, next_step_id, next_observation, planned_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (session["uid"], teacher_ids[session["teacher_id"]], step_ids[session["action_step_id"]],
+        (session["uid"], teacher_ids[session["teacher_id"]], step_rows[session["action_step_id"]],
          session["roster"], session["reps_target"], session["fluent_after"], session["mode"],
          session["started_at"], session["finished_at"], session["summary"],
          *(session[c] for c in NOTE_COLUMNS)))  # an older archive's are NULL: the migration added them

@@ -21,20 +21,20 @@ from typing import Any, Callable, Iterable, Iterator
 from ..capture.recording import HEADER_BYTES, wav_header
 from ..errors import RehearseError
 from ..scoring.audio import SAMPLE_RATE
-from ..scoring.engine import Scorer
+from ..scoring.pipeline import Scorer
 from ..scoring.names import Pupil, parse_roster
 from ..scoring.result import Result
-from ..scoring.scenarios import EXAMPLE_KINDS, Scenario, get_scenario
+from ..scoring.steps import EXAMPLE_KINDS, ActionStep, get_step
 from . import examples
 from .database import Store
 
 
-def session_scenario(session: dict[str, Any], instance: Path | None) -> tuple[Scenario, list[Pupil]]:
+def session_step(session: dict[str, Any], instance: Path | None) -> tuple[ActionStep, list[Pupil]]:
     """The session's action step (the instance folder may hold the school's own) and the roster the
     coach set for it."""
-    scenario = get_scenario(session["scenario_id"], instance)
-    roster = parse_roster(session["roster"]) if session["roster"] else list(scenario.roster)
-    return scenario, roster
+    step = get_step(session["step_id"], instance)
+    roster = parse_roster(session["roster"]) if session["roster"] else list(step.roster)
+    return step, roster
 
 
 def keep_result(store: Store, attempt_id: int, result: Result) -> None:
@@ -48,8 +48,8 @@ def score_stored(store: Store, scorer: Scorer, attempt_id: int) -> dict[str, Any
         raise LookupError(f"no attempt {attempt_id}")
     session = store.session(attempt["session_id"])
     try:
-        scenario, roster = session_scenario(session, store.instance)
-        result = scorer.score_file(store.audio_file(attempt), scenario, roster)
+        step, roster = session_step(session, store.instance)
+        result = scorer.score_file(store.audio_file(attempt), step, roster)
     except RehearseError as exc:
         store.save_failure(attempt_id, _without_path(str(exc), store, attempt))
     else:
@@ -106,14 +106,14 @@ def rescore_attempts(store: Store, scorer: Scorer, attempt_ids: Iterable[int]) -
 def rescore_examples(store: Store, scorer: Scorer) -> Iterator[Rescored]:
     """Score again every step's current model or non-example that could not be scored."""
     for found in examples.unscored(store):
-        label = f"{EXAMPLE_KINDS.get(found['kind'], found['kind'])} of {found['scenario_id']}"
+        label = f"{EXAMPLE_KINDS.get(found['kind'], found['kind'])} of {found['step_id']}"
         try:
-            scenario = get_scenario(found["scenario_id"], store.instance)
+            step = get_step(found["step_id"], store.instance)
         except RehearseError as exc:
             yield Rescored(found["kind"], found["id"], label, found, str(exc))
             continue
-        stored = examples.score_example(store, scorer, scenario, found["kind"])
-        yield Rescored(found["kind"], found["id"], f"{label} · {scenario.title}", stored)
+        stored = examples.score_example(store, scorer, step, found["kind"])
+        yield Rescored(found["kind"], found["id"], f"{label} · {step.title}", stored)
 
 
 def _without_path(message: str, store: Store, attempt: dict[str, Any]) -> str:

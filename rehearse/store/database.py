@@ -112,12 +112,12 @@ class Store:
             if version == 0:
                 db.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version=1; COMMIT;")
                 version = 1
-            for target, step in MIGRATIONS:
+            for target, migration in MIGRATIONS:
                 if target <= version:
                     continue
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    step(db)
+                    migration(db)
                     db.execute(f"PRAGMA user_version={target}")
                     db.execute("COMMIT")
                 except BaseException:
@@ -149,30 +149,30 @@ class Store:
         db.execute("INSERT OR IGNORE INTO teachers(name, created_at) VALUES (?, ?)", (name, now()))
         return db.execute("SELECT id FROM teachers WHERE name = ?", (name,)).fetchone()["id"]
 
-    def _action_step_id(self, db: sqlite3.Connection, scenario_id: str, title: str) -> int:
-        db.execute("INSERT OR IGNORE INTO action_steps(scenario_id, title, created_at) VALUES (?, ?, ?)",
-                   (scenario_id, title, now()))
-        db.execute("UPDATE action_steps SET title = ? WHERE scenario_id = ?", (title, scenario_id))
-        return db.execute("SELECT id FROM action_steps WHERE scenario_id = ?",
-                          (scenario_id,)).fetchone()["id"]
+    def _action_step_id(self, db: sqlite3.Connection, step_id: str, title: str) -> int:
+        db.execute("INSERT OR IGNORE INTO action_steps(step_id, title, created_at) VALUES (?, ?, ?)",
+                   (step_id, title, now()))
+        db.execute("UPDATE action_steps SET title = ? WHERE step_id = ?", (title, step_id))
+        return db.execute("SELECT id FROM action_steps WHERE step_id = ?",
+                          (step_id,)).fetchone()["id"]
 
     # Sessions -----------------------------------------------------------------------------
 
-    def start_session(self, teacher: str, scenario_id: str, title: str, roster: list[str],
+    def start_session(self, teacher: str, step_id: str, title: str, roster: list[str],
                       reps_target: int = 10, fluent_after: int = 3, mode: str = "coached") -> int:
         """Open a session for a teacher (created if new) on an action step; return its id."""
         with self.connect() as db:
             teacher_id = self._teacher_id(db, teacher)
-            step_id = self._action_step_id(db, scenario_id, title)
+            step_row = self._action_step_id(db, step_id, title)
             cur = db.execute(
                 "INSERT INTO sessions(uid, teacher_id, action_step_id, roster, reps_target, fluent_after,"
                 " mode, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (new_uid(), teacher_id, step_id, "\n".join(roster), reps_target, fluent_after, mode, now()))
+                (new_uid(), teacher_id, step_row, "\n".join(roster), reps_target, fluent_after, mode, now()))
             return int(cur.lastrowid)
 
     def session(self, session_id: int) -> dict[str, Any] | None:
         row = self.query_one(
-            "SELECT s.*, t.name AS teacher, a.scenario_id, a.title FROM sessions s"
+            "SELECT s.*, t.name AS teacher, a.step_id, a.title FROM sessions s"
             " JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
             " WHERE s.id = ?", session_id)
         if row is None:
@@ -182,13 +182,13 @@ class Store:
         session["summary"] = json.loads(session["summary"]) if session["summary"] else None
         return session
 
-    def last_session(self, teacher: str, scenario_id: str | None = None) -> dict[str, Any] | None:
+    def last_session(self, teacher: str, step_id: str | None = None) -> dict[str, Any] | None:
         """A teacher's most recent session (on one action step), to pick up where they left off."""
         row = self.query_one(
             "SELECT s.id FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
             " JOIN action_steps a ON a.id = s.action_step_id"
-            " WHERE t.name = ? AND (? IS NULL OR a.scenario_id = ?) ORDER BY s.id DESC LIMIT 1",
-            teacher, scenario_id, scenario_id)
+            " WHERE t.name = ? AND (? IS NULL OR a.step_id = ?) ORDER BY s.id DESC LIMIT 1",
+            teacher, step_id, step_id)
         return self.session(row["id"]) if row else None
 
     def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RehearseError
-from ..scoring.engine import Scorer
+from ..scoring.pipeline import Scorer
 from ..scoring.result import Result
-from ..scoring.scenarios import EXAMPLE_KINDS, SHIPPED_AUDIO, Scenario, shipped_example
+from ..scoring.steps import EXAMPLE_KINDS, SHIPPED_AUDIO, ActionStep, shipped_example
 from .database import Store, inside, new_uid, now
 
 def check_kind(kind: str) -> str:
@@ -28,17 +28,17 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def example(store: Store, scenario_id: str, kind: str) -> dict[str, Any] | None:
+def example(store: Store, step_id: str, kind: str) -> dict[str, Any] | None:
     """The current model (or non-example) of a step, with its result decoded; the shipped one if the
     coach has not recorded one (registered on first sight, not scored yet)."""
     check_kind(kind)
     with store.connect() as db:
-        row = db.execute("SELECT * FROM examples WHERE scenario_id = ? AND kind = ?", (scenario_id, kind)).fetchone()
-        if row is None and (shipped := shipped_example(scenario_id, kind)):
-            db.execute("INSERT OR IGNORE INTO examples(scenario_id, kind, source, audio_path, status, created_at)"
-                       " VALUES (?, ?, 'shipped', ?, 'new', ?)", (scenario_id, kind, shipped.name, now()))
-            row = db.execute("SELECT * FROM examples WHERE scenario_id = ? AND kind = ?",
-                             (scenario_id, kind)).fetchone()
+        row = db.execute("SELECT * FROM examples WHERE step_id = ? AND kind = ?", (step_id, kind)).fetchone()
+        if row is None and (shipped := shipped_example(step_id, kind)):
+            db.execute("INSERT OR IGNORE INTO examples(step_id, kind, source, audio_path, status, created_at)"
+                       " VALUES (?, ?, 'shipped', ?, 'new', ?)", (step_id, kind, shipped.name, now()))
+            row = db.execute("SELECT * FROM examples WHERE step_id = ? AND kind = ?",
+                             (step_id, kind)).fetchone()
     if row is None:
         return None
     found = dict(row)
@@ -46,23 +46,23 @@ def example(store: Store, scenario_id: str, kind: str) -> dict[str, Any] | None:
     return found
 
 
-def examples_of(store: Store, scenario: Scenario) -> dict[str, dict[str, Any] | None]:
+def examples_of(store: Store, step: ActionStep) -> dict[str, dict[str, Any] | None]:
     """The step's current model and non-example, by kind (None where there is none)."""
-    return {kind: example(store, scenario.id, kind) for kind in EXAMPLE_KINDS}
+    return {kind: example(store, step.id, kind) for kind in EXAMPLE_KINDS}
 
 
-def new_example(store: Store, scenario_id: str, kind: str, source: str, suffix: str = ".wav") -> dict[str, Any]:
+def new_example(store: Store, step_id: str, kind: str, source: str, suffix: str = ".wav") -> dict[str, Any]:
     """Make a new recording the step's current model (or non-example); returns it with its path."""
     check_kind(kind)
     # A file of its own even when two are started in the same second (two tabs): the earlier one's
     # recording is never written over.
     stamp = now().replace(":", "").replace("+0000", "")
-    relative = f"examples/{scenario_id}/{EXAMPLE_KINDS[kind]}-{stamp}-{new_uid()[:8]}{suffix}"
+    relative = f"examples/{step_id}/{EXAMPLE_KINDS[kind]}-{stamp}-{new_uid()[:8]}{suffix}"
     with store.connect() as db:
-        db.execute("DELETE FROM examples WHERE scenario_id = ? AND kind = ?", (scenario_id, kind))
-        cur = db.execute("INSERT INTO examples(scenario_id, kind, source, audio_path, status, created_at)"
-                         " VALUES (?, ?, ?, ?, 'recording', ?)", (scenario_id, kind, source, relative, now()))
-    return {"id": int(cur.lastrowid), "scenario_id": scenario_id, "kind": kind, "source": source,
+        db.execute("DELETE FROM examples WHERE step_id = ? AND kind = ?", (step_id, kind))
+        cur = db.execute("INSERT INTO examples(step_id, kind, source, audio_path, status, created_at)"
+                         " VALUES (?, ?, ?, ?, 'recording', ?)", (step_id, kind, source, relative, now()))
+    return {"id": int(cur.lastrowid), "step_id": step_id, "kind": kind, "source": source,
             "audio_path": relative}
 
 
@@ -93,19 +93,19 @@ def unfinished(store: Store) -> list[dict[str, Any]]:
 def unscored(store: Store) -> list[dict[str, Any]]:
     """The current models and non-examples that could not be scored, to score again."""
     return [dict(row) for row in store.query_all("SELECT * FROM examples WHERE status = 'unscored'"
-                                                 " ORDER BY scenario_id, kind")]
+                                                 " ORDER BY step_id, kind")]
 
 
-def score_example(store: Store, scorer: Scorer, scenario: Scenario, kind: str) -> dict[str, Any]:
+def score_example(store: Store, scorer: Scorer, step: ActionStep, kind: str) -> dict[str, Any]:
     """Score (or score again) the step's current model or non-example with the step's own class list."""
-    found = example(store, scenario.id, kind)
+    found = example(store, step.id, kind)
     if found is None:
-        raise RehearseError(f"{scenario.title!r} has no {EXAMPLE_KINDS[kind]} recording yet; record one first")
+        raise RehearseError(f"{step.title!r} has no {EXAMPLE_KINDS[kind]} recording yet; record one first")
     path = example_file(store, found)
     try:
-        result = scorer.score_file(path, scenario)  # with the step's own class list
+        result = scorer.score_file(path, step)  # with the step's own class list
     except RehearseError as exc:
         save_failure(store, found["id"], str(exc).replace(f"{path}: ", ""))
     else:
         save_result(store, found["id"], result)
-    return example(store, scenario.id, kind)
+    return example(store, step.id, kind)

@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 from ..coaching.calibration import attempt_agreement
 from ..coaching.progress import attempt_passed, marked_metrics, result_of, verdicts_of
-from ..scoring.scenarios import wait_bands
+from ..scoring.steps import wait_bands
 from .database import Store
 from .history import Filters, attempts_of
 
@@ -67,7 +67,7 @@ HEADERS = {
 def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str, Any]]:
     """Every attempt of the sessions the filters select, oldest session first, rep by rep."""
     band = wait_bands(store.instance)
-    return [record_of(a, band(a["scenario_id"])) for a in attempts_of(store, filters)]
+    return [record_of(a, band(a["step_id"])) for a in attempts_of(store, filters)]
 
 
 def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None = None) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
     coach = agreement.get("coach") or {}
     difference = agreement.get("difference_s")
     return {
-        "teacher": attempt["teacher"], "action_step": attempt["scenario_id"],
+        "teacher": attempt["teacher"], "action_step": attempt["step_id"],
         "action_step_title": attempt["title"], "session_id": attempt["session_id"],
         "session_started_at": attempt["session_started_at"], "mode": attempt["mode"],
         # the coach's note at the session's end, on each of its reps (plans.py); the day as YYYY-MM-DD

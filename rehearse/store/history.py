@@ -26,7 +26,7 @@ class Filters:
     """Which sessions to look at; None means any."""
 
     teacher_id: int | None = None
-    step_id: int | None = None
+    step_row: int | None = None
     since: date | None = None  # first local day included
     until: date | None = None  # last local day included
 
@@ -51,9 +51,9 @@ class Filters:
         if self.teacher_id is not None:
             clauses.append("s.teacher_id = ?")
             args.append(self.teacher_id)
-        if self.step_id is not None:
+        if self.step_row is not None:
             clauses.append("s.action_step_id = ?")
-            args.append(self.step_id)
+            args.append(self.step_row)
         if self.since is not None:
             clauses.append("s.started_at >= ?")
             args.append(utc_start_of(self.since))
@@ -64,7 +64,7 @@ class Filters:
 
     def query(self) -> dict[str, str]:
         """The filters as a query string's fields (for links that keep them)."""
-        fields = {"teacher": self.teacher_id, "step": self.step_id, "from": self.since, "to": self.until}
+        fields = {"teacher": self.teacher_id, "step": self.step_row, "from": self.since, "to": self.until}
         return {k: str(v) for k, v in fields.items() if v is not None}
 
 
@@ -107,7 +107,7 @@ def teachers(store: Store) -> list[dict[str, Any]]:
 
 
 def action_steps(store: Store) -> list[dict[str, Any]]:
-    return [dict(r) for r in store.query_all("SELECT id, scenario_id, title FROM action_steps ORDER BY title")]
+    return [dict(r) for r in store.query_all("SELECT id, step_id, title FROM action_steps ORDER BY title")]
 
 
 def teacher_named(store: Store, name: str) -> dict[str, Any]:
@@ -118,11 +118,11 @@ def teacher_named(store: Store, name: str) -> dict[str, Any]:
     return dict(row)
 
 
-def step_with_id(store: Store, scenario_id: str) -> dict[str, Any]:
-    row = store.query_one("SELECT id, scenario_id, title FROM action_steps WHERE scenario_id = ?", scenario_id)
+def step_with_id(store: Store, step_id: str) -> dict[str, Any]:
+    row = store.query_one("SELECT id, step_id, title FROM action_steps WHERE step_id = ?", step_id)
     if row is None:
-        known = ", ".join(s["scenario_id"] for s in action_steps(store)) or "none yet"
-        raise RehearseError(f"no attempts at action step {scenario_id!r}; practised so far: {known}")
+        known = ", ".join(s["step_id"] for s in action_steps(store)) or "none yet"
+        raise RehearseError(f"no attempts at action step {step_id!r}; practised so far: {known}")
     return dict(row)
 
 
@@ -132,7 +132,7 @@ def step_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:
     """Per teacher and action step: sessions, reps, accurate and fluent sessions, first and last day."""
     where, args = filters.where()
     rows = store.query_all(
-        f"SELECT t.id AS teacher_id, t.name AS teacher, a.id AS step_id, a.scenario_id, a.title,"
+        f"SELECT t.id AS teacher_id, t.name AS teacher, a.id AS step_row, a.step_id, a.title,"
         f" COUNT(*) AS sessions, SUM(s.reps) AS reps, SUM(s.reps_scored) AS scored,"
         f" SUM(s.reps_passed) AS passed, COUNT(s.accurate_at) AS accurate, COUNT(s.fluent_at) AS fluent,"
         f" MIN(s.started_at) AS first, MAX(s.started_at) AS last"
@@ -150,7 +150,7 @@ def sessions_page(store: Store, filters: Filters, page: int = 1,
     rows = store.query_all(
         f"SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps_target, s.accurate_at, s.fluent_at,"
         f" s.reps, s.reps_scored AS scored, s.reps_passed, t.id AS teacher_id, t.name AS teacher,"
-        f" a.id AS step_id, a.title"
+        f" a.id AS step_row, a.title"
         f" FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
         f" JOIN action_steps a ON a.id = s.action_step_id"
         f" WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?",
@@ -160,16 +160,16 @@ def sessions_page(store: Store, filters: Filters, page: int = 1,
 
 # One teacher's action step ----------------------------------------------------------------
 
-def step_history(store: Store, teacher_id: int, step_id: int) -> list[dict[str, Any]]:
+def step_history(store: Store, teacher_id: int, step_row: int) -> list[dict[str, Any]]:
     """The teacher's sessions on the action step, oldest first, each with its attempts in full."""
     with store.connect() as db:
         sessions = [dict(r) for r in db.execute(
             "SELECT * FROM sessions WHERE teacher_id = ? AND action_step_id = ? ORDER BY started_at, id",
-            (teacher_id, step_id))]
+            (teacher_id, step_row))]
         attempts = with_marks(db, [dict(r) for r in db.execute(
             "SELECT * FROM attempts WHERE session_id IN"
             " (SELECT id FROM sessions WHERE teacher_id = ? AND action_step_id = ?) ORDER BY session_id, rep",
-            (teacher_id, step_id))])
+            (teacher_id, step_row))])
     by_session: dict[int, list[dict[str, Any]]] = {s["id"]: [] for s in sessions}
     for attempt in attempts:
         by_session[attempt["session_id"]].append(attempt)
@@ -182,13 +182,13 @@ def attempt_context(store: Store, attempt_id: int) -> dict[str, Any] | None:
     """An attempt's session, teacher and action step, for the attempt page's heading and links."""
     row = store.query_one(
         "SELECT s.id AS session_id, s.started_at, s.mode, t.id AS teacher_id, t.name AS teacher,"
-        " a.id AS step_id, a.scenario_id, a.title FROM attempts x JOIN sessions s ON s.id = x.session_id"
+        " a.id AS step_row, a.step_id, a.title FROM attempts x JOIN sessions s ON s.id = x.session_id"
         " JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
         " WHERE x.id = ?", attempt_id)
     return None if row is None else dict(row)
 
 
-def sibling_attempts(store: Store, teacher_id: int, step_id: int) -> list[dict[str, Any]]:
+def sibling_attempts(store: Store, teacher_id: int, step_row: int) -> list[dict[str, Any]]:
     """Every attempt of a teacher on an action step (newest first), to pick one to compare with;
     each with its result and the coach's marks, so that the list shows the figures the coach agreed."""
     with store.connect() as db:
@@ -196,7 +196,7 @@ def sibling_attempts(store: Store, teacher_id: int, step_id: int) -> list[dict[s
             "SELECT x.id, x.rep, x.created_at, x.status, x.result, s.id AS session_id, s.started_at"
             " FROM attempts x JOIN sessions s ON s.id = x.session_id"
             " WHERE s.teacher_id = ? AND s.action_step_id = ? ORDER BY s.started_at DESC, x.rep DESC",
-            (teacher_id, step_id))]
+            (teacher_id, step_row))]
         return with_marks(db, rows, taps=False)
 
 
@@ -208,7 +208,7 @@ def attempts_of(store: Store, filters: Filters, tapped_only: bool = False) -> li
     tapped = " AND x.id IN (SELECT attempt_id FROM taps)" if tapped_only else ""
     with store.connect() as db:
         rows = [dict(r) for r in db.execute(
-            f"SELECT x.*, t.name AS teacher, a.scenario_id, a.title, s.started_at AS session_started_at,"
+            f"SELECT x.*, t.name AS teacher, a.step_id, a.title, s.started_at AS session_started_at,"
             f" s.mode, s.went_well, s.next_step_id, s.next_observation FROM attempts x JOIN sessions s ON s.id = x.session_id"
             f" JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
             f" WHERE {where}{tapped} ORDER BY s.started_at, s.id, x.rep", args)]

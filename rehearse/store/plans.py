@@ -23,7 +23,7 @@ NOTE_PROBLEMS = (f"((went_well IS NOT NULL AND (typeof(went_well) != 'text' OR l
                  " OR date(next_observation, '+0 days') IS NOT next_observation))"  # +0 days: 02-30 is not a day
                  " OR (planned_at IS NOT NULL AND typeof(planned_at) != 'text'))")
 _SESSION = ("SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps, s.reps_target, s.accurate_at, s.fluent_at,"
-            " s.went_well, s.next_step_id, s.next_observation, s.planned_at, a.scenario_id, a.title"
+            " s.went_well, s.next_step_id, s.next_observation, s.planned_at, a.step_id, a.title"
             " FROM sessions s JOIN action_steps a ON a.id = s.action_step_id")
 _NEWEST = " ORDER BY s.started_at DESC, s.id DESC LIMIT 1"
 
@@ -55,10 +55,10 @@ def latest_note(store: Store, teacher_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-def step_sessions(store: Store, teacher_id: int, scenario_id: str) -> list[dict[str, Any]]:
+def step_sessions(store: Store, teacher_id: int, step_id: str) -> list[dict[str, Any]]:
     """The teacher's sessions on one action step, oldest first, with their counts and progress."""
-    rows = store.query_all(_SESSION + " WHERE s.teacher_id = ? AND a.scenario_id = ? ORDER BY s.started_at, s.id",
-                           teacher_id, scenario_id)
+    rows = store.query_all(_SESSION + " WHERE s.teacher_id = ? AND a.step_id = ? ORDER BY s.started_at, s.id",
+                           teacher_id, step_id)
     return [dict(r) for r in rows]
 
 

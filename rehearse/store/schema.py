@@ -12,7 +12,7 @@ from typing import Callable
 
 from .rows import refresh_progress
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS teachers (
 );
 CREATE TABLE IF NOT EXISTS action_steps (
     id INTEGER PRIMARY KEY,
-    scenario_id TEXT NOT NULL UNIQUE,
+    scenario_id TEXT NOT NULL UNIQUE,   -- step_id since version 8
     title TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
@@ -97,7 +97,7 @@ def _v3_examples(db: sqlite3.Connection) -> None:
     db.execute("""
         CREATE TABLE examples (
             id INTEGER PRIMARY KEY,
-            scenario_id TEXT NOT NULL,
+            scenario_id TEXT NOT NULL,   -- step_id since version 8
             kind TEXT NOT NULL,          -- 'model' or 'non_example'
             source TEXT NOT NULL,        -- 'live', 'upload', or 'shipped' (a file of rehearse's audio/models)
             audio_path TEXT NOT NULL,    -- relative to the instance folder (shipped: to audio/models)
@@ -161,7 +161,15 @@ def _v7_meeting_plan(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE sessions ADD COLUMN {column} TEXT")
 
 
-# (version, step): each step brings the schema from the version before it to its own.
+def _v8_step_id(db: sqlite3.Connection) -> None:
+    """Version 8: an action step's id is `step_id` wherever it is stored, as in the code (it was
+    `scenario_id`: the one concept had three names)."""
+    for table in ("action_steps", "examples"):
+        if "scenario_id" in [c[1] for c in db.execute(f"PRAGMA table_info({table})")]:
+            db.execute(f"ALTER TABLE {table} RENAME COLUMN scenario_id TO step_id")
+
+
+# (version, migration): each brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (2, _v2_uids_and_progress),
     (3, _v3_examples),
@@ -169,4 +177,5 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (5, _v5_chosen_pupil),
     (6, _v6_comments),
     (7, _v7_meeting_plan),
+    (8, _v8_step_id),
 ]

@@ -27,7 +27,7 @@ from flask import Flask
 from .. import shipped
 from ..capture.live import MAX_ATTEMPT_S
 from ..scoring.audio import MAX_UPLOAD_MB
-from ..scoring.engine import Scorer
+from ..scoring.pipeline import Scorer
 from ..scoring.words import DEFAULT_ENGINE
 from ..store.attempts import LiveReps, recover_unfinished
 from ..store.database import Store, default_instance

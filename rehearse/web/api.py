@@ -23,14 +23,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int):
-    store, session, scenario, problem = session_or_404(session_id)
-    return session_view(store, session, scenario) | {"problem": problem}
+    store, session, step, problem = session_or_404(session_id)
+    return session_view(store, session, step) | {"problem": problem}
 
 
 @bp.post("/sessions/<int:session_id>/uploads")
 def upload(session_id: int):
     """A recording made elsewhere (a phone) scored as the session's next rep."""
-    store, session, scenario, problem = session_or_404(session_id)
+    store, session, step, problem = session_or_404(session_id)
     if problem:
         return {"error": problem}, 400
     file = request.files.get("recording")
@@ -50,10 +50,10 @@ def upload(session_id: int):
             message = f"could not save the upload: {problem}"
             current_app.logger.error("rep %s of session %s: %s", attempt["rep"], session_id, message, exc_info=exc)
             store.save_failure(attempt["id"], message, 0.0)
-            return {"error": message, "attempt": attempt_view(store.attempt(attempt["id"]), scenario)}, 503
+            return {"error": message, "attempt": attempt_view(store.attempt(attempt["id"]), step)}, 503
         _, scorer = services()
         stored = score_stored(store, scorer, attempt["id"])
-    return attempt_view(stored, scenario), 201
+    return attempt_view(stored, step), 201
 
 
 @bp.post("/attempts/<int:attempt_id>/score")
@@ -65,8 +65,8 @@ def rescore(attempt_id: int):
     if attempt["status"] == "recording" and not live_reps().settle_if_left(store, attempt):
         return {"error": f"rep {attempt['rep']} is still being recorded; stop it first"}, 409
     stored = score_stored(store, scorer, attempt_id)
-    _, _, scenario, _ = session_or_404(stored["session_id"])
-    return attempt_view(stored, scenario)
+    _, _, step, _ = session_or_404(stored["session_id"])
+    return attempt_view(stored, step)
 
 
 @bp.post("/attempts/<int:attempt_id>/marks")
@@ -88,15 +88,15 @@ def mark(attempt_id: int):
                          f"{', '.join(known) or 'none (the attempt is not scored yet)'}"}, 400
     if passed not in (True, False, None) or not isinstance(comment, str):
         return {"error": "passed must be true, false or null, and comment a string"}, 400
-    _, session, scenario, _ = session_or_404(attempt["session_id"])
+    _, session, step, _ = session_or_404(attempt["session_id"])
     if pupil is not None:
-        pupils = session_pupils(session, scenario)
+        pupils = session_pupils(session, step)
         if criterion != "names_pupil" or pupil not in pupils:
             return {"error": f"pupil {pupil!r}: give it on names_pupil, as one of the class: "
                              f"{', '.join(pupils) or 'the session has no roster'}"}, 400
         passed = True
     store.mark(attempt_id, criterion, passed, comment[:2000], pupil)
-    return attempt_view(store.attempt(attempt_id), scenario)
+    return attempt_view(store.attempt(attempt_id), step)
 
 
 @bp.post("/attempts/<int:attempt_id>/taps")
@@ -116,8 +116,8 @@ def add_taps(attempt_id: int):
     except RehearseError as exc:
         return {"error": str(exc)}, 400
     store.add_taps(attempt_id, tapped)
-    _, _, scenario, _ = session_or_404(attempt["session_id"])
-    return attempt_view(store.attempt(attempt_id), scenario), 201
+    _, _, step, _ = session_or_404(attempt["session_id"])
+    return attempt_view(store.attempt(attempt_id), step), 201
 
 
 @bp.delete("/attempts/<int:attempt_id>/taps/<int:tap_id>")
@@ -127,5 +127,5 @@ def remove_taps(attempt_id: int, tap_id: int):
     attempt = attempt_or_404(attempt_id)
     if not store.remove_taps(attempt_id, tap_id):
         return {"error": f"rep {attempt['rep']} has no pass of taps {tap_id}; reload the page"}, 404
-    _, _, scenario, _ = session_or_404(attempt["session_id"])
-    return attempt_view(store.attempt(attempt_id), scenario)
+    _, _, step, _ = session_or_404(attempt["session_id"])
+    return attempt_view(store.attempt(attempt_id), step)

@@ -31,8 +31,8 @@ def _duration(attempt: dict) -> float:
 def _answer(attempt_id: int, status: int = 200):
     store, _ = services()
     attempt = store.attempt(attempt_id)
-    _, _, scenario, _ = session_or_404(attempt["session_id"])
-    return attempt_view(attempt, scenario), status
+    _, _, step, _ = session_or_404(attempt["session_id"])
+    return attempt_view(attempt, step), status
 
 
 @bp.post("/attempts/<int:attempt_id>/comments")

@@ -7,10 +7,10 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from ..coaching.plan import SAME, read_note
 from ..errors import RehearseError
 from ..scoring.names import parse_roster, roster_entries
-from ..scoring.scenarios import check_all, offered_scenario
+from ..scoring.steps import check_all, offered_step
 from ..store import plans
 from .uploads import AUDIO_TYPES
-from .views import attempt_or_404, playable_examples, scenario_view, services, session_or_404, session_view
+from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
 
 bp = Blueprint("pages", __name__)
 
@@ -19,19 +19,19 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def start(error: str | None = None, form: dict | None = None, status: int = 200):
     store, _ = services()
-    scenarios, problems = check_all(store.instance)  # a malformed file is named on the page, not fatal
-    views = [scenario_view(s) for s in scenarios if not s.archived]
+    steps, problems = check_all(store.instance)  # a malformed file is named on the page, not fatal
+    views = [step_view(s) for s in steps if not s.archived]
     form = form or {"teacher": " ".join(request.args.get("teacher", "").split())}
     # The next step agreed at a teacher's last meeting is preselected (here for ?teacher=, and by
     # start.js as a known teacher's name is typed); the coach can still choose another.
     offered = {v["id"] for v in views}
     agreed = {name: step for name, step in plans.agreed_steps(store).items() if step in offered}
     typed = next((step for name, step in agreed.items() if name.casefold() == form.get("teacher", "").casefold()), None)
-    chosen = (form.get("scenario") or request.args.get("scenario") or typed or (views[0]["id"] if views else None))
+    chosen = (form.get("step") or request.args.get("step") or typed or (views[0]["id"] if views else None))
     return render_template(
-        "start.html", scenarios=views, problems=problems, teachers=store.teacher_names(),
+        "start.html", steps=views, problems=problems, teachers=store.teacher_names(),
         recent=store.recent_sessions(), error=error, form=form, chosen=chosen, agreed=agreed, typed=typed,
-        picked=bool(form.get("scenario") or request.args.get("scenario")),
+        picked=bool(form.get("step") or request.args.get("step")),
         reps_default=current_app.config["REPS_DEFAULT"]), status
 
 
@@ -43,9 +43,9 @@ def create_session():
     try:
         if not teacher:
             raise RehearseError("who is practising? Type the teacher's name")
-        scenario = offered_scenario(form.get("scenario", ""), store.instance)
+        step = offered_step(form.get("step", ""), store.instance)
         roster_lines = roster_entries(form.get("roster", ""))
-        roster = parse_roster(roster_lines) if roster_lines else list(scenario.roster)
+        roster = parse_roster(roster_lines) if roster_lines else list(step.roster)
         reps = int(form.get("reps") or current_app.config["REPS_DEFAULT"])
         if not 1 <= reps <= 50:
             raise RehearseError(f"reps aimed for: {reps} is out of range; choose 1 to 50")
@@ -58,7 +58,7 @@ def create_session():
     except RehearseError as exc:
         return start(error=str(exc), form=form, status=400)
     # Keep the lines as typed (validated above): "Tom (Tomm)" must keep the sound the coach gave.
-    session_id = store.start_session(teacher, scenario.id, scenario.title,
+    session_id = store.start_session(teacher, step.id, step.title,
                                      roster_lines or [p.name for p in roster],
                                      reps, current_app.config["FLUENT_AFTER"], mode=mode)
     return redirect(url_for("pages.rehearse", session_id=session_id))
@@ -66,30 +66,30 @@ def create_session():
 
 @bp.get("/sessions/<int:session_id>")
 def rehearse(session_id: int):
-    store, session, scenario, problem = session_or_404(session_id)
+    store, session, step, problem = session_or_404(session_id)
     if session["finished_at"]:
         return redirect(url_for("pages.summary", session_id=session_id))
-    return render_template("session.html", view=session_view(store, session, scenario), problem=problem,
-                           examples=playable_examples(store, scenario))
+    return render_template("session.html", view=session_view(store, session, step), problem=problem,
+                           examples=playable_examples(store, step))
 
 
 @bp.post("/sessions/<int:session_id>/finish")
 def finish(session_id: int):
-    store, session, scenario, _problem = session_or_404(session_id)
-    view = session_view(store, session, scenario)
+    store, session, step, _problem = session_or_404(session_id)
+    view = session_view(store, session, step)
     store.finish_session(session_id, view["progress"])
     return redirect(url_for("pages.summary", session_id=session_id))
 
 
 @bp.get("/sessions/<int:session_id>/summary")
 def summary(session_id: int, form: dict | None = None, errors: dict | None = None, status: int = 200):
-    store, session, scenario, problem = session_or_404(session_id)
+    store, session, step, problem = session_or_404(session_id)
     note = plans.note_of(store, session_id)
     if form is None:  # the note as saved, in the form's own terms
         agreed = note["next_step_id"]
         form = {"went_well": note["went_well"] or "", "next_observation": note["next_observation"] or "",
-                "next_step": SAME if agreed and agreed == session["scenario_id"] else agreed or ""}
-    return render_template("summary.html", view=session_view(store, session, scenario), problem=problem,
+                "next_step": SAME if agreed and agreed == session["step_id"] else agreed or ""}
+    return render_template("summary.html", view=session_view(store, session, step), problem=problem,
                            note=note, form=form, errors=errors or {}, steps=_next_steps(session, note),
                            saved=request.args.get("saved") == "1" and not errors), status
 
@@ -98,9 +98,9 @@ def summary(session_id: int, form: dict | None = None, errors: dict | None = Non
 def save_note(session_id: int):
     """The coach's note at the meeting's end: what went well, the next step, the next observation.
     Anything wrong is one line under its field, and nothing of the note before is changed."""
-    store, session, _scenario, _problem = session_or_404(session_id)
+    store, session, _step, _problem = session_or_404(session_id)
     form = {k: request.form.get(k, "") for k in ("went_well", "next_step", "next_observation")}
-    note = read_note(form, session["scenario_id"], _offered(store),
+    note = read_note(form, session["step_id"], _offered(store),
                      kept=plans.note_of(store, session_id)["next_step_id"])
     if not note.ok:
         return summary(session_id, form=form, errors=note.errors, status=400)
@@ -118,7 +118,7 @@ def _next_steps(session: dict, note: dict) -> list[dict]:
     steps, and the step the note holds if it has been archived since (so saving again keeps it)."""
     store, _ = services()
     offered = _offered(store)
-    own = session["scenario_id"]
+    own = session["step_id"]
     choices = [{"value": SAME, "label": f"The same step again: {session['title']}"}] if own in offered else []
     choices += [{"value": i, "label": t} for i, t in sorted(offered.items(), key=lambda x: x[1]) if i != own]
     kept = note["next_step_id"]

@@ -32,7 +32,7 @@ from .. import shipped
 from ..coaching.calibration import attempt_agreement, band_view
 from ..coaching.progress import attempt_passed, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
-from ..scoring.scenarios import Scenario, get_scenario
+from ..scoring.steps import ActionStep, get_step
 from ..store import history
 from ..store.database import Store
 from .report_audio import embedded_audio
@@ -80,19 +80,19 @@ def clean_comments(comments: Iterable[dict[str, Any]] | None, length_s: float | 
 
 # What the report shows -------------------------------------------------------------------------
 
-def rep_view(store: Store, attempt: dict[str, Any], scenario: Scenario | None,
+def rep_view(store: Store, attempt: dict[str, Any], step: ActionStep | None,
              comments: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One rep for the report: the verdicts (coach's marks applied) with their evidence, the
     figures, the transcript marked, the timeline and the recording, all in the file."""
-    descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
-    band = band_view(scenario.wait_band) if scenario else None
+    descriptions = {c.id: c.description for c in step.criteria} if step else {}
+    band = band_view(step.wait_band) if step else None
     result = result_of(attempt)
     view: dict[str, Any] = {
         "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"], "status": attempt["status"],
         "error": attempt["error"], "created_at": attempt["created_at"], "duration_s": attempt["duration_s"],
         "passed": attempt_passed(attempt, result),
         "verdicts": [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)],
-        "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
+        "agreement": attempt_agreement(result, attempt.get("taps", []), step.wait_band if step else None),
         "comments": clean_comments(comments, attempt["duration_s"]),
         "audio": embedded_audio(store.audio_file(attempt)), "metrics": None, "words": [], "replay": [],
     }
@@ -113,9 +113,9 @@ def attempt_report(store: Store, attempt_id: int, comments: Iterable[dict[str, A
     if attempt is None:
         raise LookupError(f"there is no attempt {attempt_id}")
     context = history.attempt_context(store, attempt_id)
-    scenario, problem = _scenario(store, context["scenario_id"])
-    rep = rep_view(store, attempt, scenario, comments_of(attempt) if comments is None else comments)
-    html = _render(kind="rep", context=context, scenario=scenario, problem=problem, reps=[rep])
+    step, problem = _step(store, context["step_id"])
+    rep = rep_view(store, attempt, step, comments_of(attempt) if comments is None else comments)
+    html = _render(kind="rep", context=context, step=step, problem=problem, reps=[rep])
     return Report(file_name(context["teacher"], context["title"], f"rep-{attempt['rep']}", attempt["created_at"]), html)
 
 
@@ -126,14 +126,14 @@ def session_report(store: Store, session_id: int,
     session = store.session(session_id)
     if session is None:
         raise LookupError(f"there is no session {session_id}")
-    scenario, problem = _scenario(store, session["scenario_id"])
+    step, problem = _step(store, session["step_id"])
     attempts = store.attempts(session_id)
-    reps = [rep_view(store, a, scenario, comments_of(a) if comments is None else comments.get(a["id"], []))
+    reps = [rep_view(store, a, step, comments_of(a) if comments is None else comments.get(a["id"], []))
             for a in attempts]
     progress = progress_of(attempts, session["fluent_after"])
     context = {k: session[k] for k in ("teacher", "title", "started_at", "finished_at", "mode", "reps_target")}
-    chart = wait_chart_svg(progress, band_view(scenario.wait_band) if scenario else None)
-    html = _render(kind="session", context=context, scenario=scenario, problem=problem, reps=reps,
+    chart = wait_chart_svg(progress, band_view(step.wait_band) if step else None)
+    html = _render(kind="session", context=context, step=step, problem=problem, reps=reps,
                    progress=progress, chart=chart)
     return Report(file_name(session["teacher"], session["title"], "session", session["started_at"]), html)
 
@@ -149,9 +149,9 @@ def _slug(text: str, limit: int = 40) -> str:
     return "-".join(words)[:limit].strip("-")
 
 
-def _scenario(store: Store, scenario_id: str) -> tuple[Scenario | None, str | None]:
+def _step(store: Store, step_id: str) -> tuple[ActionStep | None, str | None]:
     try:
-        return get_scenario(scenario_id, store.instance), None
+        return get_step(step_id, store.instance), None
     except RehearseError as exc:
         return None, str(exc)
 

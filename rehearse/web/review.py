@@ -17,12 +17,12 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.plan import agreement_view, current_step
 from ..coaching.progress import step_progress
 from ..errors import RehearseError
-from ..scoring.scenarios import check_all, get_scenario, wait_bands
+from ..scoring.steps import check_all, get_step, wait_bands
 from ..store import archive as archives
 from ..store import history, plans
 from ..store.export import attempt_records, to_csv, to_json
 from .inputs import query_number
-from .views import attempt_or_404, attempt_view, compare_choice, scenario_view, services, session_pupils
+from .views import attempt_or_404, attempt_view, compare_choice, step_view, services, session_pupils
 
 bp = Blueprint("review", __name__)
 MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, and still a number SQLite takes
@@ -72,24 +72,24 @@ def _plan_view(teacher_id: int) -> dict | None:
     if step is None:
         return None
     titles = {s.id: s.title for s in check_all(store.instance)[0]}  # archived steps too: the history shows
-    titles.update({a["scenario_id"]: a["title"] for a in history.action_steps(store) if a["scenario_id"] not in titles})
+    titles.update({a["step_id"]: a["title"] for a in history.action_steps(store) if a["step_id"] not in titles})
     agreed = plans.latest_note(store, teacher_id)
-    return {"step_id": step, "title": titles.get(step, step), "agreed_there": step == latest.get("next_step_id"),
+    return {"step_row": step, "title": titles.get(step, step), "agreed_there": step == latest.get("next_step_id"),
             "sessions": plans.step_sessions(store, teacher_id, step),
             "agreed": agreement_view(agreed, titles, date.today()) if agreed else None}
 
 
-@bp.get("/progress/<int:teacher_id>/<int:step_id>")
-def progress_page(teacher_id: int, step_id: int):
+@bp.get("/progress/<int:teacher_id>/<int:step_row>")
+def progress_page(teacher_id: int, step_row: int):
     store, _ = services()
     teacher = _teacher_or_404(teacher_id)
-    row = next((s for s in history.action_steps(store) if s["id"] == step_id), None)
+    row = next((s for s in history.action_steps(store) if s["id"] == step_row), None)
     if row is None:
-        abort(404, description=f"there is no action step {step_id}")
-    scenario, problem = _scenario(row["scenario_id"])
-    metric = scenario.key_metric if scenario else {"id": "wait_time_s", "label": "Wait time", "unit": "s",
+        abort(404, description=f"there is no action step {step_row}")
+    step, problem = _step(row["step_id"])
+    metric = step.key_metric if step else {"id": "wait_time_s", "label": "Wait time", "unit": "s",
                                                    "min": None, "max": None}
-    progress = step_progress(history.step_history(store, teacher_id, step_id), metric["id"])
+    progress = step_progress(history.step_history(store, teacher_id, step_row), metric["id"])
     return render_template("progress.html", teacher=teacher, step=row, metric=metric, problem=problem,
                            progress=progress)
 
@@ -99,13 +99,13 @@ def attempt_page(attempt_id: int):
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
     context = history.attempt_context(store, attempt_id)
-    scenario, problem = _scenario(context["scenario_id"])
-    others = [compare_choice(a) for a in history.sibling_attempts(store, context["teacher_id"], context["step_id"])
+    step, problem = _step(context["step_id"])
+    others = [compare_choice(a) for a in history.sibling_attempts(store, context["teacher_id"], context["step_row"])
               if a["id"] != attempt_id]
-    pupils = session_pupils(store.session(context["session_id"]), scenario)  # for the one-tap name fix
+    pupils = session_pupils(store.session(context["session_id"]), step)  # for the one-tap name fix
     return render_template("attempt.html", context=context, problem=problem, others=others, pupils=pupils,
-                           attempt=attempt_view(attempt, scenario),
-                           scenario=scenario_view(scenario) if scenario else None)
+                           attempt=attempt_view(attempt, step),
+                           step=step_view(step) if step else None)
 
 
 @bp.get("/compare")
@@ -121,9 +121,9 @@ def compare_page():
     for attempt_id in ids:
         attempt = attempt_or_404(attempt_id)
         context = history.attempt_context(store, attempt_id)
-        scenario, _problem = _scenario(context["scenario_id"])
-        sides.append({"context": context, "attempt": attempt_view(attempt, scenario),
-                      "scenario": scenario_view(scenario) if scenario else None})
+        step, _problem = _step(context["step_id"])
+        sides.append({"context": context, "attempt": attempt_view(attempt, step),
+                      "step": step_view(step) if step else None})
     return render_template("compare.html", sides=sides)
 
 
@@ -136,9 +136,9 @@ def calibration_page():
     band = wait_bands(store.instance)
     attempts = history.attempts_of(store, filters, tapped_only=True)
     rows = [{"attempt_id": a["id"], "teacher": a["teacher"], "title": a["title"], "rep": a["rep"],
-             "at": a["created_at"], "agreement": attempt_agreement(a["result"], a["taps"], band(a["scenario_id"]))}
+             "at": a["created_at"], "agreement": attempt_agreement(a["result"], a["taps"], band(a["step_id"]))}
             for a in attempts]
-    bands = {band(a["scenario_id"]) for a in attempts}  # one band for every rep: the chart shades it
+    bands = {band(a["step_id"]) for a in attempts}  # one band for every rep: the chart shades it
     return render_template(
         "calibration.html", filters=filters, error=error, rows=rows, summary=summarise(r["agreement"] for r in rows),
         band=band_view(bands.pop()) if len(bands) == 1 else None,
@@ -221,9 +221,9 @@ def _teacher_or_404(teacher_id: int) -> dict:
     return teacher
 
 
-def _scenario(scenario_id: str):
+def _step(step_id: str):
     """The action step, or None and why it cannot be loaded (the history still shows)."""
     try:
-        return get_scenario(scenario_id, services()[0].instance), None
+        return get_step(step_id, services()[0].instance), None
     except RehearseError as exc:
         return None, str(exc)

@@ -1,7 +1,7 @@
 """The coach's action steps: list, write, edit, archive and restore them; record and score their
 model and non-example.
 
-Steps are files (see scenarios.py); the editor writes them with authoring.py and the file parser
+Steps are files (see steps.py); the editor writes them with authoring.py and the file parser
 checks them, so a step written here and one written by hand are the same thing. A file that does not
 parse is named, with its message, on the list and on its own page.
 """
@@ -13,12 +13,12 @@ from pathlib import Path
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
 from ..coaching import authoring
-from ..errors import RehearseError, ScenarioError
+from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES
-from ..scoring.scenarios import EXAMPLE_KINDS, Scenario, check_all, get_scenario, save_folder, scenario_files
+from ..scoring.steps import EXAMPLE_KINDS, ActionStep, check_all, get_step, save_folder, step_files
 from ..store import examples
 from .uploads import AUDIO_TYPES, checked_suffix
-from .views import example_view, scenario_view, services
+from .views import example_view, step_view, services
 
 bp = Blueprint("steps", __name__)
 
@@ -27,23 +27,23 @@ def _instance() -> Path:
     return services()[0].instance
 
 
-def _step(scenario_id: str) -> Scenario:
+def _step(step_id: str) -> ActionStep:
     """The step, or 404 if there is no such file; a file that does not parse is a 400 naming why."""
-    if scenario_id not in scenario_files(_instance()):
-        abort(404, description=f"there is no action step {scenario_id!r}; the Action steps page lists them")
+    if step_id not in step_files(_instance()):
+        abort(404, description=f"there is no action step {step_id!r}; the Action steps page lists them")
     try:
-        return get_scenario(scenario_id, _instance())
-    except ScenarioError as exc:
-        abort(400, description=f"{exc}. Fix the file by hand (rehearse scenarios --check says what is wrong), "
+        return get_step(step_id, _instance())
+    except StepError as exc:
+        abort(400, description=f"{exc}. Fix the file by hand (rehearse steps --check says what is wrong), "
                                "then reload this page")
 
 
 @bp.get("/steps")
 def index():
-    scenarios, problems = check_all(_instance())
-    return render_template("steps.html", active=[s for s in scenarios if not s.archived],
-                           archived=[s for s in scenarios if s.archived], problems=problems,
-                           folder=save_folder(_instance()), warnings={s.id: authoring.guidance(s) for s in scenarios})
+    steps, problems = check_all(_instance())
+    return render_template("steps.html", active=[s for s in steps if not s.archived],
+                           archived=[s for s in steps if s.archived], problems=problems,
+                           folder=save_folder(_instance()), warnings={s.id: authoring.guidance(s) for s in steps})
 
 
 @bp.get("/steps/new")
@@ -58,37 +58,37 @@ def create():
                                       authoring.new_id(title, _instance()))
     if not draft.ok or not _saved(draft):
         return _form(None, request.form.to_dict(), request.form.getlist("rule"), draft.errors, 400)
-    return redirect(url_for("steps.show", scenario_id=draft.data["id"], saved=1))
+    return redirect(url_for("steps.show", step_id=draft.data["id"], saved=1))
 
 
-@bp.get("/steps/<scenario_id>")
-def show(scenario_id: str):
-    scenario = _step(scenario_id)
+@bp.get("/steps/<step_id>")
+def show(step_id: str):
+    step = _step(step_id)
     store, _ = services()
-    found = {kind: example_view(f, scenario) for kind, f in examples.examples_of(store, scenario).items()}
-    return render_template("step.html", view=scenario_view(scenario), scenario=scenario, examples=found,
-                           warnings=authoring.guidance(scenario), hint=authoring.strategy_hint(scenario.strategy),
+    found = {kind: example_view(f, step) for kind, f in examples.examples_of(store, step).items()}
+    return render_template("step.html", view=step_view(step), step=step, examples=found,
+                           warnings=authoring.guidance(step), hint=authoring.strategy_hint(step.strategy),
                            saved=request.args.get("saved"), problem=request.args.get("problem"))
 
 
-@bp.get("/steps/<scenario_id>/edit")
-def edit(scenario_id: str):
-    scenario = _step(scenario_id)
-    blocked = authoring.editable(scenario)
+@bp.get("/steps/<step_id>/edit")
+def edit(step_id: str):
+    step = _step(step_id)
+    blocked = authoring.editable(step)
     if blocked:
         abort(400, description=blocked)
-    form, rules = authoring.form_of(scenario)
-    return _form(scenario, form, rules, {})
+    form, rules = authoring.form_of(step)
+    return _form(step, form, rules, {})
 
 
-@bp.post("/steps/<scenario_id>")
-def update(scenario_id: str):
-    scenario = _step(scenario_id)
-    form = request.form.to_dict() | ({"archived": True} if scenario.archived else {})
-    draft = authoring.draft_from_form(form, request.form.getlist("rule"), scenario.id)
+@bp.post("/steps/<step_id>")
+def update(step_id: str):
+    step = _step(step_id)
+    form = request.form.to_dict() | ({"archived": True} if step.archived else {})
+    draft = authoring.draft_from_form(form, request.form.getlist("rule"), step.id)
     if not draft.ok or not _saved(draft):
-        return _form(scenario, request.form.to_dict(), request.form.getlist("rule"), draft.errors, 400)
-    return redirect(url_for("steps.show", scenario_id=scenario.id, saved=1))
+        return _form(step, request.form.to_dict(), request.form.getlist("rule"), draft.errors, 400)
+    return redirect(url_for("steps.show", step_id=step.id, saved=1))
 
 
 def _saved(draft: authoring.Draft) -> bool:
@@ -97,27 +97,27 @@ def _saved(draft: authoring.Draft) -> bool:
     try:
         authoring.save_step(draft, _instance())
         return True
-    except ScenarioError as exc:
+    except StepError as exc:
         draft.errors["save"] = str(exc)
         return False
 
 
-@bp.post("/steps/<scenario_id>/archive")
-def archive(scenario_id: str):
-    _set_archived(scenario_id, True)
+@bp.post("/steps/<step_id>/archive")
+def archive(step_id: str):
+    _set_archived(step_id, True)
     return redirect(url_for("steps.index"))
 
 
-@bp.post("/steps/<scenario_id>/restore")
-def restore(scenario_id: str):
-    _set_archived(scenario_id, False)
-    return redirect(url_for("steps.show", scenario_id=scenario_id))
+@bp.post("/steps/<step_id>/restore")
+def restore(step_id: str):
+    _set_archived(step_id, False)
+    return redirect(url_for("steps.show", step_id=step_id))
 
 
-def _set_archived(scenario_id: str, archived: bool) -> None:
+def _set_archived(step_id: str, archived: bool) -> None:
     try:
-        authoring.set_archived(_step(scenario_id), archived, _instance())
-    except ScenarioError as exc:
+        authoring.set_archived(_step(step_id), archived, _instance())
+    except StepError as exc:
         abort(400, description=f"{exc}; the step was left as it was")
 
 
@@ -127,16 +127,16 @@ def check():
     the practice's warnings, and the strategy hint."""
     form = request.form.to_dict()
     draft = authoring.draft_from_form(form, request.form.getlist("rule"), form.get("id") or "draft")
-    scenario = authoring.as_scenario(draft)
+    step = authoring.as_step(draft)
     return {"criteria": authoring.preview(draft), "errors": draft.errors,
-            "warnings": authoring.guidance(scenario) if scenario else [],
+            "warnings": authoring.guidance(step) if step else [],
             "hint": authoring.strategy_hint(form.get("strategy", ""))}
 
 
-@bp.get("/steps/<scenario_id>/examples/<kind>/audio")
-def example_audio(scenario_id: str, kind: str):
+@bp.get("/steps/<step_id>/examples/<kind>/audio")
+def example_audio(step_id: str, kind: str):
     store, _ = services()
-    found = _example_or_404(scenario_id, kind)
+    found = _example_or_404(step_id, kind)
     path = examples.example_file(store, found)
     if not path.is_file():
         abort(404, description=f"the {EXAMPLE_KINDS[kind]} recording is missing from {path.parent}")
@@ -144,42 +144,42 @@ def example_audio(scenario_id: str, kind: str):
                      conditional=True)
 
 
-@bp.post("/steps/<scenario_id>/examples/<kind>")
-def upload_example(scenario_id: str, kind: str):
+@bp.post("/steps/<step_id>/examples/<kind>")
+def upload_example(step_id: str, kind: str):
     """A model or non-example recorded elsewhere, kept and scored; back to the step's page."""
-    scenario = _step(scenario_id)
+    step = _step(step_id)
     store, scorer = services()
     _kind_or_404(kind)
     file = request.files.get("recording")
     try:
         suffix = checked_suffix(file)
     except RehearseError as exc:
-        return redirect(url_for("steps.show", scenario_id=scenario_id, problem=str(exc)))
-    found = examples.new_example(store, scenario.id, kind, "upload", suffix)
+        return redirect(url_for("steps.show", step_id=step_id, problem=str(exc)))
+    found = examples.new_example(store, step.id, kind, "upload", suffix)
     path = examples.example_file(store, found)
     path.parent.mkdir(parents=True, exist_ok=True)
     file.save(path)
-    examples.score_example(store, scorer, scenario, kind)
-    return redirect(url_for("steps.show", scenario_id=scenario_id) + f"#{kind}")
+    examples.score_example(store, scorer, step, kind)
+    return redirect(url_for("steps.show", step_id=step_id) + f"#{kind}")
 
 
-@bp.post("/api/steps/<scenario_id>/examples/<kind>/score")
-def score_example(scenario_id: str, kind: str):
+@bp.post("/api/steps/<step_id>/examples/<kind>/score")
+def score_example(step_id: str, kind: str):
     """Score the current model or non-example (a shipped one is scored the first time it is shown)."""
-    scenario = _step(scenario_id)
+    step = _step(step_id)
     store, scorer = services()
-    _example_or_404(scenario_id, kind)
+    _example_or_404(step_id, kind)
     try:
-        return example_view(examples.score_example(store, scorer, scenario, kind), scenario)
+        return example_view(examples.score_example(store, scorer, step, kind), step)
     except RehearseError as exc:
         return {"error": str(exc)}, 400
 
 
-def _example_or_404(scenario_id: str, kind: str) -> dict:
+def _example_or_404(step_id: str, kind: str) -> dict:
     store, _ = services()
-    found = examples.example(store, scenario_id, _kind_or_404(kind))
+    found = examples.example(store, step_id, _kind_or_404(kind))
     if found is None:
-        abort(404, description=f"{scenario_id!r} has no {EXAMPLE_KINDS[kind]} recording yet")
+        abort(404, description=f"{step_id!r} has no {EXAMPLE_KINDS[kind]} recording yet")
     return found
 
 
@@ -190,7 +190,7 @@ def _kind_or_404(kind: str) -> str:
         abort(404, description=str(exc))
 
 
-def _form(scenario: Scenario | None, form: dict, chosen: list[str], errors: dict[str, str], status: int = 200):
+def _form(step: ActionStep | None, form: dict, chosen: list[str], errors: dict[str, str], status: int = 200):
     """The editor: the step's own criteria first (in their order), then the rest of the library."""
     order = list(dict.fromkeys([r for r in chosen if r in RULES] + list(RULES)))
     rules = [{"name": name, "focus": RULES[name].focus, "parts": authoring.form_parts(name),
@@ -198,5 +198,5 @@ def _form(scenario: Scenario | None, form: dict, chosen: list[str], errors: dict
               "defaults": {p: ("" if d is REQUIRED or d is None else f"{d:g}" if isinstance(d, float) else d)
                            for p, (_, d) in RULES[name].params.items()},
               "needs_roster": RULES[name].needs_roster} for name in order]
-    return render_template("step_form.html", scenario=scenario, form=form, chosen=set(chosen), rules=rules,
+    return render_template("step_form.html", step=step, form=form, chosen=set(chosen), rules=rules,
                            errors=errors, folder=save_folder(_instance())), status

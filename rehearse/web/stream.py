@@ -38,9 +38,9 @@ from wsproto.utilities import LocalProtocolError
 from ..capture.live import LiveAttempt
 from ..errors import RehearseError
 from ..scoring.result import Result
-from ..scoring.scenarios import get_scenario
+from ..scoring.steps import get_step
 from ..store import examples
-from ..store.attempts import keep_result, salvage_recording, session_scenario
+from ..store.attempts import keep_result, salvage_recording, session_step
 from ..store.faults import storage_problem
 from .failures import unforeseen
 from .views import attempt_view, example_view, live_reps, services
@@ -56,7 +56,7 @@ def register(app: Flask) -> None:
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": MAX_FRAME_BYTES})
     sock = Sock(app)
     sock.route("/ws/sessions/<int:session_id>")(record_rep)
-    sock.route("/ws/steps/<scenario_id>/<kind>")(record_example)
+    sock.route("/ws/steps/<step_id>/<kind>")(record_example)
 
 
 def send(ws, **message) -> None:
@@ -106,7 +106,7 @@ def record_rep(ws, session_id: int) -> None:
     if session is None:
         return _refuse(ws, f"there is no session {session_id}; start one from the first page")
     try:
-        scenario, roster = session_scenario(session, store.instance)
+        step, roster = session_step(session, store.instance)
     except RehearseError as exc:
         return _refuse(ws, str(exc))
     if not _started(ws):
@@ -114,32 +114,32 @@ def record_rep(ws, session_id: int) -> None:
     with live_reps().recording(lambda: store.new_attempt(session_id, "live")) as attempt:
         recording = Recording(
             f"rep {attempt['rep']} of session {session_id}",
-            view=lambda: attempt_view(store.attempt(attempt["id"]), scenario),
+            view=lambda: attempt_view(store.attempt(attempt["id"]), step),
             keep=lambda result: keep_result(store, attempt["id"], result),
             fail=lambda error, duration: store.save_failure(attempt["id"], error, duration))
-        live = _open(ws, recording, lambda: LiveAttempt(scorer, scenario, store.audio_file(attempt), roster))
+        live = _open(ws, recording, lambda: LiveAttempt(scorer, step, store.audio_file(attempt), roster))
         if live is not None:
             _record(ws, live, {"attempt": attempt["id"], "rep": attempt["rep"]}, recording)
 
 
 @guarded
-def record_example(ws, scenario_id: str, kind: str) -> None:
+def record_example(ws, step_id: str, kind: str) -> None:
     """Record the model (or non-example) of an action step over this connection, then score it."""
     store, scorer = services()
     try:
         examples.check_kind(kind)
-        scenario = get_scenario(scenario_id, store.instance)
+        step = get_step(step_id, store.instance)
     except RehearseError as exc:
         return _refuse(ws, str(exc))
     if not _started(ws):
         return
-    found = examples.new_example(store, scenario_id, kind, "live")
+    found = examples.new_example(store, step_id, kind, "live")
     recording = Recording(
-        f"{kind} of {scenario_id}",
-        view=lambda: example_view(examples.example(store, scenario_id, kind)),
+        f"{kind} of {step_id}",
+        view=lambda: example_view(examples.example(store, step_id, kind)),
         keep=lambda result: examples.save_result(store, found["id"], result),
         fail=lambda error, duration: examples.save_failure(store, found["id"], error, duration))
-    live = _open(ws, recording, lambda: LiveAttempt(scorer, scenario, examples.example_file(store, found)))
+    live = _open(ws, recording, lambda: LiveAttempt(scorer, step, examples.example_file(store, found)))
     if live is not None:
         _record(ws, live, {"attempt": found["id"], "rep": 0}, recording)
 

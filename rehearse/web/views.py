@@ -1,4 +1,4 @@
-"""What the pages show, as plain dicts: a scenario, an attempt (verdicts, marked transcript) and a
+"""What the pages show, as plain dicts: a step, an attempt (verdicts, marked transcript) and a
 session with its progress. The session page's script and the templates both read these."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.names import parse_roster
-from ..scoring.scenarios import Scenario
+from ..scoring.steps import ActionStep
 from ..scoring.stored import StoredResult
 from ..store import examples
-from ..store.attempts import LiveReps, session_scenario
+from ..store.attempts import LiveReps, session_step
 from ..store.database import Store
 from . import figures
 
@@ -30,17 +30,17 @@ def live_reps() -> LiveReps:
     return current_app.extensions["rehearse"]["live"]
 
 
-def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], Scenario | None, str | None]:
+def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], ActionStep | None, str | None]:
     """The store, a session, its action step and, if the step cannot be loaded, why not."""
     store, _ = services()
     session = store.session(session_id)
     if session is None:
         abort(404, description=f"there is no session {session_id}; start one from the first page")
     try:
-        scenario, _roster = session_scenario(session, store.instance)
+        step, _roster = session_step(session, store.instance)
     except RehearseError as exc:
         return store, session, None, str(exc)
-    return store, session, scenario, None
+    return store, session, step, None
 
 
 def attempt_or_404(attempt_id: int) -> dict[str, Any]:
@@ -51,44 +51,44 @@ def attempt_or_404(attempt_id: int) -> dict[str, Any]:
     return attempt
 
 
-def scenario_view(scenario: Scenario) -> dict[str, Any]:
+def step_view(step: ActionStep) -> dict[str, Any]:
     return {
-        "id": scenario.id, "title": scenario.title, "goal": scenario.goal, "strategy": scenario.strategy,
-        "prompt": scenario.prompt, "model": scenario.model, "non_example": scenario.non_example,
-        "criteria": [{"id": c.id, "description": c.description} for c in scenario.criteria],
-        "roster": list(scenario.roster_lines),  # as written, with how names sound
-        "wait_band": band_view(scenario.wait_band),
+        "id": step.id, "title": step.title, "goal": step.goal, "strategy": step.strategy,
+        "prompt": step.prompt, "model": step.model, "non_example": step.non_example,
+        "criteria": [{"id": c.id, "description": c.description} for c in step.criteria],
+        "roster": list(step.roster_lines),  # as written, with how names sound
+        "wait_band": band_view(step.wait_band),
     }
 
 
-def playable_examples(store: Store, scenario: Scenario | None) -> list[dict[str, Any]]:
+def playable_examples(store: Store, step: ActionStep | None) -> list[dict[str, Any]]:
     """The step's model and non-example the teacher can play before practising (not one still being
     recorded)."""
-    found = examples.examples_of(store, scenario).values() if scenario else []
-    return [example_view(f, scenario) for f in found if f and f["status"] != "recording"]
+    found = examples.examples_of(store, step).values() if step else []
+    return [example_view(f, step) for f in found if f and f["status"] != "recording"]
 
 
-def example_view(found: dict[str, Any] | None, scenario: Scenario | None = None) -> dict[str, Any] | None:
+def example_view(found: dict[str, Any] | None, step: ActionStep | None = None) -> dict[str, Any] | None:
     """A step's model or non-example for the page: where to play it, and how it scored."""
     if found is None:
         return None
-    descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
+    descriptions = {c.id: c.description for c in step.criteria} if step else {}
     result = StoredResult.from_json(found["result"])
-    kind, step_id = found["kind"], found["scenario_id"]
+    kind, step_row = found["kind"], found["step_id"]
     return {
         "id": found["id"], "kind": kind, "label": "Model" if kind == "model" else "Non-example",
         "source": found["source"], "status": found["status"], "error": found["error"],
         "passed": None if found["passed"] is None else bool(found["passed"]),
         "verdicts": [v.to_json() | {"description": descriptions.get(v.id, v.id)} for v in result.criteria],
         "transcript": result.transcript if found["result"] else None, "wait_time_s": result.metrics.wait_time_s,
-        "audio_url": url_for("steps.example_audio", scenario_id=step_id, kind=kind, v=found["id"]),
-        "score_url": url_for("steps.score_example", scenario_id=step_id, kind=kind),
+        "audio_url": url_for("steps.example_audio", step_id=step_row, kind=kind, v=found["id"]),
+        "score_url": url_for("steps.score_example", step_id=step_row, kind=kind),
     }
 
 
-def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str, Any]:
+def attempt_view(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
     """An attempt for the page: its verdicts with the coach's marks, and its transcript marked."""
-    descriptions = {c.id: c.description for c in scenario.criteria} if scenario else {}
+    descriptions = {c.id: c.description for c in step.criteria} if step else {}
     result = result_of(attempt)
     verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)]
     view = {
@@ -101,7 +101,7 @@ def attempt_view(attempt: dict[str, Any], scenario: Scenario | None) -> dict[str
         "verdicts": verdicts,
         "taps": attempt.get("taps", []),
         "comments": attempt.get("comments", []),  # the coach's, each at a moment of the recording
-        "agreement": attempt_agreement(result, attempt.get("taps", []), scenario.wait_band if scenario else None),
+        "agreement": attempt_agreement(result, attempt.get("taps", []), step.wait_band if step else None),
     }
     if result is not None:
         view |= {
@@ -134,21 +134,21 @@ def marked_words(result: StoredResult) -> list[dict[str, Any]]:
     return [{"word": w.word, "start": w.start, "end": w.end, "role": w.role} for w in result.words]
 
 
-def session_pupils(session: dict[str, Any], scenario: Scenario | None) -> list[str]:
+def session_pupils(session: dict[str, Any], step: ActionStep | None) -> list[str]:
     """The names of the session's class (as the coach set it, else the step's), without how they sound."""
     if session["roster"]:
         return [p.name for p in parse_roster(session["roster"])]
-    return [p.name for p in scenario.roster] if scenario else []
+    return [p.name for p in step.roster] if step else []
 
 
-def session_view(store: Store, session: dict[str, Any], scenario: Scenario | None) -> dict[str, Any]:
+def session_view(store: Store, session: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
     attempts = store.attempts(session["id"])
-    views = [attempt_view(a, scenario) for a in attempts]
+    views = [attempt_view(a, step) for a in attempts]
     return {
-        "session": {k: session[k] for k in ("id", "teacher", "teacher_id", "scenario_id", "title", "roster",
+        "session": {k: session[k] for k in ("id", "teacher", "teacher_id", "step_id", "title", "roster",
                                             "reps_target", "fluent_after", "started_at", "finished_at", "mode")}
-        | {"pupils": session_pupils(session, scenario)},
-        "scenario": scenario_view(scenario) if scenario else None,
+        | {"pupils": session_pupils(session, step)},
+        "step": step_view(step) if step else None,
         "attempts": views,
         "progress": progress_of(attempts, session["fluent_after"]),
         "calibration": summarise(v["agreement"] for v in views),

@@ -1,4 +1,4 @@
-"""Action steps (scenarios): TOML files that say what is rehearsed and how it is judged.
+"""Action steps (steps): TOML files that say what is rehearsed and how it is judged.
 
 Each file holds an id, a title, the goal and the strategy (goal-strategy framing), the prompt the
 teacher responds to, a class roster, the success criteria (rules from the library, with their
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import shipped
-from ..errors import RehearseError, ScenarioError
+from ..errors import RehearseError, StepError
 from .criteria import REQUIRED, RULES, Verdict
 from .names import Pupil, parse_roster
 from .timeline import Timeline
@@ -36,7 +36,7 @@ EXAMPLE_KINDS = {"model": "model", "non_example": "non-example"}  # kind -> file
 
 @dataclass(frozen=True)
 class Criterion:
-    """A success criterion: a rule of the library with the scenario's parameters."""
+    """A success criterion: a rule of the library with the step's parameters."""
 
     id: str
     rule: str
@@ -52,7 +52,7 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class Scenario:
+class ActionStep:
     """An action step to rehearse."""
 
     id: str
@@ -109,8 +109,8 @@ class Scenario:
         return [w for c in self.criteria for w in c.params.get("words") or []]
 
 
-def scenario_dirs(instance: Path | None = None) -> list[Path]:
-    """Where scenarios are looked for: REHEARSE_SCENARIOS (os.pathsep-separated), then the instance
+def step_dirs(instance: Path | None = None) -> list[Path]:
+    """Where steps are looked for: REHEARSE_SCENARIOS (os.pathsep-separated), then the instance
     folder's scenarios/, then the shipped ones."""
     own = [Path(instance) / "scenarios"] if instance else []
     return _env_folders() + own + [SHIPPED]
@@ -126,34 +126,34 @@ def save_folder(instance: Path) -> Path:
     return (_env_folders() or [Path(instance) / "scenarios"])[0]
 
 
-def shipped_example(scenario_id: str, kind: str) -> Path | None:
+def shipped_example(step_id: str, kind: str) -> Path | None:
     """The shipped model (or non-example) recording of a shipped step, if there is one."""
-    path = SHIPPED_AUDIO / f"{scenario_id}-{EXAMPLE_KINDS[kind]}.flac"
+    path = SHIPPED_AUDIO / f"{step_id}-{EXAMPLE_KINDS[kind]}.flac"
     return path if path.is_file() else None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate one scenario file."""
+def load_step(path: str | Path) -> ActionStep:
+    """Read and validate one step file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
+        raise StepError(f"{path}: cannot read the file ({exc})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the file or run `rehearse scenarios --check`") from None
+        raise StepError(f"{path}: not valid TOML ({exc}); fix the file or run `rehearse steps --check`") from None
     except RecursionError:
-        raise ScenarioError(f"{path}: not valid TOML (lists or tables nested too deeply); fix the file") from None
+        raise StepError(f"{path}: not valid TOML (lists or tables nested too deeply); fix the file") from None
     except ValueError:  # tomllib lets int()'s own limit through
-        raise ScenarioError(f"{path}: not valid TOML (a number of over {sys.get_int_max_str_digits()} digits); "
+        raise StepError(f"{path}: not valid TOML (a number of over {sys.get_int_max_str_digits()} digits); "
                             "fix the file") from None
     return _parse(data, path)
 
 
-def _fail(path: Path, where: str, expected: str, got: Any = REQUIRED) -> ScenarioError:
+def _fail(path: Path, where: str, expected: str, got: Any = REQUIRED) -> StepError:
     found = "it is missing" if got is REQUIRED else f"got {_shown(got)}"
-    error = ScenarioError(f"{path}: field '{where}': expected {expected}; {found}")
+    error = StepError(f"{path}: field '{where}': expected {expected}; {found}")
     error.field, error.reason = where, f"expected {expected}; {found}"  # for the editor's form
     return error
 
@@ -165,7 +165,7 @@ def _shown(value: Any) -> str:
         return "a number too long to show"
 
 
-def _parse(data: dict, path: Path) -> Scenario:
+def _parse(data: dict, path: Path) -> ActionStep:
     text = {}
     for name in TEXT_FIELDS + OPTIONAL_TEXT:
         value = data.get(name, REQUIRED if name in TEXT_FIELDS else None)
@@ -186,7 +186,7 @@ def _parse(data: dict, path: Path) -> Scenario:
     try:
         pupils = tuple(parse_roster(roster)) if roster else ()
     except RehearseError as exc:
-        error = ScenarioError(f"{path}: field 'roster': {exc}")
+        error = StepError(f"{path}: field 'roster': {exc}")
         error.field, error.reason = "roster", str(exc)
         raise error from None
     criteria = data.get("criteria", REQUIRED)
@@ -196,7 +196,7 @@ def _parse(data: dict, path: Path) -> Scenario:
     ids = [c.id for c in parsed]
     if len(set(ids)) != len(ids):
         raise _fail(path, "criteria", "each criterion once (give repeats their own id)", ids)
-    return Scenario(criteria=parsed, roster=pupils, archived=archived, roster_lines=tuple(r.strip() for r in roster),
+    return ActionStep(criteria=parsed, roster=pupils, archived=archived, roster_lines=tuple(r.strip() for r in roster),
                     path=path, **text)
 
 
@@ -245,40 +245,40 @@ def _check_value(value: Any, kind: type, where: str, path: Path) -> Any:
     raise _fail(path, where, expected, value)
 
 
-def scenario_files(instance: Path | None = None) -> dict[str, Path]:
-    """Every scenario file by id; an earlier folder wins over a later one with the same id."""
+def step_files(instance: Path | None = None) -> dict[str, Path]:
+    """Every step file by id; an earlier folder wins over a later one with the same id."""
     found: dict[str, Path] = {}
-    for folder in scenario_dirs(instance):
+    for folder in step_dirs(instance):
         for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
             found.setdefault(path.stem, path)
     return found
 
 
-def get_scenario(scenario_id: str, instance: Path | None = None) -> Scenario:
-    """Load the scenario with this id (archived ones too: their history is shown), or explain which
+def get_step(step_id: str, instance: Path | None = None) -> ActionStep:
+    """Load the step with this id (archived ones too: their history is shown), or explain which
     ids exist."""
-    files = scenario_files(instance)
-    if scenario_id not in files:
-        raise ScenarioError(f"unknown scenario {scenario_id!r}; expected one of: {', '.join(files) or '(none found)'}")
-    return load_scenario(files[scenario_id])
+    files = step_files(instance)
+    if step_id not in files:
+        raise StepError(f"unknown step {step_id!r}; expected one of: {', '.join(files) or '(none found)'}")
+    return load_step(files[step_id])
 
 
-def offered_scenario(scenario_id: str, instance: Path | None = None) -> Scenario:
-    """A scenario to start rehearsing: like get_scenario, but an archived one is refused."""
-    scenario = get_scenario(scenario_id, instance)
-    if scenario.archived:
-        raise ScenarioError(f"the action step {scenario_id!r} is archived; restore it on the Action steps "
+def offered_step(step_id: str, instance: Path | None = None) -> ActionStep:
+    """A step to start rehearsing: like get_step, but an archived one is refused."""
+    step = get_step(step_id, instance)
+    if step.archived:
+        raise StepError(f"the action step {step_id!r} is archived; restore it on the Action steps "
                             "page to rehearse it again")
-    return scenario
+    return step
 
 
-def check_all(instance: Path | None = None) -> tuple[list[Scenario], list[str]]:
-    """Load every scenario file: the good ones (archived too), and one error line per bad one."""
+def check_all(instance: Path | None = None) -> tuple[list[ActionStep], list[str]]:
+    """Load every step file: the good ones (archived too), and one error line per bad one."""
     good, bad = [], []
-    for path in scenario_files(instance).values():
+    for path in step_files(instance).values():
         try:
-            good.append(load_scenario(path))
-        except ScenarioError as exc:
+            good.append(load_step(path))
+        except StepError as exc:
             bad.append(str(exc))
     return good, bad
 
@@ -288,12 +288,12 @@ def wait_bands(instance: Path | None = None) -> Callable[[str], tuple[float, flo
     longer be loaded), reading each file once: for pages and exports over many attempts."""
     bands: dict[str, tuple[float, float | None] | None] = {}
 
-    def band(scenario_id: str) -> tuple[float, float | None] | None:
-        if scenario_id not in bands:
+    def band(step_id: str) -> tuple[float, float | None] | None:
+        if step_id not in bands:
             try:
-                bands[scenario_id] = get_scenario(scenario_id, instance).wait_band
+                bands[step_id] = get_step(step_id, instance).wait_band
             except RehearseError:
-                bands[scenario_id] = None
-        return bands[scenario_id]
+                bands[step_id] = None
+        return bands[step_id]
 
     return band

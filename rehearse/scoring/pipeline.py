@@ -21,7 +21,7 @@ from .interrupt import point
 from .names import Pupil
 from .naming import choose_pupil
 from .result import Result, judge
-from .scenarios import Scenario
+from .steps import ActionStep
 from .speech import Segment, VadSettings, find_speech, room_snr_db
 from .timeline import Chooser, Timeline, Utterance, build_timeline
 from .words import DEFAULT_ENGINE, make_transcriber
@@ -34,7 +34,7 @@ MAX_OPENING_S = 3.0  # a name said before the question opens it: "Jamal, which o
 
 
 class Scorer:
-    """Scores attempts against scenarios; one per process is enough."""
+    """Scores attempts against steps; one per process is enough."""
 
     def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings(),
                  max_file_s: float | None = None, engine: str = DEFAULT_ENGINE, models_dir: str | Path | None = None):
@@ -52,20 +52,20 @@ class Scorer:
         silence = np.zeros(SAMPLE_RATE, dtype=np.float32)
         self.transcriber.words(silence, [Segment(0.2, 0.8)])
 
-    def score_file(self, path: str | Path, scenario: Scenario,
+    def score_file(self, path: str | Path, step: ActionStep,
                    roster: Sequence[Pupil] | None = None) -> Result:
         """Load and score one recording; AudioError for a missing, unreadable, silent or too long file."""
         audio = load_audio(path, self.max_file_s)  # decoding stops at the limit: a small file can hold hours
-        result = self.score(audio, scenario, roster, name=str(path))
+        result = self.score(audio, step, roster, name=str(path))
         result.file = str(path)
         return result
 
-    def score(self, audio: np.ndarray, scenario: Scenario,
+    def score(self, audio: np.ndarray, step: ActionStep,
               roster: Sequence[Pupil] | None = None, name: str = "the recording",
               cache: WordCache | None = None) -> Result:
-        """Score float32 mono 16 kHz samples. `roster` replaces the scenario's roster; `cache`
+        """Score float32 mono 16 kHz samples. `roster` replaces the step's roster; `cache`
         holds words worked out while the attempt was recorded (see `live.py`)."""
-        roster = list(scenario.roster if roster is None else roster)
+        roster = list(step.roster if roster is None else roster)
         clock = time.perf_counter()
         segments = find_speech(audio, self.vad)
         if not segments:
@@ -76,11 +76,11 @@ class Scorer:
         if words is not None:
             cache.hits += 1
         else:
-            words = self.transcriber.words(audio, segments, hotwords_of(scenario))
+            words = self.transcriber.words(audio, segments, hotwords_of(step))
         words_done = time.perf_counter()
         timeline = self.timeline(audio, segments, words, roster, cache.names if cache is not None else None)
         timeline.room_snr_db = room_snr_db(audio, segments)
-        result = judge(scenario, timeline, segments, words, round(len(audio) / SAMPLE_RATE, 3))
+        result = judge(step, timeline, segments, words, round(len(audio) / SAMPLE_RATE, 3))
         give_back_memory()
         result.timings = {"vad_s": round(vad_done - clock, 3), "words_s": round(words_done - vad_done, 3),
                           "names_s": round(time.perf_counter() - words_done, 3),
@@ -143,8 +143,8 @@ def _malloc_trim():
         return None
 
 
-def hotwords_of(scenario: Scenario) -> list[str]:
+def hotwords_of(step: ActionStep) -> list[str]:
     """What Whisper should listen for in an attempt: the step's key words. Not the roster's names:
     given names as hotwords, Whisper "hears" lists of them in babble ("Ngozi, Ngozi, Ngozi"); the
     names are chosen from the audio after transcription instead (naming.py)."""
-    return list(scenario.key_words)
+    return list(step.key_words)
