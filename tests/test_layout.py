@@ -205,7 +205,7 @@ def shipped_files() -> set[str]:
 
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 WHERE = ("import json, importlib.metadata as m, rehearse, rehearse.shipped as s; print(json.dumps("
-         "[rehearse.__file__, str(s.folder('templates')), str(s.folder('steps')), rehearse.__version__,"
+         "[rehearse.__file__, str(s.folder('templates')), str(s.folder('scenarios')), rehearse.__version__,"
          " m.version('rehearse')]))")
 
 

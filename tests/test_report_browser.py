@@ -80,7 +80,7 @@ def test_a_saved_rep_report_shows_the_verdicts_and_plays_offline(history_instanc
     assert HOSTILE in page.inner_text("body")  # shown as text ...
     assert page.locator("img").count() == 0  # ... never made into markup
     assert page.locator(".timeline svg rect.speech").count() >= 2
-    assert page.locator(".transcript mark.name").count() == 1
+    assert page.locator(".transcript mark.name").count() >= 1  # every word heard as the name ("Chiv on.")
 
     audio = page.locator("audio")
     played = audio.evaluate(PLAYS)
