@@ -118,4 +118,4 @@ def test_a_model_recorded_over_the_websocket_is_scored_and_a_dropped_one_kept(tm
         assert f"dropped at {model['duration_s']:.1f} s" in model["error"]
 
         error = refusal(url, "/ws/steps/no-such-step/model")
-        assert error["type"] == "error" and "unknown step 'no-such-step'" in error["message"]
+        assert error["type"] == "error" and "unknown action step 'no-such-step'" in error["message"]

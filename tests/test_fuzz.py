@@ -286,7 +286,7 @@ SHIPPED_DATA = {p.stem: tomllib.loads(p.read_text()) for p in sorted(SHIPPED.glo
 
 
 def check_step_or_refusal(path: Path) -> ActionStep | None:
-    """load_step(path) gives a ActionStep fit to use, or a StepError in one line."""
+    """load_step(path) gives an ActionStep fit to use, or a StepError in one line."""
     try:
         step = load_step(path)
     except StepError as exc:

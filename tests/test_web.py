@@ -56,7 +56,7 @@ def test_start_page_shows_each_action_step_plainly(client):
 
 @pytest.mark.parametrize("form, message", [
     ({"teacher": "  "}, "Type the teacher&#39;s name"),
-    ({"step": "pose-pause"}, "unknown step &#39;pose-pause&#39;"),
+    ({"step": "pose-pause"}, "unknown action step &#39;pose-pause&#39;"),
     ({"roster": "Priya\npriya"}, "on the roster twice"),
     ({"reps": "ten"}, "give a whole number"),
     ({"reps": "0"}, "choose 1 to 50"),

@@ -1,7 +1,7 @@
 """The `rehearse` command: parse options, build the engine, and turn engine errors into one line.
 
 Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt,
-silent or too long file (`score --max-attempt-s`), an unknown step, a bad roster, a malformed
+silent or too long file (`score --max-attempt-s`), an unknown action step, a bad roster, a malformed
 step file, no model, an unknown teacher or date to export, a file that is not an archive or
 one that is damaged, hostile or inconsistent (nothing is imported then); for `practice` and
 `devices`: no PortAudio, no microphone, an unknown, busy or silent one; for `rescore`: an unknown

@@ -259,7 +259,7 @@ def get_step(step_id: str, instance: Path | None = None) -> ActionStep:
     ids exist."""
     files = step_files(instance)
     if step_id not in files:
-        raise StepError(f"unknown step {step_id!r}; expected one of: {', '.join(files) or '(none found)'}")
+        raise StepError(f"unknown action step {step_id!r}; expected one of: {', '.join(files) or '(none found)'}")
     return load_step(files[step_id])
 
 

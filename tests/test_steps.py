@@ -1,4 +1,4 @@
-"""ActionSteps: the shipped action steps are valid; a malformed file gets one line naming file and field."""
+"""Action steps: the shipped action steps are valid; a malformed file gets one line naming file and field."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_unknown_step_lists_the_known_ones():
     with pytest.raises(StepError) as info:
         get_step("pose-pause")
     message = str(info.value)
-    assert "unknown step 'pose-pause'" in message
+    assert "unknown action step 'pose-pause'" in message
     assert all(s in message for s in SHIPPED)
 
 
