@@ -19,7 +19,7 @@ import hashlib
 import io
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable
@@ -29,15 +29,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import shipped
-from ..coaching.calibration import attempt_agreement, band_view
-from ..coaching.progress import attempt_passed, marked_metrics, progress_of, result_of, verdicts_of
-from ..errors import RehearseError
-from ..scoring.steps import ActionStep, get_step
+from ..coaching.calibration import band_view
+from ..coaching.progress import progress_of
+from ..scoring.steps import ActionStep
 from ..store import history
 from ..store.database import Store
 from .report_audio import embedded_audio
 from .report_svg import timeline_svg, wait_chart_svg
-from .views import FILTERS, marked_words, services
+from .views import FILTERS, attempt_facts, services, step_or_problem
 
 bp = Blueprint("report", __name__)
 
@@ -84,26 +83,16 @@ def rep_view(store: Store, attempt: dict[str, Any], step: ActionStep | None,
              comments: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One rep for the report: the verdicts (coach's marks applied) with their evidence, the
     figures, the transcript marked, the timeline and the recording, all in the file."""
-    descriptions = {c.id: c.description for c in step.criteria} if step else {}
-    band = band_view(step.wait_band) if step else None
-    result = result_of(attempt)
-    view: dict[str, Any] = {
-        "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"], "status": attempt["status"],
-        "error": attempt["error"], "created_at": attempt["created_at"], "duration_s": attempt["duration_s"],
-        "passed": attempt_passed(attempt, result),
-        "verdicts": [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)],
-        "agreement": attempt_agreement(result, attempt.get("taps", []), step.wait_band if step else None),
+    view: dict[str, Any] = {"metrics": None, "words": [], "replay": []} | attempt_facts(attempt, step) | {
         "comments": clean_comments(comments, attempt["duration_s"]),
-        "audio": embedded_audio(store.audio_file(attempt)), "metrics": None, "words": [], "replay": [],
+        "audio": embedded_audio(store.audio_file(attempt)),
     }
-    if result is not None:
-        metrics = marked_metrics(attempt, result)
-        view |= {"metrics": metrics, "utterances": [asdict(u) for u in result.utterances],
-                 "words": marked_words(result)}
+    metrics = view["metrics"]
+    if metrics is not None:
         view["replay"] = [{"at_s": t, "from_s": max(0.0, t - LEAD_S), "what": what}
                           for t, what in ((metrics.get("question_end_s"), "the question ends"),
                                           (metrics.get("name_start_s"), "the name")) if t is not None]
-        view["timeline"] = timeline_svg(view, band, view["comments"])
+        view["timeline"] = timeline_svg(view, band_view(step.wait_band) if step else None, view["comments"])
     return view
 
 
@@ -113,7 +102,7 @@ def attempt_report(store: Store, attempt_id: int, comments: Iterable[dict[str, A
     if attempt is None:
         raise LookupError(f"there is no attempt {attempt_id}")
     context = history.attempt_context(store, attempt_id)
-    step, problem = _step(store, context["step_id"])
+    step, problem = step_or_problem(context["step_id"], store.instance)
     rep = rep_view(store, attempt, step, comments_of(attempt) if comments is None else comments)
     html = _render(kind="rep", context=context, step=step, problem=problem, reps=[rep])
     return Report(file_name(context["teacher"], context["title"], f"rep-{attempt['rep']}", attempt["created_at"]), html)
@@ -126,7 +115,7 @@ def session_report(store: Store, session_id: int,
     session = store.session(session_id)
     if session is None:
         raise LookupError(f"there is no session {session_id}")
-    step, problem = _step(store, session["step_id"])
+    step, problem = step_or_problem(session["step_id"], store.instance)
     attempts = store.attempts(session_id)
     reps = [rep_view(store, a, step, comments_of(a) if comments is None else comments.get(a["id"], []))
             for a in attempts]
@@ -147,13 +136,6 @@ def file_name(teacher: str, step: str, what: str, at: str) -> str:
 def _slug(text: str, limit: int = 40) -> str:
     words = re.findall(r"\w+", unicodedata.normalize("NFC", text))
     return "-".join(words)[:limit].strip("-")
-
-
-def _step(store: Store, step_id: str) -> tuple[ActionStep | None, str | None]:
-    try:
-        return get_step(step_id, store.instance), None
-    except RehearseError as exc:
-        return None, str(exc)
 
 
 @lru_cache(maxsize=1)

@@ -17,12 +17,12 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.plan import agreement_view, current_step
 from ..coaching.progress import step_progress
 from ..errors import RehearseError
-from ..scoring.steps import check_all, get_step, wait_bands
+from ..scoring.steps import check_all, wait_bands
 from ..store import archive as archives
 from ..store import history, plans
 from ..store.export import attempt_records, to_csv, to_json
 from .inputs import query_number
-from .views import attempt_or_404, attempt_view, compare_choice, step_view, services, session_pupils
+from .views import attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_view
 
 bp = Blueprint("review", __name__)
 MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, and still a number SQLite takes
@@ -223,7 +223,4 @@ def _teacher_or_404(teacher_id: int) -> dict:
 
 def _step(step_id: str):
     """The action step, or None and why it cannot be loaded (the history still shows)."""
-    try:
-        return get_step(step_id, services()[0].instance), None
-    except RehearseError as exc:
-        return None, str(exc)
+    return step_or_problem(step_id, services()[0].instance)

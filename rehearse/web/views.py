@@ -12,7 +12,7 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.names import parse_roster
-from ..scoring.steps import ActionStep
+from ..scoring.steps import ActionStep, get_step
 from ..scoring.stored import StoredResult
 from ..store import examples
 from ..store.attempts import LiveReps, session_step
@@ -41,6 +41,14 @@ def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], ActionStep |
     except RehearseError as exc:
         return store, session, None, str(exc)
     return store, session, step, None
+
+
+def step_or_problem(step_id: str, instance) -> tuple[ActionStep | None, str | None]:
+    """An action step, or None and why it cannot be loaded (a rep's history still shows without it)."""
+    try:
+        return get_step(step_id, instance), None
+    except RehearseError as exc:
+        return None, str(exc)
 
 
 def attempt_or_404(attempt_id: int) -> dict[str, Any]:
@@ -87,7 +95,13 @@ def example_view(found: dict[str, Any] | None, step: ActionStep | None = None) -
 
 
 def attempt_view(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
-    """An attempt for the page: its verdicts with the coach's marks, and its transcript marked."""
+    """An attempt for the page: what `attempt_facts` gives, and where its recording is served."""
+    return attempt_facts(attempt, step) | {"audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"])}
+
+
+def attempt_facts(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
+    """An attempt as the page and the saved report show it, outside any request: its verdicts with
+    the coach's marks and the step's words, its figures as the coach agreed them, its transcript marked."""
     descriptions = {c.id: c.description for c in step.criteria} if step else {}
     result = result_of(attempt)
     verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)]
@@ -97,7 +111,6 @@ def attempt_view(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, 
         "duration_s": attempt["duration_s"], "passed": attempt_passed(attempt, result),
         "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
         "overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
-        "audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
         "verdicts": verdicts,
         "taps": attempt.get("taps", []),
         "comments": attempt.get("comments", []),  # the coach's, each at a moment of the recording
