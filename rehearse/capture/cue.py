@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scoring.audio import SAMPLE_RATE
-from ..scoring.speech import frame_levels
+from ..scoring.speech import DIGITAL_SILENCE_DB, frame_levels
 
 FRAME = SAMPLE_RATE // 100  # 10 ms
 FRAME_S = FRAME / SAMPLE_RATE
@@ -32,7 +32,6 @@ SHOW_AFTER_S = 0.5  # a silence must last this long before the counter shows
 HESITATION_S = 1.5  # a shorter pause is a hesitation inside the question, not the wait
 FLOOR_WINDOW_S = 3.0  # the noise floor is measured over this much recent audio...
 FLOOR_PERCENTILE = 10  # ...as this percentile of its frame levels
-DIGITAL_SILENCE_DB = -100.0  # exact zeros (a device warming up, a dropout) say nothing of the room
 
 
 @dataclass(frozen=True)

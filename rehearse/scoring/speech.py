@@ -56,6 +56,9 @@ class Segment:
 
 FRAME = SAMPLE_RATE // 200  # 5 ms energy frames
 PER_S = SAMPLE_RATE // FRAME  # frames per second
+# Exact zeros (a microphone warming up, a dropout, a browser's stream before the device delivers,
+# the silence a test pads with) say nothing of the room: a frame this quiet is not its background.
+DIGITAL_SILENCE_DB = -100.0
 
 
 def find_speech(audio: np.ndarray, settings: VadSettings = VadSettings()) -> list[Segment]:
@@ -136,12 +139,13 @@ def room_snr_db(audio: np.ndarray, segments: list[Segment]) -> float | None:
     if not segments:
         return None
     levels = frame_levels(audio)
-    inside = np.zeros(len(levels), dtype=bool)
+    outside = np.ones(len(levels), dtype=bool)
     for seg in segments:
-        inside[int(seg.start * PER_S): int(seg.end * PER_S)] = True
-    if (~inside).sum() < 20:
+        outside[int(seg.start * PER_S): int(seg.end * PER_S)] = False
+    heard = outside & (levels > DIGITAL_SILENCE_DB)  # digital silence is no room (DIGITAL_SILENCE_DB)
+    if heard.sum() < 20:
         return None
-    return round(teacher_level(levels, segments) - float(np.percentile(levels[~inside], 50)), 1)
+    return round(teacher_level(levels, segments) - float(np.percentile(levels[heard], 50)), 1)
 
 
 def frame_levels(audio: np.ndarray, frame: int = FRAME) -> np.ndarray:
@@ -157,11 +161,7 @@ def _refine_edges(levels: np.ndarray, segments: list[Segment], settings: VadSett
     The background is the quiet part of the recording outside speech (its 20th percentile level),
     so the rule adapts to a silent office and to a noisy classroom alike.
     """
-    inside = np.zeros(len(levels), dtype=bool)
-    for seg in segments:
-        inside[int(seg.start * PER_S): int(seg.end * PER_S)] = True
-    outside = levels[~inside] if (~inside).sum() >= 20 else levels
-    noise_db = float(np.percentile(outside, 20))
+    noise_db = background_db(levels, segments)
     window = int(settings.refine_window_s * PER_S)
     refined = []
     for seg in segments:
@@ -179,6 +179,21 @@ def _refine_edges(levels: np.ndarray, segments: list[Segment], settings: VadSett
         end = b if end is None else end + 1
         refined.append(Segment(start / PER_S, end / PER_S))
     return _merge_overlaps(refined, settings.min_silence_s)
+
+
+def background_db(levels: np.ndarray, segments: list[Segment]) -> float:
+    """The room's background level (dB): the quiet part (20th percentile) of the frames outside the
+    speech, leaving out digital silence. Counted in, the edges moved with how much of it a recording
+    held: with the same speech, a stop a few seconds later (more zeros after it) put both edges of
+    every segment up to refine_window_s further out, so the same rep measured differently as it grew."""
+    outside = np.ones(len(levels), dtype=bool)
+    for seg in segments:
+        outside[int(seg.start * PER_S): int(seg.end * PER_S)] = False
+    heard = outside & (levels > DIGITAL_SILENCE_DB)
+    if heard.sum() >= 20:
+        return float(np.percentile(levels[heard], 20))
+    # Nothing of the room outside the speech (a microphone that sends zeros between words): all of it.
+    return float(np.percentile(levels[outside] if outside.sum() >= 20 else levels, 20))
 
 
 def _first_above(levels: np.ndarray, edge_db: float, lo: int, at: int, hi: int) -> int | None:
