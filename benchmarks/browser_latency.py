@@ -1,14 +1,16 @@
 """Stop -> verdict shown, where the teacher sees it: real headless Chromium, a labelled clip as the microphone.
 
-    python benchmarks/browser_latency.py [--reps 6] [--alone | --beside] [--tail 0.2]
+    python benchmarks/browser_latency.py [--reps 6] [--alone | --beside] [--tail 0.2] [--fresh-browser]
 
 Why (issue 18): latency.py times "stop" -> result message with a WebSocket client; the teacher waits
 for more than that (the page's last audio blocks, the scoring, the page drawing the verdict), and
 waits longer when the machine is busy. This drives Debian's `chromium` through Playwright against a
 real `rehearse serve` (a temporary instance folder), with Chromium's fake audio capture playing a
 labelled pose-pause-name clip (tests/clips, the shipped set) as the microphone, through --reps reps
-of one session at 1366x768. Each rep is what a teacher does: press the record button, ask, pause,
-name the pupil, keep quiet a moment, press the button again to stop.
+of one session at 1366x768, in one browser. Each rep is what a teacher does: press the record button,
+ask, pause, name the pupil, keep quiet a moment, press the button again to stop. The clips take each
+kind in turn (correct, a pause cut short, a hesitation inside the question, fillers: `varied_clips`),
+as a session in the accuracy phase has reps that fail; until 2026-12-01 a dozen reps were all correct.
 
 How one rep is timed, in the page (performance.now()):
 - "stop": a capturing click listener on the document sees the click on #record while it is
@@ -23,11 +25,16 @@ model's one worker, the last audio blocks, the WebSocket and the page; and "word
 found the words already worked out by that work ahead, with no wait for a job ahead still running at
 stop (benchmarks/timings.py).
 
-Chromium's fake microphone is one WAV file per browser and (with %noloop) goes silent after it ends;
-so each rep gets a fresh browser on the same session page, its clip padded with 0.5 s of silence
-before and plenty after: one attempt per rep, a different clip each rep. The rep is stopped
-(clip length - name start + --tail) seconds after the page's live cue says the pause ended (the name
-began); the clips end ~0.8 s after the name, so the default --tail 0.2 stops ~1 s after the name.
+Chromium's fake microphone is one WAV file per browser, read afresh each time the page opens the
+microphone (every record) and silent after it ends (%noloop); so each rehearsal keeps one browser and
+page for all its reps, as a teacher does, and its file is rewritten with the next clip (padded with
+0.5 s of silence before and plenty after) just before each rep: a different clip each rep. Until
+2026-12-01 every rep launched a fresh Chromium instead (--fresh-browser keeps that way): a launch
+takes both cores for a second or two, and beside a second rehearsal it fell on the other's reps.
+The rep is stopped (clip length - name start + --tail) seconds after the page's live cue says the
+pause ended (the name began); the clips end ~0.8 s after the name, so the default --tail 0.2 stops
+~1 s after the name. A pause under 1.5 s shows no cue (it is heard as part of the question): that
+rep is stopped by the clock, the clip's end plus --tail after recording began.
 
 --alone: only this rehearsal. --beside: a second rehearsal on the same server (a second session, a
 second Chromium in a process of its own, this script with --companion) records reps back to back
@@ -93,6 +100,17 @@ def pupil_clips() -> list[str]:
     return sorted(n for n, c in LABELS.items() if c["scenario"] == "pose-pause-name" and c.get("pupil"))
 
 
+def varied_clips(start: int = 0) -> list[str]:
+    """The pupil clips in an order that takes each kind in turn (a correct rep, a pause cut short, a
+    hesitation inside the question, fillers, then again), so that a dozen reps are a varied session
+    rather than twelve correct ones; from position `start` (the second rehearsal plays others)."""
+    by_kind: dict[str, list[str]] = {}
+    for name in pupil_clips():
+        by_kind.setdefault(LABELS[name]["kind"], []).append(name)
+    order = [kind[i] for i in range(max(map(len, by_kind.values()))) for kind in by_kind.values() if i < len(kind)]
+    return order[start:] + order[:start]
+
+
 def microphone_wav(path: Path, clip: str) -> float:
     """The clip as Chromium's fake microphone: 16 kHz WAV, silence before and plenty after; its length."""
     audio = load_audio(CLIPS / clip)
@@ -102,42 +120,83 @@ def microphone_wav(path: Path, clip: str) -> float:
     return len(audio) / 16000
 
 
-def one_rep(playwright, chromium: str, url: str, session_id: int, clip: str, folder: Path, tail: float,
-            measure: bool = True) -> dict:
-    """One rep in a fresh headless Chromium with `clip` as its microphone, on the session's page."""
-    mic = folder / f"mic-{session_id}.wav"
-    length = microphone_wav(mic, clip)
-    browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={mic}%noloop", "--autoplay-policy=no-user-gesture-required"])
-    try:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(f"{url}/sessions/{session_id}")
+class Rehearsal:
+    """One teacher's browser: headless Chromium at 1366x768 on the session's page, with a WAV file as
+    its microphone. Chromium's fake capture reads that file afresh each time the page opens the
+    microphone (at every record: static/capture.js stops its tracks at stop), so each rep's clip is
+    written to it just before the rep. `fresh`: launch a new Chromium for every rep instead (how this
+    benchmark ran until 2026-12-01; a launch is ~1-2 s of both cores, which a teacher never pays)."""
+
+    def __init__(self, playwright, chromium: str, url: str, session_id: int, folder: Path, fresh: bool = False):
+        self.playwright, self.chromium, self.url, self.session_id = playwright, chromium, url, session_id
+        self.mic = folder / f"mic-{session_id}.wav"
+        self.fresh = fresh
+        self.browser = self.page = None
+
+    def _open(self) -> None:
+        self.browser = self.playwright.chromium.launch(executable_path=self.chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={self.mic}%noloop", "--autoplay-policy=no-user-gesture-required"])
+        self.page = self.browser.new_page(viewport={"width": 1366, "height": 768})
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.page.goto(f"{self.url}/sessions/{self.session_id}")
+
+    def close(self) -> None:
+        if self.browser is not None:
+            self.browser.close()
+        self.browser = self.page = None
+
+    def __enter__(self) -> "Rehearsal":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def rep(self, clip: str, tail: float) -> dict:
+        """One rep with `clip` as the microphone: record, ask, pause, name, stop; timed in the page.
+        `began` and `ended`: wall-clock seconds around it, to tell which reps of two ran together."""
+        began = time.time()
+        length = microphone_wav(self.mic, clip)
+        if self.fresh:
+            self.close()
+        if self.page is None:
+            self._open()
+        try:
+            return {**self._rep(clip, length, tail), "began": began, "ended": time.time()}
+        finally:
+            if self.fresh:
+                self.close()
+
+    def _rep(self, clip: str, length: float, tail: float) -> dict:
+        page = self.page
         page.wait_for_selector("#record:not([disabled])")
         rep = int(page.inner_text("#record-label").rsplit(" ", 1)[1])
         page.evaluate(WATCH, rep)
         page.click("#record")
         page.wait_for_selector("#record.on")
+        recording = time.monotonic()
+        after_name = length - LABELS[clip]["name_start"] + tail
         heard = True
         try:  # the live cue: the pause has ended, the name has begun
-            page.wait_for_selector("#cue.done", timeout=(LEAD_S + length + 15) * 1000)
-        except Exception:  # noqa: BLE001 - no cue (a very busy machine): stop after the clip anyway
+            page.wait_for_selector("#cue.done", timeout=(LEAD_S + LABELS[clip]["name_start"] + 3) * 1000)
+            page.wait_for_timeout(after_name * 1000)
+        except Exception:  # noqa: BLE001 - no cue: a pause under 1.5 s is heard as part of the question
+            # (or the machine is very busy): stop by the clock, the clip's end plus `tail` after recording began
             heard = False
-        page.wait_for_timeout((length - LABELS[clip]["name_start"] + tail) * 1000)
+            page.wait_for_timeout(max(0.0, LEAD_S + length + tail - (time.monotonic() - recording)) * 1000)
         page.click("#record")  # stop
         page.wait_for_selector("html[data-bench-shown], #error:not([hidden])", state="attached")
         bench = page.evaluate("window.__bench")
         error = page.inner_text("#error") if page.is_visible("#error") else ""
-        stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")
+        stored = page.evaluate(f"fetch('/api/sessions/{self.session_id}').then(r => r.json())")
         attempt = next((a for a in stored["attempts"] if a["rep"] == rep), {})
-    finally:
-        browser.close()
-    shown = None if bench["shown"] is None else (bench["shown"] - bench["stop"]) / 1000
-    return {"clip": clip, "rep": rep, "shown": shown, "cue": heard, "error": error, "text": bench["text"] or "",
-            "dom": None if bench["dom"] is None else (bench["dom"] - bench["stop"]) / 1000,
-            "timings": attempt.get("timings") or {}}
+        if error:
+            self.close()  # the next rep starts from a fresh page
+        shown = None if bench["shown"] is None else (bench["shown"] - bench["stop"]) / 1000
+        return {"clip": clip, "rep": rep, "shown": shown, "cue": heard, "error": error, "text": bench["text"] or "",
+                "dom": None if bench["dom"] is None else (bench["dom"] - bench["stop"]) / 1000,
+                "timings": attempt.get("timings") or {}}
 
 
 def seconds(t: float | None) -> str:
@@ -152,16 +211,20 @@ def browser():
     return chromium, sync_playwright
 
 
-def companion(url: str, session_id: int, stop_file: Path, tail: float) -> None:
-    """The second rehearsal: reps back to back on its own session until `stop_file` appears."""
+def companion(url: str, session_id: int, stop_file: Path, tail: float, fresh: bool) -> None:
+    """The second rehearsal: reps back to back on its own session until `stop_file` appears. Each
+    rep is also written as a line of JSON to `stop_file`.jsonl, for the report."""
     chromium, sync_playwright = browser()
-    clips = pupil_clips()[::-1]
-    with sync_playwright() as p, tempfile.TemporaryDirectory() as folder:
+    clips = varied_clips(start=len(pupil_clips()) // 2)
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as folder, \
+            Rehearsal(p, chromium, url, session_id, Path(folder), fresh) as rehearsal:
         n = 0
         while not stop_file.exists():
-            r = one_rep(p, chromium, url, session_id, clips[n % len(clips)], Path(folder), tail)
+            r = rehearsal.rep(clips[n % len(clips)], tail)
             n += 1
             print(f"    (beside: rep {r['rep']} {r['clip']}, verdict shown {seconds(r['shown'])})", flush=True)
+            with open(stop_file.with_suffix(".jsonl"), "a") as rows:
+                rows.write(json.dumps(r) + "\n")
 
 
 def report(title: str, rows: list[dict], before: float, after: float) -> None:
@@ -188,22 +251,24 @@ def print_rep(r: dict) -> None:
           flush=True)
 
 
-def run(p, chromium: str, url: str, folder: Path, reps: int, tail: float, beside: bool) -> None:
+def run(p, chromium: str, url: str, folder: Path, reps: int, tail: float, beside: bool, fresh: bool) -> None:
     session_id = new_session(url, teacher="Benchmark alone" if not beside else "Benchmark beside")
     other = None
     if beside:
         stop_file = folder / "stop-companion"
         other = subprocess.Popen([sys.executable, __file__, "--companion", url,
                                   "--session", str(new_session(url, teacher="Companion")),
-                                  "--stop-file", str(stop_file), "--tail", str(tail)])
+                                  "--stop-file", str(stop_file), "--tail", str(tail)]
+                                 + (["--fresh-browser"] if fresh else []))
         time.sleep(5)  # let the second rehearsal get under way
-    clips = pupil_clips()
+    clips = varied_clips()
     before = cpu_reference()
     rows = []
     try:
-        for n in range(reps):
-            rows.append(one_rep(p, chromium, url, session_id, clips[n % len(clips)], folder, tail))
-            print_rep(rows[-1])
+        with Rehearsal(p, chromium, url, session_id, folder, fresh) as rehearsal:
+            for n in range(reps):
+                rows.append(rehearsal.rep(clips[n % len(clips)], tail))
+                print_rep(rows[-1])
     finally:
         after = cpu_reference()
         if other:
@@ -216,6 +281,13 @@ def run(p, chromium: str, url: str, folder: Path, reps: int, tail: float, beside
             if other.returncode:
                 print(f"  (the second rehearsal ended with exit status {other.returncode})")
     report("beside a second rehearsal" if beside else "alone", rows, before, after)
+    if beside and rows:
+        # The second rehearsal's own reps (other clips: fillers, hesitations, short pauses) are beside
+        # this one too: those wholly inside this run's reps count.
+        lines = stop_file.with_suffix(".jsonl")
+        theirs = [json.loads(line) for line in lines.read_text().splitlines()] if lines.exists() else []
+        report("the second rehearsal's reps, beside this one",
+               [r for r in theirs if r["began"] >= rows[0]["began"] and r["ended"] <= rows[-1]["ended"]], before, after)
 
 
 def main() -> None:
@@ -225,22 +297,25 @@ def main() -> None:
     mode.add_argument("--alone", action="store_true", help="only the run with no other rehearsal")
     mode.add_argument("--beside", action="store_true", help="only the run beside a second rehearsal")
     parser.add_argument("--tail", type=float, default=0.2, help="silence after the clip ends before stop, s")
+    parser.add_argument("--fresh-browser", action="store_true",
+                        help="launch a new Chromium for every rep (both rehearsals), as before 2026-12-01")
     parser.add_argument("--companion", help=argparse.SUPPRESS)  # the second rehearsal: the server's URL
     parser.add_argument("--session", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stop-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.companion:
-        companion(args.companion, args.session, args.stop_file, args.tail)
+        companion(args.companion, args.session, args.stop_file, args.tail, args.fresh_browser)
         return
     chromium, sync_playwright = browser()
     modes = [False] if args.alone else [True] if args.beside else [False, True]
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "instance") as url,\
             sync_playwright() as p:
-        warm = one_rep(p, chromium, url, new_session(url, teacher="Warm-up"), pupil_clips()[0], Path(tmp), args.tail)
+        with Rehearsal(p, chromium, url, new_session(url, teacher="Warm-up"), Path(tmp), fresh=True) as warm_up:
+            warm = warm_up.rep(pupil_clips()[0], args.tail)
         print(f"warm-up rep (not counted): stop->shown {seconds(warm['shown'])}", flush=True)
         for beside in modes:
             print("beside a second rehearsal (same server, second session and browser):" if beside else "alone:")
-            run(p, chromium, url, Path(tmp), args.reps, args.tail, beside)
+            run(p, chromium, url, Path(tmp), args.reps, args.tail, beside, args.fresh_browser)
 
 
 if __name__ == "__main__":
