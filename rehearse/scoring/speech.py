@@ -139,13 +139,18 @@ def room_snr_db(audio: np.ndarray, segments: list[Segment]) -> float | None:
     if not segments:
         return None
     levels = frame_levels(audio)
-    outside = np.ones(len(levels), dtype=bool)
-    for seg in segments:
-        outside[int(seg.start * PER_S): int(seg.end * PER_S)] = False
-    heard = outside & (levels > DIGITAL_SILENCE_DB)  # digital silence is no room (DIGITAL_SILENCE_DB)
+    heard = outside_speech(levels, segments) & (levels > DIGITAL_SILENCE_DB)  # digital silence is no room
     if heard.sum() < 20:
         return None
     return round(teacher_level(levels, segments) - float(np.percentile(levels[heard], 50)), 1)
+
+
+def outside_speech(levels: np.ndarray, segments: list[Segment]) -> np.ndarray:
+    """Which of the frames of `levels` lie outside every segment."""
+    outside = np.ones(len(levels), dtype=bool)
+    for seg in segments:
+        outside[int(seg.start * PER_S): int(seg.end * PER_S)] = False
+    return outside
 
 
 def frame_levels(audio: np.ndarray, frame: int = FRAME) -> np.ndarray:
@@ -186,9 +191,7 @@ def background_db(levels: np.ndarray, segments: list[Segment]) -> float:
     speech, leaving out digital silence. Counted in, the edges moved with how much of it a recording
     held: with the same speech, a stop a few seconds later (more zeros after it) put both edges of
     every segment up to refine_window_s further out, so the same rep measured differently as it grew."""
-    outside = np.ones(len(levels), dtype=bool)
-    for seg in segments:
-        outside[int(seg.start * PER_S): int(seg.end * PER_S)] = False
+    outside = outside_speech(levels, segments)
     heard = outside & (levels > DIGITAL_SILENCE_DB)
     if heard.sum() >= 20:
         return float(np.percentile(levels[heard], 20))

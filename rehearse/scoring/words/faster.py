@@ -53,9 +53,9 @@ def find_model(explicit: str | os.PathLike | None = None) -> str:
 # worker, capture/worker.py, keeps that many going). Two were tried on 2 cores (2026-11-30): on their
 # own, a 10 s transcription that arrived during another was done in 1.0-1.1 s instead of 1.2-1.5 s,
 # but a single transcription took 0.92 s instead of 0.82 s, and in real Chromium (benchmarks/
-# browser_latency.py, 8 reps a run, then with a fresh browser per rep) a rep alone showed its verdict later (p95 0.88-1.16 s against
-# 0.55-0.74 s) while a rep beside a second rehearsal was not reliably sooner (p95 1.6-3.4 s against
-# 2.2-3.2 s). So one, until a change of that measure says otherwise.
+# browser_latency.py as it was then: 8 reps a run, a fresh browser per rep) a rep alone showed its
+# verdict later (p95 0.88-1.16 s against 0.55-0.74 s) while a rep beside a second rehearsal was not
+# reliably sooner (p95 1.6-3.4 s against 2.2-3.2 s). So one, until a change of that measure says otherwise.
 PARALLEL_CALLS = 1
 
 
