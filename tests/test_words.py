@@ -9,7 +9,7 @@ import pytest
 
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.scoring.speech import find_speech
-from rehearse.scoring.words.base import MAX_TOKENS, Word, drop_piled_up, drop_repeats, max_tokens_for
+from rehearse.scoring.words.base import MAX_TOKENS, Word, drop_piled_up, drop_repeats, give_length, max_tokens_for
 
 JFK = Path(__file__).resolve().parent.parent.parent / "shared" / "audio" / "jfk.flac"
 
@@ -37,6 +37,16 @@ def test_words_piled_up_at_one_instant_are_dropped_but_a_lone_one_stays():
     assert drop_piled_up(lone) == lone
 
 
+def test_a_word_placed_at_one_instant_is_given_some_length():
+    """jfk.flac once gave "my" at 1.445-1.445 s: it takes free time before it, else half the next word."""
+    free = give_length([Word("so,", 0.745, 1.105), Word("my", 1.445, 1.445), Word("fellow", 1.445, 1.785)])
+    assert [(w.start, w.end) for w in free] == [(0.745, 1.105), (1.325, 1.445), (1.445, 1.785)]
+    packed = give_length([Word("so,", 0.745, 1.445), Word("my", 1.445, 1.445), Word("fellow", 1.445, 1.785)])
+    assert [(w.start, w.end) for w in packed] == [(0.745, 1.445), (1.445, 1.615), (1.615, 1.785)]
+    last = give_length([Word("Priya", 2.0, 2.4), Word("go.", 2.4, 2.4)])
+    assert all(w.end > w.start for w in last) and last[-1].start == 2.4
+
+
 def test_decoding_is_bounded_by_the_length_of_the_speech():
     assert max_tokens_for(np.zeros(SAMPLE_RATE * 2, np.float32)) < max_tokens_for(np.zeros(SAMPLE_RATE * 10, np.float32))
     assert max_tokens_for(np.zeros(SAMPLE_RATE * 600, np.float32)) == MAX_TOKENS
@@ -50,6 +60,7 @@ def test_a_real_recording_gets_no_invented_tail(scorer):
     text = " ".join(w.word for w in heard).lower()
     assert "fellow americans" in text and "your country" in text and "do for you" in text
     assert drop_repeats(drop_piled_up(heard)) == heard  # nothing looped, nothing piled up
+    assert all(w.end > w.start for w in heard), [w for w in heard if w.end <= w.start]  # no word of no length
     americans = [w for w in heard if w.word.strip(" ,.").lower() == "americans"]
     assert americans and americans[0].start <= 1.8 <= americans[0].end  # whisper's own timing check
     assert heard[-1].end <= len(audio) / SAMPLE_RATE
