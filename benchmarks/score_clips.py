@@ -76,14 +76,19 @@ def load_set(args) -> tuple[Path, dict]:
     return folder, json.loads((folder / "labels.json").read_text())["splits"]
 
 
-def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model: str | None) -> dict:
-    """Score every clip of the wanted splits; one row of what the engine said per clip."""
+def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model: str | None,
+               cache: str | None = None) -> dict:
+    """Score every clip of the wanted splits; one row of what the engine said per clip. `cache`: keep
+    the model's answers in this file and reuse them (model_cache.py: for tuning on dev, not for times)."""
     with tempfile.TemporaryDirectory(prefix="rehearse-bench-models-") as models:
         started = time.perf_counter()
         try:
             scorer = Scorer(model, engine=engine, models_dir=models)
         except TypeError:  # an older revision without the second engine
             scorer = Scorer(model)
+        if cache:
+            from benchmarks.model_cache import CachedTranscriber
+            scorer.transcriber = CachedTranscriber(scorer.transcriber, cache)
         convert_s = time.perf_counter() - started
         started = time.perf_counter()
         scorer.transcriber.model  # load now, to time it apart from scoring
@@ -218,6 +223,8 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--figures", metavar="FILE.json", help="also write the figures here")
     parser.add_argument("--show-misses", action="store_true", help="list every clip got wrong")
+    parser.add_argument("--cache", metavar="FILE.sqlite",
+                        help="keep the model's answers here and reuse them (tuning on dev; its times mean nothing)")
     parser.add_argument("--rows", metavar="FILE.json", help=argparse.SUPPRESS)  # baseline_rows' worker
     args = parser.parse_args()
 
@@ -228,7 +235,7 @@ def main() -> None:
         return
     labels = {name: label for s in wanted for name, label in splits[s]["clips"].items()}
     gflops = cpu_reference()
-    scored = score_rows(folder, splits, wanted, args.engine, args.model)
+    scored = score_rows(folder, splits, wanted, args.engine, args.model, args.cache)
     base = baseline_rows(args.baseline, args, wanted) if args.baseline else None
     gflops_after = cpu_reference()
 

@@ -10,10 +10,10 @@ an English reader (Siobhan is "shivawn"). A name that is not on the roster is ne
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ..errors import RosterError
 
@@ -67,11 +67,23 @@ STRICT_THRESHOLD = 0.9  # the same where no name is expected (before or inside t
 
 
 @dataclass(frozen=True)
+class LearntSound:
+    """How one teacher says one pupil's name, learnt from a rep the coach corrected in one tap (or
+    from a recording made to teach it): what Whisper wrote in the name's place, and that piece of
+    the recording (16-bit mono PCM at 16 kHz, at most learning.MAX_PIECE_S) for an acoustic match."""
+
+    heard: str
+    pcm: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True)
 class Pupil:
-    """A roster entry: the spelling to report, and the spellings that say how it sounds."""
+    """A roster entry: the spelling to report, the spellings that say how it sounds, and how the
+    teacher being scored says it (`learnt`: empty unless the app has learnt it, learning.py)."""
 
     name: str
     sounds: tuple[str, ...]
+    learnt: tuple[LearntSound, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +132,30 @@ def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:
     if not pupils:
         raise RosterError("the roster is empty; give at least one name, e.g. --roster \"Priya,Tom\"")
     return pupils
+
+
+def with_learnt(roster: Sequence[Pupil], learnt: Mapping[str, Sequence[LearntSound]]) -> list[Pupil]:
+    """The roster with how one teacher says its names (pupil name -> sounds learnt for them); a
+    learnt name of a pupil not on this roster is left out."""
+    return [replace(p, learnt=tuple(learnt.get(p.name, ()))) for p in roster]
+
+
+# A name the speech model is likely to mishear: one that its tokenizer cuts into this many pieces or
+# more (it has seldom seen it: "Siobhan", "Caoimhe", "Oluwaseun"; "Grace" and "Priya" are fewer).
+HARD_TOKENS = 3
+
+
+def hard_to_hear(pupil: Pupil, tokens_in: Callable[[str], int]) -> bool:
+    """Is this a name the app expects to find hard, with nothing yet to help it (no said-as
+    spelling, built in or typed, and nothing learnt)? `tokens_in`: the engine's Transcriber.tokens_in."""
+    return len(pupil.sounds) == 1 and not pupil.learnt and tokens_in(pupil.name) >= HARD_TOKENS
+
+
+def spellings(pupil: Pupil) -> tuple[str, ...]:
+    """Every way of writing the pupil's name that the forced choice tries: the roster's spelling, how
+    it is said (SAID_AS, a typed hint) and what Whisper wrote when this teacher said it (learnt)."""
+    learnt = tuple(s.heard for s in pupil.learnt if letters(s.heard))
+    return tuple(dict.fromkeys(pupil.sounds + learnt))
 
 
 def letters(text: str) -> str:
@@ -177,7 +213,7 @@ def name_score(heard: str, pupil: Pupil) -> float:
     """How well `heard` matches `pupil`: 1.0 for the roster spelling itself, else by sound."""
     if letters(heard) == letters(pupil.name):
         return 1.0
-    return max(sound_similarity(heard, s) for s in pupil.sounds)
+    return max(sound_similarity(heard, s) for s in spellings(pupil))
 
 
 def find_name(words: Sequence[str], roster: Sequence[Pupil], strict: bool = False) -> NameMatch | None:

@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .names import MATCH_THRESHOLD, NOT_NAMES, NameMatch, Pupil, find_name, letters, sound_similarity
+from .names import MATCH_THRESHOLD, NOT_NAMES, NameMatch, Pupil, find_name, letters, sound_similarity, spellings
 
 # How likely a text is for a piece of audio, for many texts at once: mean log-probability per token.
 TextScores = Callable[[Sequence[str]], list[float]]
@@ -88,7 +88,7 @@ def hypotheses(words: Sequence[str], roster: Sequence[Pupil], at_start: bool = F
     Whisper's guesses at the name itself: "Then in days." for Kehinde). `at_start`: the name may
     only open the speech (a name said before the question). `also`: pupils to score whatever
     their sound (the name Whisper wrote when told the roster)."""
-    places = {p.name: [(spelling, *_best_place(words, spelling, at_start)) for spelling in p.sounds]
+    places = {p.name: [(spelling, *_best_place(words, spelling, at_start)) for spelling in spellings(p)]
               for p in roster}
     written = {letters(w) for w in words}
     ranked = sorted(roster, key=lambda p: -max(found[1] for found in places[p.name]))

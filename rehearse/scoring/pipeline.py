@@ -103,7 +103,7 @@ class Scorer:
 
         def choose(utterances: Sequence[Utterance], at_start: bool):
             said = tuple((w.word, w.start) for u in utterances for w in u.words)
-            key = (at_start, len(utterances), said or round(utterances[0].start, 1), tuple(p.sounds for p in roster))
+            key = (at_start, len(utterances), said or round(utterances[0].start, 1), tuple(roster))
             if key not in known:
                 known[key] = find(utterances, at_start)
             return known[key]
