@@ -14,6 +14,10 @@ from rehearse.store import history
 from rehearse.errors import RehearseError
 from rehearse.coaching.progress import step_progress
 from rehearse.scoring.steps import SHIPPED as SCENARIOS
+from rehearse.capture.recording import to_pcm16
+from rehearse.scoring.audio import SAMPLE_RATE, load_audio
+from rehearse.scoring.names import LearntSound
+from rehearse.store import learnt
 from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA, SCHEMA_VERSION
 
@@ -141,6 +145,10 @@ def test_deleting_a_teacher_leaves_nothing_of_theirs_on_disk(history_instance):
     theirs = [store.audio_file(store.attempt(a)) for s in ids["sessions"] if s["teacher"] != "Ms Okafor"
               for a in s["attempts"]]
     store.mark(okafor_sessions[0]["attempts"][0], "wait_time", None, "Zanzibar-comment-7")
+    # How she says a name, learnt from a rep: what Whisper wrote there, and that piece of her voice.
+    voice = to_pcm16(load_audio(mine[1])[SAMPLE_RATE * 7: SAMPLE_RATE * 8])
+    learnt.learn(store, by_teacher(store, "Ms Okafor"), "Siobhan", LearntSound("Quetzal-heard-3", voice),
+                 store.attempt(okafor_sessions[0]["attempts"][1])["uid"])
     assert all(p.is_file() for p in mine + theirs)
     # A word she said that the other teacher did not: whatever the model heard on this machine's CPU.
     said = [store.attempt(a)["result"]["transcript"] for s in okafor_sessions for a in s["attempts"]]
@@ -153,6 +161,7 @@ def test_deleting_a_teacher_leaves_nothing_of_theirs_on_disk(history_instance):
     word = hers[0].encode()
     on_disk = b"".join(p.read_bytes() for p in folder.glob("rehearse.sqlite*"))
     assert b"Ms Okafor" in on_disk and b"Zanzibar-comment-7" in on_disk and word in on_disk
+    assert b"Quetzal-heard-3" in on_disk and voice[16000:16064] in on_disk
 
     deleted = store.delete_teacher(by_teacher(store, "Ms Okafor"))
 
@@ -162,7 +171,8 @@ def test_deleting_a_teacher_leaves_nothing_of_theirs_on_disk(history_instance):
     assert all(p.is_file() for p in theirs)  # the other teacher's recordings stay
     # Not in the database, nor in its write-ahead log, nor in free pages: the bytes are gone.
     on_disk = b"".join(p.read_bytes() for p in folder.glob("rehearse.sqlite*"))
-    for trace in (b"Ms Okafor", b"Zanzibar-comment-7", word):  # name, comment, a word she said
+    # name, comment, a word she said, a name as she says it: what Whisper wrote, and her voice
+    for trace in (b"Ms Okafor", b"Zanzibar-comment-7", word, b"Quetzal-heard-3", voice[16000:16064]):
         assert trace not in on_disk
     assert b"Mr Byrne" in on_disk
     assert store.teacher_names() == ["Mr Byrne"]

@@ -3,9 +3,9 @@
 `write_archive` makes a zip: a consistent snapshot of the SQLite file (SQLite's backup API, so a
 rep being recorded meanwhile cannot tear it), each recording under its stored path, and a
 manifest. `import_archive` merges one into a store: teachers are matched by name and action steps
-by id; sessions and attempts by the unique id each was given when it was made, so importing the
-same archive twice, or an archive of data that is already here, adds nothing twice. Imported
-attempts get this store's numbering and recording paths.
+by id; sessions, attempts (their taps and comments) and learnt names (learnt.py) by the unique id
+each was given when it was made, so importing the same archive twice, or an archive of data that
+is already here, adds nothing twice. Imported attempts get this store's numbering and recording paths.
 
 An archive to import may come from anyone, so it is not trusted: the zip is checked before
 anything is extracted (untrusted_zip.py), its database is read from a temporary copy and checked
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RehearseError
-from . import comments
+from . import comments, learnt
 from .database import Store, inside, now
 from .plans import NOTE_COLUMNS, NOTE_PROBLEMS, merge_note
 from .rows import refresh_progress
@@ -41,7 +41,7 @@ DATABASE = "rehearse.sqlite"
 MANIFEST = "manifest.json"
 # Every table the merge reads. An older archive's database is migrated first, so it has them all
 # (an archive from before comments, schema < 6, gets an empty table of them).
-TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps", "comments")
+TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps", "comments", "learnt_names")
 MAX_DATABASE_BYTES = 1 << 30  # ~100 000 reps' results
 MAX_RECORDING_BYTES = 256 << 20  # over two hours of the app's own WAV; past MAX_DECODE_S anyway
 MAX_MANIFEST_BYTES = 1 << 20
@@ -206,12 +206,13 @@ ROW_CHECKS = [
     ("SELECT id FROM sessions WHERE " + NOTE_PROBLEMS, "session {}'s note (went well, next step, next observation) "
      "is not what rehearse writes"),
     *comments.ARCHIVE_CHECKS,
+    *learnt.ARCHIVE_CHECKS,
 ]
 
 
 def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path) -> dict[str, int]:
     counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps", "comments",
-                            "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
+                            "learnt_names", "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
 
     def rows(table: str):
         return (dict(r) for r in incoming.execute(f"SELECT * FROM {table} ORDER BY id"))
@@ -237,6 +238,7 @@ def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile,
             _merge_taps(db, tapped, attempt_ids[tapped["attempt_id"]], counts)
         for comment in rows("comments"):
             counts["comments"] += comments.merge(db, comment, attempt_ids[comment["attempt_id"]])
+        counts["learnt_names"] = learnt.merge(db, rows("learnt_names"), teacher_ids)
         for session_id in set(session_ids.values()):
             refresh_progress(db, session_id)
         files.place()

@@ -20,12 +20,13 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..capture.recording import HEADER_BYTES, wav_header
 from ..errors import RehearseError
-from ..scoring.audio import SAMPLE_RATE
+from ..scoring.audio import SAMPLE_RATE, load_audio
+from ..scoring.learning import learnt_sound
 from ..scoring.pipeline import Scorer
 from ..scoring.names import Pupil, parse_roster
 from ..scoring.result import Result
 from ..scoring.steps import EXAMPLE_KINDS, ActionStep, get_step
-from . import examples
+from . import examples, learnt
 from .database import Store
 
 
@@ -42,19 +43,80 @@ def keep_result(store: Store, attempt_id: int, result: Result) -> None:
 
 
 def score_stored(store: Store, scorer: Scorer, attempt_id: int) -> dict[str, Any]:
-    """Score (or score again) a stored attempt from its recording; return the attempt as stored."""
-    attempt = store.attempt(attempt_id)
-    if attempt is None:
-        raise LookupError(f"no attempt {attempt_id}")
+    """Score (or score again) a stored attempt from its recording, with the names its teacher's reps
+    have taught the app (learnt.py); return the attempt as stored."""
+    attempt = _attempt_or_lookup(store, attempt_id)
     session = store.session(attempt["session_id"])
     try:
         step, roster = session_step(session, store.instance)
+        roster = learnt.roster_for(store, session["teacher_id"], roster)
         result = scorer.score_file(store.audio_file(attempt), step, roster)
     except RehearseError as exc:
         store.save_failure(attempt_id, _without_path(str(exc), store, attempt))
     else:
         keep_result(store, attempt_id, result)
     return store.attempt(attempt_id)
+
+
+# Who was named in a rep, as the coach says it, and what that teaches the app -----------------------
+
+def mark_named(store: Store, attempt_id: int, pupil: str | None, comment: str = "") -> dict[str, Any] | None:
+    """The coach's one tap on a rep the app got unclear or wrong: `pupil` (a name of the session's
+    class) was named. Kept as the coach's mark on names_pupil (met; the pause counts as the wait),
+    and the rep's name piece is learnt for the session's teacher (learn_from_attempt). None undoes
+    the tap, and forgets what the rep taught. Returns what was learnt, or None. The mark is kept first:
+    a recording that can no longer be read (RehearseError) teaches nothing but does not undo it."""
+    if pupil is None:
+        store.mark(attempt_id, "names_pupil", None, comment)
+        forget_rep(store, attempt_id)
+        return None
+    attempt = _attempt_or_lookup(store, attempt_id)
+    pupil = class_pupil(store, store.session(attempt["session_id"]), pupil)
+    store.mark(attempt_id, "names_pupil", True, comment, pupil)
+    return learn_from_attempt(store, attempt_id, pupil)
+
+
+def class_pupil(store: Store, session: dict[str, Any], pupil: str) -> str:
+    """`pupil` as the session's class spells it (matched in any case); RehearseError if not in it."""
+    _step, roster = session_step(session, store.instance)
+    spelt = learnt.on_roster([p.name for p in roster], pupil)
+    if spelt is None:
+        raise RehearseError(f"{pupil!r} is not in this session's class ({', '.join(p.name for p in roster)}); "
+                            "give one of them")
+    return spelt
+
+
+def learn_from_attempt(store: Store, attempt_id: int, pupil: str) -> dict[str, Any] | None:
+    """Learn how the session's teacher says `pupil`'s name from a scored rep in which the coach says
+    they were named: the rep's name piece (scoring/learning.py: the words in the name's place after
+    the wait, else the first speech after the question) and what Whisper wrote there. What that rep
+    taught before is replaced; the rep's own result is not changed. Returns what was learnt (its
+    id, pupil, heard, seconds), or None when the rep has no speech after the question. RehearseError
+    for a rep not scored, a pupil not in the session's class, or a recording that cannot be read."""
+    attempt = _attempt_or_lookup(store, attempt_id)
+    if attempt["result"] is None:
+        raise RehearseError(f"rep {attempt['rep']} is not scored yet; score it first, then say who was named")
+    session = store.session(attempt["session_id"])
+    pupil = class_pupil(store, session, pupil)
+    sound = learnt_sound(load_audio(store.audio_file(attempt)), attempt["result"])
+    if sound is None:
+        learnt.forget_rep(store, attempt["uid"])
+        return None
+    learnt_id = learnt.learn(store, session["teacher_id"], pupil, sound, attempt["uid"], "rep")
+    return {"id": learnt_id, "pupil": pupil, "heard": sound.heard,
+            "seconds": round(len(sound.pcm) / learnt.BYTES_PER_S, 2)}
+
+
+def forget_rep(store: Store, attempt_id: int) -> int:
+    """Forget what a rep taught (the coach undid their word on who was named in it)."""
+    return learnt.forget_rep(store, _attempt_or_lookup(store, attempt_id)["uid"])
+
+
+def _attempt_or_lookup(store: Store, attempt_id: int) -> dict[str, Any]:
+    attempt = store.attempt(attempt_id)
+    if attempt is None:
+        raise LookupError(f"no attempt {attempt_id}")
+    return attempt
 
 
 @dataclass

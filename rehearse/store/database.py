@@ -145,6 +145,11 @@ class Store:
     def teacher_names(self) -> list[str]:
         return [r["name"] for r in self.query_all("SELECT name FROM teachers ORDER BY name")]
 
+    def add_teacher(self, name: str) -> int:
+        """The id of the teacher of this name (any case), added if new."""
+        with self.connect() as db:
+            return self._teacher_id(db, name)
+
     def _teacher_id(self, db: sqlite3.Connection, name: str) -> int:
         db.execute("INSERT OR IGNORE INTO teachers(name, created_at) VALUES (?, ?)", (name, now()))
         return db.execute("SELECT id FROM teachers WHERE name = ?", (name,)).fetchone()["id"]
@@ -314,7 +319,7 @@ class Store:
         return None if row is None else dict(row)
 
     def delete_teacher(self, teacher_id: int) -> dict[str, Any]:
-        """Delete a teacher with every session, attempt, coach mark and recording of theirs.
+        """Delete a teacher with every session, attempt, coach mark, learnt name and recording of theirs.
 
         The rows go first (overwritten in place, then the write-ahead log is emptied), then each
         session's folder of recordings. Returns what was deleted, and any folder that could not be
@@ -329,7 +334,7 @@ class Store:
             recordings = db.execute("SELECT COUNT(*) FROM attempts WHERE session_id IN"
                                     " (SELECT id FROM sessions WHERE teacher_id = ?)", (teacher_id,)).fetchone()[0]
             db.execute("DELETE FROM teachers WHERE id = ?", (teacher_id,))  # cascades to the rest
-        self._empty_log()
+        self.empty_log()
         left = []
         for session_id in sessions:  # every recording of a session is in its folder (new_attempt)
             folder = self.recordings / f"session-{session_id}"
@@ -339,7 +344,7 @@ class Store:
         return {"name": teacher["name"], "sessions": len(sessions), "recordings": recordings,
                 "left_on_disk": left}
 
-    def _empty_log(self, tries: int = 50) -> None:
+    def empty_log(self, tries: int = 50) -> None:
         """Copy the write-ahead log into the database and truncate it, so old page images are gone."""
         for _ in range(tries):
             with self.connect() as db:

@@ -12,7 +12,7 @@ from typing import Callable
 
 from .rows import refresh_progress
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -169,6 +169,27 @@ def _v8_step_id(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE {table} RENAME COLUMN scenario_id TO step_id")
 
 
+def _v9_learnt_names(db: sqlite3.Connection) -> None:
+    """Version 9: how each teacher says their pupils' names, learnt from reps the coach corrected in
+    one tap (store/learnt.py): what Whisper wrote in the name's place and that piece of the recording
+    (16-bit mono PCM at 16 kHz, a few seconds at most). Deleted with the teacher. (IF NOT EXISTS: a
+    store set back to an older version by hand keeps the table it has.)"""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS learnt_names (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,    -- so an archive imported twice adds a learnt name once
+            teacher_id INTEGER NOT NULL REFERENCES teachers(id) ON DELETE CASCADE,
+            pupil TEXT NOT NULL,         -- the roster's spelling of the pupil named
+            heard TEXT NOT NULL,         -- what Whisper wrote in the name's place
+            audio BLOB NOT NULL,         -- the name piece: 16-bit mono PCM at 16 kHz
+            attempt_uid TEXT,            -- the rep it was learnt from (attempts.uid); NULL: from a file
+            source TEXT NOT NULL,        -- 'rep' (the coach's tap, or practice's question) or 'file'
+            learnt_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS learnt_names_by_teacher ON learnt_names(teacher_id, pupil, learnt_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS learnt_names_by_attempt ON learnt_names(attempt_uid)")
+
+
 # (version, migration): each brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (2, _v2_uids_and_progress),
@@ -178,4 +199,5 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (6, _v6_comments),
     (7, _v7_meeting_plan),
     (8, _v8_step_id),
+    (9, _v9_learnt_names),
 ]
