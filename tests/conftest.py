@@ -28,6 +28,7 @@ SLOW_MODULES = {
     "test_stream": "a server per test", "test_calibration": "many clips scored",
     "test_sign_in": "a server per test", "test_hostile_archive": "an import per test",
     "test_report_browser": "a browser",
+    "test_names_cli": "a process that loads the model per command",
 }
 
 

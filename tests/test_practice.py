@@ -11,6 +11,7 @@ device (PulseAudio devices are never exclusive; the message for PortAudio's busy
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 import time
@@ -170,6 +171,38 @@ def test_enter_stops_a_rep_and_a_warm_up_takes_the_last_step_and_class(mic, tmp_
         ("solo", "pose-pause-name", "Siobhan\nTomasz\nPriya", 3)]
     assert [(a["rep"], a["status"]) for a in attempts] == [(1, "scored")]
     assert wav_seconds(instance / attempts[0]["audio_path"]) > length - 30  # everything until Enter
+
+
+def test_after_a_rep_whose_pupil_was_not_heard_it_asks_who_and_learns_how_they_say_it(mic, tmp_path):
+    """Siobhan is named, but this class list has only Tom and Priya: the app hears no pupil of it
+    after the wait, or one unclearly (test_cli), so it asks who was named. The answer is kept as the
+    coach's one tap is, and the rep's name piece is learnt for this teacher and that pupil."""
+    instance = tmp_path / "data"
+    child = practice(mic, instance, "pose-pause-name", "--reps", "2", "--teacher", "Ms Asked", "--roster", "Tom,Priya")
+    child.expect(r"Rep 1 of 2\. Press " + PROMPT)
+    child.sendline("")
+    child.expect("● rec")
+    length = mic.play(CLIPS / CLIP, then_quiet_s=30)
+    time.sleep(length - 30 + 1.5)  # no pupil of the class is named: it does not stop by itself
+    child.sendline("")
+    child.expect(r"Rep 1: ")
+    child.expect(r"Who did you name\? (.*)  0 no one  \(Enter: skip\) ")
+    keys = dict(re.findall(r"(\d) (\w+)", child.match.group(1)))
+    assert sorted(keys.values()) == ["Priya", "Tom"]
+    child.sendline(next(key for key, pupil in keys.items() if pupil == "Priya"))
+    child.expect("Noted: you named Priya. From now on the app listens for Priya the way you say it")
+    child.expect(r"Rep 2 of 2\. Again\? " + PROMPT)
+    child.sendline("q")
+    assert finish(child) == 0
+
+    _, (attempt,) = stored(instance)
+    db = sqlite3.connect(instance / "rehearse.sqlite")
+    assert db.execute("SELECT criterion, passed, pupil FROM coach_marks WHERE attempt_id = ?",
+                      (attempt["id"],)).fetchall() == [("names_pupil", 1, "Priya")]
+    assert db.execute("SELECT t.name, l.pupil, l.attempt_uid, l.source, length(l.audio) > 0 FROM learnt_names l"
+                      " JOIN teachers t ON t.id = l.teacher_id").fetchall() == [
+        ("Ms Asked", "Priya", attempt["uid"], "rep", 1)]
+    db.close()
 
 
 def test_a_microphone_that_delivers_only_silence_is_named_and_its_rep_kept(muted_mic, tmp_path):

@@ -6,7 +6,9 @@ step file, no model, an unknown teacher or date to export, a file that is not an
 one that is damaged, hostile or inconsistent (nothing is imported then); for `practice` and
 `devices`: no PortAudio, no microphone, an unknown, busy or silent one; for `rescore`: an unknown
 attempt id, or a recording that still cannot be scored; for `serve`: another --host without a
-passcode, a port in use; for `passcode`: one under 8 characters). `practice` stopped with Ctrl+C: 130.
+passcode, a port in use; for `passcode`: one under 8 characters; for `names` and `score --teacher`:
+an unknown teacher, a pupil not on the class list, a recording with nothing said after the question).
+`practice` stopped with Ctrl+C: 130.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 from typing import Sequence
 
 from ..errors import RehearseError
-from .common import BAD_INPUT, instance_folder, make_scorer
+from .common import BAD_INPUT, instance_folder, make_scorer, open_store
 from .records import export, import_archive, rescore, save_report
 
 
@@ -34,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--step", "--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
     score.add_argument("--roster", metavar="NAMES", help='class list replacing the step\'s: "Name,Name,..."')
     score.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    score.add_argument("--teacher", metavar="NAME", help="score as this teacher's reps are: with the names "
+                       "their reps taught the app (`rehearse names list`), from --instance's data")
     score.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
                        help=f"longest recording scored: a longer one is refused (default {MAX_ATTEMPT_S})")
     add_model(score)
@@ -104,6 +108,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the file to write, or a folder to write it in under its own name (default: here)")
     add_instance(report)
 
+    names = commands.add_parser("names", help="the pupils' names the app has learnt, the way each teacher says them")
+    learnt = names.add_subparsers(dest="names_command", required=True, metavar="ACTION")
+    learn = learnt.add_parser("learn", help="learn how a teacher says a pupil's name from a recording of a rep")
+    learn.add_argument("file", metavar="FILE", help="a rep: the question, the wait, then the pupil's name")
+    learn.add_argument("--pupil", required=True, metavar="NAME", help="the pupil named in it (on the class list)")
+    learn.add_argument("--teacher", required=True, metavar="NAME", help="who is speaking")
+    learn.add_argument("--step", "--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
+    learn.add_argument("--roster", metavar="NAMES", help='class list replacing the step\'s: "Name,Name,..."')
+    add_instance(learn)
+    add_model(learn)
+    for action, what in (("list", "what the app has learnt of a teacher, and from which rep"),
+                         ("forget", "forget what the app has learnt of a teacher (every name, or one pupil's)")):
+        command = learnt.add_parser(action, help=what)
+        command.add_argument("--teacher", required=True, metavar="NAME")
+        if action == "forget":
+            command.add_argument("--pupil", metavar="NAME", help="only this pupil's name (default: every one)")
+        add_instance(command)
+
     listing = commands.add_parser("steps", aliases=["scenarios"], help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every step file")
     add_instance(listing, "whose own action steps (scenarios/) are listed too")
@@ -171,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return rescore(args)
         if args.command == "report":
             return save_report(args)
+        if args.command == "names":
+            from .names import names
+            return names(args)
         return list_steps(args.check, instance_folder(args.instance))
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
@@ -188,6 +213,12 @@ def score_files(args: argparse.Namespace) -> int:
 
     step = get_step(args.step, instance_folder(args.instance))
     roster = parse_roster(args.roster) if args.roster is not None else None
+    if args.teacher is not None:  # an unknown teacher (or no data): one line now, before the model loads
+        from ..store import learnt
+        from ..store.history import teacher_named
+
+        store = open_store(args.instance)
+        roster = learnt.roster_for(store, teacher_named(store, args.teacher)["id"], step.roster if roster is None else roster)
     scorer = make_scorer(args, max_file_s=args.max_attempt_s)
     status = 0
     for path in args.files:

@@ -3,8 +3,10 @@
 The action step is shown (goal, strategy, success criteria, prompt). Each rep starts with Enter and
 stops with Enter, or by itself once a pupil has been named after the wait and the teacher has
 fallen quiet (`LiveAttempt.finished_by_itself`). While recording, one line shows the wait-time
-counter against the target. After each rep come the verdicts with their evidence, then "again or
-quit"; at the end, the reps, whether the step became accurate and fluent, and where they are kept.
+counter against the target. After each rep come the verdicts with their evidence; if the app did
+not hear clearly whom the teacher named, one question, who? (kept as the coach's one tap is, and
+teaching the app how this teacher says the name, which the next reps are scored with); then "again
+or quit". At the end, the reps, whether the step became accurate and fluent, and where they are kept.
 
 Reps are stored exactly as the web app stores them (the same tables, the same WAV layout, written as
 the audio arrives) in a session marked 'solo', so the coach sees them in the history. Whatever goes
@@ -28,8 +30,10 @@ from ..errors import RehearseError
 from ..scoring.pipeline import Scorer
 from ..scoring.names import parse_roster, roster_entries
 from ..scoring.steps import ActionStep, check_all, offered_step
-from ..store.attempts import keep_result
+from ..store import learnt
+from ..store.attempts import keep_result, mark_named
 from ..store.database import Store
+from .names import read_choice, who_question
 from .report import evidence_lines, verdict_line
 
 WARM_UP_REPS = 3
@@ -196,7 +200,7 @@ def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys
     out.write(" ready.\n")
     session_id = store.start_session(plan.teacher, plan.step.id, plan.step.title, plan.roster_lines,
                                      plan.reps, mode="solo")
-    roster = parse_roster(plan.roster_lines)
+    teacher_id = store.session(session_id)["teacher_id"]
     status = 0
     try:
         for rep in range(1, plan.reps + 1):
@@ -204,6 +208,8 @@ def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys
             answer = keys.ask(f"\nRep {rep} of {plan.reps}. {first} (q to quit): ", out)
             if answer is None or answer.lower() in ("q", "quit"):
                 break
+            # with how this teacher says the names, as learnt up to now (this session's reps too)
+            roster = learnt.roster_for(store, teacher_id, parse_roster(plan.roster_lines))
             record_and_score(store, scorer, device, session_id, plan.step, roster, keys, out)
     except KeyboardInterrupt:
         out.write("\nStopped.\n")
@@ -244,6 +250,31 @@ def record_and_score(store: Store, scorer: Scorer, device: InputDevice, session_
         return
     keep_result(store, attempt["id"], result)
     out.write(f"\rRep {attempt['rep']}: {verdict_line(result)}\n" + "\n".join(evidence_lines(result)) + "\n")
+    ask_who_was_named(store, attempt["id"], result.to_dict(), [p.name for p in roster], keys, out)
+
+
+def ask_who_was_named(store: Store, attempt_id: int, result: dict, roster: list[str], keys: Keys, out: TextIO) -> None:
+    """After a rep whose pupil the app did not hear clearly (or heard none of after the wait), ask who
+    was named (names.who_question) and keep the answer as the coach's one tap does: a pupil is the
+    mark on names_pupil, and the app learns how this teacher says the name (attempts.mark_named);
+    no one overrules an unclear name; Enter skips."""
+    asked = who_question(result, roster)
+    if asked is None:
+        return
+    prompt, offered = asked
+    try:
+        pupil = read_choice(keys.ask(prompt, out), offered, roster)
+    except RehearseError as exc:
+        out.write(f"{exc}; skipped (the coach can still say who on the rep's page).\n")
+        return
+    if pupil == "":
+        if next(c["passed"] for c in result["criteria"] if c["id"] == "names_pupil"):
+            store.mark(attempt_id, "names_pupil", False)
+        out.write("Noted: no pupil was named.\n")
+    elif pupil is not None:
+        taught = mark_named(store, attempt_id, pupil)
+        out.write(f"Noted: you named {pupil}." + (f' From now on the app listens for {pupil} the way you say it '
+                                                  f'(heard "{taught["heard"]}").' if taught else "") + "\n")
 
 
 def record(device: InputDevice, live: LiveAttempt, keys: Keys, line: CueLine) -> str:

@@ -44,7 +44,7 @@ def import_archive(args: argparse.Namespace) -> int:
     c = archive.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
           f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
-          f"{c['taps']} passes of taps, {c['comments']} comments on recordings; "
+          f"{c['taps']} passes of taps, {c['comments']} comments on recordings, {c['learnt_names']} learnt names; "
           f"already here: {c['sessions_already_here']} sessions, {c['attempts_already_here']} attempts"
           + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else ""))
     return 0
