@@ -43,6 +43,14 @@ def piece(clip: str, seconds: float = 0.5) -> bytes:
     return to_pcm16(audio[middle: middle + int(seconds * SAMPLE_RATE)])
 
 
+def question_only(path, clip: str = "ppn-00-correct-siobhan-clean.flac"):
+    """A recording at `path` of a clip's question, then only the room's quiet: nothing after it."""
+    audio = load_audio(CLIPS / clip)[: int((LABELS["clips"][clip]["question_end"] + 0.4) * SAMPLE_RATE)]
+    audio = np.concatenate([audio, np.random.default_rng(3).normal(0, 0.002, 6 * SAMPLE_RATE).astype(np.float32)])
+    path.write_bytes(wav_header(len(audio) * 2) + to_pcm16(audio))
+    return path
+
+
 @pytest.fixture()
 def store(history_instance):
     return Store.open(history_instance[0])
@@ -83,6 +91,7 @@ def test_the_coachs_tap_teaches_the_reps_teacher_and_leaves_its_result(store, ni
                       "seconds": round(len(expected.pcm) / 2 / SAMPLE_RATE, 2)}
     assert 0 < taught["seconds"] <= MAX_PIECE_S + 0.01
     assert learnt.learnt_for(store, okafor) == {"Niamh": [expected]}  # the piece of her recording itself
+    assert learnt.learnt_for(store, okafor, besides=after["uid"]) == {}  # the rep itself is not scored with it
     assert learnt.learnt_for(store, byrne) == {}
     roster = parse_roster(ROSTER)
     hers = {p.name: p.learnt for p in learnt.roster_for(store, okafor, roster)}
@@ -108,17 +117,13 @@ def test_the_coachs_tap_teaches_the_reps_teacher_and_leaves_its_result(store, ni
 
 
 def test_a_rep_not_scored_or_with_nothing_said_after_the_question_teaches_nothing(store, scorer):
-    clip = "ppn-00-correct-siobhan-clean.flac"
     session_id = store.start_session("Ms Short", "pose-pause-name", "Pose, pause, name", ROSTER)
     unscored = store.new_attempt(session_id, "upload", ".wav")
     with pytest.raises(RehearseError, match="not scored yet"):
         learn_from_attempt(store, unscored["id"], "Siobhan")
-    # The question, then quiet: the recording ends before the wait did.
-    audio = load_audio(CLIPS / clip)[: int((LABELS["clips"][clip]["question_end"] + 0.4) * SAMPLE_RATE)]
-    audio = np.concatenate([audio, np.random.default_rng(3).normal(0, 0.002, 6 * SAMPLE_RATE).astype(np.float32)])
     path = store.audio_file(unscored)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(wav_header(len(audio) * 2) + to_pcm16(audio))
+    question_only(path)
     assert score_stored(store, scorer, unscored["id"])["status"] == "scored"
     assert learn_from_attempt(store, unscored["id"], "Siobhan") is None
     assert learnt.learnt_for(store, teacher_id(store, "Ms Short")) == {}
@@ -246,6 +251,8 @@ def test_a_name_learnt_from_one_teachers_rep_is_heard_in_her_next_reps_and_no_on
     clean = misheard.replace("-noisy", "-clean")  # the same words said without the noise
     assert upload(store, scorer, "Ms A", clean)["result"]["metrics"]["named_pupil"] == pupil
     # Another teacher's rep of the very same recording is scored as before: A's learning is A's.
+    # Scored again, the rep it was learnt from is not scored with its own piece: it stays as it was.
+    assert score_stored(store, scorer, first["id"])["result"]["metrics"] == first["result"]["metrics"]
     other = upload(store, scorer, "Mr B", misheard)["result"]
     assert other["metrics"]["named_pupil"] == first["result"]["metrics"]["named_pupil"] != pupil
     # And what A taught does not put the pupil's name into a rep of A's that names no one.

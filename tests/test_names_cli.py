@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
-from rehearse.capture.recording import to_pcm16, wav_header
 from rehearse.cli.names import MAX_KEYS, read_choice, who_question
 from rehearse.errors import RehearseError
-from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.store.attempts import mark_named
 from rehearse.store.database import Store
 
 from .conftest import CLIPS, LABELS
 from .test_cli import rehearse
-from .test_learnt import misheard, upload  # noqa: F401 - a fixture, and a rep uploaded as the web app does
+from .test_learnt import misheard, question_only, upload  # noqa: F401 - misheard: a fixture
 
 ROSTER = ",".join(LABELS["roster"])
 STEP = ("--step", "pose-pause-name")
@@ -82,12 +79,7 @@ def test_names_learn_refuses_a_pupil_off_the_list_and_a_recording_with_no_name(t
     one_line_error(rehearse("names", "learn", str(tmp_path / "missing.wav"), "--pupil", "Siobhan", "--teacher", "Ms A",
                             *STEP, *instance), "missing.wav")
     # The question, then only quiet: nothing after it to learn from.
-    label = LABELS["clips"]["ppn-00-correct-siobhan-clean.flac"]
-    audio = load_audio(good)[: int((label["question_end"] + 0.4) * SAMPLE_RATE)]
-    audio = np.concatenate([audio, np.random.default_rng(3).normal(0, 0.002, 6 * SAMPLE_RATE).astype(np.float32)])
-    question_only = tmp_path / "question-only.wav"
-    question_only.write_bytes(wav_header(len(audio) * 2) + to_pcm16(audio))
-    one_line_error(rehearse("names", "learn", str(question_only), "--pupil", "Siobhan", "--teacher", "Ms A", *STEP,
+    one_line_error(rehearse("names", "learn", str(question_only(tmp_path / "question-only.wav")), "--pupil", "Siobhan", "--teacher", "Ms A", *STEP,
                             *instance), "nothing was said after the question")
     assert not (tmp_path / "data").exists()  # nothing to keep: no data folder made
 

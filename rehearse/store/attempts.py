@@ -44,12 +44,13 @@ def keep_result(store: Store, attempt_id: int, result: Result) -> None:
 
 def score_stored(store: Store, scorer: Scorer, attempt_id: int) -> dict[str, Any]:
     """Score (or score again) a stored attempt from its recording, with the names its teacher's reps
-    have taught the app (learnt.py); return the attempt as stored."""
+    have taught the app (learnt.py; not what this rep taught: scored again, it would only hear what
+    the coach told it); return the attempt as stored."""
     attempt = _attempt_or_lookup(store, attempt_id)
     session = store.session(attempt["session_id"])
     try:
         step, roster = session_step(session, store.instance)
-        roster = learnt.roster_for(store, session["teacher_id"], roster)
+        roster = learnt.roster_for(store, session["teacher_id"], roster, besides=attempt["uid"])
         result = scorer.score_file(store.audio_file(attempt), step, roster)
     except RehearseError as exc:
         store.save_failure(attempt_id, _without_path(str(exc), store, attempt))

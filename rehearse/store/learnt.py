@@ -76,24 +76,27 @@ def on_roster(names: Iterable[str], pupil: str) -> str | None:
     return next((name for name in names if name.casefold() == wanted), None)
 
 
-def learnt_for(store: Store, teacher_id: int) -> dict[str, list[LearntSound]]:
-    """What scoring needs of one teacher: pupil -> how they say the name, latest first (at most KEEP)."""
+def learnt_for(store: Store, teacher_id: int, besides: str | None = None) -> dict[str, list[LearntSound]]:
+    """What scoring needs of one teacher: pupil -> how they say the name, latest first (at most KEEP).
+    `besides`: a rep's uid, whose own piece is left out (scored again, it would hear what it was told)."""
     spelt: dict[str, str] = {}  # a pupil's name, any case -> the spelling learnt last
     out: dict[str, list[LearntSound]] = {}
-    for row in store.query_all("SELECT pupil, heard, audio FROM learnt_names WHERE teacher_id = ?"
-                               " ORDER BY learnt_at DESC, id DESC", teacher_id):
+    for row in store.query_all("SELECT pupil, heard, audio FROM learnt_names WHERE teacher_id = ? AND (? IS NULL"
+                               " OR attempt_uid IS NOT ?) ORDER BY learnt_at DESC, id DESC", teacher_id, besides, besides):
         sounds = out.setdefault(spelt.setdefault(row["pupil"].casefold(), row["pupil"]), [])
         if len(sounds) < KEEP:
             sounds.append(LearntSound(row["heard"], bytes(row["audio"])))
     return out
 
 
-def roster_for(store: Store, teacher_id: int | None, roster: Sequence[Pupil]) -> list[Pupil]:
+def roster_for(store: Store, teacher_id: int | None, roster: Sequence[Pupil],
+               besides: str | None = None) -> list[Pupil]:
     """The roster as this teacher's reps are scored: each pupil with how the teacher says their name
-    (learnt_for; matched to the roster's spelling in any case). No teacher: the roster as it is."""
+    (learnt_for; matched to the roster's spelling in any case). No teacher: the roster as it is.
+    `besides`: the uid of the rep being scored, which is never scored with what it taught itself."""
     if teacher_id is None:
         return list(roster)
-    learnt = {pupil.casefold(): sounds for pupil, sounds in learnt_for(store, teacher_id).items()}
+    learnt = {pupil.casefold(): sounds for pupil, sounds in learnt_for(store, teacher_id, besides).items()}
     return with_learnt(roster, {p.name: learnt.get(p.name.casefold(), []) for p in roster})
 
 
