@@ -272,7 +272,11 @@ def ask_who_was_named(store: Store, attempt_id: int, result: dict, roster: list[
             store.mark(attempt_id, "names_pupil", False)
         out.write("Noted: no pupil was named.\n")
     elif pupil is not None:
-        taught = mark_named(store, attempt_id, pupil)
+        try:
+            taught = mark_named(store, attempt_id, pupil)
+        except RehearseError as exc:  # its recording unreadable: the answer is kept, nothing learnt
+            out.write(f"Noted: you named {pupil}; nothing learnt from this rep ({exc}).\n")
+            return
         out.write(f"Noted: you named {pupil}." + (f' From now on the app listens for {pupil} the way you say it '
                                                   f'(heard "{taught["heard"]}").' if taught else "") + "\n")
 
