@@ -148,6 +148,8 @@ def test_only_the_latest_few_are_kept_per_pupil_and_forgetting_deletes_them(stor
     assert learnt.forget(store, okafor, pupil="siobhan") == learnt.KEEP
     assert list(learnt.learnt_for(store, okafor)) == ["Niamh"]
     (niamh,) = learnt.learnt_list(store, okafor)
+    assert learnt.learnt_piece(store, okafor, niamh["id"]) == LearntSound("Neve", sound)  # to play it back
+    assert learnt.learnt_piece(store, byrne, niamh["id"]) is None  # not another teacher's
     assert learnt.forget(store, okafor, learnt_id=niamh["id"]) == 1
     assert learnt.forget(store, okafor) == 0
     assert [s.heard for s in learnt.learnt_for(store, byrne)["Siobhan"]] == ["Byrne's"]  # another teacher's stay

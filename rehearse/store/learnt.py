@@ -112,6 +112,13 @@ def learnt_list(store: Store, teacher_id: int) -> list[dict[str, Any]]:
     return [dict(r) | {"seconds": round(r["audio_bytes"] / BYTES_PER_S, 2)} for r in rows]
 
 
+def learnt_piece(store: Store, teacher_id: int, learnt_id: int) -> LearntSound | None:
+    """One learnt name of a teacher, with its piece of recording (to play it back); None if the
+    teacher has no such learnt name."""
+    row = store.query_one("SELECT heard, audio FROM learnt_names WHERE id = ? AND teacher_id = ?", learnt_id, teacher_id)
+    return None if row is None else LearntSound(row["heard"], bytes(row["audio"]))
+
+
 def forget(store: Store, teacher_id: int, pupil: str | None = None, learnt_id: int | None = None) -> int:
     """Forget what was learnt of a teacher: everything, one pupil's (any case), or one learnt name.
     The rows are overwritten and the write-ahead log emptied, so the pieces of voice are gone from
