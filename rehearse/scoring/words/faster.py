@@ -110,7 +110,7 @@ class FasterTranscriber(Transcriber):
 
     def tokens_in(self, text: str) -> int:
         """How many of Whisper's tokens `text` takes (in a prompt)."""
-        return len(self.model.hf_tokenizer.encode(" " + text).ids)
+        return len(self.model.hf_tokenizer.encode(" " + text, add_special_tokens=False).ids)
 
     def decode(self, piece: np.ndarray, prompt: str, max_tokens: int) -> str:
         """The text Whisper writes for `piece` after `prompt`, without timestamps. Differs between engines."""
