@@ -83,12 +83,19 @@ def asks_question(t: Timeline) -> tuple[bool, str]:
         return False, "No question was heard; pose the question to the whole class first."
     if t.question_worded:
         return True, f'You asked: "{t.question_text}"'
-    if t.naming is None:
+    if t.naming is None and t.named_early is None:
         return False, f'No question was heard (you said "{t.question_text}"); pose a question to the whole class.'
-    # The shape was there (speech, the wait, a name) but the words were unclear: Whisper drops
-    # question marks and mangles first words. Not failed for that; the coach can overrule.
+    # The shape was there (speech, the wait, a name; or a name, then the question) but the words were
+    # unclear: Whisper drops question marks and mangles first words, a name it does not know most of
+    # all. Not failed for that (one mistake, one cross); the coach can overrule.
     return True, (f'Heard before the wait: "{t.question_text}". The words did not make plain that it '
                   "was a question, so it was not counted against you; overrule if it was not one.")
+
+
+def _early(t: Timeline) -> str:
+    """The name said before the question, in words: the pupil's when it was clear whose."""
+    m = t.named_early.match
+    return m.pupil if m.clear else f"a pupil ({_or(m.likely)}?)"
 
 
 def _wait_target(min_s: float, max_s: float | None) -> str:
@@ -113,8 +120,8 @@ def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str
         if t.named_early is not None:
             # One mistake, one cross: the name came first (no_name_before_question fails for it);
             # the pause after the question was still kept, and is judged as a wait.
-            return within(pause), (f"You paused {_s(pause)} after the question ({t.named_early.pupil} was "
-                                   f"named before it); {target}.")
+            return within(pause), (f"You paused {_s(pause)} after the question ({_early(t)} was "
+                                   f"said before it); {target}.")
         # The coach may say a pupil was named after all (the app did not hear it): the pause then
         # was the wait, judged as one.
         return False, f"You paused {_s(pause)} but named no pupil from the roster; {target}.", {
@@ -141,7 +148,7 @@ def names_pupil(t: Timeline) -> tuple[bool, str]:
                       f"was it {_or(m.likely)}? Not counted against you; overrule if no pupil was named.")
     if t.named is None:
         if t.named_early is not None:  # one mistake, one cross: counted under no_name_before_question
-            return True, (f"You named {t.named_early.pupil}, but before the question, not after the pause: "
+            return True, (f"You named {_early(t)}, but before the question, not after the pause: "
                           "counted once, under \"no name before the question\".")
         return False, "No pupil from the roster was named after the question."
     m = t.named.match
@@ -156,7 +163,8 @@ def names_pupil(t: Timeline) -> tuple[bool, str]:
 def no_name_before_question(t: Timeline) -> tuple[bool, str]:
     if t.named_early is None:
         return True, "No name came before the question: the whole class had to think."
-    return False, (f"You said {t.named_early.pupil}'s name before the question was finished; "
+    who = f"{t.named_early.pupil}'s name" if t.named_early.match.clear else f"the name of {_early(t)}"
+    return False, (f"You said {who} before the question was finished; "
                    "the rest of the class is let off thinking.")
 
 

@@ -62,6 +62,18 @@ what why how when where which is are do does can could would will think tell me 
 it this that there here um uh er erm hmm mm
 """.split())
 
+# Words that open speech to the class rather than name anyone ("Okay, what ...", "So, Jamal, ...").
+LEAD_INS = frozenset("so um uh er erm hmm okay ok right now and then well yes yeah good great".split())
+# Words that call on the whole class, not on a pupil: "Anyone?", "Hands up if you know", "Who can
+# tell me?", "Will you all have a think?", "Any takers?"
+OPEN_CALL = re.compile(r"\b(?:any ?(?:one|body)|some ?(?:one|body)|every ?(?:one|body)|no ?(?:one|body)|whoever|hands?|"
+                       r"volunteers?|you all|all of you|who (?:can|knows|wants|will|would|has|else)|^any)\b")
+# Words a name often follows when it ends what is said: "Let's hear from ___", "Over to you ___".
+CARRIERS = frozenset("from to you about then on ahead please thanks okay ok right yes so now go and over "
+                     "hear reckon think how what".split())
+# Words said around a name that are not it ("Over to you, ___", "Let's hear from ___", "___, go ahead").
+AROUND_NAMES = NOT_NAMES | LEAD_INS | CARRIERS | frozenset("lets hear like start ahead thoughts reckon".split())
+
 MATCH_THRESHOLD = 0.8  # below this a heard word is not taken for a roster name
 STRICT_THRESHOLD = 0.9  # the same where no name is expected (before or inside the question)
 
@@ -153,9 +165,24 @@ def hard_to_hear(pupil: Pupil, tokens_in: Callable[[str], int]) -> bool:
 
 def spellings(pupil: Pupil) -> tuple[str, ...]:
     """Every way of writing the pupil's name that the forced choice tries: the roster's spelling, how
-    it is said (SAID_AS, a typed hint) and what Whisper wrote when this teacher said it (learnt)."""
-    learnt = tuple(s.heard for s in pupil.learnt if letters(s.heard))
+    it is said (SAID_AS, a typed hint) and what Whisper wrote when this teacher said it (learnt,
+    learnt_spelling)."""
+    learnt = tuple(filter(None, (learnt_spelling(s.heard) for s in pupil.learnt)))
     return tuple(dict.fromkeys(pupil.sounds + learnt))
+
+
+MAX_LEARNT_WORDS = 3  # what Whisper wrote for a name, learnt: longer is a sentence, not a name
+
+
+def learnt_spelling(heard: str) -> str | None:
+    """What Whisper wrote where this teacher said a name, as a spelling of the name: its words that
+    are no common word of speech to a class ("Go on." is not how anyone says a name), or None when
+    nothing is left or it was a whole sentence ("What are you going to do first?")."""
+    said = [w for w in re.findall(r"[A-Za-z'-]+", heard) if letters(w)]
+    if not said or len(said) > MAX_LEARNT_WORDS:
+        return None
+    kept = [w.strip("'-") for w in said if letters(w) not in AROUND_NAMES]
+    return " ".join(kept) or None
 
 
 def letters(text: str) -> str:

@@ -18,11 +18,12 @@ import numpy as np
 from ..errors import AudioError
 from .audio import SAMPLE_RATE, load_audio
 from .interrupt import point
-from .names import Pupil
-from .naming import choose_pupil
+from .names import LEAD_INS, Pupil, letters
+from .belief import decide
+from .naming import weigh
 from .result import Result, judge
 from .steps import ActionStep
-from .speech import Segment, VadSettings, find_speech, room_snr_db
+from .speech import Segment, VadSettings, find_speech, loudness, room_snr_db
 from .timeline import Chooser, Timeline, Utterance, build_timeline
 from .words import DEFAULT_ENGINE, make_transcriber
 from .words.base import PAD_S, Word, WordCache
@@ -46,6 +47,9 @@ class Scorer:
         self.transcriber = make_transcriber(engine, model_path, models_dir)
         self.vad = vad
         self.max_file_s = max_file_s
+        # For benchmarks/fit_names.py: when a list, each name choice's (start, end, Evidence) is added
+        # to it, to fit and check belief.py's weights. None in the app.
+        self.evidence_log: list | None = None
 
     def warm_up(self) -> None:
         """Load the model and run it once, so that the first rep's feedback is as quick as the others."""
@@ -93,12 +97,17 @@ class Scorer:
                  roster: Sequence[Pupil], known: dict | None = None) -> Timeline:
         """The timeline of an attempt, names chosen by the model on the audio (naming.py). `known`
         keeps the choices made, for the same words, while the attempt was recorded (live.py)."""
-        return build_timeline(segments, words, roster, self.name_chooser(audio, roster, known))
+        return build_timeline(segments, words, roster, self.name_chooser(audio, roster, known), loudness(audio, segments))
+
+    def common_word(self, word: str) -> bool:
+        """Is this (lower-case) word a common English word: one the model's tokenizer holds whole?"""
+        return bool(word) and self.transcriber.tokens_in(word) == self.transcriber.tokens_in("the")
 
     def name_chooser(self, audio: np.ndarray, roster: Sequence[Pupil], known: dict | None = None) -> Chooser:
-        """Who was named in some utterances of `audio`: each roster name scored by the model on
-        the audio of those utterances (at most MAX_NAME_PIECE_S of it). A choice already in `known`
-        for the same words (the same speech, heard ahead) is taken from there."""
+        """Who was named in some utterances of `audio`: each roster name (with the spellings learnt
+        for this teacher) scored by the model on the audio of those utterances (at most
+        MAX_NAME_PIECE_S of it). A choice already in `known` for the same words (the same speech,
+        heard ahead) is taken from there."""
         known = {} if known is None else known
 
         def choose(utterances: Sequence[Utterance], at_start: bool):
@@ -122,8 +131,20 @@ class Scorer:
             def told() -> list[str]:
                 point()
                 return self.transcriber.heard_told(piece, [p.name for p in roster])
-            return choose_pupil(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start, told)
+            evidence = weigh(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start, told,
+                             self.common_word, sure_of_start(utterances) if at_start else None)
+            if self.evidence_log is not None:
+                self.evidence_log.append((utterances[0].start, utterances[-1].end, evidence))
+            return decide(evidence)
         return choose
+
+
+def sure_of_start(utterances: Sequence[Utterance]) -> float | None:
+    """How sure Whisper was of the first words it wrote (after lead-ins such as "So,"): the mean
+    probability of the first two. A name it did not know, opening the speech, is written as
+    unsure guesses ("Brilliant, wider, ...")."""
+    said = [w for u in utterances for w in u.words if letters(w.word) not in LEAD_INS][:2]
+    return sum(w.probability for w in said) / len(said) if said else None
 
 
 def give_back_memory() -> None:

@@ -145,6 +145,17 @@ def room_snr_db(audio: np.ndarray, segments: list[Segment]) -> float | None:
     return round(teacher_level(levels, segments) - float(np.percentile(levels[heard], 50)), 1)
 
 
+def loudness(audio: np.ndarray, segments: list[Segment]) -> list[float]:
+    """How loud each segment's speech is (dB): the loud part (95th percentile) of its frames, as the
+    teacher's level is measured. A voice further from the microphone (a coach's "mm") is quieter."""
+    levels = frame_levels(audio)
+    out = []
+    for s in segments:
+        inside = levels[int(s.start * PER_S): max(int(s.end * PER_S), int(s.start * PER_S) + 1)]
+        out.append(float(np.percentile(inside, 95)) if inside.size else float("-inf"))
+    return out
+
+
 def outside_speech(levels: np.ndarray, segments: list[Segment]) -> np.ndarray:
     """Which of the frames of `levels` lie outside every segment."""
     outside = np.ones(len(levels), dtype=bool)

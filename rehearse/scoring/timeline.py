@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .names import NameMatch, Pupil, find_name
+from .naming import vocative
 from .speech import Segment
 from .words.base import Word
 
@@ -37,6 +38,8 @@ FILLERS = frozenset("um umm uh uhh er erm hmm mm".split())
 # A remark after the question ("Come on, think.") that breaks the wait comes after a silence at
 # least this long; a shorter gap inside the question is a hesitation.
 MAX_HESITATION_S = 1.5
+# Speech this much quieter than the teacher's just before and after it is someone else's (dB).
+OTHER_VOICE_DB = 6.0
 # A silence shorter than this, with no name after it, is not a wait: all the speech is the question.
 MIN_WAIT_S = 1.0
 
@@ -48,6 +51,7 @@ class Utterance:
     start: float
     end: float
     words: list[Word] = field(default_factory=list)
+    loud_db: float | None = None  # how loud the speech is (speech.loudness), when measured
 
     @property
     def text(self) -> str:
@@ -210,9 +214,17 @@ def teachers_utterances(utterances: Sequence[Utterance]) -> list[Utterance]:
     whatever it holds (a name Whisper could not write, heard again on its own by the name
     chooser). A stretch of "speech" in which Whisper heard no word at all, with the teacher's
     words after it, is the room: a voice next door, a chair, a cough. Left in, it would break or
-    end the wait. If Whisper wrote nothing anywhere, all the speech stays."""
+    end the wait. If Whisper wrote nothing anywhere, all the speech stays. And speech between the
+    teacher's, far quieter than the teacher's on both sides of it, is another voice: the coach's
+    "Oh my god" in the wait (dev: 9 of 16 murmurs broke the wait before)."""
     kept = [u for k, u in enumerate(utterances) if u.words or k == len(utterances) - 1]
-    return kept if any(u.words for u in kept) else list(utterances)
+    kept = kept if any(u.words for u in kept) else list(utterances)
+    return [u for k, u in enumerate(kept) if not (0 < k < len(kept) - 1 and _quieter(u, kept[k - 1], kept[k + 1]))]
+
+
+def _quieter(u: Utterance, before: Utterance, after: Utterance) -> bool:
+    levels = [x.loud_db for x in (u, before, after)]
+    return None not in levels and levels[0] <= min(levels[1], levels[2]) - OTHER_VOICE_DB
 
 
 def is_question(text: str) -> bool:
@@ -252,13 +264,17 @@ def match_by_sound(roster: Sequence[Pupil]) -> Chooser:
 
 
 def build_timeline(segments: Sequence[Segment], words: Sequence[Word], roster: Sequence[Pupil],
-                   choose: Chooser | None = None) -> Timeline:
+                   choose: Chooser | None = None, loudness: Sequence[float] | None = None) -> Timeline:
     """Assemble the timeline: utterances, pauses, the question and the named pupil.
 
     `choose` finds the pupil named in some utterances (the engine's forced choice on the audio);
-    without it, names are matched on the written words by sound.
+    without it, names are matched on the written words by sound. `loudness`: each segment's level
+    (speech.loudness), to tell another, quieter voice from the teacher's.
     """
-    utterances = teachers_utterances(assign_words(segments, words))
+    utterances = assign_words(segments, words)
+    for u, loud in zip(utterances, loudness or ()):
+        u.loud_db = loud
+    utterances = teachers_utterances(utterances)
     pauses = [Pause(a.end, b.start) for a, b in zip(utterances, utterances[1:])]
     timeline = Timeline(utterances, pauses)
     if not utterances:
@@ -314,18 +330,21 @@ def _before_remark(utterances: Sequence[Utterance], pauses: Sequence[Pause], wai
 
 
 def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose: Chooser) -> NamedPupil | None:
-    """A pupil named before or inside the question: a name opening it ("Jamal, which ..."), or a
-    roster name written plainly inside it ("What do you think, Priya?")."""
+    """A pupil named before or inside the question: a name opening it ("Jamal, which ...": the
+    forced choice of naming.py against "none of these", belief.py), or a roster name written
+    plainly inside it where a name is said to someone ("What do you think, Priya?"; not "on a hot
+    summer afternoon")."""
     # The first utterance that says more than "um, so": a name would open it.
     first = next((k for k, u in enumerate(question) if any(w not in LEAD_INS for w in words_of(u.text))), None)
-    if first is not None and not opens_with_question_word(question[first].text):
+    if first is not None:
         match = choose(question[first: first + 1], True)
         if match is not None:
             return NamedPupil(match, first, _words_named(question[first: first + 1], match))
     for k, u in enumerate(question):
-        match = find_name(tokens(u.text), roster, strict=True)
-        if match is not None:
-            return NamedPupil(match, k, _words_named([u], match, split=tokens))
+        said = [w.word for w in u.words]
+        match = find_name(said, roster, strict=True)
+        if match is not None and vocative(said, match.first_word, match.last_word):
+            return NamedPupil(match, k, _words_named([u], match))
     return None
 
 
