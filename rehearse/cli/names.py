@@ -57,7 +57,7 @@ def learn(args: argparse.Namespace) -> int:
     scorer = make_scorer(args, max_file_s=MAX_ATTEMPT_S)
     audio = load_audio(args.file, MAX_ATTEMPT_S)
     result = scorer.score(audio, step, learnt.roster_for(store, known, roster), name=args.file)
-    sound = learnt_sound(audio, result.to_dict())
+    sound = learnt_sound(audio, result.to_dict(), next(p for p in roster if p.name == pupil))
     if sound is None:
         raise RehearseError(f"{args.file}: nothing was said after the question, so there is no name to learn; "
                             "record the question, the wait, then the pupil's name, as in a rep")

@@ -89,8 +89,8 @@ def class_pupil(store: Store, session: dict[str, Any], pupil: str) -> str:
 
 def learn_from_attempt(store: Store, attempt_id: int, pupil: str) -> dict[str, Any] | None:
     """Learn how the session's teacher says `pupil`'s name from a scored rep in which the coach says
-    they were named: the rep's name piece (scoring/learning.py: the words in the name's place after
-    the wait, else the first speech after the question) and what Whisper wrote there. What that rep
+    they were named: the rep's name piece (scoring/learning.py: the words after the wait that sound
+    most like `pupil`, else those in the name's place, else the first speech after the question) and what Whisper wrote there. What that rep
     taught before is replaced; the rep's own result is not changed. Returns what was learnt (its
     id, pupil, heard, seconds), or None when the rep has no speech after the question. RehearseError
     for a rep not scored, a pupil not in the session's class, or a recording that cannot be read."""
@@ -99,7 +99,7 @@ def learn_from_attempt(store: Store, attempt_id: int, pupil: str) -> dict[str, A
         raise RehearseError(f"rep {attempt['rep']} is not scored yet; score it first, then say who was named")
     session = store.session(attempt["session_id"])
     pupil = class_pupil(store, session, pupil)
-    sound = learnt_sound(load_audio(store.audio_file(attempt)), attempt["result"])
+    sound = learnt_sound(load_audio(store.audio_file(attempt)), attempt["result"], pupil)
     if sound is None:
         learnt.forget_rep(store, attempt["uid"])
         return None
