@@ -61,7 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, comments, failures, pages, report, review, security, steps, stream
+    from . import api, comments, failures, names, pages, report, review, security, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
     failures.install(app)  # a full disk, a read-only database, a bug: the app's own page, and the log
@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(steps.bp)
     app.register_blueprint(report.bp)  # "Save as report": a rep or a session as one HTML file
     app.register_blueprint(comments.bp)  # a coach's comments on a rep's recording
+    app.register_blueprint(names.bp)  # the class's names the way each teacher says them: learnt, hard, forgotten
     stream.register(app)
     return app
 
