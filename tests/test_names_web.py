@@ -11,42 +11,17 @@ import io
 import re
 import wave
 
-import pytest
-
-from rehearse.store import history, learnt, passcode
+from rehearse.store import learnt, passcode
 from rehearse.store.attempts import mark_named
 from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .page_client import page_client
+from .test_learnt import niamh_rep, teacher_id  # noqa: F401 - niamh_rep is a fixture
+from .test_review_web import app, client, store  # noqa: F401 - fixtures: the app over the seeded store
 
 # A name the model's tokenizer cuts into many pieces, with no said-as spelling: the app may mishear it.
 HARD = "Oluwadamilare"
-
-
-@pytest.fixture()
-def app(history_instance):
-    return create_app({"INSTANCE": history_instance[0], "WARM_UP": False})
-
-
-@pytest.fixture()
-def client(app):
-    return page_client(app)
-
-
-@pytest.fixture()
-def store(history_instance):
-    return Store.open(history_instance[0])
-
-
-@pytest.fixture()
-def niamh_rep(history_instance):
-    """Rep 2 of Ms Okafor's second session: Niamh, named after the wait."""
-    return history_instance[1]["sessions"][1]["attempts"][1]
-
-
-def teacher_id(store, name):
-    return history.teacher_named(store, name)["id"]
 
 
 def mark(client, attempt_id, **body):
@@ -55,7 +30,7 @@ def mark(client, attempt_id, **body):
     return response.json
 
 
-def test_the_one_tap_teaches_the_sessions_teacher_and_undoing_it_forgets(client, store, niamh_rep):
+def test_the_one_tap_teaches_the_sessions_teacher_and_undoing_it_forgets(client, store, niamh_rep):  # noqa: F811
     okafor, byrne = teacher_id(store, "Ms Okafor"), teacher_id(store, "Mr Byrne")
     before = store.attempt(niamh_rep)["result"]
 
@@ -90,7 +65,7 @@ def test_the_one_tap_teaches_the_sessions_teacher_and_undoing_it_forgets(client,
     assert wrong.status_code == 400 and "Priya" in wrong.json["error"] and learnt.learnt_for(store, okafor) == {}
 
 
-def test_a_tap_on_a_rep_whose_recording_is_gone_is_kept_and_says_nothing_was_learnt(client, store, niamh_rep):
+def test_a_tap_on_a_rep_whose_recording_is_gone_is_kept_and_says_nothing_was_learnt(client, store, niamh_rep):  # noqa: F811
     store.audio_file(store.attempt(niamh_rep)).unlink()
     chosen = mark(client, niamh_rep, pupil="Priya")
     assert chosen["metrics"]["named_pupil"] == "Priya" and chosen["taught"] is None
@@ -98,7 +73,7 @@ def test_a_tap_on_a_rep_whose_recording_is_gone_is_kept_and_says_nothing_was_lea
     assert store.attempt(niamh_rep)["marks"]["names_pupil"]["pupil"] == "Priya"
 
 
-def test_the_teachers_page_lists_what_was_learnt_plays_it_and_forgets_it(client, store, niamh_rep, history_instance):
+def test_the_teachers_page_lists_what_was_learnt_plays_it_and_forgets_it(client, store, niamh_rep, history_instance):  # noqa: F811
     okafor, byrne = teacher_id(store, "Ms Okafor"), teacher_id(store, "Mr Byrne")
     assert "Nothing learnt yet" in client.get(f"/teachers/{okafor}").text
     taught = mark(client, niamh_rep, pupil="Priya")["taught"]
@@ -153,7 +128,7 @@ def test_the_teachers_page_lists_what_was_learnt_plays_it_and_forgets_it(client,
     assert "Forgot 2 learnt names" in client.get(done.headers["Location"]).text
 
 
-def test_a_learnt_names_piece_needs_the_sign_in_as_a_recording_does(history_instance, niamh_rep):
+def test_a_learnt_names_piece_needs_the_sign_in_as_a_recording_does(history_instance, niamh_rep):  # noqa: F811
     app = create_app({"INSTANCE": history_instance[0], "WARM_UP": False, "REQUIRE_PASSCODE": True})
     passcode.set_passcode(app.instance_path, "correct horse battery")
     store = Store.open(history_instance[0])
@@ -172,7 +147,7 @@ def notes_of(html: str) -> str:
     return re.search(r'<div id="class-names".*?</div>', html, re.S).group(0)
 
 
-def test_the_start_page_notes_names_learnt_and_names_the_app_may_mishear(client, store, niamh_rep):
+def test_the_start_page_notes_names_learnt_and_names_the_app_may_mishear(client, store, niamh_rep):  # noqa: F811
     mark(client, niamh_rep, pupil="Priya")
     # The start form sent with a mistake comes back with the class list as typed, and its notes.
     roster = f"Tom\n{HARD}\nCaoimhe\nKwabena (Kwah-bay-na)\npriya"
@@ -199,7 +174,7 @@ def test_the_start_page_notes_names_learnt_and_names_the_app_may_mishear(client,
     assert '<li class="learnt" data-pupil="Priya">' in notes_of(first)
 
 
-def test_a_hint_left_empty_is_no_error_and_the_session_lists_the_class_with_its_hints(client, app, store, niamh_rep):
+def test_a_hint_left_empty_is_no_error_and_the_session_lists_the_class_with_its_hints(client, app, store, niamh_rep):  # noqa: F811
     mark(client, niamh_rep, pupil="Priya")
     response = client.post("/sessions", data={"teacher": "Ms Okafor", "step": "pose-pause-name",
                                               "roster": f"Priya\n{HARD} ()\nCaoimhe (Keeva)", "reps": "5"})
