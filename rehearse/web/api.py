@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, request
 
 from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
-from ..store.attempts import forget_rep, mark_named, score_stored
+from ..store.attempts import forget_rep, mark_named, score_stored, without_path
 from ..store.faults import storage_problem
 from .inputs import json_object
 from .uploads import checked_suffix
@@ -115,7 +115,7 @@ def _mark_named(attempt_id: int, passed: bool | None, comment: str, pupil: str |
         try:
             learnt = mark_named(store, attempt_id, pupil, comment)
         except RehearseError as exc:  # the recording can no longer be read: the mark is kept
-            note = f"Nothing learnt from this rep: {exc}"
+            note = f"Nothing learnt from this rep: {without_path(str(exc), store, store.attempt(attempt_id))}"
         else:
             note = None if learnt else "Nothing learnt from this rep: nothing was said after the question."
     view = attempt_view(store.attempt(attempt_id), step)
