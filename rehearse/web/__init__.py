@@ -2,8 +2,10 @@
 
 Pages (`pages.py`) start a session, rehearse and sum it up; the coach's review (`review.py`) looks
 back over the history; `steps.py` writes and edits action steps and records their models;
-`report.py` saves a rep or a session as one self-contained HTML file; JSON endpoints (`api.py`,
-and `comments.py` for a coach's comments on a recording) serve the pages' scripts; the WebSocket
+`report.py` saves a rep or a session as one self-contained HTML file; `names.py` shows the class's
+names the way each teacher says them (learnt from the coach's one tap; played and forgotten on the
+teacher's page); JSON endpoints (`api.py`, and `comments.py` for a coach's comments on a
+recording) serve the pages' scripts; the WebSocket
 (`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
 the host, the sign-in (served beyond loopback), the CSRF token of every change.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
