@@ -66,7 +66,8 @@ window.AttemptView = (function () {
     comment.value = v.comment || "";
     comment.setAttribute("aria-label", `Coach's comment on: ${v.description}`);
     flip.addEventListener("click", () => saveMark(v.id, overruled ? null : !v.app, comment.value));
-    comment.addEventListener("change", () => saveMark(v.id, overruled ? v.coach : null, comment.value));
+    // A comment keeps the pupil the coach chose (names_pupil): without it the choice would be undone.
+    comment.addEventListener("change", () => saveMark(v.id, overruled ? v.coach : null, comment.value, v.pupil));
     tools.append(flip, comment);
     li.append(tools);
     return li;
@@ -86,12 +87,17 @@ window.AttemptView = (function () {
   // Post a coach's mark; resolve to the attempt as stored now (or throw the server's message).
   // `pupil` (on names_pupil): who the coach says was named, where the app did not hear whom.
   async function postMark(attemptId, criterion, passed, comment, pupil) {
-    const response = await fetch(`/api/attempts/${attemptId}/marks`, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment }),
-    });
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error);
+    let response;
+    try {
+      response = await fetch(`/api/attempts/${attemptId}/marks`, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment }),
+      });
+    } catch (err) {
+      throw new Error("The server did not answer, so the coach's mark was not saved: is rehearse still running?");
+    }
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error || `The server could not save the mark (${response.status}); reload the page and try again.`);
     return body;
   }
 
@@ -196,11 +202,15 @@ window.AttemptView = (function () {
     }
   }
 
-  // A missed name is one tap (on the session page and a rep's page): "heard 'Need' — was it Niamh or Tom?", or, when no pupil was heard
-  // after the wait, the class to pick from. The choice keeps the wait (progress.py);
-  // `saveMark(criterion, passed, comment, pupil)` stores it and shows the rep again.
+  // Who was named is one tap (on the session page and a rep's page): "heard 'Need' — was it Niamh or Tom?"
+  // (and "Someone else…" for the rest of the class); when no pupil was heard after the wait, the class
+  // to pick from; when the app named one, a quiet "Not Xavier? Who was named…" that opens the class.
+  // The choice keeps the wait (progress.py) and teaches the app how this teacher says the name: the
+  // line under the choices says what was learnt. `saveMark(criterion, passed, comment, pupil)` stores
+  // it and shows the rep again; the focus stays on the button pressed.
   const or = (names) => (names.length === 1 ? names[0] : names.slice(0, -1).join(", ") + " or " + names.at(-1));
   function nameFix(box, attempt, pupils, saveMark) {
+    const focused = box.contains(document.activeElement) ? document.activeElement.dataset.key : null;
     box.innerHTML = "";
     box.hidden = true;
     const m = attempt.metrics;
@@ -208,39 +218,85 @@ window.AttemptView = (function () {
     if (attempt.status !== "scored" || !m || !verdict || m.named_before_question || m.question_end_s == null) return;
     const chosen = verdict.pupil;
     const unclear = m.name_unclear_likely && m.name_unclear_likely.length ? m.name_unclear_likely : null;
-    if (!unclear && m.named_pupil && !chosen) return;  // the app heard whom
-    const names = unclear || pupils || [];
-    if (!names.length) return;
-    const ask = document.createElement("p");
+    const everyone = pupils || [];
+    const appNamed = !chosen && !unclear ? m.named_pupil : null;  // the app heard whom
+    // The pupils offered at once, and the rest of the class behind a quiet button.
+    const first = chosen ? [...new Set([...(unclear || []), chosen])] : unclear || (appNamed ? [] : everyone);
+    const rest = everyone.filter((name) => !first.includes(name) && name !== appNamed);
+    if (!first.length && !rest.length) return;
     const heard = m.name_heard ? `Heard “${m.name_heard.trim()}”` : "No pupil was heard named after the wait";
-    ask.textContent = chosen ? `${heard}: the coach says it was ${chosen}.`
-      : unclear ? `${heard} — was it ${or(names)}?` : `${heard}. If one was named, who?`;
-    ask.id = "name-fix-question";
-    const choices = document.createElement("div");
-    choices.className = "choices";
-    choices.setAttribute("role", "group");
-    choices.setAttribute("aria-labelledby", "name-fix-question");
-    for (const name of names) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "small" + (name === chosen ? " chosen" : "");
-      button.textContent = name;
-      button.dataset.pupil = name;
-      button.setAttribute("aria-pressed", String(name === chosen));
-      button.setAttribute("aria-label", `${name} was named`);
-      button.addEventListener("click", () => saveMark("names_pupil", true, verdict.comment, name));
-      choices.append(button);
+    const group = (names, labelledBy) => {
+      const choices = document.createElement("div");
+      choices.className = "choices";
+      choices.setAttribute("role", "group");
+      choices.setAttribute("aria-labelledby", labelledBy);
+      for (const name of names) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "small" + (name === chosen ? " chosen" : "");
+        button.textContent = name;
+        button.dataset.pupil = button.dataset.key = name;
+        button.setAttribute("aria-pressed", String(name === chosen));
+        button.setAttribute("aria-label", `${name} was named`);
+        button.addEventListener("click", () => saveMark("names_pupil", true, verdict.comment, name));
+        choices.append(button);
+      }
+      return choices;
+    };
+    box.classList.toggle("quiet", !!appNamed);
+    if (!appNamed) {
+      const ask = document.createElement("p");
+      ask.id = "name-fix-question";
+      ask.textContent = chosen ? `${heard}: the coach says it was ${chosen}.`
+        : unclear ? `${heard} — was it ${or(first)}?` : `${heard}. If one was named, who?`;
+      box.append(ask, group(first, ask.id));
+    }
+    if (rest.length) {
+      const more = document.createElement("button");
+      more.type = "button";
+      more.className = "small link more";
+      more.dataset.key = "more";
+      more.textContent = appNamed ? `Not ${appNamed}? Who was named…` : "Someone else…";
+      more.id = "name-fix-more-button";
+      more.setAttribute("aria-expanded", "false");
+      more.setAttribute("aria-controls", "name-fix-more");
+      const others = group(rest, more.id);
+      others.id = "name-fix-more";
+      others.hidden = true;
+      more.addEventListener("click", () => {
+        others.hidden = !others.hidden;
+        more.setAttribute("aria-expanded", String(!others.hidden));
+        box.classList.toggle("quiet", !!appNamed && others.hidden);
+        if (!others.hidden) others.querySelector("button").focus();
+      });
+      (box.querySelector(".choices") || box).append(more);
+      box.append(others);
     }
     if (chosen) {
       const undo = document.createElement("button");
       undo.type = "button";
       undo.className = "small";
+      undo.dataset.key = "undo";
       undo.textContent = "Undo: no pupil chosen";
       undo.addEventListener("click", () => saveMark("names_pupil", null, verdict.comment, null));
-      choices.append(undo);
+      box.querySelector(".choices").append(undo);
     }
-    box.append(ask, choices);
+    const taught = attempt.taught && chosen ? attempt.taught : null;
+    if (taught || attempt.learn_note) {
+      const line = document.createElement("p");
+      line.className = "learnt-line";
+      line.id = "name-fix-learnt";
+      line.textContent = !taught ? attempt.learn_note : taught.heard
+        ? `Learnt how ${taught.teacher} says ${taught.pupil}: heard “${taught.heard.trim()}”`
+        : `Learnt how ${taught.teacher} says ${taught.pupil}, from this rep's recording.`;
+      box.append(line);
+      box.querySelectorAll("button.chosen").forEach((b) => b.setAttribute("aria-describedby", line.id));
+    }
     box.hidden = false;
+    if (focused != null) {
+      const again = [...box.querySelectorAll("button")].find((b) => b.dataset.key === focused);
+      (again && !again.closest("[hidden]") ? again : box.querySelector("button")).focus();
+    }
   }
 
   // The whole attempt into a page's parts {badge, verdicts, transcript, timeline, and optionally

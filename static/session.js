@@ -212,9 +212,9 @@
     ui.cue.hidden = true;
     ui.feedback.hidden = false;
     ui.title.textContent = `Rep ${attempt.rep}`;
+    const mark = (criterion, passed, comment, pupil) => saveMark(attempt, criterion, passed, comment, pupil);
     AttemptView.render({ badge: ui.verdict, verdicts: ui.verdicts, transcript: ui.transcript, timeline: ui.timeline,
-                         agreement: ui.agreement, replay: ui.replay, audio: ui.playback },
-      attempt, band, (criterion, passed, comment) => saveMark(attempt, criterion, passed, comment));
+                         agreement: ui.agreement, replay: ui.replay, audio: ui.playback }, attempt, band, mark);
     if (fresh && stoppedAt) {
       const seconds = (performance.now() - stoppedAt) / 1000;
       ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
@@ -228,8 +228,7 @@
     comments.render(attempt);
     data.shownAttempt = attempt.id;
     showVerdictLine(attempt);
-    AttemptView.nameFix(ui.nameFix, attempt, session.pupils,
-      (criterion, passed, comment, pupil) => saveMark(attempt, criterion, passed, comment, pupil));
+    AttemptView.nameFix(ui.nameFix, attempt, session.pupils, mark);
     if (fresh) {
       // The verdict where the eyes are (beside the record button); the full feedback follows it.
       ui.verdictLine.scrollIntoView({ block: "nearest" });

@@ -1,10 +1,49 @@
 // Start page: show the chosen action step, and fill the roster with its class list
-// (unless the coach has already typed one).
+// (unless the coach has already typed one); under it, the names the app has learnt how this teacher
+// says and those it may mishear, each with a quiet "How is it said?" (templates/class_names.html).
 (function () {
   const select = document.getElementById("step");
   const roster = document.getElementById("roster");
+  const teacher = document.getElementById("teacher");
+  const notes = document.getElementById("class-names");
   let edited = roster.value.trim() !== "";
   roster.addEventListener("input", () => { edited = roster.value.trim() !== ""; });
+
+  // The names' notes, asked for again as the class list or the teacher changes (a moment after the
+  // typing stops); the answer to an older question is dropped. The page came with the notes on the
+  // list it shows first.
+  const asking = () => `${teacher.value}\u0000${roster.value}`;
+  let shownFor = null, asked = 0, waiting = null;
+  function namesLater() {
+    clearTimeout(waiting);
+    waiting = setTimeout(askNames, 400);
+  }
+  async function askNames() {
+    if (asking() === shownFor) return;
+    const mine = ++asked, question = asking();
+    const form = new FormData();
+    form.append("teacher", teacher.value);
+    form.append("roster", roster.value);
+    let html = null, problem = null;
+    try {
+      const response = await fetch("/class-names", { method: "POST", body: form });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      html = await response.text();
+    } catch (err) {
+      problem = err instanceof TypeError ? "the server did not answer" : err.message;
+    }
+    if (mine !== asked) return;
+    if (problem) {
+      const p = document.createElement("p");
+      p.className = "muted small";
+      p.textContent = `Could not check the class's names (${problem}); the list is used as typed.`;
+      notes.replaceChildren(p);
+      return;
+    }
+    shownFor = question;
+    if (notes.innerHTML.trim() !== html.trim()) notes.innerHTML = html;
+  }
+
   function show() {
     let defaults = "";
     document.querySelectorAll(".step-details").forEach((el) => {
@@ -13,13 +52,14 @@
       if (on) defaults = el.querySelector("template.default-roster").content.textContent.trim();
     });
     if (!edited) roster.value = defaults;
+    namesLater();
   }
   select.addEventListener("change", show);
   show();
+  shownFor = asking();
 
   // A teacher whose last meeting agreed a next step: typing (or picking) their name selects that
   // step, until the coach chooses a step by hand.
-  const teacher = document.getElementById("teacher");
   const hint = document.getElementById("agreed-hint");
   const agreed = {};
   const key = (name) => name.split(/\s+/).filter(Boolean).join(" ").toLowerCase();
@@ -41,4 +81,31 @@
   }
   teacher.addEventListener("input", preselect);
   teacher.addEventListener("change", preselect);
+  roster.addEventListener("input", namesLater);
+  teacher.addEventListener("input", namesLater);
+  teacher.addEventListener("change", namesLater);
+
+  // "How is it said?": "Zofia" becomes "Zofia ()" in the box, the cursor between the brackets.
+  notes.addEventListener("click", (event) => {
+    const button = event.target.closest("button.say-how");
+    if (!button) return;
+    const name = button.dataset.pupil;
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const found = new RegExp(`(^|[\\n,;])([ \\t]*)(${escaped})([ \\t]*\\([^()\\n,;]*\\))?(?=[ \\t]*(?:$|[\\n,;]))`, "im")
+      .exec(roster.value);
+    let caret;
+    if (found && found[4]) {  // brackets there already: into them
+      caret = found.index + found[0].length - 1;
+    } else if (found) {
+      const at = found.index + found[0].length;
+      roster.value = `${roster.value.slice(0, at)} ()${roster.value.slice(at)}`;
+      caret = at + 2;
+    } else {
+      roster.value = `${roster.value.replace(/\s*$/, "")}\n${name} ()`;
+      caret = roster.value.length - 1;
+    }
+    edited = true;
+    roster.focus();
+    roster.setSelectionRange(caret, caret);
+  });
 })();

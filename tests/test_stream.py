@@ -16,10 +16,14 @@ import simple_websocket
 
 from rehearse.scoring.audio import load_audio
 from rehearse.capture.recording import to_pcm16
+from rehearse.scoring.learning import learnt_sound
 from rehearse.scoring.steps import get_step
+from rehearse.store import history, learnt
+from rehearse.store.database import Store
 
 from .conftest import CLIPS, LABELS
 from .server import Visitor, new_session, running_server
+from .test_learnt import misheard  # noqa: F401 - a fixture: a clip whose pupil the engine gets unclear or wrong
 
 CLIP = "ppn-01-correct-oluwaseun-clean.flac"
 BLOCK = 1600  # 100 ms, as the page sends
@@ -116,6 +120,22 @@ def test_streamed_rep_gets_the_cue_and_the_same_verdict_as_the_file(server, scor
     assert live["transcript"] == batch.transcript
     assert live["metrics"] == batch.metrics
     assert [c["passed"] for c in live["criteria"]] == [v.passed for v in batch.criteria]
+
+
+def test_a_streamed_rep_is_heard_with_the_names_its_teacher_taught(server, scored, misheard):  # noqa: F811
+    """How this teacher says the pupil's name, learnt (here from the same words, scored from the
+    file): the rep streamed live is heard with it, as an upload is (test_learnt.py)."""
+    url, instance = server
+    pupil = LABELS["clips"][misheard]["pupil"]
+    session_id = new_session(url, teacher="Ms Streamed")
+    store = Store.open(instance)
+    sound = learnt_sound(load_audio(CLIPS / misheard), scored(misheard).to_dict())
+    learnt.learn(store, history.teacher_named(store, "Ms Streamed")["id"], pupil, sound, source="file")
+    ws, _ = connect(url, session_id)
+    stream(ws, np.concatenate([load_audio(CLIPS / misheard), np.zeros(16000, dtype=np.float32)]), real_time=False)
+    reply = stop(ws)
+    assert reply["type"] == "result", reply
+    assert reply["attempt"]["metrics"]["named_pupil"] == pupil, (misheard, reply["attempt"]["metrics"]["name_heard"])
 
 
 def test_dropped_connection_keeps_the_rep_to_score_later(server):

@@ -53,7 +53,7 @@ def score_stored(store: Store, scorer: Scorer, attempt_id: int) -> dict[str, Any
         roster = learnt.roster_for(store, session["teacher_id"], roster, besides=attempt["uid"])
         result = scorer.score_file(store.audio_file(attempt), step, roster)
     except RehearseError as exc:
-        store.save_failure(attempt_id, _without_path(str(exc), store, attempt))
+        store.save_failure(attempt_id, without_path(str(exc), store, attempt))
     else:
         keep_result(store, attempt_id, result)
     return store.attempt(attempt_id)
@@ -179,7 +179,7 @@ def rescore_examples(store: Store, scorer: Scorer) -> Iterator[Rescored]:
         yield Rescored(found["kind"], found["id"], f"{label} · {step.title}", stored)
 
 
-def _without_path(message: str, store: Store, attempt: dict[str, Any]) -> str:
+def without_path(message: str, store: Store, attempt: dict[str, Any]) -> str:
     """Engine messages start with the file's path, which means nothing on a page."""
     try:
         path = str(store.audio_file(attempt))

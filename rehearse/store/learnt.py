@@ -112,6 +112,14 @@ def learnt_list(store: Store, teacher_id: int) -> list[dict[str, Any]]:
     return [dict(r) | {"seconds": round(r["audio_bytes"] / BYTES_PER_S, 2)} for r in rows]
 
 
+def taught_by(store: Store, attempt_uid: str) -> dict[str, Any] | None:
+    """What one rep taught, while it is kept (the coach's latest word on who was named in it): its
+    id, the pupil, what was heard and the teacher's name; None if it taught nothing kept."""
+    row = store.query_one("SELECT l.id, l.pupil, l.heard, t.name AS teacher FROM learnt_names l"
+                          " JOIN teachers t ON t.id = l.teacher_id WHERE l.attempt_uid = ?", attempt_uid)
+    return None if row is None else dict(row)
+
+
 def learnt_piece(store: Store, teacher_id: int, learnt_id: int) -> LearntSound | None:
     """One learnt name of a teacher, with its piece of recording (to play it back); None if the
     teacher has no such learnt name."""

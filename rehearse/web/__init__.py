@@ -2,8 +2,10 @@
 
 Pages (`pages.py`) start a session, rehearse and sum it up; the coach's review (`review.py`) looks
 back over the history; `steps.py` writes and edits action steps and records their models;
-`report.py` saves a rep or a session as one self-contained HTML file; JSON endpoints (`api.py`,
-and `comments.py` for a coach's comments on a recording) serve the pages' scripts; the WebSocket
+`report.py` saves a rep or a session as one self-contained HTML file; `names.py` shows the class's
+names the way each teacher says them (learnt from the coach's one tap; played and forgotten on the
+teacher's page); JSON endpoints (`api.py`, and `comments.py` for a coach's comments on a
+recording) serve the pages' scripts; the WebSocket
 (`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
 the host, the sign-in (served beyond loopback), the CSRF token of every change.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
@@ -61,7 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, comments, failures, pages, report, review, security, steps, stream
+    from . import api, comments, failures, names, pages, report, review, security, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
     failures.install(app)  # a full disk, a read-only database, a bug: the app's own page, and the log
@@ -72,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(steps.bp)
     app.register_blueprint(report.bp)  # "Save as report": a rep or a session as one HTML file
     app.register_blueprint(comments.bp)  # a coach's comments on a rep's recording
+    app.register_blueprint(names.bp)  # the class's names the way each teacher says them: learnt, hard, forgotten
     stream.register(app)
     return app
 

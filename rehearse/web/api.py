@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, request
 
 from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
-from ..store.attempts import score_stored
+from ..store.attempts import forget_rep, mark_named, score_stored, without_path
 from ..store.faults import storage_problem
 from .inputs import json_object
 from .uploads import checked_suffix
@@ -73,7 +73,8 @@ def rescore(attempt_id: int):
 def mark(attempt_id: int):
     """The coach's verdict on one criterion: {"criterion": id, "passed": true|false|null, "comment": ""};
     on names_pupil, "pupil" (a name of the session's roster) says who was named where the app did not
-    hear whom: the criterion is then met and the pause after the question counts as the wait."""
+    hear whom, or heard someone else: the criterion is then met, the pause after the question counts
+    as the wait, and the app learns how the teacher says that name (_mark_named)."""
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
     body = json_object()
@@ -94,9 +95,31 @@ def mark(attempt_id: int):
         if criterion != "names_pupil" or pupil not in pupils:
             return {"error": f"pupil {pupil!r}: give it on names_pupil, as one of the class: "
                              f"{', '.join(pupils) or 'the session has no roster'}"}, 400
-        passed = True
-    store.mark(attempt_id, criterion, passed, comment[:2000], pupil)
-    return attempt_view(store.attempt(attempt_id), step)
+    if criterion != "names_pupil":
+        store.mark(attempt_id, criterion, passed, comment[:2000])
+        return attempt_view(store.attempt(attempt_id), step)
+    return _mark_named(attempt_id, passed, comment[:2000], pupil, step)
+
+
+def _mark_named(attempt_id: int, passed: bool | None, comment: str, pupil: str | None, step):
+    """The coach's word on who was named teaches the app how the session's teacher says that
+    pupil's name (attempts.mark_named); a mark on names_pupil without a pupil (undone, or "not
+    met") forgets what the rep taught. The answer says what was learnt ("learnt"), or why nothing
+    was ("learn_note"); the mark is kept either way."""
+    store, _ = services()
+    learnt, note = None, None
+    if pupil is None:
+        store.mark(attempt_id, "names_pupil", passed, comment)
+        forget_rep(store, attempt_id)
+    else:
+        try:
+            learnt = mark_named(store, attempt_id, pupil, comment)
+        except RehearseError as exc:  # the recording can no longer be read: the mark is kept
+            note = f"Nothing learnt from this rep: {without_path(str(exc), store, store.attempt(attempt_id))}"
+        else:
+            note = None if learnt else "Nothing learnt from this rep: nothing was said after the question."
+    view = attempt_view(store.attempt(attempt_id), step)
+    return view | {"learnt": learnt and view["taught"], "learn_note": note}
 
 
 @bp.post("/attempts/<int:attempt_id>/taps")

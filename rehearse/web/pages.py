@@ -6,9 +6,10 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from ..coaching.plan import SAME, read_note
 from ..errors import RehearseError
-from ..scoring.names import parse_roster, roster_entries
+from ..scoring.names import parse_roster
 from ..scoring.steps import check_all, offered_step
 from ..store import plans
+from .names import class_lines, class_notes, roster_view
 from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
 
@@ -18,7 +19,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def start(error: str | None = None, form: dict | None = None, status: int = 200):
-    store, _ = services()
+    store, scorer = services()
     steps, problems = check_all(store.instance)  # a malformed file is named on the page, not fatal
     views = [step_view(s) for s in steps if not s.archived]
     form = form or {"teacher": " ".join(request.args.get("teacher", "").split())}
@@ -28,10 +29,13 @@ def start(error: str | None = None, form: dict | None = None, status: int = 200)
     agreed = {name: step for name, step in plans.agreed_steps(store).items() if step in offered}
     typed = next((step for name, step in agreed.items() if name.casefold() == form.get("teacher", "").casefold()), None)
     chosen = (form.get("step") or request.args.get("step") or typed or (views[0]["id"] if views else None))
+    # What start.js puts in the class list box at first: what was typed, else the step's class.
+    roster = form.get("roster") or "\n".join(next((v["roster"] for v in views if v["id"] == chosen), []))
     return render_template(
         "start.html", steps=views, problems=problems, teachers=store.teacher_names(),
         recent=store.recent_sessions(), error=error, form=form, chosen=chosen, agreed=agreed, typed=typed,
         picked=bool(form.get("step") or request.args.get("step")),
+        notes=class_notes(store, scorer, form.get("teacher", ""), roster),
         reps_default=current_app.config["REPS_DEFAULT"]), status
 
 
@@ -44,7 +48,7 @@ def create_session():
         if not teacher:
             raise RehearseError("who is practising? Type the teacher's name")
         step = offered_step(form.get("step", ""), store.instance)
-        roster_lines = roster_entries(form.get("roster", ""))
+        roster_lines = class_lines(form.get("roster", ""))
         roster = parse_roster(roster_lines) if roster_lines else list(step.roster)
         reps = int(form.get("reps") or current_app.config["REPS_DEFAULT"])
         if not 1 <= reps <= 50:
@@ -70,7 +74,8 @@ def rehearse(session_id: int):
     if session["finished_at"]:
         return redirect(url_for("pages.summary", session_id=session_id))
     return render_template("session.html", view=session_view(store, session, step), problem=problem,
-                           examples=playable_examples(store, step))
+                           examples=playable_examples(store, step),
+                           roster=roster_view(store, session["teacher_id"], session["roster"]))
 
 
 @bp.post("/sessions/<int:session_id>/finish")

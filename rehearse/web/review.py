@@ -22,7 +22,9 @@ from ..store import archive as archives
 from ..store import history, plans
 from ..store.export import attempt_records, to_csv, to_json
 from .inputs import query_number
-from .views import attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_view
+from .names import learnt_view
+from .views import (attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_view,
+                    teacher_or_404)
 
 bp = Blueprint("review", __name__)
 MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, and still a number SQLite takes
@@ -55,11 +57,12 @@ def history_page():
 @bp.get("/teachers/<int:teacher_id>")
 def teacher_page(teacher_id: int):
     store, _ = services()
-    teacher = _teacher_or_404(teacher_id)
+    teacher = teacher_or_404(teacher_id)
     filters = history.Filters(teacher_id=teacher_id)
     sessions, total = history.sessions_page(store, filters, 1, size=200)
     return render_template("teacher.html", teacher=teacher, steps=history.step_summaries(store, filters),
-                           sessions=sessions, total=total, plan=_plan_view(teacher_id))
+                           sessions=sessions, total=total, plan=_plan_view(teacher_id),
+                           learnt=learnt_view(store, teacher_id), forgot=request.args.get("forgot", type=int))
 
 
 def _plan_view(teacher_id: int) -> dict | None:
@@ -82,7 +85,7 @@ def _plan_view(teacher_id: int) -> dict | None:
 @bp.get("/progress/<int:teacher_id>/<int:step_row>")
 def progress_page(teacher_id: int, step_row: int):
     store, _ = services()
-    teacher = _teacher_or_404(teacher_id)
+    teacher = teacher_or_404(teacher_id)
     row = next((s for s in history.action_steps(store) if s["id"] == step_row), None)
     if row is None:
         abort(404, description=f"there is no action step {step_row}")
@@ -190,7 +193,7 @@ def archive():
 @bp.get("/teachers/<int:teacher_id>/delete")
 def confirm_delete(teacher_id: int, error: str | None = None, status: int = 200):
     store, _ = services()
-    teacher = _teacher_or_404(teacher_id)
+    teacher = teacher_or_404(teacher_id)
     steps = history.step_summaries(store, history.Filters(teacher_id=teacher_id))
     return render_template("delete.html", teacher=teacher, error=error,
                            sessions=sum(s["sessions"] for s in steps), reps=sum(s["reps"] for s in steps)), status
@@ -199,7 +202,7 @@ def confirm_delete(teacher_id: int, error: str | None = None, status: int = 200)
 @bp.post("/teachers/<int:teacher_id>/delete")
 def delete_teacher(teacher_id: int):
     store, _ = services()
-    teacher = _teacher_or_404(teacher_id)
+    teacher = teacher_or_404(teacher_id)
     typed = " ".join(request.form.get("confirm", "").split())
     if typed.casefold() != teacher["name"].casefold():
         return confirm_delete(teacher_id, error=f"to delete, type the name exactly as shown: {teacher['name']}",
@@ -211,14 +214,6 @@ def delete_teacher(teacher_id: int):
     if deleted["left_on_disk"]:
         message += " These files could not be removed; delete them by hand: " + ", ".join(deleted["left_on_disk"])
     return redirect(url_for("review.history_page", deleted=message))
-
-
-def _teacher_or_404(teacher_id: int) -> dict:
-    store, _ = services()
-    teacher = store.teacher(teacher_id)
-    if teacher is None:
-        abort(404, description=f"there is no teacher {teacher_id}; their data may have been deleted")
-    return teacher
 
 
 def _step(step_id: str):

@@ -39,7 +39,7 @@ from ..capture.live import LiveAttempt
 from ..errors import RehearseError
 from ..scoring.result import Result
 from ..scoring.steps import get_step
-from ..store import examples
+from ..store import examples, learnt
 from ..store.attempts import keep_result, salvage_recording, session_step
 from ..store.faults import storage_problem
 from .failures import unforeseen
@@ -111,6 +111,8 @@ def record_rep(ws, session_id: int) -> None:
         return _refuse(ws, str(exc))
     if not _started(ws):
         return
+    # Heard with how this teacher says the names, as learnt up to now (this session's reps too).
+    roster = learnt.roster_for(store, session["teacher_id"], roster)
     with live_reps().recording(lambda: store.new_attempt(session_id, "live")) as attempt:
         recording = Recording(
             f"rep {attempt['rep']} of session {session_id}",

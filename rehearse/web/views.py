@@ -14,7 +14,7 @@ from ..errors import RehearseError
 from ..scoring.names import parse_roster
 from ..scoring.steps import ActionStep, get_step
 from ..scoring.stored import StoredResult
-from ..store import examples
+from ..store import examples, learnt
 from ..store.attempts import LiveReps, session_step
 from ..store.database import Store
 from . import figures
@@ -59,6 +59,13 @@ def attempt_or_404(attempt_id: int) -> dict[str, Any]:
     return attempt
 
 
+def teacher_or_404(teacher_id: int) -> dict[str, Any]:
+    teacher = services()[0].teacher(teacher_id)
+    if teacher is None:
+        abort(404, description=f"there is no teacher {teacher_id}; their data may have been deleted")
+    return teacher
+
+
 def step_view(step: ActionStep) -> dict[str, Any]:
     return {
         "id": step.id, "title": step.title, "goal": step.goal, "strategy": step.strategy,
@@ -95,8 +102,10 @@ def example_view(found: dict[str, Any] | None, step: ActionStep | None = None) -
 
 
 def attempt_view(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
-    """An attempt for the page: what `attempt_facts` gives, and where its recording is served."""
-    return attempt_facts(attempt, step) | {"audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"])}
+    """An attempt for the page: what `attempt_facts` gives, where its recording is served, and what
+    it taught the app of how its teacher says a name (learnt.taught_by: the coach's one tap)."""
+    return attempt_facts(attempt, step) | {"audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
+                                           "taught": learnt.taught_by(services()[0], attempt["uid"])}
 
 
 def attempt_facts(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
