@@ -46,7 +46,9 @@ def name_piece(result: StoredResult | Mapping[str, Any], pupil: Pupil | str | No
     if not after:
         return None
     u = after[0]
-    said = [w for w in stored.words if u.start - 1e-3 <= (w.start + w.end) / 2 <= u.end + 1e-3]
+    # Whisper's word edges overrun the speech's ("Need..." 8.80-9.46 s in speech 8.68-8.98 s):
+    # the words overlapping the utterance, but none of the question's.
+    said = [w for w in stored.words if w.start < u.end and w.end > u.start and w.role != "question"]
     first, last = _name_words(said, pupil)
     if last < first:  # no word was written for the name: the part of the utterance no word covers
         start, end = _unwritten(u, said)

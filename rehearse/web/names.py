@@ -40,15 +40,11 @@ def class_lines(text: str) -> list[str]:
 
 def token_counter(scorer) -> Callable[[str], int] | None:
     """How many of the speech model's own tokens a name takes, for hard_to_hear; None when the
-    model cannot be loaded (then no name is called hard). faster-whisper's tokens_in also counts the
-    special tokens its tokenizer puts round every text (start, no timestamps, end); what it counts
-    for no text beyond the space is taken off, so a name counts the same on either engine."""
+    model cannot be loaded (then no name is called hard)."""
     try:
-        tokens_in = scorer.transcriber.tokens_in
-        overhead = tokens_in("") - 1  # " " alone is one token
+        return scorer.transcriber.tokens_in
     except RehearseError:
         return None
-    return lambda text: tokens_in(text) - overhead
 
 
 def class_notes(store: Store, scorer, teacher: str, roster_text: str) -> dict[str, Any]:
