@@ -96,6 +96,18 @@ def test_a_roster_name_that_is_a_word_used_as_a_word_names_no_one():
         assert found is None or (not found.clear and found.pupil != "Will"), words
 
 
+def test_ordinary_words_whisper_was_sure_of_name_no_one_and_unsure_ones_may_be_a_name():
+    words = ["Okay,", "take", "your", "time."]
+    own = " " + " ".join(words)
+    ordinary = {"okay", "take", "your", "time"}
+
+    def evidence(least_sure: float):
+        return weigh(words, ROSTER, favouring(None, own, own_score=-1.5), told=told(*words),
+                     common=lambda w: w in ordinary, least_sure=least_sure)
+    assert decide(evidence(0.95)) is None  # "Okay, take your time.": said, and no name in it
+    assert belief_of(evidence(0.05)).named > belief_of(evidence(0.95)).named  # guesses at a name it did not know
+
+
 def test_a_name_said_unclearly_is_unclear_with_the_likeliest_pupils():
     # Whisper's words were guesses; told the roster it still wrote no pupil; the model favours
     # Caoimhe over the rest, but not by enough to say so on the page.

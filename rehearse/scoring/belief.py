@@ -11,7 +11,9 @@ set by benchmarks/fit_names.py (which prints these weights, and a reliability ta
   weighted sum of its evidence, PUPIL_WEIGHTS);
 - whether a name was said at all after the wait (a logistic model, NAMED_WEIGHTS): Whisper's own
   words scored well and called on the class ("Anyone?"), or were guesses at something unclear; the
-  best name stands where a name is said to someone, or inside other words ("Will anyone ...");
+  best name stands where a name is said to someone, or inside other words ("Will anyone ..."); the
+  words are all ordinary words Whisper was sure of ("Okay, I'll give you a clue.": no name) or
+  ordinary words it was unsure of (a name it does not know: "Glue north.");
 - whether a name opened the speech before the question (EARLY_WEIGHTS).
 The confidence reported is P(a name was said) x the pupil's share.
 """
@@ -29,7 +31,7 @@ from .timeline import PROMPTS, opens_with_question_word, words_of
 # Weights of a pupil's evidence in its share of belief (fitted on dev: benchmarks/fit_names.py).
 PUPIL_WEIGHTS = {'place': 0.3, 'alone': 1.39, 'sound': 3.01, 'told': 4.24, 'written': 1.98, 'learnt': 0.04}
 # Whether a name was said after the wait (logistic; fitted on dev).
-NAMED_WEIGHTS = {'bias': 3.2, 'own': 0.25, 'margin': 0.56, 'sound': 0.94, 'told': 1.55, 'written': -1.4, 'vocative': 0.57, 'open_call': -6.49, 'words': -0.2, 'plain': -0.65, 'plain_said': 0.21, 'learnt': 0.62, 'told_same': -1.25}
+NAMED_WEIGHTS = {'bias': 4.45, 'own': 0.11, 'margin': 0.49, 'sound': 1.18, 'told': 1.44, 'written': -1.26, 'vocative': 0.8, 'open_call': -6.32, 'words': -0.68, 'plain': 1.79, 'plain_said': 0.6, 'learnt': 0.5, 'told_same': -0.78, 'least_sure': 0.69, 'sure_plain': -4.94}
 # Whether a name opened the speech before the question (logistic; fitted on dev).
 EARLY_WEIGHTS = {'bias': -0.12, 'margin': 2.22, 'sound': 1.08, 'pattern': 3.54, 'written': 0.19, 'unsure': 2.05, 'asks': -2.37}
 
@@ -87,13 +89,19 @@ def named_features(e: Evidence, best: PupilEvidence | None) -> dict[str, float]:
         return {"bias": 1.0, "own": own, "margin": -6.0, "sound": 0.0, "told": 0.0, "written": 0.0,
                 "vocative": 0.0, "open_call": float(e.open_call), "words": math.log1p(len(e.words)),
                 "plain": float(e.plain), "plain_said": float(e.plain) * own, "learnt": 0.0,
-                "told_same": float(e.told_same)}
+                "told_same": float(e.told_same), "least_sure": least_sure(e), "sure_plain": float(e.plain) * math.exp(least_sure(e))}
     return {"bias": 1.0, "own": max(own, -6.0), "margin": min(max(best.place - own, -6.0), 3.0),
             "sound": best.sound, "told": best.told, "written": float(best.written),
             "vocative": float(e.vocative(best)), "open_call": float(e.open_call),
             "words": math.log1p(len(e.words)), "plain": float(e.plain and not best.learnt),
             "plain_said": float(e.plain and not best.learnt) * max(own, -6.0), "learnt": float(best.learnt),
-            "told_same": float(e.told_same)}
+            "told_same": float(e.told_same), "least_sure": least_sure(e),
+            "sure_plain": float(e.plain and not best.learnt) * math.exp(least_sure(e))}
+
+
+def least_sure(e: Evidence) -> float:
+    """Whisper's log-probability of the word it was least sure of (-3 when it wrote none)."""
+    return math.log(max(e.least_sure, 0.001)) if e.least_sure is not None else -3.0
 
 
 def early_features(e: Evidence, best: PupilEvidence | None) -> dict[str, float]:

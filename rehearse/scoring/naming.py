@@ -70,7 +70,9 @@ class Evidence:
     """Everything known about who a piece of speech names: Whisper's words, the model's score of them
     ("none of these"; None when Whisper wrote nothing), each pupil's evidence, whether it is the start
     of the speech before the question, and there, how sure Whisper was of its first words (0..1);
-    whether every word Whisper wrote is a common word; whether, told the roster, it wrote them again."""
+    whether every word Whisper wrote is a common word; whether, told the roster, it wrote them again;
+    how sure Whisper was of the word it was least sure of (a name it does not know is written as an
+    unsure guess, "Need..."; "Okay, I'll give you a clue." is written with every word sure)."""
 
     words: tuple[str, ...]
     own: float | None
@@ -79,6 +81,7 @@ class Evidence:
     sure_start: float | None = None
     plain: bool = False  # every word Whisper wrote is a common word ("Go on.", "Take your time.")
     told_same: bool = False  # told the roster, Whisper wrote the same words again: it heard no name either
+    least_sure: float | None = None  # Whisper's probability of the word it was least sure of (0..1)
 
     def of(self, pupil: str) -> PupilEvidence | None:
         return next((p for p in self.pupils if p.pupil == pupil), None)
@@ -120,16 +123,17 @@ def vocative(words: Sequence[str], first: int, last: int) -> bool:
 
 def weigh(words: Sequence[str], roster: Sequence[Pupil], score: TextScores, at_start: bool = False,
           told: Callable[[], Sequence[str]] | None = None, common: Callable[[str], bool] | None = None,
-          sure_start: float | None = None) -> Evidence:
+          sure_start: float | None = None, least_sure: float | None = None) -> Evidence:
     """The evidence for every pupil on the roster in the speech whose written words are `words`;
     `score` rates texts against the audio of that same speech. `told` gives the words Whisper writes
     for it when told the roster's names: asked for only after the wait, and only when Whisper's own
     words hold no roster name plainly (it costs a second decoding; otherwise the own words stand in).
     `common` says whether a word is a common English word (the model's tokenizer has it whole);
-    `sure_start`, before the question, how sure Whisper was of its first words."""
+    `sure_start`, before the question, how sure Whisper was of its first words; `least_sure`, the
+    probability of the word Whisper was least sure of."""
     words = tuple(words)
     if not roster:
-        return Evidence(words, None, (), at_start, sure_start)
+        return Evidence(words, None, (), at_start, sure_start, least_sure=least_sure)
     told_words: Sequence[str] = ()
     told_same = False
     if not at_start:
@@ -155,7 +159,8 @@ def weigh(words: Sequence[str], roster: Sequence[Pupil], score: TextScores, at_s
             learnt, front)
         best[pupil.name] = found if pupil.name not in best else _better(best[pupil.name], found)
     plain = bool(common) and bool(words) and all(common(letters(w)) for w in words if letters(w))
-    return Evidence(words, scored.get(own) if own else None, tuple(best.values()), at_start, sure_start, plain, told_same)
+    return Evidence(words, scored.get(own) if own else None, tuple(best.values()), at_start, sure_start, plain, told_same,
+                    least_sure)
 
 
 def _texts(words: Sequence[str], spelling: str, first: int, last: int, at_start: bool) -> tuple[str, str]:

@@ -122,17 +122,19 @@ class Scorer:
             start = max(utterances[0].start - PAD_S, 0.0)
             end = min(utterances[-1].end + PAD_S, start + (MAX_OPENING_S if at_start else MAX_NAME_PIECE_S))
             piece = audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
-            heard = [w.word for u in utterances for w in u.words if w.start < end]
-            if not heard:
+            written = [w for u in utterances for w in u.words if w.start < end]
+            if not written:
                 # Whisper wrote nothing here in the whole recording (a last word is sometimes lost
                 # after a long silence): hear this speech on its own.
-                heard = [w.word for w in self.transcriber.words(audio, [Segment(u.start, u.end) for u in utterances])
-                         if w.start < end]
+                written = [w for w in self.transcriber.words(audio, [Segment(u.start, u.end) for u in utterances])
+                           if w.start < end]
+            heard = [w.word for w in written]
             def told() -> list[str]:
                 point()
                 return self.transcriber.heard_told(piece, [p.name for p in roster])
             evidence = weigh(heard, roster, lambda texts: self.transcriber.text_scores(piece, texts), at_start, told,
-                             self.common_word, sure_of_start(utterances) if at_start else None)
+                             self.common_word, sure_of_start(utterances) if at_start else None,
+                             min((w.probability for w in written), default=None))
             if self.evidence_log is not None:
                 self.evidence_log.append((utterances[0].start, utterances[-1].end, evidence))
             return decide(evidence)
