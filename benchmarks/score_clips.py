@@ -311,6 +311,8 @@ def main() -> None:
         e = figures(quiet, labels)["wait_error_ms"]
         print(f"  quiet rooms: wait error median {e['median']:.0f} ms, p95 {e['p95']:.0f} ms (n={e['n']})")
         print(f"  {names_told(mine, labels)}")
+        if base:
+            print(f"  baseline: {names_told([r for r in base['rows'] if r['split'] == split], labels)}")
     walls = [r["wall_s"] for r in rows]
     per10 = [r["wall_s"] / r["seconds"] * 10 for r in rows]
     print(f"\nmodel load: {scored['load_s']:.2f} s; scoring per clip (mean {np.mean([r['seconds'] for r in rows]):.1f} s "
@@ -328,6 +330,7 @@ def main() -> None:
             "engine": args.engine, "splits": wanted, "gflops": gflops, "load_s": scored["load_s"],
             "convert_s": scored["convert_s"], "per_clip_s": pct(walls, 50), "per_clip_p95_s": pct(walls, 95),
             "per_10s_s": pct(per10, 50), "peak_mb": scored["peak_mb"], **overall, "rows": rows,
+            "baseline_rows": base["rows"] if base else None,
         }))
 
 
