@@ -230,7 +230,7 @@ def names_told(rows: list[dict], labels: dict) -> str:
     later = [r for r in ppn if r.get("learnt_before")]
     first = [r for r in ppn if labels[r["clip"]].get("name_before_question")]
     caught = [r for r in first if r["criteria"].get("no_name_before_question") is False]
-    clean = [r for r in caught if all(r["criteria"].get(k) == v for k, v in labels[r["clip"]]["criteria"].items()
+    clean = [r for r in caught if all(r["criteria"].get(k) == v for k, v in labels[r["clip"]].get("criteria", {}).items()
                                       if k != "no_name_before_question")]
     named = [r for r in ppn if truth(r)]
     return (f"wrong pupil {share(len(wrong), len(ppn))} ({sum(truth(r) is None for r in wrong)} where none was named); "

@@ -15,7 +15,7 @@ import pytest
 from rehearse.scoring.audio import load_audio
 from rehearse.scoring.belief import REPORT, belief_of, decide
 from rehearse.scoring.names import LearntSound, parse_roster, with_learnt
-from rehearse.scoring.naming import vocative, weigh
+from rehearse.scoring.naming import SHORTLIST, vocative, weigh
 
 ROSTER = parse_roster(["Niamh (Neev)", "Callum", "Krzysztof (Kshishtof)", "Will", "Ananya", "Grace", "Caoimhe",
                        "Summer", "Tom", "Priya"])
@@ -50,6 +50,17 @@ def test_every_name_is_tried_where_the_words_sound_like_it_and_alone():
     niamh = {t for t in score.asked if "Niamh" in t or "Neev" in t}
     assert {" Let's hear from Niamh.", " Let's hear from Neev.", " Niamh.", " Neev."} <= niamh
     assert " Let's hear from Neath." in score.asked  # "none of these": Whisper's own words
+
+
+def test_in_a_big_class_only_the_names_the_words_sound_like_are_scored():
+    names = ["Callum", "Aisha", "Ben", "Chloe", "Dev", "Ella", "Finn", "Gita", "Hugo", "Isla", "Jack", "Kofi", "Lena",
+             "Mia", "Noah", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Theo", "Uma", "Vik", "Wren", "Xena", "Yara", "Zac",
+             "Amir", "Bea", "Cleo"]
+    score = favouring(None)
+    evidence = weigh(["Over", "to", "you,", "Carlem."], parse_roster(names), score)
+    tried = {p.pupil for p in evidence.pupils}
+    assert "Callum" in tried and len(tried) == SHORTLIST
+    assert all(any(n in t for n in tried) for t in score.asked if t != " Over to you, Carlem.")
 
 
 def test_before_the_question_a_name_is_tried_at_the_start_only():
