@@ -129,6 +129,14 @@ def test_the_teachers_page_lists_what_was_learnt_plays_it_and_forgets_it(client,
     assert "Forgot 2 learnt names" in client.get(done.headers["Location"]).text
 
 
+def test_deleting_a_teacher_says_how_many_learnt_names_went_with_her(client, store, niamh_rep):  # noqa: F811
+    okafor = teacher_id(store, "Ms Okafor")
+    mark(client, niamh_rep, pupil="Priya")
+    done = client.post(f"/teachers/{okafor}/delete", data={"confirm": "Ms Okafor"}, follow_redirects=True)
+    assert "Deleted the teacher&#39;s data: 2 sessions, 6 recordings and 1 learnt name." in done.text
+    assert learnt.learnt_for(store, okafor) == {}
+
+
 def test_a_learnt_names_piece_needs_the_sign_in_as_a_recording_does(history_instance, niamh_rep):  # noqa: F811
     app = create_app({"INSTANCE": history_instance[0], "WARM_UP": False, "REQUIRE_PASSCODE": True})
     passcode.set_passcode(app.instance_path, "correct horse battery")

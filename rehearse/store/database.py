@@ -333,6 +333,7 @@ class Store:
                                                     (teacher_id,))]
             recordings = db.execute("SELECT COUNT(*) FROM attempts WHERE session_id IN"
                                     " (SELECT id FROM sessions WHERE teacher_id = ?)", (teacher_id,)).fetchone()[0]
+            learnt = db.execute("SELECT COUNT(*) FROM learnt_names WHERE teacher_id = ?", (teacher_id,)).fetchone()[0]
             db.execute("DELETE FROM teachers WHERE id = ?", (teacher_id,))  # cascades to the rest
         self.empty_log()
         left = []
@@ -342,7 +343,7 @@ class Store:
             if folder.exists():
                 left.append(str(folder))
         return {"name": teacher["name"], "sessions": len(sessions), "recordings": recordings,
-                "left_on_disk": left}
+                "learnt_names": learnt, "left_on_disk": left}
 
     def empty_log(self, tries: int = 50) -> None:
         """Copy the write-ahead log into the database and truncate it, so old page images are gone."""

@@ -209,8 +209,10 @@ def delete_teacher(teacher_id: int):
                               status=400)
     deleted = store.delete_teacher(teacher_id)
     # No name in the message: it travels in the URL, which the browser keeps in its history.
-    message = (f"Deleted the teacher's data: {deleted['sessions']} sessions and "
-               f"{deleted['recordings']} recordings.")
+    learnt = deleted["learnt_names"]
+    message = (f"Deleted the teacher's data: {deleted['sessions']} sessions"
+               + (f", {deleted['recordings']} recordings and {learnt} learnt name{'s' * (learnt != 1)}." if learnt
+                  else f" and {deleted['recordings']} recordings."))
     if deleted["left_on_disk"]:
         message += " These files could not be removed; delete them by hand: " + ", ".join(deleted["left_on_disk"])
     return redirect(url_for("review.history_page", deleted=message))
