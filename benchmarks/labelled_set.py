@@ -370,6 +370,14 @@ NAME_FIRST_AFTER = {  # said after the wait when the name came first
     "dev": ["Go on.", "Take your time."],
     "test": ["Have a think.", "In your own time."],
 }
+
+
+def said_after(phrases: list[str], r, wait: float) -> "Part":
+    """One of `phrases` (drawn with `r`), said after a wait of `wait` seconds."""
+    text = phrases[int(r.integers(len(phrases)))]
+    return Part("after", text, text, wait)
+
+
 RESTART_WORDS = {
     "dev": ["sorry,", "no, wait,", "let me start again,"],
     "test": ["hang on,", "I mean,", "let me put that another way,"],
@@ -739,8 +747,7 @@ def plan_ppn(split, n, kind, voice, room, seed, r, lead, tail, level, next_pupil
         parts.append(Part("q", q, q, 0))
         wait = sample_wait(r, ["short", "ok", "ok"][int(r.integers(3))], room)
         if r.random() < 0.6:
-            text = NO_NAME_AFTER[split][int(r.integers(len(NO_NAME_AFTER[split])))]
-            parts.append(Part("after", text, text, wait))
+            parts.append(said_after(NO_NAME_AFTER[split], r, wait))
         else:
             tail = wait
         roster = sorted(set(where.values()))[n % len(set(where.values()))]
@@ -938,8 +945,7 @@ def plan_grown(split: str, voices: list[Voice], rosters: dict[str, list[str]]
             wait = sample_wait(r, ["short", "ok", "ok"][int(r.integers(3))], room)
             follow = ["silence", "after", "after", "again"][int(r.integers(4))]
             if follow == "after":
-                text = NAME_FIRST_AFTER[split][int(r.integers(len(NAME_FIRST_AFTER[split])))]
-                parts.append(Part("after", text, text, wait))
+                parts.append(said_after(NAME_FIRST_AFTER[split], r, wait))
             elif follow == "again":  # the same pupil named again after the wait: still a fail
                 pupil = early
                 parts.append(Part("name", f"{early}?", f"{said(early)}?", wait))
@@ -960,8 +966,7 @@ def plan_grown(split: str, voices: list[Voice], rosters: dict[str, list[str]]
             else:
                 wait = sample_wait(r, ["short", "ok", "ok"][int(r.integers(3))], room)
                 if variant == "phrase":
-                    text = NO_NAME_AFTER[split][int(r.integers(len(NO_NAME_AFTER[split])))]
-                    parts.append(Part("after", text, text, wait))
+                    parts.append(said_after(NO_NAME_AFTER[split], r, wait))
                 else:
                     tail = wait
         elif kind == "word-after-wait":
@@ -989,8 +994,7 @@ def plan_grown(split: str, voices: list[Voice], rosters: dict[str, list[str]]
                 pupil = someone
                 parts.append(name_part(split, r, pupil, wait))
             elif variant == "phrase":
-                text = NO_NAME_AFTER[split][int(r.integers(len(NO_NAME_AFTER[split])))]
-                parts.append(Part("after", text, text, wait))
+                parts.append(said_after(NO_NAME_AFTER[split], r, wait))
             else:
                 tail = wait
         elif kind == "noisy-name":
