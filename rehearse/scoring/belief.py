@@ -7,8 +7,8 @@ said after the wait is "unclear", with the likeliest pupils offered for the coac
 speech with no name in it names no one. Three small models, fitted on the dev split of the labelled
 set by benchmarks/fit_names.py (which prints these weights, and a reliability table to show that
 "90% sure" is right about 90% of the time):
-- which pupil, if one was named: a share of belief for each pupil (a softmax over the roster of a
-  weighted sum of its evidence, PUPIL_WEIGHTS);
+- which pupil, if one was named: a share of belief for each pupil (a softmax, over the pupils
+  naming.py shortlisted, of a weighted sum of its evidence, PUPIL_WEIGHTS);
 - whether a name was said at all after the wait (a logistic model, NAMED_WEIGHTS): Whisper's own
   words scored well and called on the class ("Anyone?"), or were guesses at something unclear; the
   best name stands where a name is said to someone, or inside other words ("Will anyone ..."); the
