@@ -29,11 +29,11 @@ from .naming import Evidence, PupilEvidence
 from .timeline import PROMPTS, opens_with_question_word, words_of
 
 # Weights of a pupil's evidence in its share of belief (fitted on dev: benchmarks/fit_names.py).
-PUPIL_WEIGHTS = {'place': 0.3, 'alone': 1.39, 'sound': 3.01, 'told': 4.24, 'written': 1.98, 'learnt': 0.04}
+PUPIL_WEIGHTS = {'place': 0.43, 'alone': 1.46, 'sound': 2.94, 'told': 4.47, 'written': 1.59, 'learnt': 0.01}
 # Whether a name was said after the wait (logistic; fitted on dev).
-NAMED_WEIGHTS = {'bias': 4.45, 'own': 0.11, 'margin': 0.49, 'sound': 1.18, 'told': 1.44, 'written': -1.26, 'vocative': 0.8, 'open_call': -6.32, 'words': -0.68, 'plain': 1.79, 'plain_said': 0.6, 'learnt': 0.5, 'told_same': -0.78, 'least_sure': 0.69, 'sure_plain': -4.94}
+NAMED_WEIGHTS = {'bias': 5.0, 'own': 0.09, 'margin': 0.54, 'sound': 1.07, 'told': 1.05, 'written': -1.19, 'vocative': 0.7, 'open_call': -6.33, 'words': -0.71, 'plain': 1.79, 'plain_said': 0.61, 'learnt': 0.49, 'told_same': -0.79, 'least_sure': 0.72, 'sure_plain': -4.96}
 # Whether a name opened the speech before the question (logistic; fitted on dev).
-EARLY_WEIGHTS = {'bias': -0.12, 'margin': 2.22, 'sound': 1.08, 'pattern': 3.54, 'written': 0.19, 'unsure': 2.05, 'asks': -2.37}
+EARLY_WEIGHTS = {'bias': -0.05, 'margin': 2.06, 'sound': 0.8, 'pattern': 3.57, 'written': 0.17, 'unsure': 2.02, 'asks': -2.37}
 
 REPORT = 0.9  # a pupil is named on the page at this belief or more (set on dev: wrong pupils <= 1%)
 SAID = 0.5  # below REPORT, a name was still said (unclear) at this belief or more
