@@ -63,6 +63,17 @@ def test_in_a_big_class_only_the_names_the_words_sound_like_are_scored():
     assert all(any(n in t for n in tried) for t in score.asked if t != " Over to you, Carlem.")
 
 
+def test_a_class_of_one_or_two_names_a_pupil_only_on_evidence_not_for_being_the_only_one():
+    for names in (["Priya"], ["Priya", "Tom"]):
+        roster = parse_roster(names)
+        for words in (["Then", "in", "days."], ["Over", "to", "you,", "Carlem."]):
+            found = decide(weigh(words, roster, favouring(None, " " + " ".join(words)), told=told(*words), common=common))
+            assert found is None or not found.clear, (names, words)
+        words = ["Priya,", "go", "ahead."]
+        found = decide(weigh(words, roster, favouring("Priya", " Priya, go ahead."), told=told(*words), common=common))
+        assert found is not None and found.clear and found.pupil == "Priya"
+
+
 def test_before_the_question_a_name_is_tried_at_the_start_only():
     score = favouring(None)
     weigh(["Neath,", "why", "does", "ice", "float?"], ROSTER, score, at_start=True)

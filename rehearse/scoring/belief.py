@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .names import NameMatch
-from .naming import Evidence, PupilEvidence
+from .naming import SHORTLIST, Evidence, PupilEvidence
 from .timeline import PROMPTS, opens_with_question_word, words_of
 
 # Weights of a pupil's evidence in its share of belief (fitted on dev: benchmarks/fit_names.py).
@@ -73,12 +73,19 @@ def pupil_features(e: Evidence) -> dict[str, dict[str, float]]:
 
 
 def shares_of(e: Evidence, weights: Mapping[str, float] = PUPIL_WEIGHTS) -> dict[str, float]:
-    """Each pupil's share of belief that it was the one named (they sum to 1)."""
+    """Each pupil's share of belief that it was the one named. The weights were fitted choosing
+    among SHORTLIST pupils; a class list shorter than that gets stand-ins for the rest (a name not
+    on the list, with the weakest evidence of those on it), so that one or two pupils are not named
+    merely for being the only ones: then the shares sum to less than 1."""
     features = pupil_features(e)
     logits = {p: sum(weights[k] * v for k, v in f.items()) for p, f in features.items()}
-    top = max(logits.values(), default=0.0)
+    if not logits:
+        return {}
+    weakest = {k: min(f[k] for f in features.values()) if k in ("place", "alone") else 0.0 for k in weights}
+    stand_ins = max(SHORTLIST - len(logits), 0) * [sum(weights[k] * v for k, v in weakest.items())]
+    top = max(logits.values())
     exp = {p: math.exp(v - top) for p, v in logits.items()}
-    total = sum(exp.values()) or 1.0
+    total = sum(exp.values()) + sum(math.exp(v - top) for v in stand_ins)
     return {p: v / total for p, v in exp.items()}
 
 

@@ -72,19 +72,20 @@ def mark_named(store: Store, attempt_id: int, pupil: str | None, comment: str = 
         forget_rep(store, attempt_id)
         return None
     attempt = _attempt_or_lookup(store, attempt_id)
-    pupil = class_pupil(store, store.session(attempt["session_id"]), pupil)
+    pupil = class_pupil(store, store.session(attempt["session_id"]), pupil).name
     store.mark(attempt_id, "names_pupil", True, comment, pupil)
     return learn_from_attempt(store, attempt_id, pupil)
 
 
-def class_pupil(store: Store, session: dict[str, Any], pupil: str) -> str:
-    """`pupil` as the session's class spells it (matched in any case); RehearseError if not in it."""
+def class_pupil(store: Store, session: dict[str, Any], pupil: str) -> Pupil:
+    """`pupil` as the session's class has it (matched in any case; with its hint, how the name is
+    said); RehearseError if not in it."""
     _step, roster = session_step(session, store.instance)
     spelt = learnt.on_roster([p.name for p in roster], pupil)
     if spelt is None:
         raise RehearseError(f"{pupil!r} is not in this session's class ({', '.join(p.name for p in roster)}); "
                             "give one of them")
-    return spelt
+    return next(p for p in roster if p.name == spelt)
 
 
 def learn_from_attempt(store: Store, attempt_id: int, pupil: str) -> dict[str, Any] | None:
@@ -98,8 +99,9 @@ def learn_from_attempt(store: Store, attempt_id: int, pupil: str) -> dict[str, A
     if attempt["result"] is None:
         raise RehearseError(f"rep {attempt['rep']} is not scored yet; score it first, then say who was named")
     session = store.session(attempt["session_id"])
-    pupil = class_pupil(store, session, pupil)
-    sound = learnt_sound(load_audio(store.audio_file(attempt)), attempt["result"], pupil)
+    who = class_pupil(store, session, pupil)
+    pupil = who.name
+    sound = learnt_sound(load_audio(store.audio_file(attempt)), attempt["result"], who)
     if sound is None:
         learnt.forget_rep(store, attempt["uid"])
         return None
