@@ -36,6 +36,8 @@ LEARNT_SOUND = 0.9  # words this like a spelling learnt for the teacher are that
 LONGEST_SPAN = 4  # a name heard as up to this many words ("Oh, Lou, wash, a -une")
 OPENING_WORDS = 2  # before the question, a name is looked for in this many words at the start
 SHORTLIST = 12  # pupils whose names are scored by the model (those the words sound most like)
+
+
 @dataclass(frozen=True)
 class PupilEvidence:
     """What speaks for one pupil. `text`: the text with the name in it that the model found likeliest;
@@ -125,7 +127,7 @@ def vocative(words: Sequence[str], first: int, last: int) -> bool:
 def weigh(words: Sequence[str], roster: Sequence[Pupil], score: TextScores, at_start: bool = False,
           told: Callable[[], Sequence[str]] | None = None, common: Callable[[str], bool] | None = None,
           sure_start: float | None = None, least_sure: float | None = None) -> Evidence:
-    """The evidence for every pupil on the roster in the speech whose written words are `words`;
+    """The evidence for the roster's pupils (the SHORTLIST likeliest) in the speech written as `words`;
     `score` rates texts against the audio of that same speech. `told` gives the words Whisper writes
     for it when told the roster's names: asked for only after the wait, and only when Whisper's own
     words hold no roster name plainly (it costs a second decoding; otherwise the own words stand in).

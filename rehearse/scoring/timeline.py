@@ -193,11 +193,6 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 
 
-def tokens(text: str) -> list[str]:
-    """Words as written (case kept: Whisper capitalises names), without punctuation."""
-    return re.findall(r"[\w']+", text)
-
-
 def assign_words(segments: Sequence[Segment], words: Sequence[Word]) -> list[Utterance]:
     """Put each word in the segment holding its midpoint, else the nearest one."""
     utterances = [Utterance(s.start, s.end) for s in segments]
@@ -348,19 +343,12 @@ def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose:
     return None
 
 
-def _words_named(utterances: Sequence[Utterance], match: NameMatch,
-                 split: Callable[[str], list[str]] | None = None) -> tuple[Word, ...]:
+def _words_named(utterances: Sequence[Utterance], match: NameMatch) -> tuple[Word, ...]:
     """The words of `utterances` written for the name `match` heard: its word indices count over
-    all their words (or over the pieces `split` cuts each word into, when the name was found in
-    those). None when the words there do not spell what the match heard: the model put the name
+    all their words. None when the words there do not spell what the match heard: the model put the name
     before the words ("[Grace,] would you ..."), or heard it where Whisper had written nothing and
     the speech was transcribed again on its own (pipeline.py)."""
-    units = [(piece, w) for u in utterances for w in u.words for piece in (split(w.word) if split else [w.word])]
-    picked = units[match.first_word: match.last_word + 1]
-    if not match.heard or " ".join(piece for piece, _ in picked) != match.heard:
+    picked = [w for u in utterances for w in u.words][match.first_word: match.last_word + 1]
+    if not match.heard or " ".join(w.word for w in picked) != match.heard:
         return ()
-    said: list[Word] = []
-    for _, w in picked:
-        if not said or said[-1] is not w:  # a word cut in pieces counts once
-            said.append(w)
-    return tuple(said)
+    return tuple(picked)
