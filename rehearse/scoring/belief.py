@@ -89,21 +89,15 @@ def shares_of(e: Evidence, weights: Mapping[str, float] = PUPIL_WEIGHTS) -> dict
     return {p: v / total for p, v in exp.items()}
 
 
-def named_features(e: Evidence, best: PupilEvidence | None) -> dict[str, float]:
-    """The piece's features for "a name was said here" (after the wait)."""
+def named_features(e: Evidence, best: PupilEvidence) -> dict[str, float]:
+    """The piece's features for "a name was said here" (after the wait), `best` the likeliest pupil."""
     own = e.own if e.own is not None else NO_WORDS_OWN
-    if best is None:
-        return {"bias": 1.0, "own": own, "margin": -6.0, "sound": 0.0, "told": 0.0, "written": 0.0,
-                "vocative": 0.0, "open_call": float(e.open_call), "words": math.log1p(len(e.words)),
-                "plain": float(e.plain), "plain_said": float(e.plain) * own, "learnt": 0.0,
-                "told_same": float(e.told_same), "least_sure": least_sure(e), "sure_plain": float(e.plain) * math.exp(least_sure(e))}
+    plain = float(e.plain and not best.learnt)
     return {"bias": 1.0, "own": max(own, -6.0), "margin": min(max(best.place - own, -6.0), 3.0),
             "sound": best.sound, "told": best.told, "written": float(best.written),
-            "vocative": float(e.vocative(best)), "open_call": float(e.open_call),
-            "words": math.log1p(len(e.words)), "plain": float(e.plain and not best.learnt),
-            "plain_said": float(e.plain and not best.learnt) * max(own, -6.0), "learnt": float(best.learnt),
-            "told_same": float(e.told_same), "least_sure": least_sure(e),
-            "sure_plain": float(e.plain and not best.learnt) * math.exp(least_sure(e))}
+            "vocative": float(e.vocative(best)), "open_call": float(e.open_call), "words": math.log1p(len(e.words)),
+            "plain": plain, "plain_said": plain * max(own, -6.0), "learnt": float(best.learnt),
+            "told_same": float(e.told_same), "least_sure": least_sure(e), "sure_plain": plain * math.exp(least_sure(e))}
 
 
 def least_sure(e: Evidence) -> float:
@@ -111,7 +105,7 @@ def least_sure(e: Evidence) -> float:
     return math.log(max(e.least_sure, 0.001)) if e.least_sure is not None else -3.0
 
 
-def early_features(e: Evidence, best: PupilEvidence | None) -> dict[str, float]:
+def early_features(e: Evidence, best: PupilEvidence) -> dict[str, float]:
     """The opening's features for "a name came before the question": the likeliest name's score
     against Whisper's words, how alike its first words sound, whether words stand where a name is
     said ("Shivon, why ...") and are no common words, how sure Whisper was of its first words, and
@@ -119,8 +113,6 @@ def early_features(e: Evidence, best: PupilEvidence | None) -> dict[str, float]:
     own = e.own if e.own is not None else NO_WORDS_OWN
     asks = float(opens_with_question_word(" ".join(e.words)) or bool(PROMPTS.match(" ".join(words_of(" ".join(e.words))))))
     unsure = 1.0 - (e.sure_start if e.sure_start is not None else 0.5)
-    if best is None:
-        return {"bias": 1.0, "margin": -6.0, "sound": 0.0, "pattern": 0.0, "written": 0.0, "unsure": unsure, "asks": asks}
     placed = best.last >= best.first
     return {"bias": 1.0, "margin": min(max(max(best.place, best.alone) - own, -6.0), 3.0),
             "sound": best.sound, "pattern": float(placed and e.vocative(best) and not best.plain),
@@ -135,7 +127,9 @@ def logistic(features: Mapping[str, float], weights: Mapping[str, float]) -> flo
 def belief_of(e: Evidence) -> Belief:
     """The calibrated belief about a piece of speech: after the wait, or before the question."""
     shares = shares_of(e)
-    best = e.of(max(shares, key=shares.get)) if shares else None
+    if not shares:  # no class list: nobody to name
+        return Belief(0.0, shares, None)
+    best = e.of(max(shares, key=shares.get))
     if e.at_start:
         return Belief(logistic(early_features(e, best), EARLY_WEIGHTS), shares, best)
     return Belief(logistic(named_features(e, best), NAMED_WEIGHTS), shares, best)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from .names import (CARRIERS, LEAD_INS, NOT_NAMES, OPEN_CALL, Pupil, find_name, learnt_spelling, letters,
                     sound_similarity, spellings)
@@ -40,9 +40,8 @@ SHORTLIST = 12  # pupils whose names are scored by the model (those the words so
 
 @dataclass(frozen=True)
 class PupilEvidence:
-    """What speaks for one pupil. `text`: the text with the name in it that the model found likeliest;
-    `first`..`last`: the words that sound most like the name (last < first: none does), where it is
-    tried in place; `place` and `alone`: the model's scores of the name in that place and said alone
+    """What speaks for one pupil. `first`..`last`: the words that sound most like the name (last <
+    first: none does), where it is tried in place; `place` and `alone`: the model's scores of the name in that place and said alone
     (before the question: put before the words); `front`: before the question, the name before the
     words scored better than in place; `sound`: how alike those words sound to the name; `told`: how
     alike the words Whisper wrote when told the roster sound to it (0..1); `written`: Whisper wrote
@@ -50,7 +49,6 @@ class PupilEvidence:
     words ("Go on."); `learnt`: they are what Whisper wrote when this teacher said the name before."""
 
     pupil: str
-    text: str
     first: int
     last: int
     place: float
@@ -143,51 +141,59 @@ def weigh(words: Sequence[str], roster: Sequence[Pupil], score: TextScores, at_s
         asked_told = told is not None and find_name(words, roster) is None
         told_words = told() if asked_told else words
         told_same = asked_told and [letters(w) for w in told_words] == [letters(w) for w in words]
-    tried = [(pupil, spelling, *best_place(words, spelling, at_start),
-              best_place(told_words, spelling, False)[0] if told_words else 0.0)
-             for pupil in roster for spelling in spellings(pupil)]
-    tried = _shortlist(tried, words)
-    texts = {t: None for _p, spelling, _s, first, last, _t in tried for t in _texts(words, spelling, first, last, at_start)}
+    tried = _shortlist([_try(words, pupil, spelling, at_start, told_words) for pupil in roster
+                        for spelling in spellings(pupil)])
+    texts = {t: None for t_ in tried for t in _texts(words, t_.spelling, t_.first, t_.last, at_start)}
     own = " " + " ".join(words) if words else None
     asked = list(texts) + ([own] if own else [])
     scored = dict(zip(asked, score(asked)))
     best: dict[str, PupilEvidence] = {}
-    for pupil, spelling, sound, first, last, told_sound in tried:
-        placed, other = _texts(words, spelling, first, last, at_start)
-        front = at_start and scored[other] > scored[placed]
-        in_place = words[first: last + 1]
-        found = PupilEvidence(
-            pupil.name, other if front else placed, first, last, scored[placed], scored[other], sound, told_sound,
-            _written(words, spelling), bool(common) and bool(in_place) and not _learnt(pupil, spelling, in_place, sound)
-            and all(common(letters(w)) for w in in_place), _learnt(pupil, spelling, in_place, sound), front)
-        best[pupil.name] = found if pupil.name not in best else _better(best[pupil.name], found)
+    for t in tried:
+        placed, other = _texts(words, t.spelling, t.first, t.last, at_start)
+        in_place = words[t.first: t.last + 1]
+        plain = bool(common) and bool(in_place) and not t.learnt and all(common(letters(w)) for w in in_place)
+        found = PupilEvidence(t.pupil.name, t.first, t.last, scored[placed], scored[other], t.sound, t.told, t.written,
+                              plain, t.learnt, at_start and scored[other] > scored[placed])
+        best[t.pupil.name] = found if t.pupil.name not in best else _better(best[t.pupil.name], found)
     plain = bool(common) and bool(words) and all(common(letters(w)) for w in words if letters(w))
     return Evidence(words, scored.get(own) if own else None, tuple(best.values()), at_start, sure_start, plain, told_same,
                     least_sure)
 
 
-def _shortlist(tried: list[tuple], words: Sequence[str]) -> list[tuple]:
+class _Try(NamedTuple):
+    """One spelling of a pupil's name, before the model scores it: where in the words it would
+    stand (`first`..`last`) and how alike they sound; how alike the words written when Whisper was
+    told the roster sound (`told`); whether Whisper wrote it; whether the words in its place are
+    what Whisper wrote when this teacher said the name before (`learnt`)."""
+
+    pupil: Pupil
+    spelling: str
+    sound: float
+    first: int
+    last: int
+    told: float
+    written: bool
+    learnt: bool
+
+
+def _try(words: Sequence[str], pupil: Pupil, spelling: str, at_start: bool, told_words: Sequence[str]) -> _Try:
+    sound, first, last = best_place(words, spelling, at_start)
+    learnt = (last >= first and sound >= LEARNT_SOUND
+              and spelling in {learnt_spelling(s.heard) for s in pupil.learnt})
+    return _Try(pupil, spelling, sound, first, last, best_place(told_words, spelling, False)[0] if told_words else 0.0,
+                any(letters(w) == letters(spelling) for w in words), learnt)
+
+
+def _shortlist(tried: list[_Try]) -> list[_Try]:
     """The spellings of the SHORTLIST pupils whose names the written words (or the words written
     when Whisper was told the roster) sound most like, or that Whisper wrote, or this teacher's learnt
     spelling: only those are scored by the model (scoring every pupil of a class of 30 took half the
     rep's scoring time; on dev the shortlist of 12 changed 1 in 50 choices)."""
     rank: dict[str, float] = {}
-    for pupil, spelling, sound, first, last, told_sound in tried:
-        said = words[first: last + 1]
-        evidence = max(sound, told_sound) + _written(words, spelling) + _learnt(pupil, spelling, said, sound)
-        rank[pupil.name] = max(rank.get(pupil.name, 0.0), evidence)
+    for t in tried:
+        rank[t.pupil.name] = max(rank.get(t.pupil.name, 0.0), max(t.sound, t.told) + t.written + t.learnt)
     kept = set(sorted(rank, key=rank.get, reverse=True)[:SHORTLIST])  # sorted() is stable: the roster's order on ties
-    return [t for t in tried if t[0].name in kept]
-
-
-def _written(words: Sequence[str], spelling: str) -> bool:
-    """Did Whisper write this very spelling?"""
-    return any(letters(w) == letters(spelling) for w in words)
-
-
-def _learnt(pupil: Pupil, spelling: str, said: Sequence[str], sound: float) -> bool:
-    """Are the words in the name's place what Whisper wrote when this teacher said the name before?"""
-    return bool(said) and sound >= LEARNT_SOUND and spelling in {learnt_spelling(s.heard) for s in pupil.learnt}
+    return [t for t in tried if t.pupil.name in kept]
 
 
 def _texts(words: Sequence[str], spelling: str, first: int, last: int, at_start: bool) -> tuple[str, str]:
@@ -199,7 +205,7 @@ def _texts(words: Sequence[str], spelling: str, first: int, last: int, at_start:
 def _better(a: PupilEvidence, b: PupilEvidence) -> PupilEvidence:
     """One pupil's evidence over two of its spellings: the better of each."""
     pick = b if b.place > a.place else a
-    return PupilEvidence(pick.pupil, pick.text, pick.first, pick.last, max(a.place, b.place), max(a.alone, b.alone),
+    return PupilEvidence(pick.pupil, pick.first, pick.last, max(a.place, b.place), max(a.alone, b.alone),
                          max(a.sound, b.sound), max(a.told, b.told), a.written or b.written,
                          pick.plain and not (a.learnt or b.learnt), a.learnt or b.learnt, pick.front)
 

@@ -101,7 +101,7 @@ class Scorer:
 
     def common_word(self, word: str) -> bool:
         """Is this (lower-case) word a common English word: one the model's tokenizer holds whole?"""
-        return bool(word) and self.transcriber.tokens_in(word) == self.transcriber.tokens_in("the")
+        return bool(word) and self.transcriber.tokens_in(word) == 1
 
     def name_chooser(self, audio: np.ndarray, roster: Sequence[Pupil], known: dict | None = None) -> Chooser:
         """Who was named in some utterances of `audio`: each roster name (with the spellings learnt

@@ -91,8 +91,8 @@ def class_pupil(store: Store, session: dict[str, Any], pupil: str) -> Pupil:
 def learn_from_attempt(store: Store, attempt_id: int, pupil: str) -> dict[str, Any] | None:
     """Learn how the session's teacher says `pupil`'s name from a scored rep in which the coach says
     they were named: the rep's name piece (scoring/learning.py: the words after the wait that sound
-    most like `pupil`, else those in the name's place, else the first speech after the question) and what Whisper wrote there. What that rep
-    taught before is replaced; the rep's own result is not changed. Returns what was learnt (its
+    most like `pupil`, else those in the name's place, else the first speech after the question) and
+    what Whisper wrote there. What that rep taught before is replaced; the rep's own result is not changed. Returns what was learnt (its
     id, pupil, heard, seconds), or None when the rep has no speech after the question. RehearseError
     for a rep not scored, a pupil not in the session's class, or a recording that cannot be read."""
     attempt = _attempt_or_lookup(store, attempt_id)
