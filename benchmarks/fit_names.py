@@ -38,9 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rehearse.scoring import belief  # noqa: E402
-from benchmarks.score_clips import as_typed, clip_order  # noqa: E402
+from benchmarks.score_clips import as_typed, clip_order, coach_taps  # noqa: E402
 from rehearse.scoring.audio import load_audio  # noqa: E402
-from rehearse.scoring.learning import learnt_sound  # noqa: E402
 from rehearse.scoring.names import parse_roster, with_learnt  # noqa: E402
 from rehearse.scoring.pipeline import Scorer  # noqa: E402
 from rehearse.scoring.steps import get_step  # noqa: E402
@@ -67,10 +66,8 @@ def collect(folder: Path, split: str, labels: dict, cache: str | None) -> list[d
         roster = rosters[label["roster"]]
         taught = learnt.setdefault(label["sequence"], {}) if label.get("sequence") else None
         result = scorer.score(audio, step, with_learnt(roster, taught) if taught else roster)
-        if taught is not None and label.get("pupil") and result.metrics.get("named_pupil") != label["pupil"]:
-            sound = learnt_sound(audio, result.to_dict(), label["pupil"])  # as a coach's one tap teaches
-            if sound is not None:
-                taught[label["pupil"]] = (taught.get(label["pupil"], []) + [sound])[-3:]
+        if taught is not None:
+            coach_taps(taught, audio, result, label.get("pupil"))
         for start, end, evidence in scorer.evidence_log:
             if evidence.at_start:
                 truth = label.get("pupil_before_question") if label.get("name_before_question") else None

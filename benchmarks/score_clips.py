@@ -88,13 +88,21 @@ def as_typed(entries: list[str]) -> list[str]:
     return [entry.split("(")[0].strip() for entry in entries]
 
 
-def tapped(learnt_sound, audio, result: dict, pupil: str):
-    """What the coach's tap teaches: the rep's name piece, cut where it sounds like `pupil` (a
-    baseline revision from before learning.learnt_sound took the pupil cuts it where it can)."""
+def coach_taps(taught: dict[str, list], audio, result, truth: str | None) -> None:
+    """A rep of a sequence whose pupil the engine did not get exactly right is corrected as the
+    coach's one tap does: its name piece, cut where it sounds like the pupil, is learnt into
+    `taught` (pupil -> sounds, the latest store.learnt.KEEP, as the store keeps them). A baseline
+    revision from before learning.learnt_sound took the pupil cuts the piece where it can."""
     import inspect
-    if len(inspect.signature(learnt_sound).parameters) > 2:
-        return learnt_sound(audio, result, pupil)
-    return learnt_sound(audio, result)
+
+    from rehearse.scoring.learning import learnt_sound
+    from rehearse.store.learnt import KEEP
+    if not truth or result.metrics.get("named_pupil") == truth:
+        return
+    by_pupil = len(inspect.signature(learnt_sound).parameters) > 2
+    sound = learnt_sound(audio, result.to_dict(), truth) if by_pupil else learnt_sound(audio, result.to_dict())
+    if sound is not None:
+        taught[truth] = (taught.get(truth, []) + [sound])[-KEEP:]
 
 
 def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model: str | None,
@@ -107,10 +115,9 @@ def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model
     corrected as a coach would, in one tap: its name piece is learnt for that voice (learning.py)
     and the later reps are scored with it, as the app does for a teacher."""
     try:
-        from rehearse.scoring.learning import learnt_sound
         from rehearse.scoring.names import with_learnt
     except ImportError:  # a --baseline revision from before learnt names
-        learnt_sound = with_learnt = None
+        with_learnt = None
     with tempfile.TemporaryDirectory(prefix="rehearse-bench-models-") as models:
         started = time.perf_counter()
         try:
@@ -144,10 +151,8 @@ def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model
                 result = scorer.score(audio, step, roster)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                 m = result.metrics
-                if taught is not None and truth and m.get("named_pupil") != truth:
-                    sound = tapped(learnt_sound, audio, result.to_dict(), truth)  # the coach's tap says who it was
-                    if sound is not None:
-                        taught[truth] = (taught.get(truth, []) + [sound])[-3:]  # as the store keeps them
+                if taught is not None:
+                    coach_taps(taught, audio, result, truth)
                 rows.append({"split": split, "clip": name, "seconds": len(audio) / SAMPLE_RATE,
                              "wall_s": wall, "cpu_s": cpu, "wait": m.get("wait_time_s"),
                              "pupil": m.get("named_pupil"), "heard": m.get("name_heard"),
