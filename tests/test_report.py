@@ -164,6 +164,7 @@ def test_a_recording_that_cannot_be_decoded_is_embedded_as_it_was_stored(tmp_pat
 
     damaged = tmp_path / "rep-01.webm"
     damaged.write_bytes(b"\x1aE\xdf\xa3" + b"not really a recording" * 10)
-    embedded = embedded_audio(damaged)
+    embedded = embedded_audio(damaged, 180)
     assert embedded.mime == "audio/webm" and base64.b64decode(embedded.uri.split(",", 1)[1]) == damaged.read_bytes()
-    assert embedded_audio(tmp_path / "gone.wav") is None
+    assert embedded.note is None
+    assert embedded_audio(tmp_path / "gone.wav", 180) is None
