@@ -15,7 +15,7 @@ from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .page_client import page_client
-from .report_checks import HOSTILE, make_hostile
+from .report_checks import HOSTILE, make_hostile, save_link
 from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
 
 PLAYS = """(audio) => new Promise((resolve, reject) => {
@@ -56,9 +56,10 @@ def offline_page(tmp_path):
         browser.close()
 
 
-def download(history_instance, address: str) -> tuple[str, str]:
+def download(history_instance, page: str) -> tuple[str, str]:
+    """The report behind the "Save as report" link of `page` (a rep's page, a session's summary)."""
     client = page_client(create_app({"INSTANCE": history_instance[0], "WARM_UP": False}))
-    response = client.get(address)
+    response = client.get(save_link(client.get(page).text))
     assert response.status_code == 200
     return re.search(r"filename=(\S+)", response.headers["Content-Disposition"]).group(1), response.text
 
@@ -70,7 +71,7 @@ def test_a_saved_rep_report_shows_the_verdicts_and_plays_offline(history_instanc
     attempt_id = ids["sessions"][0]["attempts"][1]
     make_hostile(store, attempt_id)  # the teacher's name, the transcript and a criterion's comment
     store.mark(attempt_id, "wait_time", False, "")  # the coach overruled the wait
-    name, html = download(history_instance, f"/attempts/{attempt_id}/report")
+    name, html = download(history_instance, f"/attempts/{attempt_id}")
     page = open_report(html, name)
 
     assert page.inner_text(".verdict") == "Not yet"  # the coach's mark applied
@@ -110,7 +111,7 @@ def test_a_comment_plays_from_just_before_it_and_a_session_report_plays_every_re
     assert page.evaluate("window.seekedTo") == pytest.approx(3.5, abs=0.05)  # 0.5 s before the comment
 
     session_id = ids["sessions"][1]["id"]
-    name, html = download(history_instance, f"/sessions/{session_id}/report")
+    name, html = download(history_instance, f"/sessions/{session_id}/summary")
     page = open_report(html, name)
     assert page.locator("#wait-chart svg circle").count() == 3
     assert page.locator("article .verdict").all_inner_texts() == ["All criteria met"] * 3
