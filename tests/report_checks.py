@@ -1,10 +1,12 @@
-"""What makes a saved report self-contained and safe, read off the file itself: shared by the
-test-client tests (test_report.py) and the browser test (test_report_browser.py)."""
+"""What makes a saved report self-contained and safe, read off the file itself, and where a page's
+"Save as report" link leads: shared by the test-client tests (test_report.py), the browser test
+(test_report_browser.py) and the attacks on reports (test_attacks_reports.py)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -14,6 +16,16 @@ from rehearse.store.database import Store
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster", "data", "background", "xlink:href",
                   "manifest", "ping", "cite", "longdesc", "codebase", "archive", "usemap", "icon"}
+
+
+SAVE_LINK = re.compile(r'<a id="save-report"[^>]*\shref="([^"]+)"')
+
+
+def save_link(page: str) -> str:
+    """The address of a page's "Save as report" link (a rep's page, a session's summary)."""
+    found = SAVE_LINK.search(page)
+    assert found, "the page has no Save as report link"
+    return html.unescape(found.group(1))
 
 
 class Parsed(HTMLParser):

@@ -17,7 +17,7 @@ from rehearse.web import create_app
 from rehearse.web.report import attempt_report, comments_of, session_report
 
 from .page_client import page_client
-from .report_checks import HOSTILE, Parsed, assert_self_contained, make_hostile
+from .report_checks import HOSTILE, Parsed, assert_self_contained, make_hostile, save_link
 from .test_cli import rehearse
 
 
@@ -39,11 +39,17 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+def rep_report(client, attempt_id: int):
+    """The rep's report, through the link of its page (it carries the browser's token)."""
+    return client.get(save_link(client.get(f"/attempts/{attempt_id}").text))
+
+
 def test_a_reps_page_offers_the_report_and_it_downloads_as_one_named_file(client, store, history_instance):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][1]  # Ms Okafor, 3 Nov, rep 2
     page = client.get(f"/attempts/{attempt_id}").text
-    assert f'href="/attempts/{attempt_id}/report"' in page and "Save as report" in page
-    response = client.get(f"/attempts/{attempt_id}/report")
+    assert save_link(page) == f"/attempts/{attempt_id}/report?csrf_token={client.csrf_token()}"
+    assert "Save as report" in page
+    response = client.get(save_link(page))
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     day = local_day(store.attempt(attempt_id)["created_at"])
@@ -57,7 +63,7 @@ def test_a_reps_page_offers_the_report_and_it_downloads_as_one_named_file(client
 
 def test_the_recording_is_inside_the_file_and_decodes_to_the_rep(client, store, history_instance, tmp_path):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
-    html = client.get(f"/attempts/{attempt_id}/report").text
+    html = rep_report(client, attempt_id).text
     (audio,) = Parsed(html).named("audio")
     mime, data = re.fullmatch(r"data:([a-z/]+);base64,([A-Za-z0-9+/=]+)", audio["src"]).groups()
     assert mime == "audio/mpeg"
@@ -100,7 +106,7 @@ def test_user_text_is_escaped_everywhere(client, store, history_instance):
     assert HOSTILE not in html and "<img" not in html
     assert html.count("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;") >= 4  # name, transcript, comments
     assert "onerror" not in "".join(a for _, attrs in parsed.tags for a in attrs)
-    response = client.get(f"/attempts/{attempt_id}/report")
+    response = rep_report(client, attempt_id)
     name = re.search(r"filename=(\S+)", response.headers["Content-Disposition"]).group(1)
     assert name.startswith("script-img-src-x-onerror-alert-1_Pose-pause-name_rep-2_")
     session = session_report(store, store.attempt(attempt_id)["session_id"]).html
@@ -111,8 +117,8 @@ def test_user_text_is_escaped_everywhere(client, store, history_instance):
 def test_a_session_report_holds_every_rep_with_its_recording_and_the_progress(client, store, history_instance):
     session = history_instance[1]["sessions"][1]  # Ms Okafor, 10 Nov: three right in a row, fluent at rep 3
     page = client.get(f"/sessions/{session['id']}/summary").text
-    assert f'href="/sessions/{session["id"]}/report"' in page
-    response = client.get(f"/sessions/{session['id']}/report")
+    assert save_link(page) == f"/sessions/{session['id']}/report?csrf_token={client.csrf_token()}"
+    response = client.get(save_link(page))
     day = local_day(store.session(session["id"])["started_at"])
     assert response.headers["Content-Disposition"] == f"attachment; filename=Ms-Okafor_Pose-pause-name_session_{day}.html"
     html = response.text
@@ -131,12 +137,13 @@ def test_a_session_report_holds_every_rep_with_its_recording_and_the_progress(cl
 def test_a_missing_recording_or_rep_is_said_not_a_crash(client, store, history_instance):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][0]
     store.audio_file(store.attempt(attempt_id)).unlink()
-    html = client.get(f"/attempts/{attempt_id}/report").text
+    html = rep_report(client, attempt_id).text
     assert "The recording of this rep was missing" in html and "<audio" not in html
     assert_self_contained(html)
-    missing = client.get("/attempts/999999/report")
+    token = f"csrf_token={client.csrf_token()}"
+    missing = client.get(f"/attempts/999999/report?{token}")
     assert missing.status_code == 404 and "there is no attempt 999999" in missing.text
-    assert client.get("/sessions/999999/report").status_code == 404
+    assert client.get(f"/sessions/999999/report?{token}").status_code == 404
 
 
 def test_the_command_writes_the_same_report(store, history_instance, tmp_path):
@@ -164,6 +171,17 @@ def test_a_recording_that_cannot_be_decoded_is_embedded_as_it_was_stored(tmp_pat
 
     damaged = tmp_path / "rep-01.webm"
     damaged.write_bytes(b"\x1aE\xdf\xa3" + b"not really a recording" * 10)
-    embedded = embedded_audio(damaged)
+    embedded = embedded_audio(damaged, 180)
     assert embedded.mime == "audio/webm" and base64.b64decode(embedded.uri.split(",", 1)[1]) == damaged.read_bytes()
-    assert embedded_audio(tmp_path / "gone.wav") is None
+    assert embedded.note is None
+    assert embedded_audio(tmp_path / "gone.wav", 180) is None
+
+
+def test_a_recording_that_cannot_be_decoded_and_is_larger_than_a_rep_is_left_out_with_a_note(tmp_path):
+    from rehearse.web.report_audio import embedded_audio
+
+    damaged = tmp_path / "rep-01.webm"
+    damaged.write_bytes(b"\x1aE\xdf\xa3" + b"\0" * (2 * 2**20))  # 2 MB: more than 30 s of the app's WAV (0.9 MB)
+    embedded = embedded_audio(damaged, 30)
+    assert embedded.uri is None and "could not be read" in embedded.note and "not in this file" in embedded.note
+    assert embedded_audio(damaged, 180).uri is not None  # within what a 180 s rep could be: kept as stored

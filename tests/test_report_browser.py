@@ -2,12 +2,18 @@
 app's route, written to a temporary file and opened from its file:// path with the network off and
 every request but the file itself refused. It shows the verdicts, the timeline and the comments,
 its audio plays from inside the file, a comment's button plays from just before it, and hostile
-user text stays text. Set REHEARSE_REPORT_SCREENSHOT=path to keep a picture of the rep's report."""
+user text stays text. Set REHEARSE_REPORT_SCREENSHOT=path to keep a picture of the rep's report.
+Against a real server: the pages' "Save as report" buttons download the report, and an <img> of it
+on another site's page (issue 29: it made the server build reports) is refused."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import re
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +21,8 @@ from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .page_client import page_client
-from .report_checks import HOSTILE, make_hostile
+from .report_checks import HOSTILE, assert_self_contained, make_hostile, save_link
+from .server import running_server
 from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
 
 PLAYS = """(audio) => new Promise((resolve, reject) => {
@@ -56,9 +63,10 @@ def offline_page(tmp_path):
         browser.close()
 
 
-def download(history_instance, address: str) -> tuple[str, str]:
+def download(history_instance, page: str) -> tuple[str, str]:
+    """The report behind the "Save as report" link of `page` (a rep's page, a session's summary)."""
     client = page_client(create_app({"INSTANCE": history_instance[0], "WARM_UP": False}))
-    response = client.get(address)
+    response = client.get(save_link(client.get(page).text))
     assert response.status_code == 200
     return re.search(r"filename=(\S+)", response.headers["Content-Disposition"]).group(1), response.text
 
@@ -70,7 +78,7 @@ def test_a_saved_rep_report_shows_the_verdicts_and_plays_offline(history_instanc
     attempt_id = ids["sessions"][0]["attempts"][1]
     make_hostile(store, attempt_id)  # the teacher's name, the transcript and a criterion's comment
     store.mark(attempt_id, "wait_time", False, "")  # the coach overruled the wait
-    name, html = download(history_instance, f"/attempts/{attempt_id}/report")
+    name, html = download(history_instance, f"/attempts/{attempt_id}")
     page = open_report(html, name)
 
     assert page.inner_text(".verdict") == "Not yet"  # the coach's mark applied
@@ -110,7 +118,7 @@ def test_a_comment_plays_from_just_before_it_and_a_session_report_plays_every_re
     assert page.evaluate("window.seekedTo") == pytest.approx(3.5, abs=0.05)  # 0.5 s before the comment
 
     session_id = ids["sessions"][1]["id"]
-    name, html = download(history_instance, f"/sessions/{session_id}/report")
+    name, html = download(history_instance, f"/sessions/{session_id}/summary")
     page = open_report(html, name)
     assert page.locator("#wait-chart svg circle").count() == 3
     assert page.locator("article .verdict").all_inner_texts() == ["All criteria met"] * 3
@@ -120,3 +128,70 @@ def test_a_comment_plays_from_just_before_it_and_a_session_report_plays_every_re
         audio.evaluate("(a) => a.pause()")
     assert all(url.startswith("file://") for url in requests) and len(requests) == 2  # the two files opened
     assert refused == [] and problems == []
+
+
+@contextlib.contextmanager
+def another_site(html: str):
+    """A web server of its own on another port of this laptop, serving one page; yields its port."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_pages_buttons_download_the_report_and_another_sites_img_is_refused(history_instance):
+    chromium, sync_playwright = browser_or_fail()
+    folder, ids = history_instance
+    attempt_id, session_id = ids["sessions"][0]["attempts"][1], ids["sessions"][1]["id"]
+    with running_server(folder) as url, sync_playwright() as p:
+        reports = [f"{url}/attempts/{attempt_id}/report", f"{url}/sessions/{session_id}/report"]
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        # What the server answered each request, even one the browser then blocks (an <img> of a
+        # page is blocked by its Cross-Origin-Resource-Policy, after the server has made it).
+        network, sent, answered = context.new_cdp_session(page), {}, {}
+        network.send("Network.enable")
+        network.on("Network.requestWillBeSent", lambda e: sent.__setitem__(e["requestId"], e["request"]["url"]))
+        network.on("Network.responseReceivedExtraInfo", lambda e: answered.__setitem__(e["requestId"], e["statusCode"]))
+        for shown, name in ((f"/attempts/{attempt_id}", "_rep-2_"), (f"/sessions/{session_id}/summary", "_session_")):
+            page.goto(url + shown)
+            with page.expect_download() as download:
+                page.click("#save-report")
+            assert name in download.value.suggested_filename
+            html = Path(download.value.path()).read_text(encoding="utf-8")
+            assert_self_contained(html)
+            assert "<audio" in html
+
+        # The same browser, its cookie and all, then visits a page of another site, which embeds the
+        # reports as images: from another port of this laptop (same-site) and from "localhost" (cross-site).
+        images = "".join(f'<img src="{report}" alt="">' for report in reports)
+        with another_site(f"<!doctype html><title>elsewhere</title>{images}") as port:
+            for elsewhere in (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/"):
+                sent.clear()
+                page.goto(elsewhere)  # waits for the images to load (or fail)
+                page.wait_for_function("() => [...document.images].every(image => image.complete)")
+                ids = [i for i in list(sent) if "/report" in sent[i]]
+                for _ in range(600):  # the answers' events may come a little after the images are done
+                    if all(i in answered for i in ids):
+                        break
+                    page.wait_for_timeout(100)
+                asked = {sent[i]: answered[i] for i in ids}
+                assert asked == {report: 403 for report in reports}, elsewhere
+        browser.close()

@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--session", type=an_id, metavar="ID", help="every rep of this session")
     report.add_argument("-o", "--output", metavar="PATH",
                         help="the file to write, or a folder to write it in under its own name (default: here)")
+    report.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
+                        help="the most of each rep's recording put in the report, as `serve --max-attempt-s` "
+                             f"allows a rep (default {MAX_ATTEMPT_S}); the rest of a longer one is left out")
     add_instance(report)
 
     names = commands.add_parser("names", help="the pupils' names the app has learnt, the way each teacher says them")

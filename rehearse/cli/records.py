@@ -114,7 +114,8 @@ def save_report(args: argparse.Namespace) -> int:
 
     store = open_store(args.instance)
     try:
-        report = attempt_report(store, args.attempt) if args.attempt else session_report(store, args.session)
+        report = (attempt_report(store, args.attempt, max_s=args.max_attempt_s) if args.attempt
+                  else session_report(store, args.session, max_s=args.max_attempt_s))
     except LookupError as exc:
         raise RehearseError(f"{exc} in {store.instance}; the number is the one in its page's address") from None
     target = Path(args.output or ".")

@@ -34,6 +34,16 @@ def load_audio(path: str | Path, max_s: float | None = None) -> np.ndarray:
     (default MAX_DECODE_S) is refused with AudioError as soon as the decoding passes it, so the
     memory used is bounded by the limit, not by what the file would decode to.
     """
+    audio, longer = load_opening(path, max_s or MAX_DECODE_S)
+    if longer:
+        raise too_long(path, max_s or MAX_DECODE_S)
+    return audio
+
+
+def load_opening(path: str | Path, max_s: float) -> tuple[np.ndarray, bool]:
+    """The first `max_s` seconds of `path`, decoded as load_audio does, and whether the recording
+    goes on past them (its rest is never decoded). For what may show a part of a recording that is
+    longer than a rep may be (the saved report), where load_audio would refuse it whole."""
     path = Path(path)
     if not path.exists():
         raise AudioError(f"{path}: no such file; check the path")
@@ -41,15 +51,13 @@ def load_audio(path: str | Path, max_s: float | None = None) -> np.ndarray:
         raise AudioError(f"{path}: is a folder, not a recording")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty (0 bytes); record the attempt again")
-    limit = int((max_s or MAX_DECODE_S) * SAMPLE_RATE)
+    limit = int(max_s * SAMPLE_RATE)
     audio = _read_plain_wav(path, limit)
     if audio is None:
         audio = _decode_with_av(path, limit)
-    if len(audio) > limit:
-        raise too_long(path, max_s or MAX_DECODE_S)
     if audio.size == 0:
         raise AudioError(f"{path}: the recording holds no audio; record the attempt again")
-    return audio
+    return audio[:limit], len(audio) > limit
 
 
 def too_long(path: str | Path, max_s: float) -> AudioError:

@@ -35,12 +35,19 @@ def checked_text(text: Any) -> str:
     text = text.strip()
     if not text:
         raise RehearseError("the comment is empty: type what you noticed at that moment, then save")
-    if len(text) > MAX_CHARS:
-        raise RehearseError(f"the comment is {len(text)} characters; shorten it to at most {MAX_CHARS}")
+    within_length(text)
     bad = first_invisible(text)
     if bad is not None:
         raise RehearseError(f"the comment holds an invisible control character (U+{ord(bad):04X}), perhaps pasted "
                             "from another program; type it again without it")
+    return text
+
+
+def within_length(text: str) -> str:
+    """`text` if it is at most MAX_CHARS characters; else RehearseError with one line. A comment is
+    refused whole, never cut: a coach's comment on the recording and on a criterion alike."""
+    if len(text) > MAX_CHARS:
+        raise RehearseError(f"the comment is {len(text)} characters; shorten it to at most {MAX_CHARS}")
     return text
 
 

@@ -12,8 +12,9 @@ from flask import Blueprint, current_app, request
 from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
 from ..store.attempts import forget_rep, mark_named, score_stored, without_path
+from ..store.comments import MAX_CHARS, within_length
 from ..store.faults import storage_problem
-from .inputs import json_object
+from .inputs import json_object, text_json_bytes
 from .uploads import checked_suffix
 from .views import (attempt_or_404, attempt_view, live_reps, services, session_or_404, session_pupils,
                     session_view)
@@ -74,10 +75,11 @@ def mark(attempt_id: int):
     """The coach's verdict on one criterion: {"criterion": id, "passed": true|false|null, "comment": ""};
     on names_pupil, "pupil" (a name of the session's roster) says who was named where the app did not
     hear whom, or heard someone else: the criterion is then met, the pause after the question counts
-    as the wait, and the app learns how the teacher says that name (_mark_named)."""
+    as the wait, and the app learns how the teacher says that name (_mark_named). A comment over
+    MAX_CHARS characters is refused (400), not cut."""
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
-    body = json_object()
+    body = json_object(text_json_bytes(MAX_CHARS))
     if body is None:
         return {"error": 'send the mark as a JSON object: {"criterion": id, "passed": true, false or null, '
                          '"comment": ""}'}, 400
@@ -89,6 +91,10 @@ def mark(attempt_id: int):
                          f"{', '.join(known) or 'none (the attempt is not scored yet)'}"}, 400
     if passed not in (True, False, None) or not isinstance(comment, str):
         return {"error": "passed must be true, false or null, and comment a string"}, 400
+    try:
+        within_length(comment.strip())
+    except RehearseError as exc:
+        return {"error": str(exc)}, 400
     _, session, step, _ = session_or_404(attempt["session_id"])
     if pupil is not None:
         pupils = session_pupils(session, step)
@@ -96,9 +102,9 @@ def mark(attempt_id: int):
             return {"error": f"pupil {pupil!r}: give it on names_pupil, as one of the class: "
                              f"{', '.join(pupils) or 'the session has no roster'}"}, 400
     if criterion != "names_pupil":
-        store.mark(attempt_id, criterion, passed, comment[:2000])
+        store.mark(attempt_id, criterion, passed, comment)
         return attempt_view(store.attempt(attempt_id), step)
-    return _mark_named(attempt_id, passed, comment[:2000], pupil, step)
+    return _mark_named(attempt_id, passed, comment, pupil, step)
 
 
 def _mark_named(attempt_id: int, passed: bool | None, comment: str, pupil: str | None, step):

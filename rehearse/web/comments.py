@@ -16,10 +16,11 @@ from flask import Blueprint, current_app
 
 from ..errors import RehearseError
 from ..store import comments
-from .inputs import json_object
+from .inputs import json_object, text_json_bytes
 from .views import attempt_or_404, attempt_view, services, session_or_404
 
 bp = Blueprint("comments", __name__, url_prefix="/api")
+BODY_BYTES = text_json_bytes(comments.MAX_CHARS)
 SEND = 'send the comment as a JSON object: {"at_s": seconds into the recording, "text": "what you noticed"}'
 
 
@@ -39,7 +40,7 @@ def _answer(attempt_id: int, status: int = 200):
 def add(attempt_id: int):
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
-    body = json_object()
+    body = json_object(BODY_BYTES)
     if body is None:
         return {"error": SEND}, 400
     try:
@@ -53,7 +54,7 @@ def add(attempt_id: int):
 def edit(attempt_id: int, comment_id: int):
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
-    body = json_object()
+    body = json_object(BODY_BYTES)
     if body is None:
         return {"error": SEND}, 400
     try:

@@ -10,6 +10,11 @@ runs only the one small script below (by its hash): the buttons that play from a
 It is rendered by its own Jinja environment over the shipped templates (autoescaped: teachers'
 names, transcripts and comments are user text), not through a request, so `rehearse report` makes
 the same file as the page's button.
+
+A report costs what its recordings cost to encode, so it holds at most what a rep may (`max_s`:
+the server's --max-attempt-s, or `rehearse report --max-attempt-s`; report_audio.py), and only the
+app's own pages may ask for one: the link carries this browser's CSRF token, as the archive's does
+(security.link_refusal), so an <img> or a link on another site cannot make the server build them.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, current_app, send_file
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from .. import shipped
+from ..capture.live import MAX_ATTEMPT_S
 from ..coaching.calibration import band_view
 from ..coaching.progress import progress_of
 from ..scoring.steps import ActionStep
@@ -36,6 +42,7 @@ from ..store import history
 from ..store.database import Store
 from .report_audio import embedded_audio
 from .report_svg import timeline_svg, wait_chart_svg
+from .security import link_refusal
 from .views import FILTERS, attempt_facts, services, step_or_problem
 
 bp = Blueprint("report", __name__)
@@ -80,12 +87,14 @@ def clean_comments(comments: Iterable[dict[str, Any]] | None, length_s: float | 
 # What the report shows -------------------------------------------------------------------------
 
 def rep_view(store: Store, attempt: dict[str, Any], step: ActionStep | None,
-             comments: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
+             comments: Iterable[dict[str, Any]] | None = None, max_s: float = MAX_ATTEMPT_S) -> dict[str, Any]:
     """One rep for the report: the verdicts (coach's marks applied) with their evidence, the
-    figures, the transcript marked, the timeline and the recording, all in the file."""
+    figures, the transcript marked, the timeline and the recording (at most `max_s` seconds of
+    it, with a note on what is left out), all in the file."""
+    audio = embedded_audio(store.audio_file(attempt), max_s)
     view: dict[str, Any] = {"metrics": None, "words": [], "replay": []} | attempt_facts(attempt, step) | {
         "comments": clean_comments(comments, attempt["duration_s"]),
-        "audio": embedded_audio(store.audio_file(attempt)),
+        "audio": audio if audio and audio.uri else None, "audio_note": audio and audio.note,
     }
     metrics = view["metrics"]
     if metrics is not None:
@@ -96,28 +105,31 @@ def rep_view(store: Store, attempt: dict[str, Any], step: ActionStep | None,
     return view
 
 
-def attempt_report(store: Store, attempt_id: int, comments: Iterable[dict[str, Any]] | None = None) -> Report:
-    """The report of one rep; `comments` ({at_s, text}) default to the stored ones (comments_of)."""
+def attempt_report(store: Store, attempt_id: int, comments: Iterable[dict[str, Any]] | None = None,
+                   max_s: float = MAX_ATTEMPT_S) -> Report:
+    """The report of one rep; `comments` ({at_s, text}) default to the stored ones (comments_of);
+    `max_s`: the most of its recording embedded (a rep's limit)."""
     attempt = store.attempt(attempt_id)
     if attempt is None:
         raise LookupError(f"there is no attempt {attempt_id}")
     context = history.attempt_context(store, attempt_id)
     step, problem = step_or_problem(context["step_id"], store.instance)
-    rep = rep_view(store, attempt, step, comments_of(attempt) if comments is None else comments)
+    rep = rep_view(store, attempt, step, comments_of(attempt) if comments is None else comments, max_s)
     html = _render(kind="rep", context=context, step=step, problem=problem, reps=[rep])
     return Report(file_name(context["teacher"], context["title"], f"rep-{attempt['rep']}", attempt["created_at"]), html)
 
 
-def session_report(store: Store, session_id: int,
-                   comments: dict[int, list[dict[str, Any]]] | None = None) -> Report:
-    """The report of a session: its progress facts, the wait chart and every rep with its recording.
-    `comments` maps an attempt id to its comments; by default the stored ones (comments_of)."""
+def session_report(store: Store, session_id: int, comments: dict[int, list[dict[str, Any]]] | None = None,
+                   max_s: float = MAX_ATTEMPT_S) -> Report:
+    """The report of a session: its progress facts, the wait chart and every rep with its recording
+    (at most `max_s` seconds of each). `comments` maps an attempt id to its comments; by default the
+    stored ones (comments_of)."""
     session = store.session(session_id)
     if session is None:
         raise LookupError(f"there is no session {session_id}")
     step, problem = step_or_problem(session["step_id"], store.instance)
     attempts = store.attempts(session_id)
-    reps = [rep_view(store, a, step, comments_of(a) if comments is None else comments.get(a["id"], []))
+    reps = [rep_view(store, a, step, comments_of(a) if comments is None else comments.get(a["id"], []), max_s)
             for a in attempts]
     progress = progress_of(attempts, session["fluent_after"])
     context = {k: session[k] for k in ("teacher", "title", "started_at", "finished_at", "mode", "reps_target")}
@@ -160,17 +172,23 @@ def _download(report: Report):
 
 @bp.get("/attempts/<int:attempt_id>/report")
 def attempt_download(attempt_id: int):
+    refusal = link_refusal("open the rep's page and use its \"Save as report\" button")
+    if refusal:
+        return refusal
     store, _ = services()
     try:
-        return _download(attempt_report(store, attempt_id))
+        return _download(attempt_report(store, attempt_id, max_s=current_app.config["MAX_ATTEMPT_S"]))
     except LookupError as exc:
         abort(404, description=str(exc))
 
 
 @bp.get("/sessions/<int:session_id>/report")
 def session_download(session_id: int):
+    refusal = link_refusal("open the session's summary and use its \"Save as report\" button")
+    if refusal:
+        return refusal
     store, _ = services()
     try:
-        return _download(session_report(store, session_id))
+        return _download(session_report(store, session_id, max_s=current_app.config["MAX_ATTEMPT_S"]))
     except LookupError as exc:
         abort(404, description=f"{exc}; start one from the first page")

@@ -6,10 +6,17 @@ that plays in every browser a teacher may open the file in — Chromium, Firefox
 macOS and iOS (Ogg Opus is smaller still but Safari played it only lately; FLAC only halves the
 size). The encoder is the libmp3lame that PyAV's own FFmpeg carries, so nothing more is installed
 and nothing leaves the laptop. The recording is decoded by the engine's bounded decoder
-(scoring.audio.load_audio), so a hostile file costs no more here than when it was scored.
+(scoring.audio.load_opening), so a hostile file costs no more here than when it was scored.
 
 Should the encoding fail (a damaged recording that the decoder cannot read), the recording is
 embedded as it was stored, with its own type, so the teacher still gets what was kept.
+
+A report holds at most what a rep may (`max_s`, the server's --max-attempt-s): an uploaded file can
+be far longer than a rep (it is then kept, unscored), and encoding an hour of it made a 27 MB report
+and cost half a minute of CPU per request. Only its first `max_s` seconds are decoded and embedded,
+with a note saying the rest is left out; a stored file that cannot be decoded is embedded only if it
+is no larger than the app's own WAV of a rep that long, else left out with a note. So a session's
+report costs at most its reps times the limit.
 """
 
 from __future__ import annotations
@@ -23,19 +30,24 @@ import av
 import numpy as np
 
 from ..errors import RehearseError
-from ..scoring.audio import SAMPLE_RATE, load_audio
+from ..scoring.audio import MAX_DECODE_S, SAMPLE_RATE, load_opening
 from .uploads import AUDIO_TYPES
 
 SHARE_KBPS = 48
-MAX_EMBED_S = 3600  # the decoder's own ceiling (scoring.audio.MAX_DECODE_S): a rep is far shorter
+# A live rep is stopped at the first block of audio that reaches the limit (stream.py), so its file
+# may run this much past it; a recording longer than the limit by more is cut at the limit.
+OVERRUN_S = 0.5
+WAV_BYTES_PER_S = SAMPLE_RATE * 2  # the app's own recordings: 16-bit mono at 16 kHz
 
 
 @dataclass(frozen=True)
 class Embedded:
-    """A recording as a data: URI, with what it is (for the report's small print)."""
-    uri: str
+    """A recording as a data: URI, with what it is (for the report's small print); `uri` is None
+    when it is left out. `note` says what of the recording is not in the report, and why."""
+    uri: str | None
     mime: str
     size: int  # bytes before base64
+    note: str | None = None
 
     @property
     def label(self) -> str:
@@ -43,15 +55,39 @@ class Embedded:
         return f"{kind}, {self.size / 1024:.0f} KB"
 
 
-def embedded_audio(path: Path) -> Embedded | None:
-    """The recording at `path` as a data: URI (MP3; else the stored bytes), or None if it is missing."""
+def embedded_audio(path: Path, max_s: float) -> Embedded | None:
+    """The recording at `path` as a data: URI (MP3; else the stored bytes), at most its first
+    `max_s` seconds (a rep's limit); None if it is missing."""
     if not path.is_file():
         return None
+    max_s = min(max_s, MAX_DECODE_S)  # the decoder's own ceiling, whatever limit a server was given
     try:
-        data, mime = mp3_bytes(load_audio(path, MAX_EMBED_S)), "audio/mpeg"
+        samples, longer = load_opening(path, max_s + OVERRUN_S)
     except (RehearseError, av.FFmpegError, OSError, ValueError):
-        data, mime = path.read_bytes(), AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream")
-    return Embedded(f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}", mime, len(data))
+        return _as_stored(path, max_s)
+    note = None
+    if longer:
+        samples = samples[:int(max_s * SAMPLE_RATE)]
+        note = (f"Only the first {max_s:g} s of this recording are in this file: a rep may last at most {max_s:g} s "
+                "and this recording is longer. The whole recording is still kept in rehearse.")
+    data = mp3_bytes(samples)
+    return Embedded(_uri("audio/mpeg", data), "audio/mpeg", len(data), note)
+
+
+def _as_stored(path: Path, max_s: float) -> Embedded:
+    """A recording the decoder cannot read, as it was stored; left out if it is larger than the
+    app's own WAV of a rep of `max_s` seconds (it cannot be a rep's recording then)."""
+    mime, size = AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"), path.stat().st_size
+    if size > max_s * WAV_BYTES_PER_S + 1024:  # + room for a WAV header
+        return Embedded(None, mime, size, (
+            f"This recording ({size / 2**20:.1f} MB) could not be read, and it is larger than a rep of "
+            f"{max_s:g} s could be, so it is not in this file; it is still kept in rehearse."))
+    data = path.read_bytes()
+    return Embedded(_uri(mime, data), mime, len(data))
+
+
+def _uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def mp3_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE, kbps: int = SHARE_KBPS) -> bytes:

@@ -5,13 +5,12 @@ teacher's data."""
 
 from __future__ import annotations
 
-import hmac
 import shutil
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
 from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.plan import agreement_view, current_step
@@ -23,6 +22,7 @@ from ..store import history, plans
 from ..store.export import attempt_records, to_csv, to_json
 from .inputs import query_number
 from .names import learnt_view
+from .security import link_refusal
 from .views import (attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_view,
                     teacher_or_404)
 
@@ -168,11 +168,9 @@ def archive():
 
     Making it reads every recording, so a link of another site must not set it off: besides the
     sign-in every page needs, the link carries this browser's CSRF token, as the forms do."""
-    sent = request.args.get("csrf_token", "")
-    expected = session.get("csrf")
-    if not (expected and hmac.compare_digest(sent.encode(), expected.encode())):
-        return render_template("error.html", message="this download link is out of date or came from another "
-                               "site; open the History page and use its archive link"), 403
+    refusal = link_refusal("open the History page and use its archive link")
+    if refusal:
+        return refusal
     store, _ = services()
     staging = Path(tempfile.mkdtemp(prefix=".archive-", dir=store.instance))
     try:

@@ -13,7 +13,9 @@ Teachers' voices are personal data, so every request passes these checks (`insta
   counted before the passcode is checked, so that parallel guesses are counted too.
 - **CSRF.** Every POST carries the token of the browser's session: the hidden field `csrf_token` in
   forms, the header `X-CSRF-Token` from scripts (static/csrf.js adds it). A WebSocket must be opened
-  by a page of this server (its Origin), since browsers send cookies with it from any site.
+  by a page of this server (its Origin), since browsers send cookies with it from any site. A GET
+  that costs the server much (the archive, a report) must come from a link of the app's own pages:
+  the link carries the token, and the browser must not say another site asked (`link_refusal`).
 - **Cookies.** The session cookie is HttpOnly and SameSite=Lax, and ends with the browser (no
   Expires); over HTTPS it is also Secure and named __Host-, so no other site or plain-HTTP page can
   set or read it. Its key lives in the
@@ -143,12 +145,32 @@ def _check_origin():
         return None
     if request.method not in CHANGES:
         return None
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-    expected = session.get("csrf")
-    if expected and hmac.compare_digest(sent.encode(), expected.encode()):
+    if _is_sessions_token(request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""):
         return None
     return _refuse(403, "this form is out of date or came from another site; "
                         "reload the page and try again")
+
+
+def link_refusal(where: str):
+    """None if this GET came from a link of the app's own pages, else the 403 refusal (one line,
+    ending with `where`: how to ask again). For the downloads that cost the server much to make
+    (the archive, a report): a GET is no change, so _check_origin lets any through, and an <img>
+    or a link on another site would make the server build them with the teacher's cookies. The
+    link carries this browser's CSRF token (`csrf_token` in the query, put there by the page), and
+    the browser must not say another site asked (Sec-Fetch-Site, Origin): browsers that send
+    neither header still need the token."""
+    site = request.headers.get("Sec-Fetch-Site", "same-origin")
+    origin = request.headers.get("Origin")
+    foreign = site not in ("same-origin", "none") or (origin is not None and urlsplit(origin).netloc != request.host)
+    if not foreign and _is_sessions_token(request.args.get("csrf_token", "")):
+        return None
+    return _refuse(403, f"this download link is out of date or came from another site; {where}")
+
+
+def _is_sessions_token(sent: str) -> bool:
+    """Is `sent` the CSRF token of this browser's session (compared in constant time)?"""
+    expected = session.get("csrf")
+    return bool(expected and hmac.compare_digest(sent.encode(), expected.encode()))
 
 
 def is_loopback_name(host: str) -> bool:
