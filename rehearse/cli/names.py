@@ -38,6 +38,7 @@ def learn(args: argparse.Namespace) -> int:
     from ..store import learnt
     from ..store.database import Store
     from ..store.history import teacher_named
+    from ..typed_text import checked_name
 
     folder = instance_folder(args.instance)
     step = get_step(args.step, folder)
@@ -46,9 +47,9 @@ def learn(args: argparse.Namespace) -> int:
     if pupil is None:
         raise RehearseError(f"{args.pupil!r} is not on the class list ({', '.join(p.name for p in roster) or 'empty'}); "
                             "give --roster with their name")
-    teacher = " ".join(args.teacher.split())
-    if not teacher:
+    if not args.teacher.strip():
         raise RehearseError("--teacher is empty; give the name of the teacher speaking")
+    teacher = checked_name(args.teacher, "--teacher")
     store = Store.open(folder) if (folder / "rehearse.sqlite").is_file() else None  # made only to keep what is learnt
     try:
         known = teacher_named(store, teacher)["id"] if store else None
@@ -72,6 +73,7 @@ def learn(args: argparse.Namespace) -> int:
 def list_learnt(args: argparse.Namespace) -> int:
     from ..store import learnt
     from ..store.history import teacher_named
+    from ..typed_text import checked_name
 
     store = open_store(args.instance)
     teacher = teacher_named(store, args.teacher)
@@ -101,6 +103,7 @@ def learnt_line(row: Mapping[str, Any]) -> str:
 def forget(args: argparse.Namespace) -> int:
     from ..store import learnt
     from ..store.history import teacher_named
+    from ..typed_text import checked_name
 
     store = open_store(args.instance)
     teacher = teacher_named(store, args.teacher)
