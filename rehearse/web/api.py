@@ -13,6 +13,7 @@ from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
 from ..store.attempts import forget_rep, mark_named, score_stored, without_path
 from ..store.faults import storage_problem
+from ..typed_text import text_problem
 from .inputs import json_object
 from .uploads import checked_suffix
 from .views import (attempt_or_404, attempt_view, live_reps, services, session_or_404, session_pupils,
@@ -89,6 +90,8 @@ def mark(attempt_id: int):
                          f"{', '.join(known) or 'none (the attempt is not scored yet)'}"}, 400
     if passed not in (True, False, None) or not isinstance(comment, str):
         return {"error": "passed must be true, false or null, and comment a string"}, 400
+    if problem := text_problem("the comment", comment, None):  # before anything is marked or learnt
+        return {"error": problem}, 400
     _, session, step, _ = session_or_404(attempt["session_id"])
     if pupil is not None:
         pupils = session_pupils(session, step)
