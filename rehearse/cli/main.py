@@ -22,6 +22,7 @@ from typing import Sequence
 from ..errors import RehearseError
 from .common import BAD_INPUT, instance_folder, make_scorer, open_store
 from .records import export, import_archive, rescore, save_report
+from .terminal import guarded_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,6 +174,12 @@ def add_instance(command: argparse.ArgumentParser, what: str = "where the databa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; what it prints reaches the terminal without control characters (terminal.py)."""
+    with guarded_output():
+        return command(argv)
+
+
+def command(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "score":
