@@ -15,15 +15,13 @@ Typed text put inside the app's own sentences is isolated (`isolated`; the web's
 that a right-to-left override left open in it cannot reverse the app's words after it; and what goes
 to a terminal or a CSV has its control characters replaced (`printable`), never printed raw.
 
-This module imports nothing of the app but its errors: the engine, the store, coaching, the web and
-the CLI all use it.
+This module imports nothing of the app (it says what is wrong; its callers raise): the engine, the
+store, coaching, the web and the CLI all use it.
 """
 
 from __future__ import annotations
 
 import unicodedata
-
-from .errors import RehearseError
 
 MAX_NAME = 100  # characters in a teacher's name
 SHOWN_CONTROL = "\ufffd"  # what a control character is shown as: the replacement character, "�"
@@ -74,16 +72,17 @@ def text_problem(label: str, value: str, max_chars: int | None) -> str | None:
     return None
 
 
-def checked_name(value: str, label: str = "the teacher's name") -> str:
-    """A person's name as typed, ready to keep: NFC, one space between words, trimmed; RehearseError
-    with one line if it is empty, too long, or holds what no typed text may (`text_problem`)."""
-    name = " ".join(unicodedata.normalize("NFC", value).split())
+def name_problem(name: str, label: str = "the teacher's name") -> str | None:
+    """What makes a person's name (as `normal_name` gives it) one no one can keep, in one line:
+    empty, too long, or what no typed text may hold (`text_problem`); None if it can be kept."""
     if not name:
-        raise RehearseError(f"{label} is empty: type the name")
-    problem = text_problem(label, name, MAX_NAME)
-    if problem:
-        raise RehearseError(problem)
-    return name
+        return f"{label} is empty: type the name"
+    return text_problem(label, name, MAX_NAME)
+
+
+def normal_name(value: str) -> str:
+    """A person's name as typed, as it is kept: NFC, one space between words, trimmed."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
 
 
 def name_key(name: str) -> str:

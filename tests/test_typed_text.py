@@ -12,8 +12,8 @@ import pytest
 from rehearse.errors import RehearseError, StepError
 from rehearse.scoring.criteria import key_words_of
 from rehearse.scoring.steps import load_step
-from rehearse.store.database import Store
-from rehearse.typed_text import (checked_name, for_terminal, isolated, name_key, printable, same_name,
+from rehearse.store.database import Store, checked_name
+from rehearse.typed_text import (for_terminal, isolated, name_key, printable, same_name,
                                  text_problem)
 
 

@@ -22,7 +22,6 @@ from typing import Sequence
 from ..errors import RehearseError
 from .common import BAD_INPUT, instance_folder, make_scorer, open_store
 from .records import export, import_archive, rescore, save_report
-from .terminal import guarded_output
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +174,8 @@ def add_instance(command: argparse.ArgumentParser, what: str = "where the databa
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; what it prints reaches the terminal without control characters (terminal.py)."""
+    from .terminal import guarded_output  # here: `import rehearse.cli` stays light (tests/test_layout.py)
+
     with guarded_output():
         return command(argv)
 

@@ -36,9 +36,8 @@ def learn(args: argparse.Namespace) -> int:
     from ..scoring.names import parse_roster
     from ..scoring.steps import get_step
     from ..store import learnt
-    from ..store.database import Store
+    from ..store.database import Store, checked_name
     from ..store.history import teacher_named
-    from ..typed_text import checked_name
 
     folder = instance_folder(args.instance)
     step = get_step(args.step, folder)
@@ -73,7 +72,6 @@ def learn(args: argparse.Namespace) -> int:
 def list_learnt(args: argparse.Namespace) -> int:
     from ..store import learnt
     from ..store.history import teacher_named
-    from ..typed_text import checked_name
 
     store = open_store(args.instance)
     teacher = teacher_named(store, args.teacher)
@@ -103,7 +101,6 @@ def learnt_line(row: Mapping[str, Any]) -> str:
 def forget(args: argparse.Namespace) -> int:
     from ..store import learnt
     from ..store.history import teacher_named
-    from ..typed_text import checked_name
 
     store = open_store(args.instance)
     teacher = teacher_named(store, args.teacher)

@@ -301,13 +301,10 @@ class _Staging:
 
 
 def _local_teacher(db: sqlite3.Connection, teacher: dict[str, Any], counts: dict[str, int]) -> int:
-    """The teacher here who is the archive's `teacher` (typed_text.name_key: any case, accents' form
-    or invisible characters), added if new. A name with nothing visible (kept before typed text had
-    a rule) has no key, and is matched by its exact name."""
+    """The archive's teacher here (by name_key; a name of nothing visible by itself), added if new."""
     key = name_key(teacher["name"]) or None
-    cur = db.execute("INSERT OR IGNORE INTO teachers(name, name_key, created_at) VALUES (?, ?, ?)",
-                     (teacher["name"], key, teacher["created_at"]))
-    counts["teachers"] += cur.rowcount
+    counts["teachers"] += db.execute("INSERT OR IGNORE INTO teachers(name, name_key, created_at) VALUES (?, ?, ?)",
+                                     (teacher["name"], key, teacher["created_at"])).rowcount
     found = ("name_key = ?", key) if key else ("name = ?", teacher["name"])
     return db.execute(f"SELECT id FROM teachers WHERE {found[0]} ORDER BY id", (found[1],)).fetchone()[0]
 

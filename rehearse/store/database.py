@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import RehearseError
-from ..typed_text import checked_name, name_key, text_problem
+from ..typed_text import name_key, name_problem, normal_name, text_problem
 from .faults import storage_problem
 from .rows import refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
@@ -65,6 +65,15 @@ def private(folder: Path) -> None:
             folder.chmod(0o700)
     except (OSError, AttributeError):  # AttributeError: no getuid (Windows)
         pass
+
+
+def checked_name(value: str, label: str = "the teacher's name") -> str:
+    """A teacher's name as typed, as it is kept (typed_text.normal_name: NFC, one space between
+    words); RehearseError with one line if no one can keep it (typed_text.name_problem)."""
+    name = normal_name(value)
+    if problem := name_problem(name, label):
+        raise RehearseError(problem)
+    return name
 
 
 def now() -> str:
@@ -149,7 +158,7 @@ class Store:
     def add_teacher(self, name: str) -> int:
         """The id of the teacher of this name, added if new: the same teacher whatever the case, the
         form of the accents or invisible characters (typed_text.name_key). RehearseError with one
-        line for a name no one can keep (typed_text.checked_name)."""
+        line for a name no one can keep (checked_name)."""
         with self.connect() as db:
             return self._teacher_id(db, name)
 

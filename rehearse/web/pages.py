@@ -9,7 +9,8 @@ from ..errors import RehearseError
 from ..scoring.names import parse_roster
 from ..scoring.steps import check_all, offered_step
 from ..store import plans
-from ..typed_text import checked_name, name_key
+from ..store.database import checked_name
+from ..typed_text import name_key
 from .names import class_lines, class_notes, roster_view
 from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
