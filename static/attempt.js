@@ -48,7 +48,9 @@ window.AttemptView = (function () {
       if (v.comment) {
         const comment = document.createElement("p");
         comment.className = "coach-comment";
-        comment.textContent = `“${v.comment}”`;
+        const said = document.createElement("bdi");  // isolated: an override in it ends at the quote
+        said.textContent = v.comment;
+        comment.append("“", said, "”");
         body.append(comment);
       }
       return li;

@@ -62,7 +62,10 @@
   // step, until the coach chooses a step by hand.
   const hint = document.getElementById("agreed-hint");
   const agreed = {};
-  const key = (name) => name.split(/\s+/).filter(Boolean).join(" ").toLowerCase();
+  // One teacher whatever the case, the accents' form or invisible characters (as typed_text.name_key).
+  const key = (name) => name.normalize("NFC")
+    .replace(/[\p{Cf}\p{Cc}\u034f\u115f\u1160\u3164\uffa0]/gu, (c) => (/\s/.test(c) ? " " : ""))
+    .split(/\s+/).filter(Boolean).join(" ").toLowerCase().normalize("NFC");
   Object.entries(JSON.parse(document.getElementById("agreed-steps").textContent))
     .forEach(([name, step]) => { agreed[key(name)] = step; });
   let picked = select.hasAttribute("data-picked");

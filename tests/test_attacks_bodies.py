@@ -160,7 +160,7 @@ def test_an_over_long_comment_is_refused_not_cut_and_nothing_is_kept(page):
     long, longest = "x" * 2001, "y" * 2000
     status, body = page.send("POST", f"/api/attempts/{page.attempt_id}/marks",
                              {"criterion": "wait_time", "passed": False, "comment": long})
-    assert status == 400 and body["error"] == "the comment is 2001 characters; shorten it to at most 2000"
+    assert status == 400 and body["error"] == "the comment: 2001 characters is too long to save; shorten it to at most 2000"
     status, body = page.send("POST", f"/api/attempts/{page.attempt_id}/comments", {"at_s": 2.0, "text": long})
     assert status == 400 and "2001 characters" in body["error"]
     assert marks_and_comments(page, page.attempt_id) == before  # nothing kept, nothing cut

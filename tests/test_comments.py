@@ -90,7 +90,7 @@ def test_comments_are_kept_at_their_moment_in_order_edited_and_deleted(client, r
     ({"at_s": 2.0, "text": ""}, "the comment is empty"),
     ({"at_s": 2.0, "text": " \n\t "}, "the comment is empty"),
     ({"at_s": 2.0}, "the comment's text is missing"),
-    ({"at_s": 2.0, "text": "x" * 2001}, "2001 characters; shorten it to at most 2000"),
+    ({"at_s": 2.0, "text": "x" * 2001}, "2001 characters is too long to save; shorten it to at most 2000"),
     ({"at_s": 2.0, "text": "ring \x07 the bell"}, "invisible control character (U+0007)"),
     ({"at_s": 2.0, "text": "\x1b[31mred"}, "invisible control character (U+001B)"),
     ({"at_s": -0.5, "text": "before it began"}, "outside the recording"),

@@ -82,7 +82,7 @@ def test_the_report_shows_the_coachs_marks_and_comments_on_the_timeline(store, h
     assert "Coach: not met (the app said met)" in html and "the name came as the hands went up" in html
     marks = re.findall(r'<g class="comment-mark" data-at="([0-9.]+)">', html)
     assert marks == ["0.20", "6.00"]  # in the recording's order, each where it was made
-    items = re.findall(r'<li data-at="([0-9.]+)"><button[^>]*data-from="([0-9.]+)">[^<]*</button> ([^<]+)</li>', html)
+    items = re.findall(r'<li data-at="([0-9.]+)"><button[^>]*data-from="([0-9.]+)">[^<]*</button> <bdi>([^<]+)</bdi></li>', html)
     assert items == [("0.20", "0.00", "a clear start"), ("6.00", "5.50", "hands up here")]  # played from 0.5 s before
     assert_self_contained(html)
     none = attempt_report(store, attempt_id, []).html

@@ -176,6 +176,14 @@ def add_instance(command: argparse.ArgumentParser, what: str = "where the databa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; what it prints reaches the terminal without control characters (terminal.py)."""
+    from .terminal import guarded_output  # here: `import rehearse.cli` stays light (tests/test_layout.py)
+
+    with guarded_output():
+        return command(argv)
+
+
+def command(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "score":

@@ -36,7 +36,7 @@ def learn(args: argparse.Namespace) -> int:
     from ..scoring.names import parse_roster
     from ..scoring.steps import get_step
     from ..store import learnt
-    from ..store.database import Store
+    from ..store.database import Store, checked_name
     from ..store.history import teacher_named
 
     folder = instance_folder(args.instance)
@@ -46,9 +46,9 @@ def learn(args: argparse.Namespace) -> int:
     if pupil is None:
         raise RehearseError(f"{args.pupil!r} is not on the class list ({', '.join(p.name for p in roster) or 'empty'}); "
                             "give --roster with their name")
-    teacher = " ".join(args.teacher.split())
-    if not teacher:
+    if not args.teacher.strip():
         raise RehearseError("--teacher is empty; give the name of the teacher speaking")
+    teacher = checked_name(args.teacher, "--teacher")
     store = Store.open(folder) if (folder / "rehearse.sqlite").is_file() else None  # made only to keep what is learnt
     try:
         known = teacher_named(store, teacher)["id"] if store else None

@@ -32,9 +32,10 @@ from ..scoring.names import parse_roster, roster_entries
 from ..scoring.steps import ActionStep, check_all, offered_step
 from ..store import learnt
 from ..store.attempts import keep_result, mark_named
-from ..store.database import Store
+from ..store.database import Store, checked_name
 from .names import read_choice, who_question
 from .report import evidence_lines, verdict_line
+from .terminal import clear_line
 
 WARM_UP_REPS = 3
 REDRAW_S = 0.1  # the cue line is redrawn at most this often
@@ -116,7 +117,8 @@ class CueLine:
         now = time.monotonic()
         if self.tty:
             if text != self._shown and (now - self._at >= REDRAW_S or kind != self._kind):
-                self.out.write("\r\x1b[K" + text)
+                clear_line(self.out)
+                self.out.write(text)
                 self.out.flush()
                 self._shown, self._at = text, now
         elif kind != self._kind:
@@ -148,7 +150,7 @@ def step_card(plan: Plan) -> str:
 def make_plan(store: Store, keys: Keys, out: TextIO, step_id: str | None, teacher: str | None,
               reps: int | None, roster: str | None, warm_up: bool) -> Plan:
     """Decide who practises what: named on the command line, else asked, else where they left off."""
-    teacher = " ".join((teacher or ask_teacher(store, keys, out)).split())
+    teacher = checked_name(teacher or ask_teacher(store, keys, out))
     last = store.last_session(teacher)
     if warm_up:
         if step_id is None and last is None:

@@ -30,6 +30,7 @@ from ..scoring.criteria import REQUIRED, RULES
 from ..scoring.names import parse_roster, roster_entries
 from ..scoring.steps import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, ActionStep, _parse, _parse_criterion, load_step,
                         save_folder, step_files)
+from ..typed_text import text_problem
 
 MAX_FOCI = 3
 SLOT = re.compile(r"\{(\w+)\}")
@@ -105,9 +106,10 @@ def draft_from_form(form: dict[str, Any], chosen_rules: list[str], step_id: str)
 
 
 def _unsavable_fields(form: dict[str, Any], chosen: list[str]) -> dict[str, str]:
-    """Per form field, text that no step file should hold: an invisible control character (pasted
-    from a terminal or a word processor; TOML refuses some, and none means anything in a step), a
-    lone surrogate (no character at all), or more than MAX_TEXT characters."""
+    """Per form field, text that no step file should hold (typed_text.text_problem, the rule of all
+    typed text): a control character (pasted from a terminal or a word processor; TOML refuses
+    some, and none means anything in a step), a lone surrogate (no character at all), only invisible
+    characters, or more than MAX_TEXT characters."""
     problems: dict[str, str] = {}
     fields = [(name, name, name.replace("_", " ")) for name in TEXT_FIELDS[1:] + OPTIONAL_TEXT + ("roster",)]
     for rule in chosen:
@@ -117,35 +119,9 @@ def _unsavable_fields(form: dict[str, Any], chosen: list[str]) -> dict[str, str]
         if not isinstance(value, str) or shown_at in problems:
             continue
         label = "the criterion's short name (id)" if key.endswith(".id") else label
-        if (problem := text_problem(label, value)) is not None:
+        if (problem := text_problem(label, value, MAX_TEXT)) is not None:
             problems[shown_at] = problem
     return problems
-
-
-def text_problem(label: str, value: str) -> str | None:
-    """What makes typed text unsavable, in one line starting with its `label`: more than MAX_TEXT
-    characters, or an invisible control character; None if it can be kept. The step editor and the
-    coach's note at a meeting's end (plan.py) refuse the same things in the same words."""
-    if len(value) > MAX_TEXT:
-        return f"{label}: {len(value)} characters is too long to save; shorten it to at most {MAX_TEXT}"
-    bad = first_invisible(value)
-    if bad is not None:
-        return (f"{label}: holds an invisible control character (U+{ord(bad):04X}), "
-                "perhaps pasted from another program; type the text again without it")
-    return None
-
-
-def first_invisible(text: str) -> str | None:
-    """The first character of `text` that no saved text should hold (`_invisible`), or None: the
-    step editor's check, shared with a coach's comments on a recording (store/comments.py)."""
-    return next((ch for ch in text if _invisible(ch)), None)
-
-
-def _invisible(ch: str) -> bool:
-    """A control character other than tab and line breaks (which the form turns into spaces and
-    lines), or half of a surrogate pair."""
-    kind = unicodedata.category(ch)
-    return (kind == "Cc" and ch not in "\t\n\r") or kind == "Cs"
 
 
 def _criterion_from_form(name: str, form: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

@@ -3,7 +3,7 @@
 The note says what went well, the next step agreed — the same action step again, or another of the
 library's — and the day of the next observation. `read_note` reads it from the summary page's form
 and says, per field, what is wrong in one line (too long or holding a control character, in the
-step editor's own words: authoring.text_problem; not a date; a step not in the library or
+step editor's own words: typed_text.text_problem; not a date; a step not in the library or
 archived), so nothing half-read is stored. `agreement_view` and `current_step` turn stored notes
 into what the teacher's page shows: what was agreed last time, and the step the teacher is on now.
 """
@@ -15,7 +15,8 @@ from datetime import date
 from typing import Any, Mapping
 
 from ..errors import RehearseError
-from .authoring import text_problem
+from ..typed_text import text_problem
+from .authoring import MAX_TEXT
 
 SAME = "same"  # the form's value for "the same step again"
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # as the history's day filters take
@@ -44,7 +45,7 @@ def read_note(form: Mapping[str, str], session_step: str, offered: Mapping[str, 
     note already holds (archived since, it is kept when the note is saved again)."""
     note = Note()
     went_well = str(form.get("went_well", "")).replace("\r\n", "\n").replace("\r", "\n")
-    problem = text_problem("what went well", went_well)
+    problem = text_problem("what went well", went_well, MAX_TEXT)
     if problem:
         note.errors["went_well"] = problem
     else:

@@ -8,6 +8,7 @@ Each rule also says, from its parameters, the sentence the teacher reads as the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Callable
@@ -168,9 +169,22 @@ def no_name_before_question(t: Timeline) -> tuple[bool, str]:
                    "the rest of the class is let off thinking.")
 
 
+def key_words_of(text: str) -> list[str]:
+    """The words of a key word or of a transcript, compared alike: in any script (NFKC, case-folded;
+    letters and digits, "1066", "π", "中文" as well as "glucose"), apostrophes kept within a word.
+    Not `words_of`, which keeps a–z only for the rest of the engine: a key word with none of those
+    letters had no words, and an empty term was "said" in every rep. (A number said in words,
+    "ten sixty-six" for 1066, is not matched.)"""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)*", text)
+
+
 def _matches_term(term: str, words: list[str]) -> bool:
-    """Is `term` (one or more words) said in `words`, allowing endings and mishearing?"""
-    target = words_of(term)
+    """Is `term` (one or more words) said in `words` (key_words_of both), allowing endings and
+    mishearing? A term of no words (only punctuation) is never said."""
+    target = key_words_of(term)
+    if not target:
+        return False
     size = len(target)
     joined = "".join(target)
     for i in range(len(words)):
@@ -194,7 +208,7 @@ def _stem(word: str) -> str:
       form="Use at least {min_count} of the key words {words}", focus=WORDING,
       words=(list, REQUIRED), min_count=(int, None))
 def uses_key_words(t: Timeline, words: list[str], min_count: int | None) -> tuple[bool, str]:
-    said = words_of(t.transcript)
+    said = key_words_of(t.transcript)
     used = [w for w in words if _matches_term(w, said)]
     missing = [w for w in words if w not in used]
     need = len(words) if min_count is None else min_count

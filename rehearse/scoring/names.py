@@ -10,12 +10,14 @@ an English reader (Siobhan is "shivawn"). A name that is not on the roster is ne
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
 from ..errors import RosterError
+from ..typed_text import name_key, text_problem
 
 # How names are said where the spelling misleads (Irish, Welsh, Yoruba, Polish, ...). Keys are
 # lower-case names; values are spellings an English reader would say right. Extend freely, or
@@ -127,17 +129,19 @@ def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:
         entries = roster_entries(entries)
     pupils, seen = [], set()
     for entry in entries:
-        entry = entry.strip()
+        entry = unicodedata.normalize("NFC", entry.strip())
         if not entry:
             continue
+        if problem := text_problem(f"roster entry {entry!r}", entry, None):  # the rule of all typed text
+            raise RosterError(problem)
         m = re.fullmatch(r"([^()]+?)\s*(?:\(([^()]+)\))?", entry)
         if not m or not re.search(r"[A-Za-z]", m.group(1)):
             raise RosterError(f"bad roster entry {entry!r}; expected a name, or a name and how it "
                               "sounds in brackets, e.g. \"Siobhan (Shivawn)\"")
         name = m.group(1).strip()
-        if name.lower() in seen:
+        if name_key(name) in seen:  # any case, accents' form or invisible characters
             raise RosterError(f"{name!r} is on the roster twice; give each pupil once")
-        seen.add(name.lower())
+        seen.add(name_key(name))
         sounds = [name] + ([m.group(2).strip()] if m.group(2) else [])
         sounds += SAID_AS.get(letters(name), ())
         pupils.append(Pupil(name, tuple(dict.fromkeys(sounds))))

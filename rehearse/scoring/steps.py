@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from .. import shipped
 from ..errors import RehearseError, StepError
-from .criteria import REQUIRED, RULES, Verdict
+from .criteria import REQUIRED, RULES, Verdict, key_words_of
 from .names import Pupil, parse_roster
 from .timeline import Timeline
 
@@ -224,6 +224,9 @@ def _parse_criterion(item: Any, where: str, path: Path) -> Criterion:
     if params.get("min_count") is not None and params["min_count"] > len(params["words"]):
         raise _fail(path, f"{where}.min_count", f"at most the number of key words ({len(params['words'])})",
                     params["min_count"])
+    for word in params.get("words") or ():  # a key word of no letter or digit could never be heard
+        if isinstance(word, str) and not key_words_of(word):
+            raise _fail(path, f"{where}.words", "key words that each hold a letter or a digit", word)
     cid = item.get("id", name)
     if not isinstance(cid, str) or not cid:
         raise _fail(path, f"{where}.id", "a short name", cid)

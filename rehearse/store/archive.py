@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RehearseError
+from ..typed_text import name_key
 from . import comments, learnt
 from .database import Store, inside, now
 from .plans import NOTE_COLUMNS, NOTE_PROBLEMS, merge_note
@@ -300,10 +301,12 @@ class _Staging:
 
 
 def _local_teacher(db: sqlite3.Connection, teacher: dict[str, Any], counts: dict[str, int]) -> int:
-    cur = db.execute("INSERT OR IGNORE INTO teachers(name, created_at) VALUES (?, ?)",
-                     (teacher["name"], teacher["created_at"]))
-    counts["teachers"] += cur.rowcount
-    return db.execute("SELECT id FROM teachers WHERE name = ?", (teacher["name"],)).fetchone()[0]
+    """The archive's teacher here (by name_key; a name of nothing visible by itself), added if new."""
+    key = name_key(teacher["name"]) or None
+    counts["teachers"] += db.execute("INSERT OR IGNORE INTO teachers(name, name_key, created_at) VALUES (?, ?, ?)",
+                                     (teacher["name"], key, teacher["created_at"])).rowcount
+    found = ("name_key = ?", key) if key else ("name = ?", teacher["name"])
+    return db.execute(f"SELECT id FROM teachers WHERE {found[0]} ORDER BY id", (found[1],)).fetchone()[0]
 
 
 def _local_step(db: sqlite3.Connection, step: dict[str, Any]) -> int:

@@ -8,8 +8,8 @@ and merged by their uid (archive.py), and deleted with the attempt, its session 
 (ON DELETE CASCADE; secure_delete overwrites them).
 
 What is kept is checked here, whoever asks (the web, a test, a script): some text, at most
-MAX_CHARS characters, none of them an invisible control character (the step editor's rule), at a
-moment within the recording. Each refusal is a RehearseError of one line.
+MAX_CHARS characters, held to the rule of all typed text (typed_text.text_problem: no control
+character, not only invisible characters), at a moment within the recording. Each refusal is a RehearseError of one line.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
-from ..coaching.authoring import first_invisible
 from ..errors import RehearseError
+from ..typed_text import text_problem
 from .database import Store, new_uid, now
 
 MAX_CHARS = 2000
@@ -35,19 +35,9 @@ def checked_text(text: Any) -> str:
     text = text.strip()
     if not text:
         raise RehearseError("the comment is empty: type what you noticed at that moment, then save")
-    within_length(text)
-    bad = first_invisible(text)
-    if bad is not None:
-        raise RehearseError(f"the comment holds an invisible control character (U+{ord(bad):04X}), perhaps pasted "
-                            "from another program; type it again without it")
-    return text
-
-
-def within_length(text: str) -> str:
-    """`text` if it is at most MAX_CHARS characters; else RehearseError with one line. A comment is
-    refused whole, never cut: a coach's comment on the recording and on a criterion alike."""
-    if len(text) > MAX_CHARS:
-        raise RehearseError(f"the comment is {len(text)} characters; shorten it to at most {MAX_CHARS}")
+    problem = text_problem("the comment", text, MAX_CHARS)
+    if problem:
+        raise RehearseError(problem)
     return text
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import RehearseError
+from ..typed_text import name_key, name_problem, normal_name, text_problem
 from .faults import storage_problem
 from .rows import refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
@@ -64,6 +65,15 @@ def private(folder: Path) -> None:
             folder.chmod(0o700)
     except (OSError, AttributeError):  # AttributeError: no getuid (Windows)
         pass
+
+
+def checked_name(value: str, label: str = "the teacher's name") -> str:
+    """A teacher's name as typed, as it is kept (typed_text.normal_name: NFC, one space between
+    words); RehearseError with one line if no one can keep it (typed_text.name_problem)."""
+    name = normal_name(value)
+    if problem := name_problem(name, label):
+        raise RehearseError(problem)
+    return name
 
 
 def now() -> str:
@@ -146,13 +156,17 @@ class Store:
         return [r["name"] for r in self.query_all("SELECT name FROM teachers ORDER BY name")]
 
     def add_teacher(self, name: str) -> int:
-        """The id of the teacher of this name (any case), added if new."""
+        """The id of the teacher of this name, added if new: the same teacher whatever the case, the
+        form of the accents or invisible characters (typed_text.name_key). RehearseError with one
+        line for a name no one can keep (checked_name)."""
         with self.connect() as db:
             return self._teacher_id(db, name)
 
     def _teacher_id(self, db: sqlite3.Connection, name: str) -> int:
-        db.execute("INSERT OR IGNORE INTO teachers(name, created_at) VALUES (?, ?)", (name, now()))
-        return db.execute("SELECT id FROM teachers WHERE name = ?", (name,)).fetchone()["id"]
+        name = checked_name(name)
+        key = name_key(name)
+        db.execute("INSERT OR IGNORE INTO teachers(name, name_key, created_at) VALUES (?, ?, ?)", (name, key, now()))
+        return db.execute("SELECT id FROM teachers WHERE name_key = ?", (key,)).fetchone()["id"]
 
     def _action_step_id(self, db: sqlite3.Connection, step_id: str, title: str) -> int:
         db.execute("INSERT OR IGNORE INTO action_steps(step_id, title, created_at) VALUES (?, ?, ?)",
@@ -192,8 +206,8 @@ class Store:
         row = self.query_one(
             "SELECT s.id FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
             " JOIN action_steps a ON a.id = s.action_step_id"
-            " WHERE t.name = ? AND (? IS NULL OR a.step_id = ?) ORDER BY s.id DESC LIMIT 1",
-            teacher, step_id, step_id)
+            " WHERE t.name_key = ? AND (? IS NULL OR a.step_id = ?) ORDER BY s.id DESC LIMIT 1",
+            name_key(teacher), step_id, step_id)
         return self.session(row["id"]) if row else None
 
     def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:
@@ -276,7 +290,10 @@ class Store:
     def mark(self, attempt_id: int, criterion: str, passed: bool | None, comment: str = "",
              pupil: str | None = None) -> None:
         """The coach's verdict on one criterion (None = agree with the app) and a comment; on
-        names_pupil, `pupil` is who the coach says was named (the app did not hear whom)."""
+        names_pupil, `pupil` is who the coach says was named (the app did not hear whom).
+        RehearseError with one line for a comment no typed text may be (typed_text.text_problem)."""
+        if problem := text_problem("the comment", comment, None):
+            raise RehearseError(problem)
         with self.connect() as db:
             if passed is None and not comment.strip() and pupil is None:
                 db.execute("DELETE FROM coach_marks WHERE attempt_id = ? AND criterion = ?",

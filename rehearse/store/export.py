@@ -17,7 +17,9 @@ byte-order mark, headers in words such as "Wait (s)", times in this computer's t
 filtered export of one action step reads as a plain table. Any cell, headers included, that a
 spreadsheet would take for a formula (starting with = + - @, a tab or a carriage return: a coach's
 comment, a teacher's name, a criterion's id in a hand-written step) gets a leading apostrophe, so
-opening the CSV runs nothing.
+opening the CSV runs nothing; and no cell holds a raw control character (an ESC or a NUL kept before
+typed text had a rule is shown as "�", typed_text.printable), nor does the JSON (escaped), so
+either can be printed to a terminal.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from typing import Any, Iterable
 
 from ..coaching.calibration import attempt_agreement
 from ..coaching.progress import attempt_passed, marked_metrics, result_of, verdicts_of
 from ..scoring.steps import wait_bands
+from ..typed_text import BIDI_CONTROLS, printable
 from .database import Store
 from .history import Filters, attempts_of
 
@@ -39,6 +43,8 @@ FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_
           "coach_overruled", "transcript", "recording", "tap_passes", "tapped", "coach_question_end_s",
           "coach_name_s", "coach_wait_s", "wait_difference_ms", "wait_verdicts_agree", "comments"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What to_json escapes beyond JSON's own (C0): DEL, C1 and the bidirectional controls (typed_text).
+ESCAPED_IN_JSON = re.compile("[\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
 BOM = "\ufeff"  # tells Excel the file is UTF-8 (else it reads "Siobhán" as "SiobhÃ¡n")
 TIMES = ("session_started_at", "recorded_at")  # stored in UTC; the CSV shows them in local time
 HEADERS = {
@@ -105,7 +111,10 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
 
 
 def to_json(records: list[dict[str, Any]]) -> str:
-    return json.dumps({"attempts": records}, ensure_ascii=False, indent=1)
+    """The records as JSON, each control character and bidirectional control escaped (\\u001b):
+    JSON escapes C0 itself, not DEL, C1 or the bidi controls, which a terminal would act on."""
+    return ESCAPED_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                               json.dumps({"attempts": records}, ensure_ascii=False, indent=1))
 
 
 def to_csv(records: list[dict[str, Any]]) -> str:
@@ -174,6 +183,8 @@ def _cell(value: Any) -> Any:
         return "yes" if value else "no"
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
+    if isinstance(value, str):
+        value = printable(value)  # no raw ESC, BEL or NUL for a terminal or a spreadsheet to act on
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return "" if value is None else value

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping
 
 from ..errors import RehearseError
+from ..typed_text import name_key
 from .database import Store
 from .rows import with_marks
 
@@ -111,7 +112,9 @@ def action_steps(store: Store) -> list[dict[str, Any]]:
 
 
 def teacher_named(store: Store, name: str) -> dict[str, Any]:
-    row = store.query_one("SELECT id, name FROM teachers WHERE name = ?", " ".join(name.split()))
+    """The teacher of this name, whatever its case, accents' form or invisible characters
+    (typed_text.name_key); RehearseError naming the teachers there are if there is none."""
+    row = store.query_one("SELECT id, name FROM teachers WHERE name_key = ?", name_key(name))
     if row is None:
         known = ", ".join(t["name"] for t in teachers(store)) or "none yet"
         raise RehearseError(f"no teacher called {name!r}; the teachers are: {known}")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable
 
+from ..typed_text import name_key
 from .rows import refresh_progress
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -190,6 +191,30 @@ def _v9_learnt_names(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS learnt_names_by_attempt ON learnt_names(attempt_uid)")
 
 
+def _v10_teacher_keys(db: sqlite3.Connection) -> None:
+    """Version 10: a teacher is found by `name_key` (typed_text.name_key: the name without invisible
+    characters, in NFC, case-folded in any script), kept in the row and unique, so that "Zoë" typed
+    as NFC or NFD, "ÉVA" and "éva", or "Tom" with a zero-width space are one teacher. Teachers kept
+    twice before (two rows with one key) become one: the first kept takes the others' sessions and
+    learnt names, and the others' rows go. A name with nothing visible (kept before typed text had a
+    rule) has no key (NULL): it is left as it is, found by its id, and can still be deleted."""
+    if "name_key" not in [c[1] for c in db.execute("PRAGMA table_info(teachers)")]:
+        db.execute("ALTER TABLE teachers ADD COLUMN name_key TEXT")
+    first: dict[str, int] = {}
+    for row in db.execute("SELECT id, name FROM teachers ORDER BY id").fetchall():
+        key = name_key(row[1]) if isinstance(row[1], str) else ""
+        if not key:
+            db.execute("UPDATE teachers SET name_key = NULL WHERE id = ?", (row[0],))
+        elif key not in first:
+            first[key] = row[0]
+            db.execute("UPDATE teachers SET name_key = ? WHERE id = ?", (key, row[0]))
+        else:
+            for table in ("sessions", "learnt_names"):
+                db.execute(f"UPDATE {table} SET teacher_id = ? WHERE teacher_id = ?", (first[key], row[0]))
+            db.execute("DELETE FROM teachers WHERE id = ?", (row[0],))
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS teachers_by_key ON teachers(name_key)")
+
+
 # (version, migration): each brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (2, _v2_uids_and_progress),
@@ -200,4 +225,5 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (7, _v7_meeting_plan),
     (8, _v8_step_id),
     (9, _v9_learnt_names),
+    (10, _v10_teacher_keys),
 ]

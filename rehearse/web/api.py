@@ -12,8 +12,9 @@ from flask import Blueprint, current_app, request
 from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
 from ..store.attempts import forget_rep, mark_named, score_stored, without_path
-from ..store.comments import MAX_CHARS, within_length
+from ..store.comments import MAX_CHARS
 from ..store.faults import storage_problem
+from ..typed_text import text_problem
 from .inputs import json_object, text_json_bytes
 from .uploads import checked_suffix
 from .views import (attempt_or_404, attempt_view, live_reps, services, session_or_404, session_pupils,
@@ -91,10 +92,8 @@ def mark(attempt_id: int):
                          f"{', '.join(known) or 'none (the attempt is not scored yet)'}"}, 400
     if passed not in (True, False, None) or not isinstance(comment, str):
         return {"error": "passed must be true, false or null, and comment a string"}, 400
-    try:
-        within_length(comment.strip())
-    except RehearseError as exc:
-        return {"error": str(exc)}, 400
+    if problem := text_problem("the comment", comment.strip(), MAX_CHARS):  # before anything is marked or learnt
+        return {"error": problem}, 400
     _, session, step, _ = session_or_404(attempt["session_id"])
     if pupil is not None:
         pupils = session_pupils(session, step)

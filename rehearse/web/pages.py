@@ -9,6 +9,8 @@ from ..errors import RehearseError
 from ..scoring.names import parse_roster
 from ..scoring.steps import check_all, offered_step
 from ..store import plans
+from ..store.database import checked_name
+from ..typed_text import name_key
 from .names import class_lines, class_notes, roster_view
 from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
@@ -27,7 +29,7 @@ def start(error: str | None = None, form: dict | None = None, status: int = 200)
     # start.js as a known teacher's name is typed); the coach can still choose another.
     offered = {v["id"] for v in views}
     agreed = {name: step for name, step in plans.agreed_steps(store).items() if step in offered}
-    typed = next((step for name, step in agreed.items() if name.casefold() == form.get("teacher", "").casefold()), None)
+    typed = next((step for name, step in agreed.items() if name_key(name) == name_key(form.get("teacher", ""))), None)
     chosen = (form.get("step") or request.args.get("step") or typed or (views[0]["id"] if views else None))
     # What start.js puts in the class list box at first: what was typed, else the step's class.
     roster = form.get("roster") or "\n".join(next((v["roster"] for v in views if v["id"] == chosen), []))
@@ -43,10 +45,10 @@ def start(error: str | None = None, form: dict | None = None, status: int = 200)
 def create_session():
     store, _ = services()
     form = request.form.to_dict()
-    teacher = " ".join(form.get("teacher", "").split())
     try:
-        if not teacher:
+        if not form.get("teacher", "").strip():
             raise RehearseError("who is practising? Type the teacher's name")
+        teacher = checked_name(form["teacher"])
         step = offered_step(form.get("step", ""), store.instance)
         roster_lines = class_lines(form.get("roster", ""))
         roster = parse_roster(roster_lines) if roster_lines else list(step.roster)

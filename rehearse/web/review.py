@@ -20,6 +20,7 @@ from ..scoring.steps import check_all, wait_bands
 from ..store import archive as archives
 from ..store import history, plans
 from ..store.export import attempt_records, to_csv, to_json
+from ..typed_text import printable, same_name
 from .inputs import query_number
 from .names import learnt_view
 from .security import link_refusal
@@ -201,9 +202,10 @@ def confirm_delete(teacher_id: int, error: str | None = None, status: int = 200)
 def delete_teacher(teacher_id: int):
     store, _ = services()
     teacher = teacher_or_404(teacher_id)
-    typed = " ".join(request.form.get("confirm", "").split())
-    if typed.casefold() != teacher["name"].casefold():
-        return confirm_delete(teacher_id, error=f"to delete, type the name exactly as shown: {teacher['name']}",
+    # As the page shows it, or without what cannot be seen or typed: a name kept before typed text
+    # had a rule (a NUL, an ESC) can still be deleted.
+    if not same_name(request.form.get("confirm", ""), teacher["name"]):
+        return confirm_delete(teacher_id, error=f"to delete, type the name exactly as shown: {printable(teacher['name'])}",
                               status=400)
     deleted = store.delete_teacher(teacher_id)
     # No name in the message: it travels in the URL, which the browser keeps in its history.

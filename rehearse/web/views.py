@@ -17,7 +17,7 @@ from ..scoring.stored import StoredResult
 from ..store import examples, learnt
 from ..store.attempts import LiveReps, session_step
 from ..store.database import Store
-from . import figures
+from . import figures, typed
 
 
 def services() -> tuple[Store, Any]:
@@ -181,4 +181,4 @@ def metric(metrics: dict[str, Any] | None, key: str) -> Any:
     return (metrics or {}).get(key)
 
 
-FILTERS = {"metric": metric} | figures.FILTERS  # dates and seconds: figures.py
+FILTERS = {"metric": metric} | figures.FILTERS | typed.FILTERS  # dates and seconds: figures.py; typed text: typed.py
