@@ -7,6 +7,9 @@ and hands it, once arrived, to one of at most MAX_CONNECTIONS threads (`_Workers
 their turn there, never in the accepting loop. Beyond loopback one address holds at most
 `per_address` connections (more are closed). Werkzeug closes every connection after its response
 (no keep-alive), so a thread serves exactly one request.
+
+The access log shows each request's path without its query string: the archive link carries the
+browser's CSRF token there (review.archive), and a log must not keep a secret.
 """
 
 from __future__ import annotations
@@ -23,6 +26,16 @@ from .reception import Reception, paced, tls_context
 
 class _Handler(WSGIRequestHandler):
     """Serves one request, its socket paced by the reception (timeout: the longest wait per read)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        path, query = self.path, ""
+        if "?" in path:
+            path, query = path.split("?", 1)
+        self.path = path + ("?…" if query else "")  # logged without the query's values
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = path + (f"?{query}" if query else "")
 
 
 class _Workers:
