@@ -40,17 +40,20 @@ class _Handler(WSGIRequestHandler):
 
 class _Workers:
     """At most `count` daemon threads, started as needed, each serving one request after another;
-    a request submitted while all are busy waits in the queue."""
+    a request submitted while all are busy waits in the queue. A thread is started whenever the
+    queue holds more than the idle threads can take: a request must never wait behind a long one
+    (a WebSocket) while a thread could still be started."""
 
     def __init__(self, count: int, serve):
         self.count, self.serve = count, serve
         self._queue: SimpleQueue = SimpleQueue()
         self._lock = threading.Lock()
-        self._started = self._idle = 0
+        self._started = self._idle = self._queued = 0
 
     def submit(self, *args) -> None:
         with self._lock:
-            if self._idle == 0 and self._started < self.count:
+            self._queued += 1
+            if self._queued > self._idle and self._started < self.count:
                 self._started += 1
                 threading.Thread(target=self._work, daemon=True, name="rehearse-request").start()
         self._queue.put(args)
@@ -62,6 +65,7 @@ class _Workers:
             args = self._queue.get()
             with self._lock:
                 self._idle -= 1
+                self._queued -= 1
             self.serve(*args)
 
 
