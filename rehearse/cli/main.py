@@ -271,7 +271,7 @@ def serve(args: argparse.Namespace) -> int:
     if not loopback and not stored_hash(instance):
         raise RehearseError(f"serving on {args.host} lets other computers reach rehearse, so it needs a passcode: "
                             f"set one with `rehearse passcode --instance {instance}`, then start again")
-    serving.request_timeout()  # a bad REHEARSE_REQUEST_TIMEOUT_S: say so before anything starts
+    serving.request_pace()  # a bad REHEARSE_REQUEST_TIMEOUT_S (or _DEADLINE_S): say so before anything starts
     held = instance_lock.hold(instance, "serve")  # noqa: F841 - one server per folder, for as long as it runs
     serving.check(args.host, args.port, args.cert, args.key)  # the port taken, a PEM unusable
     try:

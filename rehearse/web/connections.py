@@ -1,20 +1,46 @@
-"""The limits both servers put on connections (serving.py says why), and `PerAddress`, which counts
-the connections each address holds. Shared by the Werkzeug server (serving.py) and Gunicorn's
-worker (gunicorn_server.py)."""
+"""The limits both servers put on connections (serving.py says why), the `Pace` a request must keep
+while it arrives, and `PerAddress`, which counts the connections each address holds. Shared by the
+Werkzeug server (werkzeug_server.py), Gunicorn's worker (gunicorn_server.py) and the reception that
+takes each request in before either gives it a thread (reception.py)."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 REQUEST_TIMEOUT_S = 30.0  # the longest wait for a client to send (or take) the next bytes
+REQUEST_DEADLINE_S = 30.0  # a request's head start: its head (request line, headers) must be in by then
+MIN_UPLOAD_RATE = 32 * 1024  # bytes a second a request's body must keep up, on average, after its head start
 WEBSOCKET_IDLE_S = 600.0  # the longest a WebSocket may be silent both ways (a rep being scored)
-MAX_CONNECTIONS = 128  # at once; more wait to be accepted
+MAX_CONNECTIONS = 128  # served at once (Werkzeug's threads; Gunicorn's connections); more wait their turn
+MAX_WAITING = 512  # connections whose request has not all arrived yet; past this the oldest is closed
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers longer than this are refused (431)
+BUFFERED_BODY = 64 * 1024  # a body up to this size arrives whole before a thread is given to it
 MAX_PER_ADDRESS = 24  # at once from one address beyond loopback: a browser opens about 6 per site
 THREADS = 64  # Gunicorn's threads: more than MAX_PER_ADDRESS, so one address cannot take them all
-KEEPALIVE_S = 5  # an idle kept-alive connection (or one that sent nothing yet) is closed after this
+KEEPALIVE_S = 5  # an idle kept-alive connection is closed after this
 WORKER_HEARTBEAT_S = 120  # Gunicorn restarts a worker silent for this long (it never should be)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast a request must arrive: each read waits at most `read_timeout`, and by `t` seconds
+    after the request began at least (t - head_start) * rate of its bytes must be in. So its head
+    has `head_start` seconds in all, and its body as long as it keeps up `rate` on average: a
+    64 MB recording at MIN_UPLOAD_RATE (256 kbit/s, a poor school network) takes about 35 minutes
+    and goes through; one byte every few seconds is closed after about `head_start`. A pace
+    rather than one fixed deadline, because a deadline long enough for the largest upload would let
+    anyone who announces a large body trickle it for that long."""
+
+    read_timeout: float = REQUEST_TIMEOUT_S
+    head_start: float = REQUEST_DEADLINE_S
+    rate: float = MIN_UPLOAD_RATE
+
+    def deadline(self, started: float, received: int) -> float:
+        """When a request begun at `started` (time.monotonic) with `received` bytes in is too late."""
+        return started + self.head_start + received / self.rate
 
 
 class PerAddress:

@@ -3,36 +3,41 @@
 One worker process with the gthread worker: the app is built once in the parent (so `serve` can
 report a bad instance folder in one line before forking) and the speech model is warmed up in the
 worker, after the fork (a thread or a half-loaded model does not survive a fork). The worker here
-adds what gthread lacks: each read and write of a connection, its TLS handshake included, waits
-at most the request timeout (gthread waits for the rest of a half-sent request for ever, a thread
-held by each), and one address holds at most MAX_PER_ADDRESS connections.
+adds what gthread lacks: a connection, new or kept alive, goes to the reception (reception.py),
+which does its TLS handshake and waits for its request under the request's pace, and only then to
+a thread (gthread gives a thread a connection as soon as its first byte arrives, and that thread
+waits for the rest: one byte every few seconds held it for ever); connections in the reception do
+not count against gthread's worker_connections, so they cannot stop it accepting. One address
+holds at most MAX_PER_ADDRESS connections, waiting or served. Gunicorn keeps no access log here.
 """
 
 from __future__ import annotations
 
 import errno
 import select
-import socket
+import ssl
 import sys
 import threading
 
+from gunicorn import http
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from .connections import KEEPALIVE_S, MAX_CONNECTIONS, MAX_PER_ADDRESS, THREADS, WORKER_HEARTBEAT_S, PerAddress, address_of
+from .connections import KEEPALIVE_S, MAX_CONNECTIONS, MAX_PER_ADDRESS, THREADS, WORKER_HEARTBEAT_S, Pace, PerAddress, address_of
+from .reception import Reception, paced, tls_context
 
 
-def run(app, host: str, port: int, cert: str | None, key: str | None, timeout: float, warm_up) -> None:
+def run(app, host: str, port: int, cert: str | None, key: str | None, pace: Pace, warm_up) -> None:
     bind = f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
     options = {
         "bind": [bind],
         "workers": 1,  # the engine (and its model) is per process
-        "worker_class": _worker(timeout),
+        "worker_class": _worker(pace),
         "logger_class": _Logger,
         "threads": THREADS,
         "worker_connections": MAX_CONNECTIONS,
-        "keepalive": max(1, round(min(KEEPALIVE_S, timeout))),  # whole seconds
+        "keepalive": max(1, round(min(KEEPALIVE_S, pace.read_timeout))),  # whole seconds
         "timeout": WORKER_HEARTBEAT_S,
         "graceful_timeout": 5,
         "preload_app": True,
@@ -64,23 +69,22 @@ class _Application(BaseApplication):
         return self.application
 
 
-def _worker(timeout: float) -> type:
-    """A gthread worker whose connections time out after `timeout` and are bounded per address."""
+def _worker(pace: Pace) -> type:
+    """A gthread worker whose requests arrive through the reception, bounded per address."""
     addresses = PerAddress(MAX_PER_ADDRESS)
 
-    class TimedSocket(socket.socket):
-        """A socket that gthread's "blocking" mode (setblocking(True)) leaves with the timeout."""
-
-        def setblocking(self, flag):
-            self.settimeout(timeout if flag else 0.0)
-
-    class TimedConn(TConn):
+    class PacedConn(TConn):
         peer = "?"
         left = False
 
         def init(self):
-            super().init()  # the TLS handshake, if any, under the TimedSocket's timeout
-            self.sock.settimeout(timeout)  # again on every request: gthread clears it each time
+            """As gthread's, but a TLS connection has had its handshake in the reception."""
+            if self.initialized or not isinstance(self.sock, ssl.SSLSocket):
+                return super().init()
+            self.initialized = True
+            self.sock.setblocking(True)
+            self.parser = http.get_parser(self.cfg, self.sock, self.client)
+            return None
 
         def close(self, graceful=False):
             """gthread closes in its one accepting thread, and a graceful close waits up to 2 s for
@@ -101,6 +105,11 @@ def _worker(timeout: float) -> type:
                     addresses.leave(self.peer)
 
     class Worker(ThreadWorker):
+        def init_process(self):
+            tls = tls_context(self.cfg.certfile, self.cfg.keyfile) if self.cfg.is_ssl else None
+            self.reception = Reception(pace, ready=self._ready, dropped=self._dropped, tls=tls)
+            super().init_process()  # runs the worker's loop
+
         def accept(self, listener):
             try:
                 client, client_address = listener.accept()
@@ -112,12 +121,29 @@ def _worker(timeout: float) -> type:
             if not addresses.admit(peer):
                 client.close()  # this address holds enough connections already
                 return
-            timed = TimedSocket(client.family, client.type, client.proto, fileno=client.detach())
-            timed.setblocking(True)
-            self.nr_conns += 1
-            conn = TimedConn(self.cfg, timed, client_address, listener.getsockname())
+            conn = PacedConn(self.cfg, paced(client, pace.read_timeout), client_address, listener.getsockname())
             conn.peer = peer
+            self.reception.add(conn.sock, conn)
+
+        def on_client_socket_readable(self, conn, client):
+            """A kept-alive connection's next request begins: it too arrives in the reception."""
+            self.poller.unregister(client)
+            self.keepalived_conns.remove(conn)
+            self.nr_conns -= 1
+            self.reception.add(conn.sock, conn)
+
+        def _ready(self, sock, conn):  # on the reception's thread
+            self.method_queue.defer(self._serve, conn, sock)
+
+        def _serve(self, conn, sock):  # on the worker's loop, as gthread's own bookkeeping is
+            conn.sock, conn.data_ready = sock, True
+            self.nr_conns += 1
             self.enqueue_req(conn)
+
+        @staticmethod
+        def _dropped(sock, conn):  # on the reception's thread
+            conn.sock = sock
+            conn.close()
 
     return Worker
 
