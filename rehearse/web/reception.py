@@ -16,6 +16,7 @@ a moment), so a flood of connections cannot stop the reception taking new ones.
 
 from __future__ import annotations
 
+import logging
 import selectors
 import socket
 import ssl
@@ -26,6 +27,8 @@ from queue import Empty, SimpleQueue
 from typing import Any, Callable
 
 from .connections import BUFFERED_BODY, MAX_HEAD_BYTES, MAX_WAITING, Pace
+
+log = logging.getLogger(__name__)
 
 TICK_S = 0.25  # how often the waiting connections are checked against their pace
 CHUNK = 64 * 1024
@@ -155,12 +158,19 @@ class Reception:
 
     def _run(self) -> None:
         while True:
-            for key, _ in self._selector.select(TICK_S):
-                if key.data is None:
-                    self._take_arrivals()
-                elif not key.data.gone:
-                    self._serve(key.data)
-            self._close_the_late(time.monotonic())
+            try:
+                self._turn()
+            except Exception:  # noqa: BLE001 - a bug here must not stop the server taking requests
+                log.exception("the reception failed on a turn; it goes on")
+                time.sleep(TICK_S)
+
+    def _turn(self) -> None:
+        for key, _ in self._selector.select(TICK_S):
+            if key.data is None:
+                self._take_arrivals()
+            elif not key.data.gone:
+                self._serve(key.data)
+        self._close_the_late(time.monotonic())
 
     def _take_arrivals(self) -> None:
         try:
