@@ -12,7 +12,8 @@ anything is extracted (untrusted_zip.py), its database is read from a temporary 
 for what the merge relies on, and anything wrong is one line (RehearseError). The merge is one
 transaction, and the recordings it copies wait in a staging folder until every row is written:
 if anything fails, nothing is added, no file or folder is left, and a data folder the import
-would have made is not made.
+would have made is not made. Both sides stage in the instance folder (staging.py), so a process
+killed outright leaves nothing that the next start does not remove.
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import zipfile
 import zlib
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from .. import staging
 from ..errors import RehearseError
 from . import comments, learnt
-from .database import Store, inside, now
+from .database import Store, inside, now, owner_only, private
 from .plans import NOTE_COLUMNS, NOTE_PROBLEMS, merge_note
 from .rows import refresh_progress
 from .schema import SCHEMA_VERSION
@@ -51,37 +53,35 @@ DAMAGED = (sqlite3.Error, zipfile.BadZipFile, zlib.error, EOFError, NotImplement
 
 
 def write_archive(store: Store, dest: str | Path) -> dict[str, int]:
-    """Write everything in the store to a zip at `dest`; return what it holds."""
+    """Write everything in the store to a zip at `dest`, readable by its owner only like the instance
+    folder; return what it holds. The database's snapshot is staged in the instance folder and the zip
+    as `dest`.part: what a kill -9 leaves of them, the next start removes (staging.py)."""
     dest = Path(dest)
-    part = dest.with_name(dest.name + ".part")
     counts = {"teachers": 0, "sessions": 0, "attempts": 0, "recordings": 0, "recordings_missing": 0}
-    with tempfile.TemporaryDirectory() as tmp:
-        snapshot = Path(tmp) / DATABASE
-        with store.connect() as source, sqlite3.connect(snapshot) as copy:
+    with staging.stage(store.instance, "archive") as stage:
+        part = stage.outside(dest.with_name(dest.name + ".part"))
+        snapshot = stage.folder / DATABASE
+        with closing(store.connect()) as source, closing(sqlite3.connect(snapshot)) as copy:
             source.backup(copy)
-        with sqlite3.connect(snapshot) as db:
+        with closing(sqlite3.connect(snapshot)) as db:
             # Without the pages left free by deleted rows (zeros: secure_delete), which would
             # make the database inflate from the zip like a bomb does (untrusted_zip.MAX_RATIO).
             db.execute("VACUUM")
             for table in ("teachers", "sessions", "attempts"):
                 counts[table] = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             paths = [r[0] for r in db.execute("SELECT audio_path FROM attempts ORDER BY id")]
-        try:
-            with zipfile.ZipFile(part, "w") as archive:
-                archive.write(snapshot, DATABASE, compress_type=zipfile.ZIP_DEFLATED)
-                for relative in paths:
-                    path = store.path.parent / relative
-                    if path.is_file():
-                        archive.write(path, relative)  # audio: stored, not compressed
-                        counts["recordings"] += 1
-                    else:
-                        counts["recordings_missing"] += 1
-                manifest = {"format": FORMAT, "schema": SCHEMA_VERSION, "made_at": now()} | counts
-                archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-    os.replace(part, dest)  # a half-written archive never has the name asked for
+        with owner_only(part) as file, zipfile.ZipFile(file, "w") as archive:
+            archive.write(snapshot, DATABASE, compress_type=zipfile.ZIP_DEFLATED)
+            for relative in paths:
+                path = store.path.parent / relative
+                if path.is_file():
+                    archive.write(path, relative)  # audio: stored, not compressed
+                    counts["recordings"] += 1
+                else:
+                    counts["recordings_missing"] += 1
+            manifest = {"format": FORMAT, "schema": SCHEMA_VERSION, "made_at": now()} | counts
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        os.replace(part, dest)  # a half-written archive never has the name asked for
     return counts
 
 
@@ -97,12 +97,16 @@ def import_archive(instance: str | Path, src: str | Path) -> dict[str, int]:
                             "make one with `rehearse export --archive FILE.zip`") from None
     made = next((f for f in reversed([instance, *instance.parents]) if not f.exists()), None)  # and its parents
     try:
-        with archive, tempfile.TemporaryDirectory() as tmp:
+        instance.mkdir(parents=True, exist_ok=True)
+        private(instance)
+        # Staged in the instance folder, not the system's temporary one: swept at the next start after a kill.
+        with archive, staging.stage(instance, "import") as stage:
             check_members(archive, str(src), _max_size)
             _check_manifest(archive, src)
-            incoming = _read_database(archive, Path(tmp), src)
+            (stage.folder / "incoming").mkdir()
+            incoming = _read_database(archive, stage.folder / "incoming", src)
             try:
-                return _merge(Store.open(instance), incoming, archive, src)
+                return _merge(Store.open(instance), incoming, archive, src, stage.folder)
             finally:
                 incoming.close()
     except BaseException as exc:
@@ -210,14 +214,15 @@ ROW_CHECKS = [
 ]
 
 
-def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path) -> dict[str, int]:
+def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path,
+           staged: Path) -> dict[str, int]:
     counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps", "comments",
                             "learnt_names", "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
 
     def rows(table: str):
         return (dict(r) for r in incoming.execute(f"SELECT * FROM {table} ORDER BY id"))
 
-    files = _Staging(store, archive, src)
+    files = _Staging(store, archive, src, staged)
     db = store.connect()
     try:
         try:
@@ -248,19 +253,19 @@ def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile,
         files.undo()
         raise
     finally:
-        files.close()
         db.close()
     return counts
 
 
 class _Staging:
-    """The recordings an import copies: streamed out of the zip into a staging folder inside the
-    instance, moved into place (a rename on the same disk) only once every row is written, and all
-    undone — files, folders made for them, any stray file they replaced — if the import fails."""
+    """The recordings an import copies: streamed out of the zip into the import's staging folder
+    (in the instance), moved into place (a rename on the same disk) only once every row is written,
+    and all undone — files, folders made for them, any stray file they replaced — if the import fails."""
 
-    def __init__(self, store: Store, archive: zipfile.ZipFile, src: Path):
+    def __init__(self, store: Store, archive: zipfile.ZipFile, src: Path, folder: Path):
         self.store, self.archive, self.label = store, archive, str(src)
-        self.folder = Path(tempfile.mkdtemp(prefix=".import-", dir=store.instance))
+        self.folder = folder / "recordings"
+        self.folder.mkdir()
         self.waiting: list[tuple[Path, Path]] = []  # (staged, final)
         self.placed: list[tuple[Path, Path | None]] = []  # (final, the stray file set aside there)
         self.made: list[Path] = []
@@ -294,9 +299,6 @@ class _Staging:
             except OSError:
                 pass
         self.placed, self.made = [], []
-
-    def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _local_teacher(db: sqlite3.Connection, teacher: dict[str, Any], counts: dict[str, int]) -> int:

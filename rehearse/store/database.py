@@ -9,7 +9,8 @@ page read while an attempt is being written.
 The schema is versioned (PRAGMA user_version) and brought up to date by MIGRATIONS (schema.py) when a
 store is opened, so a database from an older rehearse — or from another laptop's archive — keeps working.
 Deleted rows are overwritten (secure_delete) and the write-ahead log is truncated after a teacher's
-data is deleted, so nothing of theirs is left in the file.
+data is deleted, so nothing of theirs is left in the file. Opening a store also removes what a
+process killed outright left staged beside it (`clear_leftovers`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
+from .. import staging
 from ..errors import RehearseError
+from ..scoring.steps import SHIPPED, step_dirs
 from .faults import storage_problem
 from .rows import refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
@@ -66,6 +69,30 @@ def private(folder: Path) -> None:
         pass
 
 
+def owner_only(path: Path) -> BinaryIO:
+    """`path` opened to be written from the start, readable by its owner only whatever the umask:
+    a file made of the instance folder's data (an archive, a report) is as private as the folder.
+    Created 0600, or made 0600 before anything is written if it was there already."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if hasattr(os, "fchmod"):  # not on Windows, where a file's access follows its folder's
+            os.fchmod(descriptor, 0o600)
+        return os.fdopen(descriptor, "wb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def clear_leftovers(instance: Path) -> list[Path]:
+    """Remove what a process killed outright (kill -9, a power cut) left staged (staging.py):
+    `.import-*` and `.archive-*` in the instance folder — recordings, a snapshot of the database,
+    and the half-written archive each names — and `.saving-*` in the folders steps are saved to.
+    Only those no living process holds: an import or a server running beside this one keeps its
+    own. Returns the folders removed."""
+    folders = [Path(instance)] + [f for f in step_dirs(instance) if f != SHIPPED]
+    return [swept for folder in folders for swept in staging.sweep(folder)]
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -90,6 +117,7 @@ class Store:
         store.recordings.mkdir(parents=True, exist_ok=True)
         private(instance)
         store.migrate()
+        clear_leftovers(instance)
         return store
 
     def connect(self) -> sqlite3.Connection:
