@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Iterator
 from .. import staging
 from ..errors import RehearseError
 from ..scoring.steps import SHIPPED, step_dirs
-from .faults import storage_problem
+from .faults import disk_full, full_disk_reader, storage_problem
 from .rows import refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
@@ -121,7 +121,15 @@ class Store:
         return store
 
     def connect(self) -> sqlite3.Connection:
+        """A connection; on a disk already full, one that reads the database as it is (faults.py)."""
         db = sqlite3.connect(self.path, timeout=10)
+        try:
+            db.execute("PRAGMA user_version").fetchone()  # the first read opens the write-ahead log's index
+        except sqlite3.OperationalError:
+            db.close()
+            if not disk_full(self.instance):
+                raise
+            db = full_disk_reader(self.path)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import RehearseError
 from ..staging import try_lock
+from .faults import FULL
 
 LOCK_FILE = "rehearse.lock"
 WHO = {"serve": "another rehearse server", "practice": "`rehearse practice`"}
@@ -52,9 +53,15 @@ def hold(folder: Path, command: str) -> InstanceLock:
         pid, other = holder if holder else ("unknown", "serve")
         raise RehearseError(f"{WHO.get(other, 'another rehearse')} is using {folder} (pid {pid}); stop it, "
                             "or use --instance to choose another folder") from None
-    os.ftruncate(descriptor, 0)
-    os.lseek(descriptor, 0, os.SEEK_SET)
-    os.write(descriptor, f"{os.getpid()} {command}\n".encode())
+    try:
+        os.ftruncate(descriptor, 0)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        os.write(descriptor, f"{os.getpid()} {command}\n".encode())
+    except OSError as exc:
+        if exc.errno not in FULL:
+            os.close(descriptor)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        # A full disk: the lock is held all the same; another process will name no pid.
     return InstanceLock(descriptor, path)
 
 
