@@ -121,7 +121,7 @@ def _claim(folder: Path) -> int | None:
     owner = folder / OWNER
     try:
         descriptor = os.open(owner, os.O_RDWR | os.O_CREAT, 0o600)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # swept meanwhile, or a folder this account may not write: not ours to remove
         return None
     try:
         if try_lock(descriptor) and os.path.samestat(os.fstat(descriptor), os.stat(owner)):
@@ -141,7 +141,10 @@ def _remove(folder: Path) -> None:
     for line in noted:
         path = Path(line)
         if path.name.endswith(OUTSIDE_SUFFIX) and path.is_file() and not path.is_symlink():
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass  # in a folder this account may not write (any longer): left, the rest still goes
     shutil.rmtree(folder, ignore_errors=True)
 
 

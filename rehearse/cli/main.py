@@ -201,9 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rehearse: {exc}", file=sys.stderr)
         return BAD_INPUT
     except OSError as exc:  # a file to write or read: say which, and why (a full disk as such)
-        from ..store.faults import storage_problem
+        from ..store.faults import FULL, storage_problem
 
-        print(f"rehearse: {exc.filename or 'a file'}: {storage_problem(exc) or exc.strerror or exc}", file=sys.stderr)
+        why = storage_problem(exc) if exc.errno in FULL else exc.strerror or exc
+        print(f"rehearse: {exc.filename or 'a file'}: {why}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Iterator
 from .. import staging
 from ..errors import RehearseError
 from ..scoring.steps import SHIPPED, step_dirs
-from .faults import disk_full, full_disk_reader, storage_problem
+from .faults import SQLITE_IO, disk_full, full_disk_reader, storage_problem
 from .rows import refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
@@ -125,9 +125,9 @@ class Store:
         db = sqlite3.connect(self.path, timeout=10)
         try:
             db.execute("PRAGMA user_version").fetchone()  # the first read opens the write-ahead log's index
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
             db.close()
-            if not disk_full(self.instance):
+            if not (str(exc).lower().startswith(SQLITE_IO) and disk_full(self.instance)):
                 raise
             db = full_disk_reader(self.path)
         db.row_factory = sqlite3.Row
