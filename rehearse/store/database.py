@@ -125,11 +125,10 @@ class Store:
         db = sqlite3.connect(self.path, timeout=10)
         try:
             db.execute("PRAGMA user_version").fetchone()  # the first read opens the write-ahead log's index
-        except sqlite3.OperationalError as exc:
-            db.close()
-            if not (str(exc).lower().startswith(SQLITE_IO) and disk_full(self.instance)):
-                raise
-            db = full_disk_reader(self.path)
+        except sqlite3.DatabaseError as exc:  # anything else fails again at the caller's first statement
+            if str(exc).lower().startswith(SQLITE_IO) and disk_full(self.instance):
+                db.close()
+                db = full_disk_reader(self.path)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
