@@ -126,8 +126,8 @@ def a_staged_recording(instance: Path) -> list[Path]:
     return [p for p in instance.glob(".import-*/**/*") if p.is_file() and p.name.isdigit()]
 
 
-def killed(process: subprocess.Popen, pid: int | None = None) -> None:
-    os.kill(pid or process.pid, signal.SIGKILL)
+def killed(process: subprocess.Popen) -> None:
+    process.kill()  # SIGKILL
     process.wait(timeout=60)
 
 
@@ -231,8 +231,9 @@ def test_a_step_save_killed_midway_leaves_no_saving_folder_once_the_server_start
             daemon=True).start()
         wait_for(lambda: list(school.glob(".saving-*/*.toml")), "step file staged by the save", tracer)
         server = int(Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children").read_text().split()[0])
-        killed(tracer, server)  # the server itself (strace's child), held in its rename
-        tracer.wait(timeout=60)
+        os.kill(server, signal.SIGKILL)  # the server itself (strace's child), held in its rename
+        killed(tracer)  # strace may sleep out its delay before it sees its child gone
+        wait_for(lambda: not Path(f"/proc/{server}").exists(), "end of the killed server")
     assert staged(school), "the attack: the server was killed while the step was staged"
     with server_process(tmp_path / "instance", env=env):
         assert staged(school) == []
