@@ -4,6 +4,7 @@ The package's folders are its layers, each on a floor; a module imports only fro
 or from a floor below it (tests/test_layout.py checks this, and that no import goes round a cycle):
 
     floor 0  errors.py, typed_text.py, shipped/   one-line errors; the rule of typed text; where the shipped files are
+             staging.py            hidden folders that stage files, swept at the next start if a kill left them
     floor 1  scoring/              the engine: audio -> speech -> words/ -> names -> timeline -> criteria -> result
     floor 2  capture/, coaching/   a rep while it is recorded; the coach's rules (progress, calibration, authoring)
     floor 3  store/                the instance folder: SQLite, recordings, archive, export, passcode

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from rehearse.store import archive, untrusted_zip
+from rehearse import staging
+from rehearse.store import archive, archive_merge, untrusted_zip
 from rehearse.errors import RehearseError
 from rehearse.store.database import Store
 
@@ -269,13 +270,12 @@ def test_recordings_placed_then_undone_leave_the_folder_as_it_was(genuine, lapto
     stray = store.recordings / "session-1" / "rep-02.flac"
     stray.write_bytes(b"a file no row names")
     before = state(laptop)
-    with zipfile.ZipFile(genuine) as z:
+    with zipfile.ZipFile(genuine) as z, staging.stage(laptop, "import") as stage:
         members = [i for i in z.infolist() if i.filename.startswith("recordings/")][:2]
-        files = archive._Staging(store, z, genuine)
+        files = archive_merge.RecordingsStaged(store, z, genuine, stage.folder)
         files.add(members[0], "recordings/session-1/rep-02.flac")
         files.add(members[1], "recordings/session-7/rep-01.flac")
         files.place()
         assert stray.read_bytes() == z.read(members[0]) and (store.recordings / "session-7").is_dir()
         files.undo()
-        files.close()
     assert state(laptop) == before

@@ -211,8 +211,11 @@ def command(argv: Sequence[str] | None = None) -> int:
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
         return BAD_INPUT
-    except OSError as exc:  # a file to write or read: say which, and why
-        print(f"rehearse: {exc.filename or 'file'}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # a file to write or read: say which, and why (a full disk as such)
+        from ..store.faults import FULL, storage_problem
+
+        why = storage_problem(exc) if exc.errno in FULL else exc.strerror or exc
+        print(f"rehearse: {exc.filename or 'a file'}: {why}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         return 130
@@ -281,7 +284,10 @@ def serve(args: argparse.Namespace) -> int:
                           "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
                           "MAX_ATTEMPT_S": args.max_attempt_s})
     except OSError as exc:
-        raise RehearseError(f"cannot use the instance folder: {exc}") from None
+        from ..store.faults import storage_problem
+
+        raise RehearseError(f"cannot use the instance folder: {exc.filename or instance}: "
+                            f"{storage_problem(exc, 'start again') or exc.strerror or exc}") from None
     scheme = "https" if args.cert else "http"
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"rehearse: data in {app.instance_path}", flush=True)

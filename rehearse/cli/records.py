@@ -13,11 +13,12 @@ def export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..store import archive
+    from ..store.private_files import owner_only
     from ..store.export import attempt_records, to_csv, to_json
     from ..store.history import Filters, parse_day, step_with_id, teacher_named
 
     store = open_store(args.instance)
-    if args.archive:
+    if args.archive:  # written owner-only (archive.write_archive)
         counts = archive.write_archive(store, args.archive)
         print(f"rehearse: wrote {args.archive}: {counts['teachers']} teachers, {counts['sessions']} sessions, "
               f"{counts['attempts']} attempts, {counts['recordings']} recordings"
@@ -30,7 +31,8 @@ def export(args: argparse.Namespace) -> int:
     records = attempt_records(store, filters)
     text = to_json(records) if args.format == "json" else to_csv(records)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        with owner_only(Path(args.output)) as file:  # teachers' names and what they said: as private as the folder
+            file.write(text.encode("utf-8"))
         print(f"rehearse: wrote {len(records)} attempts to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -107,9 +109,8 @@ def rescored_line(outcome) -> str:
 def save_report(args: argparse.Namespace) -> int:
     """Write the report the page's "Save as report" gives (web/report.py), to -o (a file, or a
     folder for the report's own name: teacher, step, rep, date), else into the current folder."""
-    from pathlib import Path
-
     from ..errors import RehearseError
+    from ..store.private_files import owner_only
     from ..web.report import attempt_report, session_report
 
     store = open_store(args.instance)
@@ -118,8 +119,30 @@ def save_report(args: argparse.Namespace) -> int:
                   else session_report(store, args.session, max_s=args.max_attempt_s))
     except LookupError as exc:
         raise RehearseError(f"{exc} in {store.instance}; the number is the one in its page's address") from None
-    target = Path(args.output or ".")
-    path = target / report.filename if target.is_dir() else target
-    path.write_text(report.html, encoding="utf-8")
+    path = report_path(args.output or ".", report.filename)
+    with owner_only(path) as file:  # the teacher's voice: readable by its owner only, as the instance folder
+        file.write(report.html.encode("utf-8"))
     print(f"rehearse: wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
     return 0
+
+
+def report_path(output: str, filename: str):
+    """Where -o asks for the report: a folder (one that exists, or any path ending in a separator,
+    then made) gets it under its own name; anything else is the file's name, in a folder that exists."""
+    import os
+    from pathlib import Path
+
+    from ..errors import RehearseError
+
+    target = Path(output)
+    if output.endswith(tuple(s for s in (os.sep, os.altsep) if s)) or target.is_dir():
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RehearseError(f"cannot make the folder {output} for the report ({exc.strerror or exc}); "
+                                "give -o a folder that can be made, or a file name") from None
+        return target / filename
+    if not target.parent.is_dir():
+        raise RehearseError(f"cannot write {output}: there is no folder {target.parent}; make it first, "
+                            f"or end -o with {os.sep} to have the folder made and the report written in it")
+    return target

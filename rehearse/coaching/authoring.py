@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import staging
 from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES
 from ..scoring.names import parse_roster, roster_entries
@@ -266,12 +265,12 @@ def save_step(draft: Draft, instance: Path) -> Path:
     path = folder / f"{draft.data['id']}.toml"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=folder))  # not *.toml: never listed as a step
+        stage = staging.stage(folder, "saving")  # not *.toml: never listed as a step; swept if killed
     except OSError as exc:
         raise StepError(f"cannot save the action step in {folder} ({exc.strerror or exc}); "
                             "check that the folder exists and may be written") from None
-    try:
-        written = staging / path.name
+    with stage:
+        written = stage.folder / path.name
         try:
             written.write_text(to_toml(draft.data), encoding="utf-8")
             again = load_step(written)
@@ -288,8 +287,6 @@ def save_step(draft: Draft, instance: Path) -> Path:
         except OSError as exc:
             raise StepError(f"cannot save the action step as {path} ({exc.strerror or exc}); "
                                 "nothing was changed") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return path
 
 

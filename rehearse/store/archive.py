@@ -12,28 +12,28 @@ anything is extracted (untrusted_zip.py), its database is read from a temporary 
 for what the merge relies on, and anything wrong is one line (RehearseError). The merge is one
 transaction, and the recordings it copies wait in a staging folder until every row is written:
 if anything fails, nothing is added, no file or folder is left, and a data folder the import
-would have made is not made.
+would have made is not made. Both sides stage in the instance folder (staging.py), so a process
+killed outright leaves nothing that the next start does not remove.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sqlite3
-import tempfile
 import zipfile
 import zlib
+from contextlib import closing
 from pathlib import Path
-from typing import Any
 
+from .. import staging
 from ..errors import RehearseError
-from ..typed_text import name_key
 from . import comments, learnt
-from .database import Store, inside, now
-from .plans import NOTE_COLUMNS, NOTE_PROBLEMS, merge_note
-from .rows import refresh_progress
+from .database import Store, now
+from .private_files import owner_only, private
+from .plans import NOTE_PROBLEMS
+from .archive_merge import MAX_RECORDING_BYTES, merge
 from .schema import SCHEMA_VERSION
 from .untrusted_zip import NOTHING, check_members, copy_member, open_untrusted, read_small
 
@@ -44,7 +44,6 @@ MANIFEST = "manifest.json"
 # (an archive from before comments, schema < 6, gets an empty table of them).
 TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps", "comments", "learnt_names")
 MAX_DATABASE_BYTES = 1 << 30  # ~100 000 reps' results
-MAX_RECORDING_BYTES = 256 << 20  # over two hours of the app's own WAV; past MAX_DECODE_S anyway
 MAX_MANIFEST_BYTES = 1 << 20
 # What a damaged or made-up archive raises from zipfile, zlib, SQLite or the merge's reading of rows.
 DAMAGED = (sqlite3.Error, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
@@ -52,37 +51,35 @@ DAMAGED = (sqlite3.Error, zipfile.BadZipFile, zlib.error, EOFError, NotImplement
 
 
 def write_archive(store: Store, dest: str | Path) -> dict[str, int]:
-    """Write everything in the store to a zip at `dest`; return what it holds."""
+    """Write everything in the store to a zip at `dest`, readable by its owner only like the instance
+    folder; return what it holds. The database's snapshot is staged in the instance folder and the zip
+    as `dest`.part: what a kill -9 leaves of them, the next start removes (staging.py)."""
     dest = Path(dest)
-    part = dest.with_name(dest.name + ".part")
     counts = {"teachers": 0, "sessions": 0, "attempts": 0, "recordings": 0, "recordings_missing": 0}
-    with tempfile.TemporaryDirectory() as tmp:
-        snapshot = Path(tmp) / DATABASE
-        with store.connect() as source, sqlite3.connect(snapshot) as copy:
+    with staging.stage(store.instance, "archive") as stage:
+        part = stage.outside(dest.with_name(dest.name + ".part"))
+        snapshot = stage.folder / DATABASE
+        with closing(store.connect()) as source, closing(sqlite3.connect(snapshot)) as copy:
             source.backup(copy)
-        with sqlite3.connect(snapshot) as db:
+        with closing(sqlite3.connect(snapshot)) as db:
             # Without the pages left free by deleted rows (zeros: secure_delete), which would
             # make the database inflate from the zip like a bomb does (untrusted_zip.MAX_RATIO).
             db.execute("VACUUM")
             for table in ("teachers", "sessions", "attempts"):
                 counts[table] = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             paths = [r[0] for r in db.execute("SELECT audio_path FROM attempts ORDER BY id")]
-        try:
-            with zipfile.ZipFile(part, "w") as archive:
-                archive.write(snapshot, DATABASE, compress_type=zipfile.ZIP_DEFLATED)
-                for relative in paths:
-                    path = store.path.parent / relative
-                    if path.is_file():
-                        archive.write(path, relative)  # audio: stored, not compressed
-                        counts["recordings"] += 1
-                    else:
-                        counts["recordings_missing"] += 1
-                manifest = {"format": FORMAT, "schema": SCHEMA_VERSION, "made_at": now()} | counts
-                archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-    os.replace(part, dest)  # a half-written archive never has the name asked for
+        with owner_only(part) as file, zipfile.ZipFile(file, "w") as archive:
+            archive.write(snapshot, DATABASE, compress_type=zipfile.ZIP_DEFLATED)
+            for relative in paths:
+                path = store.path.parent / relative
+                if path.is_file():
+                    archive.write(path, relative)  # audio: stored, not compressed
+                    counts["recordings"] += 1
+                else:
+                    counts["recordings_missing"] += 1
+            manifest = {"format": FORMAT, "schema": SCHEMA_VERSION, "made_at": now()} | counts
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        os.replace(part, dest)  # a half-written archive never has the name asked for
     return counts
 
 
@@ -98,12 +95,16 @@ def import_archive(instance: str | Path, src: str | Path) -> dict[str, int]:
                             "make one with `rehearse export --archive FILE.zip`") from None
     made = next((f for f in reversed([instance, *instance.parents]) if not f.exists()), None)  # and its parents
     try:
-        with archive, tempfile.TemporaryDirectory() as tmp:
+        instance.mkdir(parents=True, exist_ok=True)
+        private(instance)
+        # Staged in the instance folder, not the system's temporary one: swept at the next start after a kill.
+        with archive, staging.stage(instance, "import") as stage:
             check_members(archive, str(src), _max_size)
             _check_manifest(archive, src)
-            incoming = _read_database(archive, Path(tmp), src)
+            (stage.folder / "incoming").mkdir()
+            incoming = _read_database(archive, stage.folder / "incoming", src)
             try:
-                return _merge(Store.open(instance), incoming, archive, src)
+                return merge(Store.open(instance), incoming, archive, src, stage.folder)
             finally:
                 incoming.close()
     except BaseException as exc:
@@ -209,192 +210,3 @@ ROW_CHECKS = [
     *comments.ARCHIVE_CHECKS,
     *learnt.ARCHIVE_CHECKS,
 ]
-
-
-def _merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path) -> dict[str, int]:
-    counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps", "comments",
-                            "learnt_names", "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
-
-    def rows(table: str):
-        return (dict(r) for r in incoming.execute(f"SELECT * FROM {table} ORDER BY id"))
-
-    files = _Staging(store, archive, src)
-    db = store.connect()
-    try:
-        try:
-            db.execute("BEGIN IMMEDIATE")  # one transaction, holding the database while recordings are copied
-        except sqlite3.OperationalError as exc:
-            raise RehearseError(f"{store.path} is busy ({exc}); import when no one is rehearsing "
-                                "(stop `rehearse serve` if it is scoring)") from None
-        teacher_ids = {t["id"]: _local_teacher(db, t, counts) for t in rows("teachers")}
-        step_rows = {a["id"]: _local_step(db, a) for a in rows("action_steps")}
-        session_ids = {s["id"]: _local_session(db, s, teacher_ids, step_rows, counts) for s in rows("sessions")}
-        attempt_ids = {}
-        for attempt in rows("attempts"):
-            attempt_ids[attempt["id"]] = _local_attempt(store, db, attempt, session_ids[attempt["session_id"]],
-                                                        files, counts)
-        for mark in rows("coach_marks"):
-            _merge_mark(db, mark, attempt_ids[mark["attempt_id"]], counts)
-        for tapped in rows("taps"):
-            _merge_taps(db, tapped, attempt_ids[tapped["attempt_id"]], counts)
-        for comment in rows("comments"):
-            counts["comments"] += comments.merge(db, comment, attempt_ids[comment["attempt_id"]])
-        counts["learnt_names"] = learnt.merge(db, rows("learnt_names"), teacher_ids)
-        for session_id in set(session_ids.values()):
-            refresh_progress(db, session_id)
-        files.place()
-        db.commit()
-    except BaseException:
-        db.rollback()
-        files.undo()
-        raise
-    finally:
-        files.close()
-        db.close()
-    return counts
-
-
-class _Staging:
-    """The recordings an import copies: streamed out of the zip into a staging folder inside the
-    instance, moved into place (a rename on the same disk) only once every row is written, and all
-    undone — files, folders made for them, any stray file they replaced — if the import fails."""
-
-    def __init__(self, store: Store, archive: zipfile.ZipFile, src: Path):
-        self.store, self.archive, self.label = store, archive, str(src)
-        self.folder = Path(tempfile.mkdtemp(prefix=".import-", dir=store.instance))
-        self.waiting: list[tuple[Path, Path]] = []  # (staged, final)
-        self.placed: list[tuple[Path, Path | None]] = []  # (final, the stray file set aside there)
-        self.made: list[Path] = []
-
-    def add(self, info: zipfile.ZipInfo, relative: str) -> None:
-        final = inside(self.store.instance, relative, self.store.recordings)
-        staged = self.folder / f"{len(self.waiting)}"
-        copy_member(self.archive, info, staged, MAX_RECORDING_BYTES, self.label)
-        self.waiting.append((staged, final))
-
-    def place(self) -> None:
-        for staged, final in self.waiting:
-            missing = [f for f in [final.parent, *final.parent.parents] if not f.exists()]
-            for folder in reversed(missing):
-                folder.mkdir()
-                self.made.append(folder)
-            aside = self.folder / f"aside-{len(self.placed)}" if final.exists() else None
-            self.placed.append((final, aside))
-            if aside is not None:  # a file no row names (a rep deleted by hand): put back on failure
-                os.replace(final, aside)
-            os.replace(staged, final)
-
-    def undo(self) -> None:
-        for final, aside in reversed(self.placed):
-            final.unlink(missing_ok=True)
-            if aside is not None and aside.exists():
-                os.replace(aside, final)
-        for folder in reversed(self.made):
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        self.placed, self.made = [], []
-
-    def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _local_teacher(db: sqlite3.Connection, teacher: dict[str, Any], counts: dict[str, int]) -> int:
-    """The archive's teacher here (by name_key; a name of nothing visible by itself), added if new."""
-    key = name_key(teacher["name"]) or None
-    counts["teachers"] += db.execute("INSERT OR IGNORE INTO teachers(name, name_key, created_at) VALUES (?, ?, ?)",
-                                     (teacher["name"], key, teacher["created_at"])).rowcount
-    found = ("name_key = ?", key) if key else ("name = ?", teacher["name"])
-    return db.execute(f"SELECT id FROM teachers WHERE {found[0]} ORDER BY id", (found[1],)).fetchone()[0]
-
-
-def _local_step(db: sqlite3.Connection, step: dict[str, Any]) -> int:
-    db.execute("INSERT OR IGNORE INTO action_steps(step_id, title, created_at) VALUES (?, ?, ?)",
-               (step["step_id"], step["title"], step["created_at"]))
-    return db.execute("SELECT id FROM action_steps WHERE step_id = ?",
-                      (step["step_id"],)).fetchone()[0]
-
-
-def _local_session(db: sqlite3.Connection, session: dict[str, Any], teacher_ids: dict[int, int],
-                   step_rows: dict[int, int], counts: dict[str, int]) -> int:
-    here = db.execute("SELECT id FROM sessions WHERE uid = ?", (session["uid"],)).fetchone()
-    if here is not None:
-        counts["sessions_already_here"] += 1
-        db.execute("UPDATE sessions SET finished_at = COALESCE(finished_at, ?), summary = COALESCE(summary, ?)"
-                   " WHERE id = ?", (session["finished_at"], session["summary"], here[0]))
-        merge_note(db, here[0], session)  # the coach's note at the meeting's end, if edited later there
-        return here[0]
-    counts["sessions"] += 1
-    cur = db.execute(
-        "INSERT INTO sessions(uid, teacher_id, action_step_id, roster, reps_target, fluent_after, mode,"
-        " started_at, finished_at, summary, went_well, next_step_id, next_observation, planned_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (session["uid"], teacher_ids[session["teacher_id"]], step_rows[session["action_step_id"]],
-         session["roster"], session["reps_target"], session["fluent_after"], session["mode"],
-         session["started_at"], session["finished_at"], session["summary"],
-         *(session[c] for c in NOTE_COLUMNS)))  # an older archive's are NULL: the migration added them
-    return int(cur.lastrowid)
-
-
-def _local_attempt(store: Store, db: sqlite3.Connection, attempt: dict[str, Any], session_id: int,
-                   files: _Staging, counts: dict[str, int]) -> int:
-    here = db.execute("SELECT id, audio_path FROM attempts WHERE uid = ?", (attempt["uid"],)).fetchone()
-    if here is not None:
-        counts["attempts_already_here"] += 1
-        if not store.audio_file(dict(here)).exists():  # lost here: the archive has it
-            _copy_recording(files, attempt["audio_path"], here["audio_path"], counts)
-        return here["id"]
-    rep = attempt["rep"]
-    if db.execute("SELECT 1 FROM attempts WHERE session_id = ? AND rep = ?", (session_id, rep)).fetchone():
-        # The same session was continued on two laptops: keep both, this one as the next rep.
-        rep = db.execute("SELECT MAX(rep) + 1 FROM attempts WHERE session_id = ?", (session_id,)).fetchone()[0]
-    suffix = Path(attempt["audio_path"]).suffix
-    if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
-        raise RehearseError(f"{files.label}: the archive is damaged (attempt {attempt['id']}'s recording "
-                            f"{attempt['audio_path'][:100]!r} is not named as a recording); {NOTHING}")
-    relative = f"recordings/session-{session_id}/rep-{rep:02d}{suffix}"
-    _copy_recording(files, attempt["audio_path"], relative, counts)
-    counts["attempts"] += 1
-    cur = db.execute(
-        "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, error, duration_s, result,"
-        " passed, wait_time_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (attempt["uid"], session_id, rep, attempt["source"], relative, attempt["status"], attempt["error"],
-         attempt["duration_s"], attempt["result"], attempt["passed"], attempt["wait_time_s"],
-         attempt["created_at"]))
-    return int(cur.lastrowid)
-
-
-def _copy_recording(files: _Staging, member: str, relative: str, counts: dict[str, int]) -> None:
-    """Stage the archive's recording `member` to be placed at `relative`; a recording the archive
-    does not have (or not under recordings/) is counted as missing."""
-    try:
-        info = files.archive.getinfo(member)
-    except KeyError:
-        info = None
-    if info is None or info.is_dir() or not member.startswith("recordings/"):
-        counts["recordings_missing"] += 1
-        return
-    files.add(info, relative)
-    counts["recordings"] += 1
-
-
-def _merge_mark(db: sqlite3.Connection, mark: dict[str, Any], attempt_id: int, counts: dict[str, int]) -> None:
-    """A coach's mark: added if new here, or if it was made later than the one here."""
-    cur = db.execute(
-        "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, pupil, marked_at) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(attempt_id, criterion) DO UPDATE SET passed = excluded.passed,"
-        " comment = excluded.comment, pupil = excluded.pupil, marked_at = excluded.marked_at"
-        " WHERE excluded.marked_at > coach_marks.marked_at",
-        (attempt_id, mark["criterion"], mark["passed"], mark["comment"], mark.get("pupil"), mark["marked_at"]))
-    counts["marks"] += cur.rowcount
-
-
-def _merge_taps(db: sqlite3.Connection, tapped: dict[str, Any], attempt_id: int, counts: dict[str, int]) -> None:
-    """A coach's pass of taps along a rep: added unless it is here already (by its uid)."""
-    cur = db.execute(
-        "INSERT OR IGNORE INTO taps(uid, attempt_id, source, question_end_s, name_s, clock, tapped_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (tapped["uid"], attempt_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
-         tapped["clock"], tapped["tapped_at"]))
-    counts["taps"] += cur.rowcount

@@ -9,7 +9,8 @@ page read while an attempt is being written.
 The schema is versioned (PRAGMA user_version) and brought up to date by MIGRATIONS (schema.py) when a
 store is opened, so a database from an older rehearse — or from another laptop's archive — keeps working.
 Deleted rows are overwritten (secure_delete) and the write-ahead log is truncated after a teacher's
-data is deleted, so nothing of theirs is left in the file.
+data is deleted, so nothing of theirs is left in the file. Opening a store also removes what a
+process killed outright left staged beside it (`clear_leftovers`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from typing import Any, Iterator
 
 from ..errors import RehearseError
 from ..typed_text import name_key, name_problem, normal_name, text_problem
-from .faults import storage_problem
+from .faults import SQLITE_IO, disk_full, full_disk_reader, storage_problem
+from .private_files import clear_leftovers, private
 from .rows import refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
@@ -55,16 +57,6 @@ def inside(base: Path, relative: str, folder: Path | None = None) -> Path:
         raise RehearseError(f"the stored path {relative!r} leads outside {folder or base}; the database has "
                             "been changed by hand or damaged: restore it from an archive")
     return path
-
-
-def private(folder: Path) -> None:
-    """Make the instance folder its owner's only (voices are personal data): other accounts on a
-    shared laptop cannot list or read what is in it. A folder owned by someone else is left alone."""
-    try:
-        if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
-            folder.chmod(0o700)
-    except (OSError, AttributeError):  # AttributeError: no getuid (Windows)
-        pass
 
 
 def checked_name(value: str, label: str = "the teacher's name") -> str:
@@ -100,10 +92,18 @@ class Store:
         store.recordings.mkdir(parents=True, exist_ok=True)
         private(instance)
         store.migrate()
+        clear_leftovers(instance)
         return store
 
     def connect(self) -> sqlite3.Connection:
+        """A connection; on a disk already full, one that reads the database as it is (faults.py)."""
         db = sqlite3.connect(self.path, timeout=10)
+        try:
+            db.execute("PRAGMA user_version").fetchone()  # the first read opens the write-ahead log's index
+        except sqlite3.DatabaseError as exc:  # anything else fails again at the caller's first statement
+            if str(exc).lower().startswith(SQLITE_IO) and disk_full(self.instance):
+                db.close()
+                db = full_disk_reader(self.path)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages

@@ -13,6 +13,7 @@ step and kind, with its result.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..scoring.pipeline import Scorer
 from ..scoring.result import Result
 from ..scoring.steps import EXAMPLE_KINDS, SHIPPED_AUDIO, ActionStep, shipped_example
 from .database import Store, inside, new_uid, now
+from .faults import storage_problem
 
 def check_kind(kind: str) -> str:
     if kind not in EXAMPLE_KINDS:
@@ -32,13 +34,18 @@ def example(store: Store, step_id: str, kind: str) -> dict[str, Any] | None:
     """The current model (or non-example) of a step, with its result decoded; the shipped one if the
     coach has not recorded one (registered on first sight, not scored yet)."""
     check_kind(kind)
-    with store.connect() as db:
-        row = db.execute("SELECT * FROM examples WHERE step_id = ? AND kind = ?", (step_id, kind)).fetchone()
-        if row is None and (shipped := shipped_example(step_id, kind)):
-            db.execute("INSERT OR IGNORE INTO examples(step_id, kind, source, audio_path, status, created_at)"
-                       " VALUES (?, ?, 'shipped', ?, 'new', ?)", (step_id, kind, shipped.name, now()))
-            row = db.execute("SELECT * FROM examples WHERE step_id = ? AND kind = ?",
-                             (step_id, kind)).fetchone()
+    query = "SELECT * FROM examples WHERE step_id = ? AND kind = ?"
+    row = store.query_one(query, step_id, kind)
+    if row is None and (shipped := shipped_example(step_id, kind)):
+        try:
+            with store.connect() as db:
+                db.execute("INSERT OR IGNORE INTO examples(step_id, kind, source, audio_path, status, created_at)"
+                           " VALUES (?, ?, 'shipped', ?, 'new', ?)", (step_id, kind, shipped.name, now()))
+        except sqlite3.OperationalError as exc:
+            if storage_problem(exc) is None:
+                raise
+            return None  # a full disk: registered once it can be written; the page that only reads still shows
+        row = store.query_one(query, step_id, kind)
     if row is None:
         return None
     found = dict(row)

@@ -8,8 +8,8 @@ this lock before they touch the folder, and refuse to start while another holds 
 and its process id. The operating system lets go of the lock when the process ends, however it
 ends (a crash, a kill), so a stale lock never blocks a start.
 
-fcntl.flock on Unix; on Windows msvcrt.locking on one byte past the process id written at the
-start of the file (a locked range cannot be read there).
+The lock is staging.try_lock's: fcntl.flock on Unix; on Windows msvcrt.locking on one byte past the
+process id written at the start of the file (a locked range cannot be read there).
 
 `export`, `import`, `rescore` and `passcode` do not take it: they never record, never settle a
 rep, and SQLite's own locking keeps their writes whole beside a running server.
@@ -21,9 +21,10 @@ import os
 from pathlib import Path
 
 from ..errors import RehearseError
+from ..staging import try_lock
+from .faults import FULL
 
 LOCK_FILE = "rehearse.lock"
-WINDOWS_LOCK_AT = 1 << 20  # the byte locked on Windows, well past the process id written at 0
 WHO = {"serve": "another rehearse server", "practice": "`rehearse practice`"}
 
 
@@ -46,31 +47,22 @@ def hold(folder: Path, command: str) -> InstanceLock:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        _lock(descriptor)
-    except OSError:
+    if not try_lock(descriptor):
         holder = _holder(descriptor)
         os.close(descriptor)
         pid, other = holder if holder else ("unknown", "serve")
         raise RehearseError(f"{WHO.get(other, 'another rehearse')} is using {folder} (pid {pid}); stop it, "
                             "or use --instance to choose another folder") from None
-    os.ftruncate(descriptor, 0)
-    os.lseek(descriptor, 0, os.SEEK_SET)
-    os.write(descriptor, f"{os.getpid()} {command}\n".encode())
-    return InstanceLock(descriptor, path)
-
-
-def _lock(descriptor: int) -> None:
-    """Lock without waiting; OSError if another process holds it."""
     try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        os.lseek(descriptor, WINDOWS_LOCK_AT, os.SEEK_SET)
-        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.ftruncate(descriptor, 0)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        os.write(descriptor, f"{os.getpid()} {command}\n".encode())
+    except OSError as exc:
+        if exc.errno not in FULL:
+            os.close(descriptor)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        # A full disk: the lock is held all the same; another process will name no pid.
+    return InstanceLock(descriptor, path)
 
 
 def _holder(descriptor: int) -> tuple[str, str] | None:

@@ -6,15 +6,14 @@ teacher's data."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from datetime import date, datetime
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
 from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.plan import agreement_view, current_step
 from ..coaching.progress import step_progress
+from .. import staging
 from ..errors import RehearseError
 from ..scoring.steps import check_all, wait_bands
 from ..store import archive as archives
@@ -173,19 +172,20 @@ def archive():
     if refusal:
         return refusal
     store, _ = services()
-    staging = Path(tempfile.mkdtemp(prefix=".archive-", dir=store.instance))
     try:
-        path = staging / "rehearse-archive.zip"
-        archives.write_archive(store, path)
-        file = path.open("rb")
+        stage = staging.stage(store.instance, "archive")  # a kill -9 meanwhile: the next start removes it
+        try:
+            path = stage.folder / "rehearse-archive.zip"
+            archives.write_archive(store, path)
+            file = path.open("rb")
+        finally:
+            stage.close()  # the open file stays readable until it is closed
     except OSError as exc:
         return render_template("error.html", message=f"could not make the archive ({exc}); free some disk "
                                "space, or run `rehearse export --archive FILE.zip`"), 500
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # the open file stays readable until it is closed
     response = send_file(file, mimetype="application/zip", as_attachment=True,
                          download_name=f"rehearse-{datetime.now():%Y-%m-%d}.zip")
-    response.call_on_close(lambda: shutil.rmtree(staging, ignore_errors=True))  # where an open file stays
+    response.call_on_close(lambda: shutil.rmtree(stage.folder, ignore_errors=True))  # where an open file stays
     return response
 
 

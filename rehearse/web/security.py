@@ -90,8 +90,11 @@ def _secret_key(instance: Path) -> bytes:
         pass
     key = secrets.token_bytes(32)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(key)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(key)
+    except OSError as exc:  # a full disk: say which file could not be written
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     return key
 
 

@@ -1,0 +1,47 @@
+"""The instance folder's files kept as private as the voices in them: the folder readable by its
+owner only (`private`), each file rehearse writes from its data (an archive, a report, an export)
+created owner-only whatever the umask (`owner_only`), and what a process killed outright left staged
+swept away when rehearse starts (`clear_leftovers`, staging.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from .. import staging
+from ..scoring.steps import SHIPPED, step_dirs
+
+
+def private(folder: Path) -> None:
+    """Make the instance folder its owner's only (voices are personal data): other accounts on a
+    shared laptop cannot list or read what is in it. A folder owned by someone else is left alone."""
+    try:
+        if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except (OSError, AttributeError):  # AttributeError: no getuid (Windows)
+        pass
+
+
+def owner_only(path: Path) -> BinaryIO:
+    """`path` opened to be written from the start, readable by its owner only whatever the umask:
+    a file made of the instance folder's data (an archive, a report) is as private as the folder.
+    Created 0600, or made 0600 before anything is written if it was there already."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if hasattr(os, "fchmod"):  # not on Windows, where a file's access follows its folder's
+            os.fchmod(descriptor, 0o600)
+        return os.fdopen(descriptor, "wb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def clear_leftovers(instance: Path) -> list[Path]:
+    """Remove what a process killed outright (kill -9, a power cut) left staged (staging.py):
+    `.import-*` and `.archive-*` in the instance folder — recordings, a snapshot of the database,
+    and the half-written archive each names — and `.saving-*` in the folders steps are saved to.
+    Only those no living process holds: an import or a server running beside this one keeps its
+    own. Returns the folders removed."""
+    folders = [Path(instance)] + [f for f in step_dirs(instance) if f != SHIPPED]
+    return [swept for folder in folders for swept in staging.sweep(folder)]
