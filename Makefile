@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test check bench setup clips models chromium audio openssl openai labelled
+.PHONY: run test check bench setup clips models chromium audio openssl strace openai labelled
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rehearse serve
 
-test: $(STAMP) openai chromium audio openssl
+test: $(STAMP) openai chromium audio openssl strace
 	$(BIN)/python -m pytest
 
 # The quick tier for a developer's loop (under two minutes): everything but the tests marked slow in
@@ -41,6 +41,11 @@ openai: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The attack on a step save holds the server in its rename with strace, to kill it there.
+strace:
+	@command -v strace >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq strace >/dev/null; }
 
 # The HTTPS test makes a self-signed certificate with the openssl command.
 openssl:
