@@ -2,7 +2,7 @@
 # a virtual environment in .venv with the package and its test extra (never a CUDA torch: the
 # engine needs none); for the tests also the second engine, openai-whisper, with torch 2.13.0 for
 # the CPU; and the Debian packages the tests use when they are missing: chromium for the browser
-# tests; PortAudio, and PulseAudio with ALSA's pulse plugin for the terminal's microphone
+# tests; strace and openssl for two attacks; PortAudio, and PulseAudio with ALSA's pulse plugin for the terminal's microphone
 # (tests/fake_microphone.py).
 
 PYTHON ?= python3
