@@ -39,9 +39,9 @@ import pytest
 from rehearse.store import archive
 from rehearse.store.database import Store
 
-from .conftest import CLIPS
 from .server import Visitor, server_process
 from .test_cli import rehearse
+from .test_hostile_archive import a_laptop
 
 STAGED = (".import-", ".archive-", ".saving-")
 REPS, REP_BYTES = 48, 4 << 20  # ~200 MB of recordings: an import or an archive takes long enough to catch
@@ -75,13 +75,9 @@ def big_archive(big, tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def laptop(tmp_path) -> Path:
-    """The coach's laptop, with a history of its own: one session, one rep and its recording."""
-    store = Store.open(tmp_path / "laptop")
-    session_id = store.start_session("Mr Byrne", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
-    attempt = store.new_attempt(session_id, "upload", ".flac")
-    store.audio_file(attempt).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(CLIPS / "silent.flac", store.audio_file(attempt))
-    store.save_failure(attempt["id"], "no speech")
+    """The coach's laptop (test_hostile_archive's), its one rep stored as failed (no speech)."""
+    store = a_laptop(tmp_path / "laptop", "Mr Byrne")
+    store.save_failure(1, "no speech")
     return store.instance
 
 

@@ -16,7 +16,6 @@ the server writes (its stdout and stderr, which server_process keeps in a file) 
 from __future__ import annotations
 
 import html
-import http.client
 import itertools
 import re
 import select
@@ -33,6 +32,7 @@ from rehearse.store import passcode
 
 from .server import Visitor, server_process
 from .test_security import self_signed
+from .test_serving import get
 
 READ_TIMEOUT_S = "2"
 DEADLINE_S = 3
@@ -152,18 +152,7 @@ class Trickle:
 
 def page(url: str, path: str = "/", source: str | None = None, tls: ssl.SSLContext | None = None) -> int:
     """GET `path` from `source`, waiting at most PAGE_WITHIN_S; its status."""
-    parts = urllib.parse.urlsplit(url)
-    kind = http.client.HTTPSConnection if tls else http.client.HTTPConnection
-    options = {"context": tls} if tls else {}
-    connection = kind(parts.hostname, parts.port, timeout=PAGE_WITHIN_S,
-                      source_address=(source, 0) if source else None, **options)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+    return get(url, path, source, tls, timeout=PAGE_WITHIN_S)[0]
 
 
 def pages_load_while_held(url: str, **where) -> None:

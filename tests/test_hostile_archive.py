@@ -36,15 +36,19 @@ def genuine(history_template, tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture()
-def laptop(tmp_path) -> Path:
+def a_laptop(folder: Path, teacher: str = "Ms Okafor") -> Store:
     """The coach's laptop, with a history of its own: one session, one rep and its recording."""
-    store = Store.open(tmp_path / "laptop")
-    session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
+    store = Store.open(folder)
+    session_id = store.start_session(teacher, "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     attempt = store.new_attempt(session_id, "upload", ".flac")
     store.audio_file(attempt).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(CLIPS / "silent.flac", store.audio_file(attempt))
-    return store.instance
+    return store
+
+
+@pytest.fixture()
+def laptop(tmp_path) -> Path:
+    return a_laptop(tmp_path / "laptop").instance
 
 
 def state(folder: Path) -> tuple[dict[str, str], list[str]]:

@@ -66,12 +66,14 @@ def closed_by_server(sock: socket.socket) -> bool:
         sock.close()
 
 
-def get(url: str, path: str = "/sign-in", source: str | None = None, tls: ssl.SSLContext | None = None):
-    """GET with http.client, from `source` (another loopback address: another computer)."""
+def get(url: str, path: str = "/sign-in", source: str | None = None, tls: ssl.SSLContext | None = None,
+        timeout: float = CLIENT_WAIT_S):
+    """GET with http.client, from `source` (another loopback address: another computer), waiting at
+    most `timeout` for each read: (status, Server header, body)."""
     parts = urllib.parse.urlsplit(url)
     kind = http.client.HTTPSConnection if tls else http.client.HTTPConnection
     options = {"context": tls} if tls else {}
-    connection = kind(parts.hostname, parts.port, timeout=CLIENT_WAIT_S,
+    connection = kind(parts.hostname, parts.port, timeout=timeout,
                       source_address=(source, 0) if source else None, **options)
     try:
         connection.request("GET", path)
