@@ -83,7 +83,12 @@ class Rep:
     feedback_s: float
     words_ready: bool
     timings: dict[str, Any]
-    agrees: bool  # the verdict is the clip's label
+    passed: bool | None  # the verdict (None: the rep came back without one)
+
+    @property
+    def agrees(self) -> bool:
+        """Is the verdict the clip's label? A figure (int8 decoding differs between CPUs), not a test."""
+        return self.passed == LABELS["clips"][self.clip]["passed"]
 
 
 @dataclass
@@ -114,6 +119,20 @@ class Figures:
     def rss_at(self, t: float) -> float:
         """The first memory sample taken at or after `t` seconds into the load."""
         return next(mb for s, mb in self.rss if s >= t)
+
+    def rss_rise_mb(self) -> float:
+        """How far memory rose from 10 s into the load (every stream's first rep under way, the model,
+        the VAD and the allocators' working sets in) to its end (the median of the last ~10 s: one
+        sample may catch a Whisper pass's work space). Measured 2026-11-30: 86 MB, then level."""
+        late = [mb for t, mb in self.rss if t >= 10]
+        return statistics.median(late[-5:]) - self.rss_at(10)
+
+    def rss_climb_mb(self) -> float:
+        """The mean of the last third of the samples from 10 s on, less the middle third's: a leak
+        shows as a climb that does not level off (a steady server varies by a few MB)."""
+        late = [mb for t, mb in self.rss if t >= 10]
+        thirds = len(late) // 3
+        return statistics.mean(late[2 * thirds:]) - statistics.mean(late[thirds: 2 * thirds])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -321,7 +340,7 @@ def run(seconds: float = 60, streams: int = 4, pages_per_s: float = 20, sample_e
                 attempt = reply["attempt"]
                 timings = attempt.get("timings") or {}
                 rep = Rep(i + 1, clip, len(audio[clip]) / SAMPLE_RATE, latency, ready_at_stop(timings),
-                          timings, attempt.get("passed") == LABELS["clips"][clip]["passed"])
+                          timings, attempt.get("passed"))
                 with lock:
                     figures.reps.append(rep)
                 out(f"  stream {rep.stream} {clip:40} {rep.audio_s:5.1f} s  stop->result {latency:5.2f} s"
@@ -412,6 +431,9 @@ def report(f: Figures, out=print) -> None:
             f"({len(f.rss)} samples); threads at start {f.threads[0][1]}, max {max(n for _, n in f.threads)}, "
             f"last {f.threads[-1][1]}")
         out("  RSS every ~10 s: " + " ".join(f"{mb:.0f}" for i, (_, mb) in enumerate(f.rss) if i % 5 == 0))
+        if sum(t >= 10 for t, _ in f.rss) >= 6:
+            out(f"  rise from 10 s in to the end: {f.rss_rise_mb():+.0f} MB; "
+                f"last third against the middle third: {f.rss_climb_mb():+.0f} MB (a leak keeps climbing)")
     out(f"speech model opened (loaded): {f.model_opens_at_start} at start, {f.model_opens_during} during the load")
     if f.server_cpu_s is not None:
         out(f"server CPU time: {f.server_cpu_s:.0f} s in {f.elapsed_s:.0f} s "
