@@ -38,6 +38,7 @@ import pytest
 
 from rehearse.store import archive
 from rehearse.store.database import Store
+from rehearse.store.private_files import owner_only
 
 from .server import Visitor, server_process
 from .test_cli import rehearse
@@ -357,3 +358,17 @@ def test_reports_archives_and_exports_written_in_the_terminal_are_readable_by_th
     assert {name: oct(stat.S_IMODE(path.stat().st_mode)) for name, path in written.items()} == \
         dict.fromkeys(written, oct(0o600))
     assert "Ms Okafor" in written["export"].read_text()
+
+
+def test_a_report_written_to_a_pipe_leaves_the_pipes_mode_alone(tmp_path):
+    """Found in review: `-o /dev/stdout` made the terminal 0600 (and, as root, `-o /dev/null` made
+    /dev/null so). Only a regular file is made owner-only; a pipe stands in for the devices here."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe, 0o644)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()))
+    reader.start()
+    with owner_only(pipe) as file:
+        file.write(b"report")
+    reader.join(10)
+    assert got == [b"report"] and stat.S_IMODE(pipe.stat().st_mode) == 0o644

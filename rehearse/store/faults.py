@@ -51,9 +51,11 @@ class _FullDisk(sqlite3.Connection):
 def full_disk_reader(path: Path) -> sqlite3.Connection:
     """The database at `path` read on a disk too full for SQLite to open its write-ahead log's index:
     "immutable", without that index or locks, so the pages that only read still work, and a write
-    is refused as "database or disk is full". (Immutable reading assumes no other process writes
-    meanwhile: on a full disk none can. A reader while the disk is full sees what was last
-    checkpointed into the file, which is everything once the last connection closed.)"""
+    is refused as "database or disk is full". Immutable reading assumes no other process writes
+    meanwhile, which holds while the disk stays full; and it reads the file without its write-ahead
+    log, so it shows what was last checkpointed into the file: everything after a clean close, but
+    after a crash (kill -9) the latest changes still only in the log are not shown until space is
+    freed and the database is opened as usual again, when they are all there."""
     return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=10,
                            factory=_FullDisk)
 

@@ -6,10 +6,12 @@ swept away when rehearse starts (`clear_leftovers`, staging.py)."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
 from .. import staging
+from ..errors import RehearseError
 from ..scoring.steps import SHIPPED, step_dirs
 
 
@@ -26,11 +28,18 @@ def private(folder: Path) -> None:
 def owner_only(path: Path) -> BinaryIO:
     """`path` opened to be written from the start, readable by its owner only whatever the umask:
     a file made of the instance folder's data (an archive, a report) is as private as the folder.
-    Created 0600, or made 0600 before anything is written if it was there already."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    Created 0600; a file of ours that was there already is made 0600 before it is emptied and
+    written. Anything else named (a terminal's /dev/stdout, /dev/null, a pipe) is written as it is,
+    its mode untouched; a file of someone else's is refused (RehearseError) before it is emptied."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
-        if hasattr(os, "fchmod"):  # not on Windows, where a file's access follows its folder's
-            os.fchmod(descriptor, 0o600)
+        status = os.fstat(descriptor)
+        if stat.S_ISREG(status.st_mode):
+            if hasattr(os, "fchmod"):  # not on Windows, where a file's access follows its folder's
+                if status.st_uid != os.geteuid():
+                    raise RehearseError(f"{path} belongs to another account; write to a file of your own")
+                os.fchmod(descriptor, 0o600)
+            os.ftruncate(descriptor, 0)
         return os.fdopen(descriptor, "wb")
     except BaseException:
         os.close(descriptor)

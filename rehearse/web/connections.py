@@ -17,10 +17,13 @@ WEBSOCKET_IDLE_S = 600.0  # the longest a WebSocket may be silent both ways (a r
 MAX_CONNECTIONS = 128  # served at once (Werkzeug's threads; Gunicorn's connections); more wait their turn
 MAX_WAITING = 512  # connections whose request has not all arrived yet; past this the oldest is closed
 MAX_HEAD_BYTES = 64 * 1024  # a request line and headers longer than this are refused (431)
-BUFFERED_BODY = 64 * 1024  # a body up to this size arrives whole before a thread is given to it
+# A body up to this size arrives whole in the reception before a thread is given to it; and every route
+# but the two uploads of a recording refuses a larger one (security._bound_the_body), so only a
+# recording's upload is ever read in a thread (under the pace). The largest form the pages send, the
+# step editor's boxes of up to 4,000 characters each, percent-encoded, stays well under it.
+BUFFERED_BODY = 256 * 1024
 MAX_PER_ADDRESS = 24  # at once from one address beyond loopback: a browser opens about 6 per site
 THREADS = 64  # Gunicorn's threads: more than MAX_PER_ADDRESS, so one address cannot take them all
-KEEPALIVE_S = 5  # an idle kept-alive connection is closed after this
 WORKER_HEARTBEAT_S = 120  # Gunicorn restarts a worker silent for this long (it never should be)
 
 

@@ -3,12 +3,16 @@
 One worker process with the gthread worker: the app is built once in the parent (so `serve` can
 report a bad instance folder in one line before forking) and the speech model is warmed up in the
 worker, after the fork (a thread or a half-loaded model does not survive a fork). The worker here
-adds what gthread lacks: a connection, new or kept alive, goes to the reception (reception.py),
-which does its TLS handshake and waits for its request under the request's pace, and only then to
-a thread (gthread gives a thread a connection as soon as its first byte arrives, and that thread
-waits for the rest: one byte every few seconds held it for ever); connections in the reception do
-not count against gthread's worker_connections, so they cannot stop it accepting. One address
-holds at most MAX_PER_ADDRESS connections, waiting or served. Gunicorn keeps no access log here.
+adds what gthread lacks: a connection goes to the reception (reception.py), which does its TLS
+handshake and waits for its request under the request's pace, and only then to a thread (gthread
+gives a thread a connection as soon as its first byte arrives, and that thread waits for the rest:
+one byte every few seconds held it for ever); connections in the reception do not count against
+gthread's worker_connections, so they cannot stop it accepting. There is no keep-alive: each
+connection serves one request and is closed (as Werkzeug's are), because gthread hands a kept-alive
+connection whose next request has begun to arrive straight to a thread, bypassing the reception (a
+pipelined half request held a thread for the whole head start), and drains an unread body in the
+thread. One address holds at most MAX_PER_ADDRESS connections, waiting or served. Gunicorn keeps
+no access log here.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from .connections import KEEPALIVE_S, MAX_CONNECTIONS, MAX_PER_ADDRESS, THREADS, WORKER_HEARTBEAT_S, Pace, PerAddress, address_of
+from .connections import MAX_CONNECTIONS, MAX_PER_ADDRESS, THREADS, WORKER_HEARTBEAT_S, Pace, PerAddress, address_of
 from .reception import Reception, paced, tls_context
 
 
@@ -37,7 +41,7 @@ def run(app, host: str, port: int, cert: str | None, key: str | None, pace: Pace
         "logger_class": _Logger,
         "threads": THREADS,
         "worker_connections": MAX_CONNECTIONS,
-        "keepalive": max(1, round(min(KEEPALIVE_S, pace.read_timeout))),  # whole seconds
+        "keepalive": 0,  # a connection per request: each arrives through the reception (see above)
         "timeout": WORKER_HEARTBEAT_S,
         "graceful_timeout": 5,
         "preload_app": True,
@@ -123,13 +127,6 @@ def _worker(pace: Pace) -> type:
                 return
             conn = PacedConn(self.cfg, paced(client, pace.read_timeout), client_address, listener.getsockname())
             conn.peer = peer
-            self.reception.add(conn.sock, conn)
-
-        def on_client_socket_readable(self, conn, client):
-            """A kept-alive connection's next request begins: it too arrives in the reception."""
-            self.poller.unregister(client)
-            self.keepalived_conns.remove(conn)
-            self.nr_conns -= 1
             self.reception.add(conn.sock, conn)
 
         def _ready(self, sock, conn):  # on the reception's thread

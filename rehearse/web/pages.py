@@ -12,6 +12,7 @@ from ..store import plans
 from ..store.database import checked_name
 from ..typed_text import name_key
 from .names import class_lines, class_notes, roster_view
+from .security import FORM_BYTES
 from .uploads import AUDIO_TYPES
 from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
 
@@ -169,9 +170,13 @@ def refused(error):
 
 @bp.app_errorhandler(413)
 def too_large(error):
-    limit = current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024
-    message = (f"that file is over {limit:g} MB, too large to be a recording of one rep; upload a shorter one "
-               "(whoever runs rehearse can raise the limit with `rehearse serve --max-upload-mb`)")
+    if request.max_content_length == FORM_BYTES:  # not an upload (security._bound_the_body)
+        message = (f"the form is over {FORM_BYTES // 1024} KB, more than the page ever sends; "
+                   "shorten what you typed, or reload the page and try again")
+    else:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024
+        message = (f"that file is over {limit:g} MB, too large to be a recording of one rep; upload a shorter one "
+                   "(whoever runs rehearse can raise the limit with `rehearse serve --max-upload-mb`)")
     if request.path.startswith("/api/"):
         return {"error": message}, 413
     return render_template("error.html", message=message), 413

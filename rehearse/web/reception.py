@@ -47,10 +47,11 @@ class _Paced:
     read_timeout: float | None = None
     started = 0.0
     received = 0
+    done = False  # the response is made: read nothing more (stop_reading)
 
     def begin(self, pace: Pace, started: float, received: bytes) -> None:
         """The request began at `started`; `received` (its bytes so far) is read first."""
-        self.prefix, self.started, self.received = bytes(received), started, len(received)
+        self.prefix, self.started, self.received, self.done = bytes(received), started, len(received), False
         self.read_timeout, self.pace = pace.read_timeout, pace
         self.settimeout(pace.read_timeout)
 
@@ -59,10 +60,19 @@ class _Paced:
         self.pace, self.read_timeout = None, idle_timeout
         self.settimeout(idle_timeout)
 
+    def stop_reading(self) -> None:
+        """The response is made: what the client still sends is not read (the next read is the end).
+        Werkzeug drains an unread body after answering (up to 10 GB, 10 MB a read, under the pace):
+        a body sent at the pace, whose request was refused (413), would hold the thread for as long
+        as the client kept sending."""
+        self.done = True
+
     def setblocking(self, flag: bool) -> None:
         self.settimeout(self.read_timeout if flag else 0.0)
 
     def recv(self, size: int, flags: int = 0) -> bytes:
+        if self.done:
+            return b""
         if self.prefix:
             chunk, self.prefix = self.prefix[:size], self.prefix[size:]
             return chunk
@@ -72,6 +82,8 @@ class _Paced:
         return data
 
     def recv_into(self, buffer, nbytes=None, flags: int = 0) -> int:
+        if self.done:
+            return 0
         if self.prefix:
             count = min(len(self.prefix), nbytes or len(buffer))
             buffer[:count] = self.prefix[:count]
@@ -147,7 +159,7 @@ class Reception:
         threading.Thread(target=self._run, daemon=True, name="rehearse-reception").start()
 
     def add(self, sock, owner) -> None:
-        """Wait for the next request on `sock` (new, or kept alive after a request)."""
+        """Wait for the request of the new connection `sock`."""
         self._arrivals.put((sock, owner, time.monotonic()))
         try:
             self._wake_writer.send(b"\0")

@@ -44,11 +44,14 @@ from flask import (Blueprint, Flask, current_app, g, redirect, render_template, 
 from markupsafe import Markup
 
 from ..store import passcode
+from .connections import BUFFERED_BODY
 from .sign_ins import SignIns
 
 SIGN_IN_HOURS = 12  # a school day, at the most; the browser forgets it sooner if it is closed
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OPEN_ENDPOINTS = frozenset({"security.sign_in", "static"})
+UPLOADS = frozenset({"api.upload", "steps.upload_example"})  # the routes that take a recording's file
+FORM_BYTES = BUFFERED_BODY  # the largest body of any other route
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 60  # wrong passcodes per address before it must wait
 
 bp = Blueprint("security", __name__)
@@ -70,6 +73,7 @@ def install(app: Flask) -> None:
     app.extensions["rehearse_failures"] = _Failures()
     app.extensions["rehearse_sign_ins"] = SignIns(Path(app.instance_path),
                                                   app.config.get("SIGN_IN_S", SIGN_IN_HOURS * 3600))
+    app.before_request(_bound_the_body)
     app.before_request(_check_host)
     app.before_request(_check_sign_in)
     app.before_request(_check_origin)
@@ -118,6 +122,16 @@ def csp_nonce() -> str:
 
 
 # --- the checks, in order -----------------------------------------------------------------------
+
+def _bound_the_body():
+    """Every route but the uploads of a recording takes a body of at most FORM_BYTES (the forms and
+    scripts of the pages send far less): a larger one is refused (413) before it is read, here
+    before any check reads the form. Such a body arrives whole in the server's reception before a
+    thread is given to it, so only a recording's upload can be read in a thread, slowly: read up to
+    the upload limit at the pace a body must keep, a form posted to /sign-in held a thread 35 minutes."""
+    if request.endpoint not in UPLOADS:
+        request.max_content_length = FORM_BYTES
+
 
 def _check_host():
     if not current_app.config.get("LOOPBACK_ONLY"):

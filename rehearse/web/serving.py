@@ -96,6 +96,7 @@ def run(app: Flask, host: str, port: int, cert: str | None, key: str | None, loo
     Returns the name of the server that served: "gunicorn" or "werkzeug"."""
     pace = request_pace()
     app.before_request(_websocket_waits_longer)
+    app.after_request(_read_no_more)
     if not loopback and gunicorn_available():
         from . import gunicorn_server
 
@@ -106,6 +107,15 @@ def run(app: Flask, host: str, port: int, cert: str | None, key: str | None, loo
     threading.Thread(target=warm_up, args=(app,), daemon=True, name="rehearse-warm-up").start()
     werkzeug_server.make(app, host, port, cert, key, pace, None if loopback else MAX_PER_ADDRESS).serve_forever()
     return "werkzeug"
+
+
+def _read_no_more(response):
+    """Once the app has answered, the rest of a body it did not read is not read (reception.py's
+    stop_reading): refused, it costs the client's bytes, not a thread."""
+    raw = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
+    if hasattr(raw, "stop_reading"):
+        raw.stop_reading()
+    return response
 
 
 def _websocket_waits_longer():
