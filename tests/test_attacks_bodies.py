@@ -26,12 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from rehearse.web.connections import BUFFERED_BODY
+
 from .server import server_process
 
 DECLARED = 60 * 2**20  # what the attack declared: 60 MB, under the 64 MB upload limit
 # The start of the body a client sends before it waits for the answer: more than the reception holds
 # back before handing a request to the app (web/connections.py BUFFERED_BODY), far less than DECLARED.
-FIRST_BYTES = 2 * 64 * 1024
+FIRST_BYTES = BUFFERED_BODY + 64 * 1024
 ANSWER_S = 60  # generous: a refusal comes at once; without it the server waits for the 60 MB for ever
 
 
