@@ -22,6 +22,7 @@ MAX_PER_ADDRESS = 24  # at once from one address beyond loopback: a browser open
 THREADS = 64  # Gunicorn's threads: more than MAX_PER_ADDRESS, so one address cannot take them all
 KEEPALIVE_S = 5  # an idle kept-alive connection is closed after this
 WORKER_HEARTBEAT_S = 120  # Gunicorn restarts a worker silent for this long (it never should be)
+WEBSOCKET_OPENED = "rehearse.websocket_opened"  # set in a request's environ once it is a WebSocket (stream.py)
 
 
 @dataclass(frozen=True)
