@@ -2,6 +2,7 @@
 // pauses against the target, and the wait time of each rep against the target band.
 window.Draw = (function () {
   const NS = "http://www.w3.org/2000/svg";
+  const NO_WAIT = "no wait timed";  // a rep whose wait could not be timed, as the charts say it
 
   function el(name, attrs, text) {
     const node = document.createElementNS(NS, name);
@@ -21,6 +22,30 @@ window.Draw = (function () {
   // A date on a chart, in the one style of every page (dates.js), keeping the moment it stands for.
   function dateText(attrs, iso) {
     return el("text", Object.assign({}, attrs, { "data-datetime": iso, "data-format": "date" }), Dates.date(iso));
+  }
+
+  // A rep with no value to draw (no wait timed: no question heard, or no pupil named after it) is no
+  // point on the scale, so not a dot at 0, which reads as "waited 0 s": a dashed line across the
+  // chart at its place, saying so along it; its tooltip (`title`, a <title>) gives the verdict. Drawn
+  // the same in the saved report (report_svg.py `_unmeasured`).
+  function unmeasured(at, top, bottom, label, title) {
+    const g = el("g", { class: "unmeasured" });
+    const middle = (top + bottom) / 2;
+    g.append(el("line", { x1: at, x2: at, y1: top, y2: bottom }));
+    g.append(el("text", { x: at, y: middle - 4, "text-anchor": "middle", transform: `rotate(-90 ${at} ${middle})` }, label));
+    g.append(title);
+    return g;
+  }
+
+  // The line through the values drawn, broken where a value is missing (null).
+  function brokenLine(points) {
+    let d = "", gap = true;
+    for (const [at, value] of points) {
+      if (value == null) { gap = true; continue; }
+      d += `${d ? " " : ""}${gap ? "M" : "L"}${at} ${value}`;
+      gap = false;
+    }
+    return d;
   }
 
   function svg(width, height, label) {
@@ -158,18 +183,18 @@ window.Draw = (function () {
       s.append(el("line", { x1: x(rep), x2: x(rep), y1: top, y2: H - bottom, class: "marker " + label }));
       s.append(el("text", { x: x(rep) + 4, y: top + 10, class: "marker-label" }, label));
     }
-    let path = "";
-    for (const r of reps) {
-      if (r.wait_time_s == null) continue;
-      path += (path ? " L" : "M") + x(r.rep) + " " + y(r.wait_time_s);
-    }
+    const path = brokenLine(reps.map((r) => [x(r.rep), r.wait_time_s == null ? null : y(r.wait_time_s)]));
     if (path) s.append(el("path", { d: path, class: "trend" }));
     for (const r of progress.reps) {
       s.append(el("text", { x: x(r.rep), y: H - 6, "text-anchor": "middle", class: "tick" }, `${r.rep}`));
       if (r.passed == null) continue;
-      const v = r.wait_time_s == null ? 0 : r.wait_time_s;
-      const dot = el("circle", { cx: x(r.rep), cy: y(v), r: 6, class: r.passed ? "pass" : "fail" });
-      dot.append(el("title", {}, `Rep ${r.rep}: ${r.wait_time_s == null ? "no wait measured" : Seconds.text(r.wait_time_s)}, ${r.passed ? "all criteria met" : "not yet"}`));
+      const verdict = r.passed ? "all criteria met" : "not yet";
+      if (r.wait_time_s == null) {
+        s.append(unmeasured(x(r.rep), top, H - bottom, NO_WAIT, el("title", {}, `Rep ${r.rep}: ${NO_WAIT}, ${verdict}`)));
+        continue;
+      }
+      const dot = el("circle", { cx: x(r.rep), cy: y(r.wait_time_s), r: 6, class: r.passed ? "pass" : "fail" });
+      dot.append(el("title", {}, `Rep ${r.rep}: ${Seconds.text(r.wait_time_s)}, ${verdict}`));
       s.append(dot);
     }
     container.append(s);
@@ -215,16 +240,21 @@ window.Draw = (function () {
       text.append(el("tspan", { "data-datetime": milestone.at, "data-format": "date" }, Dates.date(milestone.at)), ")");
       s.append(text);
     }
-    let path = "";
-    points.forEach((p, i) => { if (p.value != null) path += (path ? " L" : "M") + x(i) + " " + y(p.value); });
+    const path = brokenLine(points.map((p, i) => [x(i), p.value == null ? null : y(p.value)]));
     if (path) s.append(el("path", { d: path, class: "trend" }));
+    const missing = metric.id === "wait_time_s" ? NO_WAIT : `no ${metric.label.toLowerCase()} measured`;
     points.forEach((p, i) => {
       if (p.passed == null) return;
       const link = el("a", { href: `/attempts/${p.attempt_id}`, class: "point" });
-      const dot = el("circle", { cx: x(i), cy: y(p.value || 0), r: points.length > 60 ? 4 : 6, class: p.passed ? "pass" : "fail" });
-      const value = p.value == null ? "not measured" : metric.unit === "s" ? Seconds.text(p.value) : `${p.value.toFixed(0)} ${metric.unit}`;
-      dot.append(el("title", { "data-datetime": p.at }, `${Dates.date(p.at)}, rep ${p.rep}: ${metric.label.toLowerCase()} ${value}, ${p.passed ? "all criteria met" : "not yet"}`));
-      link.append(dot);
+      const value = p.value == null ? missing : `${metric.label.toLowerCase()} ${metric.unit === "s" ? Seconds.text(p.value) : `${p.value.toFixed(0)} ${metric.unit}`}`;
+      const title = el("title", { "data-datetime": p.at }, `${Dates.date(p.at)}, rep ${p.rep}: ${value}, ${p.passed ? "all criteria met" : "not yet"}`);
+      if (p.value == null) {
+        link.append(unmeasured(x(i), top, H - bottom, missing, title));
+      } else {
+        const dot = el("circle", { cx: x(i), cy: y(p.value), r: points.length > 60 ? 4 : 6, class: p.passed ? "pass" : "fail" });
+        dot.append(title);
+        link.append(dot);
+      }
       s.append(link);
     });
     container.append(s);

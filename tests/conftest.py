@@ -27,7 +27,7 @@ SLOW_MODULES = {
     "test_examples": "every shipped step's recordings scored", "test_engine": "every clip scored",
     "test_stream": "a server per test", "test_calibration": "many clips scored",
     "test_sign_in": "a server per test", "test_hostile_archive": "an import per test",
-    "test_report_browser": "a browser",
+    "test_report_browser": "a browser", "test_charts_browser": "a browser",
     "test_names_cli": "a process that loads the model per command",
 }
 

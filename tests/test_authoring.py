@@ -4,13 +4,16 @@ folder and SQLite file). The browser end to end is in test_authoring_browser.py.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from rehearse.coaching import authoring
 from rehearse.coaching.authoring import Draft, draft_from_form, form_of, guidance, new_id, save_step, strategy_hint
 from rehearse.errors import StepError
+from rehearse.scoring.criteria import RULES as CRITERIA_RULES, param_label
 from rehearse.scoring.steps import check_all, get_step, load_step, offered_step
 from rehearse.web import create_app
 
@@ -74,10 +77,12 @@ def test_text_that_needs_escaping_round_trips(tmp_path):
 @pytest.mark.parametrize("change,rules,field,message", [
     ({"title": "  "}, RULES, "title", "write the title"),
     ({"goal": ""}, RULES, "goal", "write the goal"),
-    ({"roster": "Tom\ntom"}, RULES, "roster", "on the roster twice"),
-    ({"roster": "(nobody)"}, RULES, "roster", "bad roster entry"),
+    ({"roster": "Tom\ntom"}, RULES, "roster", "on the class list twice"),
+    ({"roster": "(nobody)"}, RULES, "roster", "bad class list entry"),
     ({"wait_time.min_s": "five"}, RULES, "wait_time", "'five' is not a number"),
-    ({"wait_time.min_s": "9", "wait_time.max_s": "4"}, RULES, "wait_time", "the longest pause: expected at least"),
+    ({"wait_time.min_s": "9", "wait_time.max_s": "4"}, RULES, "wait_time",
+     "the longest pause: expected at least the shortest pause (9 s); got 4"),
+    ({"uses_key_words.words": " , ;"}, ["uses_key_words"], "uses_key_words", "fill in the key words"),
     ({"max_words.max": ""}, ["max_words"], "max_words", "fill in the number"),
     ({"max_words.max": "2.5"}, ["max_words"], "max_words", "give a whole number"),
     ({"uses_key_words.words": "leaf, root", "uses_key_words.min_count": "3"}, ["uses_key_words"],
@@ -89,6 +94,48 @@ def test_each_field_gets_its_own_message(change, rules, field, message):
     assert not draft.ok
     assert message in draft.errors[field]
     assert set(draft.errors) == {field}  # the other fields are fine and say nothing
+
+
+def _bad_forms():
+    """Forms with one thing wrong, for every box of the editor: each text box empty, with a control
+    character or too long; the class list with a bad name or one twice; each rule's boxes empty, not
+    a number, negative, not whole, huge or of no letter; boxes that contradict each other; a
+    hand-given criterion name the form cannot keep."""
+    for name in authoring.FIELD_LABELS:
+        for value in ("", "a\x07b", "x" * (authoring.MAX_TEXT + 1)):
+            yield FORM | {name: value}, RULES
+    yield FORM | {"roster": "Tom, tom"}, RULES
+    yield FORM | {"roster": "(nobody)"}, RULES
+    for rule, spec in CRITERIA_RULES.items():
+        for param, (kind, _) in spec.params.items():
+            for value in ("", "many", "-1", "2.5", "1e999", "nan", "!!, ??", "a\x07b", " ; "):
+                yield FORM | {f"{rule}.{param}": value}, [rule]
+        yield FORM | {f"{rule}.id": "Not An Id!"}, [rule]
+        yield FORM | {f"{rule}.id": "a\x07b"}, [rule]
+    yield FORM | {"wait_time.min_s": "9", "wait_time.max_s": "4"}, RULES
+    yield FORM | {"uses_key_words.words": "leaf, root", "uses_key_words.min_count": "3"}, ["uses_key_words"]
+    yield FORM, []
+
+
+def test_every_message_of_the_editor_names_what_the_coach_sees_not_the_files_keys():
+    """The coach sees labels ("the shortest pause", "the class list"), never a key of the step file
+    ("min_s", "roster", "criteria[0]"): every message any form gets speaks of the boxes as labelled."""
+    keys = {"roster", "criteria", "archived", "non_example", *CRITERIA_RULES,
+            *(param for rule in CRITERIA_RULES.values() for param in rule.params if "_" in param)}
+    named = re.compile(r"\b(" + "|".join(sorted(keys, key=len, reverse=True)) + r")\b|\[\d+\]")
+    messages = set()
+    for form, rules in _bad_forms():
+        draft = draft_from_form(form, rules, "x")
+        messages.update(draft.errors.values())
+        try:
+            save_step(draft, Path("/nonexistent"))
+        except StepError as exc:
+            messages.add(str(exc))
+    assert len(messages) > 40  # every box had its say
+    assert [m for m in messages if named.search(m)] == []
+    labels = [label.removeprefix("the ") for label in (*authoring.FIELD_LABELS.values(), "criterion", "action step",
+                                                      *(param_label(p) for r in CRITERIA_RULES.values() for p in r.params))]
+    assert [m for m in messages if not any(label in m for label in labels)] == []  # each says which box
 
 
 def test_the_practice_warns_about_too_many_foci_unjudgeable_and_contradictory_steps():

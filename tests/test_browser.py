@@ -54,13 +54,19 @@ def launch(playwright, chromium, mic_wav):
 
 def watched_page(browser, height: int = 1000):
     """A page with the slow machine's timeout, and the JavaScript errors it raises collected (and
-    anything the Content-Security-Policy blocked: a script or style the page needs but may not run)."""
+    anything the Content-Security-Policy blocked: a script or style the page needs but may not run;
+    and any error Chromium logs about a WebSocket, e.g. "Invalid frame header" when the server
+    writes anything but frames on a rep's connection)."""
     page = browser.new_page(viewport={"width": 1280, "height": height})
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("console", lambda m: errors.append(m.text) if _is_a_problem(m) else None)
     return page, errors
+
+
+def _is_a_problem(message) -> bool:
+    return "Content Security Policy" in message.text or (message.type == "error" and "WebSocket" in message.text)
 
 
 def test_rehearse_one_rep_in_the_browser(server, tmp_path):

@@ -25,6 +25,7 @@ from rehearse.store.schema import SCHEMA_VERSION
 from rehearse.web import create_app
 
 from .page_client import page_client
+from .report_checks import assert_self_contained, save_link
 from .test_export import csv_rows
 
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
@@ -159,6 +160,35 @@ def test_the_teacher_page_shows_the_current_step_its_history_and_what_was_agreed
     assert "Fluent by rep 3" in agreed and "Key vocabulary in partner talk" in agreed and "same step" not in agreed
     assert "to come" in agreed and "passed" not in agreed and "10 Nov 2026" in agreed
     assert f'href="/?teacher=Ms+Okafor"' in page
+
+
+def test_the_session_report_holds_the_plan_as_the_summary_has_it(client, store, history_instance):
+    """The one-file report of a session keeps what was agreed at its meeting's end, as its summary
+    page shows it (a day without "to come": the file is read on later days too)."""
+    first, second = okafor(history_instance)
+
+    def report(session_id: int) -> str:
+        return client.get(save_link(client.get(f"/sessions/{session_id}/summary").text)).text
+
+    def plan_in(made: str) -> str:
+        found = re.search(r'<dl class="agreed" id="plan">(.*?)</dl>', made, re.S)
+        return found and html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1)))).strip()
+
+    assert 'id="plan-none"' in report(second) and 'id="plan"' not in report(second)  # nothing agreed yet
+    note(client, second, went_well="The pause held.\r\nNames at the end.", next_step="key-vocabulary",
+         next_observation="2026-11-17")
+    page = client.get(f"/sessions/{second}/summary").text
+    assert "The pause held.\nNames at the end.</textarea>" in page and selected(page, "next-step") == "key-vocabulary"
+    made = report(second)
+    assert 'id="plan-none"' not in made
+    assert_self_contained(made)
+    assert plan_in(made) == ("What went well The pause held. Names at the end. The next step Key vocabulary in partner talk "
+                    "The next observation 17 Nov 2026")
+    assert "The pause held.\nNames at the end." in made  # its lines kept, as on the page
+    note(client, first, next_step="same")
+    assert plan_in(report(first)) == ("What went well — The next step The same step again: Pose, pause, name "
+                                      "The next observation no date set")
+    assert 'id="plan"' in report(second)  # each session its own plan
 
 
 def test_starting_a_session_preselects_the_step_agreed_at_the_last_meeting(client, history_instance):

@@ -274,3 +274,32 @@ def test_a_misheard_name_fixed_in_one_tap_is_learnt_and_listed_on_the_teachers_p
         assert page.evaluate("document.getElementById('names').getBoundingClientRect().right <= window.innerWidth")
         assert errors == []
         browser.close()
+
+
+def test_hear_it_first_shows_each_label_above_its_own_player(server):  # noqa: F811
+    """The step's model and non-example can be told apart: on a laptop and on a phone, the label
+    nearest above each player is that player's own, and each player is in a figure named by it."""
+    chromium, sync_playwright = browser_or_fail()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        for screen in (LAPTOP, PHONE):
+            page = browser.new_context(**screen).new_page()
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            page.goto(server + "/?step=pose-pause-name")
+            page.fill("#teacher", "Ms Okafor")
+            page.click("button[type=submit]")
+            page.wait_for_selector(".brief audio[data-kind=non_example]")
+            players = page.evaluate("""() => {
+                const labels = [...document.querySelectorAll('.brief .example-player strong')];
+                return [...document.querySelectorAll('.brief audio[data-kind]')].map(audio => {
+                    const top = audio.getBoundingClientRect().top;
+                    const above = labels.filter(l => l.getBoundingClientRect().bottom <= top + 1)
+                        .sort((a, b) => b.getBoundingClientRect().bottom - a.getBoundingClientRect().bottom);
+                    return {kind: audio.dataset.kind, nearest_label_above: above.length ? above[0].textContent : null};
+                });
+            }""")
+            assert players == [{"kind": "model", "nearest_label_above": "Model"},
+                               {"kind": "non_example", "nearest_label_above": "Non-example"}], screen
+            for kind, label in (("model", "Model"), ("non_example", "Non-example")):
+                assert page.get_by_role("figure", name=label).locator(f"audio[data-kind={kind}]").count() == 1
+        browser.close()

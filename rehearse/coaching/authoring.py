@@ -15,6 +15,7 @@ does not say how.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -25,7 +26,7 @@ from typing import Any
 
 from .. import staging
 from ..errors import RehearseError, StepError
-from ..scoring.criteria import REQUIRED, RULES
+from ..scoring.criteria import REQUIRED, RULES, param_label
 from ..scoring.names import parse_roster, roster_entries
 from ..scoring.steps import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, ActionStep, _parse, _parse_criterion, load_step,
                         save_folder, step_files)
@@ -35,6 +36,10 @@ MAX_FOCI = 3
 SLOT = re.compile(r"\{(\w+)\}")
 MAX_TEXT = 4000  # characters in one box of the form: a paragraph or a class list, not a document
 CRITERION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # a short name that is safe in a file, a URL and a CSV header
+# What the form calls each box of the step (its label): its messages say these, never the file's keys.
+FIELD_LABELS = {"title": "the title", "goal": "the goal", "strategy": "the strategy", "prompt": "the prompt",
+                "roster": "the class list", "model": "the model, in words", "non_example": "the non-example, in words"}
+ID_LABEL = "the criterion's short name"
 
 
 @dataclass
@@ -76,13 +81,13 @@ def draft_from_form(form: dict[str, Any], chosen_rules: list[str], step_id: str)
         if value:
             data[name] = value
         elif name in TEXT_FIELDS:
-            errors[name] = f"write the {name.replace('_', ' ')}"
+            errors[name] = f"write {FIELD_LABELS[name]}"
     if form.get("archived"):
         data["archived"] = True
     roster = roster_entries(form.get("roster", ""))
     if roster:
         try:
-            parse_roster(roster)
+            parse_roster(roster, called="class list")
             data["roster"] = roster
         except RehearseError as exc:
             errors["roster"] = str(exc)
@@ -110,14 +115,14 @@ def _unsavable_fields(form: dict[str, Any], chosen: list[str]) -> dict[str, str]
     some, and none means anything in a step), a lone surrogate (no character at all), only invisible
     characters, or more than MAX_TEXT characters."""
     problems: dict[str, str] = {}
-    fields = [(name, name, name.replace("_", " ")) for name in TEXT_FIELDS[1:] + OPTIONAL_TEXT + ("roster",)]
+    fields = [(name, name, FIELD_LABELS[name]) for name in TEXT_FIELDS[1:] + OPTIONAL_TEXT + ("roster",)]
     for rule in chosen:
-        fields += [(f"{rule}.{param}", rule, _slot_name(param)) for param in (*RULES[rule].params, "id")]
+        fields += [(f"{rule}.{param}", rule, param_label(param)) for param in RULES[rule].params]
+        fields.append((f"{rule}.id", rule, ID_LABEL))
     for key, shown_at, label in fields:
         value = form.get(key)
         if not isinstance(value, str) or shown_at in problems:
             continue
-        label = "the criterion's short name (id)" if key.endswith(".id") else label
         if (problem := text_problem(label, value, MAX_TEXT)) is not None:
             problems[shown_at] = problem
     return problems
@@ -129,7 +134,7 @@ def _criterion_from_form(name: str, form: dict[str, Any]) -> tuple[dict[str, Any
     if given:  # a hand-given id is kept: stored results and coach marks use it
         item["id"] = given
         if not CRITERION_ID.fullmatch(given):
-            return item, (f"the criterion's short name (id) {given[:40]!r} may use only lower-case letters, "
+            return item, (f"{ID_LABEL} {given[:40]!r} may use only lower-case letters, "
                           "digits, - and _, starting with a letter or digit, at most 40 (e.g. whole-class)")
     for param, (kind, default) in RULES[name].params.items():
         raw = form.get(f"{name}.{param}")
@@ -137,9 +142,11 @@ def _criterion_from_form(name: str, form: dict[str, Any]) -> tuple[dict[str, Any
             item[param] = bool(raw)
             continue
         text = str(raw or "").strip()
+        if kind is list:
+            text = ", ".join(split_lines(text))  # only commas or semicolons: nothing typed
         if not text:
             if default is REQUIRED:
-                return item, f"fill in {_slot_name(param)}"
+                return item, f"fill in {param_label(param)}"
             continue  # optional: the rule's default
         if kind is list:
             item[param] = split_lines(text)
@@ -147,16 +154,13 @@ def _criterion_from_form(name: str, form: dict[str, Any]) -> tuple[dict[str, Any
         try:
             number = float(text.replace(",", "."))
         except ValueError:
-            return item, f"{_slot_name(param)}: {text!r} is not a number"
+            number = math.nan
+        if not math.isfinite(number):  # "1e999" and "nan" read as floats, but no one means them
+            return item, f"{param_label(param)}: {text!r} is not a number"
         if kind is int and number != int(number):
-            return item, f"{_slot_name(param)}: give a whole number, not {text}"
+            return item, f"{param_label(param)}: give a whole number, not {text}"
         item[param] = int(number) if kind is int else number
     return item, None
-
-
-def _slot_name(param: str) -> str:
-    return {"min_s": "the shortest pause", "max_s": "the longest pause", "min_count": "how many key words",
-            "words": "the key words", "phrases": "the phrases", "max": "the number"}.get(param, param)
 
 
 def _plain(exc: StepError) -> str:
@@ -164,7 +168,8 @@ def _plain(exc: StepError) -> str:
     reason = getattr(exc, "reason", str(exc))
     where = getattr(exc, "field", "")
     param = where.rsplit(".", 1)[-1] if "." in where else ""
-    return f"{_slot_name(param)}: {reason}" if param else reason
+    label = ID_LABEL if param == "id" else param_label(param)
+    return f"{label}: {reason}" if param else reason
 
 
 def preview(draft: Draft) -> list[str]:

@@ -50,6 +50,15 @@ WORDING = "the words used"
 BREVITY = "keeping it short"
 CHECKING = "checking understanding"
 REQUIRED = object()  # a parameter without a default
+# What the step editor's form calls each parameter's box (the rules' `form` shows it in place): every
+# message about a parameter, on the form, says this, never the key of the step file (min_s, max_s...).
+PARAM_LABELS = {"min_s": "the shortest pause", "max_s": "the longest pause", "min_count": "how many key words",
+                "words": "the key words", "phrases": "the phrases", "max": "the number", "in_order": "in this order"}
+
+
+def param_label(param: str) -> str:
+    """A rule parameter as the step editor's form names it (PARAM_LABELS)."""
+    return PARAM_LABELS.get(param, param)
 NOISY_ROOM_DB = 20.0  # the teacher's voice less far than this above the background: said in the evidence
 
 

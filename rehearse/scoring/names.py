@@ -123,8 +123,10 @@ def roster_entries(text: str) -> list[str]:
     return [entry.strip() for entry in re.split(r"[\n,;]", text or "") if entry.strip()]
 
 
-def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:
-    """Build a roster from names ("Siobhan", "Siobhan (Shivawn)") or a typed class list (roster_entries)."""
+def parse_roster(entries: Iterable[str] | str, called: str = "roster") -> list[Pupil]:
+    """Build a roster from names ("Siobhan", "Siobhan (Shivawn)") or a typed class list (roster_entries).
+    `called`: what the messages call the list, as the form it was typed in does (the step editor's
+    "class list")."""
     if isinstance(entries, str):
         entries = roster_entries(entries)
     pupils, seen = [], set()
@@ -132,15 +134,15 @@ def parse_roster(entries: Iterable[str] | str) -> list[Pupil]:
         entry = unicodedata.normalize("NFC", entry.strip())
         if not entry:
             continue
-        if problem := text_problem(f"roster entry {entry!r}", entry, None):  # the rule of all typed text
+        if problem := text_problem(f"{called} entry {entry!r}", entry, None):  # the rule of all typed text
             raise RosterError(problem)
         m = re.fullmatch(r"([^()]+?)\s*(?:\(([^()]+)\))?", entry)
         if not m or not re.search(r"[A-Za-z]", m.group(1)):
-            raise RosterError(f"bad roster entry {entry!r}; expected a name, or a name and how it "
+            raise RosterError(f"bad {called} entry {entry!r}; expected a name, or a name and how it "
                               "sounds in brackets, e.g. \"Siobhan (Shivawn)\"")
         name = m.group(1).strip()
         if name_key(name) in seen:  # any case, accents' form or invisible characters
-            raise RosterError(f"{name!r} is on the roster twice; give each pupil once")
+            raise RosterError(f"{name!r} is on the {called} twice; give each pupil once")
         seen.add(name_key(name))
         sounds = [name] + ([m.group(2).strip()] if m.group(2) else [])
         sounds += SAID_AS.get(letters(name), ())

@@ -13,6 +13,7 @@ Shipped model and non-example recordings are `audio/models/<id>-model.flac` and 
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tomllib
@@ -22,7 +23,7 @@ from typing import Any, Callable
 
 from .. import shipped
 from ..errors import RehearseError, StepError
-from .criteria import REQUIRED, RULES, Verdict, key_words_of
+from .criteria import REQUIRED, RULES, Verdict, key_words_of, param_label
 from .names import Pupil, parse_roster
 from .timeline import Timeline
 
@@ -151,14 +152,19 @@ def load_step(path: str | Path) -> ActionStep:
     return _parse(data, path)
 
 
-def _fail(path: Path, where: str, expected: str, got: Any = REQUIRED) -> StepError:
+def _fail(path: Path, where: str, expected: str, got: Any = REQUIRED, on_form: str | None = None) -> StepError:
+    """The file's error at field `where`. Its `reason` is for the step editor, which shows it by the
+    field: `on_form` says what is expected there in the form's words, where `expected` names another
+    key of the file."""
     found = "it is missing" if got is REQUIRED else f"got {_shown(got)}"
     error = StepError(f"{path}: field '{where}': expected {expected}; {found}")
-    error.field, error.reason = where, f"expected {expected}; {found}"  # for the editor's form
+    error.field, error.reason = where, f"expected {on_form or expected}; {found}"  # for the editor's form
     return error
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"  # 3, as typed, not 3.0
     try:
         return repr(value)
     except ValueError:  # an integer of more digits than Python will print (a hexadecimal one in TOML)
@@ -220,7 +226,9 @@ def _parse_criterion(item: Any, where: str, path: Path) -> Criterion:
                 raise _fail(path, f"{where}.{key}", f"a value for {name}")
             params[key] = default
     if params.get("min_s") is not None and params.get("max_s") is not None and params["min_s"] > params["max_s"]:
-        raise _fail(path, f"{where}.max_s", f"at least min_s, the shortest pause ({params['min_s']:g} s)", params["max_s"])
+        shortest = f"({params['min_s']:g} s)"
+        raise _fail(path, f"{where}.max_s", f"at least min_s {shortest}", params["max_s"],
+                    on_form=f"at least {param_label('min_s')} {shortest}")
     if params.get("min_count") is not None and params["min_count"] > len(params["words"]):
         raise _fail(path, f"{where}.min_count", f"at most the number of key words ({len(params['words'])})",
                     params["min_count"])

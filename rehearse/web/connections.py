@@ -25,6 +25,7 @@ BUFFERED_BODY = 256 * 1024
 MAX_PER_ADDRESS = 24  # at once from one address beyond loopback: a browser opens about 6 per site
 THREADS = 64  # Gunicorn's threads: more than MAX_PER_ADDRESS, so one address cannot take them all
 WORKER_HEARTBEAT_S = 120  # Gunicorn restarts a worker silent for this long (it never should be)
+WEBSOCKET_OPENED = "rehearse.websocket_opened"  # set in a request's environ once it is a WebSocket (stream.py)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Iterable
 
@@ -36,6 +36,7 @@ from markupsafe import Markup
 from .. import shipped
 from ..capture.live import MAX_ATTEMPT_S
 from ..coaching.calibration import band_view
+from ..coaching.plan import agreement_view, has_note
 from ..coaching.progress import progress_of
 from ..scoring.steps import ActionStep
 from ..store import history
@@ -43,7 +44,7 @@ from ..store.database import Store
 from .report_audio import embedded_audio
 from .report_svg import timeline_svg, wait_chart_svg
 from .security import link_refusal
-from .views import FILTERS, attempt_facts, services, step_or_problem
+from .views import FILTERS, attempt_facts, services, step_or_problem, step_titles
 
 bp = Blueprint("report", __name__)
 
@@ -121,8 +122,8 @@ def attempt_report(store: Store, attempt_id: int, comments: Iterable[dict[str, A
 
 def session_report(store: Store, session_id: int, comments: dict[int, list[dict[str, Any]]] | None = None,
                    max_s: float = MAX_ATTEMPT_S) -> Report:
-    """The report of a session: its progress facts, the wait chart and every rep with its recording
-    (at most `max_s` seconds of each). `comments` maps an attempt id to its comments; by default the
+    """The report of a session: its progress facts, the wait chart, the plan agreed at the meeting's
+    end (as its summary page has it) and every rep with its recording (at most `max_s` seconds of each). `comments` maps an attempt id to its comments; by default the
     stored ones (comments_of)."""
     session = store.session(session_id)
     if session is None:
@@ -134,8 +135,9 @@ def session_report(store: Store, session_id: int, comments: dict[int, list[dict[
     progress = progress_of(attempts, session["fluent_after"])
     context = {k: session[k] for k in ("teacher", "title", "started_at", "finished_at", "mode", "reps_target")}
     chart = wait_chart_svg(progress, band_view(step.wait_band) if step else None)
+    plan = agreement_view(session, step_titles(store), date.today()) if has_note(session) else None
     html = _render(kind="session", context=context, step=step, problem=problem, reps=reps,
-                   progress=progress, chart=chart)
+                   progress=progress, chart=chart, plan=plan)
     return Report(file_name(session["teacher"], session["title"], "session", session["started_at"]), html)
 
 

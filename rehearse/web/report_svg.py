@@ -10,6 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 W, H, LEFT, RIGHT, TOP, BAR = 900, 150, 10, 10, 34, 26  # the timeline (draw.js TL), a row taller for comments
+NO_WAIT = "no wait timed"  # a rep whose wait could not be timed, as the charts say it (draw.js NO_WAIT)
 
 
 def _tag(name: str, attrs: dict[str, Any], text: str | None = None, inner: Markup | None = None) -> Markup:
@@ -26,6 +27,30 @@ def _num(v: Any) -> Any:
 
 def _svg(width: int, height: int, label: str, parts: list[Markup], css: str = "drawing") -> Markup:
     return _tag("svg", {"viewBox": f"0 0 {width} {height}", "role": "img", "aria-label": label, "class": css}, inner=Markup("").join(parts))
+
+
+def _unmeasured(at: float, top: float, bottom: float, label: str, title: str) -> Markup:
+    """A rep with no value to draw (no wait timed) is no point on the scale — a dot at 0 would read
+    as a wait of 0 s — but a dashed line across the chart at its place, saying so along it
+    (draw.js `unmeasured`)."""
+    middle = (top + bottom) / 2
+    return _tag("g", {"class": "unmeasured"}, inner=Markup("").join([
+        _tag("line", {"x1": at, "x2": at, "y1": top, "y2": bottom}),
+        _tag("text", {"x": at, "y": middle - 4, "text-anchor": "middle", "transform": f"rotate(-90 {at:.1f} {middle:.1f})"},
+             label),
+        _tag("title", {}, title)]))
+
+
+def _broken_line(points: list[tuple[float, float | None]]) -> str:
+    """An SVG path through the points, broken where a value is missing (None) (draw.js `brokenLine`)."""
+    d, gap = [], True
+    for at, value in points:
+        if value is None:
+            gap = True
+            continue
+        d.append(f"{'M' if gap else 'L'}{at:.1f} {value:.1f}")
+        gap = False
+    return " ".join(d)
 
 
 def timeline_svg(rep: dict[str, Any], band: dict[str, Any] | None, comments: list[dict[str, Any]]) -> Markup:
@@ -122,15 +147,17 @@ def wait_chart_svg(progress: dict[str, Any], band: dict[str, Any] | None) -> Mar
         if rep is not None:
             parts += [_tag("line", {"x1": x(rep), "x2": x(rep), "y1": top, "y2": h - bottom, "class": f"marker {label}"}),
                       _tag("text", {"x": x(rep) + 4, "y": top + 10, "class": "marker-label"}, label)]
-    path = " L".join(f"{x(r['rep']):.1f} {y(r['wait_time_s']):.1f}" for r in reps if r.get("wait_time_s") is not None)
+    path = _broken_line([(x(r["rep"]), None if r.get("wait_time_s") is None else y(r["wait_time_s"])) for r in reps])
     if path:
-        parts.append(_tag("path", {"d": "M" + path, "class": "trend"}))
+        parts.append(_tag("path", {"d": path, "class": "trend"}))
     for r in progress["reps"]:
         parts.append(_tag("text", {"x": x(r["rep"]), "y": h - 6, "text-anchor": "middle", "class": "tick"}, str(r["rep"])))
         if r.get("passed") is None:
             continue
-        wait = r.get("wait_time_s")
-        said = "no wait measured" if wait is None else f"{wait:.1f} s"
-        parts.append(_tag("circle", {"cx": x(r["rep"]), "cy": y(wait or 0), "r": 6, "class": "pass" if r["passed"] else "fail"},
-                          inner=_tag("title", {}, f"Rep {r['rep']}: {said}, {'all criteria met' if r['passed'] else 'not yet'}")))
+        wait, verdict = r.get("wait_time_s"), "all criteria met" if r["passed"] else "not yet"
+        if wait is None:
+            parts.append(_unmeasured(x(r["rep"]), top, h - bottom, NO_WAIT, f"Rep {r['rep']}: {NO_WAIT}, {verdict}"))
+            continue
+        parts.append(_tag("circle", {"cx": x(r["rep"]), "cy": y(wait), "r": 6, "class": "pass" if r["passed"] else "fail"},
+                          inner=_tag("title", {}, f"Rep {r['rep']}: {wait:.1f} s, {verdict}")))
     return _svg(w, h, "wait time per rep against the target", parts)

@@ -15,7 +15,7 @@ from ..coaching.plan import agreement_view, current_step
 from ..coaching.progress import step_progress
 from .. import staging
 from ..errors import RehearseError
-from ..scoring.steps import check_all, wait_bands
+from ..scoring.steps import wait_bands
 from ..store import archive as archives
 from ..store import history, plans
 from ..store.export import attempt_records, to_csv, to_json
@@ -23,8 +23,8 @@ from ..typed_text import printable, same_name
 from .inputs import query_number
 from .names import learnt_view
 from .security import link_refusal
-from .views import (attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_view,
-                    teacher_or_404)
+from .views import (attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_titles,
+                    step_view, teacher_or_404)
 
 bp = Blueprint("review", __name__)
 MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, and still a number SQLite takes
@@ -74,8 +74,7 @@ def _plan_view(teacher_id: int) -> dict | None:
     step = current_step(latest)
     if step is None:
         return None
-    titles = {s.id: s.title for s in check_all(store.instance)[0]}  # archived steps too: the history shows
-    titles.update({a["step_id"]: a["title"] for a in history.action_steps(store) if a["step_id"] not in titles})
+    titles = step_titles(store)
     agreed = plans.latest_note(store, teacher_id)
     return {"step_row": step, "title": titles.get(step, step), "agreed_there": step == latest.get("next_step_id"),
             "sessions": plans.step_sessions(store, teacher_id, step),

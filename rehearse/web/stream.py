@@ -42,6 +42,7 @@ from ..scoring.steps import get_step
 from ..store import examples, learnt
 from ..store.attempts import keep_result, salvage_recording, session_step
 from ..store.faults import storage_problem
+from .connections import WEBSOCKET_OPENED
 from .failures import unforeseen
 from .views import attempt_view, example_view, live_reps, services
 
@@ -55,8 +56,18 @@ CLOSE_WAIT_S = 2  # after the last message, how long to wait for the page to clo
 def register(app: Flask) -> None:
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": MAX_FRAME_BYTES})
     sock = Sock(app)
-    sock.route("/ws/sessions/<int:session_id>")(record_rep)
-    sock.route("/ws/steps/<step_id>/<kind>")(record_example)
+    sock.route("/ws/sessions/<int:session_id>")(opened(record_rep))
+    sock.route("/ws/steps/<step_id>/<kind>")(opened(record_example))
+
+
+def opened(handler: Callable[..., None]) -> Callable[..., None]:
+    """Mark the request as a WebSocket, its handshake done (flask-sock calls the handler only then),
+    so that the server writes no HTTP response after it (werkzeug_server.py says why)."""
+    @functools.wraps(handler)
+    def run(ws, *args, **kwargs) -> None:
+        request.environ[WEBSOCKET_OPENED] = True
+        handler(ws, *args, **kwargs)
+    return run
 
 
 def send(ws, **message) -> None:

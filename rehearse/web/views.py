@@ -12,9 +12,9 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.names import parse_roster
-from ..scoring.steps import ActionStep, get_step
+from ..scoring.steps import ActionStep, check_all, get_step
 from ..scoring.stored import StoredResult
-from ..store import examples, learnt
+from ..store import examples, history, learnt
 from ..store.attempts import LiveReps, session_step
 from ..store.database import Store
 from . import figures, typed
@@ -49,6 +49,14 @@ def step_or_problem(step_id: str, instance) -> tuple[ActionStep | None, str | No
         return get_step(step_id, instance), None
     except RehearseError as exc:
         return None, str(exc)
+
+
+def step_titles(store: Store) -> dict[str, str]:
+    """Every action step's title by id, to name a step a note agreed on: the library's (archived
+    ones too), and, for a step whose file is gone, the title stored with its sessions."""
+    titles = {s.id: s.title for s in check_all(store.instance)[0]}
+    titles.update({a["step_id"]: a["title"] for a in history.action_steps(store) if a["step_id"] not in titles})
+    return titles
 
 
 def attempt_or_404(attempt_id: int) -> dict[str, Any]:

@@ -8,6 +8,11 @@ their turn there, never in the accepting loop. Beyond loopback one address holds
 `per_address` connections (more are closed). Werkzeug closes every connection after its response
 (no keep-alive), so a thread serves exactly one request.
 
+After a WebSocket, nothing is written: Werkzeug writes the app's response once the app returns, and
+flask-sock, under Werkzeug, returns an empty 200 after the WebSocket has closed. Those bytes, after
+the close frame, are what Chromium reports as "Invalid frame header" on every rep
+(`_nothing_after_websockets`). The access log shows such a request as 101.
+
 The access log shows each request's path without its query string: the archive link carries the
 browser's CSRF token there (review.archive), and a log must not keep a secret.
 """
@@ -20,12 +25,34 @@ from queue import SimpleQueue
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from ..errors import RehearseError
-from .connections import MAX_CONNECTIONS, Pace, PerAddress, address_of
+from .connections import MAX_CONNECTIONS, WEBSOCKET_OPENED, Pace, PerAddress, address_of
 from .reception import Reception, paced, tls_context
+
+
+class _WebSocketEnded(ConnectionAbortedError):
+    """The request was a WebSocket, now over: Werkzeug takes this as a connection its client closed,
+    and writes nothing more on it."""
+
+
+def _nothing_after_websockets(app):
+    """`app`, raising _WebSocketEnded in place of the response to a request that became a WebSocket
+    (stream.py marks it), whose connection carries WebSocket frames, never an HTTP response."""
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        if not environ.get(WEBSOCKET_OPENED):
+            return body
+        if hasattr(body, "close"):
+            body.close()
+        raise _WebSocketEnded()
+    return wsgi
 
 
 class _Handler(WSGIRequestHandler):
     """Serves one request, its socket paced by the reception (timeout: the longest wait per read)."""
+
+    def connection_dropped(self, error, environ=None) -> None:
+        if isinstance(error, _WebSocketEnded):
+            self.log_request(101)  # the WebSocket's handshake, its only HTTP response
 
     def log_request(self, code="-", size="-") -> None:
         path, query = self.path, ""
@@ -80,7 +107,7 @@ def make(app, host: str, port: int, cert: str | None, key: str | None, pace: Pac
         def __init__(self):
             self.addresses = PerAddress(per_address)
             tls = tls_context(cert, key) if cert else None
-            super().__init__(host, port, app, Handler, ssl_context=None)
+            super().__init__(host, port, _nothing_after_websockets(app), Handler, ssl_context=None)
             self.ssl_context = tls  # werkzeug reads it for wsgi.url_scheme; the reception does the TLS
             self.workers = _Workers(MAX_CONNECTIONS, self._serve)
             self.reception = Reception(pace, ready=self.workers.submit, dropped=self._close, tls=tls)
