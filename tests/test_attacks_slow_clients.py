@@ -65,7 +65,29 @@ def client_hello() -> bytes:
     return outgoing.read()
 
 
-class Trickle:
+class Attackers:
+    """Connections made over and over, a thread each (`_attack(source)`, until `_stop` is set), from
+    `places` (one source address per connection): started and stopped by a `with` block."""
+
+    def __init__(self, places):
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._attack, args=(source,), daemon=True) for source in places]
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _attack(self, source: str) -> None:
+        raise NotImplementedError
+
+
+class Trickle(Attackers):
     """`count` connections from each of `sources`, each sending `opening` at once and then one byte
     of `drip` (over and over) every DRIP_S, and opened again as soon as the server closes it (or
     answers it): a thread each, so that no slow connect holds up the others' drops. With `tls`,
@@ -81,18 +103,7 @@ class Trickle:
         self.left_open: list[float] = []
         self.refused = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._attack, args=(source,), daemon=True) for source in self.places]
-
-    def __enter__(self):
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_):
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
+        super().__init__(self.places)
 
     def _attack(self, source: str) -> None:
         while not self._stop.is_set():
@@ -267,7 +278,7 @@ def test_the_access_log_keeps_no_token_of_the_archive_link(tmp_path):
 
 # --- found in review: a half request behind a whole one, and a large body sent at the pace ------------
 
-class Senders:
+class Senders(Attackers):
     """`count` connections from each of `sources`, each sending `opening` at once and then
     `rate` bytes a second of `filler` (none if 0), reading whatever the server answers and keeping
     the connection open until the server closes it; then opened again, until the attack stops.
@@ -276,19 +287,7 @@ class Senders:
     def __init__(self, port: int, opening: bytes, count: int, sources=("127.0.0.1",), rate: int = 0):
         self.port, self.opening, self.rate = port, opening, rate
         self.lifetimes: list[float] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._attack, args=(source,), daemon=True)
-                         for source in sources for _ in range(count)]
-
-    def __enter__(self):
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_):
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
+        super().__init__([source for source in sources for _ in range(count)])
 
     def _attack(self, source: str) -> None:
         while not self._stop.is_set():
