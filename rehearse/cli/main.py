@@ -27,12 +27,13 @@ from .records import export, import_archive, rescore, save_report
 def build_parser() -> argparse.ArgumentParser:
     from ..capture.live import MAX_ATTEMPT_S  # here, not at the top: importing the command stays light
     from ..scoring.audio import MAX_UPLOAD_MB
+    from ..scoring.formats import labels
 
     parser = argparse.ArgumentParser(prog="rehearse", description="Rehearse a teaching action step by voice.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     score = commands.add_parser("score", help="score recordings against an action step")
-    score.add_argument("files", nargs="+", metavar="FILE", help="recordings (WAV, FLAC, MP3, OGG, WebM)")
+    score.add_argument("files", nargs="+", metavar="FILE", help=f"recordings ({labels()})")
     score.add_argument("--step", "--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
     score.add_argument("--roster", metavar="NAMES", help='class list replacing the step\'s: "Name,Name,..."')
     score.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
@@ -114,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     names = commands.add_parser("names", help="the pupils' names the app has learnt, the way each teacher says them")
     learnt = names.add_subparsers(dest="names_command", required=True, metavar="ACTION")
     learn = learnt.add_parser("learn", help="learn how a teacher says a pupil's name from a recording of a rep")
-    learn.add_argument("file", metavar="FILE", help="a rep: the question, the wait, then the pupil's name")
+    learn.add_argument("file", metavar="FILE",
+                       help=f"a rep ({labels()}): the question, the wait, then the pupil's name")
     learn.add_argument("--pupil", required=True, metavar="NAME", help="the pupil named in it (on the class list)")
     learn.add_argument("--teacher", required=True, metavar="NAME", help="who is speaking")
     learn.add_argument("--step", "--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")

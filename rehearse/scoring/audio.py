@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioError
+from .formats import labels
 
 SAMPLE_RATE = 16000
 # The lowest sample rate taken (telephone audio). A file that claims less is broken or hostile: a
@@ -27,7 +28,7 @@ GROUP_S = 1.0  # decoded frames are resampled (and the length checked) about a s
 
 
 def load_audio(path: str | Path, max_s: float | None = None) -> np.ndarray:
-    """Decode `path` (WAV, FLAC, MP3, OGG, WebM, ...) to float32 mono at SAMPLE_RATE.
+    """Decode `path` (any format of formats.FORMATS) to float32 mono at SAMPLE_RATE.
 
     Plain 16-bit mono 16 kHz WAV (what the app itself records) is read directly; everything else
     goes through PyAV, which faster-whisper brings with it. A recording longer than `max_s` seconds
@@ -114,7 +115,7 @@ def _decode_with_av(path: Path, limit: int) -> np.ndarray:
     except (av.error.FFmpegError, ValueError, IndexError, StopIteration) as exc:
         raise AudioError(
             f"{path}: not a readable recording ({exc.__class__.__name__}); "
-            "expected WAV, FLAC, MP3, OGG or WebM audio"
+            f"expected {labels(' or ')} audio"
         ) from None
     audio = np.empty(sum(len(piece) for piece in pieces), dtype=np.float32)  # filled in place: no copies
     at = 0
@@ -144,13 +145,3 @@ def _resample(resampler, frame, pieces: list[np.ndarray]) -> int:
         added += pieces[-1].size
     return added
 
-
-def looks_like_audio(head: bytes) -> bool:
-    """Do these first bytes of a file start a recording format rehearse reads (WAV, FLAC, MP3, AAC,
-    OGG, WebM, M4A)? Used to refuse an upload that is not audio at all (a document, a picture) before
-    it is stored; a damaged recording still starts like one, and is kept to be looked at."""
-    return (head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE"
-            or head[:4] in (b"fLaC", b"OggS", b"\x1a\x45\xdf\xa3")  # FLAC, Ogg, Matroska/WebM
-            or head[:3] == b"ID3"  # MP3 with tags
-            or len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0  # MPEG/AAC frame sync
-            or head[4:8] == b"ftyp")  # MP4/M4A

@@ -28,6 +28,7 @@ from flask import Flask
 
 from .. import shipped
 from ..capture.live import MAX_ATTEMPT_S
+from ..scoring import formats
 from ..scoring.audio import MAX_UPLOAD_MB
 from ..scoring.pipeline import Scorer
 from ..scoring.words import DEFAULT_ENGINE
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import api, comments, failures, names, pages, report, review, security, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["audio_accept"] = formats.accept()  # the upload inputs' accept=
     failures.install(app)  # a full disk, a read-only database, a bug: the app's own page, and the log
     security.install(app)
     app.register_blueprint(pages.bp)

@@ -13,7 +13,7 @@ from ..store.database import checked_name
 from ..typed_text import name_key
 from .names import class_lines, class_notes, roster_view
 from .security import FORM_BYTES
-from .uploads import AUDIO_TYPES
+from ..scoring.formats import mime_type
 from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
 
 bp = Blueprint("pages", __name__)
@@ -142,7 +142,7 @@ def attempt_audio(attempt_id: int):
     path = store.audio_file(attempt)
     if not path.is_file():
         abort(404, description=f"the recording of rep {attempt['rep']} is missing from {path.parent}")
-    return send_file(path, mimetype=AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+    return send_file(path, mimetype=mime_type(path.suffix),
                      conditional=True)
 
 

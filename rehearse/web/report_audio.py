@@ -31,12 +31,13 @@ import numpy as np
 
 from ..errors import RehearseError
 from ..scoring.audio import MAX_DECODE_S, SAMPLE_RATE, load_opening
-from .uploads import AUDIO_TYPES
+from ..scoring.formats import by_mime, mime_type
 
 SHARE_KBPS = 48
 # A live rep is stopped at the first block of audio that reaches the limit (stream.py), so its file
 # may run this much past it; a recording longer than the limit by more is cut at the limit.
 OVERRUN_S = 0.5
+MP3 = mime_type(".mp3")  # what the report embeds (mp3_bytes)
 WAV_BYTES_PER_S = SAMPLE_RATE * 2  # the app's own recordings: 16-bit mono at 16 kHz
 
 
@@ -51,7 +52,8 @@ class Embedded:
 
     @property
     def label(self) -> str:
-        kind = {"audio/mpeg": "MP3"}.get(self.mime, self.mime.split("/")[-1].upper())
+        known = by_mime(self.mime)
+        kind = known.label if known else self.mime.split("/")[-1].upper()
         return f"{kind}, {self.size / 1024:.0f} KB"
 
 
@@ -71,13 +73,13 @@ def embedded_audio(path: Path, max_s: float) -> Embedded | None:
         note = (f"Only the first {max_s:g} s of this recording are in this file: a rep may last at most {max_s:g} s "
                 "and this recording is longer. The whole recording is still kept in rehearse.")
     data = mp3_bytes(samples)
-    return Embedded(_uri("audio/mpeg", data), "audio/mpeg", len(data), note)
+    return Embedded(_uri(MP3, data), MP3, len(data), note)
 
 
 def _as_stored(path: Path, max_s: float) -> Embedded:
     """A recording the decoder cannot read, as it was stored; left out if it is larger than the
     app's own WAV of a rep of `max_s` seconds (it cannot be a rep's recording then)."""
-    mime, size = AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"), path.stat().st_size
+    mime, size = mime_type(path.suffix), path.stat().st_size
     if size > max_s * WAV_BYTES_PER_S + 1024:  # + room for a WAV header
         return Embedded(None, mime, size, (
             f"This recording ({size / 2**20:.1f} MB) could not be read, and it is larger than a rep of "

@@ -17,7 +17,8 @@ from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES
 from ..scoring.steps import EXAMPLE_KINDS, ActionStep, check_all, get_step, save_folder, step_files
 from ..store import examples
-from .uploads import AUDIO_TYPES, checked_suffix
+from ..scoring.formats import mime_type
+from .uploads import checked_suffix
 from .views import example_view, step_view, services
 
 bp = Blueprint("steps", __name__)
@@ -140,7 +141,7 @@ def example_audio(step_id: str, kind: str):
     path = examples.example_file(store, found)
     if not path.is_file():
         abort(404, description=f"the {EXAMPLE_KINDS[kind]} recording is missing from {path.parent}")
-    return send_file(path, mimetype=AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+    return send_file(path, mimetype=mime_type(path.suffix),
                      conditional=True)
 
 
