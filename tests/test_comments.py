@@ -19,7 +19,7 @@ import pytest
 from rehearse.errors import RehearseError
 from rehearse.store import archive, comments
 from rehearse.store.database import Store
-from rehearse.store.export import attempt_records, to_csv, to_json
+from rehearse.reps.export import attempt_records, to_csv, to_json
 from rehearse.store.schema import SCHEMA_VERSION
 from rehearse.web import create_app
 

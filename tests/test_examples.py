@@ -11,6 +11,7 @@ import wave
 
 import pytest
 
+from rehearse.reps.attempts import score_example
 from rehearse.store import examples
 from rehearse.scoring.audio import load_audio
 from rehearse.scoring.steps import SHIPPED_AUDIO, check_all, shipped_example
@@ -30,11 +31,11 @@ SHORT_PAUSE = "ppn-08-short-pause-tomasz-clean.flac"  # a 2.17 s wait: a non-exa
 def test_every_shipped_step_has_a_model_that_passes_and_a_non_example_that_fails(step, scorer, tmp_path):
     store = Store.open(tmp_path)
     assert shipped_example(step.id, "model") == SHIPPED_AUDIO / f"{step.id}-model.flac"
-    model = examples.score_example(store, scorer, step, "model")
+    model = score_example(store, scorer, step, "model")
     assert (model["source"], model["status"]) == ("shipped", "scored")
     failed = [v["detail"] for v in model["result"]["criteria"] if not v["passed"]]
     assert model["passed"] == 1, failed
-    non_example = examples.score_example(store, scorer, step, "non_example")
+    non_example = score_example(store, scorer, step, "non_example")
     assert non_example["status"] == "scored" and non_example["passed"] == 0
 
 

@@ -9,7 +9,7 @@ import json
 import os
 import zipfile
 
-from rehearse.store.export import FORMULA_STARTS
+from rehearse.reps.export import FORMULA_STARTS
 from rehearse.coaching.progress import metric_value
 from rehearse.store.database import Store
 

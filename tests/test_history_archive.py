@@ -10,7 +10,7 @@ import re
 import pytest
 
 from rehearse.store import passcode
-from rehearse.store.export import attempt_records, to_json
+from rehearse.reps.export import attempt_records, to_json
 from rehearse.store.database import Store
 from rehearse.web import create_app
 

@@ -19,7 +19,7 @@ from rehearse.scoring.names import LearntSound, parse_roster
 from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, learnt
-from rehearse.store.attempts import learn_from_attempt, mark_named, score_stored
+from rehearse.reps.attempts import learn_from_attempt, mark_named, score_stored
 from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA_VERSION
 

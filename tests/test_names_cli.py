@@ -11,7 +11,7 @@ import pytest
 
 from rehearse.cli.names import MAX_KEYS, read_choice, who_question
 from rehearse.errors import RehearseError
-from rehearse.store.attempts import mark_named
+from rehearse.reps.attempts import mark_named
 from rehearse.store.database import Store
 
 from .conftest import CLIPS, LABELS

@@ -12,7 +12,7 @@ import re
 import wave
 
 from rehearse.store import learnt, passcode
-from rehearse.store.attempts import mark_named
+from rehearse.reps.attempts import mark_named
 from rehearse.store.database import Store
 from rehearse.web import create_app
 

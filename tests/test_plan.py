@@ -20,7 +20,7 @@ from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, plans
 from rehearse.store.database import Store
-from rehearse.store.export import attempt_records, to_csv, to_json
+from rehearse.reps.export import attempt_records, to_csv, to_json
 from rehearse.store.schema import SCHEMA_VERSION
 from rehearse.web import create_app
 

@@ -16,7 +16,7 @@ from rehearse.scoring.result import judge
 from rehearse.scoring.steps import get_step
 from rehearse.scoring.speech import Segment
 from rehearse.scoring.stored import Metrics, StoredResult
-from rehearse.store.export import record_of
+from rehearse.reps.export import record_of
 from rehearse.web.views import marked_words
 
 from .helpers import timeline_of, unclear_after_the_wait

@@ -13,7 +13,7 @@ source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehe
 templates and static files are the shipped ones (rehearse.shipped). serving.py runs the app for
 `rehearse serve` (Werkzeug, or gunicorn_server.py beyond loopback, within connections.py's limits).
 
-Floor 4: may import the store, capture, coaching, the engine (rehearse.scoring), errors.py and
+Floor 5: may import reps/ (what is done with a rep), the store, capture, coaching, the engine (rehearse.scoring), errors.py and
 rehearse.shipped; never the CLI (rehearse.cli, which starts this face).
 """
 
@@ -32,7 +32,7 @@ from ..scoring import formats
 from ..scoring.audio import MAX_UPLOAD_MB
 from ..scoring.pipeline import Scorer
 from ..scoring.words import DEFAULT_ENGINE
-from ..store.attempts import LiveReps, recover_unfinished
+from ..reps.attempts import LiveReps, recover_unfinished
 from ..store.database import Store, default_instance
 
 log = logging.getLogger(__name__)
