@@ -40,10 +40,10 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_archive(args: argparse.Namespace) -> int:
-    from ..store import archive
+    from .. import reps
 
     folder = instance_folder(args.instance)
-    c = archive.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
+    c = reps.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
           f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
           f"{c['taps']} passes of taps, {c['comments']} comments on recordings, {c['learnt_names']} learnt names; "

@@ -33,7 +33,8 @@ from ..scoring.audio import MAX_UPLOAD_MB
 from ..scoring.pipeline import Scorer
 from ..scoring.words import DEFAULT_ENGINE
 from ..reps.attempts import LiveReps, recover_unfinished
-from ..store.database import Store, default_instance
+from ..reps import open_store
+from ..store.database import default_instance
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     inputs.install(app)  # ids in addresses bounded to SQLite's integers, before any route is added
     instance.mkdir(parents=True, exist_ok=True)
 
-    store = Store.open(instance)
+    store = open_store(instance)
     recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
     scorer = Scorer(app.config["MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
                     models_dir=instance / "models")
