@@ -314,7 +314,7 @@ def main() -> None:
     print(f"CPU reference now: {cpu_reference():.0f} GFLOP/s (float32 1000x1000 matmul)")
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(args.instance).resolve() if args.instance else Path(tmp) / "instance"
-        store = SeedingStore.open(instance)
+        store = SeedingStore.open(instance, progress_of)
         with store.connect() as db:
             seeded = counts(db)["attempts"]
         if seeded:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.scoring.pipeline import Scorer
 from rehearse.scoring.names import parse_roster
 from rehearse.scoring.steps import get_step
@@ -67,12 +68,10 @@ def scored(scorer, roster):
 @pytest.fixture(scope="session")
 def history_template(tmp_path_factory, scored):
     """A store with two teachers' real scored sessions (tests/seed.py), made once per test run."""
-    from rehearse.store.database import Store
-
     from .seed import seed
 
     folder = tmp_path_factory.mktemp("history") / "instance"
-    ids = seed(Store.open(folder), scored)
+    ids = seed(open_store(folder), scored)
     return folder, ids
 
 

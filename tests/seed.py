@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from rehearse.store.attempts import keep_result
+from rehearse.reps.attempts import keep_result
 from rehearse.scoring.steps import get_step
 from rehearse.store.database import Store
 

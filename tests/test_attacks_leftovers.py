@@ -36,8 +36,8 @@ from pathlib import Path
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.store import archive
-from rehearse.store.database import Store
 from rehearse.store.private_files import owner_only
 
 from .server import Visitor, server_process
@@ -55,7 +55,7 @@ FORM = {"title": "Think time for everyone", "goal": "So that every pupil has tim
 @pytest.fixture(scope="module")
 def big(tmp_path_factory) -> Path:
     """An instance folder with one session of REPS reps, each with a recording of REP_BYTES."""
-    store = Store.open(tmp_path_factory.mktemp("big") / "instance")
+    store = open_store(tmp_path_factory.mktemp("big") / "instance")
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     block = (b"\x01\x00" * 512) * (REP_BYTES // 1024)
     for _ in range(REPS):
@@ -70,7 +70,7 @@ def big(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def big_archive(big, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("archives") / "big.zip"
-    archive.write_archive(Store.open(big), path)
+    archive.write_archive(open_store(big), path)
     return path
 
 
@@ -277,7 +277,7 @@ def fill(disk: Path) -> None:
 def test_on_a_full_disk_the_pages_that_read_still_work_and_a_write_says_the_disk_is_full(small_disk):
     """The disk fills while a server runs (idle: no connection open, so SQLite's write-ahead log and its
     index are gone), then the server is started again on the full disk."""
-    store = Store.open(small_disk)
+    store = open_store(small_disk)
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     del store
     gc.collect()  # every connection of this process closed: the write-ahead log is gone, as after a server stops
@@ -286,13 +286,13 @@ def test_on_a_full_disk_the_pages_that_read_still_work_and_a_write_says_the_disk
         fill(small_disk)
         assert_reads_work_and_a_write_says_full(url, session_id, small_disk)
     (small_disk / "filler").unlink()  # room to close the database cleanly (its log emptied and removed) ...
-    Store.open(small_disk)
+    open_store(small_disk)
     gc.collect()
     assert not (small_disk / "rehearse.sqlite-wal").exists()
     fill(small_disk)  # ... then full again before the next start
     with server_process(small_disk) as (url, _server):
         assert_reads_work_and_a_write_says_full(url, session_id, small_disk)
-    assert [s["teacher"] for s in Store.open(small_disk).recent_sessions()] == ["Ms Okafor"]
+    assert [s["teacher"] for s in open_store(small_disk).recent_sessions()] == ["Ms Okafor"]
 
 
 def assert_reads_work_and_a_write_says_full(url: str, session_id: int, disk: Path) -> None:

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
-from rehearse.store.database import Store
 
 from .conftest import CLIPS
 from .report_checks import Parsed, assert_self_contained, save_link
@@ -147,7 +147,7 @@ def test_rehearse_report_holds_at_most_the_rep_limit(history_instance, ten_minut
     """The command line's report, of a rep whose stored recording is ten minutes long (an upload over
     the limit, kept unscored), at the default limit (180 s, as `serve`) and at a limit given."""
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     session_id = ids["sessions"][0]["id"]
     attempt = store.new_attempt(session_id, "upload", ".flac")
     store.audio_file(attempt).write_bytes(ten_minutes.read_bytes())

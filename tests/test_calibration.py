@@ -10,11 +10,11 @@ import sqlite3
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.coaching.calibration import (AGREE_WITHIN_S, align_tap, attempt_agreement, in_band, pass_wait,
                                   summarise, tap_pass)
 from rehearse.errors import RehearseError
 from rehearse.scoring.steps import get_step
-from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA_VERSION
 
 from .conftest import LABELS
@@ -167,7 +167,7 @@ def coach_taps(label, source, reaction_s=REACTION_S, latency_s=0.03, question_ea
 
 def seeded(history_instance, session: int, rep: int):
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     attempt = store.attempt(ids["sessions"][session]["attempts"][rep])
     clip = {0: ["ppn-08-short-pause-tomasz-clean.flac", "ppn-00-correct-siobhan-clean.flac",
                 "ppn-09-short-pause-chloe-clean.flac"],
@@ -241,7 +241,7 @@ def test_taps_travel_in_an_archive_once_and_go_with_a_deleted_teacher(history_in
     assert "1 passes of taps" in first.stdout, first.stdout + first.stderr
     again = rehearse("import", str(archive), "--instance", str(laptop))
     assert "0 passes of taps" in again.stdout
-    there = Store.open(laptop)
+    there = open_store(laptop)
     copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", attempt["uid"])["id"]
     assert [t["name_s"] for t in there.attempt(copy)["taps"]] == [t["name_s"] for t in store.attempt(attempt["id"])["taps"]]
 
@@ -255,7 +255,7 @@ def test_a_store_from_before_calibration_gets_the_taps_table(history_instance):
     with sqlite3.connect(folder / "rehearse.sqlite") as db:  # as rehearse left it before issue 9
         db.execute("DROP TABLE taps")
         db.execute("PRAGMA user_version=3")
-    store = Store.open(folder)
+    store = open_store(folder)
     with store.connect() as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     attempt_id = ids["sessions"][0]["attempts"][0]

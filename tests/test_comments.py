@@ -16,10 +16,10 @@ import zipfile
 
 import pytest
 
+from rehearse.reps import import_archive, open_store
 from rehearse.errors import RehearseError
 from rehearse.store import archive, comments
-from rehearse.store.database import Store
-from rehearse.store.export import attempt_records, to_csv, to_json
+from rehearse.reps.export import attempt_records, to_csv, to_json
 from rehearse.store.schema import SCHEMA_VERSION
 from rehearse.web import create_app
 
@@ -36,7 +36,7 @@ def client(history_instance):
 def rep(history_instance):
     """The store and the second rep of Ms Okafor's first session (Siobhan, about 9 s long)."""
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     return store, store.attempt(ids["sessions"][0]["attempts"][1])
 
 
@@ -170,10 +170,10 @@ def test_an_archive_carries_the_comments_once_however_often_it_is_imported(rep, 
     made = tmp_path / "archive.zip"
     archive.write_archive(store, made)
     laptop = tmp_path / "laptop"
-    first = archive.import_archive(laptop, made)
-    again = archive.import_archive(laptop, made)
+    first = import_archive(laptop, made)
+    again = import_archive(laptop, made)
     assert first["comments"] == 2 and again["comments"] == 0
-    there = Store.open(laptop)
+    there = open_store(laptop)
     copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", attempt["uid"])["id"]
     assert stored(there, copy) == [(1.5, "first"), (4.0, "second, edited")]
     assert there.attempt(copy)["comments"][1]["edited_at"] == store.attempt(attempt["id"])["comments"][1]["edited_at"]
@@ -182,11 +182,11 @@ def test_an_archive_carries_the_comments_once_however_often_it_is_imported(rep, 
     # Edited again here later: the newer edit wins whichever way the archive goes.
     comments.edit(store, attempt["id"], edited, "second, edited twice", duration_s=duration)
     archive.write_archive(store, made)
-    assert archive.import_archive(laptop, made)["comments"] == 1
+    assert import_archive(laptop, made)["comments"] == 1
     assert stored(there, copy) == [(1.5, "first"), (4.0, "second, edited twice")]
     older = tmp_path / "older.zip"
     archive.write_archive(there, older)
-    assert archive.import_archive(store.instance, older)["comments"] == 0
+    assert import_archive(store.instance, older)["comments"] == 0
 
 
 def older_archive(made, dest, version=5):
@@ -213,9 +213,9 @@ def test_an_archive_from_before_comments_still_imports(rep, tmp_path):
     made = tmp_path / "now.zip"
     archive.write_archive(store, made)
     laptop = tmp_path / "laptop"
-    counts = archive.import_archive(laptop, older_archive(made, tmp_path / "older.zip"))
+    counts = import_archive(laptop, older_archive(made, tmp_path / "older.zip"))
     assert counts["attempts"] == 9 and counts["comments"] == 0
-    there = Store.open(laptop)
+    there = open_store(laptop)
     assert there.query_one("PRAGMA user_version")[0] == SCHEMA_VERSION
     copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", attempt["uid"])["id"]
     assert stored(there, copy) == []
@@ -254,7 +254,7 @@ def test_a_tampered_archives_comments_are_refused_in_one_line(rep, tmp_path, sql
             out.writestr(info, data)
     laptop = tmp_path / "laptop"
     with pytest.raises(RehearseError) as refused:
-        archive.import_archive(laptop, tampered)
+        import_archive(laptop, tampered)
     assert problem in str(refused.value) and "nothing was imported" in str(refused.value)
     assert "\n" not in str(refused.value)
     assert not laptop.exists()  # the folder the import would have made is not made
@@ -265,7 +265,7 @@ def test_a_store_from_before_comments_gets_their_table(rep):
     with sqlite3.connect(store.path) as db:  # as rehearse left it before issue 21
         db.execute("DROP TABLE comments")
         db.execute("PRAGMA user_version=5")
-    reopened = Store.open(store.instance)
+    reopened = open_store(store.instance)
     assert reopened.query_one("PRAGMA user_version")[0] == SCHEMA_VERSION
     assert reopened.attempt(attempt["id"])["comments"] == []
     comments.add(reopened, attempt["id"], 0.0, "from the very start", attempt["duration_s"])

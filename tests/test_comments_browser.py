@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from rehearse.store.database import Store
+from rehearse.reps import open_store
 
 from .conftest import CLIPS
 from .server import running_server
@@ -43,7 +43,7 @@ def browse(server):
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page, url, Store.open(folder), ids
+        yield page, url, open_store(folder), ids
         browser.close()
         assert not errors, errors  # no script on any page failed
 

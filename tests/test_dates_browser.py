@@ -13,9 +13,9 @@ import shutil
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.coaching.calibration import tap_pass
 from rehearse.store import history
-from rehearse.store.database import Store
 
 from .conftest import LABELS
 from .server import server_process
@@ -61,7 +61,7 @@ def server(history_template, tmp_path_factory):
     folder, ids = history_template
     copy = tmp_path_factory.mktemp("dates") / "instance"
     shutil.copytree(folder, copy)
-    store = Store.open(copy)
+    store = open_store(copy)
     tapped = ids["sessions"][0]["attempts"][1]
     label = LABELS["clips"]["ppn-00-correct-siobhan-clean.flac"]
     store.add_taps(tapped, tap_pass("playback", coach_taps(label, "playback"), store.attempt(tapped)["duration_s"]))

@@ -11,10 +11,11 @@ import wave
 
 import pytest
 
+from rehearse.reps import open_store
+from rehearse.reps.attempts import score_example
 from rehearse.store import examples
 from rehearse.scoring.audio import load_audio
 from rehearse.scoring.steps import SHIPPED_AUDIO, check_all, shipped_example
-from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .conftest import CLIPS, LABELS
@@ -28,13 +29,13 @@ SHORT_PAUSE = "ppn-08-short-pause-tomasz-clean.flac"  # a 2.17 s wait: a non-exa
 
 @pytest.mark.parametrize("step", SHIPPED, ids=lambda s: s.id)
 def test_every_shipped_step_has_a_model_that_passes_and_a_non_example_that_fails(step, scorer, tmp_path):
-    store = Store.open(tmp_path)
+    store = open_store(tmp_path)
     assert shipped_example(step.id, "model") == SHIPPED_AUDIO / f"{step.id}-model.flac"
-    model = examples.score_example(store, scorer, step, "model")
+    model = score_example(store, scorer, step, "model")
     assert (model["source"], model["status"]) == ("shipped", "scored")
     failed = [v["detail"] for v in model["result"]["criteria"] if not v["passed"]]
     assert model["passed"] == 1, failed
-    non_example = examples.score_example(store, scorer, step, "non_example")
+    non_example = score_example(store, scorer, step, "non_example")
     assert non_example["status"] == "scored" and non_example["passed"] == 0
 
 
@@ -107,7 +108,7 @@ def test_a_model_recorded_over_the_websocket_is_scored_and_a_dropped_one_kept(tm
         ws, _ = connect_to(url, "/ws/steps/pose-pause-name/model")
         stream(ws, audio[: 16000 * 3], real_time=False)
         ws.close()  # the coach's laptop drops the connection mid-recording
-        store = Store.open(instance)
+        store = open_store(instance)
         deadline = time.monotonic() + 120  # the server may still be busy with the previous recording
         while (model := examples.example(store, "pose-pause-name", "model"))["status"] == "recording":
             assert time.monotonic() < deadline

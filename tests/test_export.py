@@ -9,9 +9,9 @@ import json
 import os
 import zipfile
 
-from rehearse.store.export import FORMULA_STARTS
+from rehearse.reps import open_store
+from rehearse.reps.export import FORMULA_STARTS
 from rehearse.coaching.progress import metric_value
-from rehearse.store.database import Store
 
 from .test_cli import rehearse
 
@@ -30,7 +30,7 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 
 def test_csv_has_one_row_per_attempt_with_metrics_verdicts_and_coach_marks(history_instance):
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     first = ids["sessions"][0]["attempts"][0]
     store.mark(first, "wait_time", True, "a long breath counts")
     rows = csv_rows(export(folder))
@@ -53,7 +53,7 @@ def test_csv_has_one_row_per_attempt_with_metrics_verdicts_and_coach_marks(histo
 def test_csv_cells_that_look_like_formulas_are_kept_as_text(history_instance):
     """A comment such as "=HYPERLINK(...)" must not run when the coach opens the CSV in a spreadsheet."""
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     first = ids["sessions"][0]["attempts"][0]
     store.mark(first, "wait_time", None, '=HYPERLINK("http://example.com","click")')
     store.mark(ids["sessions"][1]["attempts"][0], "wait_time", None, "-2 s short, but fine")
@@ -87,7 +87,7 @@ def test_the_csv_figures_carry_the_coachs_marks_as_the_progress_page_does(histor
     """Rep 1: the app did not hear whom the teacher named, so it timed no wait; the coach says it
     was Tomasz. The progress page then charts the pause after the question as the wait: so must the CSV."""
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     first = ids["sessions"][0]["attempts"][0]
     result = store.attempt(first)["result"]
     result["metrics"] |= {"wait_time_s": None, "named_pupil": None, "name_start_s": None}
@@ -108,7 +108,7 @@ def test_a_criterion_id_that_is_a_formula_is_text_in_the_csv_header(history_inst
     test_authoring_attack.py); its columns are headed by it. No cell of the CSV, headers included,
     may start a formula."""
     folder, _ = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     formula = '=HYPERLINK("http://example.com","x")'
     with store.connect() as db:
         for attempt_id, text in db.execute("SELECT id, result FROM attempts").fetchall():
@@ -158,7 +158,7 @@ def test_bad_export_requests_get_one_line_and_status_2(history_instance, tmp_pat
 
 def test_archive_restores_everything_on_another_laptop_once(history_instance, tmp_path):
     folder, ids = history_instance
-    Store.open(folder).mark(ids["sessions"][0]["attempts"][0], "wait_time", True, "counts")
+    open_store(folder).mark(ids["sessions"][0]["attempts"][0], "wait_time", True, "counts")
     archive = tmp_path / "everything.zip"
     run = rehearse("export", "--instance", str(folder), "--archive", str(archive))
     assert run.returncode == 0 and "4 sessions, 9 attempts, 9 recordings" in run.stderr
@@ -170,7 +170,7 @@ def test_archive_restores_everything_on_another_laptop_once(history_instance, tm
     assert run.returncode == 0, run.stderr
     assert "2 new teachers, 4 sessions, 9 attempts, 9 recordings, 1 coach marks" in run.stdout
     assert export(laptop, "--format", "json") == export(folder, "--format", "json")
-    here, there = Store.open(folder), Store.open(laptop)
+    here, there = open_store(folder), open_store(laptop)
     for session in ids["sessions"]:
         for attempt_id in session["attempts"]:
             original = here.attempt(attempt_id)
@@ -190,10 +190,10 @@ def test_import_merges_into_a_laptop_with_its_own_history(history_instance, tmp_
     archive = tmp_path / "a.zip"
     export(folder, "--archive", str(archive))
     rehearse("import", str(archive), "--instance", str(laptop))
-    mine = Store.open(laptop)
+    mine = open_store(laptop)
     own = mine.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     # Back on the first laptop the coach overrules a verdict; then a new archive comes over.
-    Store.open(folder).mark(ids["sessions"][0]["attempts"][0], "wait_time", True, "later thought")
+    open_store(folder).mark(ids["sessions"][0]["attempts"][0], "wait_time", True, "later thought")
     export(folder, "--archive", str(archive))
     run = rehearse("import", str(archive), "--instance", str(laptop))
     assert "0 sessions, 0 attempts, 0 recordings, 1 coach marks" in run.stdout

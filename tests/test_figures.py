@@ -11,9 +11,9 @@ import re
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.coaching.calibration import tap_pass
 from rehearse.store import history
-from rehearse.store.database import Store
 from rehearse.web import create_app
 from rehearse.web.figures import day, rep_options, seconds, when
 
@@ -29,7 +29,7 @@ WAIT = 1.845  # a wait as the engine stores it, to the millisecond
 def setup(history_instance):
     """The seeded store with Ms Okafor's first rep waiting 1.845 s and tapped along by the coach."""
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     first = ids["sessions"][0]["attempts"][0]
     result = store.attempt(first)["result"]
     result["metrics"]["wait_time_s"] = WAIT

@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.store import history
 from rehearse.errors import RehearseError
 from rehearse.coaching.progress import step_progress
@@ -18,7 +19,6 @@ from rehearse.capture.recording import to_pcm16
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.scoring.names import LearntSound
 from rehearse.store import learnt
-from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA, SCHEMA_VERSION
 
 
@@ -29,7 +29,7 @@ def by_teacher(store, name):
 
 def test_each_session_keeps_its_progress_and_a_coach_overrule_updates_it(history_instance):
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     first, second = ids["sessions"][0]["id"], ids["sessions"][1]["id"]
     assert (store.session(first)["accurate_at"], store.session(first)["fluent_at"]) == (2, None)
     assert (store.session(second)["accurate_at"], store.session(second)["fluent_at"]) == (1, 3)
@@ -43,7 +43,7 @@ def test_each_session_keeps_its_progress_and_a_coach_overrule_updates_it(history
 
 
 def test_summaries_count_sessions_reps_and_accurate_and_fluent_sessions(history_instance):
-    store = Store.open(history_instance[0])
+    store = open_store(history_instance[0])
     rows = {(r["teacher"], r["step_id"]): r for r in history.step_summaries(store, history.Filters())}
     okafor = rows[("Ms Okafor", "pose-pause-name")]
     assert (okafor["sessions"], okafor["reps"], okafor["passed"], okafor["accurate"], okafor["fluent"]) == (2, 6, 4, 2, 1)
@@ -53,7 +53,7 @@ def test_summaries_count_sessions_reps_and_accurate_and_fluent_sessions(history_
 
 
 def test_filters_by_teacher_step_and_local_days(history_instance):
-    store = Store.open(history_instance[0])
+    store = open_store(history_instance[0])
     okafor = by_teacher(store, "ms okafor")  # names are matched as typed, any case
     vocab = history.step_with_id(store, "key-vocabulary")["id"]
 
@@ -74,7 +74,7 @@ def test_filters_by_teacher_step_and_local_days(history_instance):
 
 
 def test_sessions_come_a_page_at_a_time(history_instance):
-    store = Store.open(history_instance[0])
+    store = open_store(history_instance[0])
     first, total = history.sessions_page(store, history.Filters(), page=1, size=3)
     second, _ = history.sessions_page(store, history.Filters(), page=2, size=3)
     assert total == 4 and len(first) == 3 and len(second) == 1
@@ -83,7 +83,7 @@ def test_sessions_come_a_page_at_a_time(history_instance):
 
 def test_progress_across_sessions_marks_when_the_step_became_accurate_and_fluent(history_instance):
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     okafor = by_teacher(store, "Ms Okafor")
     step = history.step_with_id(store, "pose-pause-name")["id"]
     progress = step_progress(history.step_history(store, okafor, step), "wait_time_s")
@@ -113,13 +113,13 @@ def test_an_older_database_is_migrated_and_keeps_everything(tmp_path, scored):
         db.execute("INSERT INTO attempts(session_id, rep, source, audio_path, status, result, passed, created_at)"
                    " VALUES (1, 1, 'live', 'recordings/session-1/rep-01.wav', 'scored', ?, 1, ?)",
                    (json.dumps(result), "2026-10-01T09:00:00+00:00"))
-    store = Store.open(folder)
+    store = open_store(folder)
     session = store.session(1)
     assert len(session["uid"]) == 32 and session["accurate_at"] == 1 and session["reps_passed"] == 1
     assert len(store.attempt(1)["uid"]) == 32 and store.attempt(1)["result"] == result
     with sqlite3.connect(folder / "rehearse.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    Store.open(folder)  # opening again changes nothing
+    open_store(folder)  # opening again changes nothing
     assert store.session(1)["uid"] == session["uid"]
 
 
@@ -129,17 +129,17 @@ def test_a_newer_or_foreign_database_is_refused_in_one_line(tmp_path):
     with sqlite3.connect(newer / "rehearse.sqlite") as db:
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     with pytest.raises(RehearseError, match="written by a newer rehearse"):
-        Store.open(newer)
+        open_store(newer)
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "rehearse.sqlite").write_bytes(b"this is not SQLite" * 100)
     with pytest.raises(RehearseError, match="not a rehearse database"):
-        Store.open(foreign)
+        open_store(foreign)
 
 
 def test_deleting_a_teacher_leaves_nothing_of_theirs_on_disk(history_instance):
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     okafor_sessions = [s for s in ids["sessions"] if s["teacher"] == "Ms Okafor"]
     mine = [store.audio_file(store.attempt(a)) for s in okafor_sessions for a in s["attempts"]]
     theirs = [store.audio_file(store.attempt(a)) for s in ids["sessions"] if s["teacher"] != "Ms Okafor"
@@ -185,11 +185,11 @@ def test_a_store_from_before_the_chosen_pupil_gets_its_column(history_instance):
     """Schema 5: the pupil a coach says was named; an older store's marks are kept, with no pupil."""
     folder, ids = history_instance
     attempt_id = ids["sessions"][0]["attempts"][0]
-    Store.open(folder).mark(attempt_id, "wait_time", False, "felt rushed")
+    open_store(folder).mark(attempt_id, "wait_time", False, "felt rushed")
     with sqlite3.connect(folder / "rehearse.sqlite") as db:  # as rehearse left it before issue 18
         db.execute("ALTER TABLE coach_marks DROP COLUMN pupil")
         db.execute("PRAGMA user_version=4")
-    store = Store.open(folder)
+    store = open_store(folder)
     with store.connect() as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store.attempt(attempt_id)["marks"]["wait_time"] | {"marked_at": None} == {

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.store import passcode
-from rehearse.store.export import attempt_records, to_json
-from rehearse.store.database import Store
+from rehearse.reps.export import attempt_records, to_json
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -36,7 +36,7 @@ def leftovers(folder) -> list[str]:
 
 def test_the_history_page_downloads_an_archive_that_another_laptop_imports(app, history_instance, tmp_path):
     folder, ids = history_instance
-    here = Store.open(folder)
+    here = open_store(folder)
     here.mark(ids["sessions"][0]["attempts"][0], "wait_time", True, "a long breath counts")
     client = page_client(app)
     response = client.get(archive_link(client))
@@ -52,7 +52,7 @@ def test_the_history_page_downloads_an_archive_that_another_laptop_imports(app, 
     run = rehearse("import", str(download), "--instance", str(laptop))
     assert run.returncode == 0, run.stderr
     assert "2 new teachers, 4 sessions, 9 attempts, 9 recordings, 1 coach marks" in run.stdout
-    there = Store.open(laptop)
+    there = open_store(laptop)
     assert to_json(attempt_records(there)) == to_json(attempt_records(here))
     for session in ids["sessions"]:
         for attempt_id in session["attempts"]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from rehearse.reps import import_archive, open_store
 from rehearse import staging
 from rehearse.store import archive, archive_merge, untrusted_zip
 from rehearse.errors import RehearseError
@@ -32,13 +33,13 @@ from .test_cli import rehearse
 def genuine(history_template, tmp_path_factory) -> Path:
     """An archive of the seeded history (4 sessions, 9 attempts with their recordings)."""
     path = tmp_path_factory.mktemp("archives") / "genuine.zip"
-    archive.write_archive(Store.open(history_template[0]), path)
+    archive.write_archive(open_store(history_template[0]), path)
     return path
 
 
 def a_laptop(folder: Path, teacher: str = "Ms Okafor") -> Store:
     """The coach's laptop, with a history of its own: one session, one rep and its recording."""
-    store = Store.open(folder)
+    store = open_store(folder)
     session_id = store.start_session(teacher, "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     attempt = store.new_attempt(session_id, "upload", ".flac")
     store.audio_file(attempt).parent.mkdir(parents=True, exist_ok=True)
@@ -249,11 +250,11 @@ def test_members_over_the_limits_are_refused_before_anything_is_copied(genuine, 
     monkeypatch.setattr(archive, "MAX_RECORDING_BYTES", 100_000)
     with pytest.raises(RehearseError, match=r"member 'recordings/session-\d+/rep-\d+.flac' would inflate to "
                                             r"0.\d MB, more than 0.1 MB; nothing was imported"):
-        archive.import_archive(laptop, genuine)
+        import_archive(laptop, genuine)
     monkeypatch.undo()
     monkeypatch.setattr(untrusted_zip, "MAX_MEMBERS", 5)
     with pytest.raises(RehearseError, match="it claims 11 members, more than a rehearse archive has"):
-        archive.import_archive(laptop, genuine)
+        import_archive(laptop, genuine)
     assert state(laptop) == before
 
 
@@ -270,7 +271,7 @@ def test_a_member_that_inflates_past_what_it_may_is_stopped_while_streaming(tmp_
 def test_recordings_placed_then_undone_leave_the_folder_as_it_was(genuine, laptop):
     """The last step before the commit moves the staged recordings into place; if the commit then
     fails, they go, the folders made for them go, and a stray file one replaced comes back."""
-    store = Store.open(laptop)
+    store = open_store(laptop)
     stray = store.recordings / "session-1" / "rep-02.flac"
     stray.write_bytes(b"a file no row names")
     before = state(laptop)

@@ -3,6 +3,8 @@ wheel is a whole app.
 
 - No module imports one on a floor above it (nor one in another folder of its own floor), and no
   imports go round a cycle — read from the source with `ast`, lazy imports inside functions too.
+- The store runs nothing: of the app it imports floor 0 and only the engine's value types and
+  constants listed in STORE_MAY_IMPORT (no Scorer, capture, coaching or reps/).
 - No module is longer than MAX_LINES.
 - `import rehearse.cli` loads neither numpy nor the engine.
 - The wheel (slow): built from a copy of the source, installed into a fresh virtual environment,
@@ -44,11 +46,24 @@ FLOORS = {
     "scoring": 1,
     "capture": 2, "coaching": 2,
     "store": 3,
-    "web": 4,
-    "cli": 5,
-    "__main__": 6,  # `python -m rehearse`
+    "reps": 4,
+    "web": 5,
+    "cli": 6,
+    "__main__": 7,  # `python -m rehearse`
 }
 SHIPPED = ("scenarios", "audio", "templates", "static")
+
+# The store keeps rows and files and runs nothing: of the app it may import floor 0 and, of the
+# engine, only these value types, constants and paths (module -> names) — no Scorer, no decoding,
+# no capture, no coaching (its progress function is given to it: Store.open), no reps/.
+STORE_MAY_IMPORT = {
+    "rehearse.scoring.audio": {"SAMPLE_RATE"},
+    "rehearse.scoring.learning": {"MAX_PIECE_S"},
+    "rehearse.scoring.names": {"LearntSound", "Pupil", "with_learnt"},
+    "rehearse.scoring.result": {"Result"},
+    "rehearse.scoring.steps": {"ActionStep", "EXAMPLE_KINDS", "SHIPPED", "SHIPPED_AUDIO", "shipped_example",
+                               "step_dirs"},
+}
 
 
 def module_name(path: Path) -> str:
@@ -91,6 +106,27 @@ def imports_of(module: str) -> set[str]:
 GRAPH = {m: imports_of(m) for m in MODULES}
 
 
+def names_imported(module: str) -> set[tuple[str, str]]:
+    """(rehearse module, name) for each name `module` takes from one (`import rehearse.x`: the
+    module, name "*"), at the top or anywhere inside it."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {(a.name, "*") for a in node.names if a.name.split(".")[0] == "rehearse"}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            if source.split(".")[0] == "rehearse":
+                found |= {(f"{source}.{a.name}", "*") if f"{source}.{a.name}" in MODULES else (source, a.name)
+                          for a in node.names}
+    return found
+
+
 def test_every_module_is_in_a_layer():
     assert {layer(m) for m in MODULES} <= set(FLOORS), "a new folder needs a floor in FLOORS (and in rehearse/__init__.py)"
     for folder in PACKAGE.iterdir():
@@ -109,8 +145,21 @@ def test_no_module_imports_a_floor_above_it():
 
 def test_the_engine_knows_nothing_of_the_faces():
     for m, deps in GRAPH.items():
-        if layer(m) in ("scoring", "capture", "coaching", "store"):
+        if layer(m) in ("scoring", "capture", "coaching", "store", "reps"):
             assert not {d for d in deps if layer(d) in ("web", "cli")}, m
+
+
+def test_the_store_runs_nothing_of_the_engine():
+    """The store (floor 3) imports only floor 0, its own folder, and of the engine STORE_MAY_IMPORT:
+    scoring, rescoring, live reps, salvage and export are reps/'s (floor 4)."""
+    wrong = []
+    for m in (m for m in MODULES if layer(m) == "store"):
+        for source, name in sorted(names_imported(m)):
+            if FLOORS[layer(source)] == 0 or layer(source) == "store":
+                continue
+            if name not in STORE_MAY_IMPORT.get(source, ()):
+                wrong.append(f"{m} imports {source}" + ("" if name == "*" else f".{name}"))
+    assert not wrong, "the store may import only floor 0 and the engine's value types:\n" + "\n".join(wrong)
 
 
 def test_no_import_cycle():

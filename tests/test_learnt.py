@@ -11,6 +11,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from rehearse.reps import import_archive, open_store
 from rehearse.errors import RehearseError
 from rehearse.capture.recording import to_pcm16, wav_header
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
@@ -19,7 +20,7 @@ from rehearse.scoring.names import LearntSound, parse_roster
 from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, learnt
-from rehearse.store.attempts import learn_from_attempt, mark_named, score_stored
+from rehearse.reps.attempts import learn_from_attempt, mark_named, score_stored
 from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA_VERSION
 
@@ -53,7 +54,7 @@ def question_only(path, clip: str = "ppn-00-correct-siobhan-clean.flac"):
 
 @pytest.fixture()
 def store(history_instance):
-    return Store.open(history_instance[0])
+    return open_store(history_instance[0])
 
 
 @pytest.fixture()
@@ -68,7 +69,7 @@ def test_a_store_from_before_learnt_names_gets_their_table(history_instance):
         db.execute("DROP TABLE learnt_names")
         db.execute("PRAGMA user_version=8")
     db.close()
-    store = Store.open(folder)
+    store = open_store(folder)
     assert store.query_one("PRAGMA user_version")[0] == SCHEMA_VERSION
     okafor = teacher_id(store, "Ms Okafor")
     assert learnt.learnt_for(store, okafor) == {}
@@ -163,10 +164,10 @@ def test_learnt_names_travel_in_an_archive_once_to_the_teacher_of_that_name(stor
     learnt.learn(store, okafor, "Siobhan", LearntSound("Shivawn", piece("ppn-00-correct-siobhan-clean.flac")),
                  source="file")
     archives.write_archive(store, tmp_path / "a.zip")
-    laptop = Store.open(tmp_path / "laptop")
+    laptop = open_store(tmp_path / "laptop")
     hers = laptop.add_teacher("MS OKAFOR")  # already on the other laptop: matched by name
 
-    counts = archives.import_archive(laptop.instance, tmp_path / "a.zip")
+    counts = import_archive(laptop.instance, tmp_path / "a.zip")
 
     assert counts["learnt_names"] == 2 and counts["teachers"] == 1  # Mr Byrne is new there
     assert learnt.learnt_for(laptop, hers) == learnt.learnt_for(store, okafor)
@@ -176,7 +177,7 @@ def test_learnt_names_travel_in_an_archive_once_to_the_teacher_of_that_name(stor
     assert (there["Niamh"]["attempt_id"], there["Niamh"]["session_id"], there["Niamh"]["rep"]) == tuple(copy)
     assert there["Siobhan"]["source"] == "file" and there["Siobhan"]["rep"] is None
 
-    again = archives.import_archive(laptop.instance, tmp_path / "a.zip")
+    again = import_archive(laptop.instance, tmp_path / "a.zip")
     assert again["learnt_names"] == 0 and len(learnt.learnt_list(laptop, hers)) == 2
 
 
@@ -188,7 +189,7 @@ def test_an_archive_from_before_learnt_names_still_imports(store, tmp_path):
         db.execute("PRAGMA user_version=8")
 
     rewrite_database(tmp_path / "new.zip", tmp_path / "old.zip", as_before, schema=8)
-    counts = archives.import_archive(tmp_path / "laptop", tmp_path / "old.zip")
+    counts = import_archive(tmp_path / "laptop", tmp_path / "old.zip")
     assert counts["sessions"] == 4 and counts["learnt_names"] == 0
 
 
@@ -208,7 +209,7 @@ def test_an_archive_with_a_learnt_name_rehearse_never_writes_is_refused(store, t
     rewrite_database(tmp_path / "a.zip", tmp_path / "bad.zip",
                      lambda db: db.execute(f"UPDATE learnt_names SET {column} = ?", (value,)))
     with pytest.raises(RehearseError) as refused:
-        archives.import_archive(tmp_path / "laptop", tmp_path / "bad.zip")
+        import_archive(tmp_path / "laptop", tmp_path / "bad.zip")
     assert f"the archive is damaged (learnt name 1" in str(refused.value) and problem in str(refused.value)
     assert "\n" not in str(refused.value)
     assert not (tmp_path / "laptop").exists()
@@ -239,7 +240,7 @@ def upload(store: Store, scorer, teacher: str, clip: str) -> dict:
 
 def test_a_name_learnt_from_one_teachers_rep_is_heard_in_her_next_reps_and_no_one_elses(tmp_path, scorer, misheard):
     pupil = LABELS["clips"][misheard]["pupil"]
-    store = Store.open(tmp_path / "instance")
+    store = open_store(tmp_path / "instance")
     first = upload(store, scorer, "Ms A", misheard)
     assert first["result"]["metrics"]["named_pupil"] != pupil  # as scored without anything learnt
 

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.cli.names import MAX_KEYS, read_choice, who_question
 from rehearse.errors import RehearseError
-from rehearse.store.attempts import mark_named
-from rehearse.store.database import Store
+from rehearse.reps.attempts import mark_named
 
 from .conftest import CLIPS, LABELS
 from .test_cli import rehearse
@@ -85,7 +85,7 @@ def test_names_learn_refuses_a_pupil_off_the_list_and_a_recording_with_no_name(t
 
 
 def test_a_name_learnt_from_a_rep_is_listed_with_its_session_and_rep(tmp_path, scorer):
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     rep = upload(store, scorer, "Ms A", "ppn-02-correct-niamh-clean.flac")
     assert mark_named(store, rep["id"], "Niamh") is not None
     listed = rehearse("names", "list", "--teacher", "Ms A", "--instance", str(store.instance))

@@ -11,9 +11,9 @@ import io
 import re
 import wave
 
+from rehearse.reps import open_store
 from rehearse.store import learnt, passcode
-from rehearse.store.attempts import mark_named
-from rehearse.store.database import Store
+from rehearse.reps.attempts import mark_named
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -140,7 +140,7 @@ def test_deleting_a_teacher_says_how_many_learnt_names_went_with_her(client, sto
 def test_a_learnt_names_piece_needs_the_sign_in_as_a_recording_does(history_instance, niamh_rep):  # noqa: F811
     app = create_app({"INSTANCE": history_instance[0], "WARM_UP": False, "REQUIRE_PASSCODE": True})
     passcode.set_passcode(app.instance_path, "correct horse battery")
-    store = Store.open(history_instance[0])
+    store = open_store(history_instance[0])
     okafor = teacher_id(store, "Ms Okafor")
     taught = mark_named(store, niamh_rep, "Priya")
     client = page_client(app)

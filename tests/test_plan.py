@@ -14,13 +14,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from rehearse.reps import import_archive, open_store
 from rehearse.coaching.authoring import set_archived
 from rehearse.errors import RehearseError
 from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, plans
-from rehearse.store.database import Store
-from rehearse.store.export import attempt_records, to_csv, to_json
+from rehearse.reps.export import attempt_records, to_csv, to_json
 from rehearse.store.schema import SCHEMA_VERSION
 from rehearse.web import create_app
 
@@ -34,7 +34,7 @@ LAST_WEEK = (date.today() - timedelta(days=7)).isoformat()
 
 @pytest.fixture()
 def store(history_instance):
-    return Store.open(history_instance[0])
+    return open_store(history_instance[0])
 
 
 @pytest.fixture()
@@ -237,8 +237,8 @@ def test_the_note_survives_archive_export_and_import_and_a_later_edit_wins(clien
     note(client, second, went_well="Names after the pause", next_step="key-vocabulary", next_observation=TOMORROW)
     archives.write_archive(store, tmp_path / "a.zip")
     laptop = tmp_path / "laptop"
-    archives.import_archive(laptop, tmp_path / "a.zip")
-    there = Store.open(laptop)
+    import_archive(laptop, tmp_path / "a.zip")
+    there = open_store(laptop)
     assert to_json(attempt_records(there)) == to_json(attempt_records(store))
     uid = store.session(second)["uid"]
     copy = there.query_one("SELECT id FROM sessions WHERE uid = ?", uid)["id"]
@@ -248,12 +248,12 @@ def test_the_note_survives_archive_export_and_import_and_a_later_edit_wins(clien
         db.execute("UPDATE sessions SET went_well = 'changed my mind', planned_at = '2999-01-01T00:00:00+00:00'"
                    " WHERE id = ?", (second,))
     archives.write_archive(store, tmp_path / "b.zip")
-    archives.import_archive(laptop, tmp_path / "b.zip")
+    import_archive(laptop, tmp_path / "b.zip")
     assert plans.note_of(there, copy)["went_well"] == "changed my mind"
     with there.connect() as db:  # an older note in an archive does not overwrite a newer one here
         db.execute("UPDATE sessions SET went_well = 'newest', planned_at = '3000-01-01T00:00:00+00:00' WHERE id = ?",
                    (copy,))
-    archives.import_archive(laptop, tmp_path / "b.zip")
+    import_archive(laptop, tmp_path / "b.zip")
     assert plans.note_of(there, copy)["went_well"] == "newest"
 
 
@@ -283,9 +283,9 @@ def test_an_archive_from_before_the_note_still_imports(store, tmp_path):
         db.execute("PRAGMA user_version=5")
 
     rewrite_database(tmp_path / "new.zip", tmp_path / "old.zip", as_before, schema=5)
-    counts = archives.import_archive(tmp_path / "laptop", tmp_path / "old.zip")
+    counts = import_archive(tmp_path / "laptop", tmp_path / "old.zip")
     assert counts["sessions"] == 4 and counts["attempts"] == 9
-    there = Store.open(tmp_path / "laptop")
+    there = open_store(tmp_path / "laptop")
     assert {tuple(r) for r in there.query_all("SELECT went_well, next_step_id, next_observation FROM sessions")} == {
         (None, None, None)}
 
@@ -298,7 +298,7 @@ def test_an_archive_with_a_note_rehearse_never_writes_is_refused(store, tmp_path
     rewrite_database(tmp_path / "a.zip", tmp_path / "bad.zip",
                      lambda db: db.execute(f"UPDATE sessions SET {column} = ? WHERE id = 1", (value,)))
     with pytest.raises(RehearseError, match=r"the archive is damaged \(session 1's note"):
-        archives.import_archive(tmp_path / "laptop", tmp_path / "bad.zip")
+        import_archive(tmp_path / "laptop", tmp_path / "bad.zip")
     assert not (tmp_path / "laptop").exists()
 
 
@@ -309,7 +309,7 @@ def test_a_store_from_before_the_note_gets_its_columns(history_instance):
             db.execute(f"ALTER TABLE sessions DROP COLUMN {column}")
         db.execute("PRAGMA user_version=5")
     db.close()
-    store = Store.open(folder)
+    store = open_store(folder)
     with store.connect() as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert plans.note_of(store, 1) == dict.fromkeys(plans.NOTE_COLUMNS)

@@ -10,9 +10,9 @@ from datetime import datetime
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.scoring.audio import load_audio
 from rehearse.store import comments
-from rehearse.store.database import Store
 from rehearse.web import create_app
 from rehearse.web.report import attempt_report, comments_of, session_report
 
@@ -23,7 +23,7 @@ from .test_cli import rehearse
 
 @pytest.fixture()
 def store(history_instance):
-    return Store.open(history_instance[0])
+    return open_store(history_instance[0])
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rehearse.store.database import Store
+from rehearse.reps import open_store
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -74,7 +74,7 @@ def download(history_instance, page: str) -> tuple[str, str]:
 def test_a_saved_rep_report_shows_the_verdicts_and_plays_offline(history_instance, offline_page):
     open_report, requests, refused, problems = offline_page
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     attempt_id = ids["sessions"][0]["attempts"][1]
     make_hostile(store, attempt_id)  # the teacher's name, the transcript and a criterion's comment
     store.mark(attempt_id, "wait_time", False, "")  # the coach overruled the wait
@@ -104,7 +104,7 @@ def test_a_saved_rep_report_shows_the_verdicts_and_plays_offline(history_instanc
 def test_a_comment_plays_from_just_before_it_and_a_session_report_plays_every_rep(history_instance, offline_page):
     open_report, requests, refused, problems = offline_page
     folder, ids = history_instance
-    store = Store.open(folder)
+    store = open_store(folder)
     from rehearse.web.report import attempt_report
 
     attempt_id = ids["sessions"][0]["attempts"][1]

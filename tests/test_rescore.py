@@ -10,6 +10,7 @@ import wave
 
 import numpy as np
 
+from rehearse.reps import open_store
 from rehearse.store import examples
 from rehearse.scoring.audio import load_audio
 from rehearse.capture.recording import WavRecorder, from_pcm16, to_pcm16
@@ -40,7 +41,7 @@ def stored_rep(store: Store, session_id: int, clip: str | None, error: str | Non
 
 
 def test_rescore_scores_what_was_left_unscored_and_says_what_still_is(tmp_path):
-    store = Store.open(tmp_path / "instance")
+    store = open_store(tmp_path / "instance")
     folder = str(store.instance)
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", LABELS["roster"])
     cut = stored_rep(store, session_id, GOOD, CUT)
@@ -88,7 +89,7 @@ def test_rescore_scores_what_was_left_unscored_and_says_what_still_is(tmp_path):
 
 
 def test_rescore_with_nothing_to_do_and_without_a_store(tmp_path):
-    Store.open(tmp_path / "instance")
+    open_store(tmp_path / "instance")
     run = rehearse("rescore", "--instance", str(tmp_path / "instance"))
     assert run.returncode == 0 and run.stdout.startswith("nothing to score: every attempt in")
     run = rehearse("rescore", "--instance", str(tmp_path / "elsewhere"))
@@ -99,7 +100,7 @@ def test_at_start_the_server_keeps_every_block_of_what_it_was_recording(tmp_path
     """Reps and a model left 'recording' (the server or `rehearse practice` was killed) become
     unscored at the next start, with the length of what is on disk; a block written just before the
     kill, but not yet counted in the WAV header, is kept too."""
-    store = Store.open(tmp_path / "instance")
+    store = open_store(tmp_path / "instance")
     audio = to_pcm16(load_audio(CLIPS / GOOD))
     coached = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     solo = store.start_session("Mr Byrne", "pose-pause-name", "Pose, pause, name", ["Siobhan"], mode="solo")

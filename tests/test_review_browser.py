@@ -14,8 +14,8 @@ import time
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.store import history
-from rehearse.store.database import Store
 
 from rehearse.coaching.calibration import tap_pass
 
@@ -47,7 +47,7 @@ def review(server):
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page, url, Store.open(folder), ids
+        yield page, url, open_store(folder), ids
         browser.close()
         assert not errors, errors  # no script on any page failed
 

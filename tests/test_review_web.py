@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.store import history
-from rehearse.store.database import Store
 from rehearse.web import create_app
 
 from .test_cli import rehearse
@@ -28,7 +28,7 @@ def client(app):
 
 @pytest.fixture()
 def store(history_instance):
-    return Store.open(history_instance[0])
+    return open_store(history_instance[0])
 
 
 def rows_of(page: str, table_class: str) -> list[str]:

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.coaching.calibration import attempt_agreement
 from rehearse.coaching.progress import hesitated, marked_metrics, progress_of, result_of, verdicts_of
 from rehearse.scoring.names import NameMatch
@@ -16,7 +17,7 @@ from rehearse.scoring.result import judge
 from rehearse.scoring.steps import get_step
 from rehearse.scoring.speech import Segment
 from rehearse.scoring.stored import Metrics, StoredResult
-from rehearse.store.export import record_of
+from rehearse.reps.export import record_of
 from rehearse.web.views import marked_words
 
 from .helpers import timeline_of, unclear_after_the_wait
@@ -180,12 +181,11 @@ def test_a_malformed_result_reads_as_far_as_it_goes(junk):
 def test_a_stored_first_version_result_is_shown_marked_up_and_the_coach_can_pick_a_pupil(tmp_path):
     """Through the app, over a real store: a rep kept by the first version is shown with its words
     marked (worked out again), exported, and a coach's pick of a pupil keeps the words heard."""
-    from rehearse.store.database import Store
     from rehearse.web import create_app
 
     from .page_client import page_client
 
-    store = Store.open(tmp_path / "instance")
+    store = open_store(tmp_path / "instance")
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan", "Niamh"])
     rep = store.new_attempt(session_id, "upload", ".flac")
     store.save_result(rep["id"], VERSION_1)

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import simple_websocket
 
+from rehearse.reps import open_store
 from rehearse.scoring.audio import load_audio
 from rehearse.capture.recording import to_pcm16
 from rehearse.scoring.learning import learnt_sound
 from rehearse.scoring.steps import get_step
 from rehearse.store import history, learnt
-from rehearse.store.database import Store
 
 from .conftest import CLIPS, LABELS
 from .server import Visitor, new_session, running_server
@@ -128,7 +128,7 @@ def test_a_streamed_rep_is_heard_with_the_names_its_teacher_taught(server, score
     url, instance = server
     pupil = LABELS["clips"][misheard]["pupil"]
     session_id = new_session(url, teacher="Ms Streamed")
-    store = Store.open(instance)
+    store = open_store(instance)
     sound = learnt_sound(load_audio(CLIPS / misheard), scored(misheard).to_dict())
     learnt.learn(store, history.teacher_named(store, "Ms Streamed")["id"], pupil, sound, source="file")
     ws, _ = connect(url, session_id)

@@ -9,10 +9,11 @@ import unicodedata
 
 import pytest
 
+from rehearse.reps import open_store
 from rehearse.errors import RehearseError, StepError
 from rehearse.scoring.criteria import key_words_of
 from rehearse.scoring.steps import load_step
-from rehearse.store.database import Store, checked_name
+from rehearse.store.database import checked_name
 from rehearse.typed_text import (for_terminal, isolated, name_key, printable, same_name,
                                  text_problem)
 
@@ -66,7 +67,7 @@ def test_a_step_file_with_a_key_word_of_no_letter_or_digit_is_refused(tmp_path):
 def test_the_migration_makes_look_alike_teachers_one_and_keeps_their_sessions(tmp_path):
     """A store of schema 9 holding "Zoë" as NFC and as NFD, "ÉVA" and "éva" (each with a session),
     and a name of nothing visible: after the migration, one teacher per person, every session kept."""
-    store = Store.open(tmp_path / "instance")
+    store = open_store(tmp_path / "instance")
     with sqlite3.connect(store.path) as db:  # set back to schema 9, as an older rehearse left it
         db.execute("DROP INDEX teachers_by_key")
         db.execute("ALTER TABLE teachers DROP COLUMN name_key")
@@ -77,7 +78,7 @@ def test_the_migration_makes_look_alike_teachers_one_and_keeps_their_sessions(tm
             db.execute("INSERT INTO sessions(uid, teacher_id, action_step_id, roster, reps_target, fluent_after,"
                        " started_at) VALUES (?, ?, 1, 'Tom', 3, 3, '2026-01-01')", (name.encode().hex(), teacher))
         db.execute("PRAGMA user_version=9")
-    store = Store.open(tmp_path / "instance")
+    store = open_store(tmp_path / "instance")
     rows = store.query_all("SELECT t.name, COUNT(s.id) AS sessions FROM teachers t"
                            " LEFT JOIN sessions s ON s.teacher_id = t.id GROUP BY t.id ORDER BY t.id")
     assert [(r["name"], r["sessions"]) for r in rows] == [(names[0], 2), ("ÉVA", 2), ("\u200b", 1)]

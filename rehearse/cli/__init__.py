@@ -7,7 +7,7 @@ stored (`export`, `import`, `rescore`); names.py the names learnt the way each t
 command uses (the instance folder, the scorer, the exit status for bad input); report.py a scored
 rep as text.
 
-The top floor: may import every other layer (errors, scoring, coaching, capture, store, web);
+The top floor: may import every other layer (errors, scoring, coaching, capture, store, reps, web);
 nothing imports it. Importing it is light (no numpy, no model): each command imports what it needs.
 """
 

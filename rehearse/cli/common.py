@@ -31,10 +31,10 @@ def instance_folder(instance: str | None):
 
 def open_store(instance: str | None):
     """The store of an existing instance folder (export and import never make one by mistake)."""
-    from ..store.database import Store
+    from ..reps import open_store as open_folder
 
     folder = instance_folder(instance)
     if not (folder / "rehearse.sqlite").is_file():
         raise RehearseError(f"no rehearse data in {folder}; give the folder with --instance "
                             "(it holds rehearse.sqlite and recordings/)")
-    return Store.open(folder)
+    return open_folder(folder)

@@ -346,13 +346,13 @@ def practice(args: argparse.Namespace) -> int:
     first, then who and what."""
     from ..capture.microphone import choose_device
     from ..store import instance_lock
-    from ..store.database import Store
+    from ..reps import open_store
     from .practice import Keys, make_plan, practise
 
     held = instance_lock.hold(instance_folder(args.instance), "practice")  # noqa: F841 - while practising
     device = choose_device(args.device)
     scorer = make_scorer(args)
-    store = Store.open(instance_folder(args.instance))
+    store = open_store(instance_folder(args.instance))
     keys = Keys(sys.stdin)
     plan = make_plan(store, keys, sys.stdout, args.step, args.teacher, args.reps, args.roster, args.warm_up)
     return practise(store, scorer, device, plan, keys, sys.stdout)

@@ -36,7 +36,8 @@ def learn(args: argparse.Namespace) -> int:
     from ..scoring.names import parse_roster
     from ..scoring.steps import get_step
     from ..store import learnt
-    from ..store.database import Store, checked_name
+    from ..reps import open_store
+    from ..store.database import checked_name
     from ..store.history import teacher_named
 
     folder = instance_folder(args.instance)
@@ -49,7 +50,7 @@ def learn(args: argparse.Namespace) -> int:
     if not args.teacher.strip():
         raise RehearseError("--teacher is empty; give the name of the teacher speaking")
     teacher = checked_name(args.teacher, "--teacher")
-    store = Store.open(folder) if (folder / "rehearse.sqlite").is_file() else None  # made only to keep what is learnt
+    store = open_store(folder) if (folder / "rehearse.sqlite").is_file() else None  # made only to keep what is learnt
     try:
         known = teacher_named(store, teacher)["id"] if store else None
     except RehearseError:  # a teacher new here: added once there is something to keep
@@ -61,7 +62,7 @@ def learn(args: argparse.Namespace) -> int:
     if sound is None:
         raise RehearseError(f"{args.file}: nothing was said after the question, so there is no name to learn; "
                             "record the question, the wait, then the pupil's name, as in a rep")
-    store = store or Store.open(folder)
+    store = store or open_store(folder)
     learnt.learn(store, known or store.add_teacher(teacher), pupil, sound, source="file")
     heard = f'heard "{sound.heard}"' if sound.heard else "no words written"
     print(f"rehearse: learnt how {teacher} says {pupil} ({heard}, {len(sound.pcm) / learnt.BYTES_PER_S:.1f} s of "

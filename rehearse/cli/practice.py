@@ -31,7 +31,7 @@ from ..scoring.pipeline import Scorer
 from ..scoring.names import parse_roster, roster_entries
 from ..scoring.steps import ActionStep, check_all, offered_step
 from ..store import learnt
-from ..store.attempts import keep_result, mark_named
+from ..reps.attempts import keep_result, mark_named
 from ..store.database import Store, checked_name
 from .names import read_choice, who_question
 from .report import evidence_lines, verdict_line

@@ -14,7 +14,7 @@ def export(args: argparse.Namespace) -> int:
 
     from ..store import archive
     from ..store.private_files import owner_only
-    from ..store.export import attempt_records, to_csv, to_json
+    from ..reps.export import attempt_records, to_csv, to_json
     from ..store.history import Filters, parse_day, step_with_id, teacher_named
 
     store = open_store(args.instance)
@@ -40,10 +40,10 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_archive(args: argparse.Namespace) -> int:
-    from ..store import archive
+    from .. import reps
 
     folder = instance_folder(args.instance)
-    c = archive.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
+    c = reps.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
           f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
           f"{c['taps']} passes of taps, {c['comments']} comments on recordings, {c['learnt_names']} learnt names; "
@@ -57,7 +57,7 @@ def rescore(args: argparse.Namespace) -> int:
     since): one line per attempt, then the total. Status 2 if an id is unknown or anything named
     still cannot be scored."""
     from ..store import examples
-    from ..store.attempts import rescore_attempts, rescore_examples, unscored_attempts
+    from ..reps.attempts import rescore_attempts, rescore_examples, unscored_attempts
 
     store = open_store(args.instance)
     ids = args.attempts or unscored_attempts(store)

@@ -33,6 +33,7 @@ from . import comments, learnt
 from .database import Store, now
 from .private_files import owner_only, private
 from .plans import NOTE_PROBLEMS
+from .rows import Progress
 from .archive_merge import MAX_RECORDING_BYTES, merge
 from .schema import SCHEMA_VERSION
 from .untrusted_zip import NOTHING, check_members, copy_member, open_untrusted, read_small
@@ -83,8 +84,9 @@ def write_archive(store: Store, dest: str | Path) -> dict[str, int]:
     return counts
 
 
-def import_archive(instance: str | Path, src: str | Path) -> dict[str, int]:
-    """Merge the archive at `src` into the store in the folder `instance` (made if there is none);
+def import_archive(instance: str | Path, src: str | Path, progress: Progress) -> dict[str, int]:
+    """Merge the archive at `src` into the store in the folder `instance` (made if there is none;
+    sessions' progress judged by `progress`, as Store.open's);
     return what was added and what was already here. RehearseError, and nothing changed, for
     anything wrong with the archive."""
     src, instance = Path(src), Path(instance)
@@ -102,9 +104,9 @@ def import_archive(instance: str | Path, src: str | Path) -> dict[str, int]:
             check_members(archive, str(src), _max_size)
             _check_manifest(archive, src)
             (stage.folder / "incoming").mkdir()
-            incoming = _read_database(archive, stage.folder / "incoming", src)
+            incoming = _read_database(archive, stage.folder / "incoming", src, progress)
             try:
-                return merge(Store.open(instance), incoming, archive, src, stage.folder)
+                return merge(Store.open(instance, progress), incoming, archive, src, stage.folder)
             finally:
                 incoming.close()
     except BaseException as exc:
@@ -147,7 +149,8 @@ def _check_manifest(archive: zipfile.ZipFile, src: Path) -> None:
                             "update rehearse on this laptop first")
 
 
-def _read_database(archive: zipfile.ZipFile, tmp: Path, src: Path) -> sqlite3.Connection:
+def _read_database(archive: zipfile.ZipFile, tmp: Path, src: Path,
+                   progress: Progress) -> sqlite3.Connection:
     """The archive's database, copied to `tmp`, brought up to this schema, and checked for what
     the merge relies on; a connection to it."""
     copy_member(archive, archive.getinfo(DATABASE), tmp / DATABASE, MAX_DATABASE_BYTES, str(src))
@@ -164,7 +167,7 @@ def _read_database(archive: zipfile.ZipFile, tmp: Path, src: Path) -> sqlite3.Co
     if version > SCHEMA_VERSION:
         raise RehearseError(f"{src} was made by a newer rehearse (database schema {version}); "
                             "update rehearse on this laptop first")
-    db = Store.open(tmp).connect()  # brings an older archive's schema up to date
+    db = Store.open(tmp, progress).connect()  # brings an older archive's schema up to date
     try:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         for table in TABLES:

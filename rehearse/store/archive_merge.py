@@ -56,7 +56,7 @@ def merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, 
             counts["comments"] += comments.merge(db, comment, attempt_ids[comment["attempt_id"]])
         counts["learnt_names"] = learnt.merge(db, rows("learnt_names"), teacher_ids)
         for session_id in set(session_ids.values()):
-            refresh_progress(db, session_id)
+            refresh_progress(db, session_id, store.progress)
         files.place()
         db.commit()
     except BaseException:

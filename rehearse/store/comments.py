@@ -3,7 +3,7 @@
 The coach clicks a moment on the rep's timeline, or presses C while the recording plays, and types
 what they noticed; the comment is kept at that moment on the recording's own clock (seconds from
 its first sample, as the audio element's currentTime reads it), so it can be played from just
-before. Comments are read with the attempt (rows.with_marks), exported with it (export.py), archived
+before. Comments are read with the attempt (rows.with_marks), exported with it (reps/export.py), archived
 and merged by their uid (archive.py), and deleted with the attempt, its session and its teacher
 (ON DELETE CASCADE; secure_delete overwrites them).
 

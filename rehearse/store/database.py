@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,7 +30,7 @@ from ..errors import RehearseError
 from ..typed_text import name_key, name_problem, normal_name, text_problem
 from .faults import SQLITE_IO, disk_full, full_disk_reader, storage_problem
 from .private_files import clear_leftovers, private
-from .rows import refresh_progress, session_attempts, with_marks
+from .rows import Progress, refresh_progress, session_attempts, with_marks
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 REP_TRIES = 5  # new_attempt: numbers taken meanwhile by another writer before it gives up
@@ -74,10 +74,12 @@ def now() -> str:
 
 @dataclass(frozen=True)
 class Store:
-    """The SQLite file and the folder of recordings beside it."""
+    """The SQLite file and the folder of recordings beside it, and the function that judges a
+    session's progress (rows.Progress: coaching's, given by whoever opens it; reps.open_store)."""
 
     path: Path
     recordings: Path
+    progress: Progress = field(compare=False, repr=False)
 
     @property
     def instance(self) -> Path:
@@ -85,10 +87,11 @@ class Store:
         return self.path.parent
 
     @classmethod
-    def open(cls, instance: str | Path) -> "Store":
-        """The store in an instance folder, created with its schema if new, migrated if old."""
+    def open(cls, instance: str | Path, progress: Progress) -> "Store":
+        """The store in an instance folder, created with its schema if new, migrated if old; every
+        write that changes a session's attempts keeps its progress as `progress` judges it."""
         instance = Path(instance)
-        store = cls(instance / "rehearse.sqlite", instance / "recordings")
+        store = cls(instance / "rehearse.sqlite", instance / "recordings", progress)
         store.recordings.mkdir(parents=True, exist_ok=True)
         private(instance)
         store.migrate()
@@ -127,7 +130,7 @@ class Store:
                     continue
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    migration(db)
+                    migration(db, self.progress)
                     db.execute(f"PRAGMA user_version={target}")
                     db.execute("COMMIT")
                 except BaseException:
@@ -246,7 +249,7 @@ class Store:
                     if "UNIQUE" not in str(exc):
                         raise  # no such session: not a race
                     continue
-                refresh_progress(db, session_id)
+                refresh_progress(db, session_id, self.progress)
                 return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
         raise RehearseError(f"session {session_id}: could not take a new rep number after {REP_TRIES} tries; "
                             "try again")
@@ -262,7 +265,7 @@ class Store:
                 " wait_time_s = ?, duration_s = ? WHERE id = ?",
                 (json.dumps(result), int(result["passed"]), result["metrics"].get("wait_time_s"),
                  result["duration_s"], attempt_id))
-            refresh_progress(db, self._session_of(db, attempt_id))
+            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
 
     def save_failure(self, attempt_id: int, error: str, duration_s: float | None = None) -> None:
         """Mark an attempt unscored, saying why; its recording stays and can be scored again."""
@@ -270,7 +273,7 @@ class Store:
             db.execute("UPDATE attempts SET status = 'unscored', error = ?,"
                        " duration_s = COALESCE(?, duration_s) WHERE id = ?",
                        (error, duration_s, attempt_id))
-            refresh_progress(db, self._session_of(db, attempt_id))
+            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
 
     def attempt(self, attempt_id: int) -> dict[str, Any] | None:
         with self.connect() as db:
@@ -305,7 +308,7 @@ class Store:
                     " passed = excluded.passed, comment = excluded.comment, pupil = excluded.pupil,"
                     " marked_at = excluded.marked_at",
                     (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), pupil, now()))
-            refresh_progress(db, self._session_of(db, attempt_id))
+            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
 
     # A coach's taps along a rep ------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RehearseError
-from ..scoring.pipeline import Scorer
 from ..scoring.result import Result
 from ..scoring.steps import EXAMPLE_KINDS, SHIPPED_AUDIO, ActionStep, shipped_example
 from .database import Store, inside, new_uid, now
@@ -102,17 +101,3 @@ def unscored(store: Store) -> list[dict[str, Any]]:
     return [dict(row) for row in store.query_all("SELECT * FROM examples WHERE status = 'unscored'"
                                                  " ORDER BY step_id, kind")]
 
-
-def score_example(store: Store, scorer: Scorer, step: ActionStep, kind: str) -> dict[str, Any]:
-    """Score (or score again) the step's current model or non-example with the step's own class list."""
-    found = example(store, step.id, kind)
-    if found is None:
-        raise RehearseError(f"{step.title!r} has no {EXAMPLE_KINDS[kind]} recording yet; record one first")
-    path = example_file(store, found)
-    try:
-        result = scorer.score_file(path, step)  # with the step's own class list
-    except RehearseError as exc:
-        save_failure(store, found["id"], str(exc).replace(f"{path}: ", ""))
-    else:
-        save_result(store, found["id"], result)
-    return example(store, step.id, kind)

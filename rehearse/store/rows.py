@@ -1,13 +1,17 @@
 """What every query over attempts shares: a session's attempts with their coach marks (and taps
-and comments) decoded, and the session row's progress kept true to its attempts in every write that changes them."""
+and comments) decoded, and the session row's progress kept true to its attempts in every write that changes them.
+
+The store does not judge progress: `Progress` is the function that does (coaching.progress_of),
+given to the store when it is opened (Store.open; reps.open_store gives the coach's)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, Callable
 
-from ..coaching.progress import progress_of
+# (a session's attempts, its fluent_after) -> {"accurate_at", "fluent_at", "scored", "passed", ...}
+Progress = Callable[[list[dict[str, Any]], int], dict[str, Any]]
 
 
 def session_attempts(db: sqlite3.Connection, session_id: int, taps: bool = True) -> list[dict[str, Any]]:
@@ -15,9 +19,9 @@ def session_attempts(db: sqlite3.Connection, session_id: int, taps: bool = True)
     return with_marks(db, [dict(r) for r in rows], taps)
 
 
-def refresh_progress(db: sqlite3.Connection, session_id: int) -> None:
-    """Keep the session row's accurate/fluent reps and its counts of reps true to its attempts
-    (called inside every write that can change them, in the same transaction)."""
+def refresh_progress(db: sqlite3.Connection, session_id: int, progress_of: Progress) -> None:
+    """Keep the session row's accurate/fluent reps and its counts of reps true to its attempts, as
+    `progress_of` judges them (called inside every write that can change them, in the same transaction)."""
     fluent_after = db.execute("SELECT fluent_after FROM sessions WHERE id = ?", (session_id,)).fetchone()[0]
     # Progress needs no taps (and the migrations before version 4 run it with no table for them).
     attempts = session_attempts(db, session_id, taps=False)

@@ -11,7 +11,7 @@ import sqlite3
 from typing import Callable
 
 from ..typed_text import name_key
-from .rows import refresh_progress
+from .rows import Progress, refresh_progress
 
 SCHEMA_VERSION = 10
 
@@ -69,7 +69,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_teacher ON sessions(teacher_id, started_a
 """
 
 
-def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
+def _v2_uids_and_progress(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 2: a unique id per session and attempt (so an archive imported twice adds nothing
     twice), and each session's progress and counts kept up to date in its row (so history pages
     read sessions only, not every attempt)."""
@@ -90,10 +90,10 @@ def _v2_uids_and_progress(db: sqlite3.Connection) -> None:
     ]:
         db.execute(statement)
     for (session_id,) in db.execute("SELECT id FROM sessions").fetchall():
-        refresh_progress(db, session_id)
+        refresh_progress(db, session_id, progress)
 
 
-def _v3_examples(db: sqlite3.Connection) -> None:
+def _v3_examples(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 3: the model and non-example recording of each action step, scored like attempts."""
     db.execute("""
         CREATE TABLE examples (
@@ -112,7 +112,7 @@ def _v3_examples(db: sqlite3.Connection) -> None:
         )""")
 
 
-def _v4_taps(db: sqlite3.Connection) -> None:
+def _v4_taps(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 4: a coach's taps along a rep (calibration.py), one row per pass, on the recording's clock."""
     db.execute("""
         CREATE TABLE taps (
@@ -128,13 +128,13 @@ def _v4_taps(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX taps_by_attempt ON taps(attempt_id, id)")
 
 
-def _v5_chosen_pupil(db: sqlite3.Connection) -> None:
+def _v5_chosen_pupil(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 5: the pupil a coach says was named, when the app did not hear whom (one tap)."""
     if "pupil" not in [c[1] for c in db.execute("PRAGMA table_info(coach_marks)")]:  # (a store set back by hand has it)
         db.execute("ALTER TABLE coach_marks ADD COLUMN pupil TEXT")
 
 
-def _v6_comments(db: sqlite3.Connection) -> None:
+def _v6_comments(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 6: a coach's comments on a rep's recording, each at a moment of it (comments.py). (IF NOT
     EXISTS: a store set back to an older version by hand keeps the table it has.)"""
     db.execute("""
@@ -150,7 +150,7 @@ def _v6_comments(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS comments_by_attempt ON comments(attempt_id, at_s)")
 
 
-def _v7_meeting_plan(db: sqlite3.Connection) -> None:
+def _v7_meeting_plan(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 7: the coach's note at a meeting's end (the coaching cycle's "Plan"): what went well,
     the next step agreed (an action step's text id) and the day of the next observation (YYYY-MM-DD),
     and when the note was last saved (so an archive's later edit wins over an older one). Nullable:
@@ -162,7 +162,7 @@ def _v7_meeting_plan(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE sessions ADD COLUMN {column} TEXT")
 
 
-def _v8_step_id(db: sqlite3.Connection) -> None:
+def _v8_step_id(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 8: an action step's id is `step_id` wherever it is stored, as in the code (it was
     `scenario_id`: the one concept had three names)."""
     for table in ("action_steps", "examples"):
@@ -170,7 +170,7 @@ def _v8_step_id(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE {table} RENAME COLUMN scenario_id TO step_id")
 
 
-def _v9_learnt_names(db: sqlite3.Connection) -> None:
+def _v9_learnt_names(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 9: how each teacher says their pupils' names, learnt from reps the coach corrected in
     one tap (store/learnt.py): what Whisper wrote in the name's place and that piece of the recording
     (16-bit mono PCM at 16 kHz, a few seconds at most). Deleted with the teacher. (IF NOT EXISTS: a
@@ -191,7 +191,7 @@ def _v9_learnt_names(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS learnt_names_by_attempt ON learnt_names(attempt_uid)")
 
 
-def _v10_teacher_keys(db: sqlite3.Connection) -> None:
+def _v10_teacher_keys(db: sqlite3.Connection, progress: Progress) -> None:
     """Version 10: a teacher is found by `name_key` (typed_text.name_key: the name without invisible
     characters, in NFC, case-folded in any script), kept in the row and unique, so that "Zoë" typed
     as NFC or NFD, "ÉVA" and "éva", or "Tom" with a zero-width space are one teacher. Teachers kept
@@ -216,7 +216,7 @@ def _v10_teacher_keys(db: sqlite3.Connection) -> None:
 
 
 # (version, migration): each brings the schema from the version before it to its own.
-MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
+MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection, Progress], None]]] = [
     (2, _v2_uids_and_progress),
     (3, _v3_examples),
     (4, _v4_taps),

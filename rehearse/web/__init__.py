@@ -13,7 +13,7 @@ source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehe
 templates and static files are the shipped ones (rehearse.shipped). serving.py runs the app for
 `rehearse serve` (Werkzeug, or gunicorn_server.py beyond loopback, within connections.py's limits).
 
-Floor 4: may import the store, capture, coaching, the engine (rehearse.scoring), errors.py and
+Floor 5: may import reps/ (what is done with a rep), the store, capture, coaching, the engine (rehearse.scoring), errors.py and
 rehearse.shipped; never the CLI (rehearse.cli, which starts this face).
 """
 
@@ -32,8 +32,9 @@ from ..scoring import formats
 from ..scoring.audio import MAX_UPLOAD_MB
 from ..scoring.pipeline import Scorer
 from ..scoring.words import DEFAULT_ENGINE
-from ..store.attempts import LiveReps, recover_unfinished
-from ..store.database import Store, default_instance
+from ..reps.attempts import LiveReps, recover_unfinished
+from ..reps import open_store
+from ..store.database import default_instance
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     inputs.install(app)  # ids in addresses bounded to SQLite's integers, before any route is added
     instance.mkdir(parents=True, exist_ok=True)
 
-    store = Store.open(instance)
+    store = open_store(instance)
     recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
     scorer = Scorer(app.config["MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
                     models_dir=instance / "models")

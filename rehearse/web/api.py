@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, request
 
 from ..coaching.calibration import tap_pass
 from ..errors import RehearseError
-from ..store.attempts import forget_rep, mark_named, score_stored, without_path
+from ..reps.attempts import forget_rep, mark_named, score_stored, without_path
 from ..store.comments import MAX_CHARS
 from ..store.faults import storage_problem
 from ..typed_text import text_problem

@@ -18,7 +18,7 @@ from ..errors import RehearseError
 from ..scoring.steps import wait_bands
 from ..store import archive as archives
 from ..store import history, plans
-from ..store.export import attempt_records, to_csv, to_json
+from ..reps.export import attempt_records, to_csv, to_json
 from ..typed_text import printable, same_name
 from .inputs import query_number
 from .names import learnt_view

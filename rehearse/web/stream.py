@@ -40,7 +40,7 @@ from ..errors import RehearseError
 from ..scoring.result import Result
 from ..scoring.steps import get_step
 from ..store import examples, learnt
-from ..store.attempts import keep_result, salvage_recording, session_step
+from ..reps.attempts import keep_result, salvage_recording, session_step
 from ..store.faults import storage_problem
 from .connections import WEBSOCKET_OPENED
 from .failures import unforeseen

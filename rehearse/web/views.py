@@ -15,7 +15,7 @@ from ..scoring.names import parse_roster
 from ..scoring.steps import ActionStep, check_all, get_step
 from ..scoring.stored import StoredResult
 from ..store import examples, history, learnt
-from ..store.attempts import LiveReps, session_step
+from ..reps.attempts import LiveReps, session_step
 from ..store.database import Store
 from . import figures, typed
 

@@ -35,8 +35,8 @@ from ..coaching.calibration import attempt_agreement
 from ..coaching.progress import attempt_passed, marked_metrics, result_of, verdicts_of
 from ..scoring.steps import wait_bands
 from ..typed_text import BIDI_CONTROLS, printable
-from .database import Store
-from .history import Filters, attempts_of
+from ..store.database import Store
+from ..store.history import Filters, attempts_of
 
 FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_started_at", "mode",
           "went_well", "next_step", "next_observation", "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",

@@ -26,8 +26,8 @@ from ..scoring.pipeline import Scorer
 from ..scoring.names import Pupil, parse_roster
 from ..scoring.result import Result
 from ..scoring.steps import EXAMPLE_KINDS, ActionStep, get_step
-from . import examples, learnt
-from .database import Store
+from ..store import examples, learnt
+from ..store.database import Store
 
 
 def session_step(session: dict[str, Any], instance: Path | None) -> tuple[ActionStep, list[Pupil]]:
@@ -177,8 +177,23 @@ def rescore_examples(store: Store, scorer: Scorer) -> Iterator[Rescored]:
         except RehearseError as exc:
             yield Rescored(found["kind"], found["id"], label, found, str(exc))
             continue
-        stored = examples.score_example(store, scorer, step, found["kind"])
+        stored = score_example(store, scorer, step, found["kind"])
         yield Rescored(found["kind"], found["id"], f"{label} · {step.title}", stored)
+
+
+def score_example(store: Store, scorer: Scorer, step: ActionStep, kind: str) -> dict[str, Any]:
+    """Score (or score again) the step's current model or non-example with the step's own class list."""
+    found = examples.example(store, step.id, kind)
+    if found is None:
+        raise RehearseError(f"{step.title!r} has no {EXAMPLE_KINDS[kind]} recording yet; record one first")
+    path = examples.example_file(store, found)
+    try:
+        result = scorer.score_file(path, step)  # with the step's own class list
+    except RehearseError as exc:
+        examples.save_failure(store, found["id"], str(exc).replace(f"{path}: ", ""))
+    else:
+        examples.save_result(store, found["id"], result)
+    return examples.example(store, step.id, kind)
 
 
 def without_path(message: str, store: Store, attempt: dict[str, Any]) -> str:
