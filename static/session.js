@@ -323,11 +323,16 @@
     if (!shown) return;
     ui.rescore.disabled = true;
     ui.status.textContent = `Scoring rep ${shown.rep} again…`;
-    const response = await fetch(`/api/attempts/${shown.id}/score`, { method: "POST" });
-    const body = await response.json();
-    ui.rescore.disabled = false;
-    ui.status.textContent = "";
-    if (!response.ok) { setError(body.error); return; }
+    let body;
+    try {
+      body = await AttemptView.rescore(shown.id);
+    } catch (err) {
+      setError(err.message);
+      return;
+    } finally {
+      ui.rescore.disabled = false;
+      ui.status.textContent = "";
+    }
     setError(body.status === "scored" ? "" : body.error);
     addAttempt(body, false);
   });
@@ -341,10 +346,15 @@
     form.append("recording", ui.uploadFile.files[0]);
     setError("");
     ui.status.textContent = "Uploading and scoring…";
-    const response = await fetch(`/api/sessions/${session.id}/uploads`, { method: "POST", body: form });
-    const body = await response.json();
-    ui.status.textContent = "";
-    if (!response.ok) { setError(body.error); return; }
+    let body;
+    try {
+      body = await Api.postForm(`/api/sessions/${session.id}/uploads`, form);
+    } catch (err) {
+      setError(err.message);
+      return;
+    } finally {
+      ui.status.textContent = "";
+    }
     if (body.status !== "scored") setError(body.error);
     ui.uploadFile.value = "";
     addAttempt(body, false);
@@ -353,9 +363,12 @@
   // Progress ---------------------------------------------------------------------------------
 
   async function refresh() {
-    const response = await fetch(`/api/sessions/${session.id}`);
-    if (!response.ok) return;
-    const fresh = await response.json();
+    let fresh;
+    try {
+      fresh = await Api.get(`/api/sessions/${session.id}`);
+    } catch (err) {
+      return;  // the page keeps what it shows; the next rep or reload brings it up to date
+    }
     attempts = fresh.attempts;
     progress = fresh.progress;
     drawProgress();

@@ -26,17 +26,15 @@
     form.append("roster", roster.value);
     let html = null, problem = null;
     try {
-      const response = await fetch("/class-names", { method: "POST", body: form });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      html = await response.text();
+      html = await Api.postForm("/class-names", form, "text");
     } catch (err) {
-      problem = err instanceof TypeError ? "the server did not answer" : err.message;
+      problem = err.message;
     }
     if (mine !== asked) return;
     if (problem) {
       const p = document.createElement("p");
       p.className = "muted small";
-      p.textContent = `Could not check the class's names (${problem}); the list is used as typed.`;
+      p.textContent = `Could not check the class's names: ${problem} The list is used as typed.`;
       notes.replaceChildren(p);
       return;
     }

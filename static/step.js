@@ -9,10 +9,9 @@
 
     if (box.dataset.scoreUrl) {
       status.textContent = "Scoring it against the criteria…";
-      fetch(box.dataset.scoreUrl, { method: "POST" })
-        .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
-        .then(({ ok, body }) => { if (ok) location.reload(); else status.textContent = body.error; })
-        .catch(() => { status.textContent = "rehearse is not answering; check that it is still running, then reload."; });
+      Api.post(box.dataset.scoreUrl)
+        .then(() => location.reload())
+        .catch((err) => { status.textContent = err.message; });
     }
 
     function done() {

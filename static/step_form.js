@@ -17,8 +17,7 @@
     const mine = ++asked;
     let body;
     try {
-      const response = await fetch(form.dataset.checkUrl, { method: "POST", body: new FormData(form) });
-      body = await response.json();
+      body = await Api.postForm(form.dataset.checkUrl, new FormData(form));
     } catch (err) {
       return; // the preview waits; saving still works and says what is wrong
     }

@@ -39,28 +39,13 @@ window.Taps = (function () {
     }
   }
 
-  async function request(url, options, what) {
-    let response;
-    try {
-      response = await fetch(url, options);
-    } catch (err) {
-      throw new Error(`The server did not answer, so the ${what} was not saved: is rehearse still running?`);
-    }
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || `The ${what} was not saved (${response.status}); reload the page and try again.`);
-    return body;
-  }
-
   // Keep a pass of taps with the rep; resolve to the attempt as stored now, with its agreement.
   function save(attemptId, source, pass) {
-    return request(`/api/attempts/${attemptId}/taps`, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ source, taps: pass.list() }),
-    }, "taps");
+    return Api.post(`/api/attempts/${attemptId}/taps`, { source, taps: pass.list() });
   }
 
   function remove(attemptId, tapId) {
-    return request(`/api/attempts/${attemptId}/taps/${tapId}`, { method: "DELETE" }, "change");
+    return Api.remove(`/api/attempts/${attemptId}/taps/${tapId}`);
   }
 
   // A stored rep played through Web Audio, so that each tap can be placed on the recording by the
@@ -71,10 +56,14 @@ window.Taps = (function () {
 
     async load() {
       if (this.buffer) return;
-      const response = await fetch(this.url);
-      if (!response.ok) throw new Error("The recording of this rep could not be loaded; it may have been deleted.");
+      let bytes;
+      try {
+        bytes = await Api.get(this.url, "bytes");
+      } catch (err) {
+        throw err.status ? new Error("The recording of this rep could not be loaded; it may have been deleted.") : err;
+      }
       this.context = new AudioContext();
-      this.buffer = await this.context.decodeAudioData(await response.arrayBuffer());
+      this.buffer = await this.context.decodeAudioData(bytes);
     }
 
     get playing() { return this.source !== null; }
