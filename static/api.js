@@ -4,7 +4,7 @@
 // and the answer is read as JSON (or as text or bytes). A request that gets no answer fails with one
 // line (NO_ANSWER), and an answer that is not ok fails with the server's own line — its error shape is
 // {"error": "..."} whatever the status — so every page shows a failure the same way: err.message.
-window.Api = (function () {
+export const Api = (function () {
   const NO_ANSWER = "The server did not answer — is rehearse still running?";
   const SAFE = ["GET", "HEAD", "OPTIONS"];
 

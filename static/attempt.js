@@ -3,7 +3,11 @@
 // the question and the named pupil marked, the timeline, buttons that play it from the app's marks,
 // and how the coach's taps along it agree with the app's timing. Used by the rehearsal, attempt and
 // compare pages.
-window.AttemptView = (function () {
+import { Api } from "./api.js";
+import { Dates, Seconds } from "./dates.js";
+import { Draw } from "./draw.js";
+
+export const AttemptView = (function () {
   function verdictBadge(el, attempt) {
     el.className = "verdict " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
     el.textContent = attempt.passed === true ? "All criteria met" : attempt.passed === false ? "Not yet" : "Not scored";

@@ -6,7 +6,10 @@
 // and a line of the list under it: its moment, its text, Play (from half a second before), Edit and
 // Delete. Every change goes to the server (through static/api.js) and the page draws the rep
 // again as the server answers.
-window.Comments = (function () {
+import { Api } from "./api.js";
+import { Draw } from "./draw.js";
+
+export const Comments = (function () {
   const LEAD_S = 0.5;  // play a comment from this long before its moment, to hear what leads up to it
   const KEY = "KeyC";
 

@@ -2,6 +2,14 @@
 // line beside the record button and the full feedback; the coach can tap along while it is recorded
 // (Q, N: calibration), overrule any verdict, say in one tap which pupil was named when the app did
 // not hear whom, and comment on the rep's recording (comments.js); the progress strip shows accuracy, the streak toward fluency, and wait times.
+import { Api } from "./api.js";
+import { AttemptView } from "./attempt.js";
+import { RepRecorder } from "./capture.js";
+import { Comments } from "./comments.js";
+import { Seconds } from "./dates.js";
+import { Draw } from "./draw.js";
+import { Taps } from "./taps.js";
+
 (function () {
   const data = JSON.parse(document.getElementById("session-data").textContent);
   const session = data.session, step = data.step;
@@ -218,7 +226,7 @@
     if (fresh && stoppedAt) {
       const seconds = (performance.now() - stoppedAt) / 1000;
       ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
-      window.rehearseLastLatency = seconds;
+      ui.latency.dataset.seconds = seconds.toFixed(3);  // read by the browser tests
       stoppedAt = 0;
     } else if (!sameRep) {
       ui.latency.textContent = attempt.source === "upload" ? "uploaded" : "";

@@ -1,6 +1,8 @@
 // Start page: show the chosen action step, and fill the roster with its class list
 // (unless the coach has already typed one); under it, the names the app has learnt how this teacher
 // says and those it may mishear, each with a quiet "How is it said?" (templates/class_names.html).
+import { Api } from "./api.js";
+
 (function () {
   const select = document.getElementById("step");
   const roster = document.getElementById("roster");

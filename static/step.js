@@ -1,5 +1,8 @@
 // An action step's page: score a shipped model the first time it is shown, and record a model or
 // non-example over the same WebSocket protocol as a rep. The page reloads to show the verdicts.
+import { Api } from "./api.js";
+import { RepRecorder } from "./capture.js";
+
 (function () {
   document.querySelectorAll(".example").forEach((box) => {
     const status = box.querySelector(".status");

@@ -1,5 +1,7 @@
 // The action-step editor: as the coach types, ask the server (the same code that saves the file)
 // for the criteria as the teacher will read them, the field errors, the warnings and the hint.
+import { Api } from "./api.js";
+
 (function () {
   const form = document.getElementById("step-form");
   const preview = document.getElementById("preview");

@@ -2,7 +2,9 @@
 // ends, N the moment the pupil's name is said — live while a rep is recorded, or while a stored rep
 // plays back. The page only reads its clocks at each tap; the server turns the readings into seconds
 // on the recording's clock (rehearse/calibration.py), so that arithmetic is in one tested place.
-window.Taps = (function () {
+import { Api } from "./api.js";
+
+export const Taps = (function () {
   const KEYS = { KeyQ: "question_end", KeyN: "name" };
   const SAID = { question_end: "question ended", name: "name said" };
 

@@ -298,6 +298,8 @@ def test_the_timeline_and_list_are_on_both_pages(client, rep):
     store, attempt = rep
     for url in (f"/attempts/{attempt['id']}", f"/sessions/{attempt['session_id']}"):
         page = client.get(url).text
-        assert re.search(r'<script src="/static/comments\.js[^"]*"></script>', page), url
+        assert re.search(r'<script type="module" nonce="[^"]+" src="/static/(session|attempt_page)\.js"></script>', page), url
         assert 'class="comment-list"' in page and "<kbd>C</kbd>" in page
+        entry = "session.js" if url.startswith("/sessions/") else "attempt_page.js"
+        assert 'from "./comments.js"' in client.get(f"/static/{entry}").text, entry
     assert client.get("/static/comments.js").status_code == 200
