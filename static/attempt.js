@@ -92,14 +92,14 @@ export const AttemptView = (function () {
 
   // Post a coach's mark; resolve to the attempt as stored now (or throw the server's message).
   // `pupil` (on names_pupil): who the coach says was named, where the app did not hear whom.
-  function postMark(attemptId, criterion, passed, comment, pupil) {
-    return Api.post(`/api/attempts/${attemptId}/marks`, pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment });
+  function postMark(attempt, criterion, passed, comment, pupil) {
+    return Api.post(attempt.urls.marks, pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment });
   }
 
   // Score a stored attempt again from its recording; resolve to the attempt as stored now (scored,
   // or unscored with the reason), or throw the server's message (e.g. it is still being recorded).
-  function rescore(attemptId) {
-    return Api.post(`/api/attempts/${attemptId}/score`);
+  function rescore(attempt) {
+    return Api.post(attempt.urls.score);
   }
 
   const LEAD_S = 0.5;  // replay from this long before a mark, to hear what leads up to it

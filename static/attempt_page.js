@@ -1,12 +1,12 @@
 // A stored rep's page (templates/attempt.html): the rep drawn (attempt.js), the coach's overrules,
 // who was named, comments on its recording (comments.js), tapping along on playback (tap_along.js)
 // and scoring it again.
+import { appData as data } from "./app_data.js";
 import { AttemptView } from "./attempt.js";
 import { Comments } from "./comments.js";
 import { TapAlong } from "./tap_along.js";
 import { Taps } from "./taps.js";
 
-const data = JSON.parse(document.getElementById("attempt-data").textContent);
 const band = data.step && data.step.wait_band;
 const $ = (id) => document.getElementById(id);
 const parts = { badge: $("attempt-verdict"), verdicts: $("verdicts"), transcript: $("transcript"), timeline: $("timeline"),
@@ -16,14 +16,14 @@ function show(attempt) {
   $("error").hidden = true;
   $("rescore").hidden = attempt.status === "scored";
   const saveMark = async (criterion, passed, comment, pupil) => {
-    try { show(await AttemptView.postMark(attempt.id, criterion, passed, comment, pupil)); }
+    try { show(await AttemptView.postMark(attempt, criterion, passed, comment, pupil)); }
     catch (err) { fail(err); }
   };
   AttemptView.render(parts, attempt, band, saveMark);
   comments.render(attempt);
   AttemptView.nameFix($("name-fix"), attempt, data.pupils, saveMark);
   if ($("tap-passes")) AttemptView.tapPasses($("tap-passes"), attempt, async (tapId) => {
-    try { show(await Taps.remove(attempt.id, tapId)); } catch (err) { fail(err); }
+    try { show(await Taps.remove(attempt, tapId)); } catch (err) { fail(err); }
   });
 }
 const comments = Comments.attach($("comments"), { timeline: $("timeline"), audio: $("playback"), ready: () => true, show, fail });
@@ -31,7 +31,7 @@ if ($("tap-along")) TapAlong.attach($("tap-along"), data.attempt, { timeline: $(
 $("rescore").addEventListener("click", async () => {
   $("rescore").disabled = true;
   $("rescore").textContent = "Scoring this rep again…";
-  try { show(await AttemptView.rescore(data.attempt.id)); }
+  try { show(await AttemptView.rescore(data.attempt)); }
   catch (err) { fail(err); }
   finally { $("rescore").disabled = false; $("rescore").textContent = "Score this rep again"; }
 });

@@ -35,7 +35,7 @@ export class RepRecorder {
     } catch (err) {
       this.context = new AudioContext(); // the worklet resamples to 16 kHz
     }
-    await this.context.audioWorklet.addModule("/static/capture-worklet.js");
+    await this.context.audioWorklet.addModule(new URL("./capture-worklet.js", import.meta.url));
   }
 
   async start() {

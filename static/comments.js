@@ -87,7 +87,7 @@ export const Comments = (function () {
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const url = `/api/attempts/${attempt.id}/comments`;
+      const url = attempt.urls.comments;
       try {
         const stored = editing ? await Api.patch(`${url}/${editing.id}`, { text: field.value })
           : await Api.post(url, { at_s: Number(form.dataset.at), text: field.value });
@@ -134,7 +134,7 @@ export const Comments = (function () {
         playButton.classList.add("comment-play");
         const edit = button("Edit", `Edit ${said}`, () => { hold(); open(c.at_s, c); });
         const remove = button("Delete", `Delete ${said}`, async () => {
-          try { page.show(await Api.remove(`/api/attempts/${shown.id}/comments/${c.id}`)); } catch (err) { page.fail(err); }
+          try { page.show(await Api.remove(`${shown.urls.comments}/${c.id}`)); } catch (err) { page.fail(err); }
         });
         remove.classList.add("comment-delete");
         li.append(at, " ", text, " ", playButton, edit, remove);

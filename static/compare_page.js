@@ -1,7 +1,8 @@
 // Two reps side by side (templates/compare.html), on one time scale, read-only.
+import { appData } from "./app_data.js";
 import { AttemptView } from "./attempt.js";
 
-const sides = JSON.parse(document.getElementById("compare-data").textContent);
+const sides = appData.sides;
 const span = Math.max(...sides.map((side) => side.attempt.duration_s || 0));  // one time scale for both
 sides.forEach((side, i) => {
   const root = document.getElementById(`side-${i + 1}`);

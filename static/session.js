@@ -3,6 +3,7 @@
 // (Q, N: calibration), overrule any verdict, say in one tap which pupil was named when the app did
 // not hear whom, and comment on the rep's recording (comments.js); the progress strip shows accuracy, the streak toward fluency, and wait times.
 import { Api } from "./api.js";
+import { appData as data } from "./app_data.js";
 import { AttemptView } from "./attempt.js";
 import { RepRecorder } from "./capture.js";
 import { Comments } from "./comments.js";
@@ -11,7 +12,6 @@ import { Draw } from "./draw.js";
 import { Taps } from "./taps.js";
 
 (function () {
-  const data = JSON.parse(document.getElementById("session-data").textContent);
   const session = data.session, step = data.step;
   if (!step) return;
   const band = step.wait_band;
@@ -28,11 +28,6 @@ import { Taps } from "./taps.js";
     tapAlong: $("tap-along"), tapStatus: $("tap-status"), agreement: $("agreement"), replay: $("replay"),
     verdictLine: $("verdict-line"), streak: $("streak"), nameFix: $("name-fix"),
   };
-  // Each criterion in a word or two, for the verdict line beside the record button.
-  const SHORT = { asks_question: "question", wait_time: "wait", names_pupil: "pupil named",
-                  no_name_before_question: "no name first", uses_key_words: "key words", max_steps: "steps",
-                  checks_understanding: "checks understanding", max_fillers: "fillers", max_words: "words",
-                  max_seconds: "time", says_phrases: "phrases" };
   let attempts = data.attempts, progress = data.progress, shown = null, pass = null;
   let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null, recordingId = null;
   let scoringClock = null, streakNote = "";
@@ -76,7 +71,7 @@ import { Taps } from "./taps.js";
     setError("");
     ui.record.disabled = true;
     ui.status.textContent = "Opening the microphone…";
-    recorder = new RepRecorder("/ws/sessions/" + session.id, {
+    recorder = new RepRecorder(data.urls.record, {
       started: (msg) => {
         recordingId = msg.attempt;
         pass = new Taps.Pass();
@@ -94,15 +89,15 @@ import { Taps } from "./taps.js";
       },
       cue: showCue,
       limit: (message) => { clearInterval(clock); ui.record.disabled = true; ui.status.textContent = message; },
-      result: (attempt) => { finishRecording(); addAttempt(attempt, true); saveTaps(attempt.id); },
+      result: (attempt) => { finishRecording(); addAttempt(attempt, true); saveTaps(attempt); },
       failed: async (message, attempt) => {
         finishRecording();
         setError(message);
-        if (attempt) { addAttempt(attempt, true); saveTaps(attempt.id); return; }
+        if (attempt) { addAttempt(attempt, true); saveTaps(attempt); return; }
         // The connection went before the verdict came: the server may have scored the rep anyway.
         await refresh();
         const rep = attempts.find((a) => a.id === recordingId);
-        if (rep) saveTaps(rep.id);
+        if (rep) saveTaps(rep);
         if (rep && rep.status !== "recording") {
           setError(rep.status === "scored" ? "" : rep.error || message);
           showFeedback(rep, true);
@@ -155,12 +150,12 @@ import { Taps } from "./taps.js";
     });
   }
 
-  async function saveTaps(attemptId) {
+  async function saveTaps(attempt) {
     const done = pass;
     pass = null;
     if (!done || !done.size) return;
     try {
-      const stored = await Taps.save(attemptId, "live", done);
+      const stored = await Taps.save(attempt, "live", done);
       attempts = attempts.map((a) => (a.id === stored.id ? stored : a));
       if (shown && shown.id === stored.id) showFeedback(stored, false);
     } catch (err) {
@@ -234,7 +229,6 @@ import { Taps } from "./taps.js";
     ui.rescore.hidden = attempt.status === "scored";
     if (!ui.playback.src.endsWith(attempt.audio_url)) ui.playback.src = attempt.audio_url;
     comments.render(attempt);
-    data.shownAttempt = attempt.id;
     showVerdictLine(attempt);
     AttemptView.nameFix(ui.nameFix, attempt, session.pupils, mark);
     if (fresh) {
@@ -284,7 +278,7 @@ import { Taps } from "./taps.js";
       mark.setAttribute("aria-hidden", "true");
       mark.textContent = v.passed ? "✓ " : "✗ ";
       const words = document.createElement("span");
-      words.textContent = SHORT[v.id] || v.description;
+      words.textContent = v.label || v.description;
       words.title = v.description;
       const said = document.createElement("span");
       said.className = "visually-hidden";
@@ -305,7 +299,7 @@ import { Taps } from "./taps.js";
   async function saveMark(attempt, criterion, passed, comment, pupil) {
     const before = progress.streak || 0;
     try {
-      await addAttempt(await AttemptView.postMark(attempt.id, criterion, passed, comment, pupil), false);
+      await addAttempt(await AttemptView.postMark(attempt, criterion, passed, comment, pupil), false);
     } catch (err) {
       setError(err.message);
       return;
@@ -333,7 +327,7 @@ import { Taps } from "./taps.js";
     ui.status.textContent = `Scoring rep ${shown.rep} again…`;
     let body;
     try {
-      body = await AttemptView.rescore(shown.id);
+      body = await AttemptView.rescore(shown);
     } catch (err) {
       setError(err.message);
       return;
@@ -356,7 +350,7 @@ import { Taps } from "./taps.js";
     ui.status.textContent = "Uploading and scoring…";
     let body;
     try {
-      body = await Api.postForm(`/api/sessions/${session.id}/uploads`, form);
+      body = await Api.postForm(data.urls.uploads, form);
     } catch (err) {
       setError(err.message);
       return;
@@ -373,7 +367,7 @@ import { Taps } from "./taps.js";
   async function refresh() {
     let fresh;
     try {
-      fresh = await Api.get(`/api/sessions/${session.id}`);
+      fresh = await Api.get(data.urls.session);
     } catch (err) {
       return;  // the page keeps what it shows; the next rep or reload brings it up to date
     }

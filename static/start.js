@@ -2,6 +2,7 @@
 // (unless the coach has already typed one); under it, the names the app has learnt how this teacher
 // says and those it may mishear, each with a quiet "How is it said?" (templates/class_names.html).
 import { Api } from "./api.js";
+import { appData } from "./app_data.js";
 
 (function () {
   const select = document.getElementById("step");
@@ -28,7 +29,7 @@ import { Api } from "./api.js";
     form.append("roster", roster.value);
     let html = null, problem = null;
     try {
-      html = await Api.postForm("/class-names", form, "text");
+      html = await Api.postForm(appData.class_names, form, "text");
     } catch (err) {
       problem = err.message;
     }
@@ -66,9 +67,9 @@ import { Api } from "./api.js";
   const key = (name) => name.normalize("NFC")
     .replace(/[\p{Cf}\p{Cc}\u034f\u115f\u1160\u3164\uffa0]/gu, (c) => (/\s/.test(c) ? " " : ""))
     .split(/\s+/).filter(Boolean).join(" ").toLowerCase().normalize("NFC");
-  Object.entries(JSON.parse(document.getElementById("agreed-steps").textContent))
+  Object.entries(appData.agreed)
     .forEach(([name, step]) => { agreed[key(name)] = step; });
-  let picked = select.hasAttribute("data-picked");
+  let picked = appData.picked;
   // What to go back to for a teacher with no agreed step: the step asked for, else the first one.
   const initial = hint.hidden ? select.value : (select.options[0] || {}).value;
   select.addEventListener("change", () => { picked = true; hint.hidden = true; });

@@ -1,6 +1,7 @@
 // An action step's page: score a shipped model the first time it is shown, and record a model or
 // non-example over the same WebSocket protocol as a rep. The page reloads to show the verdicts.
 import { Api } from "./api.js";
+import { appData } from "./app_data.js";
 import { RepRecorder } from "./capture.js";
 
 (function () {
@@ -8,11 +9,12 @@ import { RepRecorder } from "./capture.js";
     const status = box.querySelector(".status");
     const button = box.querySelector(".record-example");
     const label = button.textContent;
+    const urls = appData.examples[box.id];
     let recorder = null, clock = null;
 
-    if (box.dataset.scoreUrl) {
+    if (urls.score) {
       status.textContent = "Scoring it against the criteria…";
-      Api.post(box.dataset.scoreUrl)
+      Api.post(urls.score)
         .then(() => location.reload())
         .catch((err) => { status.textContent = err.message; });
     }
@@ -31,7 +33,7 @@ import { RepRecorder } from "./capture.js";
         status.textContent = "Scoring…";
         return;
       }
-      recorder = new RepRecorder(`/ws/steps/${box.dataset.step}/${box.dataset.kind}`, {
+      recorder = new RepRecorder(urls.record, {
         started: () => {
           const begun = performance.now();
           button.textContent = "Stop";

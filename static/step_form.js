@@ -1,6 +1,7 @@
 // The action-step editor: as the coach types, ask the server (the same code that saves the file)
 // for the criteria as the teacher will read them, the field errors, the warnings and the hint.
 import { Api } from "./api.js";
+import { appData } from "./app_data.js";
 
 (function () {
   const form = document.getElementById("step-form");
@@ -19,7 +20,7 @@ import { Api } from "./api.js";
     const mine = ++asked;
     let body;
     try {
-      body = await Api.postForm(form.dataset.checkUrl, new FormData(form));
+      body = await Api.postForm(appData.check, new FormData(form));
     } catch (err) {
       return; // the preview waits; saving still works and says what is wrong
     }

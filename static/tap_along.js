@@ -39,7 +39,7 @@ export const TapAlong = {
       }
       status.textContent = "Saving your taps…";
       try {
-        page.show(await Taps.save(attempt.id, "playback", done));
+        page.show(await Taps.save(attempt, "playback", done));
         status.textContent = `Saved: ${said(done)}.`;
       } catch (err) {
         status.textContent = "";

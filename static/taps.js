@@ -42,12 +42,12 @@ export const Taps = (function () {
   }
 
   // Keep a pass of taps with the rep; resolve to the attempt as stored now, with its agreement.
-  function save(attemptId, source, pass) {
-    return Api.post(`/api/attempts/${attemptId}/taps`, { source, taps: pass.list() });
+  function save(attempt, source, pass) {
+    return Api.post(attempt.urls.taps, { source, taps: pass.list() });
   }
 
-  function remove(attemptId, tapId) {
-    return Api.remove(`/api/attempts/${attemptId}/taps/${tapId}`);
+  function remove(attempt, tapId) {
+    return Api.remove(`${attempt.urls.taps}/${tapId}`);
   }
 
   // A stored rep played through Web Audio, so that each tap can be placed on the recording by the

@@ -66,7 +66,7 @@ def test_comments_are_kept_at_their_moment_in_order_edited_and_deleted(client, r
     # The rep's page and the session's data (the meeting's page) carry them.
     page = client.get(f"/attempts/{attempt['id']}").text
     assert 'id="comments"' in page and "comment-now" in page
-    assert len(page_data(page, "attempt-data")["attempt"]["comments"]) == 2
+    assert len(page_data(page)["attempt"]["comments"]) == 2
     session = client.get(f"/api/sessions/{attempt['session_id']}").json
     assert [len(a["comments"]) for a in session["attempts"] if a["id"] == attempt["id"]] == [2]
     assert 'id="comments"' in client.get(f"/sessions/{attempt['session_id']}").text
