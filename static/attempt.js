@@ -3,7 +3,11 @@
 // the question and the named pupil marked, the timeline, buttons that play it from the app's marks,
 // and how the coach's taps along it agree with the app's timing. Used by the rehearsal, attempt and
 // compare pages.
-window.AttemptView = (function () {
+import { Api } from "./api.js";
+import { Dates, Seconds } from "./dates.js";
+import { Draw } from "./draw.js";
+
+export const AttemptView = (function () {
   function verdictBadge(el, attempt) {
     el.className = "verdict " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
     el.textContent = attempt.passed === true ? "All criteria met" : attempt.passed === false ? "Not yet" : "Not scored";
@@ -88,33 +92,14 @@ window.AttemptView = (function () {
 
   // Post a coach's mark; resolve to the attempt as stored now (or throw the server's message).
   // `pupil` (on names_pupil): who the coach says was named, where the app did not hear whom.
-  async function postMark(attemptId, criterion, passed, comment, pupil) {
-    let response;
-    try {
-      response = await fetch(`/api/attempts/${attemptId}/marks`, {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment }),
-      });
-    } catch (err) {
-      throw new Error("The server did not answer, so the coach's mark was not saved: is rehearse still running?");
-    }
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || `The server could not save the mark (${response.status}); reload the page and try again.`);
-    return body;
+  function postMark(attempt, criterion, passed, comment, pupil) {
+    return Api.post(attempt.urls.marks, pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment });
   }
 
   // Score a stored attempt again from its recording; resolve to the attempt as stored now (scored,
   // or unscored with the reason), or throw the server's message (e.g. it is still being recorded).
-  async function rescore(attemptId) {
-    let response;
-    try {
-      response = await fetch(`/api/attempts/${attemptId}/score`, { method: "POST" });
-    } catch (err) {
-      throw new Error("The server did not answer: is rehearse still running? Start it again, then retry.");
-    }
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || `The server could not score this rep (${response.status}); reload the page and try again.`);
-    return body;
+  function rescore(attempt) {
+    return Api.post(attempt.urls.score);
   }
 
   const LEAD_S = 0.5;  // replay from this long before a mark, to hear what leads up to it

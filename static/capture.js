@@ -1,7 +1,9 @@
 // Recording one rep (or a step's model): the microphone through an AudioWorklet, 16 kHz 16-bit PCM
 // over a WebSocket at `path` (/ws/sessions/<id> or /ws/steps/<id>/<kind>). The server writes each
 // block to disk as it arrives, sends the pause cue back while recording, and the verdict after "stop".
-window.RepRecorder = class RepRecorder {
+import { Taps } from "./taps.js";
+
+export class RepRecorder {
   constructor(path, handlers) {
     this.path = path;
     this.on = handlers; // {started, cue, result, failed, limit (optional)}
@@ -33,7 +35,7 @@ window.RepRecorder = class RepRecorder {
     } catch (err) {
       this.context = new AudioContext(); // the worklet resamples to 16 kHz
     }
-    await this.context.audioWorklet.addModule("/static/capture-worklet.js");
+    await this.context.audioWorklet.addModule(new URL("./capture-worklet.js", import.meta.url));
   }
 
   async start() {
@@ -134,4 +136,4 @@ window.RepRecorder = class RepRecorder {
     this.stopTracks();
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.close();
   }
-};
+}

@@ -4,23 +4,14 @@
 // for a click, where the timeline was clicked; for C, the player's currentTime read in the key's own
 // handler (shown in the box's data-key-at). Each comment is a numbered mark on the timeline (Draw)
 // and a line of the list under it: its moment, its text, Play (from half a second before), Edit and
-// Delete. Every change goes to the server (static/csrf.js adds the token) and the page draws the rep
+// Delete. Every change goes to the server (through static/api.js) and the page draws the rep
 // again as the server answers.
-window.Comments = (function () {
+import { Api } from "./api.js";
+import { Draw } from "./draw.js";
+
+export const Comments = (function () {
   const LEAD_S = 0.5;  // play a comment from this long before its moment, to hear what leads up to it
   const KEY = "KeyC";
-
-  async function request(url, method, body) {
-    let response;
-    try {
-      response = await fetch(url, body ? { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : { method });
-    } catch (err) {
-      throw new Error("The server did not answer, so the comment was not saved: is rehearse still running?");
-    }
-    const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(answer.error || `The comment was not saved (${response.status}); reload the page and try again.`);
-    return answer;
-  }
 
   const typing = (target) => ["input", "textarea", "select"].includes((target.tagName || "").toLowerCase()) || target.isContentEditable;
 
@@ -96,10 +87,10 @@ window.Comments = (function () {
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const url = `/api/attempts/${attempt.id}/comments`;
+      const url = attempt.urls.comments;
       try {
-        const stored = editing ? await request(`${url}/${editing.id}`, "PATCH", { text: field.value })
-          : await request(url, "POST", { at_s: Number(form.dataset.at), text: field.value });
+        const stored = editing ? await Api.patch(`${url}/${editing.id}`, { text: field.value })
+          : await Api.post(url, { at_s: Number(form.dataset.at), text: field.value });
         close(true);
         here.focus();
         page.show(stored);
@@ -143,7 +134,7 @@ window.Comments = (function () {
         playButton.classList.add("comment-play");
         const edit = button("Edit", `Edit ${said}`, () => { hold(); open(c.at_s, c); });
         const remove = button("Delete", `Delete ${said}`, async () => {
-          try { page.show(await request(`/api/attempts/${shown.id}/comments/${c.id}`, "DELETE")); } catch (err) { page.fail(err); }
+          try { page.show(await Api.remove(`${shown.urls.comments}/${c.id}`)); } catch (err) { page.fail(err); }
         });
         remove.classList.add("comment-delete");
         li.append(at, " ", text, " ", playButton, edit, remove);

@@ -1,6 +1,8 @@
 // Drawing, in plain SVG (no chart library, nothing from a CDN): an attempt's timeline of speech and
 // pauses against the target, and the wait time of each rep against the target band.
-window.Draw = (function () {
+import { Dates, Seconds } from "./dates.js";
+
+export const Draw = (function () {
   const NS = "http://www.w3.org/2000/svg";
   const NO_WAIT = "no wait timed";  // a rep whose wait could not be timed, as the charts say it
 

@@ -2,8 +2,16 @@
 // line beside the record button and the full feedback; the coach can tap along while it is recorded
 // (Q, N: calibration), overrule any verdict, say in one tap which pupil was named when the app did
 // not hear whom, and comment on the rep's recording (comments.js); the progress strip shows accuracy, the streak toward fluency, and wait times.
+import { Api } from "./api.js";
+import { appData as data } from "./app_data.js";
+import { AttemptView } from "./attempt.js";
+import { RepRecorder } from "./capture.js";
+import { Comments } from "./comments.js";
+import { Seconds } from "./dates.js";
+import { Draw } from "./draw.js";
+import { Taps } from "./taps.js";
+
 (function () {
-  const data = JSON.parse(document.getElementById("session-data").textContent);
   const session = data.session, step = data.step;
   if (!step) return;
   const band = step.wait_band;
@@ -20,11 +28,6 @@
     tapAlong: $("tap-along"), tapStatus: $("tap-status"), agreement: $("agreement"), replay: $("replay"),
     verdictLine: $("verdict-line"), streak: $("streak"), nameFix: $("name-fix"),
   };
-  // Each criterion in a word or two, for the verdict line beside the record button.
-  const SHORT = { asks_question: "question", wait_time: "wait", names_pupil: "pupil named",
-                  no_name_before_question: "no name first", uses_key_words: "key words", max_steps: "steps",
-                  checks_understanding: "checks understanding", max_fillers: "fillers", max_words: "words",
-                  max_seconds: "time", says_phrases: "phrases" };
   let attempts = data.attempts, progress = data.progress, shown = null, pass = null;
   let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null, recordingId = null;
   let scoringClock = null, streakNote = "";
@@ -68,7 +71,7 @@
     setError("");
     ui.record.disabled = true;
     ui.status.textContent = "Opening the microphone…";
-    recorder = new RepRecorder("/ws/sessions/" + session.id, {
+    recorder = new RepRecorder(data.urls.record, {
       started: (msg) => {
         recordingId = msg.attempt;
         pass = new Taps.Pass();
@@ -86,15 +89,15 @@
       },
       cue: showCue,
       limit: (message) => { clearInterval(clock); ui.record.disabled = true; ui.status.textContent = message; },
-      result: (attempt) => { finishRecording(); addAttempt(attempt, true); saveTaps(attempt.id); },
+      result: (attempt) => { finishRecording(); addAttempt(attempt, true); saveTaps(attempt); },
       failed: async (message, attempt) => {
         finishRecording();
         setError(message);
-        if (attempt) { addAttempt(attempt, true); saveTaps(attempt.id); return; }
+        if (attempt) { addAttempt(attempt, true); saveTaps(attempt); return; }
         // The connection went before the verdict came: the server may have scored the rep anyway.
         await refresh();
         const rep = attempts.find((a) => a.id === recordingId);
-        if (rep) saveTaps(rep.id);
+        if (rep) saveTaps(rep);
         if (rep && rep.status !== "recording") {
           setError(rep.status === "scored" ? "" : rep.error || message);
           showFeedback(rep, true);
@@ -147,12 +150,12 @@
     });
   }
 
-  async function saveTaps(attemptId) {
+  async function saveTaps(attempt) {
     const done = pass;
     pass = null;
     if (!done || !done.size) return;
     try {
-      const stored = await Taps.save(attemptId, "live", done);
+      const stored = await Taps.save(attempt, "live", done);
       attempts = attempts.map((a) => (a.id === stored.id ? stored : a));
       if (shown && shown.id === stored.id) showFeedback(stored, false);
     } catch (err) {
@@ -218,7 +221,7 @@
     if (fresh && stoppedAt) {
       const seconds = (performance.now() - stoppedAt) / 1000;
       ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
-      window.rehearseLastLatency = seconds;
+      ui.latency.dataset.seconds = seconds.toFixed(3);  // read by the browser tests
       stoppedAt = 0;
     } else if (!sameRep) {
       ui.latency.textContent = attempt.source === "upload" ? "uploaded" : "";
@@ -226,7 +229,6 @@
     ui.rescore.hidden = attempt.status === "scored";
     if (!ui.playback.src.endsWith(attempt.audio_url)) ui.playback.src = attempt.audio_url;
     comments.render(attempt);
-    data.shownAttempt = attempt.id;
     showVerdictLine(attempt);
     AttemptView.nameFix(ui.nameFix, attempt, session.pupils, mark);
     if (fresh) {
@@ -276,7 +278,7 @@
       mark.setAttribute("aria-hidden", "true");
       mark.textContent = v.passed ? "✓ " : "✗ ";
       const words = document.createElement("span");
-      words.textContent = SHORT[v.id] || v.description;
+      words.textContent = v.label || v.description;
       words.title = v.description;
       const said = document.createElement("span");
       said.className = "visually-hidden";
@@ -297,7 +299,7 @@
   async function saveMark(attempt, criterion, passed, comment, pupil) {
     const before = progress.streak || 0;
     try {
-      await addAttempt(await AttemptView.postMark(attempt.id, criterion, passed, comment, pupil), false);
+      await addAttempt(await AttemptView.postMark(attempt, criterion, passed, comment, pupil), false);
     } catch (err) {
       setError(err.message);
       return;
@@ -323,11 +325,16 @@
     if (!shown) return;
     ui.rescore.disabled = true;
     ui.status.textContent = `Scoring rep ${shown.rep} again…`;
-    const response = await fetch(`/api/attempts/${shown.id}/score`, { method: "POST" });
-    const body = await response.json();
-    ui.rescore.disabled = false;
-    ui.status.textContent = "";
-    if (!response.ok) { setError(body.error); return; }
+    let body;
+    try {
+      body = await AttemptView.rescore(shown);
+    } catch (err) {
+      setError(err.message);
+      return;
+    } finally {
+      ui.rescore.disabled = false;
+      ui.status.textContent = "";
+    }
     setError(body.status === "scored" ? "" : body.error);
     addAttempt(body, false);
   });
@@ -341,10 +348,15 @@
     form.append("recording", ui.uploadFile.files[0]);
     setError("");
     ui.status.textContent = "Uploading and scoring…";
-    const response = await fetch(`/api/sessions/${session.id}/uploads`, { method: "POST", body: form });
-    const body = await response.json();
-    ui.status.textContent = "";
-    if (!response.ok) { setError(body.error); return; }
+    let body;
+    try {
+      body = await Api.postForm(data.urls.uploads, form);
+    } catch (err) {
+      setError(err.message);
+      return;
+    } finally {
+      ui.status.textContent = "";
+    }
     if (body.status !== "scored") setError(body.error);
     ui.uploadFile.value = "";
     addAttempt(body, false);
@@ -353,9 +365,12 @@
   // Progress ---------------------------------------------------------------------------------
 
   async function refresh() {
-    const response = await fetch(`/api/sessions/${session.id}`);
-    if (!response.ok) return;
-    const fresh = await response.json();
+    let fresh;
+    try {
+      fresh = await Api.get(data.urls.session);
+    } catch (err) {
+      return;  // the page keeps what it shows; the next rep or reload brings it up to date
+    }
     attempts = fresh.attempts;
     progress = fresh.progress;
     drawProgress();

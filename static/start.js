@@ -1,6 +1,9 @@
 // Start page: show the chosen action step, and fill the roster with its class list
 // (unless the coach has already typed one); under it, the names the app has learnt how this teacher
 // says and those it may mishear, each with a quiet "How is it said?" (templates/class_names.html).
+import { Api } from "./api.js";
+import { appData } from "./app_data.js";
+
 (function () {
   const select = document.getElementById("step");
   const roster = document.getElementById("roster");
@@ -26,17 +29,15 @@
     form.append("roster", roster.value);
     let html = null, problem = null;
     try {
-      const response = await fetch("/class-names", { method: "POST", body: form });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      html = await response.text();
+      html = await Api.postForm(appData.class_names, form, "text");
     } catch (err) {
-      problem = err instanceof TypeError ? "the server did not answer" : err.message;
+      problem = err.message;
     }
     if (mine !== asked) return;
     if (problem) {
       const p = document.createElement("p");
       p.className = "muted small";
-      p.textContent = `Could not check the class's names (${problem}); the list is used as typed.`;
+      p.textContent = `Could not check the class's names: ${problem} The list is used as typed.`;
       notes.replaceChildren(p);
       return;
     }
@@ -66,9 +67,9 @@
   const key = (name) => name.normalize("NFC")
     .replace(/[\p{Cf}\p{Cc}\u034f\u115f\u1160\u3164\uffa0]/gu, (c) => (/\s/.test(c) ? " " : ""))
     .split(/\s+/).filter(Boolean).join(" ").toLowerCase().normalize("NFC");
-  Object.entries(JSON.parse(document.getElementById("agreed-steps").textContent))
+  Object.entries(appData.agreed)
     .forEach(([name, step]) => { agreed[key(name)] = step; });
-  let picked = select.hasAttribute("data-picked");
+  let picked = appData.picked;
   // What to go back to for a teacher with no agreed step: the step asked for, else the first one.
   const initial = hint.hidden ? select.value : (select.options[0] || {}).value;
   select.addEventListener("change", () => { picked = true; hint.hidden = true; });

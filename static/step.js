@@ -1,18 +1,22 @@
 // An action step's page: score a shipped model the first time it is shown, and record a model or
 // non-example over the same WebSocket protocol as a rep. The page reloads to show the verdicts.
+import { Api } from "./api.js";
+import { appData } from "./app_data.js";
+import { RepRecorder } from "./capture.js";
+
 (function () {
   document.querySelectorAll(".example").forEach((box) => {
     const status = box.querySelector(".status");
     const button = box.querySelector(".record-example");
     const label = button.textContent;
+    const urls = appData.examples[box.id];
     let recorder = null, clock = null;
 
-    if (box.dataset.scoreUrl) {
+    if (urls.score) {
       status.textContent = "Scoring it against the criteria…";
-      fetch(box.dataset.scoreUrl, { method: "POST" })
-        .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
-        .then(({ ok, body }) => { if (ok) location.reload(); else status.textContent = body.error; })
-        .catch(() => { status.textContent = "rehearse is not answering; check that it is still running, then reload."; });
+      Api.post(urls.score)
+        .then(() => location.reload())
+        .catch((err) => { status.textContent = err.message; });
     }
 
     function done() {
@@ -29,7 +33,7 @@
         status.textContent = "Scoring…";
         return;
       }
-      recorder = new RepRecorder(`/ws/steps/${box.dataset.step}/${box.dataset.kind}`, {
+      recorder = new RepRecorder(urls.record, {
         started: () => {
           const begun = performance.now();
           button.textContent = "Stop";

@@ -1,5 +1,8 @@
 // The action-step editor: as the coach types, ask the server (the same code that saves the file)
 // for the criteria as the teacher will read them, the field errors, the warnings and the hint.
+import { Api } from "./api.js";
+import { appData } from "./app_data.js";
+
 (function () {
   const form = document.getElementById("step-form");
   const preview = document.getElementById("preview");
@@ -17,8 +20,7 @@
     const mine = ++asked;
     let body;
     try {
-      const response = await fetch(form.dataset.checkUrl, { method: "POST", body: new FormData(form) });
-      body = await response.json();
+      body = await Api.postForm(appData.check, new FormData(form));
     } catch (err) {
       return; // the preview waits; saving still works and says what is wrong
     }

@@ -1,7 +1,10 @@
 // Tap along to a stored rep as it plays back (the attempt page): "Play and tap along" plays the
 // recording through Web Audio; Q and N (or the buttons) tap; when it ends, or is stopped, the pass is
 // saved and the page shows how it agrees with the app. The timeline's playhead follows what is heard.
-window.TapAlong = {
+import { Draw } from "./draw.js";
+import { Taps } from "./taps.js";
+
+export const TapAlong = {
   // `page`: {timeline, audio (the page's own player, paused meanwhile), show(attempt), fail(error)}.
   attach(root, attempt, page) {
     const play = root.querySelector("#tap-play");
@@ -36,7 +39,7 @@ window.TapAlong = {
       }
       status.textContent = "Saving your taps…";
       try {
-        page.show(await Taps.save(attempt.id, "playback", done));
+        page.show(await Taps.save(attempt, "playback", done));
         status.textContent = `Saved: ${said(done)}.`;
       } catch (err) {
         status.textContent = "";

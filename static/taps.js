@@ -2,7 +2,9 @@
 // ends, N the moment the pupil's name is said — live while a rep is recorded, or while a stored rep
 // plays back. The page only reads its clocks at each tap; the server turns the readings into seconds
 // on the recording's clock (rehearse/calibration.py), so that arithmetic is in one tested place.
-window.Taps = (function () {
+import { Api } from "./api.js";
+
+export const Taps = (function () {
   const KEYS = { KeyQ: "question_end", KeyN: "name" };
   const SAID = { question_end: "question ended", name: "name said" };
 
@@ -39,28 +41,13 @@ window.Taps = (function () {
     }
   }
 
-  async function request(url, options, what) {
-    let response;
-    try {
-      response = await fetch(url, options);
-    } catch (err) {
-      throw new Error(`The server did not answer, so the ${what} was not saved: is rehearse still running?`);
-    }
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || `The ${what} was not saved (${response.status}); reload the page and try again.`);
-    return body;
-  }
-
   // Keep a pass of taps with the rep; resolve to the attempt as stored now, with its agreement.
-  function save(attemptId, source, pass) {
-    return request(`/api/attempts/${attemptId}/taps`, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ source, taps: pass.list() }),
-    }, "taps");
+  function save(attempt, source, pass) {
+    return Api.post(attempt.urls.taps, { source, taps: pass.list() });
   }
 
-  function remove(attemptId, tapId) {
-    return request(`/api/attempts/${attemptId}/taps/${tapId}`, { method: "DELETE" }, "change");
+  function remove(attempt, tapId) {
+    return Api.remove(`${attempt.urls.taps}/${tapId}`);
   }
 
   // A stored rep played through Web Audio, so that each tap can be placed on the recording by the
@@ -71,10 +58,14 @@ window.Taps = (function () {
 
     async load() {
       if (this.buffer) return;
-      const response = await fetch(this.url);
-      if (!response.ok) throw new Error("The recording of this rep could not be loaded; it may have been deleted.");
+      let bytes;
+      try {
+        bytes = await Api.get(this.url, "bytes");
+      } catch (err) {
+        throw err.status ? new Error("The recording of this rep could not be loaded; it may have been deleted.") : err;
+      }
       this.context = new AudioContext();
-      this.buffer = await this.context.decodeAudioData(await response.arrayBuffer());
+      this.buffer = await this.context.decodeAudioData(bytes);
     }
 
     get playing() { return this.source !== null; }

@@ -1,5 +1,5 @@
 """Flask test clients that behave like the app's own pages: each POST carries the CSRF token that
-a page of the app gave this client (read from its <meta name="csrf-token">), as static/csrf.js and
+a page of the app gave this client (read from its <meta name="csrf-token">), as static/api.js and
 the forms' hidden field do in the browser. Pass `csrf=False` to post like another site would."""
 
 from __future__ import annotations

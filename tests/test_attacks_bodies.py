@@ -49,7 +49,7 @@ def served(history_template, tmp_path_factory):
 
 class Page:
     """A page of the app as a browser holds it: its cookie and its CSRF token, for the requests its
-    scripts send (static/csrf.js adds the token to each)."""
+    scripts send (static/api.js adds the token to each)."""
 
     def __init__(self, url: str, path: str):
         self.url, self.jar = url, http.cookiejar.CookieJar()

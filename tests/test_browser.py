@@ -115,7 +115,7 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
         # the words marked are those the verdicts were judged on: the name as heard, however many words
         assert " ".join(page.locator("#transcript mark.name").all_text_contents()) == stored["metrics"]["name_heard"]
         assert page.locator("#transcript mark.question").count() >= 3
-        assert page.evaluate("window.rehearseLastLatency") > 0
+        assert float(page.get_attribute("#feedback-latency", "data-seconds")) > 0
 
         # The coach's taps were kept with the rep, on the recording's clock. Each was pressed once the
         # page's cue changed, so it must land after the app's edge by at least the cue's own rule — the

@@ -25,8 +25,10 @@ def post_taps(client, attempt_id, source, taps, **kwargs):
     return client.post(f"/api/attempts/{attempt_id}/taps", json={"source": source, "taps": taps}, **kwargs)
 
 
-def page_data(html: str, script_id: str) -> dict:
-    return json.loads(re.search(rf'<script id="{script_id}" type="application/json">(.*?)</script>', html, re.S).group(1))
+def page_data(html: str) -> dict:
+    """What a page tells its scripts: its one JSON island (macros.html `app_data`)."""
+    (island,) = re.findall(r'<script type="application/json" id="app-data">(.*?)</script>', html, re.S)
+    return json.loads(island)
 
 
 def test_a_pass_of_taps_is_kept_and_the_rep_comes_back_with_its_agreement(client, history_instance):
@@ -75,9 +77,9 @@ def test_the_attempt_page_offers_tapping_along_and_shows_the_agreement(client, h
     store, attempt, label = seeded(history_instance, 0, 1)
     page = client.get(f"/attempts/{attempt['id']}").text
     assert 'id="tap-play"' in page and 'data-mark="question_end"' in page and 'id="replay"' in page
-    assert page_data(page, "attempt-data")["attempt"]["agreement"] is None
+    assert page_data(page)["attempt"]["agreement"] is None
     post_taps(client, attempt["id"], "playback", coach_taps(label, "playback"))
-    data = page_data(client.get(f"/attempts/{attempt['id']}").text, "attempt-data")
+    data = page_data(client.get(f"/attempts/{attempt['id']}").text)
     assert data["attempt"]["agreement"]["source"] == "playback"
     assert data["attempt"]["metrics"]["question_end_s"] == pytest.approx(label["question_end"], abs=0.08)  # the replay mark
     # A step with no wait to time offers no tapping: key vocabulary.
@@ -97,8 +99,8 @@ def test_the_summary_and_the_calibration_page_show_the_figures(client, history_i
     assert summary.count('class="tapped-wait"') == 3
 
     page = client.get("/calibration").text
-    rows = page_data(page, "calibration-data")["rows"]
-    assert len(rows) == 3 and page_data(page, "calibration-data")["band"] == {"min_s": 5.0, "max_s": 12.0}
+    rows = page_data(page)["rows"]
+    assert len(rows) == 3 and page_data(page)["band"] == {"min_s": 5.0, "max_s": 12.0}
     assert [r["agreement"]["verdicts_agree"] for r in rows] == [True, True, False]
     assert re.search(r'data-figure="name-lag">\s*\+0\.[23]\d s', page)
     assert "reaction time" in page and 'id="calibration-chart"' in page
@@ -106,7 +108,7 @@ def test_the_summary_and_the_calibration_page_show_the_figures(client, history_i
 
     byrne = store.query_one("SELECT id FROM teachers WHERE name = 'Mr Byrne'")["id"]
     nobody = client.get(f"/calibration?teacher={byrne}").text
-    assert 'id="no-taps"' in nobody and page_data(nobody, "calibration-data")["rows"] == []
+    assert 'id="no-taps"' in nobody and page_data(nobody)["rows"] == []
     bad = client.get("/calibration?from=yesterday")
     assert bad.status_code == 400 and "is not a date" in bad.text
 

@@ -51,12 +51,23 @@ def page():
         browser.close()
 
 
+ORIGIN = "http://charts.test"
+
+
+def serve(route):
+    """A page of its own at ORIGIN, with the app's static files (ES modules: draw.js imports dates.js)."""
+    path = route.request.url[len(ORIGIN):]
+    if path.startswith("/static/"):
+        route.fulfill(path=str(STATIC / path[len("/static/"):]), content_type="text/javascript")
+    else:
+        route.fulfill(body='<!doctype html><div id="chart"></div>', content_type="text/html")
+
+
 def drawn_by_the_page(page, call: str):
-    """The chart draw.js draws on a page of its own (dates.js first, as the app's pages load it)."""
-    page.set_content('<div id="chart"></div>')
-    for script in ("dates.js", "draw.js"):
-        page.add_script_tag(path=str(STATIC / script))
-    page.evaluate(call)
+    """The chart draw.js draws on a page of its own, the module imported as the app's pages import it."""
+    page.route(f"{ORIGIN}/**", serve)
+    page.goto(f"{ORIGIN}/")
+    page.evaluate(f"import('/static/draw.js').then(({{ Draw }}) => {{ {call}; }})")
     return page.evaluate(SHOWN)
 
 

@@ -66,7 +66,7 @@ def test_comments_are_kept_at_their_moment_in_order_edited_and_deleted(client, r
     # The rep's page and the session's data (the meeting's page) carry them.
     page = client.get(f"/attempts/{attempt['id']}").text
     assert 'id="comments"' in page and "comment-now" in page
-    assert len(page_data(page, "attempt-data")["attempt"]["comments"]) == 2
+    assert len(page_data(page)["attempt"]["comments"]) == 2
     session = client.get(f"/api/sessions/{attempt['session_id']}").json
     assert [len(a["comments"]) for a in session["attempts"] if a["id"] == attempt["id"]] == [2]
     assert 'id="comments"' in client.get(f"/sessions/{attempt['session_id']}").text
@@ -298,6 +298,8 @@ def test_the_timeline_and_list_are_on_both_pages(client, rep):
     store, attempt = rep
     for url in (f"/attempts/{attempt['id']}", f"/sessions/{attempt['session_id']}"):
         page = client.get(url).text
-        assert re.search(r'<script src="/static/comments\.js[^"]*"></script>', page), url
+        assert re.search(r'<script type="module" nonce="[^"]+" src="/static/(session|attempt_page)\.js"></script>', page), url
         assert 'class="comment-list"' in page and "<kbd>C</kbd>" in page
+        entry = "session.js" if url.startswith("/sessions/") else "attempt_page.js"
+        assert 'from "./comments.js"' in client.get(f"/static/{entry}").text, entry
     assert client.get("/static/comments.js").status_code == 200

@@ -198,7 +198,7 @@ def test_starting_a_session_preselects_the_step_agreed_at_the_last_meeting(clien
     page = client.get("/?teacher=ms%20okafor").text  # as typed: the name matched whatever its case
     assert selected(page, "step") == "key-vocabulary" and 'id="agreed-hint" ' in page
     assert 'id="agreed-hint" hidden' not in page
-    agreed = json.loads(re.search(r'<script id="agreed-steps" type="application/json">(.*?)</script>', page).group(1))
+    agreed = json.loads(re.search(r'<script type="application/json" id="app-data">(.*?)</script>', page).group(1))["agreed"]
     assert agreed == {"Ms Okafor": "key-vocabulary"}  # for start.js, as a name is typed
     assert selected(client.get("/?teacher=Ms%20Okafor&step=cold-call").text, "step") == "cold-call"
     assert selected(client.get("/?teacher=Mr%20Byrne").text, "step") != "key-vocabulary"

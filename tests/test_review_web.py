@@ -64,7 +64,7 @@ def test_progress_page_shows_milestones_and_the_points_to_chart(client, store, h
     assert re.search(r'Accurate: <strong>since <time datetime="2026-11-03T09:00:00Z" data-format="date">3 Nov 2026</time>', page)
     assert re.search(r'Fluent: <strong>since <time datetime="2026-11-10T09:00:00Z" data-format="date">10 Nov 2026</time>', page)
     assert "target 5.0–12.0 s" in page
-    data = json.loads(re.search(r'<script id="progress-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/json" id="app-data">(.*?)</script>', page, re.S).group(1))
     assert [p["attempt_id"] for p in data["progress"]["points"]] == ids["sessions"][0]["attempts"] + ids["sessions"][1]["attempts"]
     assert data["metric"]["id"] == "wait_time_s"
     vocab = history.step_with_id(store, "key-vocabulary")["id"]
@@ -78,7 +78,7 @@ def test_attempt_page_has_playback_verdicts_and_others_to_compare(client, histor
     attempt_id = ids["sessions"][0]["attempts"][1]
     page = client.get(f"/attempts/{attempt_id}").text
     assert f'src="/attempts/{attempt_id}/audio"' in page
-    data = json.loads(re.search(r'<script id="attempt-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/json" id="app-data">(.*?)</script>', page, re.S).group(1))
     assert data["attempt"]["passed"] is True
     assert [v["id"] for v in data["attempt"]["verdicts"]] == ["asks_question", "wait_time", "names_pupil",
                                                               "no_name_before_question"]

@@ -108,7 +108,8 @@ def test_laptop_verdict_in_view_and_space_starts_the_next_rep(server, tmp_path):
         assert page.is_hidden("#name-fix-more")
 
         # The timeline always shows the target band, and marks a pupil named before the question.
-        drawn = page.evaluate("""() => {
+        drawn = page.evaluate("""async () => {
+            const { Draw } = await import("/static/draw.js");
             const div = document.createElement("div");
             const band = { min_s: 5, max_s: 12 };
             Draw.timeline(div, { duration_s: 10, utterances: [{ start: 0.5, end: 3 }, { start: 8.2, end: 8.6 }],

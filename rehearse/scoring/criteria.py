@@ -56,6 +56,14 @@ PARAM_LABELS = {"min_s": "the shortest pause", "max_s": "the longest pause", "mi
                 "words": "the key words", "phrases": "the phrases", "max": "the number", "in_order": "in this order"}
 
 
+# Each rule in a word or two, as the rehearsal page's verdict line (beside the record button) says it:
+# sent with each verdict (rehearse/web/views.py `label`), so the page's script holds no copy.
+LABELS = {"asks_question": "question", "wait_time": "wait", "names_pupil": "pupil named",
+          "no_name_before_question": "no name first", "uses_key_words": "key words", "max_steps": "steps",
+          "checks_understanding": "checks understanding", "max_fillers": "fillers", "max_words": "words",
+          "max_seconds": "time", "says_phrases": "phrases"}
+
+
 def param_label(param: str) -> str:
     """A rule parameter as the step editor's form names it (PARAM_LABELS)."""
     return PARAM_LABELS.get(param, param)

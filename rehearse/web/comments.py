@@ -7,7 +7,7 @@ DELETE /api/attempts/<id>/comments/<cid>
 
 Each answers with the attempt as it is now (its comments in the order they are heard), as the taps'
 endpoints do, so the page draws it again. Bad input is a 400 with {"error": "one line"}; nothing is
-kept then. The CSRF token is checked as for every change (security.py; static/csrf.js sends it).
+kept then. The CSRF token is checked as for every change (security.py; static/api.js sends it).
 """
 
 from __future__ import annotations

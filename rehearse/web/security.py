@@ -12,7 +12,7 @@ Teachers' voices are personal data, so every request passes these checks (`insta
   after SIGN_IN_HOURS at the latest. Each address may try MAX_FAILURES wrong passcodes a minute,
   counted before the passcode is checked, so that parallel guesses are counted too.
 - **CSRF.** Every POST carries the token of the browser's session: the hidden field `csrf_token` in
-  forms, the header `X-CSRF-Token` from scripts (static/csrf.js adds it). A WebSocket must be opened
+  forms, the header `X-CSRF-Token` from scripts (static/api.js adds it). A WebSocket must be opened
   by a page of this server (its Origin), since browsers send cookies with it from any site. A GET
   that costs the server much (the archive, a report) must come from a link of the app's own pages:
   the link carries the token, and the browser must not say another site asked (`link_refusal`).

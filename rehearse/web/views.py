@@ -11,6 +11,7 @@ from flask import abort, current_app, url_for
 from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
+from ..scoring.criteria import LABELS
 from ..scoring.names import parse_roster
 from ..scoring.steps import ActionStep, check_all, get_step
 from ..scoring.stored import StoredResult
@@ -95,33 +96,43 @@ def example_view(found: dict[str, Any] | None, step: ActionStep | None = None) -
     """A step's model or non-example for the page: where to play it, and how it scored."""
     if found is None:
         return None
-    descriptions = {c.id: c.description for c in step.criteria} if step else {}
+    words = criterion_words(step)
     result = StoredResult.from_json(found["result"])
     kind, step_row = found["kind"], found["step_id"]
     return {
         "id": found["id"], "kind": kind, "label": "Model" if kind == "model" else "Non-example",
         "source": found["source"], "status": found["status"], "error": found["error"],
         "passed": None if found["passed"] is None else bool(found["passed"]),
-        "verdicts": [v.to_json() | {"description": descriptions.get(v.id, v.id)} for v in result.criteria],
+        "verdicts": [v.to_json() | words.get(v.id, {"description": v.id, "label": v.id}) for v in result.criteria],
         "transcript": result.transcript if found["result"] else None, "wait_time_s": result.metrics.wait_time_s,
         "audio_url": url_for("steps.example_audio", step_id=step_row, kind=kind, v=found["id"]),
         "score_url": url_for("steps.score_example", step_id=step_row, kind=kind),
     }
 
 
+def criterion_words(step: ActionStep | None) -> dict[str, dict[str, str]]:
+    """Each criterion of the step, by id, in the words a verdict is shown with: its description and
+    its short label (criteria.LABELS; the verdict line beside the record button says it)."""
+    return {c.id: {"description": c.description, "label": LABELS.get(c.rule, c.description)}
+            for c in step.criteria} if step else {}
+
+
 def attempt_view(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
     """An attempt for the page: what `attempt_facts` gives, where its recording is served, and what
     it taught the app of how its teacher says a name (learnt.taught_by: the coach's one tap)."""
-    return attempt_facts(attempt, step) | {"audio_url": url_for("pages.attempt_audio", attempt_id=attempt["id"]),
+    at = {"attempt_id": attempt["id"]}
+    urls = {"marks": url_for("api.mark", **at), "score": url_for("api.rescore", **at),
+            "taps": url_for("api.add_taps", **at), "comments": url_for("comments.add", **at)}
+    return attempt_facts(attempt, step) | {"audio_url": url_for("pages.attempt_audio", **at), "urls": urls,
                                            "taught": learnt.taught_by(services()[0], attempt["uid"])}
 
 
 def attempt_facts(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
     """An attempt as the page and the saved report show it, outside any request: its verdicts with
     the coach's marks and the step's words, its figures as the coach agreed them, its transcript marked."""
-    descriptions = {c.id: c.description for c in step.criteria} if step else {}
+    words = criterion_words(step)
     result = result_of(attempt)
-    verdicts = [v | {"description": descriptions.get(v["id"], v["id"])} for v in verdicts_of(attempt, result)]
+    verdicts = [v | words.get(v["id"], {"description": v["id"], "label": v["id"]}) for v in verdicts_of(attempt, result)]
     view = {
         "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"],
         "status": attempt["status"], "error": attempt["error"], "created_at": attempt["created_at"],
