@@ -82,28 +82,10 @@ def layer(module: str) -> str:
 
 def imports_of(module: str) -> set[str]:
     """The rehearse modules `module` imports (at the top, or anywhere inside it)."""
-    path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "rehearse"}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
-            if source.split(".")[0] != "rehearse":
-                continue
-            for alias in node.names:  # `from pkg import module` imports the module
-                found.add(f"{source}.{alias.name}" if f"{source}.{alias.name}" in MODULES else source)
+    found = {source for source, _ in names_imported(module)}
     unknown = {m for m in found if m not in MODULES}
     assert not unknown, f"{module} imports what rehearse does not have: {unknown}"
     return found - {module}
-
-
-GRAPH = {m: imports_of(m) for m in MODULES}
 
 
 def names_imported(module: str) -> set[tuple[str, str]]:
@@ -125,6 +107,9 @@ def names_imported(module: str) -> set[tuple[str, str]]:
                 found |= {(f"{source}.{a.name}", "*") if f"{source}.{a.name}" in MODULES else (source, a.name)
                           for a in node.names}
     return found
+
+
+GRAPH = {m: imports_of(m) for m in MODULES}
 
 
 def test_every_module_is_in_a_layer():
