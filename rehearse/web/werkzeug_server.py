@@ -23,6 +23,7 @@ import threading
 from queue import SimpleQueue
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.urls import uri_to_iri
 
 from ..errors import RehearseError
 from .connections import MAX_CONNECTIONS, WEBSOCKET_OPENED, Pace, PerAddress, address_of
@@ -55,14 +56,15 @@ class _Handler(WSGIRequestHandler):
             self.log_request(101)  # the WebSocket's handshake, its only HTTP response
 
     def log_request(self, code="-", size="-") -> None:
-        path, query = self.path, ""
-        if "?" in path:
-            path, query = path.split("?", 1)
-        self.path = path + ("?…" if query else "")  # logged without the query's values
+        """The request line without its query's values, and plain: no colour codes (Werkzeug's own
+        colours the line by status, writing ESC sequences into a log file and around the very text
+        one searches it for)."""
         try:
-            super().log_request(code, size)
-        finally:
-            self.path = path + (f"?{query}" if query else "")
+            path, query = uri_to_iri(self.path).partition("?")[::2]
+            line = f"{self.command} {path}{'?…' if query else ''} {self.request_version}"
+        except AttributeError:  # a request line too bad to have a path
+            line = self.requestline
+        self.log("info", '"%s" %s %s', line.translate(self._control_char_table), code, size)
 
 
 class _Workers:
