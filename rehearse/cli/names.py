@@ -14,7 +14,7 @@ import argparse
 from typing import Any, Mapping, Sequence
 
 from ..errors import RehearseError
-from .common import BAD_INPUT, instance_folder, make_scorer, open_store
+from .common import instance_folder, make_scorer, open_store
 
 MAX_KEYS = 9  # pupils offered by number in practice's question: one key each
 
