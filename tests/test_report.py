@@ -190,3 +190,20 @@ def test_a_recording_that_cannot_be_decoded_and_is_larger_than_a_rep_is_left_out
     embedded = embedded_audio(damaged, 30)
     assert embedded.uri is None and "could not be read" in embedded.note and "not in this file" in embedded.note
     assert embedded_audio(damaged, 180).uri is not None  # within what a 180 s rep could be: kept as stored
+
+
+def test_the_reports_script_inlines_the_modules_it_imports_and_refuses_what_it_cannot(tmp_path):
+    from rehearse.web.report_script import report_script
+
+    (tmp_path / "a.js").write_text('export const A = 1;\nexport function twice(x) { return 2 * x; }\n')
+    (tmp_path / "b.js").write_text('import { A, twice as double } from "./a.js";\nexport const B = double(A);\n')
+    (tmp_path / "page.js").write_text('import { B } from "./b.js";\nimport { A } from "./a.js";\nconsole.log(A + B);\n')
+    script = report_script(tmp_path, "page.js")
+    assert script.index("// a.js") < script.index("// b.js") < script.index("// page.js")  # each after what it imports
+    assert "const { A, twice: double } = module_a;" in script and "import" not in script.replace("// ", "")
+    for name, text, said in (("star.js", 'import * as all from "./a.js";\n', "cannot inline"),
+                             ("circle.js", 'import { C } from "./circle.js";\nexport const C = 1;\n', "in a circle"),
+                             ("ends.js", 'const s = "</script>";\n', "end the report's script")):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ValueError, match=said):
+            report_script(tmp_path, name)
