@@ -1,7 +1,8 @@
 """A saved report in real headless Chromium (Debian's, driven by Playwright): downloaded through the
 app's route, written to a temporary file and opened from its file:// path with the network off and
 every request but the file itself refused. It shows the verdicts, the timeline and the comments,
-its audio plays from inside the file, a comment's button plays from just before it, and hostile
+its charts are the very elements the rep's page and the session's summary draw (one draw.js), its
+audio plays from inside the file, a comment's button plays from just before it, and hostile
 user text stays text. Set REHEARSE_REPORT_SCREENSHOT=path to keep a picture of the rep's report.
 Against a real server: the pages' "Save as report" buttons download the report, and an <img> of it
 on another site's page (issue 29: it made the server build reports) is refused."""
@@ -33,6 +34,7 @@ PLAYS = """(audio) => new Promise((resolve, reject) => {
 
 
 def launched(p, chromium):
+    """Headless Chromium that may play audio without a click."""
     return p.chromium.launch(executable_path=chromium, headless=True,
                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                                    "--autoplay-policy=no-user-gesture-required"])
