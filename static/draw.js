@@ -1,14 +1,17 @@
 // Drawing, in plain SVG (no chart library, nothing from a CDN): an attempt's timeline of speech and
-// pauses against the target, and the wait time of each rep against the target band.
+// pauses against the target, and the wait time of each rep against the target band. The pages draw with
+// it, and so does the saved report, in which it is inlined (rehearse/web/report_script.py).
 import { Dates, Seconds } from "./dates.js";
 
 export const Draw = (function () {
   const NS = "http://www.w3.org/2000/svg";
   const NO_WAIT = "no wait timed";  // a rep whose wait could not be timed, as the charts say it
 
+  // An SVG element; an attribute whose value is null or undefined is left out (a comment made for a
+  // saved report has no id).
   function el(name, attrs, text) {
     const node = document.createElementNS(NS, name);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const [k, v] of Object.entries(attrs || {})) if (v != null) node.setAttribute(k, v);
     if (text !== undefined) node.textContent = text;
     return node;
   }
@@ -28,8 +31,8 @@ export const Draw = (function () {
 
   // A rep with no value to draw (no wait timed: no question heard, or no pupil named after it) is no
   // point on the scale, so not a dot at 0, which reads as "waited 0 s": a dashed line across the
-  // chart at its place, saying so along it; its tooltip (`title`, a <title>) gives the verdict. Drawn
-  // the same in the saved report (report_svg.py `_unmeasured`).
+  // chart at its place, saying so along it; its tooltip (`title`, a <title>) gives the verdict. The saved
+  // report draws with this same code (static/report_page.js).
   function unmeasured(at, top, bottom, label, title) {
     const g = el("g", { class: "unmeasured" });
     const middle = (top + bottom) / 2;

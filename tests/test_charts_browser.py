@@ -1,6 +1,7 @@
-"""The charts of waits, drawn in real headless Chromium both ways a teacher or coach sees them: by
-static/draw.js on the pages (the session's wait chart, the progress chart) and by report_svg.py in
-the saved report. A rep whose wait could not be timed (no question heard, no pupil named after it)
+"""The charts of waits, drawn by static/draw.js in real headless Chromium both ways a teacher or coach
+sees them: on the pages (the session's wait chart, the progress chart) and in the saved report, whose
+one script inlines draw.js (report_script.py; test_report_browser.py compares a real session's page
+and report). A rep whose wait could not be timed (no question heard, no pupil named after it)
 is said as such — a mark "no wait timed" at its place, the line broken there — never drawn as a dot
 at 0 s, which reads as a wait of 0 s."""
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rehearse.web.report_svg import wait_chart_svg
+from rehearse.web.report_script import report_script
 
 from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
 
@@ -71,11 +72,19 @@ def drawn_by_the_page(page, call: str):
     return page.evaluate(SHOWN)
 
 
+def drawn_by_the_report(page, band, progress):
+    """The wait chart the saved report's script draws from the figures of its JSON island."""
+    data = json.dumps({"band": band, "reps": [], "progress": progress})
+    page.set_content(f'<div class="chart" id="wait-chart"></div><script type="application/json" id="app-data">{data}'
+                     f'</script><script type="module">{report_script()}</script>')
+    page.wait_for_selector("#wait-chart svg", state="attached")
+    return page.evaluate(SHOWN)
+
+
 def test_a_rep_with_no_wait_timed_is_said_so_on_the_sessions_chart_and_in_the_saved_report(page):
     on_page = drawn_by_the_page(page, f"Draw.waitChart(document.getElementById('chart'), {json.dumps(SESSION)}, "
                                       f"{json.dumps(BAND)})")
-    page.set_content(f"<body>{wait_chart_svg(SESSION, BAND)}</body>")
-    in_report = page.evaluate(SHOWN)
+    in_report = drawn_by_the_report(page, BAND, SESSION)
     for shown in (on_page, in_report):
         assert [dot.split(":")[0] for dot in shown["dots"]] == ["Rep 1", "Rep 3"], shown  # no dot for rep 2
         assert shown["unmeasured"] == [["no wait timed", "Rep 2: no wait timed, not yet"]], shown

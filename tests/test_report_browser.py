@@ -1,7 +1,8 @@
 """A saved report in real headless Chromium (Debian's, driven by Playwright): downloaded through the
 app's route, written to a temporary file and opened from its file:// path with the network off and
 every request but the file itself refused. It shows the verdicts, the timeline and the comments,
-its audio plays from inside the file, a comment's button plays from just before it, and hostile
+its charts are the very elements the rep's page and the session's summary draw (one draw.js), its
+audio plays from inside the file, a comment's button plays from just before it, and hostile
 user text stays text. Set REHEARSE_REPORT_SCREENSHOT=path to keep a picture of the rep's report.
 Against a real server: the pages' "Save as report" buttons download the report, and an <img> of it
 on another site's page (issue 29: it made the server build reports) is refused."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import os
 import re
 import threading
@@ -31,35 +33,46 @@ PLAYS = """(audio) => new Promise((resolve, reject) => {
 })"""
 
 
+def launched(p, chromium):
+    """Headless Chromium that may play audio without a click."""
+    return p.chromium.launch(executable_path=chromium, headless=True,
+                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                   "--autoplay-policy=no-user-gesture-required"])
+
+
+def offline(browser, tmp_path, **options):
+    """(open(html, name), requests, refused, problems): open writes the report to a file and opens it
+    in a context of `browser` with the network off and every request but the file's refused."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, **options)
+    context.set_offline(True)
+    requests, refused, problems = [], [], []
+    context.route("**/*", lambda route: (refused.append(route.request.url), route.abort())
+                  if route.request.url != opened["url"] else route.continue_())
+    opened: dict = {}
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("dialog", lambda dialog: (problems.append(f"a dialog: {dialog.message}"), dialog.dismiss()))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+
+    def open_report(html: str, name: str):
+        path = tmp_path / name
+        path.write_text(html, encoding="utf-8")
+        opened["url"] = path.as_uri()
+        page.goto(opened["url"])
+        return page
+
+    return open_report, requests, refused, problems
+
+
 @pytest.fixture()
 def offline_page(tmp_path):
     """open(html) writes the report to a file and opens it offline; yields the page and the requests made."""
     chromium, sync_playwright = browser_or_fail()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                          "--autoplay-policy=no-user-gesture-required"])
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        context.set_offline(True)
-        requests, refused, problems = [], [], []
-        context.route("**/*", lambda route: (refused.append(route.request.url), route.abort())
-                      if route.request.url != opened["url"] else route.continue_())
-        opened: dict = {}
-        page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
-        page.on("dialog", lambda dialog: (problems.append(f"a dialog: {dialog.message}"), dialog.dismiss()))
-        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-
-        def open_report(html: str, name: str):
-            path = tmp_path / name
-            path.write_text(html, encoding="utf-8")
-            opened["url"] = path.as_uri()
-            page.goto(opened["url"])
-            return page
-
-        yield open_report, requests, refused, problems
+        browser = launched(p, chromium)
+        yield offline(browser, tmp_path)
         browser.close()
 
 
@@ -128,6 +141,57 @@ def test_a_comment_plays_from_just_before_it_and_a_session_report_plays_every_re
         audio.evaluate("(a) => a.pause()")
     assert all(url.startswith("file://") for url in requests) and len(requests) == 2  # the two files opened
     assert refused == [] and problems == []
+
+
+# Every element of a drawing, in order: its tag, its attributes and its own text (what it shows, and where).
+DRAWN = """(place) => [...place.querySelectorAll("svg, svg *")].map((node) => [node.tagName,
+    Object.fromEntries([...node.attributes].map((a) => [a.name, a.value])),
+    [...node.childNodes].filter((c) => c.nodeType === Node.TEXT_NODE).map((c) => c.textContent).join("")])"""
+
+
+def no_wait_timed(store, attempt_id: int) -> None:
+    """The rep as if no pupil had been named after its question: scored, but no wait to time."""
+    result = store.attempt(attempt_id)["result"]
+    result["metrics"] |= {"wait_time_s": None, "name_start_s": None, "named_pupil": None}
+    with store.connect() as db:
+        db.execute("UPDATE attempts SET result = ? WHERE id = ?", (json.dumps(result), attempt_id))
+
+
+def test_the_saved_report_draws_the_charts_the_pages_draw_offline(history_instance, tmp_path):
+    folder, ids = history_instance
+    session = ids["sessions"][0]  # three reps, the first with no wait timed
+    no_wait_timed(open_store(folder), session["attempts"][0])
+    chromium, sync_playwright = browser_or_fail()
+    with running_server(folder) as url, sync_playwright() as p:
+        browser = launched(p, chromium)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(f"{url}/sessions/{session['id']}/summary")
+        page.wait_for_selector("#wait-chart svg", state="attached")
+        on_pages = {"wait per rep": page.locator("#wait-chart").evaluate(DRAWN)}
+        for attempt_id in session["attempts"]:
+            page.goto(f"{url}/attempts/{attempt_id}")
+            page.wait_for_selector("#timeline svg", state="attached")
+            on_pages[attempt_id] = page.locator("#timeline").evaluate(DRAWN)
+
+        open_report, requests, refused, problems = offline(browser, tmp_path)
+        name, html = download(history_instance, f"/sessions/{session['id']}/summary")
+        report = open_report(html, name)
+        report.wait_for_selector("#wait-chart svg", state="attached")
+        in_report = {"wait per rep": report.locator("#wait-chart").evaluate(DRAWN)}
+        in_report |= {a: report.locator(f"#timeline-{a}").evaluate(DRAWN) for a in session["attempts"]}
+        assert in_report == on_pages  # the same elements, classes, places and words
+        untimed = report.locator("#wait-chart .unmeasured")
+        assert untimed.count() == 1 and untimed.locator("title").text_content() == "Rep 1: no wait timed, not yet"
+        assert report.locator("#wait-chart circle").count() == 2  # no dot at 0 s for rep 1
+        assert report.locator(".timeline svg rect.speech").count() >= 6 and not report.locator("#no-script").is_visible()
+        assert requests == [report.url] and refused == [] and problems == []  # drawn offline, from the file alone
+
+        open_without_scripts, *_ = offline(browser, tmp_path, java_script_enabled=False)
+        plain = open_without_scripts(html, f"no-script-{name}")
+        assert plain.locator("svg").count() == 0 and plain.locator(".figures").count() == 3  # the figures, in text
+        assert "drawn by JavaScript" in plain.inner_text("#no-script")
+        browser.close()
 
 
 @contextlib.contextmanager

@@ -1,11 +1,13 @@
 """A rep (or a whole session) as one self-contained HTML file the teacher keeps: "Save as report".
 
 The file holds everything it shows — the recording as a data: URI (report_audio.py), the verdicts
-with the coach's marks applied and their evidence, the transcript, the timeline drawn as inline SVG
-(report_svg.py), the coach's time-stamped comments, and the styles — and refers to nothing outside
-itself: no address, no external file, no request of any kind. Its Content-Security-Policy (a meta
-tag, so it holds when the file is opened from disk) forbids loading anything but data: audio and
-runs only the one small script below (by its hash): the buttons that play from a moment.
+with the coach's marks applied and their evidence, the transcript, the coach's time-stamped comments, the
+styles, and the charts (each rep's timeline, a session's wait per rep) with their figures in a JSON
+island — and refers to nothing outside itself: no address, no external file, no request of any
+kind. The charts are drawn by the pages' own static/draw.js, inlined with the report's script
+(report_script.py), so the page and the saved report draw the same picture. Its
+Content-Security-Policy (a meta tag, so it holds when the file is opened from disk) forbids loading
+anything but data: audio and runs only that one script (by its hash).
 
 It is rendered by its own Jinja environment over the shipped templates (autoescaped: teachers'
 names, transcripts and comments are user text), not through a request, so `rehearse report` makes
@@ -19,8 +21,6 @@ app's own pages may ask for one: the link carries this browser's CSRF token, as 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import re
 import unicodedata
@@ -42,7 +42,7 @@ from ..scoring.steps import ActionStep
 from ..store import history
 from ..store.database import Store
 from .report_audio import embedded_audio
-from .report_svg import timeline_svg, wait_chart_svg
+from .report_script import report_script, script_hash
 from .security import link_refusal
 from .views import FILTERS, attempt_facts, services, step_or_problem, step_titles
 
@@ -50,14 +50,9 @@ bp = Blueprint("report", __name__)
 
 LEAD_S = 0.5  # play from this long before a moment (as the pages' replay buttons do)
 
-# The report's only script: a button with data-from plays the audio named by data-audio from there.
-SCRIPT = ("document.addEventListener('click', function (event) {"
-          " var button = event.target.closest('button[data-from]'); if (!button) return;"
-          " var audio = document.getElementById(button.getAttribute('data-audio'));"
-          " audio.currentTime = Number(button.getAttribute('data-from')); audio.play(); });")
-SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+# The policy; script-src: the hash of the report's one script (report_script.py).
 CSP = ("default-src 'none'; media-src data:; img-src data:; style-src 'unsafe-inline'; "
-       f"script-src 'sha256-{SCRIPT_HASH}'; base-uri 'none'; form-action 'none'")
+       "script-src {script}; base-uri 'none'; form-action 'none'")
 
 
 @dataclass(frozen=True)
@@ -102,7 +97,6 @@ def rep_view(store: Store, attempt: dict[str, Any], step: ActionStep | None,
         view["replay"] = [{"at_s": t, "from_s": max(0.0, t - LEAD_S), "what": what}
                           for t, what in ((metrics.get("question_end_s"), "the question ends"),
                                           (metrics.get("name_start_s"), "the name")) if t is not None]
-        view["timeline"] = timeline_svg(view, band_view(step.wait_band) if step else None, view["comments"])
     return view
 
 
@@ -134,10 +128,9 @@ def session_report(store: Store, session_id: int, comments: dict[int, list[dict[
             for a in attempts]
     progress = progress_of(attempts, session["fluent_after"])
     context = {k: session[k] for k in ("teacher", "title", "started_at", "finished_at", "mode", "reps_target")}
-    chart = wait_chart_svg(progress, band_view(step.wait_band) if step else None)
     plan = agreement_view(session, step_titles(store), date.today()) if has_note(session) else None
     html = _render(kind="session", context=context, step=step, problem=problem, reps=reps,
-                   progress=progress, chart=chart, plan=plan)
+                   progress=progress, plan=plan)
     return Report(file_name(session["teacher"], session["title"], "session", session["started_at"]), html)
 
 
@@ -159,10 +152,22 @@ def _environment() -> Environment:
     return env
 
 
+def chart_data(step: ActionStep | None, reps: list[dict[str, Any]], progress: dict[str, Any] | None) -> dict[str, Any]:
+    """What static/report_page.js draws, for the report's JSON island: each scored rep's timeline
+    (the figures draw.js `timeline` reads, as the rep's page gives them), the step's wait band and a
+    session's progress (draw.js `waitChart`, as the session's summary gives it)."""
+    timelines = [{key: r.get(key) for key in ("id", "duration_s", "metrics", "utterances", "agreement", "comments")}
+                 for r in reps if r.get("metrics") is not None]
+    return {"band": band_view(step.wait_band) if step else None, "reps": timelines, "progress": progress}
+
+
 def _render(**values: Any) -> str:
     css = (shipped.folder("static") / "rehearse.css").read_text(encoding="utf-8")
+    script = report_script()
+    data = chart_data(values["step"], values["reps"], values.get("progress"))
     return _environment().get_template("report.html").render(
-        csp=CSP, script=Markup(SCRIPT), lead_s=LEAD_S, css=Markup(css), made_at=datetime.now().astimezone().isoformat(), **values)
+        csp=CSP.format(script=script_hash(script)), script=Markup(script), data=data, lead_s=LEAD_S, css=Markup(css),
+        made_at=datetime.now().astimezone().isoformat(), **values)
 
 
 # The download ----------------------------------------------------------------------------------
