@@ -65,11 +65,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, comments, failures, names, pages, report, review, security, steps, stream
+    from . import api, comments, errors, names, pages, report, review, security, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["audio_accept"] = formats.accept()  # the upload inputs' accept=
-    failures.install(app)  # a full disk, a read-only database, a bug: the app's own page, and the log
+    errors.install(app)  # every failure's one answer: JSON to the scripts, the app's own page to a browser
     security.install(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(review.bp)
