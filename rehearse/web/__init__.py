@@ -7,7 +7,9 @@ names the way each teacher says them (learnt from the coach's one tap; played an
 teacher's page); JSON endpoints (`api.py`, and `comments.py` for a coach's comments on a
 recording) serve the pages' scripts; the WebSocket
 (`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
-the host, the sign-in (served beyond loopback), the CSRF token of every change.
+the host, the sign-in (served beyond loopback), the CSRF token of every change. `errors.py` answers
+every failure, in one place: a route that refuses raises `Refused` (or aborts), and is answered
+{"error": "one line"} under /api/ or the app's error page otherwise.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
 source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse). The pages'
 templates and static files are the shipped ones (rehearse.shipped). serving.py runs the app for
