@@ -107,7 +107,7 @@ def _internal(error: InternalServerError):
     return _answer(500, unforeseen(error.original_exception or error))
 
 
-def wants_json() -> bool:
+def _wants_json() -> bool:
     """Is this request from a script (an /api/ or /ws/ address, a JSON body, Accept: application/json)?"""
     return (request.path.startswith(JSON_PATHS) or request.is_json
             or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
@@ -116,7 +116,7 @@ def wants_json() -> bool:
 def _answer(status: int, message: str, heading: str | None = None, extra: dict[str, Any] | None = None,
             headers: list[tuple[str, str]] | None = None):
     """The one answer of a failure: JSON to a script, the app's error page to a browser."""
-    if wants_json():
+    if _wants_json():
         return {"error": message, **(extra or {})}, status, headers or []
     heading = heading or HEADINGS.get(status) or ("Something went wrong" if status >= 500 else "Cannot do this")
     try:
