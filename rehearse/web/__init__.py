@@ -7,7 +7,9 @@ names the way each teacher says them (learnt from the coach's one tap; played an
 teacher's page); JSON endpoints (`api.py`, and `comments.py` for a coach's comments on a
 recording) serve the pages' scripts; the WebSocket
 (`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
-the host, the sign-in (served beyond loopback), the CSRF token of every change.
+the host, the sign-in (served beyond loopback), the CSRF token of every change. `errors.py` answers
+every failure, in one place: a route that refuses raises `Refused` (or aborts), and is answered
+{"error": "one line"} under /api/ or the app's error page otherwise.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
 source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse). The pages'
 templates and static files are the shipped ones (rehearse.shipped). serving.py runs the app for
@@ -65,11 +67,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, comments, failures, names, pages, report, review, security, steps, stream
+    from . import api, comments, errors, names, pages, report, review, security, steps, stream
     from .views import FILTERS
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["audio_accept"] = formats.accept()  # the upload inputs' accept=
-    failures.install(app)  # a full disk, a read-only database, a bug: the app's own page, and the log
+    errors.install(app)  # every failure's one answer: JSON to the scripts, the app's own page to a browser
     security.install(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(review.bp)

@@ -15,6 +15,7 @@ from ..reps.attempts import forget_rep, mark_named, score_stored, without_path
 from ..store.comments import MAX_CHARS
 from ..store.faults import storage_problem
 from ..typed_text import text_problem
+from .errors import Refused
 from .inputs import json_object, text_json_bytes
 from .uploads import checked_suffix
 from .views import (attempt_or_404, attempt_view, live_reps, services, session_or_404, session_pupils,
@@ -34,12 +35,12 @@ def upload(session_id: int):
     """A recording made elsewhere (a phone) scored as the session's next rep."""
     store, session, step, problem = session_or_404(session_id)
     if problem:
-        return {"error": problem}, 400
+        raise Refused(problem)
     file = request.files.get("recording")
     try:
         suffix = checked_suffix(file)
     except RehearseError as exc:
-        return {"error": str(exc)}, 400
+        raise Refused(str(exc)) from exc
     with live_reps().recording(lambda: store.new_attempt(session_id, "upload", suffix)) as attempt:
         path = store.audio_file(attempt)
         try:
@@ -52,7 +53,7 @@ def upload(session_id: int):
             message = f"could not save the upload: {problem}"
             current_app.logger.error("rep %s of session %s: %s", attempt["rep"], session_id, message, exc_info=exc)
             store.save_failure(attempt["id"], message, 0.0)
-            return {"error": message, "attempt": attempt_view(store.attempt(attempt["id"]), step)}, 503
+            raise Refused(message, status=503, extra={"attempt": attempt_view(store.attempt(attempt["id"]), step)})
         _, scorer = services()
         stored = score_stored(store, scorer, attempt["id"])
     return attempt_view(stored, step), 201
@@ -65,7 +66,7 @@ def rescore(attempt_id: int):
     attempt = attempt_or_404(attempt_id)
     # One left 'recording' by a failure that could not even be stored is settled now, and scored.
     if attempt["status"] == "recording" and not live_reps().settle_if_left(store, attempt):
-        return {"error": f"rep {attempt['rep']} is still being recorded; stop it first"}, 409
+        raise Refused(f"rep {attempt['rep']} is still being recorded; stop it first", status=409)
     stored = score_stored(store, scorer, attempt_id)
     _, _, step, _ = session_or_404(stored["session_id"])
     return attempt_view(stored, step)
@@ -82,24 +83,24 @@ def mark(attempt_id: int):
     attempt = attempt_or_404(attempt_id)
     body = json_object(text_json_bytes(MAX_CHARS))
     if body is None:
-        return {"error": 'send the mark as a JSON object: {"criterion": id, "passed": true, false or null, '
-                         '"comment": ""}'}, 400
+        raise Refused('send the mark as a JSON object: {"criterion": id, "passed": true, false or null, '
+                      '"comment": ""}')
     criterion, passed, comment = body.get("criterion"), body.get("passed"), body.get("comment", "")
     pupil = body.get("pupil")
     known = [c["id"] for c in (attempt["result"] or {}).get("criteria", [])]
     if criterion not in known:
-        return {"error": f"unknown criterion {criterion!r} for this attempt; expected one of: "
-                         f"{', '.join(known) or 'none (the attempt is not scored yet)'}"}, 400
+        raise Refused(f"unknown criterion {criterion!r} for this attempt; expected one of: "
+                      f"{', '.join(known) or 'none (the attempt is not scored yet)'}")
     if passed not in (True, False, None) or not isinstance(comment, str):
-        return {"error": "passed must be true, false or null, and comment a string"}, 400
+        raise Refused("passed must be true, false or null, and comment a string")
     if problem := text_problem("the comment", comment.strip(), MAX_CHARS):  # before anything is marked or learnt
-        return {"error": problem}, 400
+        raise Refused(problem)
     _, session, step, _ = session_or_404(attempt["session_id"])
     if pupil is not None:
         pupils = session_pupils(session, step)
         if criterion != "names_pupil" or pupil not in pupils:
-            return {"error": f"pupil {pupil!r}: give it on names_pupil, as one of the class: "
-                             f"{', '.join(pupils) or 'the session has no roster'}"}, 400
+            raise Refused(f"pupil {pupil!r}: give it on names_pupil, as one of the class: "
+                          f"{', '.join(pupils) or 'the session has no roster'}")
     if criterion != "names_pupil":
         store.mark(attempt_id, criterion, passed, comment)
         return attempt_view(store.attempt(attempt_id), step)
@@ -136,13 +137,13 @@ def add_taps(attempt_id: int):
     attempt = attempt_or_404(attempt_id)
     body = json_object()
     if body is None:
-        return {"error": 'send the taps as JSON: {"source": "live" or "playback", "taps": [...]}'}, 400
+        raise Refused('send the taps as JSON: {"source": "live" or "playback", "taps": [...]}')
     try:
         # A rep still being recorded has no length yet: it cannot be longer than a rep may last.
         tapped = tap_pass(body.get("source"), body.get("taps"),
                           attempt["duration_s"] or current_app.config["MAX_ATTEMPT_S"])
     except RehearseError as exc:
-        return {"error": str(exc)}, 400
+        raise Refused(str(exc)) from exc
     store.add_taps(attempt_id, tapped)
     _, _, step, _ = session_or_404(attempt["session_id"])
     return attempt_view(store.attempt(attempt_id), step), 201
@@ -154,6 +155,6 @@ def remove_taps(attempt_id: int, tap_id: int):
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
     if not store.remove_taps(attempt_id, tap_id):
-        return {"error": f"rep {attempt['rep']} has no pass of taps {tap_id}; reload the page"}, 404
+        raise Refused(f"rep {attempt['rep']} has no pass of taps {tap_id}; reload the page", status=404)
     _, _, step, _ = session_or_404(attempt["session_id"])
     return attempt_view(store.attempt(attempt_id), step)

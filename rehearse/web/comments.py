@@ -16,6 +16,7 @@ from flask import Blueprint, current_app
 
 from ..errors import RehearseError
 from ..store import comments
+from .errors import Refused
 from .inputs import json_object, text_json_bytes
 from .views import attempt_or_404, attempt_view, services, session_or_404
 
@@ -42,11 +43,11 @@ def add(attempt_id: int):
     attempt = attempt_or_404(attempt_id)
     body = json_object(BODY_BYTES)
     if body is None:
-        return {"error": SEND}, 400
+        raise Refused(SEND)
     try:
         comments.add(store, attempt_id, body.get("at_s"), body.get("text"), _duration(attempt))
     except RehearseError as exc:
-        return {"error": str(exc)}, 400
+        raise Refused(str(exc)) from exc
     return _answer(attempt_id, 201)
 
 
@@ -56,13 +57,13 @@ def edit(attempt_id: int, comment_id: int):
     attempt = attempt_or_404(attempt_id)
     body = json_object(BODY_BYTES)
     if body is None:
-        return {"error": SEND}, 400
+        raise Refused(SEND)
     try:
         found = comments.edit(store, attempt_id, comment_id, body.get("text"), body.get("at_s"), _duration(attempt))
     except RehearseError as exc:
-        return {"error": str(exc)}, 400
+        raise Refused(str(exc)) from exc
     if not found:
-        return {"error": f"rep {attempt['rep']} has no comment {comment_id}; reload the page"}, 404
+        raise Refused(f"rep {attempt['rep']} has no comment {comment_id}; reload the page", status=404)
     return _answer(attempt_id)
 
 
@@ -71,5 +72,5 @@ def remove(attempt_id: int, comment_id: int):
     store, _ = services()
     attempt = attempt_or_404(attempt_id)
     if not comments.remove(store, attempt_id, comment_id):
-        return {"error": f"rep {attempt['rep']} has no comment {comment_id}; reload the page"}, 404
+        raise Refused(f"rep {attempt['rep']} has no comment {comment_id}; reload the page", status=404)
     return _answer(attempt_id)

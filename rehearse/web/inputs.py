@@ -9,9 +9,9 @@ SQLite or Python's parsers as a crash.
   (RecursionError), or not an object, is None, for the route to answer 400 with its own line.
   Each route reads at most its own small limit (JSON_BYTES, or `text_json_bytes` for one that takes
   typed text), not the upload limit (MAX_CONTENT_LENGTH, 64 MB, for recordings): a body declared
-  larger is refused (413, {"error": ...}) before a byte of it is read, and one sent in chunks, with
-  no length given, once it passes the limit. Read up to the upload limit, 24 bodies of 60 MB sent
-  at once took the server to 2 GB.
+  larger is refused (BodyTooLarge: 413, answered by errors.py) before a byte of it is read, and one
+  sent in chunks, with no length given, once it passes the limit. Read up to the upload limit, 24
+  bodies of 60 MB sent at once took the server to 2 GB.
 """
 
 from __future__ import annotations
@@ -65,10 +65,8 @@ class BodyTooLarge(RequestEntityTooLarge):
 
 
 def install(app: Flask) -> None:
-    """Every `<int:...>` of the app is an IdConverter: call before any route is added. A JSON body
-    over its route's limit is answered {"error": ...}, 413."""
+    """Every `<int:...>` of the app is an IdConverter: call before any route is added."""
     app.url_map.converters["int"] = IdConverter
-    app.register_error_handler(BodyTooLarge, lambda error: ({"error": error.description}, 413))
 
 
 def query_number(key: str, default: int | None, low: int = 1, high: int = MAX_ID) -> int | None:

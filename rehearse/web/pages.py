@@ -12,7 +12,6 @@ from ..store import plans
 from ..store.database import checked_name
 from ..typed_text import name_key
 from .names import class_lines, class_notes, roster_view
-from .security import FORM_BYTES
 from ..scoring.formats import mime_type
 from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
 
@@ -145,38 +144,3 @@ def attempt_audio(attempt_id: int):
     return send_file(path, mimetype=mime_type(path.suffix),
                      conditional=True)
 
-
-@bp.app_errorhandler(404)
-def not_found(error):
-    if request.path.startswith("/api/"):
-        return {"error": error.description}, 404
-    return render_template("error.html", message=error.description), 404
-
-
-@bp.app_errorhandler(400)
-def bad_request(error):
-    if request.path.startswith("/api/"):
-        return {"error": error.description}, 400
-    return render_template("error.html", message=error.description, heading="Cannot show this"), 400
-
-
-@bp.app_errorhandler(RehearseError)
-def refused(error):
-    """An engine error no route turned into a message of its own: its one line, not a crash."""
-    if request.path.startswith("/api/"):
-        return {"error": str(error)}, 400
-    return render_template("error.html", message=str(error), heading="Cannot do this"), 400
-
-
-@bp.app_errorhandler(413)
-def too_large(error):
-    if request.max_content_length == FORM_BYTES:  # not an upload (security._bound_the_body)
-        message = (f"the form is over {FORM_BYTES // 1024} KB, more than the page ever sends; "
-                   "shorten what you typed, or reload the page and try again")
-    else:
-        limit = current_app.config["MAX_CONTENT_LENGTH"] / 1024 / 1024
-        message = (f"that file is over {limit:g} MB, too large to be a recording of one rep; upload a shorter one "
-                   "(whoever runs rehearse can raise the limit with `rehearse serve --max-upload-mb`)")
-    if request.path.startswith("/api/"):
-        return {"error": message}, 413
-    return render_template("error.html", message=message), 413

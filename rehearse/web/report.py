@@ -16,7 +16,7 @@ the same file as the page's button.
 A report costs what its recordings cost to encode, so it holds at most what a rep may (`max_s`:
 the server's --max-attempt-s, or `rehearse report --max-attempt-s`; report_audio.py), and only the
 app's own pages may ask for one: the link carries this browser's CSRF token, as the archive's does
-(security.link_refusal), so an <img> or a link on another site cannot make the server build them.
+(security.require_own_link), so an <img> or a link on another site cannot make the server build them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from ..store import history
 from ..store.database import Store
 from .report_audio import embedded_audio
 from .report_script import report_script, script_hash
-from .security import link_refusal
+from .security import require_own_link
 from .views import FILTERS, attempt_facts, services, step_or_problem, step_titles
 
 bp = Blueprint("report", __name__)
@@ -179,9 +179,7 @@ def _download(report: Report):
 
 @bp.get("/attempts/<int:attempt_id>/report")
 def attempt_download(attempt_id: int):
-    refusal = link_refusal("open the rep's page and use its \"Save as report\" button")
-    if refusal:
-        return refusal
+    require_own_link("open the rep's page and use its \"Save as report\" button")
     store, _ = services()
     try:
         return _download(attempt_report(store, attempt_id, max_s=current_app.config["MAX_ATTEMPT_S"]))
@@ -191,9 +189,7 @@ def attempt_download(attempt_id: int):
 
 @bp.get("/sessions/<int:session_id>/report")
 def session_download(session_id: int):
-    refusal = link_refusal("open the session's summary and use its \"Save as report\" button")
-    if refusal:
-        return refusal
+    require_own_link("open the session's summary and use its \"Save as report\" button")
     store, _ = services()
     try:
         return _download(session_report(store, session_id, max_s=current_app.config["MAX_ATTEMPT_S"]))

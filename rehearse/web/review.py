@@ -22,7 +22,8 @@ from ..reps.export import attempt_records, to_csv, to_json
 from ..typed_text import printable, same_name
 from .inputs import query_number
 from .names import learnt_view
-from .security import link_refusal
+from .errors import Refused
+from .security import require_own_link
 from .views import (attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_titles,
                     step_view, teacher_or_404)
 
@@ -152,7 +153,7 @@ def export(kind: str):
     store, _ = services()
     filters, error = _filters()
     if error:
-        return render_template("error.html", message=error), 400
+        raise Refused(error)
     records = attempt_records(store, filters)
     body, mimetype = (to_csv(records), "text/csv") if kind == "csv" else (to_json(records), "application/json")
     return Response(body, mimetype=mimetype, headers={
@@ -167,9 +168,7 @@ def archive():
 
     Making it reads every recording, so a link of another site must not set it off: besides the
     sign-in every page needs, the link carries this browser's CSRF token, as the forms do."""
-    refusal = link_refusal("open the History page and use its archive link")
-    if refusal:
-        return refusal
+    require_own_link("open the History page and use its archive link")
     store, _ = services()
     try:
         stage = staging.stage(store.instance, "archive")  # a kill -9 meanwhile: the next start removes it
@@ -180,8 +179,8 @@ def archive():
         finally:
             stage.close()  # the open file stays readable until it is closed
     except OSError as exc:
-        return render_template("error.html", message=f"could not make the archive ({exc}); free some disk "
-                               "space, or run `rehearse export --archive FILE.zip`"), 500
+        raise Refused(f"could not make the archive ({exc}); free some disk space, "
+                      "or run `rehearse export --archive FILE.zip`", status=500) from exc
     response = send_file(file, mimetype="application/zip", as_attachment=True,
                          download_name=f"rehearse-{datetime.now():%Y-%m-%d}.zip")
     response.call_on_close(lambda: shutil.rmtree(stage.folder, ignore_errors=True))  # where an open file stays

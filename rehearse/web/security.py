@@ -15,7 +15,7 @@ Teachers' voices are personal data, so every request passes these checks (`insta
   forms, the header `X-CSRF-Token` from scripts (static/api.js adds it). A WebSocket must be opened
   by a page of this server (its Origin), since browsers send cookies with it from any site. A GET
   that costs the server much (the archive, a report) must come from a link of the app's own pages:
-  the link carries the token, and the browser must not say another site asked (`link_refusal`).
+  the link carries the token, and the browser must not say another site asked (`require_own_link`).
 - **Cookies.** The session cookie is HttpOnly and SameSite=Lax, and ends with the browser (no
   Expires); over HTTPS it is also Secure and named __Host-, so no other site or plain-HTTP page can
   set or read it. Its key lives in the
@@ -45,6 +45,7 @@ from markupsafe import Markup
 
 from ..store import passcode
 from .connections import BUFFERED_BODY
+from .errors import Refused
 from .sign_ins import SignIns
 
 SIGN_IN_HOURS = 12  # a school day, at the most; the browser forgets it sooner if it is closed
@@ -138,8 +139,8 @@ def _check_host():
         return None
     if is_loopback_name(urlsplit(f"//{request.host}").hostname or ""):
         return None
-    return _refuse(400, f"this server answers only at 127.0.0.1 (the address asked for was {request.host!r}); "
-                        "open http://127.0.0.1 with the port shown when rehearse started")
+    raise Refused(f"this server answers only at 127.0.0.1 (the address asked for was {request.host!r}); "
+                  "open http://127.0.0.1 with the port shown when rehearse started")
 
 
 def _check_sign_in():
@@ -148,7 +149,7 @@ def _check_sign_in():
     if _signed_in():
         return None
     if request.path.startswith("/api/") or _is_websocket() or request.method in CHANGES:
-        return _refuse(401, "sign in first: open the app's front page and enter the passcode")
+        raise Refused("sign in first: open the app's front page and enter the passcode", status=401)
     return redirect(url_for("security.sign_in", next=request.full_path.rstrip("?")))
 
 
@@ -157,20 +158,20 @@ def _check_origin():
     if _is_websocket():
         origin = request.headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc != request.host:
-            return _refuse(403, f"a page of another site ({origin}) tried to record here; "
-                                "record from rehearse's own page")
+            raise Refused(f"a page of another site ({origin}) tried to record here; "
+                          "record from rehearse's own page", status=403)
         return None
     if request.method not in CHANGES:
         return None
     if _is_sessions_token(request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""):
         return None
-    return _refuse(403, "this form is out of date or came from another site; "
-                        "reload the page and try again")
+    raise Refused("this form is out of date or came from another site; "
+                  "reload the page and try again", status=403)
 
 
-def link_refusal(where: str):
-    """None if this GET came from a link of the app's own pages, else the 403 refusal (one line,
-    ending with `where`: how to ask again). For the downloads that cost the server much to make
+def require_own_link(where: str) -> None:
+    """Refused (403, one line ending with `where`: how to ask again) unless this GET came from a
+    link of the app's own pages. For the downloads that cost the server much to make
     (the archive, a report): a GET is no change, so _check_origin lets any through, and an <img>
     or a link on another site would make the server build them with the teacher's cookies. The
     link carries this browser's CSRF token (`csrf_token` in the query, put there by the page), and
@@ -179,9 +180,8 @@ def link_refusal(where: str):
     site = request.headers.get("Sec-Fetch-Site", "same-origin")
     origin = request.headers.get("Origin")
     foreign = site not in ("same-origin", "none") or (origin is not None and urlsplit(origin).netloc != request.host)
-    if not foreign and _is_sessions_token(request.args.get("csrf_token", "")):
-        return None
-    return _refuse(403, f"this download link is out of date or came from another site; {where}")
+    if foreign or not _is_sessions_token(request.args.get("csrf_token", "")):
+        raise Refused(f"this download link is out of date or came from another site; {where}", status=403)
 
 
 def _is_sessions_token(sent: str) -> bool:
@@ -209,13 +209,6 @@ def _signed_in() -> bool:
 
 def _is_websocket() -> bool:
     return request.headers.get("Upgrade", "").lower() == "websocket"
-
-
-def _refuse(status: int, message: str):
-    if request.path.startswith(("/api/", "/ws/")):
-        return {"error": message}, status
-    heading = {400: "Cannot show this", 401: "Sign in first", 403: "Not allowed"}.get(status, "Not allowed")
-    return render_template("error.html", message=message, heading=heading), status
 
 
 def _headers(response):

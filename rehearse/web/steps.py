@@ -19,6 +19,7 @@ from ..scoring.steps import EXAMPLE_KINDS, ActionStep, check_all, get_step, save
 from ..reps import attempts as reps
 from ..store import examples
 from ..scoring.formats import mime_type
+from .errors import Refused
 from .uploads import checked_suffix
 from .views import example_view, step_view, services
 
@@ -174,7 +175,7 @@ def score_example(step_id: str, kind: str):
     try:
         return example_view(reps.score_example(store, scorer, step, kind), step)
     except RehearseError as exc:
-        return {"error": str(exc)}, 400
+        raise Refused(str(exc)) from exc
 
 
 def _example_or_404(step_id: str, kind: str) -> dict:

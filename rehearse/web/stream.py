@@ -43,7 +43,7 @@ from ..store import examples, learnt
 from ..reps.attempts import keep_result, salvage_recording, session_step
 from ..store.faults import storage_problem
 from .connections import WEBSOCKET_OPENED
-from .failures import unforeseen
+from .errors import unforeseen
 from .views import attempt_view, example_view, live_reps, services
 
 log = logging.getLogger(__name__)
