@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.latency import server_peak_rss_mb  # noqa: E402
 from benchmarks.score_clips import cpu_reference  # noqa: E402
 from rehearse.scoring.pipeline import Scorer  # noqa: E402
-from rehearse.scoring.names import parse_roster  # noqa: E402
+from rehearse.scoring.name_sounds import parse_roster  # noqa: E402
 from rehearse.coaching.progress import progress_of  # noqa: E402
 from rehearse.scoring.steps import ActionStep, get_step  # noqa: E402
 from rehearse.store.database import Store  # noqa: E402

@@ -162,7 +162,7 @@ ESPEAK_SPEED = "150"  # words per minute; the default 175 swallows short names
 
 # --------------------------------------------------------------------------------------------
 # Names. Every name the engine has seen (the old roster) or has a built-in respelling for
-# (rehearse/names.py SAID_AS) is in dev, so that test measures names it has never met.
+# (rehearse/scoring/name_sounds.py SAID_AS) is in dev, so that test measures names it has never met.
 
 DEV_NAMES = [
     # Irish
@@ -1516,8 +1516,8 @@ def summarise(labels: dict) -> None:
         print("test names on the old roster:", sorted(names[1] & set(OLD_ROSTER)) or "none",
               "| old questions in test:", sorted(set(QUESTIONS["test"]) & set(OLD_QUESTIONS)) or "none")
         try:
-            from rehearse.scoring.names import SAID_AS
-            print("test names with a built-in respelling in rehearse/names.py:",
+            from rehearse.scoring.name_sounds import SAID_AS
+            print("test names with a built-in respelling in rehearse/scoring/name_sounds.py:",
                   sorted(n for n in names[1] if re.sub(r"[^a-z]", "", n.lower()) in SAID_AS) or "none")
         except ImportError:
             pass

@@ -38,7 +38,7 @@ sys.path.insert(0, str(CODE_ROOT))
 try:
     from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
     from rehearse.scoring.pipeline import Scorer  # noqa: E402
-    from rehearse.scoring.names import parse_roster  # noqa: E402
+    from rehearse.scoring.name_sounds import parse_roster  # noqa: E402
     from rehearse.scoring.steps import get_step  # noqa: E402
 except ImportError:  # a --baseline revision from before the layer folders (issue 20)
     from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
@@ -95,7 +95,7 @@ def coach_taps(taught: dict[str, list], audio, result, truth: str | None) -> Non
     revision from before learning.learnt_sound took the pupil cuts the piece where it can."""
     import inspect
 
-    from rehearse.scoring.learning import learnt_sound
+    from rehearse.scoring.name_learning import learnt_sound
     from rehearse.store.learnt import KEEP
     if not truth or result.metrics.get("named_pupil") == truth:
         return
@@ -112,10 +112,10 @@ def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model
     `hints`: keep the rosters' "(how it is said)" hints (by default the rosters are typed plainly).
 
     In a sequence of reps by one voice, a rep whose pupil the engine did not get exactly right is
-    corrected as a coach would, in one tap: its name piece is learnt for that voice (learning.py)
+    corrected as a coach would, in one tap: its name piece is learnt for that voice (name_learning.py)
     and the later reps are scored with it, as the app does for a teacher."""
     try:
-        from rehearse.scoring.names import with_learnt
+        from rehearse.scoring.name_sounds import with_learnt
     except ImportError:  # a --baseline revision from before learnt names
         with_learnt = None
     with tempfile.TemporaryDirectory(prefix="rehearse-bench-models-") as models:

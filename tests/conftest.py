@@ -9,7 +9,7 @@ import pytest
 
 from rehearse.reps import open_store
 from rehearse.scoring.pipeline import Scorer
-from rehearse.scoring.names import parse_roster
+from rehearse.scoring.name_sounds import parse_roster
 from rehearse.scoring.steps import get_step
 
 CLIPS = Path(__file__).parent / "clips"

@@ -58,8 +58,8 @@ SHIPPED = ("scenarios", "audio", "templates", "static")
 # no capture, no coaching (its progress function is given to it: Store.open), no reps/.
 STORE_MAY_IMPORT = {
     "rehearse.scoring.audio": {"SAMPLE_RATE"},
-    "rehearse.scoring.learning": {"MAX_PIECE_S"},
-    "rehearse.scoring.names": {"LearntSound", "Pupil", "with_learnt"},
+    "rehearse.scoring.name_learning": {"MAX_PIECE_S"},
+    "rehearse.scoring.name_sounds": {"LearntSound", "Pupil", "with_learnt"},
     "rehearse.scoring.result": {"Result"},
     "rehearse.scoring.steps": {"ActionStep", "EXAMPLE_KINDS", "SHIPPED", "SHIPPED_AUDIO", "shipped_example",
                                "step_dirs"},

@@ -35,7 +35,7 @@ from ..errors import AudioError
 from ..scoring.audio import SAMPLE_RATE
 from ..scoring.pipeline import Scorer, hotwords_of
 from ..scoring.interrupt import Interrupted, point
-from ..scoring.names import Pupil
+from ..scoring.name_sounds import Pupil
 from ..scoring.result import Result
 from ..scoring.steps import ActionStep
 from ..scoring.speech import find_speech

@@ -224,7 +224,7 @@ def command(argv: Sequence[str] | None = None) -> int:
 
 
 def score_files(args: argparse.Namespace) -> int:
-    from ..scoring.names import parse_roster
+    from ..scoring.name_sounds import parse_roster
     from ..scoring.steps import get_step
 
     step = get_step(args.step, instance_folder(args.instance))

@@ -1,6 +1,7 @@
-"""The scoring pipeline: recording -> speech segments + words -> timeline -> criteria -> result.
+"""The scoring pipeline, its stages in order: 1 audio -> 2 speech segments -> 3 words -> 4 the named
+pupil (4a name_sounds, 4b name_evidence, 4c name_belief) -> 5 timeline -> 6 criteria -> 7 result.
 
-`Scorer` holds what is expensive (the Whisper model, loaded on first use) so that many attempts
+`Scorer` holds what is expensive (the Whisper speech model, loaded on first use) so that many attempts
 are scored with one load. It knows nothing of the web page or the terminal.
 """
 
@@ -18,9 +19,9 @@ import numpy as np
 from ..errors import AudioError
 from .audio import SAMPLE_RATE, load_audio
 from .interrupt import point
-from .names import LEAD_INS, Pupil, letters
-from .belief import decide
-from .naming import weigh
+from .name_sounds import LEAD_INS, Pupil, letters
+from .name_belief import decide
+from .name_evidence import weigh
 from .result import Result, judge
 from .steps import ActionStep
 from .speech import Segment, VadSettings, find_speech, loudness, room_snr_db
@@ -48,7 +49,7 @@ class Scorer:
         self.vad = vad
         self.max_file_s = max_file_s
         # For benchmarks/fit_names.py: when a list, each name choice's (start, end, Evidence) is added
-        # to it, to fit and check belief.py's weights. None in the app.
+        # to it, to fit and check name_belief.py's weights. None in the app.
         self.evidence_log: list | None = None
 
     def warm_up(self) -> None:
@@ -95,7 +96,7 @@ class Scorer:
 
     def timeline(self, audio: np.ndarray, segments: Sequence[Segment], words: Sequence[Word],
                  roster: Sequence[Pupil], known: dict | None = None) -> Timeline:
-        """The timeline of an attempt, names chosen by the model on the audio (naming.py). `known`
+        """The timeline of an attempt, names chosen by the model on the audio (name_evidence.py). `known`
         keeps the choices made, for the same words, while the attempt was recorded (live.py)."""
         return build_timeline(segments, words, roster, self.name_chooser(audio, roster, known), loudness(audio, segments))
 
@@ -169,5 +170,5 @@ def _malloc_trim():
 def hotwords_of(step: ActionStep) -> list[str]:
     """What Whisper should listen for in an attempt: the step's key words. Not the roster's names:
     given names as hotwords, Whisper "hears" lists of them in babble ("Ngozi, Ngozi, Ngozi"); the
-    names are chosen from the audio after transcription instead (naming.py)."""
+    names are chosen from the audio after transcription instead (name_evidence.py)."""
     return list(step.key_words)

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from .. import shipped
 from ..errors import RehearseError, StepError
 from .criteria import REQUIRED, RULES, Verdict, key_words_of, param_label
-from .names import Pupil, parse_roster
+from .name_sounds import Pupil, parse_roster
 from .timeline import Timeline
 
 SHIPPED = shipped.folder("scenarios")

@@ -6,7 +6,7 @@ short decoding pass. Word timestamps are kept for display and for placing words 
 for timing a pause. An engine (faster.py, the default; openai.py, `--engine openai-whisper`) adds
 to `Transcriber` only how it hears: `recognise` (what Whisper hears in the joined audio),
 `tokens_in`, `decode`, and `text_scores` (how likely the model finds given texts for a piece of
-audio: the forced choice of the named pupil, naming.py).
+audio: the forced choice of the named pupil, name_evidence.py).
 
 No invented words: decoding is bounded by the length of the speech (MAX_TOKENS_PER_S), and words
 piled up at one instant, words placed in the silence between pieces, and runs of a repeated word or
@@ -95,7 +95,7 @@ class Transcriber:
     def heard_told(self, piece: np.ndarray, names: Sequence[str]) -> list[str]:
         """The words Whisper writes for `piece` (a few seconds of speech) when told the names it may
         hear, as its prompt: "Pupils: Zainab, Callum, ...". Told them, it spells a name it hears as
-        the roster does more often ("Kida." becomes "Caoimhe."); naming.py weighs this against the
+        the roster does more often ("Kida." becomes "Caoimhe."); name_evidence.py weighs this against the
         model's scores. Not used for the transcript: in babble, names it was told get "heard"."""
         if not names:
             return []

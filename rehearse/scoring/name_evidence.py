@@ -1,4 +1,5 @@
-"""Stage 4, naming: the evidence about which pupil on the roster a piece of speech names.
+"""Stage 4b, name evidence: what the speech model says about which pupil on the roster a piece of
+speech names.
 
 Whisper writes names it does not know as other words ("Need" for Niamh, "Carlem" for Callum), so
 the written words alone cannot say who was named. Instead the model itself is asked, for every
@@ -7,16 +8,16 @@ or openai-whisper's decoder; mean log-probability per token):
 - *in place*: Whisper's words with the name put where the words sound most like it ("Let's hear
   from ___.");
 - *alone*: the name on its own (Whisper's words may all be guesses at the name: "Then in days.").
-Beside the model's scores: how alike the words sound to the name (names.py), how alike the words
+Beside the model's scores: how alike the words sound to the name (name_sounds.py), how alike the words
 Whisper writes when told the roster ("Pupils: Zainab, Callum, ...") sound to it (told, Whisper
 spells a name it hears as the roster does more often), and whether Whisper wrote the name itself.
 Against all of them stands "none of these": Whisper's own words, scored the same way.
 
 A pupil's spellings include how it is said (a typed hint, SAID_AS) and what Whisper wrote when this
-teacher said it (learnt: names.LearntSound). Before the question (`at_start`) only a name opening
+teacher said it (learnt: name_sounds.LearntSound). Before the question (`at_start`) only a name opening
 the speech is tried: in place of its first words, or before them.
 
-This module only gathers the evidence (`weigh`); belief.py turns it into calibrated probabilities
+This module only gathers the evidence (`weigh`); name_belief.py turns it into calibrated probabilities
 and says what is reported.
 """
 
@@ -26,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
 
-from .names import (CARRIERS, LEAD_INS, NOT_NAMES, OPEN_CALL, Pupil, find_name, learnt_spelling, letters,
+from .name_sounds import (CARRIERS, LEAD_INS, NOT_NAMES, OPEN_CALL, Pupil, find_name, learnt_spelling, letters,
                     sound_similarity, spellings)
 
 # How likely a text is for a piece of audio, for many texts at once: mean log-probability per token.
