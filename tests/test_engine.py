@@ -96,7 +96,7 @@ def shipped_clips() -> list[tuple[str, str]]:
     """(path, action step) of every recording the app ships, and of every labelled test clip."""
     clips = [(str(CLIPS / n), l["scenario"]) for n, l in sorted(LABELS["clips"].items())]
     clips.append((str(SHIPPED_AUDIO / "example-pose-pause-name.flac"), "pose-pause-name"))
-    for path in sorted((SHIPPED_AUDIO / "models").glob("*.flac")):
+    for path in sorted((SHIPPED_AUDIO / "examples").glob("*.flac")):
         clips.append((str(path), path.stem.removesuffix("-model").removesuffix("-non-example")))
     return clips
 
