@@ -20,7 +20,7 @@ against pupils named), and a reliability table: of the pupils reported as about 
 were right.
 
 `--check test` fits nothing: it scores the test split with the engine's weights as they are and
-prints the same tables, to report (never to tune on). `--cache` keeps the model's answers
+prints the same tables, to report (never to tune on). `--cache` keeps the speech model's answers
 (model_cache.py) so that a second run takes seconds.
 """
 

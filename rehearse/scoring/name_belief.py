@@ -61,7 +61,7 @@ class Belief:
 
 
 def pupil_features(e: Evidence) -> dict[str, dict[str, float]]:
-    """Each pupil's features for its share: the model's scores relative to the best pupil's, and
+    """Each pupil's features for its share: the speech model's scores relative to the best pupil's, and
     the sound, told and written evidence as they are."""
     if not e.pupils:
         return {}

@@ -74,7 +74,7 @@ class Pause:
 class NamedPupil:
     """A roster name heard in one utterance. `words`: the words written for the name (those the
     match's word indices point at), resolved when the timeline is built; none where no written word
-    was the name (the model put the name before the words, or heard it in audio Whisper wrote
+    was the name (the speech model put the name before the words, or heard it in audio Whisper wrote
     nothing for)."""
 
     match: NameMatch
@@ -252,7 +252,7 @@ Chooser = Callable[[Sequence["Utterance"], bool], NameMatch | None]
 
 def match_by_sound(roster: Sequence[Pupil]) -> Chooser:
     """A chooser from the written words alone (name_sounds.py's sound match): for timelines built
-    without the audio, and where no model is at hand."""
+    without the audio, and where no speech model is at hand."""
     def choose(utterances: Sequence[Utterance], at_start: bool) -> NameMatch | None:
         return find_name([w.word for u in utterances for w in u.words], roster, strict=at_start)
     return choose
@@ -345,7 +345,7 @@ def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose:
 
 def _words_named(utterances: Sequence[Utterance], match: NameMatch) -> tuple[Word, ...]:
     """The words of `utterances` written for the name `match` heard: its word indices count over
-    all their words. None when the words there do not spell what the match heard: the model put the name
+    all their words. None when the words there do not spell what the match heard: the speech model put the name
     before the words ("[Grace,] would you ..."), or heard it where Whisper had written nothing and
     the speech was transcribed again on its own (pipeline.py)."""
     picked = [w for u in utterances for w in u.words][match.first_word: match.last_word + 1]

@@ -2,7 +2,7 @@
 
 - The start page: beside the class list box, the names the app has learnt how the teacher typed
   says, and the names it expects to find hard (scoring.name_sounds.hard_to_hear: no said-as spelling,
-  nothing learnt, many pieces to the model's tokenizer), each with a quiet offer to add how it
+  nothing learnt, many pieces to the speech model's tokenizer), each with a quiet offer to add how it
   sounds ("Caoimhe (Keeva)"). start.js asks for them again (`POST /class-names`, so that pupils'
   names stay out of addresses and server logs) as the box or the teacher changes.
 - The session page: the class as set, each line with its hint, and "learnt" where it is.
