@@ -1,4 +1,4 @@
-"""Score a labelled set and print accuracy and speed figures (the README's figures come from here).
+"""Score a labelled set and print accuracy and speed figures (benchmarks/RESULTS.md's figures come from here).
 
     python benchmarks/score_clips.py [--set benchmarks/.labelled | --clips tests/clips]
                                      [--split dev|test|all] [--baseline REV] [--engine faster-whisper]
