@@ -70,7 +70,8 @@ class Worker:
         return future
 
     def urgent_waiting(self) -> bool:
-        """Does urgent work need every call the speech model takes? (Work ahead then gives way: interrupt.py.)"""
+        """Does urgent work need every call the speech model takes? (Work ahead then gives way:
+        interrupt.py.)"""
         return len(self._urgent) + self._urgent_running >= self._calls
 
     def _start_threads(self) -> None:

@@ -5,8 +5,8 @@ of them ("Kida" for Caoimhe). When the coach says in one tap who was named in a 
 unclear or wrong, the rep's *name piece* (the stretch of the recording where the name was said
 after the wait, and what Whisper wrote there) is kept as how this teacher says this pupil's name
 (a `name_sounds.LearntSound`); the next reps of the same teacher are scored with it
-(name_evidence.py: the learnt spelling in the forced choice, and the piece matched by sound). Nothing here is stored:
-the store keeps the pieces per teacher and pupil (store/learnt.py).
+(name_evidence.py: the learnt spelling in the forced choice, and the piece matched by sound).
+Nothing here is stored: the store keeps the pieces per teacher and pupil (store/learnt.py).
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ class Scorer:
         self.evidence_log: list | None = None
 
     def warm_up(self) -> None:
-        """Load the speech model and run it once, so that the first rep's feedback is as quick as the others."""
+        """Load the speech model and run it once, so that the first rep's feedback is as quick as the
+        others."""
         silence = np.zeros(SAMPLE_RATE, dtype=np.float32)
         self.transcriber.words(silence, [Segment(0.2, 0.8)])
 

@@ -164,7 +164,8 @@ def calibration_page():
             for a in attempts]
     bands = {band(a["step_id"]) for a in attempts}  # one band for every rep: the chart shades it
     return render_template(
-        "calibration.html", filters=filters, query=_query(filters), error=error, rows=rows, summary=summarise(r["agreement"] for r in rows),
+        "calibration.html", filters=filters, query=_query(filters), error=error, rows=rows,
+        summary=summarise(r["agreement"] for r in rows),
         band=band_view(bands.pop()) if len(bands) == 1 else None,
         teachers=history.teachers(store), action_steps=history.action_steps(store)), 400 if error else 200
 
