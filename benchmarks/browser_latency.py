@@ -21,7 +21,7 @@ How one rep is timed, in the page (performance.now()):
 Beside each rep (from the attempt's `timings`, /api/sessions/<id>): score(), the server's scoring of
 the whole recording (`total_s`); "all else", stop -> verdict in the DOM less that: waiting for the
 words of the speech being worked out ahead when stop came (rehearse/live.py `finish`) or for the
-model's one worker, the last audio blocks, the WebSocket and the page; and "words ready": score()
+speech model's one worker, the last audio blocks, the WebSocket and the page; and "words ready": score()
 found the words already worked out by that work ahead, with no wait for a job ahead still running at
 stop (benchmarks/timings.py).
 

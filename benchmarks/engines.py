@@ -4,9 +4,9 @@
 
 Runs benchmarks/score_clips.py once per engine, each in a process of its own (so that each one's
 peak memory is its own), and prints: seconds per clip, model load time (and, for openai-whisper,
-the one-off conversion of the bundled model), peak memory, install size (the files of each
+the one-off conversion of the bundled speech model), peak memory, install size (the files of each
 engine's own Python packages and model), wait-time error against the labels, named-pupil and
-verdict accuracy. The README's choice of default engine rests on these figures.
+verdict accuracy. The choice of default engine (docs/cli.md) rests on these figures.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fit the weights of belief.py on the dev split, and show how well calibrated they are.
+"""Fit the weights of name_belief.py on the dev split, and show how well calibrated they are.
 
     python benchmarks/fit_names.py [--set benchmarks/.labelled] [--cache FILE.sqlite]
                                    [--check SPLIT] [--save FILE.pkl] [--load FILE.pkl]
@@ -14,13 +14,13 @@ Then three models are fitted (numpy only; small L2 penalty):
   where a pupil was named;
 - NAMED_WEIGHTS: a logistic model of "a name was said in the piece after the wait", on every piece;
 - EARLY_WEIGHTS: a logistic model of "a name opened the speech before the question".
-It prints the weights to paste into rehearse/scoring/belief.py, their 5-fold cross-validated figures
+It prints the weights to paste into rehearse/scoring/name_belief.py, their 5-fold cross-validated figures
 on dev (so the dev figures are not the fitted data's own), the choice of the REPORT bar (wrong pupils
 against pupils named), and a reliability table: of the pupils reported as about 90% sure, how many
 were right.
 
 `--check test` fits nothing: it scores the test split with the engine's weights as they are and
-prints the same tables, to report (never to tune on). `--cache` keeps the model's answers
+prints the same tables, to report (never to tune on). `--cache` keeps the speech model's answers
 (model_cache.py) so that a second run takes seconds.
 """
 
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from rehearse.scoring import belief  # noqa: E402
 from benchmarks.score_clips import as_typed, clip_order, coach_taps  # noqa: E402
 from rehearse.scoring.audio import load_audio  # noqa: E402
-from rehearse.scoring.names import parse_roster, with_learnt  # noqa: E402
+from rehearse.scoring.name_sounds import parse_roster, with_learnt  # noqa: E402
 from rehearse.scoring.pipeline import Scorer  # noqa: E402
 from rehearse.scoring.steps import get_step  # noqa: E402
 

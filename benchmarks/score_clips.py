@@ -1,8 +1,8 @@
-"""Score a labelled set and print accuracy and speed figures (the README's figures come from here).
+"""Score a labelled set and print accuracy and speed figures (benchmarks/RESULTS.md's figures come from here).
 
     python benchmarks/score_clips.py [--set benchmarks/.labelled | --clips tests/clips]
                                      [--split dev|test|all] [--baseline REV] [--engine faster-whisper]
-                                     [--model PATH] [--figures FILE.json] [--show-misses]
+                                     [--speech-model PATH] [--figures FILE.json] [--show-misses]
 
 The labelled set (benchmarks/labelled_set.py; made here if missing) is split into `dev`, to tune
 on, and `test`, to report on and never tune on: other voices, names, questions and phrasings.
@@ -38,8 +38,11 @@ sys.path.insert(0, str(CODE_ROOT))
 try:
     from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
     from rehearse.scoring.pipeline import Scorer  # noqa: E402
-    from rehearse.scoring.names import parse_roster  # noqa: E402
     from rehearse.scoring.steps import get_step  # noqa: E402
+    try:
+        from rehearse.scoring.name_sounds import parse_roster  # noqa: E402
+    except ImportError:  # a --baseline revision from before stage 4's modules were named for what they hold
+        from rehearse.scoring.names import parse_roster  # noqa: E402
 except ImportError:  # a --baseline revision from before the layer folders (issue 20)
     from rehearse.audio import SAMPLE_RATE, load_audio  # noqa: E402
     from rehearse.engine import Scorer  # noqa: E402
@@ -95,7 +98,7 @@ def coach_taps(taught: dict[str, list], audio, result, truth: str | None) -> Non
     revision from before learning.learnt_sound took the pupil cuts the piece where it can."""
     import inspect
 
-    from rehearse.scoring.learning import learnt_sound
+    from rehearse.scoring.name_learning import learnt_sound
     from rehearse.store.learnt import KEEP
     if not truth or result.metrics.get("named_pupil") == truth:
         return
@@ -105,31 +108,38 @@ def coach_taps(taught: dict[str, list], audio, result, truth: str | None) -> Non
         taught[truth] = (taught.get(truth, []) + [sound])[-KEEP:]
 
 
-def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, model: str | None,
+def score_rows(folder: Path, splits: dict, wanted: list[str], engine: str, speech_model: str | None,
                cache: str | None = None, hints: bool = False) -> dict:
     """Score every clip of the wanted splits; one row of what the engine said per clip. `cache`: keep
-    the model's answers in this file and reuse them (model_cache.py: for tuning on dev, not for times).
+    the speech model's answers in this file and reuse them (model_cache.py: for tuning on dev, not for times).
     `hints`: keep the rosters' "(how it is said)" hints (by default the rosters are typed plainly).
 
     In a sequence of reps by one voice, a rep whose pupil the engine did not get exactly right is
-    corrected as a coach would, in one tap: its name piece is learnt for that voice (learning.py)
+    corrected as a coach would, in one tap: its name piece is learnt for that voice (name_learning.py)
     and the later reps are scored with it, as the app does for a teacher."""
     try:
-        from rehearse.scoring.names import with_learnt
-    except ImportError:  # a --baseline revision from before learnt names
-        with_learnt = None
+        from rehearse.scoring.name_sounds import with_learnt
+    except ImportError:
+        try:  # a --baseline revision from before stage 4's modules were named for what they hold
+            from rehearse.scoring.names import with_learnt
+        except ImportError:  # ... or from before learnt names
+            with_learnt = None
     with tempfile.TemporaryDirectory(prefix="rehearse-bench-models-") as models:
         started = time.perf_counter()
         try:
-            scorer = Scorer(model, engine=engine, models_dir=models)
-        except TypeError:  # an older revision without the second engine
-            scorer = Scorer(model)
+            scorer = Scorer(speech_model, engine=engine, speech_models_dir=models)
+        except TypeError:
+            try:  # a --baseline revision from before "speech model" was its name
+                scorer = Scorer(speech_model, engine=engine, models_dir=models)
+            except TypeError:  # ... or from before the second engine
+                scorer = Scorer(speech_model)
         if cache:
             from benchmarks.model_cache import CachedTranscriber
             scorer.transcriber = CachedTranscriber(scorer.transcriber, cache)
         convert_s = time.perf_counter() - started
         started = time.perf_counter()
-        scorer.transcriber.model  # load now, to time it apart from scoring
+        # load now, to time it apart from scoring (`model` in a --baseline revision from before the rename)
+        getattr(scorer.transcriber, "speech_model", None) or scorer.transcriber.model
         load_s = time.perf_counter() - started
         rows = []
         for split in wanted:
@@ -284,24 +294,24 @@ def main() -> None:
     parser.add_argument("--split", nargs="+", default=["all"], help="dev, test or all (default)")
     parser.add_argument("--baseline", metavar="REV", help="also score with rehearse at this git revision")
     parser.add_argument("--engine", default="faster-whisper")
-    parser.add_argument("--model")
+    parser.add_argument("--speech-model", "--model", dest="speech_model", metavar="PATH")
     parser.add_argument("--figures", metavar="FILE.json", help="also write the figures here")
     parser.add_argument("--show-misses", action="store_true", help="list every clip got wrong")
     parser.add_argument("--hints", action="store_true",
                         help="keep the rosters' \"(how it is said)\" hints (default: rosters as a teacher types them)")
     parser.add_argument("--cache", metavar="FILE.sqlite",
-                        help="keep the model's answers here and reuse them (tuning on dev; its times mean nothing)")
+                        help="keep the speech model's answers here and reuse them (tuning on dev; its times mean nothing)")
     parser.add_argument("--rows", metavar="FILE.json", help=argparse.SUPPRESS)  # baseline_rows' worker
     args = parser.parse_args()
 
     folder, splits = load_set(args)
     wanted = list(splits) if args.split == ["all"] else args.split
     if args.rows:
-        Path(args.rows).write_text(json.dumps(score_rows(folder, splits, wanted, args.engine, args.model, None, args.hints)))
+        Path(args.rows).write_text(json.dumps(score_rows(folder, splits, wanted, args.engine, args.speech_model, None, args.hints)))
         return
     labels = {name: label for s in wanted for name, label in splits[s]["clips"].items()}
     gflops = cpu_reference()
-    scored = score_rows(folder, splits, wanted, args.engine, args.model, args.cache, args.hints)
+    scored = score_rows(folder, splits, wanted, args.engine, args.speech_model, args.cache, args.hints)
     base = baseline_rows(args.baseline, args, wanted) if args.baseline else None
     gflops_after = cpu_reference()
 

@@ -14,12 +14,16 @@ or from a floor below it (tests/test_layout.py checks this, and that no import g
 
 One name per thing, in the code as on the pages:
 - an *action step* is an `ActionStep` (scoring/steps.py); one is a `step`, its id (`cold-call`, the
-  file's `id`) is `step_id`, and its row in the action_steps table is `step_row`. The files live in
-  `scenarios/` (the folder keeps the name the design gave it, as does REHEARSE_SCENARIOS); a stored
+  file's `id`) is `step_id` (and `?step=` in every address), and its row in the action_steps table
+  is `step_row`. The files live in `scenarios/` (the folder keeps the name the design gave it, as does REHEARSE_SCENARIOS); a stored
   result keeps the id under its first key, "scenario", and the CLI still takes --scenario.
 - a *rep* is an `attempt` in the code and the tables (the design's word for one try).
 - the *engine* is scoring/, the pipeline from audio to verdicts (pipeline.py's `Scorer` runs it);
-  the *speech engine* is what hears the words (`--engine faster-whisper | openai-whisper`, scoring/words/).
+  the *speech engine* is what hears the words (`--engine faster-whisper | openai-whisper`, scoring/words/),
+  running a *speech model* (Whisper's weights: `--speech-model`, REHEARSE_SPEECH_MODEL, the instance
+  folder's speech-models/).
+- a *model* is only ever a step's model recording, beside its non-example (the step's *examples*:
+  EXAMPLE_KINDS in scoring/steps.py, the shipped ones in audio/examples/).
 """
 
 __version__ = "0.1.0"

@@ -17,5 +17,5 @@ class RosterError(RehearseError):
     """A class roster that cannot be used (empty, duplicated or unreadable names)."""
 
 
-class ModelError(RehearseError):
-    """The speech model cannot be found or loaded."""
+class SpeechModelError(RehearseError):
+    """The speech model (Whisper) cannot be found or loaded."""

@@ -9,7 +9,7 @@ import pytest
 
 from rehearse.reps import open_store
 from rehearse.scoring.pipeline import Scorer
-from rehearse.scoring.names import parse_roster
+from rehearse.scoring.name_sounds import parse_roster
 from rehearse.scoring.steps import get_step
 
 CLIPS = Path(__file__).parent / "clips"
@@ -17,7 +17,7 @@ LABELS = json.loads((CLIPS / "labels.json").read_text())
 
 # What `make check` (pytest -m "not slow") leaves out, so a developer's loop stays under two minutes:
 # whole modules that drive a browser, the microphone, a minute of load or a fuzzer, start several
-# server processes, or score many clips with the model. `make test` runs everything.
+# server processes, or score many clips with the speech model. `make test` runs everything.
 SLOW_MODULES = {
     "test_browser": "a browser", "test_session_browser": "a browser", "test_review_browser": "a browser",
     "test_authoring_browser": "a browser", "test_dates_browser": "a browser", "test_comments_browser": "a browser",
@@ -29,7 +29,7 @@ SLOW_MODULES = {
     "test_stream": "a server per test", "test_calibration": "many clips scored",
     "test_sign_in": "a server per test", "test_hostile_archive": "an import per test",
     "test_report_browser": "a browser", "test_charts_browser": "a browser",
-    "test_names_cli": "a process that loads the model per command",
+    "test_names_cli": "a process that loads the speech model per command",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rehearse.scoring.names import NameMatch, parse_roster
+from rehearse.scoring.name_sounds import NameMatch, parse_roster
 from rehearse.scoring.speech import Segment
 from rehearse.scoring.timeline import Timeline, build_timeline
 from rehearse.scoring.words.base import Word

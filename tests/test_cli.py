@@ -62,9 +62,26 @@ def test_bad_roster():
     assert run.returncode == 2 and "roster is empty" in run.stderr
 
 
-def test_bad_model_path(tmp_path):
-    run = rehearse("score", GOOD, "--step", "pose-pause-name", "--model", str(tmp_path))
+def test_bad_speech_model_path(tmp_path):
+    run = rehearse("score", GOOD, "--step", "pose-pause-name", "--speech-model", str(tmp_path))
     assert run.returncode == 2 and "not a faster-whisper model folder" in run.stderr
+    assert "--speech-model" in run.stderr
+
+
+def test_the_speech_models_old_names_still_work(tmp_path):
+    """--model and REHEARSE_MODEL, the old names of --speech-model and REHEARSE_SPEECH_MODEL, are
+    still read (others' scripts use them); --help lists only the new one, and calls --model its old name."""
+    import os
+
+    run = rehearse("score", GOOD, "--step", "pose-pause-name", "--model", str(tmp_path))
+    assert run.returncode == 2 and f"{tmp_path}: not a faster-whisper model folder" in run.stderr
+    for variable in ("REHEARSE_SPEECH_MODEL", "REHEARSE_MODEL"):
+        env = {**os.environ, variable: str(tmp_path)}
+        run = rehearse("score", GOOD, "--step", "pose-pause-name", env=env)
+        assert run.returncode == 2 and f"{tmp_path}: not a faster-whisper model folder" in run.stderr, variable
+    shown = rehearse("score", "--help").stdout
+    assert "--speech-model PATH" in shown and "[--model" not in shown
+    assert not re.search(r"^ *--model", shown, re.M) and "--model is its old name" in " ".join(shown.split())
 
 
 def test_steps_list_and_check(tmp_path):

@@ -18,7 +18,7 @@ import pytest
 from rehearse.errors import AudioError
 from rehearse.scoring.steps import get_step
 from rehearse.scoring.stored import StoredResult
-from rehearse.scoring.words.faster import load_model
+from rehearse.scoring.words.faster import load_speech_model
 from rehearse.web.views import marked_words
 
 from .conftest import CLIPS, LABELS
@@ -89,14 +89,14 @@ def test_a_silent_recording_is_refused(scorer):
 def test_the_model_is_loaded_once(scored):
     scored("ppn-00-correct-siobhan-clean.flac")
     scored("ppn-01-correct-oluwaseun-clean.flac")
-    assert load_model.cache_info().currsize == 1
+    assert load_speech_model.cache_info().currsize == 1
 
 
 def shipped_clips() -> list[tuple[str, str]]:
     """(path, action step) of every recording the app ships, and of every labelled test clip."""
     clips = [(str(CLIPS / n), l["scenario"]) for n, l in sorted(LABELS["clips"].items())]
     clips.append((str(SHIPPED_AUDIO / "example-pose-pause-name.flac"), "pose-pause-name"))
-    for path in sorted((SHIPPED_AUDIO / "models").glob("*.flac")):
+    for path in sorted((SHIPPED_AUDIO / "examples").glob("*.flac")):
         clips.append((str(path), path.stem.removesuffix("-model").removesuffix("-non-example")))
     return clips
 

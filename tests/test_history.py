@@ -17,7 +17,7 @@ from rehearse.coaching.progress import step_progress
 from rehearse.scoring.steps import SHIPPED as SCENARIOS
 from rehearse.capture.recording import to_pcm16
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
-from rehearse.scoring.names import LearntSound
+from rehearse.scoring.name_sounds import LearntSound
 from rehearse.store import learnt
 from rehearse.store.schema import SCHEMA, SCHEMA_VERSION
 

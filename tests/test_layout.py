@@ -58,8 +58,8 @@ SHIPPED = ("scenarios", "audio", "templates", "static")
 # no capture, no coaching (its progress function is given to it: Store.open), no reps/.
 STORE_MAY_IMPORT = {
     "rehearse.scoring.audio": {"SAMPLE_RATE"},
-    "rehearse.scoring.learning": {"MAX_PIECE_S"},
-    "rehearse.scoring.names": {"LearntSound", "Pupil", "with_learnt"},
+    "rehearse.scoring.name_learning": {"MAX_PIECE_S"},
+    "rehearse.scoring.name_sounds": {"LearntSound", "Pupil", "with_learnt"},
     "rehearse.scoring.result": {"Result"},
     "rehearse.scoring.steps": {"ActionStep", "EXAMPLE_KINDS", "SHIPPED", "SHIPPED_AUDIO", "shipped_example",
                                "step_dirs"},
@@ -180,11 +180,11 @@ def test_no_import_cycle():
 
 
 def test_tests_and_scripts_import_what_rehearse_has():
-    """The tests, benchmarks and audio/make_models.py import rehearse's modules where they now are
+    """The tests, benchmarks and audio/make_examples.py import rehearse's modules where they now are
     (code in strings too: a child process's). An editable install of another checkout can otherwise
     answer an old path from there."""
     stale = []
-    for path in [*(ROOT / "tests").glob("*.py"), *(ROOT / "benchmarks").glob("*.py"), ROOT / "audio" / "make_models.py"]:
+    for path in [*(ROOT / "tests").glob("*.py"), *(ROOT / "benchmarks").glob("*.py"), ROOT / "audio" / "make_examples.py"]:
         tree = ast.parse(path.read_text())
         fallbacks = {id(n) for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler)
                      and getattr(h.type, "id", None) == "ImportError" for n in ast.walk(h)}  # an older layout's
@@ -231,7 +231,7 @@ def test_the_wheel_is_configured_with_every_package_and_shipped_folder():
 
 def shipped_files() -> set[str]:
     """What the wheel must carry of the shipped folders, as paths inside it."""
-    patterns = {"scenarios": ["*.toml"], "audio": ["*.flac", "models/*.flac"], "templates": ["*.html"],
+    patterns = {"scenarios": ["*.toml"], "audio": ["*.flac", "examples/*.flac"], "templates": ["*.html"],
                 "static": ["*.js", "*.css", "*.svg"]}
     return {f"rehearse/shipped/{folder}/{p.relative_to(ROOT / folder).as_posix()}"
             for folder, globs in patterns.items() for g in globs for p in (ROOT / folder).glob(g)}

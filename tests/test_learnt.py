@@ -15,8 +15,8 @@ from rehearse.reps import import_archive, open_store
 from rehearse.errors import RehearseError
 from rehearse.capture.recording import to_pcm16, wav_header
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
-from rehearse.scoring.learning import MAX_PIECE_S, learnt_sound
-from rehearse.scoring.names import LearntSound, parse_roster
+from rehearse.scoring.name_learning import MAX_PIECE_S, learnt_sound
+from rehearse.scoring.name_sounds import LearntSound, parse_roster
 from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, learnt

@@ -1,6 +1,7 @@
 """openai-whisper as the second engine (issue 8): the checkpoint converted from the bundled
-CTranslate2 model is the same network, and the engine gives the same verdicts, named pupils and
-wait times as the default engine on the labelled clips. Real models, real clips; no download."""
+CTranslate2 speech model is the same network, and the engine gives the same verdicts, named pupils
+and wait times as the default engine on the labelled clips. Real speech models, real clips; no
+download."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 
 from rehearse.scoring.audio import load_audio
 from rehearse.scoring.pipeline import Scorer
-from rehearse.errors import ModelError
+from rehearse.errors import SpeechModelError
 from rehearse.scoring.steps import get_step
 from rehearse.scoring.words.base import VERBATIM_PROMPT
-from rehearse.scoring.words.faster import find_model
+from rehearse.scoring.words.faster import find_speech_model
 
 from .conftest import CLIPS, LABELS
 
@@ -30,12 +31,12 @@ CLEAN = sorted(n for n, c in LABELS["clips"].items() if c.get("noise", "clean") 
 
 @pytest.fixture(scope="module")
 def openai_scorer(tmp_path_factory):
-    return Scorer(engine="openai-whisper", models_dir=tmp_path_factory.mktemp("models"))
+    return Scorer(engine="openai-whisper", speech_models_dir=tmp_path_factory.mktemp("speech-models"))
 
 
 @pytest.fixture(scope="module")
 def converted(openai_scorer):
-    return openai_scorer.transcriber.model
+    return openai_scorer.transcriber.speech_model
 
 
 def test_the_converted_checkpoint_decodes_the_same_text_as_the_ctranslate2_model(converted):
@@ -43,7 +44,7 @@ def test_the_converted_checkpoint_decodes_the_same_text_as_the_ctranslate2_model
     converted checkpoint give the same words, whole clips, greedy, no hotwords."""
     from faster_whisper import WhisperModel
 
-    ct2 = WhisperModel(find_model(None), device="cpu", compute_type="float32", cpu_threads=2)
+    ct2 = WhisperModel(find_speech_model(None), device="cpu", compute_type="float32", cpu_threads=2)
     for name in ("ppn-00-correct-siobhan-clean.flac", "ppn-12-name-first-jamal-clean.flac",
                  "ppn-01-correct-oluwaseun-clean.flac"):
         audio = load_audio(CLIPS / name)
@@ -55,8 +56,8 @@ def test_the_converted_checkpoint_decodes_the_same_text_as_the_ctranslate2_model
         assert ours.strip()  # it heard something
 
 
-def test_the_converted_checkpoint_keeps_the_alignment_heads_of_the_bundled_model(converted):
-    config = json.loads(Path(find_model(None), "config.json").read_text())
+def test_the_converted_checkpoint_keeps_the_alignment_heads_of_the_bundled_speech_model(converted):
+    config = json.loads(Path(find_speech_model(None), "config.json").read_text())
     heads = converted.alignment_heads.to_dense().nonzero().tolist()
     assert heads == config["alignment_heads"]
 
@@ -84,21 +85,21 @@ def test_the_cli_scores_with_openai_whisper_and_reuses_its_converted_checkpoint(
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
     assert result["metrics"]["named_pupil"] == "Chloe" and not result["passed"]
-    checkpoint = next((tmp_path / "models").glob("*.pt"))
+    checkpoint = next((tmp_path / "speech-models").glob("*.pt"))
     made = checkpoint.stat().st_mtime_ns
     again = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert json.loads(again.stdout)["metrics"] == result["metrics"]
     assert checkpoint.stat().st_mtime_ns == made  # converted once, then reused
 
 
-def test_a_model_that_is_not_one_is_refused_in_one_line(tmp_path):
+def test_a_speech_model_that_is_not_one_is_refused_in_one_line(tmp_path):
     junk = tmp_path / "model.bin"
     junk.write_bytes(b"not a model")
-    with pytest.raises(ModelError) as caught:
-        Scorer(engine="openai-whisper", model_path=str(tmp_path), models_dir=tmp_path / "models")
+    with pytest.raises(SpeechModelError) as caught:
+        Scorer(engine="openai-whisper", speech_model=str(tmp_path), speech_models_dir=tmp_path / "speech-models")
     assert "\n" not in str(caught.value) and "model.bin" in str(caught.value)
     done = subprocess.run([sys.executable, "-m", "rehearse.cli", "score", "--engine", "openai-whisper",
-                           "--model", "no-such-model", "--step", "pose-pause-name",
+                           "--speech-model", "no-such-model", "--step", "pose-pause-name",
                            str(CLIPS / "ppn-09-short-pause-chloe-clean.flac")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no-such-model" in done.stderr
@@ -118,4 +119,4 @@ def test_the_web_app_rehearses_on_openai_whisper(tmp_path):
     assert attempt["status"] == "scored" and attempt["passed"] is True, attempt
     assert attempt["metrics"]["named_pupil"] == "Siobhan"
     assert abs(attempt["metrics"]["wait_time_s"] - LABELS["clips"][clip]["wait_time"]) < 0.1
-    assert list((tmp_path / "instance" / "models").glob("*.pt"))
+    assert list((tmp_path / "instance" / "speech-models").glob("*.pt"))

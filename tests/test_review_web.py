@@ -56,6 +56,28 @@ def test_history_filters_and_says_what_is_wrong_with_a_filter(client, store):
     assert bad.status_code == 400 and "is not a date; write it as YYYY-MM-DD" in bad.text
 
 
+def test_step_in_the_history_address_is_the_step_id_and_an_old_row_number_redirects_to_it(client, store):
+    """`?step=` is a step's id (`pose-pause-name`) on the history as on the rehearsal page; the row
+    number the history's addresses carried before is sent on to the same filter by the step's id."""
+    okafor = history.teacher_named(store, "Ms Okafor")["id"]
+    page = client.get(f"/history?teacher={okafor}&step=pose-pause-name").text
+    assert len(rows_of(page, "sessions")) == 2
+    assert '<option value="pose-pause-name" selected>' in page  # the filter form sends the id back
+    assert f'href="/export.csv?teacher={okafor}&amp;step=pose-pause-name"' in page
+    row = history.step_with_id(store, "pose-pause-name")["id"]
+    old = client.get(f"/history?teacher={okafor}&step={row}")
+    assert old.status_code == 301
+    assert old.headers["Location"] == f"/history?teacher={okafor}&step=pose-pause-name"
+    assert rows_of(client.get(old.headers["Location"]).text, "sessions") == rows_of(page, "sessions")
+    progress = client.get(f"/progress/{okafor}/{row}").text
+    assert f'href="/history?teacher={okafor}&amp;step=pose-pause-name"' in progress
+    calibration = client.get("/calibration?step=pose-pause-name").text
+    assert '<option value="pose-pause-name" selected>' in calibration
+    by_id, by_row = (csv_rows(client.get(export).text)  # the old number is still read
+                     for export in ("/export.csv?step=pose-pause-name", f"/export.csv?step={row}"))
+    assert by_id == by_row and by_id and {r["Action step"] for r in by_id} == {"pose-pause-name"}
+
+
 def test_progress_page_shows_milestones_and_the_points_to_chart(client, store, history_instance):
     _, ids = history_instance
     okafor = history.teacher_named(store, "Ms Okafor")["id"]

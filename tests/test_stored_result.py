@@ -12,7 +12,7 @@ import pytest
 from rehearse.reps import open_store
 from rehearse.coaching.calibration import attempt_agreement
 from rehearse.coaching.progress import hesitated, marked_metrics, progress_of, result_of, verdicts_of
-from rehearse.scoring.names import NameMatch
+from rehearse.scoring.name_sounds import NameMatch
 from rehearse.scoring.result import judge
 from rehearse.scoring.steps import get_step
 from rehearse.scoring.speech import Segment

@@ -17,7 +17,7 @@ import simple_websocket
 from rehearse.reps import open_store
 from rehearse.scoring.audio import load_audio
 from rehearse.capture.recording import to_pcm16
-from rehearse.scoring.learning import learnt_sound
+from rehearse.scoring.name_learning import learnt_sound
 from rehearse.scoring.steps import get_step
 from rehearse.store import history, learnt
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rehearse.scoring.names import NameMatch
+from rehearse.scoring.name_sounds import NameMatch
 from rehearse.scoring.speech import Segment
 from rehearse.scoring.timeline import build_timeline
 from rehearse.scoring.words.base import Word

@@ -10,6 +10,7 @@ import pytest
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.scoring.speech import find_speech
 from rehearse.scoring.words.base import MAX_TOKENS, Word, drop_piled_up, drop_repeats, give_length, max_tokens_for
+from rehearse.scoring.words.openai import move_old_checkpoints
 
 JFK = Path(__file__).resolve().parent.parent.parent / "shared" / "audio" / "jfk.flac"
 
@@ -64,3 +65,20 @@ def test_a_real_recording_gets_no_invented_tail(scorer):
     americans = [w for w in heard if w.word.strip(" ,.").lower() == "americans"]
     assert americans and americans[0].start <= 1.8 <= americans[0].end  # whisper's own timing check
     assert heard[-1].end <= len(audio) / SAMPLE_RATE
+
+
+def test_checkpoints_kept_in_the_old_models_folder_move_to_speech_models(tmp_path):
+    """An instance folder's models/ (speech-models/ before its rename) keeps the checkpoints that
+    openai-whisper converted: they move over rather than being converted again, and anything else
+    there stays where it is."""
+    old = tmp_path / "models"
+    old.mkdir()
+    (old / "tiny.en-converted.pt").write_bytes(b"weights")
+    (old / "notes.txt").write_text("mine")
+    move_old_checkpoints(tmp_path / "speech-models")
+    assert (tmp_path / "speech-models" / "tiny.en-converted.pt").read_bytes() == b"weights"
+    assert [p.name for p in old.iterdir()] == ["notes.txt"]
+    (old / "notes.txt").unlink()
+    (old / "base.en-converted.pt").write_bytes(b"more")
+    move_old_checkpoints(tmp_path / "speech-models")
+    assert not old.exists() and (tmp_path / "speech-models" / "base.en-converted.pt").read_bytes() == b"more"

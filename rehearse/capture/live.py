@@ -10,7 +10,7 @@ in the queue is not stale. When the attempt stops, `finish` has the worker score
 recording at once, ahead of any work ahead, with the ordinary engine — the same VAD, words,
 timeline and criteria as `rehearse score` — and if nothing was said since the last job (the usual
 case: the name, a moment's silence, "stop"), the words are already there and only the fast stages
-remain. Work ahead gives way to another rep's scoring between its calls into the model
+remain. Work ahead gives way to another rep's scoring between its calls into the speech model
 (interrupt.py), and while the wait after the question is on it works out only the words (the
 pupil is chosen once one has been named after it) - and not even those while another rep is being
 recorded in the same process, whose work would queue behind them.
@@ -35,7 +35,7 @@ from ..errors import AudioError
 from ..scoring.audio import SAMPLE_RATE
 from ..scoring.pipeline import Scorer, hotwords_of
 from ..scoring.interrupt import Interrupted, point
-from ..scoring.names import Pupil
+from ..scoring.name_sounds import Pupil
 from ..scoring.result import Result
 from ..scoring.steps import ActionStep
 from ..scoring.speech import find_speech
@@ -52,11 +52,11 @@ RETRY_S = 0.25  # the cue heard the speech end but the VAD does not agree yet: l
 MAX_ATTEMPT_S = 180  # a rep longer than this is stopped and scored
 AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teacher has finished
 
-# One worker for every live attempt in the process: the model is shared (it takes the engine's
+# One worker for every live attempt in the process: the speech model is shared (it takes the engine's
 # parallel_calls at once), and a stopped rep's scoring goes before the others' work ahead.
-_worker = Worker("rehearse-model")
-# The attempts being recorded in this process. With one, the model is idle during its wait, and
-# the question's words are worked out then; with more, the model is kept for work that counts.
+_worker = Worker("rehearse-speech-model")
+# The attempts being recorded in this process. With one, the speech model is idle during its wait, and
+# the question's words are worked out then; with more, the speech model is kept for work that counts.
 _recording: "weakref.WeakSet[LiveAttempt]" = weakref.WeakSet()
 
 
@@ -139,7 +139,7 @@ class LiveAttempt:
     def _prepare(self, ended: int, priority: int, settle: float) -> None:
         """Work out the words of the speech so far, if it has settled and is not done already, and
         (unless the wait is still on) who was named in them. Gives way to a stopped rep's scoring
-        between its calls into the model (interrupt.py): what was finished stays in the cache, and
+        between its calls into the speech model (interrupt.py): what was finished stays in the cache, and
         the next block of audio asks again."""
         if self._closed:
             return  # stopped while this waited: the scoring does the work
@@ -180,7 +180,7 @@ class LiveAttempt:
         return self.named_pupil() is not None
 
     def finish(self) -> Result:
-        """Close the recording and score it on the model's worker, ahead of any work ahead; wait for
+        """Close the recording and score it on the speech model's worker, ahead of any work ahead; wait for
         the result. AudioError if nothing or only silence was recorded."""
         self.close()
         job, waited_s = self._job, 0.0

@@ -5,14 +5,14 @@ Someone is waiting for a stopped rep's feedback; nobody waits for the words work
 a rep is recorded (`live.py`). With several reps streaming at once (meetings side by side on one
 laptop), that work ahead would otherwise hold up the feedback of the rep that has just stopped.
 
-The model takes `calls` calls at once (the speech engine's `parallel_calls`: one on both engines
+The speech model takes `calls` calls at once (the speech engine's `parallel_calls`: one on both engines
 today; faster.py's PARALLEL_CALLS says why); the worker keeps within that:
 
 - URGENT: a stopped rep's scoring. It starts at once on one of `calls` threads; only more stopped
   reps than that wait, each for the one before it.
 - AHEAD: work ahead, one job at a time, in order of priority then of arrival, and only while the
-  urgent work in hand leaves the model a call free. A running job stops at its next
-  interrupt.point() once urgent work needs that call (between its calls into the model: Whisper
+  urgent work in hand leaves the speech model a call free. A running job stops at its next
+  interrupt.point() once urgent work needs that call (between its calls into the speech model: Whisper
   cannot stop halfway), so an urgent job waits for one such call at most, never for a queue of them.
 
 With one call that is: work ahead only while no rep is being scored. With two, work ahead for one
@@ -38,9 +38,9 @@ LATER = 2  # work ahead that is likely to be overtaken (the wait after the quest
 
 class Worker:
     """Runs URGENT jobs on up to `calls` threads as they come, and AHEAD (or LATER) jobs one at a
-    time on another thread while the urgent jobs in hand leave the model a call free."""
+    time on another thread while the urgent jobs in hand leave the speech model a call free."""
 
-    def __init__(self, name: str = "rehearse-model", calls: int = 1):
+    def __init__(self, name: str = "rehearse-speech-model", calls: int = 1):
         self._name = name
         self._calls = max(1, calls)
         self._urgent: list[tuple[int, Future, Callable]] = []
@@ -51,7 +51,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
 
     def allow_calls(self, calls: int) -> None:
-        """Say how many calls the model takes at once (the engine in use: its `parallel_calls`)."""
+        """Say how many calls the speech model takes at once (the engine in use: its `parallel_calls`)."""
         with self._changed:
             self._calls = max(1, calls)
             self._start_threads()
@@ -70,7 +70,8 @@ class Worker:
         return future
 
     def urgent_waiting(self) -> bool:
-        """Does urgent work need every call the model takes? (Work ahead then gives way: interrupt.py.)"""
+        """Does urgent work need every call the speech model takes? (Work ahead then gives way:
+        interrupt.py.)"""
         return len(self._urgent) + self._urgent_running >= self._calls
 
     def _start_threads(self) -> None:

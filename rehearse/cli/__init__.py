@@ -8,7 +8,7 @@ command uses (the instance folder, the scorer, the exit status for bad input); r
 rep as text.
 
 The top floor: may import every other layer (errors, scoring, coaching, capture, store, reps, web);
-nothing imports it. Importing it is light (no numpy, no model): each command imports what it needs.
+nothing imports it. Importing it is light (no numpy, no speech model): each command imports what it needs.
 """
 
 from .main import main

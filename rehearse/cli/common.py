@@ -10,14 +10,16 @@ BAD_INPUT = 2
 
 
 def make_scorer(args: argparse.Namespace, **options):
-    """The Scorer for --engine and --model; the model's absence is one error line now, not on the
-    first rep. openai-whisper keeps the checkpoint it converts in the instance folder's models/."""
+    """The Scorer for --engine and --speech-model; the speech model's absence is one error line now,
+    not on the first rep. openai-whisper keeps the checkpoint it converts in the instance folder's
+    speech-models/."""
     from ..scoring.pipeline import Scorer
-    from ..scoring.words.faster import find_model
+    from ..scoring.words.faster import find_speech_model
 
     if args.engine == "faster-whisper":
-        find_model(args.model)
-    return Scorer(args.model, engine=args.engine, models_dir=instance_folder(args.instance) / "models", **options)
+        find_speech_model(args.speech_model)
+    return Scorer(args.speech_model, engine=args.engine,
+                  speech_models_dir=instance_folder(args.instance) / "speech-models", **options)
 
 
 def instance_folder(instance: str | None):

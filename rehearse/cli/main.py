@@ -2,7 +2,7 @@
 
 Exit status: 0 when scoring ran (whatever the verdicts), 2 for bad input (a missing, corrupt,
 silent or too long file (`score --max-attempt-s`), an unknown action step, a bad roster, a malformed
-step file, no model, an unknown teacher or date to export, a file that is not an archive or
+step file, no speech model, an unknown teacher or date to export, a file that is not an archive or
 one that is damaged, hostile or inconsistent (nothing is imported then); for `practice` and
 `devices`: no PortAudio, no microphone, an unknown, busy or silent one; for `rescore`: an unknown
 attempt id, or a recording that still cannot be scored; for `serve`: another --host without a
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "their reps taught the app (`rehearse names list`), from --instance's data")
     score.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
                        help=f"longest recording scored: a longer one is refused (default {MAX_ATTEMPT_S})")
-    add_model(score)
+    add_speech_model(score)
     add_instance(score, "whose own action steps (scenarios/) are looked in too")
 
     serve = commands.add_parser("serve", help="the rehearsal app in the browser (http://127.0.0.1:5000)")
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
                        help=f"longest rep: a longer one is stopped and scored (default {MAX_ATTEMPT_S})")
     add_instance(serve)
-    add_model(serve)
+    add_speech_model(serve)
 
     secret = commands.add_parser("passcode", help="set the passcode that `serve --host` asks for on the network")
     secret.add_argument("--remove", action="store_true", help="forget the passcode")
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     practice.add_argument("--warm-up", action="store_true",
                           help="3 quick reps of your current action step (the last one you practised)")
     add_instance(practice)
-    add_model(practice)
+    add_speech_model(practice)
 
     commands.add_parser("devices", help="list the microphones (input devices) rehearse can record from")
 
@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="these attempts (the number in an attempt page's address, /attempts/ID); "
                               "default: every unscored attempt and step model or non-example")
     add_instance(rescore)
-    add_model(rescore)
+    add_speech_model(rescore)
 
     report = commands.add_parser("report", help="a rep or a session as one HTML file the teacher keeps "
                                  "(the recording inside; opens offline in any browser)")
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--step", "--scenario", required=True, metavar="ID", help="the action step, e.g. pose-pause-name")
     learn.add_argument("--roster", metavar="NAMES", help='class list replacing the step\'s: "Name,Name,..."')
     add_instance(learn)
-    add_model(learn)
+    add_speech_model(learn)
     for action, what in (("list", "what the app has learnt of a teacher, and from which rep"),
                          ("forget", "forget what the app has learnt of a teacher (every name, or one pupil's)")):
         command = learnt.add_parser(action, help=what)
@@ -159,16 +159,19 @@ def an_id(text: str) -> int:
                                          "give the number in an attempt page's address") from None
 
 
-def add_model(command: argparse.ArgumentParser) -> None:
-    """--engine and --model, for every command that transcribes."""
+def add_speech_model(command: argparse.ArgumentParser) -> None:
+    """--engine and --speech-model, for every command that transcribes (--model, the option's old
+    name, still works: scripts use it; --help leaves it out)."""
     from ..scoring.words import DEFAULT_ENGINE, ENGINES
 
     command.add_argument("--engine", choices=ENGINES, default=os.environ.get("REHEARSE_ENGINE") or DEFAULT_ENGINE,
                          help=f"what hears the words (default {DEFAULT_ENGINE}, or REHEARSE_ENGINE); "
                               "openai-whisper needs `pip install -e '.[openai]'`")
-    command.add_argument("--model", metavar="PATH",
-                         help="faster-whisper: a CTranslate2 model folder; openai-whisper: a checkpoint (.pt), "
-                              "a CTranslate2 folder to convert, or a model name (default: the bundled tiny.en)")
+    command.add_argument("--speech-model", metavar="PATH",
+                         help="the speech model that hears the words: faster-whisper: a CTranslate2 model folder; "
+                              "openai-whisper: a checkpoint (.pt), a CTranslate2 folder to convert, or a model name "
+                              "(default: REHEARSE_SPEECH_MODEL, else the bundled tiny.en; --model is its old name)")
+    command.add_argument("--model", dest="speech_model", help=argparse.SUPPRESS)
 
 
 def add_instance(command: argparse.ArgumentParser, what: str = "where the database and recordings are") -> None:
@@ -224,12 +227,12 @@ def command(argv: Sequence[str] | None = None) -> int:
 
 
 def score_files(args: argparse.Namespace) -> int:
-    from ..scoring.names import parse_roster
+    from ..scoring.name_sounds import parse_roster
     from ..scoring.steps import get_step
 
     step = get_step(args.step, instance_folder(args.instance))
     roster = parse_roster(args.roster) if args.roster is not None else None
-    if args.teacher is not None:  # an unknown teacher (or no data): one line now, before the model loads
+    if args.teacher is not None:  # an unknown teacher (or no data): one line now, before the speech model loads
         from ..store import learnt
         from ..store.history import teacher_named
 
@@ -268,7 +271,7 @@ def serve(args: argparse.Namespace) -> int:
     from ..store.passcode import stored_hash
     from ..web import create_app, serving, warm_up
 
-    make_scorer(args)  # no model (or no engine): say so now, in one line, not on the first rep
+    make_scorer(args)  # no speech model (or no engine): say so now, in one line, not on the first rep
     loopback = is_loopback(args.host)
     if bool(args.cert) != bool(args.key):
         raise RehearseError("HTTPS needs both --cert and --key (PEM files); give both, or neither")
@@ -280,7 +283,7 @@ def serve(args: argparse.Namespace) -> int:
     held = instance_lock.hold(instance, "serve")  # noqa: F841 - one server per folder, for as long as it runs
     serving.check(args.host, args.port, args.cert, args.key)  # the port taken, a PEM unusable
     try:
-        app = create_app({"INSTANCE": instance, "MODEL": args.model, "ENGINE": args.engine, "WARM_UP": False,
+        app = create_app({"INSTANCE": instance, "SPEECH_MODEL": args.speech_model, "ENGINE": args.engine, "WARM_UP": False,
                           "REQUIRE_PASSCODE": not loopback or stored_hash(instance) is not None,
                           "LOOPBACK_ONLY": loopback, "HTTPS": bool(args.cert),
                           "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
@@ -300,7 +303,7 @@ def serve(args: argparse.Namespace) -> int:
             print("rehearse: warning: plain HTTP on a network: the passcode and the recordings cross it "
                   "unencrypted; give --cert and --key to serve HTTPS", flush=True)
     print(f"rehearse: open {scheme}://{host}:{args.port} in your browser (Ctrl+C to stop)", flush=True)
-    try:  # the model warms up in the process that serves (Gunicorn's worker, after it forks)
+    try:  # the speech model warms up in the process that serves (Gunicorn's worker, after it forks)
         serving.run(app, args.host, args.port, args.cert, args.key, loopback,
                     warm_up=lambda served: warm_up(served.extensions["rehearse"]["scorer"]))
     except OSError as exc:  # the address is not this computer's
@@ -342,7 +345,7 @@ def set_passcode(args: argparse.Namespace) -> int:
 
 
 def practice(args: argparse.Namespace) -> int:
-    """Practise alone: the folder (not in use by a server), the microphone and the model are checked
+    """Practise alone: the folder (not in use by a server), the microphone and the speech model are checked
     first, then who and what."""
     from ..capture.microphone import choose_device
     from ..store import instance_lock

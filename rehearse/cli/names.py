@@ -32,8 +32,8 @@ def learn(args: argparse.Namespace) -> int:
     after the wait and keep it for the teacher and pupil; the teacher is added if new."""
     from ..capture.live import MAX_ATTEMPT_S
     from ..scoring.audio import load_audio
-    from ..scoring.learning import learnt_sound
-    from ..scoring.names import parse_roster
+    from ..scoring.name_learning import learnt_sound
+    from ..scoring.name_sounds import parse_roster
     from ..scoring.steps import get_step
     from ..store import learnt
     from ..reps import open_store
@@ -126,7 +126,7 @@ def who_question(result: Mapping[str, Any], roster: Sequence[str]) -> tuple[str,
     the wait (its verdict says so): the prompt and the pupils offered, one key each (the likeliest
     first, then the class in order, at most MAX_KEYS). None when there is nothing to ask: the name
     was heard, the step names no pupil, or nothing was said after the question."""
-    from ..scoring.learning import name_piece
+    from ..scoring.name_learning import name_piece
 
     verdicts = {c["id"]: c["passed"] for c in result.get("criteria", [])}
     likely = result["metrics"].get("name_unclear_likely") or []

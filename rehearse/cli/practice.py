@@ -28,7 +28,7 @@ from ..capture.microphone import NO_AUDIO_S, InputDevice, Microphone, Microphone
 from ..coaching.progress import progress_of
 from ..errors import RehearseError
 from ..scoring.pipeline import Scorer
-from ..scoring.names import parse_roster, roster_entries
+from ..scoring.name_sounds import parse_roster, roster_entries
 from ..scoring.steps import ActionStep, check_all, offered_step
 from ..store import learnt
 from ..reps.attempts import keep_result, mark_named

@@ -64,7 +64,7 @@ def rescore(args: argparse.Namespace) -> int:
     scorer = make_scorer(args)
     to_score = [i for i in ids if (found := store.attempt(i)) is not None and found["status"] != "recording"]
     if to_score or (not args.attempts and examples.unscored(store)):
-        scorer.warm_up()  # a model that cannot load is one error line now, not a reason stored on each attempt
+        scorer.warm_up()  # a speech model that cannot load: one error line now, not a reason stored on each attempt
     outcomes = list(_reported(rescore_attempts(store, scorer, ids)))
     if not args.attempts:
         outcomes += _reported(rescore_examples(store, scorer))

@@ -27,7 +27,7 @@ from typing import Any
 from .. import staging
 from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES, param_label
-from ..scoring.names import parse_roster, roster_entries
+from ..scoring.name_sounds import parse_roster, roster_entries
 from ..scoring.steps import (FIELDS, OPTIONAL_TEXT, TEXT_FIELDS, ActionStep, _parse, _parse_criterion, load_step,
                         save_folder, step_files)
 from ..typed_text import text_problem

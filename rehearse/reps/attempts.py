@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterable, Iterator
 from ..capture.recording import HEADER_BYTES, wav_header
 from ..errors import RehearseError
 from ..scoring.audio import SAMPLE_RATE, load_audio
-from ..scoring.learning import learnt_sound
+from ..scoring.name_learning import learnt_sound
 from ..scoring.pipeline import Scorer
-from ..scoring.names import Pupil, parse_roster
+from ..scoring.name_sounds import Pupil, parse_roster
 from ..scoring.result import Result
 from ..scoring.steps import EXAMPLE_KINDS, ActionStep, get_step
 from ..store import examples, learnt
@@ -90,7 +90,7 @@ def class_pupil(store: Store, session: dict[str, Any], pupil: str) -> Pupil:
 
 def learn_from_attempt(store: Store, attempt_id: int, pupil: str) -> dict[str, Any] | None:
     """Learn how the session's teacher says `pupil`'s name from a scored rep in which the coach says
-    they were named: the rep's name piece (scoring/learning.py: the words after the wait that sound
+    they were named: the rep's name piece (scoring/name_learning.py: the words after the wait that sound
     most like `pupil`, else those in the name's place, else the first speech after the question) and
     what Whisper wrote there. What that rep taught before is replaced; the rep's own result is not changed. Returns what was learnt (its
     id, pupil, heard, seconds), or None when the rep has no speech after the question. RehearseError

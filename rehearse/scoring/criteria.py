@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Callable
 
-from .names import term_similarity
+from .name_sounds import term_similarity
 from .timeline import FILLERS, INTERROGATIVES, Timeline, words_of
 
 

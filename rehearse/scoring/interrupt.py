@@ -1,8 +1,8 @@
-"""Points at which background work may stop early, so that urgent work gets the model sooner.
+"""Points at which background work may stop early, so that urgent work gets the speech model sooner.
 
 On a 2-core laptop one transcription holds both cores, and the speech model takes one call at a
 time. When a rep stops, its teacher waits for the verdict; the words another rep is having worked
-out ahead (live.py) can wait. A call into the model cannot be stopped halfway, but background work
+out ahead (live.py) can wait. A call into the speech model cannot be stopped halfway, but background work
 is several calls (find the speech, transcribe, score each batch of names), so between them it asks
 `point()`: the thread running it (the worker's lane for work ahead, worker.py) has said, with
 `interruptible`, how to tell that urgent work is waiting, and then `point()` raises `Interrupted`.
@@ -20,14 +20,14 @@ _local = threading.local()
 
 
 class Interrupted(Exception):
-    """Background work stopped at a point() because urgent work is waiting for the model."""
+    """Background work stopped at a point() because urgent work is waiting for the speech model."""
 
 
 def point() -> None:
     """Stop here (raise Interrupted) if this thread's work is interruptible and urgent work waits."""
     urgent_waiting = getattr(_local, "urgent_waiting", None)
     if urgent_waiting is not None and urgent_waiting():
-        raise Interrupted("urgent work is waiting for the model")
+        raise Interrupted("urgent work is waiting for the speech model")
 
 
 @contextmanager

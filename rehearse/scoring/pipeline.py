@@ -1,6 +1,7 @@
-"""The scoring pipeline: recording -> speech segments + words -> timeline -> criteria -> result.
+"""The scoring pipeline, its stages in order: 1 audio -> 2 speech segments -> 3 words -> 4 the named
+pupil (4a name_sounds, 4b name_evidence, 4c name_belief) -> 5 timeline -> 6 criteria -> 7 result.
 
-`Scorer` holds what is expensive (the Whisper model, loaded on first use) so that many attempts
+`Scorer` holds what is expensive (the Whisper speech model, loaded on first use) so that many attempts
 are scored with one load. It knows nothing of the web page or the terminal.
 """
 
@@ -18,9 +19,9 @@ import numpy as np
 from ..errors import AudioError
 from .audio import SAMPLE_RATE, load_audio
 from .interrupt import point
-from .names import LEAD_INS, Pupil, letters
-from .belief import decide
-from .naming import weigh
+from .name_sounds import LEAD_INS, Pupil, letters
+from .name_belief import decide
+from .name_evidence import weigh
 from .result import Result, judge
 from .steps import ActionStep
 from .speech import Segment, VadSettings, find_speech, loudness, room_snr_db
@@ -37,22 +38,24 @@ MAX_OPENING_S = 3.0  # a name said before the question opens it: "Jamal, which o
 class Scorer:
     """Scores attempts against steps; one per process is enough."""
 
-    def __init__(self, model_path: str | None = None, vad: VadSettings = VadSettings(),
-                 max_file_s: float | None = None, engine: str = DEFAULT_ENGINE, models_dir: str | Path | None = None):
+    def __init__(self, speech_model: str | None = None, vad: VadSettings = VadSettings(),
+                 max_file_s: float | None = None, engine: str = DEFAULT_ENGINE,
+                 speech_models_dir: str | Path | None = None):
         """`max_file_s`: a recording file longer than this is refused (the web app's rep limit; without
         one, audio.MAX_DECODE_S).
-        `engine`: faster-whisper or openai-whisper (only the words stage differs); `models_dir`:
-        where openai-whisper's checkpoint converted from the bundled model is kept."""
+        `engine`: faster-whisper or openai-whisper (only the words stage differs); `speech_models_dir`:
+        where openai-whisper's checkpoint converted from the bundled speech model is kept."""
         self.engine = engine
-        self.transcriber = make_transcriber(engine, model_path, models_dir)
+        self.transcriber = make_transcriber(engine, speech_model, speech_models_dir)
         self.vad = vad
         self.max_file_s = max_file_s
         # For benchmarks/fit_names.py: when a list, each name choice's (start, end, Evidence) is added
-        # to it, to fit and check belief.py's weights. None in the app.
+        # to it, to fit and check name_belief.py's weights. None in the app.
         self.evidence_log: list | None = None
 
     def warm_up(self) -> None:
-        """Load the model and run it once, so that the first rep's feedback is as quick as the others."""
+        """Load the speech model and run it once, so that the first rep's feedback is as quick as the
+        others."""
         silence = np.zeros(SAMPLE_RATE, dtype=np.float32)
         self.transcriber.words(silence, [Segment(0.2, 0.8)])
 
@@ -95,17 +98,17 @@ class Scorer:
 
     def timeline(self, audio: np.ndarray, segments: Sequence[Segment], words: Sequence[Word],
                  roster: Sequence[Pupil], known: dict | None = None) -> Timeline:
-        """The timeline of an attempt, names chosen by the model on the audio (naming.py). `known`
+        """The timeline of an attempt, names chosen by the speech model on the audio (name_evidence.py). `known`
         keeps the choices made, for the same words, while the attempt was recorded (live.py)."""
         return build_timeline(segments, words, roster, self.name_chooser(audio, roster, known), loudness(audio, segments))
 
     def common_word(self, word: str) -> bool:
-        """Is this (lower-case) word a common English word: one the model's tokenizer holds whole?"""
+        """Is this (lower-case) word a common English word: one the speech model's tokenizer holds whole?"""
         return bool(word) and self.transcriber.tokens_in(word) == 1
 
     def name_chooser(self, audio: np.ndarray, roster: Sequence[Pupil], known: dict | None = None) -> Chooser:
         """Who was named in some utterances of `audio`: each roster name (with the spellings learnt
-        for this teacher) scored by the model on the audio of those utterances (at most
+        for this teacher) scored by the speech model on the audio of those utterances (at most
         MAX_NAME_PIECE_S of it). A choice already in `known` for the same words (the same speech,
         heard ahead) is taken from there."""
         known = {} if known is None else known
@@ -118,7 +121,7 @@ class Scorer:
             return known[key]
 
         def find(utterances: Sequence[Utterance], at_start: bool):
-            point()  # work ahead gives way to a stopped rep between its calls into the model (interrupt.py)
+            point()  # work ahead gives way to a stopped rep between its calls into the speech model (interrupt.py)
             start = max(utterances[0].start - PAD_S, 0.0)
             end = min(utterances[-1].end + PAD_S, start + (MAX_OPENING_S if at_start else MAX_NAME_PIECE_S))
             piece = audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
@@ -169,5 +172,5 @@ def _malloc_trim():
 def hotwords_of(step: ActionStep) -> list[str]:
     """What Whisper should listen for in an attempt: the step's key words. Not the roster's names:
     given names as hotwords, Whisper "hears" lists of them in babble ("Ngozi, Ngozi, Ngozi"); the
-    names are chosen from the audio after transcription instead (naming.py)."""
+    names are chosen from the audio after transcription instead (name_evidence.py)."""
     return list(step.key_words)

@@ -8,7 +8,7 @@ file, the field and what was expected.
 
 Files are looked for in REHEARSE_SCENARIOS, then the instance folder's `scenarios/` (a school's
 own, written by the app's editor), then the shipped examples; an earlier folder wins on the same id.
-Shipped model and non-example recordings are `audio/models/<id>-model.flac` and `-non-example.flac`.
+Shipped model and non-example recordings are `audio/examples/<id>-model.flac` and `-non-example.flac`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from typing import Any, Callable
 from .. import shipped
 from ..errors import RehearseError, StepError
 from .criteria import REQUIRED, RULES, Verdict, key_words_of, param_label
-from .names import Pupil, parse_roster
+from .name_sounds import Pupil, parse_roster
 from .timeline import Timeline
 
 SHIPPED = shipped.folder("scenarios")
-SHIPPED_AUDIO = shipped.folder("audio") / "models"
+SHIPPED_AUDIO = shipped.folder("audio") / "examples"
 TEXT_FIELDS = ("id", "title", "goal", "strategy", "prompt")
 OPTIONAL_TEXT = ("model", "non_example")
 FIELDS = TEXT_FIELDS + OPTIONAL_TEXT + ("archived", "roster", "criteria")

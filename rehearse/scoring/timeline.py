@@ -7,7 +7,7 @@ to the moment speech resumes with the pupil's name.
 Structure first, words second. A pose-pause-name attempt has a shape: speech, the wait, speech.
 The wait is the longest silence between the teacher's utterances (the later of two equal ones);
 the question is the speech before it, and the name is looked for in the speech after it (a forced
-choice over the roster, naming.py). Words settle only what the shape cannot: whether a name was
+choice over the roster, name_evidence.py). Words settle only what the shape cannot: whether a name was
 said before the question, and whether the teacher broke the wait with a remark. Whether the
 speech before the wait reads as a question is noted, not relied on: tiny.en drops question marks
 and mangles first words.
@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .names import NameMatch, Pupil, find_name
-from .naming import vocative
+from .name_sounds import NameMatch, Pupil, find_name
+from .name_evidence import vocative
 from .speech import Segment
 from .words.base import Word
 
@@ -74,7 +74,7 @@ class Pause:
 class NamedPupil:
     """A roster name heard in one utterance. `words`: the words written for the name (those the
     match's word indices point at), resolved when the timeline is built; none where no written word
-    was the name (the model put the name before the words, or heard it in audio Whisper wrote
+    was the name (the speech model put the name before the words, or heard it in audio Whisper wrote
     nothing for)."""
 
     match: NameMatch
@@ -96,7 +96,7 @@ class Timeline:
     wait: int | None = None  # the wait is the pause after this utterance (the longest silence)
     named: NamedPupil | None = None  # the pupil named after the question
     # A name said after the wait, but too unclearly to tell whose (named is then None): the match
-    # holds the likeliest pupils (naming.py). It keeps the wait; the coach says who it was.
+    # holds the likeliest pupils (name_evidence.py). It keeps the wait; the coach says who it was.
     unclear_name: NamedPupil | None = None
     named_early: NamedPupil | None = None  # a pupil named before or inside the question
     question_worded: bool = False  # do the question's words read as one (a "?", "why", "tell me")?
@@ -251,8 +251,8 @@ Chooser = Callable[[Sequence["Utterance"], bool], NameMatch | None]
 
 
 def match_by_sound(roster: Sequence[Pupil]) -> Chooser:
-    """A chooser from the written words alone (names.py's sound match): for timelines built
-    without the audio, and where no model is at hand."""
+    """A chooser from the written words alone (name_sounds.py's sound match): for timelines built
+    without the audio, and where no speech model is at hand."""
     def choose(utterances: Sequence[Utterance], at_start: bool) -> NameMatch | None:
         return find_name([w.word for u in utterances for w in u.words], roster, strict=at_start)
     return choose
@@ -326,7 +326,7 @@ def _before_remark(utterances: Sequence[Utterance], pauses: Sequence[Pause], wai
 
 def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose: Chooser) -> NamedPupil | None:
     """A pupil named before or inside the question: a name opening it ("Jamal, which ...": the
-    forced choice of naming.py against "none of these", belief.py), or a roster name written
+    forced choice of name_evidence.py against "none of these", name_belief.py), or a roster name written
     plainly inside it where a name is said to someone ("What do you think, Priya?"; not "on a hot
     summer afternoon")."""
     # The first utterance that says more than "um, so": a name would open it.
@@ -345,7 +345,7 @@ def _named_early(question: Sequence[Utterance], roster: Sequence[Pupil], choose:
 
 def _words_named(utterances: Sequence[Utterance], match: NameMatch) -> tuple[Word, ...]:
     """The words of `utterances` written for the name `match` heard: its word indices count over
-    all their words. None when the words there do not spell what the match heard: the model put the name
+    all their words. None when the words there do not spell what the match heard: the speech model put the name
     before the words ("[Grace,] would you ..."), or heard it where Whisper had written nothing and
     the speech was transcribed again on its own (pipeline.py)."""
     picked = [w for u in utterances for w in u.words][match.first_word: match.last_word + 1]

@@ -1,7 +1,7 @@
 """The files rehearse ships beside its code, and where they are.
 
 - scenarios/: the shipped action steps (TOML), read by scoring/steps.py;
-- audio/: the model and non-example recordings of the shipped steps (audio/models/) and the
+- audio/: the model and non-example recordings of the shipped steps (audio/examples/) and the
   example rep of the README (audio/example-pose-pause-name.flac);
 - templates/ and static/: the browser face's pages, scripts and styles (rehearse.web).
 

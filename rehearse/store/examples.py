@@ -3,7 +3,7 @@
 The coach records (or uploads) a model of the step and, if they like, a non-example; the teacher
 plays them before practising. Each is scored against the step, so the coach sees that the model
 passes and the non-example fails — and that the criteria judge what they meant. A shipped step
-has a shipped model (TTS, in audio/models/) until the coach records their own.
+has a shipped model (TTS, in audio/examples/) until the coach records their own.
 
 Recordings live in the instance folder under examples/<step id>/; a new recording becomes the
 current one and the earlier files stay on disk. The table `examples` holds the current one per

@@ -3,7 +3,7 @@
 The speech model mishears unusual names ("Kida" for Caoimhe), and each teacher says a name their
 own way. When the coach says in one tap who was named in a rep the app got unclear or wrong
 (attempts.mark_named; `rehearse practice` asks the teacher), that rep's name piece (its stretch of
-the recording and what Whisper wrote there, scoring/learning.py) is kept here as how *this* teacher
+the recording and what Whisper wrote there, scoring/name_learning.py) is kept here as how *this* teacher
 says *this* pupil's name; `rehearse names learn` keeps one from a recording made for it. Every later
 rep of that teacher is scored with them (`roster_for`: attempts.score_stored, `rehearse practice`,
 `rehearse score --teacher`), and no other teacher's is. Only the KEEP latest per pupil are kept, so
@@ -24,8 +24,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import RehearseError
 from ..scoring.audio import SAMPLE_RATE
-from ..scoring.learning import MAX_PIECE_S
-from ..scoring.names import LearntSound, Pupil, with_learnt
+from ..scoring.name_learning import MAX_PIECE_S
+from ..scoring.name_sounds import LearntSound, Pupil, with_learnt
 from .database import Store, new_uid
 
 KEEP = 3  # learnt names kept per teacher and pupil: the latest

@@ -100,8 +100,8 @@ def _v3_examples(db: sqlite3.Connection, progress: Progress) -> None:
             id INTEGER PRIMARY KEY,
             scenario_id TEXT NOT NULL,   -- step_id since version 8
             kind TEXT NOT NULL,          -- 'model' or 'non_example'
-            source TEXT NOT NULL,        -- 'live', 'upload', or 'shipped' (a file of rehearse's audio/models)
-            audio_path TEXT NOT NULL,    -- relative to the instance folder (shipped: to audio/models)
+            source TEXT NOT NULL,        -- 'live', 'upload', or 'shipped' (a file of rehearse's audio/examples)
+            audio_path TEXT NOT NULL,    -- relative to the instance folder (shipped: to audio/examples)
             status TEXT NOT NULL,        -- 'recording', 'new' (not scored yet), 'scored' or 'unscored'
             error TEXT,
             duration_s REAL,

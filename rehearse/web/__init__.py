@@ -42,15 +42,19 @@ log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. `test_config` may set INSTANCE (a folder), MODEL (a model folder), ENGINE
-    (faster-whisper or openai-whisper), WARM_UP (load the model at start, default True),
+    """Build the app. `test_config` may set INSTANCE (a folder), SPEECH_MODEL (a speech model
+    folder; MODEL, its old name, is still read), ENGINE (faster-whisper or openai-whisper), WARM_UP
+    (load the speech model at start, default True),
     FLUENT_AFTER, REPS_DEFAULT, the limits
     MAX_CONTENT_LENGTH (bytes of an upload) and MAX_ATTEMPT_S (seconds of a rep), and how it is
     served (see security.py): REQUIRE_PASSCODE, LOOPBACK_ONLY, HTTPS."""
-    config = {"INSTANCE": None, "MODEL": None, "ENGINE": DEFAULT_ENGINE, "WARM_UP": True, "FLUENT_AFTER": 3, "REPS_DEFAULT": 10,
+    config = {"INSTANCE": None, "SPEECH_MODEL": None, "ENGINE": DEFAULT_ENGINE, "WARM_UP": True, "FLUENT_AFTER": 3,
+              "REPS_DEFAULT": 10,
               "MAX_CONTENT_LENGTH": MAX_UPLOAD_MB * 1024 * 1024, "MAX_ATTEMPT_S": MAX_ATTEMPT_S,
               "REQUIRE_PASSCODE": False, "LOOPBACK_ONLY": False, "HTTPS": False}
     config.update(test_config or {})
+    if config.get("MODEL") and not config["SPEECH_MODEL"]:
+        config["SPEECH_MODEL"] = config.pop("MODEL")  # the key's old name, from before issue 30
     instance = Path(config["INSTANCE"] or default_instance()).resolve()
     app = Flask("rehearse", instance_path=str(instance), template_folder=str(shipped.folder("templates")),
                 static_folder=str(shipped.folder("static")))
@@ -61,8 +65,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     store = open_store(instance)
     recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
-    scorer = Scorer(app.config["MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
-                    models_dir=instance / "models")
+    scorer = Scorer(app.config["SPEECH_MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
+                    speech_models_dir=instance / "speech-models")
     app.extensions["rehearse"] = {"store": store, "scorer": scorer, "live": LiveReps()}
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
@@ -85,7 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def warm_up(scorer: Scorer) -> None:
-    """Load the model in the background, so the first rep's feedback is as quick as the others."""
+    """Load the speech model in the background, so the first rep's feedback is as quick as the others."""
     try:
         scorer.warm_up()
     except Exception as exc:  # noqa: BLE001 - the first rep will report it properly

@@ -2,7 +2,7 @@
 
 One worker process with the gthread worker: the app is built once in the parent (so `serve` can
 report a bad instance folder in one line before forking) and the speech model is warmed up in the
-worker, after the fork (a thread or a half-loaded model does not survive a fork). The worker here
+worker, after the fork (a thread or a half-loaded speech model does not survive a fork). The worker here
 adds what gthread lacks: a connection goes to the reception (reception.py), which does its TLS
 handshake and waits for its request under the request's pace, and only then to a thread (gthread
 gives a thread a connection as soon as its first byte arrives, and that thread waits for the rest:

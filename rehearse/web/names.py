@@ -1,8 +1,8 @@
 """The class's names the way each teacher says them (issue 28), where the pages show names.
 
 - The start page: beside the class list box, the names the app has learnt how the teacher typed
-  says, and the names it expects to find hard (scoring.names.hard_to_hear: no said-as spelling,
-  nothing learnt, many pieces to the model's tokenizer), each with a quiet offer to add how it
+  says, and the names it expects to find hard (scoring.name_sounds.hard_to_hear: no said-as spelling,
+  nothing learnt, many pieces to the speech model's tokenizer), each with a quiet offer to add how it
   sounds ("Caoimhe (Keeva)"). start.js asks for them again (`POST /class-names`, so that pupils'
   names stay out of addresses and server logs) as the box or the teacher changes.
 - The session page: the class as set, each line with its hint, and "learnt" where it is.
@@ -21,7 +21,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 
 from ..capture.recording import wav_header
 from ..errors import RehearseError
-from ..scoring.names import hard_to_hear, parse_roster, roster_entries
+from ..scoring.name_sounds import hard_to_hear, parse_roster, roster_entries
 from ..store import history, learnt
 from ..store.database import Store
 from .views import services, teacher_or_404

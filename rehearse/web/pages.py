@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from ..coaching.plan import SAME, read_note
 from ..errors import RehearseError
-from ..scoring.names import parse_roster
+from ..scoring.name_sounds import parse_roster
 from ..scoring.steps import check_all, offered_step
 from ..store import plans
 from ..store.database import checked_name

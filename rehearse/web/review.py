@@ -32,17 +32,39 @@ MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, a
 
 
 def _filters() -> tuple[history.Filters, str | None]:
-    """The page's filters, or none and the reason they could not be read."""
+    """The page's filters, or none and the reason they could not be read. `step` is a step's id
+    (`cold-call`), as on every page; a number, the action_steps row the history's addresses carried
+    before issue 30, is still read (history_page sends it on to the step's id)."""
+    store, _ = services()
+    args = request.args.to_dict()
+    step = (args.get("step") or "").strip()
+    rows = {s["step_id"]: s["id"] for s in history.action_steps(store)}
+    if step in rows:
+        args["step"] = str(rows[step])
     try:
-        return history.Filters.parse(request.args), None
+        return history.Filters.parse(args), None
     except RehearseError as exc:
         return history.Filters(), str(exc)
+
+
+def _query(filters: history.Filters) -> dict[str, str]:
+    """The filters as the fields of a link that keeps them, the step by its id (`step=cold-call`)."""
+    store, _ = services()
+    query = filters.query()
+    step_id = next((s["step_id"] for s in history.action_steps(store) if s["id"] == filters.step_row), None)
+    if step_id is not None:
+        query["step"] = step_id
+    return query
 
 
 @bp.get("/history")
 def history_page():
     store, _ = services()
     filters, error = _filters()
+    query = _query(filters)
+    if not error and query.get("step", "") != request.args.get("step", ""):
+        # an old bookmark's step=<action_steps row>: the same page, addressed by the step's id
+        return redirect(url_for("review.history_page", **{**request.args.to_dict(), **query}), 301)
     try:
         page = query_number("page", 1, 1, MAX_PAGE)
     except RehearseError as exc:
@@ -50,7 +72,7 @@ def history_page():
     sessions, total = history.sessions_page(store, filters, page)
     return render_template(
         "history.html", filters=filters, error=error, steps=history.step_summaries(store, filters),
-        sessions=sessions, total=total, page=page, pages=max(-(-total // history.PAGE_SIZE), 1),
+        sessions=sessions, total=total, page=page, pages=max(-(-total // history.PAGE_SIZE), 1), query=query,
         teachers=history.teachers(store), action_steps=history.action_steps(store),
         deleted=request.args.get("deleted")), 400 if error else 200
 
@@ -143,7 +165,8 @@ def calibration_page():
             for a in attempts]
     bands = {band(a["step_id"]) for a in attempts}  # one band for every rep: the chart shades it
     return render_template(
-        "calibration.html", filters=filters, error=error, rows=rows, summary=summarise(r["agreement"] for r in rows),
+        "calibration.html", filters=filters, query=_query(filters), error=error, rows=rows,
+        summary=summarise(r["agreement"] for r in rows),
         band=band_view(bands.pop()) if len(bands) == 1 else None,
         teachers=history.teachers(store), action_steps=history.action_steps(store)), 400 if error else 200
 

@@ -12,7 +12,7 @@ from ..coaching.calibration import attempt_agreement, band_view, summarise
 from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
 from ..errors import RehearseError
 from ..scoring.criteria import LABELS
-from ..scoring.names import parse_roster
+from ..scoring.name_sounds import parse_roster
 from ..scoring.steps import ActionStep, check_all, get_step
 from ..scoring.stored import StoredResult
 from ..store import examples, history, learnt

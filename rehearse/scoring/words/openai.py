@@ -6,12 +6,13 @@ faster-whisper puts its hotwords, then the verbatim prompt), decoding is greedy 
 with word timestamps, and the words go back into the same timeline and criteria code.
 
 Weights are found offline, in this order:
-1. `--model`: an openai-whisper checkpoint (.pt), or a CTranslate2 model folder to convert, or a
-   model name (`tiny.en`, `base.en`) — taken from whisper's cache, and downloaded only then,
+1. `--speech-model`: an openai-whisper checkpoint (.pt), or a CTranslate2 model folder to convert,
+   or a speech model name (`tiny.en`, `base.en`) — taken from whisper's cache, and downloaded only then,
    because it was asked for by name, where the network allows;
 2. whisper's own cache (`~/.cache/whisper/tiny.en.pt`), when someone already has it;
 3. a checkpoint converted once from the bundled CTranslate2 tiny.en (checkpoint.py), kept in the
-   instance folder's models/ and reused after.
+   instance folder's speech-models/ and reused after (one an older version kept in the folder's
+   old name, models/, is moved there first: it is not converted again).
 
 Needs the optional extra: `pip install -e '.[openai]'` (openai-whisper with torch 2.13.0, CPU).
 """
@@ -26,12 +27,13 @@ from typing import Sequence
 
 import numpy as np
 
-from ...errors import ModelError
+from ...errors import SpeechModelError
 from ..interrupt import point
 from .base import LOG_FLOOR, MIN_SCORED_S, SCORE_BATCH, VERBATIM_PROMPT, Transcriber, batches, pad_to
-from .faster import find_model
+from .faster import find_speech_model
 
 DEFAULT_NAME = "tiny.en"
+OLD_FOLDER = "models"  # the instance folder's speech-models/ as it was called before issue 30
 INSTALL = "install it with `.venv/bin/pip install -e '.[openai]'` (openai-whisper and torch 2.13.0 for the CPU)"
 
 
@@ -39,7 +41,7 @@ def _whisper():
     try:
         import whisper
     except ImportError:
-        raise ModelError(f"the openai-whisper engine is not installed: {INSTALL}") from None
+        raise SpeechModelError(f"the openai-whisper engine is not installed: {INSTALL}") from None
     return whisper
 
 
@@ -48,50 +50,71 @@ def whisper_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "whisper"
 
 
-def converted_path(models_dir: str | os.PathLike, ct2_folder: str | os.PathLike) -> Path:
+def converted_path(speech_models_dir: str | os.PathLike, ct2_folder: str | os.PathLike) -> Path:
     """Where the checkpoint converted from a CTranslate2 model folder is kept: named after the
-    model (the bundled one's folder is just called "model")."""
+    speech model (the bundled one's folder is just called "model")."""
     folder = Path(ct2_folder).resolve()
-    bundled = folder == Path(find_model(None)).resolve()
-    return Path(models_dir) / f"{DEFAULT_NAME if bundled else folder.name}-converted.pt"
+    bundled = folder == Path(find_speech_model(None)).resolve()
+    return Path(speech_models_dir) / f"{DEFAULT_NAME if bundled else folder.name}-converted.pt"
 
 
-def find_checkpoint(explicit: str | os.PathLike | None, models_dir: str | os.PathLike | None) -> str:
-    """The checkpoint file to load (converting the bundled model first if that is what there is),
-    or a model name for openai-whisper to download (only when `explicit` names one)."""
+def find_checkpoint(explicit: str | os.PathLike | None, speech_models_dir: str | os.PathLike | None) -> str:
+    """The checkpoint file to load (converting the bundled speech model first if that is what there
+    is), or a speech model name for openai-whisper to download (only when `explicit` names one)."""
+    if speech_models_dir is not None:
+        move_old_checkpoints(Path(speech_models_dir))
     if explicit:
         path = Path(explicit).expanduser()
         if path.is_file():
             return str(path)
         if (path / "model.bin").is_file():
-            return str(convert_once(path, models_dir or path.parent))
+            return str(convert_once(path, speech_models_dir or path.parent))
         name = str(explicit)
         if name in _whisper().available_models():
             cached = whisper_cache() / f"{name}.pt"
             return str(cached) if cached.is_file() else name
-        raise ModelError(f"{explicit}: not an openai-whisper checkpoint (.pt), a CTranslate2 model folder, "
-                         f"or a model name ({', '.join(_whisper().available_models())})")
+        raise SpeechModelError(f"{explicit}: not an openai-whisper checkpoint (.pt), a CTranslate2 model folder, "
+                               f"or a speech model name ({', '.join(_whisper().available_models())})")
     cached = whisper_cache() / f"{DEFAULT_NAME}.pt"
     if cached.is_file():
         return str(cached)
-    if models_dir is None:
-        raise ModelError("no openai-whisper checkpoint: pass one with --model, or give an instance folder "
-                         "to keep the one converted from the bundled model")
-    return str(convert_once(Path(find_model(None)), models_dir))
+    if speech_models_dir is None:
+        raise SpeechModelError("no openai-whisper checkpoint: pass one with --speech-model, or give an instance "
+                               "folder to keep the one converted from the bundled speech model")
+    return str(convert_once(Path(find_speech_model(None)), speech_models_dir))
 
 
 _converting = threading.Lock()
+
+
+def move_old_checkpoints(speech_models_dir: Path) -> None:
+    """Checkpoints converted into the folder's old name (the sibling models/) moved into it, so
+    that none is converted again; the old folder goes once it is empty (anything else stays)."""
+    old = speech_models_dir.parent / OLD_FOLDER
+    if not old.is_dir():
+        return
+    with _converting:
+        for checkpoint in old.glob("*-converted.pt"):
+            speech_models_dir.mkdir(parents=True, exist_ok=True)
+            if not (speech_models_dir / checkpoint.name).exists():
+                os.replace(checkpoint, speech_models_dir / checkpoint.name)
+        try:
+            old.rmdir()
+        except OSError:  # not empty: what else is there is not ours to move
+            pass
+
+
 # openai-whisper installs hooks on the shared model for each decoding (its key/value cache, the
 # attention weights for word timestamps): two decodings at once would mix them up.
 _decoding = threading.Lock()
 
 
-def convert_once(ct2_folder: Path, models_dir: str | os.PathLike) -> Path:
+def convert_once(ct2_folder: Path, speech_models_dir: str | os.PathLike) -> Path:
     """The openai-whisper checkpoint of a CTranslate2 model folder: converted the first time
-    (a few seconds), then reused while it is newer than the model it came from."""
+    (a few seconds), then reused while it is newer than the speech model it came from."""
     from .checkpoint import convert, save_checkpoint
 
-    target = converted_path(models_dir, ct2_folder)
+    target = converted_path(speech_models_dir, ct2_folder)
     with _converting:
         source = ct2_folder / "model.bin"
         if not target.is_file() or target.stat().st_mtime < source.stat().st_mtime:
@@ -108,17 +131,17 @@ def load_checkpoint(where: str):
     from whisper.model import ModelDimensions, Whisper
 
     torch.set_num_threads(min(os.cpu_count() or 1, 4))
-    if not Path(where).is_file():  # a model name, asked for explicitly: whisper downloads it
+    if not Path(where).is_file():  # a speech model name, asked for explicitly: whisper downloads it
         try:
             return whisper.load_model(where, device="cpu")
         except Exception as exc:  # noqa: BLE001 - no network, a bad name: one line
-            raise ModelError(f"cannot load the openai-whisper model {where!r}: {exc}".splitlines()[0]) from None
+            raise SpeechModelError(f"cannot load the openai-whisper model {where!r}: {exc}".splitlines()[0]) from None
     try:
         checkpoint = torch.load(where, map_location="cpu", weights_only=True)
         model = Whisper(ModelDimensions(**checkpoint["dims"]))
         model.load_state_dict(checkpoint["model_state_dict"])
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file: one line
-        raise ModelError(f"cannot load the openai-whisper checkpoint {where}: {exc}".splitlines()[0]) from None
+        raise SpeechModelError(f"cannot load the openai-whisper checkpoint {where}: {exc}".splitlines()[0]) from None
     heads = checkpoint.get("alignment_heads")
     if heads:
         mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
@@ -133,14 +156,14 @@ def load_checkpoint(where: str):
 class OpenAITranscriber(Transcriber):
     """The words stage on openai-whisper; see the module's docstring."""
 
-    def __init__(self, model_path: str | os.PathLike | None = None,
-                 models_dir: str | os.PathLike | None = None, beam_size: int = 1):
+    def __init__(self, speech_model: str | os.PathLike | None = None,
+                 speech_models_dir: str | os.PathLike | None = None, beam_size: int = 1):
         _whisper()  # not installed: say so now
-        self.where = find_checkpoint(model_path, models_dir)
+        self.where = find_checkpoint(speech_model, speech_models_dir)
         self.beam_size = beam_size
 
     @property
-    def model(self):
+    def speech_model(self):
         return load_checkpoint(self.where)
 
     def recognise(self, joined: np.ndarray, hotwords: Sequence[str],
@@ -148,20 +171,20 @@ class OpenAITranscriber(Transcriber):
         prompt = (", ".join(hotwords) + " " + VERBATIM_PROMPT) if hotwords else VERBATIM_PROMPT
         with _decoding:
             found = _whisper().transcribe(
-                self.model, joined, language="en", temperature=0.0, word_timestamps=True,
+                self.speech_model, joined, language="en", temperature=0.0, word_timestamps=True,
                 condition_on_previous_text=False, initial_prompt=prompt, fp16=False,
                 beam_size=None if self.beam_size == 1 else self.beam_size, sample_len=max_tokens)
         return [(w["word"], w["start"], w["end"], w["probability"])
                 for segment in found["segments"] for w in segment.get("words", [])]
 
     def tokens_in(self, text: str) -> int:
-        tokenizer = _whisper().tokenizer.get_tokenizer(self.model.is_multilingual, language="en", task="transcribe")
+        tokenizer = _whisper().tokenizer.get_tokenizer(self.speech_model.is_multilingual, language="en", task="transcribe")
         return len(tokenizer.encode(" " + text))
 
     def decode(self, piece: np.ndarray, prompt: str, max_tokens: int) -> str:
         with _decoding:
             found = _whisper().transcribe(
-                self.model, piece, language="en", temperature=0.0, condition_on_previous_text=False,
+                self.speech_model, piece, language="en", temperature=0.0, condition_on_previous_text=False,
                 initial_prompt=prompt, fp16=False, without_timestamps=True, sample_len=max_tokens,
                 beam_size=None if self.beam_size == 1 else self.beam_size)
         return found["text"].strip()
@@ -175,7 +198,7 @@ class OpenAITranscriber(Transcriber):
         whisper = _whisper()
         import torch
 
-        model = self.model
+        model = self.speech_model
         tokenizer = whisper.tokenizer.get_tokenizer(model.is_multilingual, language="en", task="transcribe")
         prefix = list(tokenizer.sot_sequence_including_notimestamps)
         samples = torch.from_numpy(pad_to(piece, MIN_SCORED_S).astype(np.float32))

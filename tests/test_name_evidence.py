@@ -1,5 +1,5 @@
-"""Stage 4, naming and how sure: the named pupil as a forced choice over the roster against "none of
-these", scored against the audio, and what is reported from it.
+"""Stages 4b and 4c, name evidence and name belief: the named pupil as a forced choice over the
+roster against "none of these", scored against the audio, and what is reported from it.
 
 The rules are tested with a stand-in for the model's scores (what a score means is the model's
 business; what the choice does with scores is ours); the scores themselves are tested on real
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from rehearse.scoring.audio import load_audio
-from rehearse.scoring.belief import REPORT, belief_of, decide
-from rehearse.scoring.names import LearntSound, parse_roster, with_learnt
-from rehearse.scoring.naming import SHORTLIST, vocative, weigh
+from rehearse.scoring.name_belief import REPORT, belief_of, decide
+from rehearse.scoring.name_sounds import LearntSound, parse_roster, with_learnt
+from rehearse.scoring.name_evidence import SHORTLIST, vocative, weigh
 
 ROSTER = parse_roster(["Niamh (Neev)", "Callum", "Krzysztof (Kshishtof)", "Will", "Ananya", "Grace", "Caoimhe",
                        "Summer", "Tom", "Priya"])

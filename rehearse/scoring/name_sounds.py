@@ -1,4 +1,6 @@
-"""Stage 4, names: which pupil on the class roster was named, matched by sound, with a confidence.
+"""Stage 4a, names by sound: the class roster (`Pupil`, `parse_roster`) and which roster name a heard
+word sounds like (`find_name`), with a confidence. 4b (name_evidence.py) and 4c (name_belief.py)
+build on it.
 
 Whisper is asked to listen for the roster (hotwords), but tiny models still write what they hear:
 "Chivon" for Siobhan, "Neef" for Niamh, "Emojan" for Imogen. So each heard word (and each run of
@@ -93,7 +95,7 @@ class LearntSound:
 @dataclass(frozen=True)
 class Pupil:
     """A roster entry: the spelling to report, the spellings that say how it sounds, and how the
-    teacher being scored says it (`learnt`: empty unless the app has learnt it, learning.py)."""
+    teacher being scored says it (`learnt`: empty unless the app has learnt it, name_learning.py)."""
 
     name: str
     sounds: tuple[str, ...]

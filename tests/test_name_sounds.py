@@ -1,11 +1,11 @@
-"""Stage 4: roster names are matched by sound, with a confidence; other words never match."""
+"""Stage 4a: roster names are matched by sound, with a confidence; other words never match."""
 
 from __future__ import annotations
 
 import pytest
 
 from rehearse.errors import RosterError
-from rehearse.scoring.names import find_name, parse_roster, roster_entries, sound_key
+from rehearse.scoring.name_sounds import find_name, parse_roster, roster_entries, sound_key
 
 from .conftest import LABELS
 

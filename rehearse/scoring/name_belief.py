@@ -1,5 +1,5 @@
-"""Stage 4, how sure: the evidence about a name (naming.py) as calibrated probabilities, and what
-is reported from them.
+"""Stage 4c, name belief: how sure, from the evidence about a name (name_evidence.py) as calibrated
+probabilities, and what is reported from them.
 
 A wrong pupil on the page costs more trust than "unclear", so a pupil is reported only when the
 evidence beats "none of these" by enough that the app is usually right to say so; otherwise a name
@@ -8,7 +8,7 @@ speech with no name in it names no one. Three small models, fitted on the dev sp
 set by benchmarks/fit_names.py (which prints these weights, and a reliability table to show that
 "90% sure" is right about 90% of the time):
 - which pupil, if one was named: a share of belief for each pupil (a softmax, over the pupils
-  naming.py shortlisted, of a weighted sum of its evidence, PUPIL_WEIGHTS);
+  name_evidence.py shortlisted, of a weighted sum of its evidence, PUPIL_WEIGHTS);
 - whether a name was said at all after the wait (a logistic model, NAMED_WEIGHTS): Whisper's own
   words scored well and called on the class ("Anyone?"), or were guesses at something unclear; the
   best name stands where a name is said to someone, or inside other words ("Will anyone ..."); the
@@ -24,8 +24,8 @@ import math
 from dataclasses import dataclass
 from typing import Mapping
 
-from .names import NameMatch
-from .naming import SHORTLIST, Evidence, PupilEvidence
+from .name_sounds import NameMatch
+from .name_evidence import SHORTLIST, Evidence, PupilEvidence
 from .timeline import PROMPTS, opens_with_question_word, words_of
 
 # Weights of a pupil's evidence in its share of belief (fitted on dev: benchmarks/fit_names.py).
@@ -61,7 +61,7 @@ class Belief:
 
 
 def pupil_features(e: Evidence) -> dict[str, dict[str, float]]:
-    """Each pupil's features for its share: the model's scores relative to the best pupil's, and
+    """Each pupil's features for its share: the speech model's scores relative to the best pupil's, and
     the sound, told and written evidence as they are."""
     if not e.pupils:
         return {}

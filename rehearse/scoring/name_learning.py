@@ -4,9 +4,9 @@ Teachers say their pupils' names correctly and the same way every time; tiny.en 
 of them ("Kida" for Caoimhe). When the coach says in one tap who was named in a rep the app got
 unclear or wrong, the rep's *name piece* (the stretch of the recording where the name was said
 after the wait, and what Whisper wrote there) is kept as how this teacher says this pupil's name
-(a `names.LearntSound`); the next reps of the same teacher are scored with it (naming.py: the
-learnt spelling in the forced choice, and the piece matched by sound). Nothing here is stored:
-the store keeps the pieces per teacher and pupil (store/learnt.py).
+(a `name_sounds.LearntSound`); the next reps of the same teacher are scored with it
+(name_evidence.py: the learnt spelling in the forced choice, and the piece matched by sound).
+Nothing here is stored: the store keeps the pieces per teacher and pupil (store/learnt.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .names import AROUND_NAMES, LearntSound, Pupil, letters, spellings
-from .naming import best_place
+from .name_sounds import AROUND_NAMES, LearntSound, Pupil, letters, spellings
+from .name_evidence import best_place
 from .stored import StoredResult, StoredWord
 
 # The pupil the coach names is looked for among the words that sound at least this much like it.
