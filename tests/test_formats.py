@@ -146,3 +146,16 @@ def test_no_other_source_file_keeps_a_list_of_formats():
              for number, line in enumerate(path.read_text().splitlines(), 1)
              if len(set(pattern.findall(line))) >= 3]
     assert lists == []
+
+
+def test_the_docs_lists_of_formats_are_the_registry():
+    """The README and docs/ name the formats for people; each list of them there (three labels or
+    more in a row) names exactly the registry's, so a format added to formats.py fails here until
+    the docs say it too."""
+    label = "|".join(re.escape(f.label) for f in FORMATS)
+    run = re.compile(rf"\b(?:{label})(?:(?:, | or | and )(?:{label}))+\b")
+    docs = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    wrong = [f"{path.relative_to(ROOT)}: {found}" for path in docs for found in run.findall(path.read_text())
+             if len(re.split(r", | or | and ", found)) >= 3
+             and sorted(re.split(r", | or | and ", found)) != sorted(f.label for f in FORMATS)]
+    assert wrong == []
