@@ -59,11 +59,11 @@ def big(tmp_path_factory) -> Path:
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     block = (b"\x01\x00" * 512) * (REP_BYTES // 1024)
     for _ in range(REPS):
-        attempt = store.new_attempt(session_id, "upload", ".wav")
+        attempt = store.new_rep(session_id, "upload", ".wav")
         path = store.audio_file(attempt)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(block)
-        store.save_failure(attempt["id"], "not scored yet")  # kept, as an upload is: not 'recording'
+        store.save_failure(attempt.id, "not scored yet")  # kept, as an upload is: not 'recording'
     return store.instance
 
 

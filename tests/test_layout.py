@@ -63,6 +63,7 @@ STORE_MAY_IMPORT = {
     "rehearse.scoring.result": {"Result"},
     "rehearse.scoring.steps": {"ActionStep", "EXAMPLE_KINDS", "SHIPPED", "SHIPPED_AUDIO", "shipped_example",
                                "step_dirs"},
+    "rehearse.scoring.stored": {"StoredResult"},  # a rep's result, read once (store/records.py)
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from rehearse.reps import open_store
 from rehearse.cli.names import MAX_KEYS, read_choice, who_question
 from rehearse.errors import RehearseError
-from rehearse.reps.attempts import mark_named
+from rehearse.reps.scoring import mark_named
 
 from .conftest import CLIPS, LABELS
 from .test_cli import rehearse

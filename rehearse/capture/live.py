@@ -57,10 +57,10 @@ AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teache
 _worker = Worker("rehearse-model")
 # The attempts being recorded in this process. With one, the model is idle during its wait, and
 # the question's words are worked out then; with more, the model is kept for work that counts.
-_recording: "weakref.WeakSet[LiveAttempt]" = weakref.WeakSet()
+_recording: "weakref.WeakSet[LiveRep]" = weakref.WeakSet()
 
 
-class LiveAttempt:
+class LiveRep:
     """One attempt being recorded. Feed it 16-bit PCM blocks with `add`; end it with `finish`."""
 
     def __init__(self, scorer: Scorer, step: ActionStep, path: str | Path,

@@ -98,7 +98,7 @@ def pass_wait(tapped: Mapping[str, Any]) -> float | None:
     return None if q is None or n is None else round(n - q, 3)
 
 
-def attempt_agreement(result: StoredResult | Mapping[str, Any] | None, passes: Sequence[Mapping[str, Any]],
+def rep_agreement(result: StoredResult | Mapping[str, Any] | None, passes: Sequence[Mapping[str, Any]],
                       band: Band | None) -> dict[str, Any] | None:
     """The coach's latest pass of taps against the app's measurement of the same rep; None if the rep
     has no taps. Differences are coach minus app, in seconds (positive: the coach heard it later).

@@ -154,7 +154,7 @@ def _local_attempt(store: Store, db: sqlite3.Connection, attempt: dict[str, Any]
     here = db.execute("SELECT id, audio_path FROM attempts WHERE uid = ?", (attempt["uid"],)).fetchone()
     if here is not None:
         counts["attempts_already_here"] += 1
-        if not store.audio_file(dict(here)).exists():  # lost here: the archive has it
+        if not store.recording_at(here["audio_path"]).exists():  # lost here: the archive has it
             _copy_recording(files, attempt["audio_path"], here["audio_path"], counts)
         return here["id"]
     rep = attempt["rep"]

@@ -30,10 +30,11 @@ from ..errors import RehearseError
 from ..typed_text import name_key, name_problem, normal_name, text_problem
 from .faults import SQLITE_IO, disk_full, full_disk_reader, storage_problem
 from .private_files import clear_leftovers, private
-from .rows import Progress, refresh_progress, session_attempts, with_marks
+from .records import Rep, Session, Teacher
+from .rows import SESSION_SQL, Progress, refresh_progress, rep_of, reps_of, session_of, session_reps
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
-REP_TRIES = 5  # new_attempt: numbers taken meanwhile by another writer before it gives up
+REP_TRIES = 5  # new_rep: numbers taken meanwhile by another writer before it gives up
 
 
 def new_uid() -> str:
@@ -192,19 +193,11 @@ class Store:
                 (new_uid(), teacher_id, step_row, "\n".join(roster), reps_target, fluent_after, mode, now()))
             return int(cur.lastrowid)
 
-    def session(self, session_id: int) -> dict[str, Any] | None:
-        row = self.query_one(
-            "SELECT s.*, t.name AS teacher, a.step_id, a.title FROM sessions s"
-            " JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
-            " WHERE s.id = ?", session_id)
-        if row is None:
-            return None
-        session = dict(row)
-        session["roster"] = [n for n in session["roster"].splitlines() if n.strip()]
-        session["summary"] = json.loads(session["summary"]) if session["summary"] else None
-        return session
+    def session(self, session_id: int) -> Session | None:
+        row = self.query_one(f"{SESSION_SQL} WHERE s.id = ?", session_id)
+        return None if row is None else session_of(row)
 
-    def last_session(self, teacher: str, step_id: str | None = None) -> dict[str, Any] | None:
+    def last_session(self, teacher: str, step_id: str | None = None) -> Session | None:
         """A teacher's most recent session (on one action step), to pick up where they left off."""
         row = self.query_one(
             "SELECT s.id FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
@@ -213,21 +206,17 @@ class Store:
             name_key(teacher), step_id, step_id)
         return self.session(row["id"]) if row else None
 
-    def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:
-        rows = self.query_all(
-            "SELECT s.id, s.started_at, s.finished_at, s.reps_target, s.reps, s.mode, t.name AS teacher, a.title"
-            " FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
-            " JOIN action_steps a ON a.id = s.action_step_id ORDER BY s.id DESC LIMIT ?", limit)
-        return [dict(r) for r in rows]
+    def recent_sessions(self, limit: int = 8) -> list[Session]:
+        return [session_of(r) for r in self.query_all(f"{SESSION_SQL} ORDER BY s.id DESC LIMIT ?", limit)]
 
     def finish_session(self, session_id: int, summary: dict[str, Any]) -> None:
         with self.connect() as db:
             db.execute("UPDATE sessions SET finished_at = COALESCE(finished_at, ?), summary = ?"
                        " WHERE id = ?", (now(), json.dumps(summary), session_id))
 
-    # Attempts -----------------------------------------------------------------------------
+    # Reps ---------------------------------------------------------------------------------
 
-    def new_attempt(self, session_id: int, source: str, suffix: str = ".wav") -> dict[str, Any]:
+    def new_rep(self, session_id: int, source: str, suffix: str = ".wav") -> Rep:
         """Reserve the next rep of a session and its recording path (the file is not made here).
 
         Reps started at the same moment (two tabs, a double click, parallel uploads) each get their
@@ -237,25 +226,29 @@ class Store:
         for _ in range(REP_TRIES):
             with self.connect() as db:
                 db.execute("BEGIN IMMEDIATE")  # `with db` commits it, or rolls it back on an error
-                rep = db.execute("SELECT COALESCE(MAX(rep), 0) + 1 FROM attempts WHERE session_id = ?",
-                                 (session_id,)).fetchone()[0]
-                relative = f"recordings/session-{session_id}/rep-{rep:02d}{suffix}"
+                number = db.execute("SELECT COALESCE(MAX(rep), 0) + 1 FROM attempts WHERE session_id = ?",
+                                    (session_id,)).fetchone()[0]
+                relative = f"recordings/session-{session_id}/rep-{number:02d}{suffix}"
                 try:
                     cur = db.execute(
                         "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, created_at)"
                         " VALUES (?, ?, ?, ?, ?, 'recording', ?)",
-                        (new_uid(), session_id, rep, source, relative, now()))
+                        (new_uid(), session_id, number, source, relative, now()))
                 except sqlite3.IntegrityError as exc:
                     if "UNIQUE" not in str(exc):
                         raise  # no such session: not a race
                     continue
                 refresh_progress(db, session_id, self.progress)
-                return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
+                return rep_of(db.execute("SELECT * FROM attempts WHERE id = ?", (cur.lastrowid,)).fetchone())
         raise RehearseError(f"session {session_id}: could not take a new rep number after {REP_TRIES} tries; "
                             "try again")
 
-    def audio_file(self, attempt: dict[str, Any]) -> Path:
-        return inside(self.instance, attempt["audio_path"], self.recordings)
+    def audio_file(self, rep: Rep) -> Path:
+        return self.recording_at(rep.audio_path)
+
+    def recording_at(self, relative: str) -> Path:
+        """A stored recording's path (relative to the instance folder), refused outside recordings/ (inside)."""
+        return inside(self.instance, relative, self.recordings)
 
     def save_result(self, attempt_id: int, result: dict[str, Any]) -> None:
         """Store the engine's result for an attempt (scored, or scored again)."""
@@ -275,14 +268,14 @@ class Store:
                        (error, duration_s, attempt_id))
             refresh_progress(db, self._session_of(db, attempt_id), self.progress)
 
-    def attempt(self, attempt_id: int) -> dict[str, Any] | None:
+    def rep(self, rep_id: int) -> Rep | None:
         with self.connect() as db:
-            row = db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
-            return None if row is None else with_marks(db, [dict(row)])[0]
+            row = db.execute("SELECT * FROM attempts WHERE id = ?", (rep_id,)).fetchone()
+            return None if row is None else reps_of(db, [row])[0]
 
-    def attempts(self, session_id: int) -> list[dict[str, Any]]:
+    def reps(self, session_id: int) -> list[Rep]:
         with self.connect() as db:
-            return session_attempts(db, session_id)
+            return session_reps(db, session_id)
 
     @staticmethod
     def _session_of(db: sqlite3.Connection, attempt_id: int) -> int:
@@ -327,16 +320,16 @@ class Store:
         with self.connect() as db:
             return db.execute("DELETE FROM taps WHERE id = ? AND attempt_id = ?", (tap_id, attempt_id)).rowcount > 0
 
-    def unfinished_recordings(self) -> Iterator[dict[str, Any]]:
-        """Attempts left 'recording' (the server stopped mid-attempt): to be marked unscored."""
+    def unfinished_recordings(self) -> Iterator[Rep]:
+        """Reps left 'recording' (the server stopped mid-rep): to be marked unscored."""
         for row in self.query_all("SELECT * FROM attempts WHERE status = 'recording'"):
-            yield dict(row)
+            yield rep_of(dict(row))
 
     # Deleting a teacher ----------------------------------------------------------------------
 
-    def teacher(self, teacher_id: int) -> dict[str, Any] | None:
-        row = self.query_one("SELECT * FROM teachers WHERE id = ?", teacher_id)
-        return None if row is None else dict(row)
+    def teacher(self, teacher_id: int) -> Teacher | None:
+        row = self.query_one("SELECT id, name, created_at FROM teachers WHERE id = ?", teacher_id)
+        return None if row is None else Teacher(row["id"], row["name"], row["created_at"])
 
     def delete_teacher(self, teacher_id: int) -> dict[str, Any]:
         """Delete a teacher with every session, attempt, coach mark, learnt name and recording of theirs.
@@ -357,7 +350,7 @@ class Store:
             db.execute("DELETE FROM teachers WHERE id = ?", (teacher_id,))  # cascades to the rest
         self.empty_log()
         left = []
-        for session_id in sessions:  # every recording of a session is in its folder (new_attempt)
+        for session_id in sessions:  # every recording of a session is in its folder (new_rep)
             folder = self.recordings / f"session-{session_id}"
             shutil.rmtree(folder, ignore_errors=True)
             if folder.exists():

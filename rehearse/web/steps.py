@@ -16,17 +16,18 @@ from ..coaching import authoring
 from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES
 from ..scoring.steps import EXAMPLE_KINDS, ActionStep, check_all, get_step, save_folder, step_files
-from ..reps import attempts as reps
+from ..reps import scoring as reps
 from ..store import examples
 from ..scoring.formats import mime_type
 from .uploads import checked_suffix
-from .views import example_view, step_view, services
+from . import context
+from .display import example_view, step_view
 
 bp = Blueprint("steps", __name__)
 
 
 def _instance() -> Path:
-    return services()[0].instance
+    return context.store().instance
 
 
 def _step(step_id: str) -> ActionStep:
@@ -66,7 +67,7 @@ def create():
 @bp.get("/steps/<step_id>")
 def show(step_id: str):
     step = _step(step_id)
-    store, _ = services()
+    store = context.store()
     found = {kind: example_view(f, step) for kind, f in examples.examples_of(store, step).items()}
     return render_template("step.html", view=step_view(step), step=step, examples=found,
                            warnings=authoring.guidance(step), hint=authoring.strategy_hint(step.strategy),
@@ -137,7 +138,7 @@ def check():
 
 @bp.get("/steps/<step_id>/examples/<kind>/audio")
 def example_audio(step_id: str, kind: str):
-    store, _ = services()
+    store = context.store()
     found = _example_or_404(step_id, kind)
     path = examples.example_file(store, found)
     if not path.is_file():
@@ -150,7 +151,7 @@ def example_audio(step_id: str, kind: str):
 def upload_example(step_id: str, kind: str):
     """A model or non-example recorded elsewhere, kept and scored; back to the step's page."""
     step = _step(step_id)
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     _kind_or_404(kind)
     file = request.files.get("recording")
     try:
@@ -169,7 +170,7 @@ def upload_example(step_id: str, kind: str):
 def score_example(step_id: str, kind: str):
     """Score the current model or non-example (a shipped one is scored the first time it is shown)."""
     step = _step(step_id)
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     _example_or_404(step_id, kind)
     try:
         return example_view(reps.score_example(store, scorer, step, kind), step)
@@ -178,7 +179,7 @@ def score_example(step_id: str, kind: str):
 
 
 def _example_or_404(step_id: str, kind: str) -> dict:
-    store, _ = services()
+    store = context.store()
     found = examples.example(store, step_id, _kind_or_404(kind))
     if found is None:
         abort(404, description=f"{step_id!r} has no {EXAMPLE_KINDS[kind]} recording yet")
