@@ -292,7 +292,7 @@ def test_on_a_full_disk_the_pages_that_read_still_work_and_a_write_says_the_disk
     fill(small_disk)  # ... then full again before the next start
     with server_process(small_disk) as (url, _server):
         assert_reads_work_and_a_write_says_full(url, session_id, small_disk)
-    assert [s["teacher"] for s in open_store(small_disk).recent_sessions()] == ["Ms Okafor"]
+    assert [s.teacher for s in open_store(small_disk).recent_sessions()] == ["Ms Okafor"]
 
 
 def assert_reads_work_and_a_write_says_full(url: str, session_id: int, disk: Path) -> None:

@@ -62,7 +62,7 @@ def test_filters_by_teacher_step_and_local_days(history_instance):
     def started(filters):
         sessions, total = history.sessions_page(store, filters)
         assert total == len(sessions)
-        return [s["started_at"][:10] for s in sessions]
+        return [s.started_at[:10] for s in sessions]
 
     assert started(history.Filters()) == ["2026-11-12", "2026-11-12", "2026-11-10", "2026-11-03"]  # newest first
     assert started(history.Filters(teacher_id=okafor)) == ["2026-11-10", "2026-11-03"]
@@ -80,7 +80,7 @@ def test_sessions_come_a_page_at_a_time(history_instance):
     first, total = history.sessions_page(store, history.Filters(), page=1, size=3)
     second, _ = history.sessions_page(store, history.Filters(), page=2, size=3)
     assert total == 4 and len(first) == 3 and len(second) == 1
-    assert second[0]["started_at"].startswith("2026-11-03")
+    assert second[0].started_at.startswith("2026-11-03")
 
 
 def test_progress_across_sessions_marks_when_the_step_became_accurate_and_fluent(history_instance):

@@ -148,6 +148,20 @@ def test_the_store_runs_nothing_of_the_engine():
     assert not wrong, "the store may import only floor 0 and the engine's value types:\n" + "\n".join(wrong)
 
 
+def test_the_store_hands_out_reps_and_sessions_as_records():
+    """What the store gives of a rep or a session is a record (store/records.py), never a row dict:
+    no public function of the store whose name speaks of reps or sessions is annotated to return
+    a `dict[str, Any]` (read from the annotations, as the source has them)."""
+    wrong = []
+    for m in (m for m in MODULES if layer(m) == "store"):
+        for node in ast.walk(ast.parse(MODULES[m].read_text())):
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.returns is not None:
+                returns = ast.unparse(node.returns)
+                if re.search(r"rep|session|recording", node.name) and "dict[str, Any]" in returns:
+                    wrong.append(f"{m}.{node.name} -> {returns}")
+    assert not wrong, "return a record (store/records.py), not a row dict:\n" + "\n".join(wrong)
+
+
 def test_no_import_cycle():
     """Tarjan's strongly connected components: any with more than one module is a cycle."""
     index: dict[str, int] = {}

@@ -1,4 +1,4 @@
-"""Attempts as records for a spreadsheet or another tool: one per attempt, as CSV or JSON.
+"""Reps as records for a spreadsheet or another tool: one per rep, as CSV or JSON.
 
 A record says who practised what and when (teacher, action step, session, rep, time), what was
 measured (every metric of the result), the coach's note at the session's end (what went well, the
@@ -6,7 +6,7 @@ next step agreed, the day of the next observation), and each criterion's verdict
 overrule if any, the one that counts, the evidence and the coach's comment; and, where the coach
 tapped along, the tapped times, the wait they give, its difference from the app's and whether the
 two agree on the verdict (calibration.py); and the coach's comments on the recording, each with its
-moment (comments.py: in the CSV one cell, a line each). The figures are the attempt's with the coach's marks
+moment (comments.py: in the CSV one cell, a line each). The figures are the rep's with the coach's marks
 applied (progress.marked_metrics: the pupil the coach picked, the wait kept), as the progress page
 charts them.
 
@@ -72,7 +72,7 @@ HEADERS = {
 
 
 def rep_records(store: Store, filters: Filters = Filters()) -> list[dict[str, Any]]:
-    """Every attempt of the sessions the filters select, oldest session first, rep by rep."""
+    """Every rep of the sessions the filters select, oldest session first, rep by rep."""
     band = wait_bands(store.instance)
     return [record_of(r, band(r.session.step_id)) for r in reps_in(store, filters)]
 

@@ -1,10 +1,10 @@
-"""The history: teachers, action steps, sessions, attempts and coach marks in one SQLite file.
+"""The history: teachers, action steps, sessions, reps and coach marks in one SQLite file.
 
 Recordings live next to the database as WAV files; the database keeps their path relative to the
-instance folder, so the folder can be moved. Each attempt keeps the engine's result as JSON (what
+instance folder, so the folder can be moved. Each rep keeps the engine's result as JSON (what
 was heard and measured) and, separately, the coach's marks: the automatic verdict is never
 overwritten. Connections are short-lived (one per request or per job): SQLite in WAL mode lets the
-page read while an attempt is being written.
+page read while a rep is being written.
 
 The schema is versioned (PRAGMA user_version) and brought up to date by MIGRATIONS (schema.py) when a
 store is opened, so a database from an older rehearse — or from another laptop's archive — keeps working.
@@ -90,7 +90,7 @@ class Store:
     @classmethod
     def open(cls, instance: str | Path, progress: Progress) -> "Store":
         """The store in an instance folder, created with its schema if new, migrated if old; every
-        write that changes a session's attempts keeps its progress as `progress` judges it."""
+        write that changes a session's reps keeps its progress as `progress` judges it."""
         instance = Path(instance)
         store = cls(instance / "rehearse.sqlite", instance / "recordings", progress)
         store.recordings.mkdir(parents=True, exist_ok=True)
@@ -250,23 +250,23 @@ class Store:
         """A stored recording's path (relative to the instance folder), refused outside recordings/ (inside)."""
         return inside(self.instance, relative, self.recordings)
 
-    def save_result(self, attempt_id: int, result: dict[str, Any]) -> None:
-        """Store the engine's result for an attempt (scored, or scored again)."""
+    def save_result(self, rep_id: int, result: dict[str, Any]) -> None:
+        """Store the engine's result for a rep (scored, or scored again)."""
         with self.connect() as db:
             db.execute(
                 "UPDATE attempts SET status = 'scored', error = NULL, result = ?, passed = ?,"
                 " wait_time_s = ?, duration_s = ? WHERE id = ?",
                 (json.dumps(result), int(result["passed"]), result["metrics"].get("wait_time_s"),
-                 result["duration_s"], attempt_id))
-            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
+                 result["duration_s"], rep_id))
+            refresh_progress(db, self._session_of(db, rep_id), self.progress)
 
-    def save_failure(self, attempt_id: int, error: str, duration_s: float | None = None) -> None:
-        """Mark an attempt unscored, saying why; its recording stays and can be scored again."""
+    def save_failure(self, rep_id: int, error: str, duration_s: float | None = None) -> None:
+        """Mark a rep unscored, saying why; its recording stays and can be scored again."""
         with self.connect() as db:
             db.execute("UPDATE attempts SET status = 'unscored', error = ?,"
                        " duration_s = COALESCE(?, duration_s) WHERE id = ?",
-                       (error, duration_s, attempt_id))
-            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
+                       (error, duration_s, rep_id))
+            refresh_progress(db, self._session_of(db, rep_id), self.progress)
 
     def rep(self, rep_id: int) -> Rep | None:
         with self.connect() as db:
@@ -278,12 +278,12 @@ class Store:
             return session_reps(db, session_id)
 
     @staticmethod
-    def _session_of(db: sqlite3.Connection, attempt_id: int) -> int:
-        return db.execute("SELECT session_id FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
+    def _session_of(db: sqlite3.Connection, rep_id: int) -> int:
+        return db.execute("SELECT session_id FROM attempts WHERE id = ?", (rep_id,)).fetchone()[0]
 
     # Coach marks --------------------------------------------------------------------------
 
-    def mark(self, attempt_id: int, criterion: str, passed: bool | None, comment: str = "",
+    def mark(self, rep_id: int, criterion: str, passed: bool | None, comment: str = "",
              pupil: str | None = None) -> None:
         """The coach's verdict on one criterion (None = agree with the app) and a comment; on
         names_pupil, `pupil` is who the coach says was named (the app did not hear whom).
@@ -293,32 +293,32 @@ class Store:
         with self.connect() as db:
             if passed is None and not comment.strip() and pupil is None:
                 db.execute("DELETE FROM coach_marks WHERE attempt_id = ? AND criterion = ?",
-                           (attempt_id, criterion))
+                           (rep_id, criterion))
             else:
                 db.execute(
                     "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, pupil, marked_at)"
                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id, criterion) DO UPDATE SET"
                     " passed = excluded.passed, comment = excluded.comment, pupil = excluded.pupil,"
                     " marked_at = excluded.marked_at",
-                    (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), pupil, now()))
-            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
+                    (rep_id, criterion, None if passed is None else int(passed), comment.strip(), pupil, now()))
+            refresh_progress(db, self._session_of(db, rep_id), self.progress)
 
     # A coach's taps along a rep ------------------------------------------------------------
 
-    def add_taps(self, attempt_id: int, tapped: dict[str, Any]) -> int:
-        """Keep one pass of tapping (calibration.tap_pass) for an attempt; return its id."""
+    def add_taps(self, rep_id: int, tapped: dict[str, Any]) -> int:
+        """Keep one pass of tapping (calibration.tap_pass) for a rep; return its id."""
         with self.connect() as db:
             cur = db.execute(
                 "INSERT INTO taps(uid, attempt_id, source, question_end_s, name_s, clock, tapped_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (new_uid(), attempt_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
+                (new_uid(), rep_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
                  json.dumps(tapped["clock"]), now()))
             return int(cur.lastrowid)
 
-    def remove_taps(self, attempt_id: int, tap_id: int) -> bool:
-        """Forget one pass of tapping (a mistaken one); False if the attempt has no such pass."""
+    def remove_taps(self, rep_id: int, tap_id: int) -> bool:
+        """Forget one pass of tapping (a mistaken one); False if the rep has no such pass."""
         with self.connect() as db:
-            return db.execute("DELETE FROM taps WHERE id = ? AND attempt_id = ?", (tap_id, attempt_id)).rowcount > 0
+            return db.execute("DELETE FROM taps WHERE id = ? AND attempt_id = ?", (tap_id, rep_id)).rowcount > 0
 
     def unfinished_recordings(self) -> Iterator[Rep]:
         """Reps left 'recording' (the server stopped mid-rep): to be marked unscored."""
@@ -332,7 +332,7 @@ class Store:
         return None if row is None else Teacher(row["id"], row["name"], row["created_at"])
 
     def delete_teacher(self, teacher_id: int) -> dict[str, Any]:
-        """Delete a teacher with every session, attempt, coach mark, learnt name and recording of theirs.
+        """Delete a teacher with every session, rep, coach mark, learnt name and recording of theirs.
 
         The rows go first (overwritten in place, then the write-ahead log is emptied), then each
         session's folder of recordings. Returns what was deleted, and any folder that could not be

@@ -147,19 +147,13 @@ def step_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:
 
 
 def sessions_page(store: Store, filters: Filters, page: int = 1,
-                  size: int = PAGE_SIZE) -> tuple[list[dict[str, Any]], int]:
+                  size: int = PAGE_SIZE) -> tuple[list[Session], int]:
     """One page of sessions, newest first, with their counts; and how many match in all."""
     where, args = filters.where()
     total = store.query_one(f"SELECT COUNT(*) FROM sessions s WHERE {where}", *args)[0]
-    rows = store.query_all(
-        f"SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps_target, s.accurate_at, s.fluent_at,"
-        f" s.reps, s.reps_scored AS scored, s.reps_passed, t.id AS teacher_id, t.name AS teacher,"
-        f" a.id AS step_row, a.title"
-        f" FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
-        f" JOIN action_steps a ON a.id = s.action_step_id"
-        f" WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?",
-        *args, size, (max(page, 1) - 1) * size)
-    return [dict(r) for r in rows], total
+    rows = store.query_all(f"{SESSION_SQL} WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?",
+                           *args, size, (max(page, 1) - 1) * size)
+    return [session_of(r) for r in rows], total
 
 
 # One teacher's action step ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """JSON endpoints for the pages' scripts: the session, uploads, re-scoring, coach marks, and a
 coach's taps along a rep (calibration).
 
-Errors come back as {"error": "one line"} with a 4xx status; an attempt that could not be scored is
+Errors come back as {"error": "one line"} with a 4xx status; a rep that could not be scored is
 still returned (status "unscored", with its error), because its recording is kept.
 """
 
@@ -63,7 +63,7 @@ def upload(session_id: int):
 
 @bp.post("/attempts/<int:rep_id>/score")
 def rescore(rep_id: int):
-    """Score a stored attempt again (one that failed, or after the roster was corrected)."""
+    """Score a stored rep again (one that failed, or after the roster was corrected)."""
     store, scorer = context.store(), context.scorer()
     rep = rep_or_404(rep_id)
     # One left 'recording' by a failure that could not even be stored is settled now, and scored.
@@ -134,7 +134,7 @@ def _mark_named(rep_id: int, passed: bool | None, comment: str, pupil: str | Non
 def add_taps(rep_id: int):
     """One pass of a coach's taps along the rep: {"source": "live"|"playback", "taps": [{"mark":
     "question_end"|"name", "clock": {the page's clock readings}}]}; the times are kept on the
-    recording's clock (calibration.align_tap). Returns the attempt with its agreement."""
+    recording's clock (calibration.align_tap). Returns the rep with its agreement."""
     store = context.store()
     rep = rep_or_404(rep_id)
     body = json_object()
@@ -153,7 +153,7 @@ def add_taps(rep_id: int):
 
 @bp.delete("/attempts/<int:rep_id>/taps/<int:tap_id>")
 def remove_taps(rep_id: int, tap_id: int):
-    """Forget one pass of taps (a mistaken one); returns the attempt as it is now."""
+    """Forget one pass of taps (a mistaken one); returns the rep as it is now."""
     store = context.store()
     rep = rep_or_404(rep_id)
     if not store.remove_taps(rep_id, tap_id):

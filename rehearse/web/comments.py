@@ -1,11 +1,11 @@
 """JSON endpoints for a coach's comments on a rep's recording (store/comments.py), used by the rep's
 page and by the session page after the feedback (static/comments.js).
 
-POST   /api/attempts/<id>/comments        {"at_s": seconds, "text": "..."}  -> 201, the attempt
+POST   /api/attempts/<id>/comments        {"at_s": seconds, "text": "..."}  -> 201, the rep
 PATCH  /api/attempts/<id>/comments/<cid>  {"text": "...", "at_s": seconds (optional)}
 DELETE /api/attempts/<id>/comments/<cid>
 
-Each answers with the attempt as it is now (its comments in the order they are heard), as the taps'
+Each answers with the rep as it is now (its comments in the order they are heard), as the taps'
 endpoints do, so the page draws it again. Bad input is a 400 with {"error": "one line"}; nothing is
 kept then. The CSRF token is checked as for every change (security.py; static/api.js sends it).
 """

@@ -1,4 +1,4 @@
-"""The HTML pages: start a session, rehearse it, sum it up; and an attempt's recording."""
+"""The HTML pages: start a session, rehearse it, sum it up; and a rep's recording."""
 
 from __future__ import annotations
 

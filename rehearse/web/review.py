@@ -1,6 +1,6 @@
-"""The coach's review pages: history, a teacher, progress on an action step, one attempt, two
-attempts side by side, calibration (the app's timing against the coach's taps), exports (the
-attempts as CSV or JSON, and the archive of everything with the recordings), and deleting a
+"""The coach's review pages: history, a teacher, progress on an action step, one rep, two
+reps side by side, calibration (the app's timing against the coach's taps), exports (the
+reps as CSV or JSON, and the archive of everything with the recordings), and deleting a
 teacher's data."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def compare_page():
     store = context.store()
     try:
         ids = [query_number(k, None) for k in ("a", "b")]
-    except RehearseError:  # not a number, or one no attempt can have
+    except RehearseError:  # not a number, or one no rep can have
         ids = [None]
     if None in ids:
         abort(404, description="choose two attempts to compare (from an attempt's page or a progress chart)")

@@ -188,7 +188,7 @@ def _started(ws) -> bool:
 
 
 def _refuse(ws, message: str, rep: dict | None = None) -> None:
-    """Tell the page why nothing is recorded (and the attempt as stored, if there is one), if it is
+    """Tell the page why nothing is recorded (and the rep as stored, if there is one), if it is
     still there to be told."""
     try:
         send(ws, type="error", message=message, **({"attempt": rep} if rep else {}))
