@@ -183,12 +183,12 @@ def test_taps_land_on_the_recordings_clock_of_a_stored_rep(history_instance, sou
     stored = store.rep(attempt.id)
     (tapped,) = stored.taps
     # On the recording, each tap is where the coach heard the event plus their reaction: no more, no less.
-    assert tapped["question_end_s"] == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
-    assert tapped["name_s"] == pytest.approx(label["name_start"] + REACTION_S, abs=0.001)
-    assert tapped["source"] == source
+    assert tapped.question_end_s == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
+    assert tapped.name_s == pytest.approx(label["name_start"] + REACTION_S, abs=0.001)
+    assert tapped.source == source
 
-    a = rep_agreement(stored.result, stored.taps, BAND)
-    metrics = stored.result["metrics"]
+    a = rep_agreement(stored.result, [t.to_json() for t in stored.taps], BAND)
+    metrics = stored.result.metrics
     # The app's edges are within a few hundredths of the labels (README: p95 52 ms), so the taps' lag
     # is the coach's reaction, and the wait's difference is the app's own error: the lag cancels.
     assert a["question_offset_s"] == pytest.approx(REACTION_S, abs=0.08)
@@ -204,7 +204,7 @@ def test_a_sessions_taps_sum_up_and_a_late_tap_shows_as_a_different_verdict(hist
         store, attempt, label = seeded(history_instance, session, rep)
         store.add_taps(attempt.id, tap_pass("live", coach_taps(label, "live", question_early_s=early),
                                                attempt.duration_s))
-    agreements = [rep_agreement(a["result"], a["taps"], BAND) for a in store.reps(attempt.session_id)]
+    agreements = [rep_agreement(r.result, [t.to_json() for t in r.taps], BAND) for r in store.reps(attempt.session_id)]
     s = summarise(agreements)
     assert (s["tapped"], s["compared"], s["verdicts_compared"]) == (3, 3, 3)
     assert s["verdicts_agree"] == 2  # Chloe's 3.41 s short pause: the app says not met, the late taps met
@@ -243,7 +243,7 @@ def test_taps_travel_in_an_archive_once_and_go_with_a_deleted_teacher(history_in
     assert "0 passes of taps" in again.stdout
     there = open_store(laptop)
     copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", attempt.uid)["id"]
-    assert [t["name_s"] for t in there.rep(copy).taps] == [t["name_s"] for t in store.rep(attempt.id).taps]
+    assert [t.name_s for t in there.rep(copy).taps] == [t.name_s for t in store.rep(attempt.id).taps]
 
     okafor = store.query_one("SELECT id FROM teachers WHERE name = 'Ms Okafor'")["id"]
     store.delete_teacher(okafor)

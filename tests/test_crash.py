@@ -78,7 +78,7 @@ def test_the_rep_cut_off_by_a_killed_server_is_kept(crashed):
     url, instance, attempt_id = crashed["url"], crashed["instance"], crashed["attempt"]
     with get(f"{url}/api/sessions/{crashed['session']}") as response:
         history = json.load(response)
-    [rep] = history["attempts"]
+    [rep] = history["reps"]
     assert rep["id"] == attempt_id and rep["rep"] == 1 and rep["status"] == "unscored"
     assert rep["error"].startswith("the server stopped while this rep was being recorded; the ")
     assert "recorded up to then are kept: score it now" in rep["error"]

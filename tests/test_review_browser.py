@@ -143,11 +143,11 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
     heard_n = tap_when_heard(page, "n", label["name_start"] + 0.2, deadline)
     page.wait_for_selector("#agreement .agreement-main", timeout=30_000)  # saved when the rep has played out
     (tapped,) = store.rep(attempt_id).taps
-    assert tapped["source"] == "playback"
+    assert tapped.source == "playback"
     # Each tap lands where the page said the sound was heard when the key went down (the poll reads
     # the position a moment before the press: allow for that, and for a busy machine).
-    assert heard_q <= tapped["question_end_s"] <= heard_q + 0.5, (heard_q, tapped)
-    assert heard_n <= tapped["name_s"] <= heard_n + 0.5, (heard_n, tapped)
+    assert heard_q <= tapped.question_end_s <= heard_q + 0.5, (heard_q, tapped)
+    assert heard_n <= tapped.name_s <= heard_n + 0.5, (heard_n, tapped)
     assert "Tapped on playback" in page.inner_text("#agreement")
     assert page.locator("#timeline .tap-mark").count() == 2
     assert page.locator("#tap-passes li").count() == 1

@@ -91,20 +91,13 @@ def observation_day(value: str) -> str | None:
 class NotedSession(Protocol):
     """What these rules read of a session (store.records.Session: the store is a floor above)."""
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def started_at(self) -> str: ...
-    @property
-    def step_id(self) -> str: ...
-    @property
-    def went_well(self) -> str | None: ...
-    @property
-    def next_step_id(self) -> str | None: ...
-    @property
-    def next_observation(self) -> str | None: ...
-    @property
-    def planned_at(self) -> str | None: ...
+    id: int
+    started_at: str
+    step_id: str
+    went_well: str | None
+    next_step_id: str | None
+    next_observation: str | None
+    planned_at: str | None
 
 
 def has_note(session: NotedSession) -> bool:

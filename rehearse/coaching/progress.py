@@ -27,40 +27,28 @@ STEADY_SPREAD_S = 1.5  # wait times within this of each other are steady
 class CoachMark(Protocol):
     """What these rules read of a coach's mark (store.records.Mark)."""
 
-    @property
-    def passed(self) -> bool | None: ...
-    @property
-    def comment(self) -> str: ...
-    @property
-    def pupil(self) -> str | None: ...
+    passed: bool | None
+    comment: str
+    pupil: str | None
 
 
 class ScoredRep(Protocol):
     """What these rules read of a stored rep (store.records.Rep: the store is a floor above)."""
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def number(self) -> int: ...
-    @property
-    def created_at(self) -> str: ...
-    @property
-    def result(self) -> StoredResult | None: ...
-    @property
-    def marks(self) -> Mapping[str, CoachMark]: ...
+    id: int
+    number: int
+    created_at: str
+    result: StoredResult | None
+    marks: Mapping[str, CoachMark]
 
 
 class StepSession(Protocol):
     """What step_progress reads of a session (store.records.Session)."""
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def started_at(self) -> str: ...
-    @property
-    def mode(self) -> str: ...
-    @property
-    def fluent_after(self) -> int: ...
+    id: int
+    started_at: str
+    mode: str
+    fluent_after: int
 
 
 def chosen_pupil(rep: ScoredRep) -> str | None:

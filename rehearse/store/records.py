@@ -59,6 +59,8 @@ class Comment:
 
 @dataclass(frozen=True, slots=True)
 class Teacher:
+    """One row of the `teachers` table."""
+
     id: int
     name: str
     created_at: str | None = None
@@ -68,7 +70,7 @@ class Teacher:
 class Rep:
     """One row of the `attempts` table, with its result read, its coach's marks by criterion, its
     passes of taps (oldest first) and its comments (in the order they are heard). A rep read across
-    sessions (history.reps_of, history.sibling_reps) has its `session`; else that is None."""
+    sessions (history.reps_in, history.sibling_reps) has its `session`; else that is None."""
 
     id: int
     session_id: int
@@ -82,7 +84,7 @@ class Rep:
     duration_s: float | None = None
     app_passed: bool | None = None  # the engine's overall verdict, as stored (the column `passed`)
     result: StoredResult | None = None
-    marks: Mapping[str, Mark] = field(default_factory=dict)
+    marks: Mapping[str, Mark] = field(default_factory=dict)  # read-only (rows.rep_of)
     taps: tuple[TapPass, ...] = ()
     comments: tuple[Comment, ...] = ()
     session: Session | None = None
@@ -91,7 +93,7 @@ class Rep:
 @dataclass(frozen=True, slots=True)
 class Session:
     """One row of the `sessions` table with its teacher's name and its action step's id and title;
-    the roster as a list of lines, and the summary written when it was finished (JSON) read."""
+    the roster as its lines (the names as the coach left them), and the summary written when it was finished (JSON) read."""
 
     id: int
     teacher_id: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from ..scoring.stored import StoredResult
@@ -92,7 +93,7 @@ def rep_of(row: Mapping[str, Any], marks: Mapping[str, Mark] | None = None, taps
         audio_path=row.get("audio_path") or "", error=row.get("error"), duration_s=row.get("duration_s"),
         app_passed=None if passed is None else bool(passed),
         result=StoredResult.from_json(json.loads(row["result"])) if row.get("result") else None,
-        marks=dict(marks or {}), taps=taps, comments=comments)
+        marks=MappingProxyType(dict(marks or {})), taps=taps, comments=comments)
 
 
 def with_sessions(db: sqlite3.Connection, reps: list[Rep]) -> list[Rep]:

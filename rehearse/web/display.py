@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import url_for
 
-from ..coaching.calibration import rep_agreement, band_view, summarise
+from ..coaching.calibration import band_view, rep_agreement, summarise
 from ..coaching.progress import marked, marked_metrics, progress_of, rep_passed, verdicts_of
 from ..errors import RehearseError
 from ..scoring.criteria import LABELS
@@ -100,15 +100,16 @@ def rep_facts(rep: Rep, step: ActionStep | None) -> dict[str, Any]:
     coach's marks and the step's words, its figures as the coach agreed them, its transcript marked."""
     words = criterion_words(step)
     verdicts = [v | words.get(v["id"], {"description": v["id"], "label": v["id"]}) for v in verdicts_of(rep)]
+    taps = taps_of(rep)
     view = {
         "id": rep.id, "rep": rep.number, "source": rep.source,
         "status": rep.status, "error": rep.error, "created_at": rep.created_at,
         "duration_s": rep.duration_s, "passed": rep_passed(rep), "app_passed": rep.app_passed,
         "overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
         "verdicts": verdicts,
-        "taps": taps_of(rep),
+        "taps": taps,
         "comments": [c.to_json() for c in rep.comments],  # the coach's, each at a moment of the recording
-        "agreement": rep_agreement(rep.result, taps_of(rep), step.wait_band if step else None),
+        "agreement": rep_agreement(rep.result, taps, step.wait_band if step else None),
     }
     if rep.result is not None:
         result = rep.result

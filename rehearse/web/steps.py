@@ -16,7 +16,7 @@ from ..coaching import authoring
 from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES
 from ..scoring.steps import EXAMPLE_KINDS, ActionStep, check_all, get_step, save_folder, step_files
-from ..reps import scoring as reps
+from ..reps.scoring import score_example as score_stored_example
 from ..store import examples
 from ..scoring.formats import mime_type
 from .uploads import checked_suffix
@@ -162,7 +162,7 @@ def upload_example(step_id: str, kind: str):
     path = examples.example_file(store, found)
     path.parent.mkdir(parents=True, exist_ok=True)
     file.save(path)
-    reps.score_example(store, scorer, step, kind)
+    score_stored_example(store, scorer, step, kind)
     return redirect(url_for("steps.show", step_id=step_id) + f"#{kind}")
 
 
@@ -173,7 +173,7 @@ def score_example(step_id: str, kind: str):
     store, scorer = context.store(), context.scorer()
     _example_or_404(step_id, kind)
     try:
-        return example_view(reps.score_example(store, scorer, step, kind), step)
+        return example_view(score_stored_example(store, scorer, step, kind), step)
     except RehearseError as exc:
         return {"error": str(exc)}, 400
 
