@@ -168,15 +168,15 @@ def seed(store: Store, steps: dict[str, ActionStep], templates, teachers: int, a
             session_id = store.start_session(teacher, step.id, step.title, roster,
                                              reps_target=REPS_PER_SESSION, fluent_after=FLUENT_AFTER)
             for _ in range(planned["reps"]):
-                attempt = store.new_attempt(session_id, "live")
+                rep = store.new_rep(session_id, "live")
                 result = varied(pick(templates[step.id], planned["progress"], rng), step, rng)
-                result["file"] = str(store.audio_file(attempt))
-                store.save_result(attempt["id"], result)
+                result["file"] = str(store.audio_file(rep))
+                store.save_result(rep.id, result)
                 if rng.random() < MARK_SHARE:
                     verdict = rng.choice(result["criteria"])
-                    store.mark(attempt["id"], verdict["id"], not verdict["passed"],
+                    store.mark(rep.id, verdict["id"], not verdict["passed"],
                                rng.choice(["", "Heard it differently in the room.", "Close call."]))
-            store.finish_session(session_id, progress_of(store.attempts(session_id), FLUENT_AFTER))
+            store.finish_session(session_id, progress_of(store.reps(session_id), FLUENT_AFTER))
             started, reps = planned["started"], planned["reps"]
             with store.connect() as db:  # set by hand: when it happened
                 db.execute("UPDATE sessions SET started_at = ?, finished_at = ? WHERE id = ?",

@@ -1,4 +1,4 @@
-"""rehearse: score a spoken rehearsal of a teaching action step, attempt after attempt.
+"""rehearse: score a spoken rehearsal of a teaching action step, rep after rep.
 
 The package's folders are its layers, each on a floor; a module imports only from its own folder
 or from a floor below it (tests/test_layout.py checks this, and that no import goes round a cycle):
@@ -17,7 +17,13 @@ One name per thing, in the code as on the pages:
   file's `id`) is `step_id` (and `?step=` in every address), and its row in the action_steps table
   is `step_row`. The files live in `scenarios/` (the folder keeps the name the design gave it, as does REHEARSE_SCENARIOS); a stored
   result keeps the id under its first key, "scenario", and the CLI still takes --scenario.
-- a *rep* is an `attempt` in the code and the tables (the design's word for one try).
+- a *rep* is a `rep` (store/records.py: `Rep`; its place in its session is `number`), and what the
+  store hands out is a typed record (`Rep`, `Session`, `Mark`, `TapPass`, `Comment`), never a row dict.
+  The design's word for one try, *attempt*, stays only where it is a contract with what is outside
+  the code: the SQLite table `attempts` and its columns (`attempt_id`, `rep`), the addresses
+  `/attempts/<id>` (and the API's under them), the archive's format, the CSV/JSON export's columns
+  and keys (`{"attempts": [...]}`), the WebSocket's messages (`"attempt"`), `rehearse score --json`,
+  and the CLI's options (`rescore ATTEMPT_ID...`, `report --attempt`, `--max-attempt-s`).
 - the *engine* is scoring/, the pipeline from audio to verdicts (pipeline.py's `Scorer` runs it);
   the *speech engine* is what hears the words (`--engine faster-whisper | openai-whisper`, scoring/words/),
   running a *speech model* (Whisper's weights: `--speech-model`, REHEARSE_SPEECH_MODEL, the instance

@@ -16,8 +16,8 @@ export const Comments = (function () {
   const typing = (target) => ["input", "textarea", "select"].includes((target.tagName || "").toLowerCase()) || target.isContentEditable;
 
   // `box`: the comments' section (macros.html comments_box); `page`: {timeline, audio (the rep's
-  // player), ready() (whether a comment may be added now), show(attempt) (draw the rep as stored
-  // now), fail(error)}. Returns {render(attempt)}, to call whenever the page shows a rep.
+  // player), ready() (whether a comment may be added now), show(rep) (draw the rep as stored
+  // now), fail(error)}. Returns {render(rep)}, to call whenever the page shows a rep.
   function attach(box, page) {
     const list = box.querySelector(".comment-list");
     const form = box.querySelector(".comment-form");
@@ -25,10 +25,10 @@ export const Comments = (function () {
     const when = form.querySelector(".comment-at");
     const problem = form.querySelector(".comment-error");
     const here = box.querySelector(".comment-now");
-    let attempt = null, editing = null, resume = false;
+    let rep = null, editing = null, resume = false;
     page.timeline.classList.add("commentable");
 
-    const length = () => attempt.duration_s || (Number.isFinite(page.audio.duration) ? page.audio.duration : Infinity);
+    const length = () => rep.duration_s || (Number.isFinite(page.audio.duration) ? page.audio.duration : Infinity);
 
     function open(at, comment) {
       editing = comment || null;
@@ -55,7 +55,7 @@ export const Comments = (function () {
 
     // A comment at the moment the player is at: currentTime is read here, as the key goes down.
     function atPlayer() {
-      if (!attempt || !page.ready()) return false;
+      if (!rep || !page.ready()) return false;
       const at = page.audio.currentTime;
       box.dataset.keyAt = String(at);
       hold();
@@ -76,7 +76,7 @@ export const Comments = (function () {
     });
     here.addEventListener("click", atPlayer);
     page.timeline.addEventListener("click", (event) => {
-      if (!attempt || !page.ready()) return;
+      if (!rep || !page.ready()) return;
       const mark = event.target.closest && event.target.closest(".comment-mark");
       if (mark) { play(Number(mark.dataset.at)); return; }
       const at = Draw.timeAt(page.timeline, event.clientX);
@@ -87,7 +87,7 @@ export const Comments = (function () {
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const url = attempt.urls.comments;
+      const url = rep.urls.comments;
       try {
         const stored = editing ? await Api.patch(`${url}/${editing.id}`, { text: field.value })
           : await Api.post(url, { at_s: Number(form.dataset.at), text: field.value });
@@ -116,8 +116,8 @@ export const Comments = (function () {
     }
 
     function render(shown) {
-      if (attempt && attempt.id !== shown.id) close(false);  // another rep: a comment half typed was for the last
-      attempt = shown;
+      if (rep && rep.id !== shown.id) close(false);  // another rep: a comment half typed was for the last
+      rep = shown;
       list.innerHTML = "";
       (shown.comments || []).forEach((c, i) => {
         const li = document.createElement("li");

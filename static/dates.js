@@ -1,11 +1,11 @@
 // Dates and seconds as a person reads them, in one style on every page (a module base.html loads on
-// every page; draw.js and attempt.js import it). A date is written in the browser's own locale by Intl.DateTimeFormat:
+// every page; draw.js and rep.js import it). A date is written in the browser's own locale by Intl.DateTimeFormat:
 // "date" is dateStyle "medium" (en-GB "3 Nov 2026", de-DE "03.11.2026", en-US "Nov 3, 2026"),
 // "datetime" adds timeStyle "short" ("3 Nov 2026, 09:00"), "time" is timeStyle "short" alone.
 // The server writes each date as <time datetime="…Z" data-format="…">fallback</time> (and a list
 // box's entry as <option data-datetime data-format data-label="Rep 3 · {date} · …">; see
 // rehearse/web/figures.py); this rewrites them once the page is read. The charts (draw.js) and the
-// tap times (attempt.js) call the same functions. A wait is read to a tenth of a second (Seconds).
+// tap times (rep.js) call the same functions. A wait is read to a tenth of a second (Seconds).
 export const Dates = (function () {
   const STYLES = {
     date: { dateStyle: "medium" },

@@ -4,7 +4,7 @@
 // not hear whom, and comment on the rep's recording (comments.js); the progress strip shows accuracy, the streak toward fluency, and wait times.
 import { Api } from "./api.js";
 import { appData as data } from "./app_data.js";
-import { AttemptView } from "./attempt.js";
+import { RepView } from "./rep.js";
 import { RepRecorder } from "./capture.js";
 import { Comments } from "./comments.js";
 import { Seconds } from "./dates.js";
@@ -28,14 +28,14 @@ import { Taps } from "./taps.js";
     tapAlong: $("tap-along"), tapStatus: $("tap-status"), agreement: $("agreement"), replay: $("replay"),
     verdictLine: $("verdict-line"), streak: $("streak"), nameFix: $("name-fix"),
   };
-  let attempts = data.attempts, progress = data.progress, shown = null, pass = null;
+  let reps = data.reps, progress = data.progress, shown = null, pass = null;
   let recorder = null, busy = false, stoppedAt = 0, recordStart = 0, clock = null, recordingId = null;
   let scoringClock = null, streakNote = "";
   const comments = Comments.attach($("comments"), { timeline: ui.timeline, audio: ui.playback, fail: (err) => setError(err.message),
     ready: () => !ui.feedback.hidden && !(recorder && recorder.recording),
-    show: (stored) => { attempts = attempts.map((a) => (a.id === stored.id ? stored : a)); showFeedback(stored, false); } });
+    show: (stored) => { reps = reps.map((a) => (a.id === stored.id ? stored : a)); showFeedback(stored, false); } });
 
-  function nextRep() { return (attempts.length ? Math.max(...attempts.map((a) => a.rep)) : 0) + 1; }
+  function nextRep() { return (reps.length ? Math.max(...reps.map((a) => a.rep)) : 0) + 1; }
 
   function setError(message) {
     ui.error.hidden = !message;
@@ -89,18 +89,18 @@ import { Taps } from "./taps.js";
       },
       cue: showCue,
       limit: (message) => { clearInterval(clock); ui.record.disabled = true; ui.status.textContent = message; },
-      result: (attempt) => { finishRecording(); addAttempt(attempt, true); saveTaps(attempt); },
-      failed: async (message, attempt) => {
+      result: (rep) => { finishRecording(); addRep(rep, true); saveTaps(rep); },
+      failed: async (message, rep) => {
         finishRecording();
         setError(message);
-        if (attempt) { addAttempt(attempt, true); saveTaps(attempt); return; }
+        if (rep) { addRep(rep, true); saveTaps(rep); return; }
         // The connection went before the verdict came: the server may have scored the rep anyway.
         await refresh();
-        const rep = attempts.find((a) => a.id === recordingId);
-        if (rep) saveTaps(rep);
-        if (rep && rep.status !== "recording") {
-          setError(rep.status === "scored" ? "" : rep.error || message);
-          showFeedback(rep, true);
+        const found = reps.find((a) => a.id === recordingId);
+        if (found) saveTaps(found);
+        if (found && found.status !== "recording") {
+          setError(found.status === "scored" ? "" : found.error || message);
+          showFeedback(found, true);
         }
       },
     });
@@ -150,13 +150,13 @@ import { Taps } from "./taps.js";
     });
   }
 
-  async function saveTaps(attempt) {
+  async function saveTaps(rep) {
     const done = pass;
     pass = null;
     if (!done || !done.size) return;
     try {
-      const stored = await Taps.save(attempt, "live", done);
-      attempts = attempts.map((a) => (a.id === stored.id ? stored : a));
+      const stored = await Taps.save(rep, "live", done);
+      reps = reps.map((a) => (a.id === stored.id ? stored : a));
       if (shown && shown.id === stored.id) showFeedback(stored, false);
     } catch (err) {
       setError(err.message);
@@ -203,34 +203,34 @@ import { Taps } from "./taps.js";
 
   // Feedback -------------------------------------------------------------------------------
 
-  function addAttempt(attempt, fresh) {
-    attempts = attempts.filter((a) => a.id !== attempt.id).concat([attempt]).sort((a, b) => a.rep - b.rep);
-    showFeedback(attempt, fresh);
+  function addRep(rep, fresh) {
+    reps = reps.filter((a) => a.id !== rep.id).concat([rep]).sort((a, b) => a.rep - b.rep);
+    showFeedback(rep, fresh);
     return refresh();
   }
 
-  function showFeedback(attempt, fresh) {
-    const sameRep = shown && shown.id === attempt.id;  // the same rep, updated: keep its latency line
-    shown = attempt;
+  function showFeedback(rep, fresh) {
+    const sameRep = shown && shown.id === rep.id;  // the same rep, updated: keep its latency line
+    shown = rep;
     ui.cue.hidden = true;
     ui.feedback.hidden = false;
-    ui.title.textContent = `Rep ${attempt.rep}`;
-    const mark = (criterion, passed, comment, pupil) => saveMark(attempt, criterion, passed, comment, pupil);
-    AttemptView.render({ badge: ui.verdict, verdicts: ui.verdicts, transcript: ui.transcript, timeline: ui.timeline,
-                         agreement: ui.agreement, replay: ui.replay, audio: ui.playback }, attempt, band, mark);
+    ui.title.textContent = `Rep ${rep.rep}`;
+    const mark = (criterion, passed, comment, pupil) => saveMark(rep, criterion, passed, comment, pupil);
+    RepView.render({ badge: ui.verdict, verdicts: ui.verdicts, transcript: ui.transcript, timeline: ui.timeline,
+                         agreement: ui.agreement, replay: ui.replay, audio: ui.playback }, rep, band, mark);
     if (fresh && stoppedAt) {
       const seconds = (performance.now() - stoppedAt) / 1000;
       ui.latency.textContent = `feedback in ${seconds.toFixed(1)} s`;
       ui.latency.dataset.seconds = seconds.toFixed(3);  // read by the browser tests
       stoppedAt = 0;
     } else if (!sameRep) {
-      ui.latency.textContent = attempt.source === "upload" ? "uploaded" : "";
+      ui.latency.textContent = rep.source === "upload" ? "uploaded" : "";
     }
-    ui.rescore.hidden = attempt.status === "scored";
-    if (!ui.playback.src.endsWith(attempt.audio_url)) ui.playback.src = attempt.audio_url;
-    comments.render(attempt);
-    showVerdictLine(attempt);
-    AttemptView.nameFix(ui.nameFix, attempt, session.pupils, mark);
+    ui.rescore.hidden = rep.status === "scored";
+    if (!ui.playback.src.endsWith(rep.audio_url)) ui.playback.src = rep.audio_url;
+    comments.render(rep);
+    showVerdictLine(rep);
+    RepView.nameFix(ui.nameFix, rep, session.pupils, mark);
     if (fresh) {
       // The verdict where the eyes are (beside the record button); the full feedback follows it.
       ui.verdictLine.scrollIntoView({ block: "nearest" });
@@ -252,24 +252,24 @@ import { Taps } from "./taps.js";
   }
 
   // One compact line: each criterion ✓/✗ (in words for a screen reader), the wait, the pupil heard.
-  function showVerdictLine(attempt) {
+  function showVerdictLine(rep) {
     const line = ui.verdictLine;
     line.innerHTML = "";
     line.hidden = false;
-    line.className = "verdict-line " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
+    line.className = "verdict-line " + (rep.passed === true ? "pass" : rep.passed === false ? "fail" : "unscored");
     const head = document.createElement("p");
     head.className = "vl-head";
-    head.textContent = `Rep ${attempt.rep}: ` + (attempt.passed === true ? "all criteria met" : attempt.passed === false ? "not yet" : "not scored");
+    head.textContent = `Rep ${rep.rep}: ` + (rep.passed === true ? "all criteria met" : rep.passed === false ? "not yet" : "not scored");
     line.append(head);
-    if (attempt.status !== "scored") {
+    if (rep.status !== "scored") {
       const why = document.createElement("p");
       why.className = "vl-facts";
-      why.textContent = attempt.error || "This rep has not been scored.";
+      why.textContent = rep.error || "This rep has not been scored.";
       line.append(why);
       return;
     }
     const list = document.createElement("ul");
-    for (const v of attempt.verdicts) {
+    for (const v of rep.verdicts) {
       const li = document.createElement("li");
       li.className = v.passed ? "pass" : "fail";
       li.dataset.criterion = v.id;
@@ -287,7 +287,7 @@ import { Taps } from "./taps.js";
       list.append(li);
     }
     line.append(list);
-    const m = attempt.metrics || {};
+    const m = rep.metrics || {};
     const facts = document.createElement("p");
     facts.className = "vl-facts";
     const wait = m.wait_time_s != null ? `Waited ${Seconds.text(m.wait_time_s)}`
@@ -296,10 +296,10 @@ import { Taps } from "./taps.js";
     line.append(facts);
   }
 
-  async function saveMark(attempt, criterion, passed, comment, pupil) {
+  async function saveMark(rep, criterion, passed, comment, pupil) {
     const before = progress.streak || 0;
     try {
-      await addAttempt(await AttemptView.postMark(attempt, criterion, passed, comment, pupil), false);
+      await addRep(await RepView.postMark(rep, criterion, passed, comment, pupil), false);
     } catch (err) {
       setError(err.message);
       return;
@@ -327,7 +327,7 @@ import { Taps } from "./taps.js";
     ui.status.textContent = `Scoring rep ${shown.rep} again…`;
     let body;
     try {
-      body = await AttemptView.rescore(shown);
+      body = await RepView.rescore(shown);
     } catch (err) {
       setError(err.message);
       return;
@@ -336,7 +336,7 @@ import { Taps } from "./taps.js";
       ui.status.textContent = "";
     }
     setError(body.status === "scored" ? "" : body.error);
-    addAttempt(body, false);
+    addRep(body, false);
   });
 
   // Upload -----------------------------------------------------------------------------------
@@ -359,7 +359,7 @@ import { Taps } from "./taps.js";
     }
     if (body.status !== "scored") setError(body.error);
     ui.uploadFile.value = "";
-    addAttempt(body, false);
+    addRep(body, false);
   });
 
   // Progress ---------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ import { Taps } from "./taps.js";
     } catch (err) {
       return;  // the page keeps what it shows; the next rep or reload brings it up to date
     }
-    attempts = fresh.attempts;
+    reps = fresh.reps;
     progress = fresh.progress;
     drawProgress();
     readyToRecord();
@@ -387,13 +387,13 @@ import { Taps } from "./taps.js";
       : progress.fluent_at == null
         ? `Accurate. Now fluency: ${progress.fluent_after} reps in a row, steady wait, no hesitation.`
         : "Accurate and fluent: the step is secure.";
-    ui.progressText.textContent = attempts.length
+    ui.progressText.textContent = reps.length
       ? `${progress.scored} scored ${progress.scored === 1 ? "rep" : "reps"}, ${progress.passed} met every criterion. ${next}`
       : "No reps yet.";
     drawStreak();
     Draw.waitChart(ui.chart, progress, band);
     ui.reps.innerHTML = "";
-    for (const a of attempts) {
+    for (const a of reps) {
       const li = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
@@ -409,5 +409,5 @@ import { Taps } from "./taps.js";
 
   drawProgress();
   readyToRecord();
-  if (attempts.length) showFeedback(attempts[attempts.length - 1], false);
+  if (reps.length) showFeedback(reps[reps.length - 1], false);
 })();

@@ -1,17 +1,17 @@
-// Tap along to a stored rep as it plays back (the attempt page): "Play and tap along" plays the
+// Tap along to a stored rep as it plays back (the rep page): "Play and tap along" plays the
 // recording through Web Audio; Q and N (or the buttons) tap; when it ends, or is stopped, the pass is
 // saved and the page shows how it agrees with the app. The timeline's playhead follows what is heard.
 import { Draw } from "./draw.js";
 import { Taps } from "./taps.js";
 
 export const TapAlong = {
-  // `page`: {timeline, audio (the page's own player, paused meanwhile), show(attempt), fail(error)}.
-  attach(root, attempt, page) {
+  // `page`: {timeline, audio (the page's own player, paused meanwhile), show(rep), fail(error)}.
+  attach(root, rep, page) {
     const play = root.querySelector("#tap-play");
     const status = root.querySelector("#tap-status");
     const position = root.querySelector("#tap-position");
     const buttons = [...root.querySelectorAll("button[data-mark]")];
-    const player = new Taps.Player(attempt.audio_url);
+    const player = new Taps.Player(rep.audio_url);
     let pass = null, frame = null;
 
     function follow() {
@@ -39,7 +39,7 @@ export const TapAlong = {
       }
       status.textContent = "Saving your taps…";
       try {
-        page.show(await Taps.save(attempt, "playback", done));
+        page.show(await Taps.save(rep, "playback", done));
         status.textContent = `Saved: ${said(done)}.`;
       } catch (err) {
         status.textContent = "";

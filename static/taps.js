@@ -41,13 +41,13 @@ export const Taps = (function () {
     }
   }
 
-  // Keep a pass of taps with the rep; resolve to the attempt as stored now, with its agreement.
-  function save(attempt, source, pass) {
-    return Api.post(attempt.urls.taps, { source, taps: pass.list() });
+  // Keep a pass of taps with the rep; resolve to the rep as stored now, with its agreement.
+  function save(rep, source, pass) {
+    return Api.post(rep.urls.taps, { source, taps: pass.list() });
   }
 
-  function remove(attempt, tapId) {
-    return Api.remove(`${attempt.urls.taps}/${tapId}`);
+  function remove(rep, tapId) {
+    return Api.remove(`${rep.urls.taps}/${tapId}`);
   }
 
   // A stored rep played through Web Audio, so that each tap can be placed on the recording by the

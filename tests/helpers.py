@@ -26,3 +26,15 @@ def unclear_after_the_wait(utterances, at_start):
         return None
     said = [w.word for u in utterances for w in u.words]
     return NameMatch("Niamh", " ".join(said), 0.4, 0, max(len(said) - 1, 0), clear=False, likely=("Niamh", "Tom"))
+
+
+def stored_rep(result: dict | None, marks: dict | None = None, number: int = 1, session=None):
+    """A rep as the store gives it (store/rows.py): `result` as stored (its JSON), read once;
+    `marks` by criterion as {"passed", "comment", "pupil"}; `session` if read across sessions."""
+    from rehearse.scoring.stored import StoredResult
+    from rehearse.store.records import Mark, Rep
+
+    return Rep(id=number, session_id=1, number=number, status="scored" if result is not None else "unscored",
+               created_at="2026-11-22T09:01:00+00:00", uid=f"uid-{number}", source="upload", audio_path="a.wav",
+               duration_s=8.5, app_passed=True, result=None if result is None else StoredResult.from_json(result),
+               marks={k: Mark(**v) for k, v in (marks or {}).items()}, session=session)

@@ -99,12 +99,12 @@ def tag_index(html: str, start: str) -> int:
 
 def make_hostile(store: Store, attempt_id: int) -> None:
     """The rep's teacher, its transcript and a coach's comment on a criterion all carry markup."""
-    attempt = store.attempt(attempt_id)
-    result = attempt["result"]
+    attempt = store.rep(attempt_id)
+    result = attempt.result.stored
     result["words"][0]["word"] = HOSTILE
     result["transcript"] = HOSTILE + result["transcript"]
     with store.connect() as db:
         db.execute("UPDATE attempts SET result = ? WHERE id = ?", (json.dumps(result), attempt_id))
         db.execute("UPDATE teachers SET name = ? WHERE id = (SELECT teacher_id FROM sessions WHERE id = ?)",
-                   (HOSTILE, attempt["session_id"]))
+                   (HOSTILE, attempt.session_id))
     store.mark(attempt_id, "asks_question", None, HOSTILE)

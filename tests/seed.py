@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from rehearse.reps.attempts import keep_result
+from rehearse.reps.scoring import keep_result
 from rehearse.scoring.steps import get_step
 from rehearse.store.database import Store
 
@@ -36,12 +36,12 @@ def seed(store: Store, scored, plan=HISTORY) -> dict[str, Any]:
         session_id = store.start_session(teacher, step_id, step.title, roster, reps_target=3)
         attempts = []
         for clip in clips:
-            attempt = store.new_attempt(session_id, "upload", ".flac")
+            attempt = store.new_rep(session_id, "upload", ".flac")
             path = store.audio_file(attempt)
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(CLIPS / clip, path)
-            keep_result(store, attempt["id"], scored(clip))
-            attempts.append(attempt["id"])
+            keep_result(store, attempt.id, scored(clip))
+            attempts.append(attempt.id)
         with store.connect() as db:  # the one thing set by hand: the day it happened
             db.execute("UPDATE sessions SET started_at = ? WHERE id = ?", (started_at, session_id))
             db.execute("UPDATE attempts SET created_at = ? WHERE session_id = ?", (started_at, session_id))

@@ -59,11 +59,11 @@ def big(tmp_path_factory) -> Path:
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     block = (b"\x01\x00" * 512) * (REP_BYTES // 1024)
     for _ in range(REPS):
-        attempt = store.new_attempt(session_id, "upload", ".wav")
+        attempt = store.new_rep(session_id, "upload", ".wav")
         path = store.audio_file(attempt)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(block)
-        store.save_failure(attempt["id"], "not scored yet")  # kept, as an upload is: not 'recording'
+        store.save_failure(attempt.id, "not scored yet")  # kept, as an upload is: not 'recording'
     return store.instance
 
 
@@ -292,7 +292,7 @@ def test_on_a_full_disk_the_pages_that_read_still_work_and_a_write_says_the_disk
     fill(small_disk)  # ... then full again before the next start
     with server_process(small_disk) as (url, _server):
         assert_reads_work_and_a_write_says_full(url, session_id, small_disk)
-    assert [s["teacher"] for s in open_store(small_disk).recent_sessions()] == ["Ms Okafor"]
+    assert [s.teacher for s in open_store(small_disk).recent_sessions()] == ["Ms Okafor"]
 
 
 def assert_reads_work_and_a_write_says_full(url: str, session_id: int, disk: Path) -> None:

@@ -148,12 +148,12 @@ def test_rehearse_report_holds_at_most_the_rep_limit(history_instance, ten_minut
     folder, ids = history_instance
     store = open_store(folder)
     session_id = ids["sessions"][0]["id"]
-    attempt = store.new_attempt(session_id, "upload", ".flac")
+    attempt = store.new_rep(session_id, "upload", ".flac")
     store.audio_file(attempt).write_bytes(ten_minutes.read_bytes())
-    store.save_failure(attempt["id"], "this recording is longer than 3 minutes; a rep may be at most 180 s")
+    store.save_failure(attempt.id, "this recording is longer than 3 minutes; a rep may be at most 180 s")
 
     out = tmp_path / "rep.html"
-    done = rehearse("report", "--attempt", str(attempt["id"]), "-o", str(out), "--instance", str(folder))
+    done = rehearse("report", "--attempt", str(attempt.id), "-o", str(out), "--instance", str(folder))
     assert done.returncode == 0, done.stderr
     (seconds,) = embedded_seconds(out.read_text(), tmp_path)
     assert 179 < seconds <= 180 + OVERRUN_S

@@ -26,10 +26,10 @@ def app(tmp_path_factory):
     app = create_app({"INSTANCE": tmp_path_factory.mktemp("bounds") / "instance", "WARM_UP": False})
     assert page_client(app).post("/sessions", data=START).status_code == 302
     store = app.extensions["rehearse"]["store"]
-    attempt = store.new_attempt(1, "upload")
+    attempt = store.new_rep(1, "upload")
     store.audio_file(attempt).parent.mkdir(parents=True)
     store.audio_file(attempt).write_bytes(b"RIFF")
-    store.save_failure(attempt["id"], "not scored: a test")
+    store.save_failure(attempt.id, "not scored: a test")
     return app
 
 
@@ -56,8 +56,8 @@ def test_every_route_that_takes_an_id_answers_404_to_one_sqlite_cannot_hold(app,
     routes = id_routes(app)
     patterns = {pattern for pattern, _, _ in routes}
     # The walk finds pages, API calls and the WebSocket alike (a sample of what it must find).
-    assert {"/ws/sessions/<int:session_id>", "/api/attempts/<int:attempt_id>/taps",
-            "/api/attempts/<int:attempt_id>/taps/<int:tap_id>", "/progress/<int:teacher_id>/<int:step_row>",
+    assert {"/ws/sessions/<int:session_id>", "/api/attempts/<int:rep_id>/taps",
+            "/api/attempts/<int:rep_id>/taps/<int:tap_id>", "/progress/<int:teacher_id>/<int:step_row>",
             "/teachers/<int:teacher_id>/delete", "/api/sessions/<int:session_id>/uploads"} <= patterns
     assert len(routes) >= 15
     for pattern, method, names in routes:

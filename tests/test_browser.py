@@ -108,7 +108,7 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
         # Chromium's fake microphone drops audio when the machine is starved of CPU (seen here: 0.7 s
         # lost from a pause), so the recording, not the file, is the truth the page must show.
         session_id = page.url.rstrip("/").rsplit("/", 1)[1]
-        stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["attempts"][0]
+        stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["reps"][0]
         assert waited == pytest.approx(stored["metrics"]["wait_time_s"], abs=0.05)
         assert waited == pytest.approx(label["wait_time"], abs=1.0)
         assert cue_wait == pytest.approx(waited, abs=0.3)  # the live cue agreed with the verdict
@@ -123,7 +123,7 @@ def test_rehearse_one_rep_in_the_browser(server, tmp_path):
         # (A tap placed by the wrong clock, e.g. one started before the recording, would miss this.)
         page.wait_for_selector("#agreement .agreement-main")
         assert "Tapped live" in page.inner_text("#agreement")
-        stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["attempts"][0]
+        stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["reps"][0]
         tapped, metrics = stored["taps"][0], stored["metrics"]
         assert tapped["source"] == "live"
         assert metrics["question_end_s"] + 0.4 < tapped["question_end_s"] < metrics["question_end_s"] + 3.0, (tapped, metrics)
@@ -161,5 +161,5 @@ def test_no_microphone_permission_is_explained_and_nothing_is_stored(server):
         assert "upload a recording" in page.inner_text("#error")
         assert page.inner_text("#record-label") == "Record rep 1"  # ready to try again
         session_id = page.url.rstrip("/").rsplit("/", 1)[1]
-        assert page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["attempts"] == []
+        assert page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")["reps"] == []
         browser.close()

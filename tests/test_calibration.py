@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from rehearse.reps import open_store
-from rehearse.coaching.calibration import (AGREE_WITHIN_S, align_tap, attempt_agreement, in_band, pass_wait,
+from rehearse.coaching.calibration import (AGREE_WITHIN_S, align_tap, rep_agreement, in_band, pass_wait,
                                   summarise, tap_pass)
 from rehearse.errors import RehearseError
 from rehearse.scoring.steps import get_step
@@ -93,7 +93,7 @@ def result_with(question_end, name_start, wait):
 
 def test_one_reps_agreement_is_coach_minus_app_with_the_verdicts_against_the_band():
     passes = [{"id": 1, "source": "live", "question_end_s": 2.3, "name_s": 7.5, "tapped_at": "t"}]
-    a = attempt_agreement(result_with(2.04, 7.41, 5.37), passes, BAND)
+    a = rep_agreement(result_with(2.04, 7.41, 5.37), passes, BAND)
     assert a["coach"]["wait_s"] == pytest.approx(5.2)
     assert a["difference_s"] == pytest.approx(-0.17)
     assert (a["question_offset_s"], a["name_offset_s"]) == (pytest.approx(0.26), pytest.approx(0.09))
@@ -102,7 +102,7 @@ def test_one_reps_agreement_is_coach_minus_app_with_the_verdicts_against_the_ban
     assert a["repeat_spread_s"] is None and a["passes"] == 1
 
     late = passes + [{"id": 2, "source": "playback", "question_end_s": 2.3, "name_s": 6.8, "tapped_at": "u"}]
-    a = attempt_agreement(result_with(2.04, 7.41, 5.37), late, BAND)
+    a = rep_agreement(result_with(2.04, 7.41, 5.37), late, BAND)
     assert a["source"] == "playback" and a["passes"] == 2  # the latest pass counts...
     assert (a["coach_verdict"], a["verdicts_agree"]) == (False, False)  # 4.5 s: not met, the app says met
     assert a["within_tolerance"] is False
@@ -110,19 +110,19 @@ def test_one_reps_agreement_is_coach_minus_app_with_the_verdicts_against_the_ban
 
 
 def test_no_name_tapped_agrees_with_an_app_that_heard_no_name():
-    a = attempt_agreement(result_with(2.5, None, None), [{"question_end_s": 2.7, "name_s": None}], BAND)
+    a = rep_agreement(result_with(2.5, None, None), [{"question_end_s": 2.7, "name_s": None}], BAND)
     assert (a["difference_s"], a["name_offset_s"]) == (None, None)
     assert a["question_offset_s"] == pytest.approx(0.2)
     assert (a["app_verdict"], a["coach_verdict"], a["verdicts_agree"]) == (False, False, True)
     # A name tapped without the question's end gives no verdict at all.
-    a = attempt_agreement(result_with(2.5, 8.0, 5.5), [{"question_end_s": None, "name_s": 8.2}], BAND)
+    a = rep_agreement(result_with(2.5, 8.0, 5.5), [{"question_end_s": None, "name_s": 8.2}], BAND)
     assert (a["coach_verdict"], a["verdicts_agree"]) == (None, None)
-    assert attempt_agreement(result_with(2.5, 8.0, 5.5), [], BAND) is None
+    assert rep_agreement(result_with(2.5, 8.0, 5.5), [], BAND) is None
     assert not in_band(None, BAND) and in_band(12.0, BAND) and not in_band(12.01, BAND) and in_band(30, (5.0, None))
 
 
 def test_an_unscored_rep_keeps_its_taps_but_has_nothing_to_compare():
-    a = attempt_agreement(None, [{"question_end_s": 2.0, "name_s": 7.0}], BAND)
+    a = rep_agreement(None, [{"question_end_s": 2.0, "name_s": 7.0}], BAND)
     assert a["coach"]["wait_s"] == 5.0 and a["app"] is None
     assert (a["difference_s"], a["verdicts_agree"]) == (None, None)
 
@@ -168,7 +168,7 @@ def coach_taps(label, source, reaction_s=REACTION_S, latency_s=0.03, question_ea
 def seeded(history_instance, session: int, rep: int):
     folder, ids = history_instance
     store = open_store(folder)
-    attempt = store.attempt(ids["sessions"][session]["attempts"][rep])
+    attempt = store.rep(ids["sessions"][session]["attempts"][rep])
     clip = {0: ["ppn-08-short-pause-tomasz-clean.flac", "ppn-00-correct-siobhan-clean.flac",
                 "ppn-09-short-pause-chloe-clean.flac"],
             1: ["ppn-01-correct-oluwaseun-clean.flac", "ppn-02-correct-niamh-clean.flac",
@@ -179,21 +179,21 @@ def seeded(history_instance, session: int, rep: int):
 @pytest.mark.parametrize("source", ["live", "playback"])
 def test_taps_land_on_the_recordings_clock_of_a_stored_rep(history_instance, source):
     store, attempt, label = seeded(history_instance, 0, 1)  # Siobhan: question ends 2.04 s, name at 7.41 s
-    store.add_taps(attempt["id"], tap_pass(source, coach_taps(label, source), attempt["duration_s"]))
-    stored = store.attempt(attempt["id"])
-    (tapped,) = stored["taps"]
+    store.add_taps(attempt.id, tap_pass(source, coach_taps(label, source), attempt.duration_s))
+    stored = store.rep(attempt.id)
+    (tapped,) = stored.taps
     # On the recording, each tap is where the coach heard the event plus their reaction: no more, no less.
-    assert tapped["question_end_s"] == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
-    assert tapped["name_s"] == pytest.approx(label["name_start"] + REACTION_S, abs=0.001)
-    assert tapped["source"] == source
+    assert tapped.question_end_s == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
+    assert tapped.name_s == pytest.approx(label["name_start"] + REACTION_S, abs=0.001)
+    assert tapped.source == source
 
-    a = attempt_agreement(stored["result"], stored["taps"], BAND)
-    metrics = stored["result"]["metrics"]
+    a = rep_agreement(stored.result, [t.to_json() for t in stored.taps], BAND)
+    metrics = stored.result.metrics
     # The app's edges are within a few hundredths of the labels (README: p95 52 ms), so the taps' lag
     # is the coach's reaction, and the wait's difference is the app's own error: the lag cancels.
     assert a["question_offset_s"] == pytest.approx(REACTION_S, abs=0.08)
     assert a["name_offset_s"] == pytest.approx(REACTION_S, abs=0.08)
-    assert a["difference_s"] == pytest.approx(label["wait_time"] - metrics["wait_time_s"], abs=0.002)
+    assert a["difference_s"] == pytest.approx(label["wait_time"] - metrics.wait_time_s, abs=0.002)
     assert abs(a["difference_s"]) <= 0.08 and a["within_tolerance"]
     assert a["verdicts_agree"] and a["app_verdict"] and a["coach_verdict"]
 
@@ -202,9 +202,9 @@ def test_a_sessions_taps_sum_up_and_a_late_tap_shows_as_a_different_verdict(hist
     reps = [(0, 0, 0.0), (0, 1, 0.0), (0, 2, 1.8)]  # on the last the coach tapped the question's end early
     for session, rep, early in reps:
         store, attempt, label = seeded(history_instance, session, rep)
-        store.add_taps(attempt["id"], tap_pass("live", coach_taps(label, "live", question_early_s=early),
-                                               attempt["duration_s"]))
-    agreements = [attempt_agreement(a["result"], a["taps"], BAND) for a in store.attempts(attempt["session_id"])]
+        store.add_taps(attempt.id, tap_pass("live", coach_taps(label, "live", question_early_s=early),
+                                               attempt.duration_s))
+    agreements = [rep_agreement(r.result, [t.to_json() for t in r.taps], BAND) for r in store.reps(attempt.session_id)]
     s = summarise(agreements)
     assert (s["tapped"], s["compared"], s["verdicts_compared"]) == (3, 3, 3)
     assert s["verdicts_agree"] == 2  # Chloe's 3.41 s short pause: the app says not met, the late taps met
@@ -216,16 +216,16 @@ def test_a_sessions_taps_sum_up_and_a_late_tap_shows_as_a_different_verdict(hist
 
 def test_export_carries_the_taps_and_the_difference(history_instance):
     store, attempt, label = seeded(history_instance, 0, 1)
-    store.add_taps(attempt["id"], tap_pass("playback", coach_taps(label, "playback"), attempt["duration_s"]))
+    store.add_taps(attempt.id, tap_pass("playback", coach_taps(label, "playback"), attempt.duration_s))
     folder = history_instance[0]
     rows = csv_rows(export(folder))
     row = rows[1]
-    metrics = store.attempt(attempt["id"])["result"]["metrics"]
+    metrics = store.rep(attempt.id).result.metrics
     assert (row["Passes of taps"], row["Taps used"]) == ("1", "playback")
     assert float(row["Coach: question end (s)"]) == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
     assert float(row["Coach: wait (s)"]) == pytest.approx(label["wait_time"], abs=0.002)
     difference = int(row["Wait difference, coach minus app (ms)"])
-    assert difference == round((float(row["Coach: wait (s)"]) - metrics["wait_time_s"]) * 1000)
+    assert difference == round((float(row["Coach: wait (s)"]) - metrics.wait_time_s) * 1000)
     assert row["Wait verdicts agree"] == "yes"
     assert rows[0]["Passes of taps"] == "0" and rows[0]["Coach: wait (s)"] == ""  # a rep nobody tapped
     record = json.loads(export(folder, "--format", "json"))["attempts"][1]
@@ -234,7 +234,7 @@ def test_export_carries_the_taps_and_the_difference(history_instance):
 
 def test_taps_travel_in_an_archive_once_and_go_with_a_deleted_teacher(history_instance, tmp_path):
     store, attempt, label = seeded(history_instance, 0, 1)
-    store.add_taps(attempt["id"], tap_pass("live", coach_taps(label, "live"), attempt["duration_s"]))
+    store.add_taps(attempt.id, tap_pass("live", coach_taps(label, "live"), attempt.duration_s))
     archive, laptop = tmp_path / "a.zip", tmp_path / "laptop"
     export(history_instance[0], "--archive", str(archive))
     first = rehearse("import", str(archive), "--instance", str(laptop))
@@ -242,8 +242,8 @@ def test_taps_travel_in_an_archive_once_and_go_with_a_deleted_teacher(history_in
     again = rehearse("import", str(archive), "--instance", str(laptop))
     assert "0 passes of taps" in again.stdout
     there = open_store(laptop)
-    copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", attempt["uid"])["id"]
-    assert [t["name_s"] for t in there.attempt(copy)["taps"]] == [t["name_s"] for t in store.attempt(attempt["id"])["taps"]]
+    copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", attempt.uid)["id"]
+    assert [t.name_s for t in there.rep(copy).taps] == [t.name_s for t in store.rep(attempt.id).taps]
 
     okafor = store.query_one("SELECT id FROM teachers WHERE name = 'Ms Okafor'")["id"]
     store.delete_teacher(okafor)
@@ -259,7 +259,7 @@ def test_a_store_from_before_calibration_gets_the_taps_table(history_instance):
     with store.connect() as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     attempt_id = ids["sessions"][0]["attempts"][0]
-    assert store.attempt(attempt_id)["taps"] == []
+    assert store.rep(attempt_id).taps == ()
     tap_id = store.add_taps(attempt_id, tap_pass("live", [{"mark": "question_end", "clock": {"captured_s": 2.3}}], None))
     assert store.remove_taps(attempt_id, tap_id) and not store.remove_taps(attempt_id, tap_id)
     assert AGREE_WITHIN_S == 0.3

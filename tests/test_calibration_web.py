@@ -33,7 +33,7 @@ def page_data(html: str) -> dict:
 
 def test_a_pass_of_taps_is_kept_and_the_rep_comes_back_with_its_agreement(client, history_instance):
     store, attempt, label = seeded(history_instance, 0, 1)
-    response = post_taps(client, attempt["id"], "live", coach_taps(label, "live"))
+    response = post_taps(client, attempt.id, "live", coach_taps(label, "live"))
     assert response.status_code == 201, response.json
     view = response.json
     assert view["taps"][0]["question_end_s"] == pytest.approx(label["question_end"] + REACTION_S, abs=0.001)
@@ -41,12 +41,12 @@ def test_a_pass_of_taps_is_kept_and_the_rep_comes_back_with_its_agreement(client
     assert view["agreement"]["verdicts_agree"] is True
     assert view["agreement"]["band"] == {"min_s": 5.0, "max_s": 12.0}
     # The session's own page data carries it too, and the summary of the session.
-    session = client.get(f"/api/sessions/{attempt['session_id']}").json
+    session = client.get(f"/api/sessions/{attempt.session_id}").json
     assert session["calibration"]["tapped"] == 1 and session["calibration"]["verdicts_agree"] == 1
 
-    removed = client.delete(f"/api/attempts/{attempt['id']}/taps/{view['taps'][0]['id']}", headers={"X-CSRF-Token": client.csrf_token()})
+    removed = client.delete(f"/api/attempts/{attempt.id}/taps/{view['taps'][0]['id']}", headers={"X-CSRF-Token": client.csrf_token()})
     assert removed.status_code == 200 and removed.json["taps"] == [] and removed.json["agreement"] is None
-    again = client.delete(f"/api/attempts/{attempt['id']}/taps/{view['taps'][0]['id']}", headers={"X-CSRF-Token": client.csrf_token()})
+    again = client.delete(f"/api/attempts/{attempt.id}/taps/{view['taps'][0]['id']}", headers={"X-CSRF-Token": client.csrf_token()})
     assert again.status_code == 404 and "has no pass of taps" in again.json["error"]
 
 
@@ -59,29 +59,29 @@ def test_a_pass_of_taps_is_kept_and_the_rep_comes_back_with_its_agreement(client
 ])
 def test_a_wrong_pass_is_refused_with_its_reason_and_nothing_is_kept(client, history_instance, body, message):
     store, attempt, _ = seeded(history_instance, 0, 1)
-    response = client.post(f"/api/attempts/{attempt['id']}/taps", json=body)
+    response = client.post(f"/api/attempts/{attempt.id}/taps", json=body)
     assert response.status_code == 400 and message in response.json["error"]
-    assert store.attempt(attempt["id"])["taps"] == []
+    assert store.rep(attempt.id).taps == ()
 
 
 def test_taps_need_the_pages_token_and_a_rep_that_exists(client, history_instance):
     store, attempt, label = seeded(history_instance, 0, 1)
-    refused = post_taps(client, attempt["id"], "live", coach_taps(label, "live"), csrf=False)
+    refused = post_taps(client, attempt.id, "live", coach_taps(label, "live"), csrf=False)
     assert refused.status_code == 403
-    assert store.attempt(attempt["id"])["taps"] == []
+    assert store.rep(attempt.id).taps == ()
     missing = post_taps(client, 9999, "live", coach_taps(label, "live"))
     assert missing.status_code == 404 and "there is no attempt 9999" in missing.json["error"]
 
 
 def test_the_attempt_page_offers_tapping_along_and_shows_the_agreement(client, history_instance):
     store, attempt, label = seeded(history_instance, 0, 1)
-    page = client.get(f"/attempts/{attempt['id']}").text
+    page = client.get(f"/attempts/{attempt.id}").text
     assert 'id="tap-play"' in page and 'data-mark="question_end"' in page and 'id="replay"' in page
-    assert page_data(page)["attempt"]["agreement"] is None
-    post_taps(client, attempt["id"], "playback", coach_taps(label, "playback"))
-    data = page_data(client.get(f"/attempts/{attempt['id']}").text)
-    assert data["attempt"]["agreement"]["source"] == "playback"
-    assert data["attempt"]["metrics"]["question_end_s"] == pytest.approx(label["question_end"], abs=0.08)  # the replay mark
+    assert page_data(page)["rep"]["agreement"] is None
+    post_taps(client, attempt.id, "playback", coach_taps(label, "playback"))
+    data = page_data(client.get(f"/attempts/{attempt.id}").text)
+    assert data["rep"]["agreement"]["source"] == "playback"
+    assert data["rep"]["metrics"]["question_end_s"] == pytest.approx(label["question_end"], abs=0.08)  # the replay mark
     # A step with no wait to time offers no tapping: key vocabulary.
     _, ids = history_instance
     vocab = client.get(f"/attempts/{ids['sessions'][3]['attempts'][0]}").text
@@ -91,8 +91,8 @@ def test_the_attempt_page_offers_tapping_along_and_shows_the_agreement(client, h
 def test_the_summary_and_the_calibration_page_show_the_figures(client, history_instance):
     for rep, early in [(0, 0.0), (1, 0.0), (2, 1.8)]:  # the last tapped the question's end 1.8 s early
         store, attempt, label = seeded(history_instance, 0, rep)
-        assert post_taps(client, attempt["id"], "live", coach_taps(label, "live", question_early_s=early)).status_code == 201
-    summary = client.get(f"/sessions/{attempt['session_id']}/summary").text
+        assert post_taps(client, attempt.id, "live", coach_taps(label, "live", question_early_s=early)).status_code == 201
+    summary = client.get(f"/sessions/{attempt.session_id}/summary").text
     assert "The timing checked by ear" in summary
     assert re.search(r'data-figure="verdicts">\s*2 of 3', summary)
     assert re.search(r'data-figure="within">\s*2 of 3', summary)

@@ -90,7 +90,7 @@ def click_timeline_at(page, at_s: float, scope: str = "") -> None:
 
 
 def comments_of(store, attempt_id):
-    return [(c["at_s"], c["text"]) for c in store.attempt(attempt_id)["comments"]]
+    return [(c.at_s, c.text) for c in store.rep(attempt_id).comments]
 
 
 def test_on_a_reps_page_c_during_playback_comments_where_the_player_is(browse):
@@ -192,7 +192,7 @@ def test_in_the_meeting_after_the_feedback(browse):
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#feedback:not([hidden]) #timeline svg")
     session_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-    attempt_id = store.attempts(session_id)[0]["id"]
+    attempt_id = store.reps(session_id)[0].id
 
     click_timeline_at(page, 2.0, "#feedback ")
     page.wait_for_selector("#comments .comment-form:not([hidden])")

@@ -78,7 +78,7 @@ def test_the_rep_cut_off_by_a_killed_server_is_kept(crashed):
     url, instance, attempt_id = crashed["url"], crashed["instance"], crashed["attempt"]
     with get(f"{url}/api/sessions/{crashed['session']}") as response:
         history = json.load(response)
-    [rep] = history["attempts"]
+    [rep] = history["reps"]
     assert rep["id"] == attempt_id and rep["rep"] == 1 and rep["status"] == "unscored"
     assert rep["error"].startswith("the server stopped while this rep was being recorded; the ")
     assert "recorded up to then are kept: score it now" in rep["error"]
@@ -112,12 +112,12 @@ def test_the_coach_scores_it_again_from_the_attempt_page(crashed):
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{url}/attempts/{attempt_id}")
-        assert page.text_content("#attempt-verdict") == "Not scored"
+        assert page.text_content("#rep-verdict") == "Not scored"
         assert "the server stopped" in page.text_content("#verdicts")
         page.click("#rescore")
         page.locator("#rescore:enabled").wait_for(state="attached", timeout=SCORE_TIMEOUT_MS)  # answered
         hidden = page.is_hidden("#rescore")  # scored: nothing left to score again
-        verdict = page.text_content("#attempt-verdict")
+        verdict = page.text_content("#rep-verdict")
         criteria = page.locator("#verdicts li").count()
         shown_error = page.is_visible("#error")
         browser.close()

@@ -64,7 +64,7 @@ def server(history_template, tmp_path_factory):
     store = open_store(copy)
     tapped = ids["sessions"][0]["attempts"][1]
     label = LABELS["clips"]["ppn-00-correct-siobhan-clean.flac"]
-    store.add_taps(tapped, tap_pass("playback", coach_taps(label, "playback"), store.attempt(tapped)["duration_s"]))
+    store.add_taps(tapped, tap_pass("playback", coach_taps(label, "playback"), store.rep(tapped).duration_s))
     with server_process(copy, env=os.environ | {"TZ": "America/New_York"}) as (url, _process):
         yield url, store, ids, tapped
 

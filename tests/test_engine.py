@@ -19,7 +19,7 @@ from rehearse.errors import AudioError
 from rehearse.scoring.steps import get_step
 from rehearse.scoring.stored import StoredResult
 from rehearse.scoring.words.faster import load_speech_model
-from rehearse.web.views import marked_words
+from rehearse.web.display import marked_words
 
 from .conftest import CLIPS, LABELS
 

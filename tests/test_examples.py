@@ -12,7 +12,7 @@ import wave
 import pytest
 
 from rehearse.reps import open_store
-from rehearse.reps.attempts import score_example
+from rehearse.reps.scoring import score_example
 from rehearse.store import examples
 from rehearse.scoring.audio import load_audio
 from rehearse.scoring.steps import SHIPPED_AUDIO, check_all, shipped_example

@@ -36,15 +36,15 @@ def test_csv_has_one_row_per_attempt_with_metrics_verdicts_and_coach_marks(histo
     rows = csv_rows(export(folder))
     assert len(rows) == 9
     row = rows[0]
-    stored = store.attempt(first)
+    stored = store.rep(first)
     assert (row["Teacher"], row["Action step"], row["Rep"], row["Mode"]) == ("Ms Okafor", "pose-pause-name", "1", "coached")
-    assert float(row["Wait (s)"]) == stored["result"]["metrics"]["wait_time_s"]
+    assert float(row["Wait (s)"]) == stored.result.metrics.wait_time_s
     assert row["Pupil named"] == "Tomasz"
-    assert row["Transcript"] == stored["result"]["transcript"]
+    assert row["Transcript"] == stored.result.transcript
     assert (row["wait_time: app"], row["wait_time: coach"], row["wait_time: verdict"]) == ("not met", "met", "met")
     assert row["wait_time: comment"] == "a long breath counts"
     assert (row["Passed (app)"], row["Passed"], row["Coach overruled"]) == ("no", "yes", "yes")
-    assert row["Recording"] == stored["audio_path"]
+    assert row["Recording"] == stored.audio_path
     vocab = [r for r in rows if r["Action step"] == "key-vocabulary"]
     assert [r["uses_key_words: verdict"] for r in vocab] == ["met", "not met"]
     assert vocab[0]["wait_time: verdict"] == ""  # that step has no wait criterion
@@ -89,13 +89,13 @@ def test_the_csv_figures_carry_the_coachs_marks_as_the_progress_page_does(histor
     folder, ids = history_instance
     store = open_store(folder)
     first = ids["sessions"][0]["attempts"][0]
-    result = store.attempt(first)["result"]
+    result = store.rep(first).result.stored
     result["metrics"] |= {"wait_time_s": None, "named_pupil": None, "name_start_s": None}
     with store.connect() as db:
         db.execute("UPDATE attempts SET result = ? WHERE id = ?", (json.dumps(result), first))
     store.mark(first, "names_pupil", True, "", pupil="Tomasz")
     kept = result["metrics"]["pause_after_question_s"]
-    assert kept and metric_value(store.attempt(first), "wait_time_s") == kept  # what the progress page charts
+    assert kept and metric_value(store.rep(first), "wait_time_s") == kept  # what the progress page charts
     row = csv_rows(export(folder))[0]
     assert (float(row["Wait (s)"]), row["Pupil named"], row["Pupil chosen by coach"]) == (kept, "Tomasz", "yes")
     assert float(row["Wait kept from the pause (s)"]) == kept
@@ -173,9 +173,9 @@ def test_archive_restores_everything_on_another_laptop_once(history_instance, tm
     here, there = open_store(folder), open_store(laptop)
     for session in ids["sessions"]:
         for attempt_id in session["attempts"]:
-            original = here.attempt(attempt_id)
-            copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", original["uid"])
-            assert there.audio_file(there.attempt(copy["id"])).read_bytes() == here.audio_file(original).read_bytes()
+            original = here.rep(attempt_id)
+            copy = there.query_one("SELECT id FROM attempts WHERE uid = ?", original.uid)
+            assert there.audio_file(there.rep(copy["id"])).read_bytes() == here.audio_file(original).read_bytes()
 
     again = rehearse("import", str(archive), "--instance", str(laptop))
     assert "0 new teachers, 0 sessions, 0 attempts, 0 recordings, 0 coach marks" in again.stdout
@@ -199,7 +199,7 @@ def test_import_merges_into_a_laptop_with_its_own_history(history_instance, tmp_
     assert "0 sessions, 0 attempts, 0 recordings, 1 coach marks" in run.stdout
     rows = csv_rows(export(laptop))
     assert rows[0]["wait_time: comment"] == "later thought"
-    assert mine.session(own)["teacher"] == "Ms Okafor"
+    assert mine.session(own).teacher == "Ms Okafor"
     assert mine.teacher_names() == ["Mr Byrne", "Ms Okafor"]  # one Ms Okafor, not two
 
 

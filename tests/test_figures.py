@@ -31,12 +31,12 @@ def setup(history_instance):
     folder, ids = history_instance
     store = open_store(folder)
     first = ids["sessions"][0]["attempts"][0]
-    result = store.attempt(first)["result"]
+    result = store.rep(first).result.stored
     result["metrics"]["wait_time_s"] = WAIT
     store.save_result(first, result)
     label = LABELS["clips"]["ppn-08-short-pause-tomasz-clean.flac"]
     store.add_taps(first, tap_pass("live", coach_taps(label, "live", reaction_s=0.237),
-                                   store.attempt(first)["duration_s"]))
+                                   store.rep(first).duration_s))
     app = create_app({"INSTANCE": folder, "WARM_UP": False})
     return page_client(app), store, ids
 
@@ -64,9 +64,9 @@ def review_pages(client, store, ids) -> dict[str, str]:
 
 def test_no_page_shows_a_wait_to_more_than_a_tenth_and_the_exports_keep_every_decimal(setup):
     client, store, ids = setup
-    tapped = store.attempt(ids["sessions"][0]["attempts"][0])["taps"][0]
-    coach_wait = round(tapped["name_s"] - tapped["question_end_s"], 3)
-    waits = [store.attempt(a)["result"]["metrics"]["wait_time_s"] for s in ids["sessions"] for a in s["attempts"]
+    tapped = store.rep(ids["sessions"][0]["attempts"][0]).taps[0]
+    coach_wait = round(tapped.name_s - tapped.question_end_s, 3)
+    waits = [store.rep(a).result.metrics.wait_time_s for s in ids["sessions"] for a in s["attempts"]
              if s["step"] == "pose-pause-name"] + [coach_wait]
     assert WAIT in waits and len({round(w, 2) for w in waits if w}) >= 6
     pages = review_pages(client, store, ids)

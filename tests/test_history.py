@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -19,6 +20,7 @@ from rehearse.capture.recording import to_pcm16
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.scoring.name_sounds import LearntSound
 from rehearse.store import learnt
+from rehearse.store.records import Mark
 from rehearse.store.schema import SCHEMA, SCHEMA_VERSION
 
 
@@ -31,15 +33,15 @@ def test_each_session_keeps_its_progress_and_a_coach_overrule_updates_it(history
     folder, ids = history_instance
     store = open_store(folder)
     first, second = ids["sessions"][0]["id"], ids["sessions"][1]["id"]
-    assert (store.session(first)["accurate_at"], store.session(first)["fluent_at"]) == (2, None)
-    assert (store.session(second)["accurate_at"], store.session(second)["fluent_at"]) == (1, 3)
-    assert store.session(second)["reps_passed"] == 3
+    assert (store.session(first).accurate_at, store.session(first).fluent_at) == (2, None)
+    assert (store.session(second).accurate_at, store.session(second).fluent_at) == (1, 3)
+    assert store.session(second).reps_passed == 3
     # The coach hears rep 1 of the second session differently: the wait did not count.
     store.mark(ids["sessions"][1]["attempts"][0], "wait_time", False, "the name came too soon")
-    assert (store.session(second)["accurate_at"], store.session(second)["fluent_at"]) == (2, None)
-    assert store.session(second)["reps_passed"] == 2
+    assert (store.session(second).accurate_at, store.session(second).fluent_at) == (2, None)
+    assert store.session(second).reps_passed == 2
     store.mark(ids["sessions"][1]["attempts"][0], "wait_time", None, "")  # undone
-    assert store.session(second)["fluent_at"] == 3
+    assert store.session(second).fluent_at == 3
 
 
 def test_summaries_count_sessions_reps_and_accurate_and_fluent_sessions(history_instance):
@@ -60,7 +62,7 @@ def test_filters_by_teacher_step_and_local_days(history_instance):
     def started(filters):
         sessions, total = history.sessions_page(store, filters)
         assert total == len(sessions)
-        return [s["started_at"][:10] for s in sessions]
+        return [s.started_at[:10] for s in sessions]
 
     assert started(history.Filters()) == ["2026-11-12", "2026-11-12", "2026-11-10", "2026-11-03"]  # newest first
     assert started(history.Filters(teacher_id=okafor)) == ["2026-11-10", "2026-11-03"]
@@ -78,7 +80,7 @@ def test_sessions_come_a_page_at_a_time(history_instance):
     first, total = history.sessions_page(store, history.Filters(), page=1, size=3)
     second, _ = history.sessions_page(store, history.Filters(), page=2, size=3)
     assert total == 4 and len(first) == 3 and len(second) == 1
-    assert second[0]["started_at"].startswith("2026-11-03")
+    assert second[0].started_at.startswith("2026-11-03")
 
 
 def test_progress_across_sessions_marks_when_the_step_became_accurate_and_fluent(history_instance):
@@ -115,12 +117,12 @@ def test_an_older_database_is_migrated_and_keeps_everything(tmp_path, scored):
                    (json.dumps(result), "2026-10-01T09:00:00+00:00"))
     store = open_store(folder)
     session = store.session(1)
-    assert len(session["uid"]) == 32 and session["accurate_at"] == 1 and session["reps_passed"] == 1
-    assert len(store.attempt(1)["uid"]) == 32 and store.attempt(1)["result"] == result
+    assert len(session.uid) == 32 and session.accurate_at == 1 and session.reps_passed == 1
+    assert len(store.rep(1).uid) == 32 and store.rep(1).result.stored == result
     with sqlite3.connect(folder / "rehearse.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     open_store(folder)  # opening again changes nothing
-    assert store.session(1)["uid"] == session["uid"]
+    assert store.session(1).uid == session.uid
 
 
 def test_a_newer_or_foreign_database_is_refused_in_one_line(tmp_path):
@@ -141,18 +143,18 @@ def test_deleting_a_teacher_leaves_nothing_of_theirs_on_disk(history_instance):
     folder, ids = history_instance
     store = open_store(folder)
     okafor_sessions = [s for s in ids["sessions"] if s["teacher"] == "Ms Okafor"]
-    mine = [store.audio_file(store.attempt(a)) for s in okafor_sessions for a in s["attempts"]]
-    theirs = [store.audio_file(store.attempt(a)) for s in ids["sessions"] if s["teacher"] != "Ms Okafor"
+    mine = [store.audio_file(store.rep(a)) for s in okafor_sessions for a in s["attempts"]]
+    theirs = [store.audio_file(store.rep(a)) for s in ids["sessions"] if s["teacher"] != "Ms Okafor"
               for a in s["attempts"]]
     store.mark(okafor_sessions[0]["attempts"][0], "wait_time", None, "Zanzibar-comment-7")
     # How she says a name, learnt from a rep: what Whisper wrote there, and that piece of her voice.
     voice = to_pcm16(load_audio(mine[1])[SAMPLE_RATE * 7: SAMPLE_RATE * 8])
     learnt.learn(store, by_teacher(store, "Ms Okafor"), "Siobhan", LearntSound("Quetzal-heard-3", voice),
-                 store.attempt(okafor_sessions[0]["attempts"][1])["uid"])
+                 store.rep(okafor_sessions[0]["attempts"][1]).uid)
     assert all(p.is_file() for p in mine + theirs)
     # A word she said that the other teacher did not: whatever the model heard on this machine's CPU.
-    said = [store.attempt(a)["result"]["transcript"] for s in okafor_sessions for a in s["attempts"]]
-    others = [store.attempt(a)["result"]["transcript"] for s in ids["sessions"] if s["teacher"] != "Ms Okafor"
+    said = [store.rep(a).result.transcript for s in okafor_sessions for a in s["attempts"]]
+    others = [store.rep(a).result.transcript for s in ids["sessions"] if s["teacher"] != "Ms Okafor"
               for a in s["attempts"]]
     # (Lower-case words only: a name she said is also on the class list, which stays.)
     kept = " ".join(others).lower() + " ".join(p.read_text().lower() for p in SCENARIOS.glob("*.toml"))
@@ -192,7 +194,6 @@ def test_a_store_from_before_the_chosen_pupil_gets_its_column(history_instance):
     store = open_store(folder)
     with store.connect() as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert store.attempt(attempt_id)["marks"]["wait_time"] | {"marked_at": None} == {
-        "passed": False, "comment": "felt rushed", "pupil": None, "marked_at": None}
+    assert replace(store.rep(attempt_id).marks["wait_time"], marked_at=None) == Mark(False, "felt rushed")
     store.mark(attempt_id, "names_pupil", True, "", pupil="Niamh")
-    assert store.attempt(attempt_id)["marks"]["names_pupil"]["pupil"] == "Niamh"
+    assert store.rep(attempt_id).marks["names_pupil"].pupil == "Niamh"

@@ -11,7 +11,7 @@ import pytest
 
 from rehearse.reps import open_store
 from rehearse.store import passcode
-from rehearse.reps.export import attempt_records, to_json
+from rehearse.reps.export import rep_records, to_json
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -53,11 +53,11 @@ def test_the_history_page_downloads_an_archive_that_another_laptop_imports(app, 
     assert run.returncode == 0, run.stderr
     assert "2 new teachers, 4 sessions, 9 attempts, 9 recordings, 1 coach marks" in run.stdout
     there = open_store(laptop)
-    assert to_json(attempt_records(there)) == to_json(attempt_records(here))
+    assert to_json(rep_records(there)) == to_json(rep_records(here))
     for session in ids["sessions"]:
         for attempt_id in session["attempts"]:
-            original = here.attempt(attempt_id)
-            copy = there.attempt(there.query_one("SELECT id FROM attempts WHERE uid = ?", original["uid"])["id"])
+            original = here.rep(attempt_id)
+            copy = there.rep(there.query_one("SELECT id FROM attempts WHERE uid = ?", original.uid)["id"])
             assert there.audio_file(copy).read_bytes() == here.audio_file(original).read_bytes()
 
 

@@ -41,7 +41,7 @@ def a_laptop(folder: Path, teacher: str = "Ms Okafor") -> Store:
     """The coach's laptop, with a history of its own: one session, one rep and its recording."""
     store = open_store(folder)
     session_id = store.start_session(teacher, "pose-pause-name", "Pose, pause, name", ["Siobhan"])
-    attempt = store.new_attempt(session_id, "upload", ".flac")
+    attempt = store.new_rep(session_id, "upload", ".flac")
     store.audio_file(attempt).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(CLIPS / "silent.flac", store.audio_file(attempt))
     return store

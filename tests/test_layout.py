@@ -63,6 +63,7 @@ STORE_MAY_IMPORT = {
     "rehearse.scoring.result": {"Result"},
     "rehearse.scoring.steps": {"ActionStep", "EXAMPLE_KINDS", "SHIPPED", "SHIPPED_AUDIO", "shipped_example",
                                "step_dirs"},
+    "rehearse.scoring.stored": {"StoredResult"},  # a rep's result, read once (store/records.py)
 }
 
 
@@ -145,6 +146,20 @@ def test_the_store_runs_nothing_of_the_engine():
             if name not in STORE_MAY_IMPORT.get(source, ()):
                 wrong.append(f"{m} imports {source}" + ("" if name == "*" else f".{name}"))
     assert not wrong, "the store may import only floor 0 and the engine's value types:\n" + "\n".join(wrong)
+
+
+def test_the_store_hands_out_reps_and_sessions_as_records():
+    """What the store gives of a rep or a session is a record (store/records.py), never a row dict:
+    no public function of the store whose name speaks of reps or sessions is annotated to return
+    a `dict[str, Any]` (read from the annotations, as the source has them)."""
+    wrong = []
+    for m in (m for m in MODULES if layer(m) == "store"):
+        for node in ast.walk(ast.parse(MODULES[m].read_text())):
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.returns is not None:
+                returns = ast.unparse(node.returns)
+                if re.search(r"rep|session|recording", node.name) and "dict[str, Any]" in returns:
+                    wrong.append(f"{m}.{node.name} -> {returns}")
+    assert not wrong, "return a record (store/records.py), not a row dict:\n" + "\n".join(wrong)
 
 
 def test_no_import_cycle():

@@ -1,12 +1,13 @@
 """Names learnt the way each teacher says them (issue 28), over a real SQLite file of real scored reps
 (tests/seed.py) and the real model: the table and its migration, learning from the coach's one tap
-(attempts.mark_named, learn_from_attempt), the few latest kept per pupil, forgetting, archives, and a
+(scoring.mark_named, learn_from_rep), the few latest kept per pupil, forgetting, archives, and a
 learnt name that makes the engine hear its own teacher's rep and no other teacher's."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,7 +21,8 @@ from rehearse.scoring.name_sounds import LearntSound, parse_roster
 from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, learnt
-from rehearse.reps.attempts import learn_from_attempt, mark_named, score_stored
+from rehearse.store.records import Mark, Rep
+from rehearse.reps.scoring import learn_from_rep, mark_named, score_stored
 from rehearse.store.database import Store
 from rehearse.store.schema import SCHEMA_VERSION
 
@@ -78,21 +80,20 @@ def test_a_store_from_before_learnt_names_gets_their_table(history_instance):
 
 
 def test_the_coachs_tap_teaches_the_reps_teacher_and_leaves_its_result(store, niamh_rep):
-    before = store.attempt(niamh_rep)
+    before = store.rep(niamh_rep)
     okafor, byrne = teacher_id(store, "Ms Okafor"), teacher_id(store, "Mr Byrne")
 
     taught = mark_named(store, niamh_rep, "niamh")  # the class's spelling, whatever the case typed
 
-    after = store.attempt(niamh_rep)
-    assert after["marks"]["names_pupil"] | {"marked_at": None} == {
-        "passed": True, "comment": "", "pupil": "Niamh", "marked_at": None}
-    assert after["result"] == before["result"]  # what was learnt never changes a stored result
-    expected = learnt_sound(load_audio(store.audio_file(after)), after["result"])
+    after = store.rep(niamh_rep)
+    assert replace(after.marks["names_pupil"], marked_at=None) == Mark(True, "", pupil="Niamh")
+    assert after.result.stored == before.result.stored  # what was learnt never changes a stored result
+    expected = learnt_sound(load_audio(store.audio_file(after)), after.result)
     assert taught == {"id": taught["id"], "pupil": "Niamh", "heard": expected.heard,
                       "seconds": round(len(expected.pcm) / 2 / SAMPLE_RATE, 2)}
     assert 0 < taught["seconds"] <= MAX_PIECE_S + 0.01
     assert learnt.learnt_for(store, okafor) == {"Niamh": [expected]}  # the piece of her recording itself
-    assert learnt.learnt_for(store, okafor, besides=after["uid"]) == {}  # the rep itself is not scored with it
+    assert learnt.learnt_for(store, okafor, besides=after.uid) == {}  # the rep itself is not scored with it
     assert learnt.learnt_for(store, byrne) == {}
     roster = parse_roster(ROSTER)
     hers = {p.name: p.learnt for p in learnt.roster_for(store, okafor, roster)}
@@ -100,33 +101,33 @@ def test_the_coachs_tap_teaches_the_reps_teacher_and_leaves_its_result(store, ni
     assert not any(p.learnt for p in learnt.roster_for(store, byrne, roster))
     (row,) = learnt.learnt_list(store, okafor)
     assert (row["pupil"], row["heard"], row["source"], row["attempt_id"], row["session_id"], row["rep"]) == (
-        "Niamh", expected.heard, "rep", niamh_rep, before["session_id"], 2)
+        "Niamh", expected.heard, "rep", niamh_rep, before.session_id, 2)
 
     # The coach changes their mind: a rep teaches one name, the latest said.
     mark_named(store, niamh_rep, "Priya")
     assert list(learnt.learnt_for(store, okafor)) == ["Priya"]
-    assert store.attempt(niamh_rep)["marks"]["names_pupil"]["pupil"] == "Priya"
+    assert store.rep(niamh_rep).marks["names_pupil"].pupil == "Priya"
     # ...then undoes the tap: the mark and what the rep taught are gone.
     assert mark_named(store, niamh_rep, None) is None
-    assert "names_pupil" not in store.attempt(niamh_rep)["marks"]
+    assert "names_pupil" not in store.rep(niamh_rep).marks
     assert learnt.learnt_for(store, okafor) == {}
 
     with pytest.raises(RehearseError) as refused:
         mark_named(store, niamh_rep, "Caoimhe")
     assert "not in this session's class" in str(refused.value) and "\n" not in str(refused.value)
-    assert "names_pupil" not in store.attempt(niamh_rep)["marks"] and learnt.learnt_for(store, okafor) == {}
+    assert "names_pupil" not in store.rep(niamh_rep).marks and learnt.learnt_for(store, okafor) == {}
 
 
 def test_a_rep_not_scored_or_with_nothing_said_after_the_question_teaches_nothing(store, scorer):
     session_id = store.start_session("Ms Short", "pose-pause-name", "Pose, pause, name", ROSTER)
-    unscored = store.new_attempt(session_id, "upload", ".wav")
+    unscored = store.new_rep(session_id, "upload", ".wav")
     with pytest.raises(RehearseError, match="not scored yet"):
-        learn_from_attempt(store, unscored["id"], "Siobhan")
+        learn_from_rep(store, unscored.id, "Siobhan")
     path = store.audio_file(unscored)
     path.parent.mkdir(parents=True, exist_ok=True)
     question_only(path)
-    assert score_stored(store, scorer, unscored["id"])["status"] == "scored"
-    assert learn_from_attempt(store, unscored["id"], "Siobhan") is None
+    assert score_stored(store, scorer, unscored.id).status == "scored"
+    assert learn_from_rep(store, unscored.id, "Siobhan") is None
     assert learnt.learnt_for(store, teacher_id(store, "Ms Short")) == {}
 
 
@@ -173,7 +174,7 @@ def test_learnt_names_travel_in_an_archive_once_to_the_teacher_of_that_name(stor
     assert learnt.learnt_for(laptop, hers) == learnt.learnt_for(store, okafor)
     assert learnt.learnt_for(laptop, teacher_id(laptop, "Mr Byrne")) == {}
     there = {r["pupil"]: r for r in learnt.learnt_list(laptop, hers)}
-    copy = laptop.query_one("SELECT id, session_id, rep FROM attempts WHERE uid = ?", store.attempt(niamh_rep)["uid"])
+    copy = laptop.query_one("SELECT id, session_id, rep FROM attempts WHERE uid = ?", store.rep(niamh_rep).uid)
     assert (there["Niamh"]["attempt_id"], there["Niamh"]["session_id"], there["Niamh"]["rep"]) == tuple(copy)
     assert there["Siobhan"]["source"] == "file" and there["Siobhan"]["rep"] is None
 
@@ -227,36 +228,36 @@ def misheard(scored):
     pytest.skip(f"the engine heard every pupil of {len(NAMED_NOISY)} noisy clips right: no mishearing to learn from")
 
 
-def upload(store: Store, scorer, teacher: str, clip: str) -> dict:
+def upload(store: Store, scorer, teacher: str, clip: str) -> Rep:
     """A rep of `clip` by `teacher` (a session of their own), uploaded and scored as the web app does."""
     step = get_step("pose-pause-name")
     session_id = store.start_session(teacher, step.id, step.title, ROSTER)
-    attempt = store.new_attempt(session_id, "upload", ".flac")
+    attempt = store.new_rep(session_id, "upload", ".flac")
     path = store.audio_file(attempt)
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(CLIPS / clip, path)
-    return score_stored(store, scorer, attempt["id"])
+    return score_stored(store, scorer, attempt.id)
 
 
 def test_a_name_learnt_from_one_teachers_rep_is_heard_in_her_next_reps_and_no_one_elses(tmp_path, scorer, misheard):
     pupil = LABELS["clips"][misheard]["pupil"]
     store = open_store(tmp_path / "instance")
     first = upload(store, scorer, "Ms A", misheard)
-    assert first["result"]["metrics"]["named_pupil"] != pupil  # as scored without anything learnt
+    assert first.result.metrics.named_pupil != pupil  # as scored without anything learnt
 
-    taught = mark_named(store, first["id"], pupil)  # the coach's one tap
+    taught = mark_named(store, first.id, pupil)  # the coach's one tap
 
     assert taught is not None and taught["pupil"] == pupil
-    assert store.attempt(first["id"])["result"] == first["result"]
-    again = upload(store, scorer, "Ms A", misheard)["result"]
-    assert again["metrics"]["named_pupil"] == pupil, (misheard, again["metrics"]["name_heard"], taught)
-    assert next(c for c in again["criteria"] if c["id"] == "names_pupil")["passed"]
+    assert store.rep(first.id).result.stored == first.result.stored
+    again = upload(store, scorer, "Ms A", misheard).result
+    assert again.metrics.named_pupil == pupil, (misheard, again.metrics.name_heard, taught)
+    assert again.verdict("names_pupil").passed
     clean = misheard.replace("-noisy", "-clean")  # the same words said without the noise
-    assert upload(store, scorer, "Ms A", clean)["result"]["metrics"]["named_pupil"] == pupil
+    assert upload(store, scorer, "Ms A", clean).result.metrics.named_pupil == pupil
     # Another teacher's rep of the very same recording is scored as before: A's learning is A's.
     # Scored again, the rep it was learnt from is not scored with its own piece: it stays as it was.
-    assert score_stored(store, scorer, first["id"])["result"]["metrics"] == first["result"]["metrics"]
-    other = upload(store, scorer, "Mr B", misheard)["result"]
-    assert other["metrics"]["named_pupil"] == first["result"]["metrics"]["named_pupil"] != pupil
+    assert score_stored(store, scorer, first.id).result.metrics == first.result.metrics
+    other = upload(store, scorer, "Mr B", misheard).result
+    assert other.metrics.named_pupil == first.result.metrics.named_pupil != pupil
     # And what A taught does not put the pupil's name into a rep of A's that names no one.
-    assert upload(store, scorer, "Ms A", "ppn-14-no-name-clean.flac")["result"]["metrics"]["named_pupil"] is None
+    assert upload(store, scorer, "Ms A", "ppn-14-no-name-clean.flac").result.metrics.named_pupil is None

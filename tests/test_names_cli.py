@@ -12,7 +12,7 @@ import pytest
 from rehearse.reps import open_store
 from rehearse.cli.names import MAX_KEYS, read_choice, who_question
 from rehearse.errors import RehearseError
-from rehearse.reps.attempts import mark_named
+from rehearse.reps.scoring import mark_named
 
 from .conftest import CLIPS, LABELS
 from .test_cli import rehearse
@@ -87,10 +87,10 @@ def test_names_learn_refuses_a_pupil_off_the_list_and_a_recording_with_no_name(t
 def test_a_name_learnt_from_a_rep_is_listed_with_its_session_and_rep(tmp_path, scorer):
     store = open_store(tmp_path / "data")
     rep = upload(store, scorer, "Ms A", "ppn-02-correct-niamh-clean.flac")
-    assert mark_named(store, rep["id"], "Niamh") is not None
+    assert mark_named(store, rep.id, "Niamh") is not None
     listed = rehearse("names", "list", "--teacher", "Ms A", "--instance", str(store.instance))
     assert listed.returncode == 0
-    assert listed.stdout.startswith("Niamh — heard '") and f", learnt from session {rep['session_id']} rep 1 on " in listed.stdout
+    assert listed.stdout.startswith("Niamh — heard '") and f", learnt from session {rep.session_id} rep 1 on " in listed.stdout
 
 
 # Practice's question, directly (at the microphone: tests/test_practice.py) ------------------------

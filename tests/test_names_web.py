@@ -13,7 +13,7 @@ import wave
 
 from rehearse.reps import open_store
 from rehearse.store import learnt, passcode
-from rehearse.reps.attempts import mark_named
+from rehearse.reps.scoring import mark_named
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -32,7 +32,7 @@ def mark(client, attempt_id, **body):
 
 def test_the_one_tap_teaches_the_sessions_teacher_and_undoing_it_forgets(client, store, niamh_rep):  # noqa: F811
     okafor, byrne = teacher_id(store, "Ms Okafor"), teacher_id(store, "Mr Byrne")
-    before = store.attempt(niamh_rep)["result"]
+    before = store.rep(niamh_rep).result.stored
 
     # The app named a pupil; the coach says it was another ("Not Niamh? Who was named…").
     chosen = mark(client, niamh_rep, pupil="Priya")
@@ -43,9 +43,9 @@ def test_the_one_tap_teaches_the_sessions_teacher_and_undoing_it_forgets(client,
                                                     "heard": sound.heard, "teacher": "Ms Okafor"}
     assert chosen["learn_note"] is None
     assert learnt.learnt_for(store, byrne) == {}  # the session's teacher's, no one else's
-    assert store.attempt(niamh_rep)["result"] == before  # the rep's own result is as it was
-    session = client.get(f"/api/sessions/{store.attempt(niamh_rep)['session_id']}").json
-    assert [a["taught"] for a in session["attempts"] if a["id"] == niamh_rep] == [chosen["taught"]]
+    assert store.rep(niamh_rep).result.stored == before  # the rep's own result is as it was
+    session = client.get(f"/api/sessions/{store.rep(niamh_rep).session_id}").json
+    assert [a["taught"] for a in session["reps"] if a["id"] == niamh_rep] == [chosen["taught"]]
 
     # A comment that carries the pupil keeps what was learnt; a choice changed replaces it.
     assert mark(client, niamh_rep, pupil="Priya", comment="Said it softly")["taught"]["pupil"] == "Priya"
@@ -54,24 +54,24 @@ def test_the_one_tap_teaches_the_sessions_teacher_and_undoing_it_forgets(client,
 
     undone = mark(client, niamh_rep, passed=None)  # "Undo: no pupil chosen"
     assert undone["taught"] is None and undone["learnt"] is None
-    assert "names_pupil" not in store.attempt(niamh_rep)["marks"] and learnt.learnt_for(store, okafor) == {}
+    assert "names_pupil" not in store.rep(niamh_rep).marks and learnt.learnt_for(store, okafor) == {}
 
     mark(client, niamh_rep, pupil="Priya")
     overruled = mark(client, niamh_rep, passed=False)  # "not met", no pupil: the coach's word on who is gone
     assert overruled["taught"] is None and learnt.learnt_for(store, okafor) == {}
-    assert store.attempt(niamh_rep)["marks"]["names_pupil"]["passed"] is False
+    assert store.rep(niamh_rep).marks["names_pupil"].passed is False
 
     wrong = client.post(f"/api/attempts/{niamh_rep}/marks", json={"criterion": "names_pupil", "pupil": "Caoimhe"})
     assert wrong.status_code == 400 and "Priya" in wrong.json["error"] and learnt.learnt_for(store, okafor) == {}
 
 
 def test_a_tap_on_a_rep_whose_recording_is_gone_is_kept_and_says_nothing_was_learnt(client, store, niamh_rep):  # noqa: F811
-    store.audio_file(store.attempt(niamh_rep)).unlink()
+    store.audio_file(store.rep(niamh_rep)).unlink()
     chosen = mark(client, niamh_rep, pupil="Priya")
     assert chosen["metrics"]["named_pupil"] == "Priya" and chosen["taught"] is None
     note = chosen["learn_note"]
     assert note.startswith("Nothing learnt from this rep: ") and "\n" not in note and "recordings" not in note
-    assert store.attempt(niamh_rep)["marks"]["names_pupil"]["pupil"] == "Priya"
+    assert store.rep(niamh_rep).marks["names_pupil"].pupil == "Priya"
 
 
 def test_the_teachers_page_lists_what_was_learnt_plays_it_and_forgets_it(client, store, niamh_rep, history_instance):  # noqa: F811
@@ -117,7 +117,7 @@ def test_the_teachers_page_lists_what_was_learnt_plays_it_and_forgets_it(client,
     assert "Forgot 1 learnt name: its piece of recording deleted." in after and "Nothing learnt yet" in after
     assert client.get(f"/teachers/{okafor}/names/{taught['id']}/audio").status_code == 404
     assert client.post(forget).status_code == 404
-    assert "names_pupil" in store.attempt(niamh_rep)["marks"]  # the coach's mark stays: only the learning goes
+    assert "names_pupil" in store.rep(niamh_rep).marks  # the coach's mark stays: only the learning goes
 
     # Forget all.
     mark(client, niamh_rep, pupil="Priya")
@@ -194,7 +194,7 @@ def test_a_hint_left_empty_is_no_error_and_the_session_lists_the_class_with_its_
                                               "roster": f"Priya\n{HARD} ()\nCaoimhe (Keeva)", "reps": "5"})
     assert response.status_code == 302
     session_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    assert store.session(session_id)["roster"] == ["Priya", HARD, "Caoimhe (Keeva)"]
+    assert list(store.session(session_id).roster) == ["Priya", HARD, "Caoimhe (Keeva)"]
     page = client.get(f"/sessions/{session_id}").text
     roster = re.sub(r"<[^>]+>", "", re.search(r'<p class="muted class-roster">.*?</p>', page, re.S).group(0))
     assert roster == f"Priya — learnt, {HARD}, Caoimhe (Keeva)"

@@ -20,7 +20,7 @@ from rehearse.errors import RehearseError
 from rehearse.scoring.steps import get_step
 from rehearse.store import archive as archives
 from rehearse.store import history, plans
-from rehearse.reps.export import attempt_records, to_csv, to_json
+from rehearse.reps.export import rep_records, to_csv, to_json
 from rehearse.store.schema import SCHEMA_VERSION
 from rehearse.web import create_app
 
@@ -221,12 +221,12 @@ def test_an_agreed_step_archived_since_is_not_preselected(client, history_instan
 def test_the_note_is_in_the_csv_and_json_exports(client, store, history_instance):
     first, second = okafor(history_instance)
     note(client, second, went_well="=HYPERLINK(1)\nsecond line", next_step="same", next_observation=TOMORROW)
-    rows = csv_rows(to_csv(attempt_records(store)))
+    rows = csv_rows(to_csv(rep_records(store)))
     mine = [r for r in rows if r["Session"] == str(second)]
     assert len(mine) == 3 and all(r["Went well (coach's note)"] == "'=HYPERLINK(1)\nsecond line" for r in mine)
     assert {(r["Next step agreed"], r["Next observation"]) for r in mine} == {("pose-pause-name", TOMORROW)}
     assert {r["Went well (coach's note)"] for r in rows if r["Session"] == str(first)} == {""}
-    records = json.loads(to_json(attempt_records(store)))["attempts"]
+    records = json.loads(to_json(rep_records(store)))["attempts"]
     one = next(r for r in records if r["session_id"] == second)
     assert (one["went_well"], one["next_step"], one["next_observation"]) == (
         "=HYPERLINK(1)\nsecond line", "pose-pause-name", TOMORROW)
@@ -239,8 +239,8 @@ def test_the_note_survives_archive_export_and_import_and_a_later_edit_wins(clien
     laptop = tmp_path / "laptop"
     import_archive(laptop, tmp_path / "a.zip")
     there = open_store(laptop)
-    assert to_json(attempt_records(there)) == to_json(attempt_records(store))
-    uid = store.session(second)["uid"]
+    assert to_json(rep_records(there)) == to_json(rep_records(store))
+    uid = store.session(second).uid
     copy = there.query_one("SELECT id FROM sessions WHERE uid = ?", uid)["id"]
     assert plans.note_of(there, copy) == plans.note_of(store, second)
 

@@ -24,7 +24,7 @@ import pytest
 
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.capture.cue import CueState
-from rehearse.capture.live import AUTO_STOP_SILENCE_S, MAX_ATTEMPT_S, LiveAttempt
+from rehearse.capture.live import AUTO_STOP_SILENCE_S, MAX_ATTEMPT_S, LiveRep
 from rehearse.capture.microphone import InputDevice, SilenceWatch, explain_portaudio_error
 from rehearse.cli.practice import CueLine, cue_text
 from rehearse.capture.recording import to_pcm16
@@ -299,7 +299,7 @@ def test_a_rep_finishes_by_itself_only_after_the_name_and_a_long_quiet(scorer, t
     teacher has been quiet for AUTO_STOP_SILENCE_S."""
     label = LABELS["clips"][CLIP]
     speech = load_audio(CLIPS / CLIP)
-    live = LiveAttempt(scorer, get_step("pose-pause-name"), tmp_path / "rep.wav")
+    live = LiveRep(scorer, get_step("pose-pause-name"), tmp_path / "rep.wav")
     noise = np.random.default_rng(3).normal(0, 0.002, len(speech) + 6 * SAMPLE_RATE).astype(np.float32)
     noise[: len(speech)] += speech
     checks = []

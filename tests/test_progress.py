@@ -1,8 +1,10 @@
-"""Accuracy, then fluency, from a session's attempts with the coach's marks applied."""
+"""Accuracy, then fluency, from a session's reps with the coach's marks applied."""
 
 from __future__ import annotations
 
-from rehearse.coaching.progress import attempt_passed, hesitated, progress_of, result_of, verdicts_of
+from rehearse.coaching.progress import hesitated, progress_of, rep_passed, verdicts_of
+
+from .helpers import stored_rep
 
 
 def attempt(rep, passed=True, wait=5.5, fillers=0, marks=None, pauses=(), scored=True):
@@ -11,15 +13,15 @@ def attempt(rep, passed=True, wait=5.5, fillers=0, marks=None, pauses=(), scored
     result = {"criteria": criteria, "pauses": [{"start": a, "end": b, "duration": b - a} for a, b in pauses],
               "metrics": {"wait_time_s": wait, "filler_count": fillers,
                           "question_start_s": 0.5, "question_end_s": 2.5}}
-    return {"rep": rep, "result": result if scored else None, "marks": marks or {}}
+    return stored_rep(result if scored else None, marks, rep)
 
 
 def test_coach_mark_overrides_the_app_and_both_are_kept():
     a = attempt(1, passed=False, marks={"wait_time": {"passed": True, "comment": "the clock was on"}})
     v = verdicts_of(a)[0]
     assert (v["app"], v["coach"], v["passed"], v["comment"]) == (False, True, True, "the clock was on")
-    assert attempt_passed(a) is True
-    assert attempt_passed(attempt(2, scored=False)) is None
+    assert rep_passed(a) is True
+    assert rep_passed(attempt(2, scored=False)) is None
 
 
 def test_accurate_at_first_full_pass_and_fluent_after_three_steady_smooth_reps():
@@ -44,5 +46,5 @@ def test_an_unscored_rep_neither_counts_nor_breaks_the_run():
 
 
 def test_a_pause_inside_the_question_is_a_hesitation():
-    assert hesitated(result_of(attempt(1, pauses=[(1.0, 1.8)])))
-    assert not hesitated(result_of(attempt(1, pauses=[(1.0, 1.3), (2.5, 8.0)])))
+    assert hesitated(attempt(1, pauses=[(1.0, 1.8)]).result)
+    assert not hesitated(attempt(1, pauses=[(1.0, 1.3), (2.5, 8.0)]).result)

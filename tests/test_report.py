@@ -14,7 +14,7 @@ from rehearse.reps import open_store
 from rehearse.scoring.audio import load_audio
 from rehearse.store import comments
 from rehearse.web import create_app
-from rehearse.web.report import attempt_report, comments_of, session_report
+from rehearse.web.report import rep_report, comments_of, session_report
 
 from .page_client import page_client
 from .report_checks import HOSTILE, Parsed, assert_self_contained, chart_data, make_hostile, save_link
@@ -39,7 +39,7 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def rep_report(client, attempt_id: int):
+def download_report(client, attempt_id: int):
     """The rep's report, through the link of its page (it carries the browser's token)."""
     return client.get(save_link(client.get(f"/attempts/{attempt_id}").text))
 
@@ -52,7 +52,7 @@ def test_a_reps_page_offers_the_report_and_it_downloads_as_one_named_file(client
     response = client.get(save_link(page))
     assert response.status_code == 200
     assert response.mimetype == "text/html"
-    day = local_day(store.attempt(attempt_id)["created_at"])
+    day = local_day(store.rep(attempt_id).created_at)
     assert response.headers["Content-Disposition"] == f"attachment; filename=Ms-Okafor_Pose-pause-name_rep-2_{day}.html"
     html = response.text
     assert_self_contained(html)
@@ -66,13 +66,13 @@ def test_a_reps_page_offers_the_report_and_it_downloads_as_one_named_file(client
 
 def test_the_recording_is_inside_the_file_and_decodes_to_the_rep(client, store, history_instance, tmp_path):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
-    html = rep_report(client, attempt_id).text
+    html = download_report(client, attempt_id).text
     (audio,) = Parsed(html).named("audio")
     mime, data = re.fullmatch(r"data:([a-z/]+);base64,([A-Za-z0-9+/=]+)", audio["src"]).groups()
     assert mime == "audio/mpeg"
     (tmp_path / "rep.mp3").write_bytes(base64.b64decode(data))
-    assert load_audio(tmp_path / "rep.mp3").size / 16000 == pytest.approx(store.attempt(attempt_id)["duration_s"], abs=0.1)
-    wav_bytes = store.attempt(attempt_id)["duration_s"] * 16000 * 2
+    assert load_audio(tmp_path / "rep.mp3").size / 16000 == pytest.approx(store.rep(attempt_id).duration_s, abs=0.1)
+    wav_bytes = store.rep(attempt_id).duration_s * 16000 * 2
     assert len(base64.b64decode(data)) < wav_bytes / 4  # far smaller than the WAV the app records
 
 
@@ -80,7 +80,7 @@ def test_the_report_shows_the_coachs_marks_and_comments_on_the_timeline(store, h
     attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
     store.mark(attempt_id, "wait_time", False, "the name came as the hands went up")
     comments = [{"at_s": 6.0, "text": "hands up here"}, {"at_s": 0.2, "text": "a clear start"}]
-    html = attempt_report(store, attempt_id, comments).html
+    html = rep_report(store, attempt_id, comments).html
     assert "Not yet" in html and "All criteria met" not in html
     assert "Coach: not met (the app said met)" in html and "the name came as the hands went up" in html
     marks = [(c["at_s"], c["text"]) for c in chart_data(html)["reps"][0]["comments"]]
@@ -88,31 +88,31 @@ def test_the_report_shows_the_coachs_marks_and_comments_on_the_timeline(store, h
     items = re.findall(r'<li data-at="([0-9.]+)"><button[^>]*data-from="([0-9.]+)">[^<]*</button> <bdi>([^<]+)</bdi></li>', html)
     assert items == [("0.20", "0.00", "a clear start"), ("6.00", "5.50", "hands up here")]  # played from 0.5 s before
     assert_self_contained(html)
-    none = attempt_report(store, attempt_id, []).html
+    none = rep_report(store, attempt_id, []).html
     assert "No comments on this rep" in none and chart_data(none)["reps"][0]["comments"] == []
 
 
 def test_stored_comments_are_in_the_report(store, history_instance):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
-    assert comments_of(store.attempt(attempt_id)) == []
-    comments.add(store, attempt_id, 1.5, f"stored on {attempt_id}", store.attempt(attempt_id)["duration_s"])
-    assert [c["text"] for c in comments_of(store.attempt(attempt_id))] == [f"stored on {attempt_id}"]
-    html = attempt_report(store, attempt_id).html
+    assert comments_of(store.rep(attempt_id)) == []
+    comments.add(store, attempt_id, 1.5, f"stored on {attempt_id}", store.rep(attempt_id).duration_s)
+    assert [c["text"] for c in comments_of(store.rep(attempt_id))] == [f"stored on {attempt_id}"]
+    html = rep_report(store, attempt_id).html
     assert [c["text"] for c in chart_data(html)["reps"][0]["comments"]] == [f"stored on {attempt_id}"]
 
 
 def test_user_text_is_escaped_everywhere(client, store, history_instance):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][1]
     make_hostile(store, attempt_id)
-    html = attempt_report(store, attempt_id, [{"at_s": 2.0, "text": HOSTILE}]).html
+    html = rep_report(store, attempt_id, [{"at_s": 2.0, "text": HOSTILE}]).html
     parsed = assert_self_contained(html)  # no <img>, no handler, one script: nothing the text made
     assert HOSTILE not in html and "<img" not in html
     assert html.count("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;") >= 4  # name, transcript, comments
     assert "onerror" not in "".join(a for _, attrs in parsed.tags for a in attrs)
-    response = rep_report(client, attempt_id)
+    response = download_report(client, attempt_id)
     name = re.search(r"filename=(\S+)", response.headers["Content-Disposition"]).group(1)
     assert name.startswith("script-img-src-x-onerror-alert-1_Pose-pause-name_rep-2_")
-    session = session_report(store, store.attempt(attempt_id)["session_id"]).html
+    session = session_report(store, store.rep(attempt_id).session_id).html
     assert HOSTILE not in session and "<img" not in session
     assert_self_contained(session)
 
@@ -122,7 +122,7 @@ def test_a_session_report_holds_every_rep_with_its_recording_and_the_progress(cl
     page = client.get(f"/sessions/{session['id']}/summary").text
     assert save_link(page) == f"/sessions/{session['id']}/report?csrf_token={client.csrf_token()}"
     response = client.get(save_link(page))
-    day = local_day(store.session(session["id"])["started_at"])
+    day = local_day(store.session(session["id"]).started_at)
     assert response.headers["Content-Disposition"] == f"attachment; filename=Ms-Okafor_Pose-pause-name_session_{day}.html"
     html = response.text
     parsed = assert_self_contained(html)
@@ -141,8 +141,8 @@ def test_a_session_report_holds_every_rep_with_its_recording_and_the_progress(cl
 
 def test_a_missing_recording_or_rep_is_said_not_a_crash(client, store, history_instance):
     attempt_id = history_instance[1]["sessions"][0]["attempts"][0]
-    store.audio_file(store.attempt(attempt_id)).unlink()
-    html = rep_report(client, attempt_id).text
+    store.audio_file(store.rep(attempt_id)).unlink()
+    html = download_report(client, attempt_id).text
     assert "The recording of this rep was missing" in html and "<audio" not in html
     assert_self_contained(html)
     token = f"csrf_token={client.csrf_token()}"

@@ -118,10 +118,10 @@ def test_a_comment_plays_from_just_before_it_and_a_session_report_plays_every_re
     open_report, requests, refused, problems = offline_page
     folder, ids = history_instance
     store = open_store(folder)
-    from rehearse.web.report import attempt_report
+    from rehearse.web.report import rep_report
 
     attempt_id = ids["sessions"][0]["attempts"][1]
-    report = attempt_report(store, attempt_id, [{"at_s": 4.0, "text": "here the silence holds"}])
+    report = rep_report(store, attempt_id, [{"at_s": 4.0, "text": "here the silence holds"}])
     page = open_report(report.html, report.filename)
     assert page.locator(".timeline g.comment-mark").count() == 1
     page.evaluate("""() => { const a = document.querySelector('audio');

@@ -30,14 +30,14 @@ def rehearse(*args: str) -> subprocess.CompletedProcess:
 def stored_rep(store: Store, session_id: int, clip: str | None, error: str | None) -> int:
     """A rep of the session with a copy of `clip` as its recording, left unscored with `error`
     (or, without an error, still marked 'recording')."""
-    attempt = store.new_attempt(session_id, "live", ".flac")
+    attempt = store.new_rep(session_id, "live", ".flac")
     if clip:
         path = store.audio_file(attempt)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(CLIPS / clip, path)
     if error:
-        store.save_failure(attempt["id"], error)
-    return attempt["id"]
+        store.save_failure(attempt.id, error)
+    return attempt.id
 
 
 def test_rescore_scores_what_was_left_unscored_and_says_what_still_is(tmp_path):
@@ -58,17 +58,17 @@ def test_rescore_scores_what_was_left_unscored_and_says_what_still_is(tmp_path):
     assert lines == [
         f"attempt {cut} · Ms Okafor · Pose, pause, name · session {session_id} · rep 1: PASSED (4 of 4 criteria met)",
         f"attempt {silent} · Ms Okafor · Pose, pause, name · session {session_id} · rep 2: still unscored: "
-        + store.attempt(silent)["error"],
+        + store.rep(silent).error,
         "model of pose-pause-name · Pose, pause, name: PASSED (4 of 4 criteria met)",
         "total: 2 scored, 1 still unscored",
     ]
     assert "no speech" in lines[1]
     assert run.stderr.count("\n") == 1 and f"`rehearse rescore {silent}` again" in run.stderr
-    again = store.attempt(cut)
-    assert again["status"] == "scored" and again["error"] is None and again["passed"] == 1
-    assert again["result"]["metrics"]["named_pupil"] == "Siobhan"
-    assert store.session(session_id)["reps_scored"] == 1  # the session's counts follow
-    assert store.attempt(recording)["status"] == "recording"
+    again = store.rep(cut)
+    assert again.status == "scored" and again.error is None and again.app_passed is True
+    assert again.result.metrics.named_pupil == "Siobhan"
+    assert store.session(session_id).reps_scored == 1  # the session's counts follow
+    assert store.rep(recording).status == "recording"
     assert examples.example(store, "pose-pause-name", "model")["status"] == "scored"
 
     run = rehearse("rescore", "--instance", folder, str(recording), "999")  # nothing to score: no model
@@ -81,7 +81,7 @@ def test_rescore_scores_what_was_left_unscored_and_says_what_still_is(tmp_path):
     errors = run.stderr.splitlines()
     assert len(errors) == 2 and errors[0].startswith(f"rehearse: no attempt 999 in {folder};")
     assert "1 still cannot be scored" in errors[1]
-    assert store.attempt(recording)["status"] == "recording"
+    assert store.rep(recording).status == "recording"
 
     run = rehearse("rescore", "--instance", folder, str(cut))  # all scored: status 0
     assert run.returncode == 0 and run.stderr == ""
@@ -105,29 +105,29 @@ def test_at_start_the_server_keeps_every_block_of_what_it_was_recording(tmp_path
     coached = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan"])
     solo = store.start_session("Mr Byrne", "pose-pause-name", "Pose, pause, name", ["Siobhan"], mode="solo")
 
-    live = store.new_attempt(coached, "live")
+    live = store.new_rep(coached, "live")
     recorder = WavRecorder(store.audio_file(live))
     for start in range(0, 32000 * 2, 3200):
         recorder.append(audio[start:start + 3200])
     with open(store.audio_file(live), "ab") as file:  # killed between a block and its header
         file.write(audio[64000:67200])
-    practised = store.new_attempt(solo, "live")
+    practised = store.new_rep(solo, "live")
     WavRecorder(store.audio_file(practised)).append(audio[:16000])
-    never = store.new_attempt(coached, "live")  # killed before its file was made
-    tampered = store.new_attempt(coached, "live")  # its stored path leads out of the folder: left alone
+    never = store.new_rep(coached, "live")  # killed before its file was made
+    tampered = store.new_rep(coached, "live")  # its stored path leads out of the folder: left alone
     (tmp_path / "outside.wav").write_bytes(b"RIFF")
     with store.connect() as db:
-        db.execute("UPDATE attempts SET audio_path = '../outside.wav' WHERE id = ?", (tampered["id"],))
-    uploaded = store.new_attempt(coached, "upload", ".flac")
+        db.execute("UPDATE attempts SET audio_path = '../outside.wav' WHERE id = ?", (tampered.id,))
+    uploaded = store.new_rep(coached, "upload", ".flac")
     shutil.copy(CLIPS / GOOD, store.audio_file(uploaded))
     model = examples.new_example(store, "pose-pause-name", "model", "live")
     WavRecorder(examples.example_file(store, model)).append(audio[:48000])
 
     create_app({"INSTANCE": store.instance, "WARM_UP": False})  # the server starts again
 
-    rep = store.attempt(live["id"])
-    assert rep["status"] == "unscored" and rep["duration_s"] == 2.1
-    assert rep["error"] == ("the server stopped while this rep was being recorded; the 2.1 s recorded up "
+    rep = store.rep(live.id)
+    assert rep.status == "unscored" and rep.duration_s == 2.1
+    assert rep.error == ("the server stopped while this rep was being recorded; the 2.1 s recorded up "
                             "to then are kept: score it now, or record it again")
     with wave.open(str(store.audio_file(live))) as w:
         assert w.getnframes() == 33600 and w.getframerate() == 16000
@@ -135,15 +135,15 @@ def test_at_start_the_server_keeps_every_block_of_what_it_was_recording(tmp_path
     assert kept == audio[:67200]  # every block, the uncounted one too, byte for byte
     assert np.array_equal(load_audio(store.audio_file(live)), from_pcm16(audio[:67200]))
 
-    alone = store.attempt(practised["id"])
-    assert alone["status"] == "unscored" and alone["duration_s"] == 0.5
-    assert alone["error"].startswith("rehearse practice stopped while this rep was being recorded")
-    assert store.attempt(never["id"])["error"] == ("the server stopped before any of this rep was recorded; "
+    alone = store.rep(practised.id)
+    assert alone.status == "unscored" and alone.duration_s == 0.5
+    assert alone.error.startswith("rehearse practice stopped while this rep was being recorded")
+    assert store.rep(never.id).error == ("the server stopped before any of this rep was recorded; "
                                                    "record it again")
-    assert store.attempt(tampered["id"])["status"] == "unscored"
+    assert store.rep(tampered.id).status == "unscored"
     assert (tmp_path / "outside.wav").read_bytes() == b"RIFF"
-    upload = store.attempt(uploaded["id"])
-    assert upload["status"] == "unscored" and upload["error"].startswith(
+    upload = store.rep(uploaded.id)
+    assert upload.status == "unscored" and upload.error.startswith(
         "the server stopped before this uploaded rep was scored; the file is kept")
     assert store.audio_file(uploaded).read_bytes() == (CLIPS / GOOD).read_bytes()  # an upload is not touched
     found = examples.example(store, "pose-pause-name", "model")

@@ -78,9 +78,9 @@ def test_history_to_progress_to_attempt_to_compare(review):
     page.locator("#progress-chart a.point").nth(1).click()  # rep 2 of the first session
     page.wait_for_url(f"**/attempts/{ids['sessions'][0]['attempts'][1]}")
     page.wait_for_selector("#verdicts li")
-    assert page.inner_text("#attempt-verdict") == "All criteria met"
+    assert page.inner_text("#rep-verdict") == "All criteria met"
     assert page.locator("#verdicts li.pass").count() == 4
-    heard = store.attempt(ids["sessions"][0]["attempts"][1])["result"]["metrics"]["name_heard"]
+    heard = store.rep(ids["sessions"][0]["attempts"][1]).result.metrics.name_heard
     assert " ".join(page.locator("#transcript mark.name").all_text_contents()) == heard  # however many words
     assert page.locator("#timeline svg").count() == 1
     duration = page.evaluate("""() => new Promise((resolve) => {
@@ -93,8 +93,8 @@ def test_history_to_progress_to_attempt_to_compare(review):
     # The coach overrules the wait on this page; the verdict and the stored mark follow.
     page.click("#verdicts li[data-criterion=wait_time] button")
     page.wait_for_selector("#verdicts li[data-criterion=wait_time].fail")
-    assert page.inner_text("#attempt-verdict") == "Not yet"
-    assert store.attempt(ids["sessions"][0]["attempts"][1])["marks"]["wait_time"]["passed"] is False
+    assert page.inner_text("#rep-verdict") == "Not yet"
+    assert store.rep(ids["sessions"][0]["attempts"][1]).marks["wait_time"].passed is False
 
     page.select_option("#compare-b", index=0)
     page.click("#compare-form button")
@@ -122,7 +122,7 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
     page, url, store, ids = review
     attempt_id = ids["sessions"][0]["attempts"][1]  # Siobhan: the question ends at 2.04 s, the name at 7.41 s
     label = LABELS["clips"]["ppn-00-correct-siobhan-clean.flac"]
-    metrics = store.attempt(attempt_id)["result"]["metrics"]
+    metrics = store.rep(attempt_id).result.metrics
     page.goto(f"{url}/attempts/{attempt_id}")
     page.wait_for_selector("#timeline svg")
     assert page.locator("#timeline .app-mark").count() == 2 and page.locator("#timeline .tap-mark").count() == 0
@@ -131,7 +131,7 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
     page.click("#replay button >> nth=0")
     page.wait_for_timeout(300)
     position = page.evaluate("document.getElementById('playback').currentTime")
-    assert metrics["question_end_s"] - 0.5 <= position < metrics["question_end_s"] + 1.0
+    assert metrics.question_end_s - 0.5 <= position < metrics.question_end_s + 1.0
     assert not page.evaluate("document.getElementById('playback').paused")
 
     # Tap along as it plays back: Q and N a little after each event is heard, as a person would.
@@ -142,12 +142,12 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
     heard_q = tap_when_heard(page, "q", label["question_end"] + 0.2, deadline)
     heard_n = tap_when_heard(page, "n", label["name_start"] + 0.2, deadline)
     page.wait_for_selector("#agreement .agreement-main", timeout=30_000)  # saved when the rep has played out
-    (tapped,) = store.attempt(attempt_id)["taps"]
-    assert tapped["source"] == "playback"
+    (tapped,) = store.rep(attempt_id).taps
+    assert tapped.source == "playback"
     # Each tap lands where the page said the sound was heard when the key went down (the poll reads
     # the position a moment before the press: allow for that, and for a busy machine).
-    assert heard_q <= tapped["question_end_s"] <= heard_q + 0.5, (heard_q, tapped)
-    assert heard_n <= tapped["name_s"] <= heard_n + 0.5, (heard_n, tapped)
+    assert heard_q <= tapped.question_end_s <= heard_q + 0.5, (heard_q, tapped)
+    assert heard_n <= tapped.name_s <= heard_n + 0.5, (heard_n, tapped)
     assert "Tapped on playback" in page.inner_text("#agreement")
     assert page.locator("#timeline .tap-mark").count() == 2
     assert page.locator("#tap-passes li").count() == 1
@@ -164,7 +164,7 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
             q, n = next(reactions)
             taps = coach_taps(LABELS["clips"][clip], "live", reaction_s=q, name_reaction_s=n,
                               question_early_s=1.8 if "chloe" in clip else 0.0)
-            store.add_taps(other, tap_pass("live", taps, store.attempt(other)["duration_s"]))
+            store.add_taps(other, tap_pass("live", taps, store.rep(other).duration_s))
     page.click("nav >> text=Calibration")
     page.wait_for_selector("#calibration-chart svg")
     assert page.locator("#calibration-chart circle").count() == 7
@@ -181,7 +181,7 @@ def test_tap_along_on_playback_then_the_calibration_page(review):
     page.wait_for_selector("#tap-passes li button")
     page.click("#tap-passes li button")
     page.wait_for_selector("#tap-passes li", state="detached")
-    assert store.attempt(attempt_id)["taps"] == []
+    assert store.rep(attempt_id).taps == ()
     assert page.locator("#timeline .tap-mark").count() == 0
 
 
@@ -197,7 +197,7 @@ def test_a_missed_name_is_one_tap_on_a_reps_page(review):
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#verdict-line:not([hidden])")
     session_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-    attempt_id = store.attempts(session_id)[0]["id"]
+    attempt_id = store.reps(session_id)[0].id
 
     page.goto(f"{url}/attempts/{attempt_id}")
     page.wait_for_selector("#name-fix:not([hidden])")
@@ -205,13 +205,13 @@ def test_a_missed_name_is_one_tap_on_a_reps_page(review):
     page.click("#name-fix button[data-pupil=Niamh]")
     page.wait_for_selector("#name-fix button.chosen")
     assert "the coach says it was Niamh" in page.inner_text("#name-fix")
-    kept = store.attempt(attempt_id)["result"]["metrics"]["pause_after_question_s"]
+    kept = store.rep(attempt_id).result.metrics.pause_after_question_s
     wait_row = page.inner_text("#verdicts li[data-criterion=wait_time]")
     assert f"You paused {kept:.1f} s" in wait_row and "named no pupil" not in wait_row
-    assert store.attempt(attempt_id)["marks"]["names_pupil"]["pupil"] == "Niamh"
+    assert store.rep(attempt_id).marks["names_pupil"].pupil == "Niamh"
     page.click("#name-fix >> text=Undo: no pupil chosen")
     page.wait_for_selector("#name-fix button.chosen", state="detached")
-    assert store.attempt(attempt_id)["marks"].get("names_pupil", {}).get("pupil") is None
+    assert store.rep(attempt_id).marks.get("names_pupil", {}).get("pupil") is None
 
 
 def test_the_meetings_plan_then_the_start_page_preselects_the_agreed_step(review):
@@ -249,7 +249,7 @@ def test_the_meetings_plan_then_the_start_page_preselects_the_agreed_step(review
 def test_delete_a_teacher_after_typing_the_name(review):
     page, url, store, ids = review
     okafor = history.teacher_named(store, "Ms Okafor")["id"]
-    recordings = [store.audio_file(store.attempt(a)) for s in ids["sessions"][:2] for a in s["attempts"]]
+    recordings = [store.audio_file(store.rep(a)) for s in ids["sessions"][:2] for a in s["attempts"]]
     page.goto(f"{url}/teachers/{okafor}")
     page.click("#delete-teacher")
     page.fill("#confirm", "Ms Okafr")

@@ -101,10 +101,10 @@ def test_attempt_page_has_playback_verdicts_and_others_to_compare(client, histor
     page = client.get(f"/attempts/{attempt_id}").text
     assert f'src="/attempts/{attempt_id}/audio"' in page
     data = json.loads(re.search(r'<script type="application/json" id="app-data">(.*?)</script>', page, re.S).group(1))
-    assert data["attempt"]["passed"] is True
-    assert [v["id"] for v in data["attempt"]["verdicts"]] == ["asks_question", "wait_time", "names_pupil",
+    assert data["rep"]["passed"] is True
+    assert [v["id"] for v in data["rep"]["verdicts"]] == ["asks_question", "wait_time", "names_pupil",
                                                               "no_name_before_question"]
-    assert any(w["role"] == "name" for w in data["attempt"]["words"])
+    assert any(w["role"] == "name" for w in data["rep"]["words"])
     assert 'class="legend"' in page and "a name said too early" in page  # the timeline's colours, in words
     options = re.findall(r'<option value="(\d+)"', page.split('id="compare-form"')[1])
     assert len(options) == 5 and str(attempt_id) not in options  # her other five reps on this step

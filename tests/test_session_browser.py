@@ -183,7 +183,7 @@ def test_phone_layout_and_a_missed_name_in_one_tap(server, tmp_path):  # noqa: F
         page.wait_for_selector("#name-fix button.chosen")
         assert "Niamh (the coach's choice)" in page.inner_text("#verdict-line")
         stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")
-        kept = stored["attempts"][0]["metrics"]["pause_after_question_s"]
+        kept = stored["reps"][0]["metrics"]["pause_after_question_s"]
         assert stored["progress"]["reps"][0]["wait_time_s"] == kept  # what the chart draws
         # Charted at the wait kept, not at 0 s (whether it met the target depends on what the fake
         # microphone kept of the pause on a busy machine).
@@ -238,7 +238,7 @@ def test_a_misheard_name_fixed_in_one_tap_is_learnt_and_listed_on_the_teachers_p
         assert page.evaluate("document.activeElement.dataset.pupil") == pupil  # the focus stayed on the tap
         assert f"{pupil} (the coach's choice)" in page.inner_text("#verdict-line")
         stored = page.evaluate(f"fetch('/api/sessions/{session_id}').then(r => r.json())")
-        taught = stored["attempts"][0]["taught"]
+        taught = stored["reps"][0]["taught"]
         assert taught["pupil"] == pupil and taught["teacher"] == "Ms Achebe"
         assert no_sideways_scroll(page)
         page.locator("#name-fix").scroll_into_view_if_needed()

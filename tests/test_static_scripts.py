@@ -38,7 +38,7 @@ def test_every_page_script_is_a_module_and_reads_one_island():
                 assert 'type="module"' in tag and "nonce=" in tag and " src=" in tag, (page.name, tag)  # no inline script
         assert "data-check-url" not in text and "data-score-url" not in text, page.name
     islands = [p.name for p in pages if "app_data(" in p.read_text(encoding="utf-8") and p.name != "macros.html"]
-    assert {"attempt.html", "session.html", "start.html", "step.html", "step_form.html"} <= set(islands)
+    assert {"rep.html", "session.html", "start.html", "step.html", "step_form.html"} <= set(islands)
 
 
 def test_every_rule_has_a_short_label_and_no_script_writes_one():

@@ -10,17 +10,18 @@ import json
 import pytest
 
 from rehearse.reps import open_store
-from rehearse.coaching.calibration import attempt_agreement
-from rehearse.coaching.progress import hesitated, marked_metrics, progress_of, result_of, verdicts_of
+from rehearse.coaching.calibration import rep_agreement
+from rehearse.coaching.progress import hesitated, marked_metrics, progress_of, verdicts_of
 from rehearse.scoring.name_sounds import NameMatch
 from rehearse.scoring.result import judge
 from rehearse.scoring.steps import get_step
 from rehearse.scoring.speech import Segment
 from rehearse.scoring.stored import Metrics, StoredResult
 from rehearse.reps.export import record_of
-from rehearse.web.views import marked_words
+from rehearse.store.records import Rep, Session
+from rehearse.web.display import marked_words
 
-from .helpers import timeline_of, unclear_after_the_wait
+from .helpers import stored_rep, timeline_of, unclear_after_the_wait
 
 # A result as the first version of the app that kept results stored it (commit 64dca12, 22 Nov
 # 2026: rehearse/result.py and pipeline.py then): no word parts, no unclear name, no span of a name
@@ -63,13 +64,13 @@ def without_parts(data: dict) -> dict:
     return old
 
 
-def attempt(result, marks=None, rep=1) -> dict:
-    """A stored attempt as the store gives it (rows.py), holding `result`."""
-    return {"id": rep, "rep": rep, "result": result, "marks": marks or {}, "taps": [], "teacher": "Ms Okafor",
-            "step_id": "pose-pause-name", "title": "Pose, pause, name", "session_id": 1,
-            "session_started_at": "2026-11-22T09:00:00+00:00", "mode": "coached", "created_at": "2026-11-22T09:01:00+00:00",
-            "source": "upload", "status": "scored", "error": None, "duration_s": 8.5, "passed": 1, "audio_path": "a.wav",
-            "went_well": None, "next_step_id": None, "next_observation": None, "comments": []}
+SESSION = Session(id=1, teacher_id=1, teacher="Ms Okafor", step_id="pose-pause-name", title="Pose, pause, name",
+                  started_at="2026-11-22T09:00:00+00:00")
+
+
+def attempt(result, marks=None, rep=1) -> Rep:
+    """A stored rep as the store gives it (rows.py), holding `result`, read with its session."""
+    return stored_rep(result, marks, rep, SESSION)
 
 
 TIMELINES = {
@@ -131,13 +132,13 @@ def test_the_coaching_rules_and_the_export_read_a_first_version_result():
     rep = attempt(copy.deepcopy(VERSION_1))
     assert [v["passed"] for v in verdicts_of(rep)] == [True, True, True]
     assert marked_metrics(rep) == VERSION_1["metrics"]
-    assert not hesitated(result_of(rep))
+    assert not hesitated(rep.result)
     assert progress_of([rep], 1)["fluent_at"] == 1
     record = record_of(rep)
     assert record["metrics"] == VERSION_1["metrics"] and record["transcript"] == VERSION_1["transcript"]
     taps = [{"id": 1, "source": "playback", "question_end_s": 2.2, "name_s": 7.5, "tapped_at": "t"}]
-    assert attempt_agreement(result_of(rep), taps, (5.0, 12.0))["difference_s"] == pytest.approx(-0.1)
-    assert attempt_agreement(VERSION_1, taps, (5.0, 12.0)) == attempt_agreement(result_of(rep), taps, (5.0, 12.0))
+    assert rep_agreement(rep.result, taps, (5.0, 12.0))["difference_s"] == pytest.approx(-0.1)
+    assert rep_agreement(VERSION_1, taps, (5.0, 12.0)) == rep_agreement(rep.result, taps, (5.0, 12.0))
 
 
 def test_the_coachs_pick_of_a_pupil_leaves_the_name_words_as_heard():
@@ -148,7 +149,7 @@ def test_the_coachs_pick_of_a_pupil_leaves_the_name_words_as_heard():
         picked = attempt(result, marks={"names_pupil": {"passed": True, "comment": "", "pupil": "Niamh"}})
         metrics = marked_metrics(picked)
         assert metrics["named_pupil"] == "Niamh" and metrics["name_chosen_by_coach"] is True
-        words = marked_words(result_of(picked))
+        words = marked_words(picked.result)
         assert " ".join(w["word"] for w in words if w["role"] == "name") == "Then in days." == metrics["name_heard"]
 
 
@@ -158,7 +159,7 @@ def test_the_coach_keeps_the_wait_when_the_app_heard_no_name():
     metrics = marked_metrics(picked)
     assert metrics["wait_time_s"] == metrics["wait_kept_s"] == data["metrics"]["pause_after_question_s"]
     assert list(metrics)[-2:] == ["name_chosen_by_coach", "wait_kept_s"]  # added, the stored keys as they were
-    assert not any(w["role"] == "name" for w in marked_words(result_of(picked)))  # no word was heard as a name
+    assert not any(w["role"] == "name" for w in marked_words(picked.result))  # no word was heard as a name
 
 
 @pytest.mark.parametrize("junk", [
@@ -175,7 +176,7 @@ def test_a_malformed_result_reads_as_far_as_it_goes(junk):
     assert all(w.role is None for w in view.words)
     rep = attempt(junk)
     verdicts_of(rep), marked_metrics(rep), progress_of([rep]), record_of(rep), marked_words(view)
-    attempt_agreement(junk, [{"question_end_s": 2.0, "name_s": 7.0}], (5.0, 12.0))
+    rep_agreement(junk, [{"question_end_s": 2.0, "name_s": 7.0}], (5.0, 12.0))
 
 
 def test_a_stored_first_version_result_is_shown_marked_up_and_the_coach_can_pick_a_pupil(tmp_path):
@@ -187,15 +188,15 @@ def test_a_stored_first_version_result_is_shown_marked_up_and_the_coach_can_pick
 
     store = open_store(tmp_path / "instance")
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Siobhan", "Niamh"])
-    rep = store.new_attempt(session_id, "upload", ".flac")
-    store.save_result(rep["id"], VERSION_1)
+    rep = store.new_rep(session_id, "upload", ".flac")
+    store.save_result(rep.id, VERSION_1)
     client = page_client(create_app({"INSTANCE": tmp_path / "instance", "WARM_UP": False}))
-    shown = client.get(f"/api/sessions/{session_id}").json["attempts"][0]
+    shown = client.get(f"/api/sessions/{session_id}").json["reps"][0]
     assert [(w["word"], w["role"]) for w in shown["words"]][-2:] == [("water?", "question"), ("Chivon.", "name")]
     assert shown["metrics"] == VERSION_1["metrics"] and shown["timings"]["words_reused"] is True
-    assert client.get(f"/attempts/{rep['id']}").status_code == 200
+    assert client.get(f"/attempts/{rep.id}").status_code == 200
     assert client.get("/export.json").json["attempts"][0]["metrics"] == VERSION_1["metrics"]
-    picked = client.post(f"/api/attempts/{rep['id']}/marks",
+    picked = client.post(f"/api/attempts/{rep.id}/marks",
                          json={"criterion": "names_pupil", "pupil": "Niamh", "comment": ""}).json
     assert picked["metrics"]["named_pupil"] == "Niamh"
     assert [w["word"] for w in picked["words"] if w["role"] == "name"] == ["Chivon."]

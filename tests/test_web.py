@@ -99,7 +99,7 @@ def test_uploaded_rep_is_scored_stored_and_marked_up(client, app):
     audio = client.get(attempt["audio_url"])
     assert audio.status_code == 200 and audio.data == (CLIPS / GOOD).read_bytes()
     session = client.get(f"/api/sessions/{session_id}").json
-    assert session["progress"]["accurate_at"] == 1 and len(session["attempts"]) == 1
+    assert session["progress"]["accurate_at"] == 1 and len(session["reps"]) == 1
 
 
 def test_corrupt_upload_is_kept_unscored_with_a_message(client, app, tmp_path):
@@ -178,10 +178,10 @@ def test_a_rep_left_recording_by_a_stopped_server_is_marked_unscored_at_start(tm
     app = create_app({"INSTANCE": tmp_path, "WARM_UP": False})
     store = app.extensions["rehearse"]["store"]
     session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", ["Priya"])
-    attempt = store.new_attempt(session_id, "live")
+    rep = store.new_rep(session_id, "live")
     create_app({"INSTANCE": tmp_path, "WARM_UP": False})  # the server starts again
-    again = store.attempt(attempt["id"])
-    assert again["status"] == "unscored" and "server stopped" in again["error"]
+    again = store.rep(rep.id)
+    assert again.status == "unscored" and "server stopped" in again.error
 
 
 def test_a_malformed_action_step_file_is_named_on_the_start_page(client, tmp_path, monkeypatch):

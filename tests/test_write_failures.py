@@ -241,16 +241,16 @@ def test_an_unforeseen_error_is_the_apps_own_page_json_or_message_and_is_logged(
 
 
 def test_an_unforeseen_error_mid_rep_keeps_the_rep_and_tells_the_page(app, monkeypatch, caplog):
-    from rehearse.capture.live import LiveAttempt
+    from rehearse.capture.live import LiveRep
 
-    real_add = LiveAttempt.add
+    real_add = LiveRep.add
 
     def add(self, pcm):
         if self.duration_s >= 0.2:
             raise RuntimeError("a bug mid-rep")
         return real_add(self, pcm)
 
-    monkeypatch.setattr(LiveAttempt, "add", add)
+    monkeypatch.setattr(LiveRep, "add", add)
     with serving(app) as url:
         replies = record(url, blocks=5)
     assert replies[0]["type"] == "started"

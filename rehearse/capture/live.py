@@ -1,12 +1,12 @@
-"""An attempt while it is being recorded: to disk as it arrives, a live pause cue, and scoring
+"""A rep while it is being recorded: to disk as it arrives, a live pause cue, and scoring
 that is mostly done by the time the teacher stops.
 
-Every block of audio goes straight into the attempt's WAV file and through the pause cue. Once the
+Every block of audio goes straight into the rep's WAV file and through the pause cue. Once the
 cue hears the teacher fall silent for SETTLED_S (SETTLED_AFTER_WAIT_S once speech came after the
 wait: the name, and a stop soon after), a job on the speech model's worker (`worker.py`)
-finds the speech so far and works out its words into the attempt's `WordCache` — once per silence,
+finds the speech so far and works out its words into the rep's `WordCache` — once per silence,
 not while the teacher speaks, and on the audio as it is when the job starts, so a job that waited
-in the queue is not stale. When the attempt stops, `finish` has the worker score the whole
+in the queue is not stale. When the rep stops, `finish` has the worker score the whole
 recording at once, ahead of any work ahead, with the ordinary engine — the same VAD, words,
 timeline and criteria as `rehearse score` — and if nothing was said since the last job (the usual
 case: the name, a moment's silence, "stop"), the words are already there and only the fast stages
@@ -52,16 +52,16 @@ RETRY_S = 0.25  # the cue heard the speech end but the VAD does not agree yet: l
 MAX_ATTEMPT_S = 180  # a rep longer than this is stopped and scored
 AUTO_STOP_SILENCE_S = 3.0  # quiet this long after a pupil was named: the teacher has finished
 
-# One worker for every live attempt in the process: the speech model is shared (it takes the engine's
+# One worker for every live rep in the process: the speech model is shared (it takes the engine's
 # parallel_calls at once), and a stopped rep's scoring goes before the others' work ahead.
 _worker = Worker("rehearse-speech-model")
-# The attempts being recorded in this process. With one, the speech model is idle during its wait, and
+# The reps being recorded in this process. With one, the speech model is idle during its wait, and
 # the question's words are worked out then; with more, the speech model is kept for work that counts.
-_recording: "weakref.WeakSet[LiveAttempt]" = weakref.WeakSet()
+_recording: "weakref.WeakSet[LiveRep]" = weakref.WeakSet()
 
 
-class LiveAttempt:
-    """One attempt being recorded. Feed it 16-bit PCM blocks with `add`; end it with `finish`."""
+class LiveRep:
+    """One rep being recorded. Feed it 16-bit PCM blocks with `add`; end it with `finish`."""
 
     def __init__(self, scorer: Scorer, step: ActionStep, path: str | Path,
                  roster: Sequence[Pupil] | None = None):

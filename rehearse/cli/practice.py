@@ -2,7 +2,7 @@
 
 The action step is shown (goal, strategy, success criteria, prompt). Each rep starts with Enter and
 stops with Enter, or by itself once a pupil has been named after the wait and the teacher has
-fallen quiet (`LiveAttempt.finished_by_itself`). While recording, one line shows the wait-time
+fallen quiet (`LiveRep.finished_by_itself`). While recording, one line shows the wait-time
 counter against the target. After each rep come the verdicts with their evidence; if the app did
 not hear clearly whom the teacher named, one question, who? (kept as the coach's one tap is, and
 teaching the app how this teacher says the name, which the next reps are scored with); then "again
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ..capture.cue import CueState
-from ..capture.live import MAX_ATTEMPT_S, LiveAttempt
+from ..capture.live import MAX_ATTEMPT_S, LiveRep
 from ..capture.microphone import NO_AUDIO_S, InputDevice, Microphone, MicrophoneError, SilenceWatch
 from ..coaching.progress import progress_of
 from ..errors import RehearseError
@@ -31,7 +31,7 @@ from ..scoring.pipeline import Scorer
 from ..scoring.name_sounds import parse_roster, roster_entries
 from ..scoring.steps import ActionStep, check_all, offered_step
 from ..store import learnt
-from ..reps.attempts import keep_result, mark_named
+from ..reps.scoring import keep_result, mark_named
 from ..store.database import Store, checked_name
 from .names import read_choice, who_question
 from .report import evidence_lines, verdict_line
@@ -156,15 +156,15 @@ def make_plan(store: Store, keys: Keys, out: TextIO, step_id: str | None, teache
         if step_id is None and last is None:
             raise RehearseError(f"{teacher} has no action step to warm up on yet; name one: "
                                 "rehearse practice pose-pause-name (rehearse steps lists them)")
-        step_id = step_id or last["step_id"]
+        step_id = step_id or last.step_id
     elif step_id is None:
-        step_id = last["step_id"] if last else ask_step(store, keys, out)
+        step_id = last.step_id if last else ask_step(store, keys, out)
     step = offered_step(step_id, store.instance)
     if roster is not None:
         roster_lines = roster_entries(roster)
     else:  # the class list of their last session on this step (the coach may have set it), else the file's
         previous = store.last_session(teacher, step.id)
-        roster_lines = previous["roster"] if previous and previous["roster"] else [p.name for p in step.roster]
+        roster_lines = list(previous.roster) if previous and previous.roster else [p.name for p in step.roster]
     parse_roster(roster_lines)  # a bad class list: one line now, not at the first rep
     reps = WARM_UP_REPS if warm_up and reps is None else (reps or 5)
     if not 1 <= reps <= 50:
@@ -174,7 +174,7 @@ def make_plan(store: Store, keys: Keys, out: TextIO, step_id: str | None, teache
 
 def ask_teacher(store: Store, keys: Keys, out: TextIO) -> str:
     recent = store.recent_sessions(1)
-    default = recent[0]["teacher"] if recent else ""
+    default = recent[0].teacher if recent else ""
     answer = keys.ask(f"Who is practising?{f' [{default}]' if default else ''} ", out)
     name = (answer or "").strip() or default
     if not name:
@@ -202,7 +202,7 @@ def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys
     out.write(" ready.\n")
     session_id = store.start_session(plan.teacher, plan.step.id, plan.step.title, plan.roster_lines,
                                      plan.reps, mode="solo")
-    teacher_id = store.session(session_id)["teacher_id"]
+    teacher_id = store.session(session_id).teacher_id
     status = 0
     try:
         for rep in range(1, plan.reps + 1):
@@ -223,14 +223,14 @@ def practise(store: Store, scorer: Scorer, device: InputDevice, plan: Plan, keys
 
 def record_and_score(store: Store, scorer: Scorer, device: InputDevice, session_id: int,
                      step: ActionStep, roster, keys: Keys, out: TextIO) -> None:
-    attempt = store.new_attempt(session_id, "live")
-    live = LiveAttempt(scorer, step, store.audio_file(attempt), roster)
+    rep = store.new_rep(session_id, "live")
+    live = LiveRep(scorer, step, store.audio_file(rep), roster)
     try:
         how = record(device, live, keys, CueLine(out))
     except (MicrophoneError, KeyboardInterrupt) as exc:
         live.close()
         why = str(exc) if isinstance(exc, MicrophoneError) else "stopped with Ctrl+C"
-        store.save_failure(attempt["id"], f"{why}; the recording up to then is kept ({live.duration_s:.1f} s)",
+        store.save_failure(rep.id, f"{why}; the recording up to then is kept ({live.duration_s:.1f} s)",
                            live.duration_s)
         raise
     if how == "auto":
@@ -242,23 +242,23 @@ def record_and_score(store: Store, scorer: Scorer, device: InputDevice, session_
     try:
         result = live.finish()
     except RehearseError as exc:
-        store.save_failure(attempt["id"], str(exc), live.duration_s)
-        out.write(f"\rRep {attempt['rep']} not scored: {exc}\n")
+        store.save_failure(rep.id, str(exc), live.duration_s)
+        out.write(f"\rRep {rep.number} not scored: {exc}\n")
         return
     except Exception as exc:  # noqa: BLE001 - keep the rep and say so; the next rep may work
         message = f"scoring failed ({type(exc).__name__}: {exc}); the recording is kept: score it again"
-        store.save_failure(attempt["id"], message, live.duration_s)
-        out.write(f"\rRep {attempt['rep']} not scored: {message}\n")
+        store.save_failure(rep.id, message, live.duration_s)
+        out.write(f"\rRep {rep.number} not scored: {message}\n")
         return
-    keep_result(store, attempt["id"], result)
-    out.write(f"\rRep {attempt['rep']}: {verdict_line(result)}\n" + "\n".join(evidence_lines(result)) + "\n")
-    ask_who_was_named(store, attempt["id"], result.to_dict(), [p.name for p in roster], keys, out)
+    keep_result(store, rep.id, result)
+    out.write(f"\rRep {rep.number}: {verdict_line(result)}\n" + "\n".join(evidence_lines(result)) + "\n")
+    ask_who_was_named(store, rep.id, result.to_dict(), [p.name for p in roster], keys, out)
 
 
-def ask_who_was_named(store: Store, attempt_id: int, result: dict, roster: list[str], keys: Keys, out: TextIO) -> None:
+def ask_who_was_named(store: Store, rep_id: int, result: dict, roster: list[str], keys: Keys, out: TextIO) -> None:
     """After a rep whose pupil the app did not hear clearly (or heard none of after the wait), ask who
     was named (names.who_question) and keep the answer as the coach's one tap does: a pupil is the
-    mark on names_pupil, and the app learns how this teacher says the name (attempts.mark_named);
+    mark on names_pupil, and the app learns how this teacher says the name (scoring.mark_named);
     no one overrules an unclear name; Enter skips."""
     asked = who_question(result, roster)
     if asked is None:
@@ -271,11 +271,11 @@ def ask_who_was_named(store: Store, attempt_id: int, result: dict, roster: list[
         return
     if pupil == "":
         if next(c["passed"] for c in result["criteria"] if c["id"] == "names_pupil"):
-            store.mark(attempt_id, "names_pupil", False)
+            store.mark(rep_id, "names_pupil", False)
         out.write("Noted: no pupil was named.\n")
     elif pupil is not None:
         try:
-            taught = mark_named(store, attempt_id, pupil)
+            taught = mark_named(store, rep_id, pupil)
         except RehearseError as exc:  # its recording unreadable: the answer is kept, nothing learnt
             out.write(f"Noted: you named {pupil}; nothing learnt from this rep ({exc}).\n")
             return
@@ -283,7 +283,7 @@ def ask_who_was_named(store: Store, attempt_id: int, result: dict, roster: list[
                                                   f'(heard "{taught["heard"]}").' if taught else "") + "\n")
 
 
-def record(device: InputDevice, live: LiveAttempt, keys: Keys, line: CueLine) -> str:
+def record(device: InputDevice, live: LiveRep, keys: Keys, line: CueLine) -> str:
     """Record until Enter ("enter"), the teacher has finished ("auto"), or the length limit
     ("limit"). MicrophoneError if the device goes quiet for good or stops sending audio."""
     band = live.step.wait_band
@@ -323,10 +323,10 @@ def record(device: InputDevice, live: LiveAttempt, keys: Keys, line: CueLine) ->
 def summary(store: Store, session_id: int, out: TextIO) -> None:
     """Close the session and say what it came to and where it is kept."""
     session = store.session(session_id)
-    attempts = store.attempts(session_id)
-    progress = progress_of(attempts, session["fluent_after"])
+    reps = store.reps(session_id)
+    progress = progress_of(reps, session.fluent_after)
     store.finish_session(session_id, progress)
-    n = len(attempts)
+    n = len(reps)
     out.write(f"\n{n} rep{'s' if n != 1 else ''}, {progress['scored']} scored, "
               f"{progress['passed']} met every criterion.\n")
     if progress["accurate_at"]:
@@ -339,7 +339,7 @@ def summary(store: Store, session_id: int, out: TextIO) -> None:
         out.write(f"Fluent: not yet ({progress['fluent_after']} reps in a row that meet every criterion "
                   "without hesitating, with steady waits).\n")
     if n:
-        folder = store.audio_file(attempts[0]).parent
-        out.write(f"Kept as a solo session of {session['teacher']} in {store.path.parent}; "
+        folder = store.audio_file(reps[0]).parent
+        out.write(f"Kept as a solo session of {session.teacher} in {store.path.parent}; "
                   f"recordings in {folder}. The coach sees it under History.\n")
     out.flush()

@@ -14,7 +14,7 @@ def export(args: argparse.Namespace) -> int:
 
     from ..store import archive
     from ..store.private_files import owner_only
-    from ..reps.export import attempt_records, to_csv, to_json
+    from ..reps.export import rep_records, to_csv, to_json
     from ..store.history import Filters, parse_day, step_with_id, teacher_named
 
     store = open_store(args.instance)
@@ -28,7 +28,7 @@ def export(args: argparse.Namespace) -> int:
     filters = Filters(teacher_named(store, args.teacher)["id"] if args.teacher else None,
                       step_with_id(store, args.step)["id"] if args.step else None,
                       parse_day(args.since, "--from"), parse_day(args.until, "--to"))
-    records = attempt_records(store, filters)
+    records = rep_records(store, filters)
     text = to_json(records) if args.format == "json" else to_csv(records)
     if args.output:
         with owner_only(Path(args.output)) as file:  # teachers' names and what they said: as private as the folder
@@ -57,19 +57,19 @@ def rescore(args: argparse.Namespace) -> int:
     since): one line per attempt, then the total. Status 2 if an id is unknown or anything named
     still cannot be scored."""
     from ..store import examples
-    from ..reps.attempts import rescore_attempts, rescore_examples, unscored_attempts
+    from ..reps.scoring import rescore_reps, rescore_examples, unscored_reps
 
     store = open_store(args.instance)
-    ids = args.attempts or unscored_attempts(store)
+    ids = args.attempts or unscored_reps(store)
     scorer = make_scorer(args)
-    to_score = [i for i in ids if (found := store.attempt(i)) is not None and found["status"] != "recording"]
+    to_score = [i for i in ids if (found := store.rep(i)) is not None and found.status != "recording"]
     if to_score or (not args.attempts and examples.unscored(store)):
-        scorer.warm_up()  # a speech model that cannot load: one error line now, not a reason stored on each attempt
-    outcomes = list(_reported(rescore_attempts(store, scorer, ids)))
+        scorer.warm_up()  # a speech model that cannot load: one error line now, not a reason stored on each rep
+    outcomes = list(_reported(rescore_reps(store, scorer, ids)))
     if not args.attempts:
         outcomes += _reported(rescore_examples(store, scorer))
-    known = [o for o in outcomes if o.stored is not None]
-    unknown = [str(o.id) for o in outcomes if o.stored is None]
+    known = [o for o in outcomes if o.found]
+    unknown = [str(o.id) for o in outcomes if not o.found]
     left = [o for o in known if not o.scored]
     if known:
         print(f"total: {len(known) - len(left)} scored, {len(left)} still unscored")
@@ -80,7 +80,7 @@ def rescore(args: argparse.Namespace) -> int:
               "in its page's address (/attempts/ID), or run `rehearse rescore` without ids for every unscored one",
               file=sys.stderr)
     if left:
-        again = " ".join(str(o.id) for o in left if o.kind == "attempt")
+        again = " ".join(str(o.id) for o in left if o.kind == "rep")
         print(f"rehearse: {len(left)} still cannot be scored (the reason is on its line above); mend that and run "
               f"`rehearse rescore{' ' + again if again else ''}` again, or record {'it' if len(left) == 1 else 'them'}"
               " again", file=sys.stderr)
@@ -90,7 +90,7 @@ def rescore(args: argparse.Namespace) -> int:
 def _reported(outcomes):
     """Print a line for each recording scored again (an unknown id is reported after them all)."""
     for outcome in outcomes:
-        if outcome.stored is not None:
+        if outcome.found:
             print(f"{outcome.label}: {rescored_line(outcome)}", flush=True)
         yield outcome
 
@@ -101,9 +101,9 @@ def rescored_line(outcome) -> str:
         return f"not scored: {outcome.problem}"
     if not outcome.scored:
         return f"still unscored: {outcome.why_not}"
-    result = outcome.stored["result"]
-    met = sum(bool(c["passed"]) for c in result["criteria"])
-    return f"{'PASSED' if result['passed'] else 'NOT YET'} ({met} of {len(result['criteria'])} criteria met)"
+    result = outcome.result
+    met = sum(c.passed for c in result.criteria)
+    return f"{'PASSED' if result.passed else 'NOT YET'} ({met} of {len(result.criteria)} criteria met)"
 
 
 def save_report(args: argparse.Namespace) -> int:
@@ -111,11 +111,11 @@ def save_report(args: argparse.Namespace) -> int:
     folder for the report's own name: teacher, step, rep, date), else into the current folder."""
     from ..errors import RehearseError
     from ..store.private_files import owner_only
-    from ..web.report import attempt_report, session_report
+    from ..web.report import rep_report, session_report
 
     store = open_store(args.instance)
     try:
-        report = (attempt_report(store, args.attempt, max_s=args.max_attempt_s) if args.attempt
+        report = (rep_report(store, args.attempt, max_s=args.max_attempt_s) if args.attempt
                   else session_report(store, args.session, max_s=args.max_attempt_s))
     except LookupError as exc:
         raise RehearseError(f"{exc} in {store.instance}; the number is the one in its page's address") from None

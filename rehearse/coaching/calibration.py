@@ -11,7 +11,7 @@ clocks read at each tap, and `align_tap` turns the readings into seconds on the 
   hears at a tap is that much *earlier* in the recording than what the page is playing.
 
 The coach's own reaction time (about 0.2–0.3 s after the sound) is not corrected: it is part of what
-the figures show. `attempt_agreement` compares one rep's taps with what the app measured, and
+the figures show. `rep_agreement` compares one rep's taps with what the app measured, and
 `summarise` gives the figures over many reps: the median difference in the wait and the middle half
 of the differences, how often the two agree on the verdict against the target, and how late and how
 steady the taps are — the tapping's own precision, which is the person's, not the machine's.
@@ -98,7 +98,7 @@ def pass_wait(tapped: Mapping[str, Any]) -> float | None:
     return None if q is None or n is None else round(n - q, 3)
 
 
-def attempt_agreement(result: StoredResult | Mapping[str, Any] | None, passes: Sequence[Mapping[str, Any]],
+def rep_agreement(result: StoredResult | Mapping[str, Any] | None, passes: Sequence[Mapping[str, Any]],
                       band: Band | None) -> dict[str, Any] | None:
     """The coach's latest pass of taps against the app's measurement of the same rep; None if the rep
     has no taps. Differences are coach minus app, in seconds (positive: the coach heard it later).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from ..errors import RehearseError
 from ..typed_text import text_problem
@@ -88,30 +88,42 @@ def observation_day(value: str) -> str | None:
     return day.isoformat()
 
 
-def has_note(session: Mapping[str, Any]) -> bool:
-    return session.get("planned_at") is not None
+class NotedSession(Protocol):
+    """What these rules read of a session (store.records.Session: the store is a floor above)."""
+
+    id: int
+    started_at: str
+    step_id: str
+    went_well: str | None
+    next_step_id: str | None
+    next_observation: str | None
+    planned_at: str | None
 
 
-def current_step(latest: Mapping[str, Any] | None) -> str | None:
+def has_note(session: NotedSession) -> bool:
+    return session.planned_at is not None
+
+
+def current_step(latest: NotedSession | None) -> str | None:
     """The action step a teacher is on now, from their latest session (the last meeting): the next
     step agreed there, else the step it practised; None for a teacher with no session."""
     if latest is None:
         return None
-    return latest.get("next_step_id") or latest["step_id"]
+    return latest.next_step_id or latest.step_id
 
 
-def agreement_view(session: Mapping[str, Any], titles: Mapping[str, str], today: date) -> dict[str, Any]:
+def agreement_view(session: NotedSession, titles: Mapping[str, str], today: date) -> dict[str, Any]:
     """What was agreed at a session's end, for a page: the note, the next step's title (and whether
     it is the same step again) and the next observation's day, with whether it has passed."""
-    step = session.get("next_step_id")
-    day = session.get("next_observation")
+    step = session.next_step_id
+    day = session.next_observation
     when = None
     if day:
         days = (date.fromisoformat(day) - today).days
         when = "passed" if days < 0 else "today" if days == 0 else "to come"
     return {
-        "session_id": session["id"], "started_at": session["started_at"], "went_well": session.get("went_well"),
+        "session_id": session.id, "started_at": session.started_at, "went_well": session.went_well,
         "next_step_id": step, "next_step_title": titles.get(step, step) if step else None,
-        "same_step": bool(step) and step == session["step_id"],
+        "same_step": bool(step) and step == session.step_id,
         "next_observation": day, "observation": when,
     }

@@ -1,9 +1,10 @@
 """Reps: what happens to a rep (and to a step's model or non-example) between the faces and the store.
 
 Named for what it holds: everything done *with* a rep once it is made — scored and scored again
-(attempts.py: score_stored, rescore_*, score_example), kept live while it is recorded and settled
-if it was left so (LiveReps), salvaged after a crash (salvage_recording, recover_unfinished), what
-a rep teaches the app of names (mark_named, learn_from_attempt), and reps as records for other
+(scoring.py: score_stored, rescore_*, score_example), kept live while it is recorded and settled
+if it was left so (live.py: LiveReps), salvaged after a crash (live.py: salvage_recording,
+recover_unfinished), what a rep teaches the app of names (scoring.py: mark_named, learn_from_rep),
+and reps as records for other
 tools (export.py, with the coach's marks applied). The store below keeps rows and files and runs
 nothing of the engine; the faces above (web/, cli/) call this floor instead of putting the engine,
 capture and the store together themselves. The store does not judge a session's progress: it is

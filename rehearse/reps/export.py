@@ -1,4 +1,4 @@
-"""Attempts as records for a spreadsheet or another tool: one per attempt, as CSV or JSON.
+"""Reps as records for a spreadsheet or another tool: one per rep, as CSV or JSON.
 
 A record says who practised what and when (teacher, action step, session, rep, time), what was
 measured (every metric of the result), the coach's note at the session's end (what went well, the
@@ -6,7 +6,7 @@ next step agreed, the day of the next observation), and each criterion's verdict
 overrule if any, the one that counts, the evidence and the coach's comment; and, where the coach
 tapped along, the tapped times, the wait they give, its difference from the app's and whether the
 two agree on the verdict (calibration.py); and the coach's comments on the recording, each with its
-moment (comments.py: in the CSV one cell, a line each). The figures are the attempt's with the coach's marks
+moment (comments.py: in the CSV one cell, a line each). The figures are the rep's with the coach's marks
 applied (progress.marked_metrics: the pupil the coach picked, the wait kept), as the progress page
 charts them.
 
@@ -31,12 +31,13 @@ import re
 from datetime import datetime
 from typing import Any, Iterable
 
-from ..coaching.calibration import attempt_agreement
-from ..coaching.progress import attempt_passed, marked_metrics, result_of, verdicts_of
+from ..coaching.calibration import rep_agreement
+from ..coaching.progress import marked_metrics, rep_passed, verdicts_of
 from ..scoring.steps import wait_bands
 from ..typed_text import BIDI_CONTROLS, printable
 from ..store.database import Store
-from ..store.history import Filters, attempts_of
+from ..store.history import Filters, reps_in
+from ..store.records import Rep
 
 FIELDS = ["teacher", "action_step", "action_step_title", "session_id", "session_started_at", "mode",
           "went_well", "next_step", "next_observation", "rep", "recorded_at", "source", "status", "error", "duration_s", "passed", "app_passed",
@@ -70,34 +71,34 @@ HEADERS = {
 }
 
 
-def attempt_records(store: Store, filters: Filters = Filters()) -> list[dict[str, Any]]:
-    """Every attempt of the sessions the filters select, oldest session first, rep by rep."""
+def rep_records(store: Store, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """Every rep of the sessions the filters select, oldest session first, rep by rep."""
     band = wait_bands(store.instance)
-    return [record_of(a, band(a["step_id"])) for a in attempts_of(store, filters)]
+    return [record_of(r, band(r.session.step_id)) for r in reps_in(store, filters)]
 
 
-def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None = None) -> dict[str, Any]:
-    """One attempt as a record; `band` is its action step's wait band, for the tapped verdict."""
-    result = result_of(attempt)
-    metrics = marked_metrics(attempt, result) or {}
-    verdicts = verdicts_of(attempt, result)
-    agreement = attempt_agreement(result, attempt["taps"], band) or {}
+def record_of(rep: Rep, band: tuple[float, float | None] | None = None) -> dict[str, Any]:
+    """One rep, read with its session (history.reps_in), as a record; `band` is its action step's
+    wait band, for the tapped verdict."""
+    result, session = rep.result, rep.session
+    metrics = marked_metrics(rep) or {}
+    verdicts = verdicts_of(rep)
+    agreement = rep_agreement(result, [t.to_json() for t in rep.taps], band) or {}
     coach = agreement.get("coach") or {}
     difference = agreement.get("difference_s")
     return {
-        "teacher": attempt["teacher"], "action_step": attempt["step_id"],
-        "action_step_title": attempt["title"], "session_id": attempt["session_id"],
-        "session_started_at": attempt["session_started_at"], "mode": attempt["mode"],
+        "teacher": session.teacher, "action_step": session.step_id,
+        "action_step_title": session.title, "session_id": rep.session_id,
+        "session_started_at": session.started_at, "mode": session.mode,
         # the coach's note at the session's end, on each of its reps (plans.py); the day as YYYY-MM-DD
-        "went_well": attempt["went_well"], "next_step": attempt["next_step_id"],
-        "next_observation": attempt["next_observation"],
-        "rep": attempt["rep"], "recorded_at": attempt["created_at"], "source": attempt["source"],
-        "status": attempt["status"], "error": attempt["error"], "duration_s": attempt["duration_s"],
-        "passed": attempt_passed(attempt, result),
-        "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
+        "went_well": session.went_well, "next_step": session.next_step_id,
+        "next_observation": session.next_observation,
+        "rep": rep.number, "recorded_at": rep.created_at, "source": rep.source,
+        "status": rep.status, "error": rep.error, "duration_s": rep.duration_s,
+        "passed": rep_passed(rep), "app_passed": rep.app_passed,
         "coach_overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
-        "transcript": result.transcript if result is not None else None, "recording": attempt["audio_path"],
-        "tap_passes": len(attempt["taps"]), "tapped": agreement.get("source"),
+        "transcript": result.transcript if result is not None else None, "recording": rep.audio_path,
+        "tap_passes": len(rep.taps), "tapped": agreement.get("source"),
         "coach_question_end_s": coach.get("question_end_s"), "coach_name_s": coach.get("name_s"),
         "coach_wait_s": coach.get("wait_s"),
         "wait_difference_ms": None if difference is None else round(difference * 1000),
@@ -105,8 +106,10 @@ def record_of(attempt: dict[str, Any], band: tuple[float, float | None] | None =
         "metrics": metrics,
         "verdicts": [{"criterion": v["id"], "passed": v["passed"], "app": v["app"], "coach": v["coach"],
                       "evidence": v["detail"], "comment": v["comment"]} for v in verdicts],
-        "taps": [{k: t[k] for k in ("source", "question_end_s", "name_s", "tapped_at")} for t in attempt["taps"]],
-        "comments": [{k: c[k] for k in ("at_s", "text", "created_at", "edited_at")} for c in attempt["comments"]],
+        "taps": [{"source": t.source, "question_end_s": t.question_end_s, "name_s": t.name_s, "tapped_at": t.tapped_at}
+                 for t in rep.taps],
+        "comments": [{"at_s": c.at_s, "text": c.text, "created_at": c.created_at, "edited_at": c.edited_at}
+                     for c in rep.comments],
     }
 
 

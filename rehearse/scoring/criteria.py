@@ -57,7 +57,7 @@ PARAM_LABELS = {"min_s": "the shortest pause", "max_s": "the longest pause", "mi
 
 
 # Each rule in a word or two, as the rehearsal page's verdict line (beside the record button) says it:
-# sent with each verdict (rehearse/web/views.py `label`), so the page's script holds no copy.
+# sent with each verdict (rehearse/web/display.py `label`), so the page's script holds no copy.
 LABELS = {"asks_question": "question", "wait_time": "wait", "names_pupil": "pupil named",
           "no_name_before_question": "no name first", "uses_key_words": "key words", "max_steps": "steps",
           "checks_understanding": "checks understanding", "max_fillers": "fillers", "max_words": "words",

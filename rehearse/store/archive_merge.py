@@ -1,5 +1,5 @@
 """How an archive's rows and recordings join this store (archive.py checks the archive first): teachers
-matched by name (typed_text.name_key), action steps by id, sessions, attempts and their marks, taps
+matched by name (typed_text.name_key), action steps by id, sessions, reps and their marks, taps
 and comments by the unique id each was given when it was made, so that importing an archive twice
 adds nothing twice. One transaction holds the database while the recordings are copied into the
 import's staging folder (`RecordingsStaged`); they are moved into place only once every row is
@@ -44,16 +44,16 @@ def merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, 
         teacher_ids = {t["id"]: _local_teacher(db, t, counts) for t in rows("teachers")}
         step_rows = {a["id"]: _local_step(db, a) for a in rows("action_steps")}
         session_ids = {s["id"]: _local_session(db, s, teacher_ids, step_rows, counts) for s in rows("sessions")}
-        attempt_ids = {}
-        for attempt in rows("attempts"):
-            attempt_ids[attempt["id"]] = _local_attempt(store, db, attempt, session_ids[attempt["session_id"]],
+        rep_ids = {}
+        for rep in rows("attempts"):
+            rep_ids[rep["id"]] = _local_rep(store, db, rep, session_ids[rep["session_id"]],
                                                         files, counts)
         for mark in rows("coach_marks"):
-            _merge_mark(db, mark, attempt_ids[mark["attempt_id"]], counts)
+            _merge_mark(db, mark, rep_ids[mark["attempt_id"]], counts)
         for tapped in rows("taps"):
-            _merge_taps(db, tapped, attempt_ids[tapped["attempt_id"]], counts)
+            _merge_taps(db, tapped, rep_ids[tapped["attempt_id"]], counts)
         for comment in rows("comments"):
-            counts["comments"] += comments.merge(db, comment, attempt_ids[comment["attempt_id"]])
+            counts["comments"] += comments.merge(db, comment, rep_ids[comment["attempt_id"]])
         counts["learnt_names"] = learnt.merge(db, rows("learnt_names"), teacher_ids)
         for session_id in set(session_ids.values()):
             refresh_progress(db, session_id, store.progress)
@@ -149,31 +149,31 @@ def _local_session(db: sqlite3.Connection, session: dict[str, Any], teacher_ids:
     return int(cur.lastrowid)
 
 
-def _local_attempt(store: Store, db: sqlite3.Connection, attempt: dict[str, Any], session_id: int,
+def _local_rep(store: Store, db: sqlite3.Connection, rep: dict[str, Any], session_id: int,
                    files: RecordingsStaged, counts: dict[str, int]) -> int:
-    here = db.execute("SELECT id, audio_path FROM attempts WHERE uid = ?", (attempt["uid"],)).fetchone()
+    here = db.execute("SELECT id, audio_path FROM attempts WHERE uid = ?", (rep["uid"],)).fetchone()
     if here is not None:
         counts["attempts_already_here"] += 1
-        if not store.audio_file(dict(here)).exists():  # lost here: the archive has it
-            _copy_recording(files, attempt["audio_path"], here["audio_path"], counts)
+        if not store.recording_at(here["audio_path"]).exists():  # lost here: the archive has it
+            _copy_recording(files, rep["audio_path"], here["audio_path"], counts)
         return here["id"]
-    rep = attempt["rep"]
-    if db.execute("SELECT 1 FROM attempts WHERE session_id = ? AND rep = ?", (session_id, rep)).fetchone():
+    number = rep["rep"]
+    if db.execute("SELECT 1 FROM attempts WHERE session_id = ? AND rep = ?", (session_id, number)).fetchone():
         # The same session was continued on two laptops: keep both, this one as the next rep.
-        rep = db.execute("SELECT MAX(rep) + 1 FROM attempts WHERE session_id = ?", (session_id,)).fetchone()[0]
-    suffix = Path(attempt["audio_path"]).suffix
+        number = db.execute("SELECT MAX(rep) + 1 FROM attempts WHERE session_id = ?", (session_id,)).fetchone()[0]
+    suffix = Path(rep["audio_path"]).suffix
     if not re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
-        raise RehearseError(f"{files.label}: the archive is damaged (attempt {attempt['id']}'s recording "
-                            f"{attempt['audio_path'][:100]!r} is not named as a recording); {NOTHING}")
-    relative = f"recordings/session-{session_id}/rep-{rep:02d}{suffix}"
-    _copy_recording(files, attempt["audio_path"], relative, counts)
+        raise RehearseError(f"{files.label}: the archive is damaged (attempt {rep['id']}'s recording "
+                            f"{rep['audio_path'][:100]!r} is not named as a recording); {NOTHING}")
+    relative = f"recordings/session-{session_id}/rep-{number:02d}{suffix}"
+    _copy_recording(files, rep["audio_path"], relative, counts)
     counts["attempts"] += 1
     cur = db.execute(
         "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, error, duration_s, result,"
         " passed, wait_time_s, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (attempt["uid"], session_id, rep, attempt["source"], relative, attempt["status"], attempt["error"],
-         attempt["duration_s"], attempt["result"], attempt["passed"], attempt["wait_time_s"],
-         attempt["created_at"]))
+        (rep["uid"], session_id, number, rep["source"], relative, rep["status"], rep["error"],
+         rep["duration_s"], rep["result"], rep["passed"], rep["wait_time_s"],
+         rep["created_at"]))
     return int(cur.lastrowid)
 
 
@@ -191,22 +191,22 @@ def _copy_recording(files: RecordingsStaged, member: str, relative: str, counts:
     counts["recordings"] += 1
 
 
-def _merge_mark(db: sqlite3.Connection, mark: dict[str, Any], attempt_id: int, counts: dict[str, int]) -> None:
+def _merge_mark(db: sqlite3.Connection, mark: dict[str, Any], rep_id: int, counts: dict[str, int]) -> None:
     """A coach's mark: added if new here, or if it was made later than the one here."""
     cur = db.execute(
         "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, pupil, marked_at) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(attempt_id, criterion) DO UPDATE SET passed = excluded.passed,"
         " comment = excluded.comment, pupil = excluded.pupil, marked_at = excluded.marked_at"
         " WHERE excluded.marked_at > coach_marks.marked_at",
-        (attempt_id, mark["criterion"], mark["passed"], mark["comment"], mark.get("pupil"), mark["marked_at"]))
+        (rep_id, mark["criterion"], mark["passed"], mark["comment"], mark.get("pupil"), mark["marked_at"]))
     counts["marks"] += cur.rowcount
 
 
-def _merge_taps(db: sqlite3.Connection, tapped: dict[str, Any], attempt_id: int, counts: dict[str, int]) -> None:
+def _merge_taps(db: sqlite3.Connection, tapped: dict[str, Any], rep_id: int, counts: dict[str, int]) -> None:
     """A coach's pass of taps along a rep: added unless it is here already (by its uid)."""
     cur = db.execute(
         "INSERT OR IGNORE INTO taps(uid, attempt_id, source, question_end_s, name_s, clock, tapped_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (tapped["uid"], attempt_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
+        (tapped["uid"], rep_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
          tapped["clock"], tapped["tapped_at"]))
     counts["taps"] += cur.rowcount

@@ -3,8 +3,8 @@
 The coach clicks a moment on the rep's timeline, or presses C while the recording plays, and types
 what they noticed; the comment is kept at that moment on the recording's own clock (seconds from
 its first sample, as the audio element's currentTime reads it), so it can be played from just
-before. Comments are read with the attempt (rows.with_marks), exported with it (reps/export.py), archived
-and merged by their uid (archive.py), and deleted with the attempt, its session and its teacher
+before. Comments are read with the rep (rows.reps_of), exported with it (reps/export.py), archived
+and merged by their uid (archive.py), and deleted with the rep, its session and its teacher
 (ON DELETE CASCADE; secure_delete overwrites them).
 
 What is kept is checked here, whoever asks (the web, a test, a script): some text, at most
@@ -64,21 +64,21 @@ def edit_time() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def add(store: Store, attempt_id: int, at_s: Any, text: Any, duration_s: float) -> int:
-    """Keep a comment at `at_s` seconds of an attempt's recording of `duration_s`; return its id."""
+def add(store: Store, rep_id: int, at_s: Any, text: Any, duration_s: float) -> int:
+    """Keep a comment at `at_s` seconds of a rep's recording of `duration_s`; return its id."""
     at, words = checked_moment(at_s, duration_s), checked_text(text)
     with store.connect() as db:
         cur = db.execute("INSERT INTO comments(uid, attempt_id, at_s, text, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (new_uid(), attempt_id, at, words, now()))
+                         (new_uid(), rep_id, at, words, now()))
         return int(cur.lastrowid)
 
 
-def edit(store: Store, attempt_id: int, comment_id: int, text: Any, at_s: Any = None,
+def edit(store: Store, rep_id: int, comment_id: int, text: Any, at_s: Any = None,
          duration_s: float | None = None) -> bool:
-    """Change a comment's text (and, given `at_s`, its moment); False if the attempt has no such comment."""
+    """Change a comment's text (and, given `at_s`, its moment); False if the rep has no such comment."""
     words = checked_text(text)
     with store.connect() as db:
-        row = db.execute("SELECT at_s FROM comments WHERE id = ? AND attempt_id = ?", (comment_id, attempt_id)).fetchone()
+        row = db.execute("SELECT at_s FROM comments WHERE id = ? AND attempt_id = ?", (comment_id, rep_id)).fetchone()
         if row is None:
             return False
         at = row["at_s"] if at_s is None else checked_moment(at_s, duration_s if duration_s is not None else math.inf)
@@ -86,10 +86,10 @@ def edit(store: Store, attempt_id: int, comment_id: int, text: Any, at_s: Any = 
         return True
 
 
-def remove(store: Store, attempt_id: int, comment_id: int) -> bool:
-    """Delete a comment (overwritten in the file: secure_delete); False if the attempt has no such comment."""
+def remove(store: Store, rep_id: int, comment_id: int) -> bool:
+    """Delete a comment (overwritten in the file: secure_delete); False if the rep has no such comment."""
     with store.connect() as db:
-        return db.execute("DELETE FROM comments WHERE id = ? AND attempt_id = ?", (comment_id, attempt_id)).rowcount > 0
+        return db.execute("DELETE FROM comments WHERE id = ? AND attempt_id = ?", (comment_id, rep_id)).rowcount > 0
 
 
 # A control character `checked_text` refuses (C0 but tab and line breaks, DEL, C1), as an SQLite GLOB;
@@ -109,8 +109,8 @@ ARCHIVE_CHECKS = [
 ]
 
 
-def merge(db: sqlite3.Connection, comment: dict[str, Any], attempt_id: int) -> int:
-    """An archive's comment, into the importing store's transaction `db` on its attempt `attempt_id`:
+def merge(db: sqlite3.Connection, comment: dict[str, Any], rep_id: int) -> int:
+    """An archive's comment, into the importing store's transaction `db` on its rep `rep_id`:
     added unless it is here already (by its uid), or — the same comment on the same rep — given the
     archive's text and moment if they were edited later than the copy here. Returns 1 if anything
     changed, else 0."""
@@ -119,5 +119,5 @@ def merge(db: sqlite3.Connection, comment: dict[str, Any], attempt_id: int) -> i
         " ON CONFLICT(uid) DO UPDATE SET at_s = excluded.at_s, text = excluded.text, edited_at = excluded.edited_at"
         " WHERE comments.attempt_id = excluded.attempt_id"
         " AND COALESCE(excluded.edited_at, '') > COALESCE(comments.edited_at, '')",
-        (comment["uid"], attempt_id, comment["at_s"], comment["text"], comment["created_at"], comment["edited_at"]))
+        (comment["uid"], rep_id, comment["at_s"], comment["text"], comment["created_at"], comment["edited_at"]))
     return cur.rowcount

@@ -1,10 +1,10 @@
-"""The history: teachers, action steps, sessions, attempts and coach marks in one SQLite file.
+"""The history: teachers, action steps, sessions, reps and coach marks in one SQLite file.
 
 Recordings live next to the database as WAV files; the database keeps their path relative to the
-instance folder, so the folder can be moved. Each attempt keeps the engine's result as JSON (what
+instance folder, so the folder can be moved. Each rep keeps the engine's result as JSON (what
 was heard and measured) and, separately, the coach's marks: the automatic verdict is never
 overwritten. Connections are short-lived (one per request or per job): SQLite in WAL mode lets the
-page read while an attempt is being written.
+page read while a rep is being written.
 
 The schema is versioned (PRAGMA user_version) and brought up to date by MIGRATIONS (schema.py) when a
 store is opened, so a database from an older rehearse — or from another laptop's archive — keeps working.
@@ -30,10 +30,11 @@ from ..errors import RehearseError
 from ..typed_text import name_key, name_problem, normal_name, text_problem
 from .faults import SQLITE_IO, disk_full, full_disk_reader, storage_problem
 from .private_files import clear_leftovers, private
-from .rows import Progress, refresh_progress, session_attempts, with_marks
+from .records import Rep, Session, Teacher
+from .rows import SESSION_SQL, Progress, refresh_progress, rep_of, reps_of, session_of, session_reps
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
-REP_TRIES = 5  # new_attempt: numbers taken meanwhile by another writer before it gives up
+REP_TRIES = 5  # new_rep: numbers taken meanwhile by another writer before it gives up
 
 
 def new_uid() -> str:
@@ -89,7 +90,7 @@ class Store:
     @classmethod
     def open(cls, instance: str | Path, progress: Progress) -> "Store":
         """The store in an instance folder, created with its schema if new, migrated if old; every
-        write that changes a session's attempts keeps its progress as `progress` judges it."""
+        write that changes a session's reps keeps its progress as `progress` judges it."""
         instance = Path(instance)
         store = cls(instance / "rehearse.sqlite", instance / "recordings", progress)
         store.recordings.mkdir(parents=True, exist_ok=True)
@@ -192,19 +193,11 @@ class Store:
                 (new_uid(), teacher_id, step_row, "\n".join(roster), reps_target, fluent_after, mode, now()))
             return int(cur.lastrowid)
 
-    def session(self, session_id: int) -> dict[str, Any] | None:
-        row = self.query_one(
-            "SELECT s.*, t.name AS teacher, a.step_id, a.title FROM sessions s"
-            " JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
-            " WHERE s.id = ?", session_id)
-        if row is None:
-            return None
-        session = dict(row)
-        session["roster"] = [n for n in session["roster"].splitlines() if n.strip()]
-        session["summary"] = json.loads(session["summary"]) if session["summary"] else None
-        return session
+    def session(self, session_id: int) -> Session | None:
+        row = self.query_one(f"{SESSION_SQL} WHERE s.id = ?", session_id)
+        return None if row is None else session_of(row)
 
-    def last_session(self, teacher: str, step_id: str | None = None) -> dict[str, Any] | None:
+    def last_session(self, teacher: str, step_id: str | None = None) -> Session | None:
         """A teacher's most recent session (on one action step), to pick up where they left off."""
         row = self.query_one(
             "SELECT s.id FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
@@ -213,21 +206,17 @@ class Store:
             name_key(teacher), step_id, step_id)
         return self.session(row["id"]) if row else None
 
-    def recent_sessions(self, limit: int = 8) -> list[dict[str, Any]]:
-        rows = self.query_all(
-            "SELECT s.id, s.started_at, s.finished_at, s.reps_target, s.reps, s.mode, t.name AS teacher, a.title"
-            " FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
-            " JOIN action_steps a ON a.id = s.action_step_id ORDER BY s.id DESC LIMIT ?", limit)
-        return [dict(r) for r in rows]
+    def recent_sessions(self, limit: int = 8) -> list[Session]:
+        return [session_of(r) for r in self.query_all(f"{SESSION_SQL} ORDER BY s.id DESC LIMIT ?", limit)]
 
     def finish_session(self, session_id: int, summary: dict[str, Any]) -> None:
         with self.connect() as db:
             db.execute("UPDATE sessions SET finished_at = COALESCE(finished_at, ?), summary = ?"
                        " WHERE id = ?", (now(), json.dumps(summary), session_id))
 
-    # Attempts -----------------------------------------------------------------------------
+    # Reps ---------------------------------------------------------------------------------
 
-    def new_attempt(self, session_id: int, source: str, suffix: str = ".wav") -> dict[str, Any]:
+    def new_rep(self, session_id: int, source: str, suffix: str = ".wav") -> Rep:
         """Reserve the next rep of a session and its recording path (the file is not made here).
 
         Reps started at the same moment (two tabs, a double click, parallel uploads) each get their
@@ -237,60 +226,64 @@ class Store:
         for _ in range(REP_TRIES):
             with self.connect() as db:
                 db.execute("BEGIN IMMEDIATE")  # `with db` commits it, or rolls it back on an error
-                rep = db.execute("SELECT COALESCE(MAX(rep), 0) + 1 FROM attempts WHERE session_id = ?",
-                                 (session_id,)).fetchone()[0]
-                relative = f"recordings/session-{session_id}/rep-{rep:02d}{suffix}"
+                number = db.execute("SELECT COALESCE(MAX(rep), 0) + 1 FROM attempts WHERE session_id = ?",
+                                    (session_id,)).fetchone()[0]
+                relative = f"recordings/session-{session_id}/rep-{number:02d}{suffix}"
                 try:
                     cur = db.execute(
                         "INSERT INTO attempts(uid, session_id, rep, source, audio_path, status, created_at)"
                         " VALUES (?, ?, ?, ?, ?, 'recording', ?)",
-                        (new_uid(), session_id, rep, source, relative, now()))
+                        (new_uid(), session_id, number, source, relative, now()))
                 except sqlite3.IntegrityError as exc:
                     if "UNIQUE" not in str(exc):
                         raise  # no such session: not a race
                     continue
                 refresh_progress(db, session_id, self.progress)
-                return {"id": int(cur.lastrowid), "rep": rep, "audio_path": relative}
+                return rep_of(db.execute("SELECT * FROM attempts WHERE id = ?", (cur.lastrowid,)).fetchone())
         raise RehearseError(f"session {session_id}: could not take a new rep number after {REP_TRIES} tries; "
                             "try again")
 
-    def audio_file(self, attempt: dict[str, Any]) -> Path:
-        return inside(self.instance, attempt["audio_path"], self.recordings)
+    def audio_file(self, rep: Rep) -> Path:
+        return self.recording_at(rep.audio_path)
 
-    def save_result(self, attempt_id: int, result: dict[str, Any]) -> None:
-        """Store the engine's result for an attempt (scored, or scored again)."""
+    def recording_at(self, relative: str) -> Path:
+        """A stored recording's path (relative to the instance folder), refused outside recordings/ (inside)."""
+        return inside(self.instance, relative, self.recordings)
+
+    def save_result(self, rep_id: int, result: dict[str, Any]) -> None:
+        """Store the engine's result for a rep (scored, or scored again)."""
         with self.connect() as db:
             db.execute(
                 "UPDATE attempts SET status = 'scored', error = NULL, result = ?, passed = ?,"
                 " wait_time_s = ?, duration_s = ? WHERE id = ?",
                 (json.dumps(result), int(result["passed"]), result["metrics"].get("wait_time_s"),
-                 result["duration_s"], attempt_id))
-            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
+                 result["duration_s"], rep_id))
+            refresh_progress(db, self._session_of(db, rep_id), self.progress)
 
-    def save_failure(self, attempt_id: int, error: str, duration_s: float | None = None) -> None:
-        """Mark an attempt unscored, saying why; its recording stays and can be scored again."""
+    def save_failure(self, rep_id: int, error: str, duration_s: float | None = None) -> None:
+        """Mark a rep unscored, saying why; its recording stays and can be scored again."""
         with self.connect() as db:
             db.execute("UPDATE attempts SET status = 'unscored', error = ?,"
                        " duration_s = COALESCE(?, duration_s) WHERE id = ?",
-                       (error, duration_s, attempt_id))
-            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
+                       (error, duration_s, rep_id))
+            refresh_progress(db, self._session_of(db, rep_id), self.progress)
 
-    def attempt(self, attempt_id: int) -> dict[str, Any] | None:
+    def rep(self, rep_id: int) -> Rep | None:
         with self.connect() as db:
-            row = db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,)).fetchone()
-            return None if row is None else with_marks(db, [dict(row)])[0]
+            row = db.execute("SELECT * FROM attempts WHERE id = ?", (rep_id,)).fetchone()
+            return None if row is None else reps_of(db, [row])[0]
 
-    def attempts(self, session_id: int) -> list[dict[str, Any]]:
+    def reps(self, session_id: int) -> list[Rep]:
         with self.connect() as db:
-            return session_attempts(db, session_id)
+            return session_reps(db, session_id)
 
     @staticmethod
-    def _session_of(db: sqlite3.Connection, attempt_id: int) -> int:
-        return db.execute("SELECT session_id FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
+    def _session_of(db: sqlite3.Connection, rep_id: int) -> int:
+        return db.execute("SELECT session_id FROM attempts WHERE id = ?", (rep_id,)).fetchone()[0]
 
     # Coach marks --------------------------------------------------------------------------
 
-    def mark(self, attempt_id: int, criterion: str, passed: bool | None, comment: str = "",
+    def mark(self, rep_id: int, criterion: str, passed: bool | None, comment: str = "",
              pupil: str | None = None) -> None:
         """The coach's verdict on one criterion (None = agree with the app) and a comment; on
         names_pupil, `pupil` is who the coach says was named (the app did not hear whom).
@@ -300,46 +293,46 @@ class Store:
         with self.connect() as db:
             if passed is None and not comment.strip() and pupil is None:
                 db.execute("DELETE FROM coach_marks WHERE attempt_id = ? AND criterion = ?",
-                           (attempt_id, criterion))
+                           (rep_id, criterion))
             else:
                 db.execute(
                     "INSERT INTO coach_marks(attempt_id, criterion, passed, comment, pupil, marked_at)"
                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id, criterion) DO UPDATE SET"
                     " passed = excluded.passed, comment = excluded.comment, pupil = excluded.pupil,"
                     " marked_at = excluded.marked_at",
-                    (attempt_id, criterion, None if passed is None else int(passed), comment.strip(), pupil, now()))
-            refresh_progress(db, self._session_of(db, attempt_id), self.progress)
+                    (rep_id, criterion, None if passed is None else int(passed), comment.strip(), pupil, now()))
+            refresh_progress(db, self._session_of(db, rep_id), self.progress)
 
     # A coach's taps along a rep ------------------------------------------------------------
 
-    def add_taps(self, attempt_id: int, tapped: dict[str, Any]) -> int:
-        """Keep one pass of tapping (calibration.tap_pass) for an attempt; return its id."""
+    def add_taps(self, rep_id: int, tapped: dict[str, Any]) -> int:
+        """Keep one pass of tapping (calibration.tap_pass) for a rep; return its id."""
         with self.connect() as db:
             cur = db.execute(
                 "INSERT INTO taps(uid, attempt_id, source, question_end_s, name_s, clock, tapped_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (new_uid(), attempt_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
+                (new_uid(), rep_id, tapped["source"], tapped["question_end_s"], tapped["name_s"],
                  json.dumps(tapped["clock"]), now()))
             return int(cur.lastrowid)
 
-    def remove_taps(self, attempt_id: int, tap_id: int) -> bool:
-        """Forget one pass of tapping (a mistaken one); False if the attempt has no such pass."""
+    def remove_taps(self, rep_id: int, tap_id: int) -> bool:
+        """Forget one pass of tapping (a mistaken one); False if the rep has no such pass."""
         with self.connect() as db:
-            return db.execute("DELETE FROM taps WHERE id = ? AND attempt_id = ?", (tap_id, attempt_id)).rowcount > 0
+            return db.execute("DELETE FROM taps WHERE id = ? AND attempt_id = ?", (tap_id, rep_id)).rowcount > 0
 
-    def unfinished_recordings(self) -> Iterator[dict[str, Any]]:
-        """Attempts left 'recording' (the server stopped mid-attempt): to be marked unscored."""
+    def unfinished_recordings(self) -> Iterator[Rep]:
+        """Reps left 'recording' (the server stopped mid-rep): to be marked unscored."""
         for row in self.query_all("SELECT * FROM attempts WHERE status = 'recording'"):
-            yield dict(row)
+            yield rep_of(dict(row))
 
     # Deleting a teacher ----------------------------------------------------------------------
 
-    def teacher(self, teacher_id: int) -> dict[str, Any] | None:
-        row = self.query_one("SELECT * FROM teachers WHERE id = ?", teacher_id)
-        return None if row is None else dict(row)
+    def teacher(self, teacher_id: int) -> Teacher | None:
+        row = self.query_one("SELECT id, name, created_at FROM teachers WHERE id = ?", teacher_id)
+        return None if row is None else Teacher(row["id"], row["name"], row["created_at"])
 
     def delete_teacher(self, teacher_id: int) -> dict[str, Any]:
-        """Delete a teacher with every session, attempt, coach mark, learnt name and recording of theirs.
+        """Delete a teacher with every session, rep, coach mark, learnt name and recording of theirs.
 
         The rows go first (overwritten in place, then the write-ahead log is emptied), then each
         session's folder of recordings. Returns what was deleted, and any folder that could not be
@@ -357,7 +350,7 @@ class Store:
             db.execute("DELETE FROM teachers WHERE id = ?", (teacher_id,))  # cascades to the rest
         self.empty_log()
         left = []
-        for session_id in sessions:  # every recording of a session is in its folder (new_attempt)
+        for session_id in sessions:  # every recording of a session is in its folder (new_rep)
             folder = self.recordings / f"session-{session_id}"
             shutil.rmtree(folder, ignore_errors=True)
             if folder.exists():

@@ -3,7 +3,7 @@
 Read-only queries over the store, filtered by teacher, action step and date (dates are the
 laptop's local days). Each session's progress and counts of reps are kept in its row by the store,
 so the history and a teacher's page read sessions only, not the attempts table; only one
-teacher's action step (`step_history`) or an export reads attempts in full.
+teacher's action step (`step_history`) or an export reads reps in full (records.Rep).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any, Mapping
 from ..errors import RehearseError
 from ..typed_text import name_key
 from .database import Store
-from .rows import with_marks
+from .records import Rep, Session
+from .rows import SESSION_SQL, reps_of, session_of, with_sessions
 
 PAGE_SIZE = 50  # sessions per page of the history
 MAX_ID = 2**63 - 1  # SQLite's largest integer: an id beyond it cannot exist (and cannot be looked up)
@@ -146,73 +147,59 @@ def step_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:
 
 
 def sessions_page(store: Store, filters: Filters, page: int = 1,
-                  size: int = PAGE_SIZE) -> tuple[list[dict[str, Any]], int]:
+                  size: int = PAGE_SIZE) -> tuple[list[Session], int]:
     """One page of sessions, newest first, with their counts; and how many match in all."""
     where, args = filters.where()
     total = store.query_one(f"SELECT COUNT(*) FROM sessions s WHERE {where}", *args)[0]
-    rows = store.query_all(
-        f"SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps_target, s.accurate_at, s.fluent_at,"
-        f" s.reps, s.reps_scored AS scored, s.reps_passed, t.id AS teacher_id, t.name AS teacher,"
-        f" a.id AS step_row, a.title"
-        f" FROM sessions s JOIN teachers t ON t.id = s.teacher_id"
-        f" JOIN action_steps a ON a.id = s.action_step_id"
-        f" WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?",
-        *args, size, (max(page, 1) - 1) * size)
-    return [dict(r) for r in rows], total
+    rows = store.query_all(f"{SESSION_SQL} WHERE {where} ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?",
+                           *args, size, (max(page, 1) - 1) * size)
+    return [session_of(r) for r in rows], total
 
 
 # One teacher's action step ----------------------------------------------------------------
 
-def step_history(store: Store, teacher_id: int, step_row: int) -> list[dict[str, Any]]:
-    """The teacher's sessions on the action step, oldest first, each with its attempts in full."""
+def step_history(store: Store, teacher_id: int, step_row: int) -> list[tuple[Session, list[Rep]]]:
+    """The teacher's sessions on the action step, oldest first, each with its reps in full."""
     with store.connect() as db:
-        sessions = [dict(r) for r in db.execute(
-            "SELECT * FROM sessions WHERE teacher_id = ? AND action_step_id = ? ORDER BY started_at, id",
+        sessions = [session_of(r) for r in db.execute(
+            f"{SESSION_SQL} WHERE s.teacher_id = ? AND s.action_step_id = ? ORDER BY s.started_at, s.id",
             (teacher_id, step_row))]
-        attempts = with_marks(db, [dict(r) for r in db.execute(
+        reps = reps_of(db, db.execute(
             "SELECT * FROM attempts WHERE session_id IN"
             " (SELECT id FROM sessions WHERE teacher_id = ? AND action_step_id = ?) ORDER BY session_id, rep",
-            (teacher_id, step_row))])
-    by_session: dict[int, list[dict[str, Any]]] = {s["id"]: [] for s in sessions}
-    for attempt in attempts:
-        by_session[attempt["session_id"]].append(attempt)
-    for session in sessions:
-        session["attempts"] = by_session[session["id"]]
-    return sessions
+            (teacher_id, step_row)).fetchall())
+    by_session: dict[int, list[Rep]] = {s.id: [] for s in sessions}
+    for rep in reps:
+        by_session[rep.session_id].append(rep)
+    return [(session, by_session[session.id]) for session in sessions]
 
 
-def attempt_context(store: Store, attempt_id: int) -> dict[str, Any] | None:
-    """An attempt's session, teacher and action step, for the attempt page's heading and links."""
-    row = store.query_one(
-        "SELECT s.id AS session_id, s.started_at, s.mode, t.id AS teacher_id, t.name AS teacher,"
-        " a.id AS step_row, a.step_id, a.title FROM attempts x JOIN sessions s ON s.id = x.session_id"
-        " JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
-        " WHERE x.id = ?", attempt_id)
-    return None if row is None else dict(row)
+def rep_session(store: Store, rep_id: int) -> Session | None:
+    """A rep's session (with its teacher and action step), for the rep page's heading and links."""
+    row = store.query_one(f"{SESSION_SQL} WHERE s.id = (SELECT session_id FROM attempts WHERE id = ?)", rep_id)
+    return None if row is None else session_of(row)
 
 
-def sibling_attempts(store: Store, teacher_id: int, step_row: int) -> list[dict[str, Any]]:
-    """Every attempt of a teacher on an action step (newest first), to pick one to compare with;
-    each with its result and the coach's marks, so that the list shows the figures the coach agreed."""
+def sibling_reps(store: Store, teacher_id: int, step_row: int) -> list[Rep]:
+    """Every rep of a teacher on an action step (newest first), to pick one to compare with; each
+    with its result, the coach's marks and its session, so that the list shows the figures the
+    coach agreed."""
     with store.connect() as db:
-        rows = [dict(r) for r in db.execute(
-            "SELECT x.id, x.rep, x.created_at, x.status, x.result, s.id AS session_id, s.started_at"
-            " FROM attempts x JOIN sessions s ON s.id = x.session_id"
+        rows = db.execute(
+            "SELECT x.* FROM attempts x JOIN sessions s ON s.id = x.session_id"
             " WHERE s.teacher_id = ? AND s.action_step_id = ? ORDER BY s.started_at DESC, x.rep DESC",
-            (teacher_id, step_row))]
-        return with_marks(db, rows, taps=False)
+            (teacher_id, step_row)).fetchall()
+        return with_sessions(db, reps_of(db, rows, taps=False))
 
 
-def attempts_of(store: Store, filters: Filters, tapped_only: bool = False) -> list[dict[str, Any]]:
-    """Every attempt in the sessions the filters select (only those a coach tapped along to, if
-    `tapped_only`), oldest session first, rep by rep, each with its result, marks, taps and who
-    practised what: for exports and the calibration page."""
+def reps_in(store: Store, filters: Filters, tapped_only: bool = False) -> list[Rep]:
+    """Every rep in the sessions the filters select (only those a coach tapped along to, if
+    `tapped_only`), oldest session first, rep by rep, each with its result, marks, taps and its
+    session (who practised what): for exports and the calibration page."""
     where, args = filters.where()
     tapped = " AND x.id IN (SELECT attempt_id FROM taps)" if tapped_only else ""
     with store.connect() as db:
-        rows = [dict(r) for r in db.execute(
-            f"SELECT x.*, t.name AS teacher, a.step_id, a.title, s.started_at AS session_started_at,"
-            f" s.mode, s.went_well, s.next_step_id, s.next_observation FROM attempts x JOIN sessions s ON s.id = x.session_id"
-            f" JOIN teachers t ON t.id = s.teacher_id JOIN action_steps a ON a.id = s.action_step_id"
-            f" WHERE {where}{tapped} ORDER BY s.started_at, s.id, x.rep", args)]
-        return with_marks(db, rows)
+        rows = db.execute(
+            f"SELECT x.* FROM attempts x JOIN sessions s ON s.id = x.session_id"
+            f" WHERE {where}{tapped} ORDER BY s.started_at, s.id, x.rep", args).fetchall()
+        return with_sessions(db, reps_of(db, rows))

@@ -12,6 +12,8 @@ import sqlite3
 from typing import Any
 
 from .database import Store, now
+from .records import Session
+from .rows import SESSION_SQL as _SESSION, session_of
 
 NOTE_COLUMNS = ("went_well", "next_step_id", "next_observation", "planned_at")
 # An archive's session whose note rehearse could not have written (archive.ROW_CHECKS): text that is not
@@ -22,9 +24,6 @@ NOTE_PROBLEMS = (f"((went_well IS NOT NULL AND (typeof(went_well) != 'text' OR l
                  " OR (next_observation IS NOT NULL AND (typeof(next_observation) != 'text'"
                  " OR date(next_observation, '+0 days') IS NOT next_observation))"  # +0 days: 02-30 is not a day
                  " OR (planned_at IS NOT NULL AND typeof(planned_at) != 'text'))")
-_SESSION = ("SELECT s.id, s.started_at, s.finished_at, s.mode, s.reps, s.reps_target, s.accurate_at, s.fluent_at,"
-            " s.went_well, s.next_step_id, s.next_observation, s.planned_at, a.step_id, a.title"
-            " FROM sessions s JOIN action_steps a ON a.id = s.action_step_id")
 _NEWEST = " ORDER BY s.started_at DESC, s.id DESC LIMIT 1"
 
 
@@ -43,23 +42,23 @@ def note_of(store: Store, session_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-def latest_session(store: Store, teacher_id: int) -> dict[str, Any] | None:
+def latest_session(store: Store, teacher_id: int) -> Session | None:
     """The teacher's most recent session (by when it started): the last meeting."""
     row = store.query_one(_SESSION + " WHERE s.teacher_id = ?" + _NEWEST, teacher_id)
-    return None if row is None else dict(row)
+    return None if row is None else session_of(row)
 
 
-def latest_note(store: Store, teacher_id: int) -> dict[str, Any] | None:
+def latest_note(store: Store, teacher_id: int) -> Session | None:
     """The teacher's most recent session that has a note: what was agreed last time."""
     row = store.query_one(_SESSION + " WHERE s.teacher_id = ? AND s.planned_at IS NOT NULL" + _NEWEST, teacher_id)
-    return None if row is None else dict(row)
+    return None if row is None else session_of(row)
 
 
-def step_sessions(store: Store, teacher_id: int, step_id: str) -> list[dict[str, Any]]:
+def step_sessions(store: Store, teacher_id: int, step_id: str) -> list[Session]:
     """The teacher's sessions on one action step, oldest first, with their counts and progress."""
     rows = store.query_all(_SESSION + " WHERE s.teacher_id = ? AND a.step_id = ? ORDER BY s.started_at, s.id",
                            teacher_id, step_id)
-    return [dict(r) for r in rows]
+    return [session_of(r) for r in rows]
 
 
 def agreed_steps(store: Store) -> dict[str, str]:

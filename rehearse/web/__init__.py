@@ -34,7 +34,7 @@ from ..scoring import formats
 from ..scoring.audio import MAX_UPLOAD_MB
 from ..scoring.pipeline import Scorer
 from ..scoring.words import DEFAULT_ENGINE
-from ..reps.attempts import LiveReps, recover_unfinished
+from ..reps.live import recover_unfinished
 from ..reps import open_store
 from ..store.database import default_instance
 
@@ -59,7 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask("rehearse", instance_path=str(instance), template_folder=str(shipped.folder("templates")),
                 static_folder=str(shipped.folder("static")))
     app.config.update(config)
-    from . import inputs
+    from . import context, inputs
     inputs.install(app)  # ids in addresses bounded to SQLite's integers, before any route is added
     instance.mkdir(parents=True, exist_ok=True)
 
@@ -67,12 +67,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
     scorer = Scorer(app.config["SPEECH_MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
                     speech_models_dir=instance / "speech-models")
-    app.extensions["rehearse"] = {"store": store, "scorer": scorer, "live": LiveReps()}
+    context.install(app, store, scorer)
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
     from . import api, comments, errors, names, pages, report, review, security, steps, stream
-    from .views import FILTERS
+    from .display import FILTERS
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["audio_accept"] = formats.accept()  # the upload inputs' accept=
     errors.install(app)  # every failure's one answer: JSON to the scripts, the app's own page to a browser

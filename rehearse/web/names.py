@@ -24,7 +24,8 @@ from ..errors import RehearseError
 from ..scoring.name_sounds import hard_to_hear, parse_roster, roster_entries
 from ..store import history, learnt
 from ..store.database import Store
-from .views import services, teacher_or_404
+from . import context
+from .context import teacher_or_404
 
 bp = Blueprint("names", __name__)
 
@@ -89,7 +90,7 @@ def learnt_view(store: Store, teacher_id: int) -> list[dict[str, Any]]:
 @bp.post("/class-names")
 def class_names():
     """The start page's notes on its class list (start.js): a piece of the page, not a page."""
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     return render_template("class_names.html",
                            notes=class_notes(store, scorer, request.form.get("teacher", ""),
                                              request.form.get("roster", "")))
@@ -98,11 +99,11 @@ def class_names():
 @bp.get("/teachers/<int:teacher_id>/names/<int:learnt_id>/audio")
 def piece(teacher_id: int, learnt_id: int):
     """One learnt name's piece of the teacher's recording, as a WAV (16 kHz 16-bit mono)."""
-    store, _ = services()
+    store = context.store()
     teacher = teacher_or_404(teacher_id)
     sound = learnt.learnt_piece(store, teacher_id, learnt_id)
     if sound is None:
-        abort(404, description=f"nothing learnt of {teacher['name']}'s has the number {learnt_id}; "
+        abort(404, description=f"nothing learnt of {teacher.name}'s has the number {learnt_id}; "
                                "it may have been forgotten")
     return send_file(io.BytesIO(wav_header(len(sound.pcm)) + sound.pcm), mimetype="audio/wav",
                      download_name=f"learnt-name-{learnt_id}.wav", conditional=True)
@@ -110,17 +111,17 @@ def piece(teacher_id: int, learnt_id: int):
 
 @bp.post("/teachers/<int:teacher_id>/names/<int:learnt_id>/forget")
 def forget_one(teacher_id: int, learnt_id: int):
-    store, _ = services()
+    store = context.store()
     teacher = teacher_or_404(teacher_id)
     if not learnt.forget(store, teacher_id, learnt_id=learnt_id):
-        abort(404, description=f"nothing learnt of {teacher['name']}'s has the number {learnt_id}; "
+        abort(404, description=f"nothing learnt of {teacher.name}'s has the number {learnt_id}; "
                                "it may have been forgotten already")
     return _forgotten(teacher_id, 1)
 
 
 @bp.post("/teachers/<int:teacher_id>/names/forget")
 def forget_all(teacher_id: int):
-    store, _ = services()
+    store = context.store()
     teacher_or_404(teacher_id)
     return _forgotten(teacher_id, learnt.forget(store, teacher_id))
 

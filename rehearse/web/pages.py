@@ -1,4 +1,4 @@
-"""The HTML pages: start a session, rehearse it, sum it up; and an attempt's recording."""
+"""The HTML pages: start a session, rehearse it, sum it up; and a rep's recording."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from ..store.database import checked_name
 from ..typed_text import name_key
 from .names import class_lines, class_notes, roster_view
 from ..scoring.formats import mime_type
-from .views import attempt_or_404, playable_examples, step_view, services, session_or_404, session_view
+from . import context
+from .context import rep_or_404, session_or_404
+from .display import playable_examples, session_view, step_view
 
 bp = Blueprint("pages", __name__)
 
@@ -21,7 +23,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def start(error: str | None = None, form: dict | None = None, status: int = 200):
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     steps, problems = check_all(store.instance)  # a malformed file is named on the page, not fatal
     views = [step_view(s) for s in steps if not s.archived]
     form = form or {"teacher": " ".join(request.args.get("teacher", "").split())}
@@ -43,7 +45,7 @@ def start(error: str | None = None, form: dict | None = None, status: int = 200)
 
 @bp.post("/sessions")
 def create_session():
-    store, _ = services()
+    store = context.store()
     form = request.form.to_dict()
     try:
         if not form.get("teacher", "").strip():
@@ -72,17 +74,19 @@ def create_session():
 
 @bp.get("/sessions/<int:session_id>")
 def rehearse(session_id: int):
-    store, session, step, problem = session_or_404(session_id)
-    if session["finished_at"]:
+    store = context.store()
+    session, step, problem = session_or_404(session_id)
+    if session.finished_at:
         return redirect(url_for("pages.summary", session_id=session_id))
     return render_template("session.html", view=session_view(store, session, step), problem=problem,
                            examples=playable_examples(store, step),
-                           roster=roster_view(store, session["teacher_id"], session["roster"]))
+                           roster=roster_view(store, session.teacher_id, session.roster))
 
 
 @bp.post("/sessions/<int:session_id>/finish")
 def finish(session_id: int):
-    store, session, step, _problem = session_or_404(session_id)
+    store = context.store()
+    session, step, _problem = session_or_404(session_id)
     view = session_view(store, session, step)
     store.finish_session(session_id, view["progress"])
     return redirect(url_for("pages.summary", session_id=session_id))
@@ -90,12 +94,13 @@ def finish(session_id: int):
 
 @bp.get("/sessions/<int:session_id>/summary")
 def summary(session_id: int, form: dict | None = None, errors: dict | None = None, status: int = 200):
-    store, session, step, problem = session_or_404(session_id)
+    store = context.store()
+    session, step, problem = session_or_404(session_id)
     note = plans.note_of(store, session_id)
     if form is None:  # the note as saved, in the form's own terms
         agreed = note["next_step_id"]
         form = {"went_well": note["went_well"] or "", "next_observation": note["next_observation"] or "",
-                "next_step": SAME if agreed and agreed == session["step_id"] else agreed or ""}
+                "next_step": SAME if agreed and agreed == session.step_id else agreed or ""}
     return render_template("summary.html", view=session_view(store, session, step), problem=problem,
                            note=note, form=form, errors=errors or {}, steps=_next_steps(session, note),
                            saved=request.args.get("saved") == "1" and not errors), status
@@ -105,9 +110,10 @@ def summary(session_id: int, form: dict | None = None, errors: dict | None = Non
 def save_note(session_id: int):
     """The coach's note at the meeting's end: what went well, the next step, the next observation.
     Anything wrong is one line under its field, and nothing of the note before is changed."""
-    store, session, _step, _problem = session_or_404(session_id)
+    store = context.store()
+    session, _step, _problem = session_or_404(session_id)
     form = {k: request.form.get(k, "") for k in ("went_well", "next_step", "next_observation")}
-    note = read_note(form, session["step_id"], _offered(store),
+    note = read_note(form, session.step_id, _offered(store),
                      kept=plans.note_of(store, session_id)["next_step_id"])
     if not note.ok:
         return summary(session_id, form=form, errors=note.errors, status=400)
@@ -123,10 +129,10 @@ def _offered(store) -> dict[str, str]:
 def _next_steps(session: dict, note: dict) -> list[dict]:
     """The choices of the next step: the same step again (unless archived), the library's other
     steps, and the step the note holds if it has been archived since (so saving again keeps it)."""
-    store, _ = services()
+    store = context.store()
     offered = _offered(store)
-    own = session["step_id"]
-    choices = [{"value": SAME, "label": f"The same step again: {session['title']}"}] if own in offered else []
+    own = session.step_id
+    choices = [{"value": SAME, "label": f"The same step again: {session.title}"}] if own in offered else []
     choices += [{"value": i, "label": t} for i, t in sorted(offered.items(), key=lambda x: x[1]) if i != own]
     kept = note["next_step_id"]
     if kept and kept not in offered:
@@ -134,13 +140,13 @@ def _next_steps(session: dict, note: dict) -> list[dict]:
     return choices
 
 
-@bp.get("/attempts/<int:attempt_id>/audio")
-def attempt_audio(attempt_id: int):
-    store, _ = services()
-    attempt = attempt_or_404(attempt_id)
-    path = store.audio_file(attempt)
+@bp.get("/attempts/<int:rep_id>/audio")
+def rep_audio(rep_id: int):
+    store = context.store()
+    rep = rep_or_404(rep_id)
+    path = store.audio_file(rep)
     if not path.is_file():
-        abort(404, description=f"the recording of rep {attempt['rep']} is missing from {path.parent}")
+        abort(404, description=f"the recording of rep {rep.number} is missing from {path.parent}")
     return send_file(path, mimetype=mime_type(path.suffix),
                      conditional=True)
 

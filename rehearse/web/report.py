@@ -44,7 +44,9 @@ from ..store.database import Store
 from .report_audio import embedded_audio
 from .report_script import report_script, script_hash
 from .security import require_own_link
-from .views import FILTERS, attempt_facts, services, step_or_problem, step_titles
+from . import context
+from .display import FILTERS, rep_facts, step_or_problem, step_titles
+from ..store.records import Rep
 
 bp = Blueprint("report", __name__)
 
@@ -63,10 +65,10 @@ class Report:
 
 # Comments on the recording's timeline ----------------------------------------------------------
 
-def comments_of(attempt: dict[str, Any]) -> list[dict[str, Any]]:
+def comments_of(rep: Rep) -> list[dict[str, Any]]:
     """The coach's comments on a rep's recording ({at_s, text, ...}, store/comments.py), as the
-    store gives them with the attempt; the builders below also take them as a parameter."""
-    return list(attempt.get("comments") or [])
+    store gives them with the rep; the builders below also take them as a parameter."""
+    return [c.to_json() for c in rep.comments]
 
 
 def clean_comments(comments: Iterable[dict[str, Any]] | None, length_s: float | None) -> list[dict[str, Any]]:
@@ -82,14 +84,14 @@ def clean_comments(comments: Iterable[dict[str, Any]] | None, length_s: float | 
 
 # What the report shows -------------------------------------------------------------------------
 
-def rep_view(store: Store, attempt: dict[str, Any], step: ActionStep | None,
-             comments: Iterable[dict[str, Any]] | None = None, max_s: float = MAX_ATTEMPT_S) -> dict[str, Any]:
+def report_rep(store: Store, rep: Rep, step: ActionStep | None,
+               comments: Iterable[dict[str, Any]] | None = None, max_s: float = MAX_ATTEMPT_S) -> dict[str, Any]:
     """One rep for the report: the verdicts (coach's marks applied) with their evidence, the
     figures, the transcript marked, the timeline and the recording (at most `max_s` seconds of
     it, with a note on what is left out), all in the file."""
-    audio = embedded_audio(store.audio_file(attempt), max_s)
-    view: dict[str, Any] = {"metrics": None, "words": [], "replay": []} | attempt_facts(attempt, step) | {
-        "comments": clean_comments(comments, attempt["duration_s"]),
+    audio = embedded_audio(store.audio_file(rep), max_s)
+    view: dict[str, Any] = {"metrics": None, "words": [], "replay": []} | rep_facts(rep, step) | {
+        "comments": clean_comments(comments, rep.duration_s),
         "audio": audio if audio and audio.uri else None, "audio_note": audio and audio.note,
     }
     metrics = view["metrics"]
@@ -100,38 +102,37 @@ def rep_view(store: Store, attempt: dict[str, Any], step: ActionStep | None,
     return view
 
 
-def attempt_report(store: Store, attempt_id: int, comments: Iterable[dict[str, Any]] | None = None,
-                   max_s: float = MAX_ATTEMPT_S) -> Report:
+def rep_report(store: Store, rep_id: int, comments: Iterable[dict[str, Any]] | None = None,
+               max_s: float = MAX_ATTEMPT_S) -> Report:
     """The report of one rep; `comments` ({at_s, text}) default to the stored ones (comments_of);
     `max_s`: the most of its recording embedded (a rep's limit)."""
-    attempt = store.attempt(attempt_id)
-    if attempt is None:
-        raise LookupError(f"there is no attempt {attempt_id}")
-    context = history.attempt_context(store, attempt_id)
-    step, problem = step_or_problem(context["step_id"], store.instance)
-    rep = rep_view(store, attempt, step, comments_of(attempt) if comments is None else comments, max_s)
-    html = _render(kind="rep", context=context, step=step, problem=problem, reps=[rep])
-    return Report(file_name(context["teacher"], context["title"], f"rep-{attempt['rep']}", attempt["created_at"]), html)
+    rep = store.rep(rep_id)
+    if rep is None:
+        raise LookupError(f"there is no attempt {rep_id}")
+    session = history.rep_session(store, rep_id)
+    step, problem = step_or_problem(session.step_id, store.instance)
+    shown = report_rep(store, rep, step, comments_of(rep) if comments is None else comments, max_s)
+    html = _render(kind="rep", session=session, step=step, problem=problem, reps=[shown])
+    return Report(file_name(session.teacher, session.title, f"rep-{rep.number}", rep.created_at), html)
 
 
 def session_report(store: Store, session_id: int, comments: dict[int, list[dict[str, Any]]] | None = None,
                    max_s: float = MAX_ATTEMPT_S) -> Report:
     """The report of a session: its progress facts, the wait chart, the plan agreed at the meeting's
-    end (as its summary page has it) and every rep with its recording (at most `max_s` seconds of each). `comments` maps an attempt id to its comments; by default the
+    end (as its summary page has it) and every rep with its recording (at most `max_s` seconds of each). `comments` maps a rep's id to its comments; by default the
     stored ones (comments_of)."""
     session = store.session(session_id)
     if session is None:
         raise LookupError(f"there is no session {session_id}")
-    step, problem = step_or_problem(session["step_id"], store.instance)
-    attempts = store.attempts(session_id)
-    reps = [rep_view(store, a, step, comments_of(a) if comments is None else comments.get(a["id"], []), max_s)
-            for a in attempts]
-    progress = progress_of(attempts, session["fluent_after"])
-    context = {k: session[k] for k in ("teacher", "title", "started_at", "finished_at", "mode", "reps_target")}
+    step, problem = step_or_problem(session.step_id, store.instance)
+    reps = store.reps(session_id)
+    shown = [report_rep(store, r, step, comments_of(r) if comments is None else comments.get(r.id, []), max_s)
+             for r in reps]
+    progress = progress_of(reps, session.fluent_after)
     plan = agreement_view(session, step_titles(store), date.today()) if has_note(session) else None
-    html = _render(kind="session", context=context, step=step, problem=problem, reps=reps,
+    html = _render(kind="session", session=session, step=step, problem=problem, reps=shown,
                    progress=progress, plan=plan)
-    return Report(file_name(session["teacher"], session["title"], "session", session["started_at"]), html)
+    return Report(file_name(session.teacher, session.title, "session", session.started_at), html)
 
 
 def file_name(teacher: str, step: str, what: str, at: str) -> str:
@@ -177,12 +178,12 @@ def _download(report: Report):
                      download_name=report.filename, max_age=0)
 
 
-@bp.get("/attempts/<int:attempt_id>/report")
-def attempt_download(attempt_id: int):
+@bp.get("/attempts/<int:rep_id>/report")
+def rep_download(rep_id: int):
     require_own_link("open the rep's page and use its \"Save as report\" button")
-    store, _ = services()
+    store = context.store()
     try:
-        return _download(attempt_report(store, attempt_id, max_s=current_app.config["MAX_ATTEMPT_S"]))
+        return _download(rep_report(store, rep_id, max_s=current_app.config["MAX_ATTEMPT_S"]))
     except LookupError as exc:
         abort(404, description=str(exc))
 
@@ -190,7 +191,7 @@ def attempt_download(attempt_id: int):
 @bp.get("/sessions/<int:session_id>/report")
 def session_download(session_id: int):
     require_own_link("open the session's summary and use its \"Save as report\" button")
-    store, _ = services()
+    store = context.store()
     try:
         return _download(session_report(store, session_id, max_s=current_app.config["MAX_ATTEMPT_S"]))
     except LookupError as exc:

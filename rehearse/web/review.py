@@ -1,6 +1,6 @@
-"""The coach's review pages: history, a teacher, progress on an action step, one attempt, two
-attempts side by side, calibration (the app's timing against the coach's taps), exports (the
-attempts as CSV or JSON, and the archive of everything with the recordings), and deleting a
+"""The coach's review pages: history, a teacher, progress on an action step, one rep, two
+reps side by side, calibration (the app's timing against the coach's taps), exports (the
+reps as CSV or JSON, and the archive of everything with the recordings), and deleting a
 teacher's data."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
-from ..coaching.calibration import attempt_agreement, band_view, summarise
+from ..coaching.calibration import rep_agreement, band_view, summarise
 from ..coaching.plan import agreement_view, current_step
 from ..coaching.progress import step_progress
 from .. import staging
@@ -18,14 +18,15 @@ from ..errors import RehearseError
 from ..scoring.steps import wait_bands
 from ..store import archive as archives
 from ..store import history, plans
-from ..reps.export import attempt_records, to_csv, to_json
+from ..reps.export import rep_records, to_csv, to_json
 from ..typed_text import printable, same_name
 from .inputs import query_number
 from .names import learnt_view
 from .errors import Refused
 from .security import require_own_link
-from .views import (attempt_or_404, attempt_view, compare_choice, services, session_pupils, step_or_problem, step_titles,
-                    step_view, teacher_or_404)
+from . import context
+from .context import rep_or_404, teacher_or_404
+from .display import compare_choice, rep_view, session_pupils, step_or_problem, step_titles, step_view, taps_of
 
 bp = Blueprint("review", __name__)
 MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, and still a number SQLite takes
@@ -35,7 +36,7 @@ def _filters() -> tuple[history.Filters, str | None]:
     """The page's filters, or none and the reason they could not be read. `step` is a step's id
     (`cold-call`), as on every page; a number, the action_steps row the history's addresses carried
     before issue 30, is still read (history_page sends it on to the step's id)."""
-    store, _ = services()
+    store = context.store()
     args = request.args.to_dict()
     step = (args.get("step") or "").strip()
     rows = {s["step_id"]: s["id"] for s in history.action_steps(store)}
@@ -49,7 +50,7 @@ def _filters() -> tuple[history.Filters, str | None]:
 
 def _query(filters: history.Filters) -> dict[str, str]:
     """The filters as the fields of a link that keeps them, the step by its id (`step=cold-call`)."""
-    store, _ = services()
+    store = context.store()
     query = filters.query()
     step_id = next((s["step_id"] for s in history.action_steps(store) if s["id"] == filters.step_row), None)
     if step_id is not None:
@@ -59,7 +60,7 @@ def _query(filters: history.Filters) -> dict[str, str]:
 
 @bp.get("/history")
 def history_page():
-    store, _ = services()
+    store = context.store()
     filters, error = _filters()
     query = _query(filters)
     if not error and query.get("step", "") != request.args.get("step", ""):
@@ -79,7 +80,7 @@ def history_page():
 
 @bp.get("/teachers/<int:teacher_id>")
 def teacher_page(teacher_id: int):
-    store, _ = services()
+    store = context.store()
     teacher = teacher_or_404(teacher_id)
     filters = history.Filters(teacher_id=teacher_id)
     sessions, total = history.sessions_page(store, filters, 1, size=200)
@@ -92,21 +93,21 @@ def _plan_view(teacher_id: int) -> dict | None:
     """Where the teacher is in the coaching cycle: the current step (the next step agreed at the last
     meeting, else the step of the last session), its sessions across meetings, and the note of the
     last meeting that has one. None for a teacher with no session."""
-    store, _ = services()
+    store = context.store()
     latest = plans.latest_session(store, teacher_id)
     step = current_step(latest)
     if step is None:
         return None
     titles = step_titles(store)
     agreed = plans.latest_note(store, teacher_id)
-    return {"step_row": step, "title": titles.get(step, step), "agreed_there": step == latest.get("next_step_id"),
+    return {"step_row": step, "title": titles.get(step, step), "agreed_there": step == latest.next_step_id,
             "sessions": plans.step_sessions(store, teacher_id, step),
             "agreed": agreement_view(agreed, titles, date.today()) if agreed else None}
 
 
 @bp.get("/progress/<int:teacher_id>/<int:step_row>")
 def progress_page(teacher_id: int, step_row: int):
-    store, _ = services()
+    store = context.store()
     teacher = teacher_or_404(teacher_id)
     row = next((s for s in history.action_steps(store) if s["id"] == step_row), None)
     if row is None:
@@ -119,35 +120,34 @@ def progress_page(teacher_id: int, step_row: int):
                            progress=progress)
 
 
-@bp.get("/attempts/<int:attempt_id>")
-def attempt_page(attempt_id: int):
-    store, _ = services()
-    attempt = attempt_or_404(attempt_id)
-    context = history.attempt_context(store, attempt_id)
-    step, problem = _step(context["step_id"])
-    others = [compare_choice(a) for a in history.sibling_attempts(store, context["teacher_id"], context["step_row"])
-              if a["id"] != attempt_id]
-    pupils = session_pupils(store.session(context["session_id"]), step)  # for the one-tap name fix
-    return render_template("attempt.html", context=context, problem=problem, others=others, pupils=pupils,
-                           attempt=attempt_view(attempt, step),
-                           step=step_view(step) if step else None)
+@bp.get("/attempts/<int:rep_id>")
+def rep_page(rep_id: int):
+    store = context.store()
+    rep = rep_or_404(rep_id)
+    session = history.rep_session(store, rep_id)
+    step, problem = _step(session.step_id)
+    others = [compare_choice(r) for r in history.sibling_reps(store, session.teacher_id, session.step_row)
+              if r.id != rep_id]
+    pupils = session_pupils(session, step)  # for the one-tap name fix
+    return render_template("rep.html", session=session, problem=problem, others=others, pupils=pupils,
+                           rep=rep_view(rep, step), step=step_view(step) if step else None)
 
 
 @bp.get("/compare")
 def compare_page():
-    store, _ = services()
+    store = context.store()
     try:
         ids = [query_number(k, None) for k in ("a", "b")]
-    except RehearseError:  # not a number, or one no attempt can have
+    except RehearseError:  # not a number, or one no rep can have
         ids = [None]
     if None in ids:
         abort(404, description="choose two attempts to compare (from an attempt's page or a progress chart)")
     sides = []
-    for attempt_id in ids:
-        attempt = attempt_or_404(attempt_id)
-        context = history.attempt_context(store, attempt_id)
-        step, _problem = _step(context["step_id"])
-        sides.append({"context": context, "attempt": attempt_view(attempt, step),
+    for rep_id in ids:
+        rep = rep_or_404(rep_id)
+        session = history.rep_session(store, rep_id)
+        step, _problem = _step(session.step_id)
+        sides.append({"session": session, "rep": rep_view(rep, step),
                       "step": step_view(step) if step else None})
     return render_template("compare.html", sides=sides)
 
@@ -156,14 +156,14 @@ def compare_page():
 def calibration_page():
     """Every rep the coach tapped along to (filtered as the history is): the app's wait against the
     coach's, the figures of their agreement, and a scatter of the two."""
-    store, _ = services()
+    store = context.store()
     filters, error = _filters()
     band = wait_bands(store.instance)
-    attempts = history.attempts_of(store, filters, tapped_only=True)
-    rows = [{"attempt_id": a["id"], "teacher": a["teacher"], "title": a["title"], "rep": a["rep"],
-             "at": a["created_at"], "agreement": attempt_agreement(a["result"], a["taps"], band(a["step_id"]))}
-            for a in attempts]
-    bands = {band(a["step_id"]) for a in attempts}  # one band for every rep: the chart shades it
+    reps = history.reps_in(store, filters, tapped_only=True)
+    rows = [{"attempt_id": r.id, "teacher": r.session.teacher, "title": r.session.title, "rep": r.number,
+             "at": r.created_at, "agreement": rep_agreement(r.result, taps_of(r), band(r.session.step_id))}
+            for r in reps]
+    bands = {band(r.session.step_id) for r in reps}  # one band for every rep: the chart shades it
     return render_template(
         "calibration.html", filters=filters, query=_query(filters), error=error, rows=rows,
         summary=summarise(r["agreement"] for r in rows),
@@ -173,11 +173,11 @@ def calibration_page():
 
 @bp.get("/export.<any(csv, json):kind>")
 def export(kind: str):
-    store, _ = services()
+    store = context.store()
     filters, error = _filters()
     if error:
         raise Refused(error)
-    records = attempt_records(store, filters)
+    records = rep_records(store, filters)
     body, mimetype = (to_csv(records), "text/csv") if kind == "csv" else (to_json(records), "application/json")
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="rehearse-attempts.{kind}"'})
@@ -192,7 +192,7 @@ def archive():
     Making it reads every recording, so a link of another site must not set it off: besides the
     sign-in every page needs, the link carries this browser's CSRF token, as the forms do."""
     require_own_link("open the History page and use its archive link")
-    store, _ = services()
+    store = context.store()
     try:
         stage = staging.stage(store.instance, "archive")  # a kill -9 meanwhile: the next start removes it
         try:
@@ -212,7 +212,7 @@ def archive():
 
 @bp.get("/teachers/<int:teacher_id>/delete")
 def confirm_delete(teacher_id: int, error: str | None = None, status: int = 200):
-    store, _ = services()
+    store = context.store()
     teacher = teacher_or_404(teacher_id)
     steps = history.step_summaries(store, history.Filters(teacher_id=teacher_id))
     return render_template("delete.html", teacher=teacher, error=error,
@@ -221,12 +221,12 @@ def confirm_delete(teacher_id: int, error: str | None = None, status: int = 200)
 
 @bp.post("/teachers/<int:teacher_id>/delete")
 def delete_teacher(teacher_id: int):
-    store, _ = services()
+    store = context.store()
     teacher = teacher_or_404(teacher_id)
     # As the page shows it, or without what cannot be seen or typed: a name kept before typed text
     # had a rule (a NUL, an ESC) can still be deleted.
-    if not same_name(request.form.get("confirm", ""), teacher["name"]):
-        return confirm_delete(teacher_id, error=f"to delete, type the name exactly as shown: {printable(teacher['name'])}",
+    if not same_name(request.form.get("confirm", ""), teacher.name):
+        return confirm_delete(teacher_id, error=f"to delete, type the name exactly as shown: {printable(teacher.name)}",
                               status=400)
     deleted = store.delete_teacher(teacher_id)
     # No name in the message: it travels in the URL, which the browser keeps in its history.
@@ -241,4 +241,4 @@ def delete_teacher(teacher_id: int):
 
 def _step(step_id: str):
     """The action step, or None and why it cannot be loaded (the history still shows)."""
-    return step_or_problem(step_id, services()[0].instance)
+    return step_or_problem(step_id, context.store().instance)

@@ -16,18 +16,19 @@ from ..coaching import authoring
 from ..errors import RehearseError, StepError
 from ..scoring.criteria import REQUIRED, RULES
 from ..scoring.steps import EXAMPLE_KINDS, ActionStep, check_all, get_step, save_folder, step_files
-from ..reps import attempts as reps
+from ..reps.scoring import score_example as score_stored_example
 from ..store import examples
 from ..scoring.formats import mime_type
 from .errors import Refused
 from .uploads import checked_suffix
-from .views import example_view, step_view, services
+from . import context
+from .display import example_view, step_view
 
 bp = Blueprint("steps", __name__)
 
 
 def _instance() -> Path:
-    return services()[0].instance
+    return context.store().instance
 
 
 def _step(step_id: str) -> ActionStep:
@@ -67,7 +68,7 @@ def create():
 @bp.get("/steps/<step_id>")
 def show(step_id: str):
     step = _step(step_id)
-    store, _ = services()
+    store = context.store()
     found = {kind: example_view(f, step) for kind, f in examples.examples_of(store, step).items()}
     return render_template("step.html", view=step_view(step), step=step, examples=found,
                            warnings=authoring.guidance(step), hint=authoring.strategy_hint(step.strategy),
@@ -138,7 +139,7 @@ def check():
 
 @bp.get("/steps/<step_id>/examples/<kind>/audio")
 def example_audio(step_id: str, kind: str):
-    store, _ = services()
+    store = context.store()
     found = _example_or_404(step_id, kind)
     path = examples.example_file(store, found)
     if not path.is_file():
@@ -151,7 +152,7 @@ def example_audio(step_id: str, kind: str):
 def upload_example(step_id: str, kind: str):
     """A model or non-example recorded elsewhere, kept and scored; back to the step's page."""
     step = _step(step_id)
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     _kind_or_404(kind)
     file = request.files.get("recording")
     try:
@@ -162,7 +163,7 @@ def upload_example(step_id: str, kind: str):
     path = examples.example_file(store, found)
     path.parent.mkdir(parents=True, exist_ok=True)
     file.save(path)
-    reps.score_example(store, scorer, step, kind)
+    score_stored_example(store, scorer, step, kind)
     return redirect(url_for("steps.show", step_id=step_id) + f"#{kind}")
 
 
@@ -170,16 +171,16 @@ def upload_example(step_id: str, kind: str):
 def score_example(step_id: str, kind: str):
     """Score the current model or non-example (a shipped one is scored the first time it is shown)."""
     step = _step(step_id)
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     _example_or_404(step_id, kind)
     try:
-        return example_view(reps.score_example(store, scorer, step, kind), step)
+        return example_view(score_stored_example(store, scorer, step, kind), step)
     except RehearseError as exc:
         raise Refused(str(exc)) from exc
 
 
 def _example_or_404(step_id: str, kind: str) -> dict:
-    store, _ = services()
+    store = context.store()
     found = examples.example(store, step_id, _kind_or_404(kind))
     if found is None:
         abort(404, description=f"{step_id!r} has no {EXAMPLE_KINDS[kind]} recording yet")

@@ -35,16 +35,19 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from wsproto.utilities import LocalProtocolError
 
-from ..capture.live import LiveAttempt
+from ..capture.live import LiveRep
 from ..errors import RehearseError
 from ..scoring.result import Result
 from ..scoring.steps import get_step
 from ..store import examples, learnt
-from ..reps.attempts import keep_result, salvage_recording, session_step
+from ..reps.live import salvage_recording
+from ..reps.scoring import keep_result, session_step
 from ..store.faults import storage_problem
 from .connections import WEBSOCKET_OPENED
 from .errors import unforeseen
-from .views import attempt_view, example_view, live_reps, services
+from . import context
+from .context import live_reps
+from .display import example_view, rep_view
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +115,7 @@ def _report(ws, exc: Exception) -> None:
 @guarded
 def record_rep(ws, session_id: int) -> None:
     """Record one rep of a session over this connection, then score it."""
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     session = store.session(session_id)
     if session is None:
         return _refuse(ws, f"there is no session {session_id}; start one from the first page")
@@ -123,22 +126,22 @@ def record_rep(ws, session_id: int) -> None:
     if not _started(ws):
         return
     # Heard with how this teacher says the names, as learnt up to now (this session's reps too).
-    roster = learnt.roster_for(store, session["teacher_id"], roster)
-    with live_reps().recording(lambda: store.new_attempt(session_id, "live")) as attempt:
+    roster = learnt.roster_for(store, session.teacher_id, roster)
+    with live_reps().recording(lambda: store.new_rep(session_id, "live")) as rep:
         recording = Recording(
-            f"rep {attempt['rep']} of session {session_id}",
-            view=lambda: attempt_view(store.attempt(attempt["id"]), step),
-            keep=lambda result: keep_result(store, attempt["id"], result),
-            fail=lambda error, duration: store.save_failure(attempt["id"], error, duration))
-        live = _open(ws, recording, lambda: LiveAttempt(scorer, step, store.audio_file(attempt), roster))
+            f"rep {rep.number} of session {session_id}",
+            view=lambda: rep_view(store.rep(rep.id), step),
+            keep=lambda result: keep_result(store, rep.id, result),
+            fail=lambda error, duration: store.save_failure(rep.id, error, duration))
+        live = _open(ws, recording, lambda: LiveRep(scorer, step, store.audio_file(rep), roster))
         if live is not None:
-            _record(ws, live, {"attempt": attempt["id"], "rep": attempt["rep"]}, recording)
+            _record(ws, live, {"attempt": rep.id, "rep": rep.number}, recording)
 
 
 @guarded
 def record_example(ws, step_id: str, kind: str) -> None:
     """Record the model (or non-example) of an action step over this connection, then score it."""
-    store, scorer = services()
+    store, scorer = context.store(), context.scorer()
     try:
         examples.check_kind(kind)
         step = get_step(step_id, store.instance)
@@ -152,12 +155,12 @@ def record_example(ws, step_id: str, kind: str) -> None:
         view=lambda: example_view(examples.example(store, step_id, kind)),
         keep=lambda result: examples.save_result(store, found["id"], result),
         fail=lambda error, duration: examples.save_failure(store, found["id"], error, duration))
-    live = _open(ws, recording, lambda: LiveAttempt(scorer, step, examples.example_file(store, found)))
+    live = _open(ws, recording, lambda: LiveRep(scorer, step, examples.example_file(store, found)))
     if live is not None:
         _record(ws, live, {"attempt": found["id"], "rep": 0}, recording)
 
 
-def _open(ws, recording: Recording, make: Callable[[], LiveAttempt]) -> LiveAttempt | None:
+def _open(ws, recording: Recording, make: Callable[[], LiveRep]) -> LiveRep | None:
     """The recording's file, made; None (the rep stored as failed, the page told why) if it cannot be."""
     try:
         return make()
@@ -184,16 +187,16 @@ def _started(ws) -> bool:
     return True
 
 
-def _refuse(ws, message: str, attempt: dict | None = None) -> None:
-    """Tell the page why nothing is recorded (and the attempt as stored, if there is one), if it is
+def _refuse(ws, message: str, rep: dict | None = None) -> None:
+    """Tell the page why nothing is recorded (and the rep as stored, if there is one), if it is
     still there to be told."""
     try:
-        send(ws, type="error", message=message, **({"attempt": attempt} if attempt else {}))
+        send(ws, type="error", message=message, **({"attempt": rep} if rep else {}))
     except ConnectionClosed:
         pass
 
 
-def _record(ws, live: LiveAttempt, started: dict, recording: Recording) -> None:
+def _record(ws, live: LiveRep, started: dict, recording: Recording) -> None:
     """Say the rep has started, take the audio until the page says stop, then score it and send the
     outcome. Whatever happens — the page gone even before "started" reached it — the recording is
     kept and stored as scored or, with the reason, unscored."""
@@ -214,7 +217,7 @@ def _record(ws, live: LiveAttempt, started: dict, recording: Recording) -> None:
         _wait_for_close(ws)
 
 
-def _fail_quietly(live: LiveAttempt, recording: Recording, exc: Exception) -> None:
+def _fail_quietly(live: LiveRep, recording: Recording, exc: Exception) -> None:
     """Something unforeseen ended the rep: store it as unscored, saying so, if that can still be
     stored (if not, the server settles it when it is scored again: attempts.LiveReps)."""
     try:
@@ -228,7 +231,7 @@ def _fail_quietly(live: LiveAttempt, recording: Recording, exc: Exception) -> No
         log.exception("%s: could not store that it failed", recording.label)
 
 
-def _finish(ws, live: LiveAttempt, recording: Recording, stopped_by: str) -> None:
+def _finish(ws, live: LiveRep, recording: Recording, stopped_by: str) -> None:
     if isinstance(stopped_by, SaveFailed):
         return _save_failed(ws, live, recording, stopped_by)
     if stopped_by != "stop":
@@ -257,7 +260,7 @@ class SaveFailed(str):
     """A block of audio could not be written (the disk full, the folder read-only): why, in words."""
 
 
-def _save_failed(ws, live: LiveAttempt, recording: Recording, why: SaveFailed) -> None:
+def _save_failed(ws, live: LiveRep, recording: Recording, why: SaveFailed) -> None:
     """The recording could not be written on: keep what reached the disk (its header made to count
     exactly that), store the rep as unscored with the reason — or, if even that cannot be stored,
     say so — and tell the page."""
@@ -279,7 +282,7 @@ def _save_failed(ws, live: LiveAttempt, recording: Recording, why: SaveFailed) -
         send(ws, type="error", message=message, attempt=recording.view())
 
 
-def _receive_audio(ws, live: LiveAttempt, max_s: float, page_there: bool = True) -> str:
+def _receive_audio(ws, live: LiveRep, max_s: float, page_there: bool = True) -> str:
     """Take frames until the page says stop; return "stop", or what went wrong, in words. Once the
     page has gone (a cue could not be sent), the frames it sent before are still read and kept."""
     while True:

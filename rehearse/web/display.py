@@ -1,47 +1,25 @@
-"""What the pages show, as plain dicts: a step, an attempt (verdicts, marked transcript) and a
-session with its progress. The session page's script and the templates both read these."""
+"""What the pages show, as plain dicts: a step, a rep (verdicts, marked transcript) and a session
+with its progress, made from the store's records (store/records.py). The session page's script and
+the templates both read these."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
 
-from flask import abort, current_app, url_for
+from flask import url_for
 
-from ..coaching.calibration import attempt_agreement, band_view, summarise
-from ..coaching.progress import attempt_passed, marked, marked_metrics, progress_of, result_of, verdicts_of
+from ..coaching.calibration import band_view, rep_agreement, summarise
+from ..coaching.progress import marked, marked_metrics, progress_of, rep_passed, verdicts_of
 from ..errors import RehearseError
 from ..scoring.criteria import LABELS
 from ..scoring.name_sounds import parse_roster
 from ..scoring.steps import ActionStep, check_all, get_step
 from ..scoring.stored import StoredResult
 from ..store import examples, history, learnt
-from ..reps.attempts import LiveReps, session_step
 from ..store.database import Store
-from . import figures, typed
-
-
-def services() -> tuple[Store, Any]:
-    ext = current_app.extensions["rehearse"]
-    return ext["store"], ext["scorer"]
-
-
-def live_reps() -> LiveReps:
-    """The reps this server is recording or saving now (see attempts.LiveReps)."""
-    return current_app.extensions["rehearse"]["live"]
-
-
-def session_or_404(session_id: int) -> tuple[Store, dict[str, Any], ActionStep | None, str | None]:
-    """The store, a session, its action step and, if the step cannot be loaded, why not."""
-    store, _ = services()
-    session = store.session(session_id)
-    if session is None:
-        abort(404, description=f"there is no session {session_id}; start one from the first page")
-    try:
-        step, _roster = session_step(session, store.instance)
-    except RehearseError as exc:
-        return store, session, None, str(exc)
-    return store, session, step, None
+from ..store.records import Rep, Session
+from . import context, figures, typed
 
 
 def step_or_problem(step_id: str, instance) -> tuple[ActionStep | None, str | None]:
@@ -58,21 +36,6 @@ def step_titles(store: Store) -> dict[str, str]:
     titles = {s.id: s.title for s in check_all(store.instance)[0]}
     titles.update({a["step_id"]: a["title"] for a in history.action_steps(store) if a["step_id"] not in titles})
     return titles
-
-
-def attempt_or_404(attempt_id: int) -> dict[str, Any]:
-    store, _ = services()
-    attempt = store.attempt(attempt_id)
-    if attempt is None:
-        abort(404, description=f"there is no attempt {attempt_id}")
-    return attempt
-
-
-def teacher_or_404(teacher_id: int) -> dict[str, Any]:
-    teacher = services()[0].teacher(teacher_id)
-    if teacher is None:
-        abort(404, description=f"there is no teacher {teacher_id}; their data may have been deleted")
-    return teacher
 
 
 def step_view(step: ActionStep) -> dict[str, Any]:
@@ -117,52 +80,56 @@ def criterion_words(step: ActionStep | None) -> dict[str, dict[str, str]]:
             for c in step.criteria} if step else {}
 
 
-def attempt_view(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
-    """An attempt for the page: what `attempt_facts` gives, where its recording is served, and what
-    it taught the app of how its teacher says a name (learnt.taught_by: the coach's one tap)."""
-    at = {"attempt_id": attempt["id"]}
+def rep_view(rep: Rep, step: ActionStep | None) -> dict[str, Any]:
+    """A rep for the page: what `rep_facts` gives, where its recording is served, and what it
+    taught the app of how its teacher says a name (learnt.taught_by: the coach's one tap)."""
+    at = {"rep_id": rep.id}
     urls = {"marks": url_for("api.mark", **at), "score": url_for("api.rescore", **at),
             "taps": url_for("api.add_taps", **at), "comments": url_for("comments.add", **at)}
-    return attempt_facts(attempt, step) | {"audio_url": url_for("pages.attempt_audio", **at), "urls": urls,
-                                           "taught": learnt.taught_by(services()[0], attempt["uid"])}
+    return rep_facts(rep, step) | {"audio_url": url_for("pages.rep_audio", **at), "urls": urls,
+                                   "taught": learnt.taught_by(context.store(), rep.uid)}
 
 
-def attempt_facts(attempt: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
-    """An attempt as the page and the saved report show it, outside any request: its verdicts with
-    the coach's marks and the step's words, its figures as the coach agreed them, its transcript marked."""
+def taps_of(rep: Rep) -> list[dict[str, Any]]:
+    """A rep's passes of taps as calibration and the pages read them."""
+    return [t.to_json() for t in rep.taps]
+
+
+def rep_facts(rep: Rep, step: ActionStep | None) -> dict[str, Any]:
+    """A rep as the page and the saved report show it, outside any request: its verdicts with the
+    coach's marks and the step's words, its figures as the coach agreed them, its transcript marked."""
     words = criterion_words(step)
-    result = result_of(attempt)
-    verdicts = [v | words.get(v["id"], {"description": v["id"], "label": v["id"]}) for v in verdicts_of(attempt, result)]
+    verdicts = [v | words.get(v["id"], {"description": v["id"], "label": v["id"]}) for v in verdicts_of(rep)]
+    taps = taps_of(rep)
     view = {
-        "id": attempt["id"], "rep": attempt["rep"], "source": attempt["source"],
-        "status": attempt["status"], "error": attempt["error"], "created_at": attempt["created_at"],
-        "duration_s": attempt["duration_s"], "passed": attempt_passed(attempt, result),
-        "app_passed": None if attempt["passed"] is None else bool(attempt["passed"]),
+        "id": rep.id, "rep": rep.number, "source": rep.source,
+        "status": rep.status, "error": rep.error, "created_at": rep.created_at,
+        "duration_s": rep.duration_s, "passed": rep_passed(rep), "app_passed": rep.app_passed,
         "overruled": any(v["coach"] is not None and v["coach"] != v["app"] for v in verdicts),
         "verdicts": verdicts,
-        "taps": attempt.get("taps", []),
-        "comments": attempt.get("comments", []),  # the coach's, each at a moment of the recording
-        "agreement": attempt_agreement(result, attempt.get("taps", []), step.wait_band if step else None),
+        "taps": taps,
+        "comments": [c.to_json() for c in rep.comments],  # the coach's, each at a moment of the recording
+        "agreement": rep_agreement(rep.result, taps, step.wait_band if step else None),
     }
-    if result is not None:
+    if rep.result is not None:
+        result = rep.result
         view |= {
-            "metrics": marked_metrics(attempt, result),  # with the pupil the coach chose, and the wait kept
+            "metrics": marked_metrics(rep),  # with the pupil the coach chose, and the wait kept
             "pauses": [asdict(p) for p in result.pauses], "utterances": [asdict(u) for u in result.utterances],
             "words": marked_words(result), "timings": result.timings.to_json(),
         }
     return view
 
 
-def compare_choice(attempt: dict[str, Any]) -> dict[str, Any]:
+def compare_choice(rep: Rep) -> dict[str, Any]:
     """Another rep to compare with, as the list names it (figures.rep_options): when it was recorded,
     which rep of which session, met or not and the wait, with the coach's marks applied (the figures
-    the chart and the feedback show)."""
-    result = result_of(attempt)
-    metrics = marked(attempt, result)
+    the chart and the feedback show). `rep` is read with its session (history.sibling_reps)."""
+    metrics = marked(rep)
     wait = metrics.wait_time_s if metrics else None
-    return {"id": attempt["id"], "rep": attempt["rep"], "at": attempt["created_at"],
-            "session_id": attempt["session_id"], "started_at": attempt["started_at"],
-            "passed": attempt_passed(attempt, result), "wait_time_s": wait,
+    return {"id": rep.id, "rep": rep.number, "at": rep.created_at,
+            "session_id": rep.session_id, "started_at": rep.session.started_at if rep.session else None,
+            "passed": rep_passed(rep), "wait_time_s": wait,
             "figure": None if wait is None else f"waited {figures.seconds(wait)}"}
 
 
@@ -175,23 +142,29 @@ def marked_words(result: StoredResult) -> list[dict[str, Any]]:
     return [{"word": w.word, "start": w.start, "end": w.end, "role": w.role} for w in result.words]
 
 
-def session_pupils(session: dict[str, Any], step: ActionStep | None) -> list[str]:
+def session_pupils(session: Session, step: ActionStep | None) -> list[str]:
     """The names of the session's class (as the coach set it, else the step's), without how they sound."""
-    if session["roster"]:
-        return [p.name for p in parse_roster(session["roster"])]
+    if session.roster:
+        return [p.name for p in parse_roster(list(session.roster))]
     return [p.name for p in step.roster] if step else []
 
 
-def session_view(store: Store, session: dict[str, Any], step: ActionStep | None) -> dict[str, Any]:
-    attempts = store.attempts(session["id"])
-    views = [attempt_view(a, step) for a in attempts]
+def session_facts(session: Session) -> dict[str, Any]:
+    """A session as the pages' scripts read it (the JSON island's "session")."""
+    return {"id": session.id, "teacher": session.teacher, "teacher_id": session.teacher_id,
+            "step_id": session.step_id, "title": session.title, "roster": list(session.roster),
+            "reps_target": session.reps_target, "fluent_after": session.fluent_after,
+            "started_at": session.started_at, "finished_at": session.finished_at, "mode": session.mode}
+
+
+def session_view(store: Store, session: Session, step: ActionStep | None) -> dict[str, Any]:
+    reps = store.reps(session.id)
+    views = [rep_view(r, step) for r in reps]
     return {
-        "session": {k: session[k] for k in ("id", "teacher", "teacher_id", "step_id", "title", "roster",
-                                            "reps_target", "fluent_after", "started_at", "finished_at", "mode")}
-        | {"pupils": session_pupils(session, step)},
+        "session": session_facts(session) | {"pupils": session_pupils(session, step)},
         "step": step_view(step) if step else None,
-        "attempts": views,
-        "progress": progress_of(attempts, session["fluent_after"]),
+        "reps": views,
+        "progress": progress_of(reps, session.fluent_after),
         "calibration": summarise(v["agreement"] for v in views),
     }
 

@@ -1,28 +1,28 @@
-// One attempt drawn for a page: its overall verdict, each criterion (the app's verdict, the coach's
+// One rep drawn for a page: its overall verdict, each criterion (the app's verdict, the coach's
 // overrule and comment, and — where the page allows — the tools to overrule), the transcript with
 // the question and the named pupil marked, the timeline, buttons that play it from the app's marks,
-// and how the coach's taps along it agree with the app's timing. Used by the rehearsal, attempt and
+// and how the coach's taps along it agree with the app's timing. Used by the rehearsal, rep and
 // compare pages.
 import { Api } from "./api.js";
 import { Dates, Seconds } from "./dates.js";
 import { Draw } from "./draw.js";
 
-export const AttemptView = (function () {
-  function verdictBadge(el, attempt) {
-    el.className = "verdict " + (attempt.passed === true ? "pass" : attempt.passed === false ? "fail" : "unscored");
-    el.textContent = attempt.passed === true ? "All criteria met" : attempt.passed === false ? "Not yet" : "Not scored";
+export const RepView = (function () {
+  function verdictBadge(el, rep) {
+    el.className = "verdict " + (rep.passed === true ? "pass" : rep.passed === false ? "fail" : "unscored");
+    el.textContent = rep.passed === true ? "All criteria met" : rep.passed === false ? "Not yet" : "Not scored";
   }
 
   // `saveMark(criterion, passed, comment)` given: the coach can overrule and comment; else read-only.
-  function verdictList(ul, attempt, saveMark) {
+  function verdictList(ul, rep, saveMark) {
     ul.innerHTML = "";
-    if (attempt.status !== "scored") {
+    if (rep.status !== "scored") {
       const li = document.createElement("li");
       li.className = "unscored";
-      li.textContent = attempt.error || "This rep has not been scored.";
+      li.textContent = rep.error || "This rep has not been scored.";
       ul.append(li);
     }
-    for (const v of attempt.verdicts) ul.append(verdictItem(v, saveMark));
+    for (const v of rep.verdicts) ul.append(verdictItem(v, saveMark));
   }
 
   function verdictItem(v, saveMark) {
@@ -79,36 +79,36 @@ export const AttemptView = (function () {
     return li;
   }
 
-  function transcript(el, attempt) {
+  function transcript(el, rep) {
     el.innerHTML = "";
-    for (const w of attempt.words || []) {
+    for (const w of rep.words || []) {
       const span = document.createElement(w.role ? "mark" : "span");
       if (w.role) span.className = w.role;
       span.textContent = w.word;
       el.append(span, document.createTextNode(" "));
     }
-    if (!(attempt.words || []).length) el.textContent = attempt.status === "scored" ? "(nothing recognised)" : "";
+    if (!(rep.words || []).length) el.textContent = rep.status === "scored" ? "(nothing recognised)" : "";
   }
 
-  // Post a coach's mark; resolve to the attempt as stored now (or throw the server's message).
+  // Post a coach's mark; resolve to the rep as stored now (or throw the server's message).
   // `pupil` (on names_pupil): who the coach says was named, where the app did not hear whom.
-  function postMark(attempt, criterion, passed, comment, pupil) {
-    return Api.post(attempt.urls.marks, pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment });
+  function postMark(rep, criterion, passed, comment, pupil) {
+    return Api.post(rep.urls.marks, pupil ? { criterion, passed, comment, pupil } : { criterion, passed, comment });
   }
 
-  // Score a stored attempt again from its recording; resolve to the attempt as stored now (scored,
+  // Score a stored rep again from its recording; resolve to the rep as stored now (scored,
   // or unscored with the reason), or throw the server's message (e.g. it is still being recorded).
-  function rescore(attempt) {
-    return Api.post(attempt.urls.score);
+  function rescore(rep) {
+    return Api.post(rep.urls.score);
   }
 
   const LEAD_S = 0.5;  // replay from this long before a mark, to hear what leads up to it
 
   // Buttons that play the recording in `audio` from just before the app's question end and name,
   // so a coach can check a disputed verdict by ear.
-  function replay(container, attempt, audio) {
+  function replay(container, rep, audio) {
     container.innerHTML = "";
-    const m = attempt.metrics || {};
+    const m = rep.metrics || {};
     for (const [t, what] of [[m.question_end_s, "the question ends"], [m.name_start_s, "the name"]]) {
       if (t == null) continue;
       const from = Math.max(0, t - LEAD_S);
@@ -125,9 +125,9 @@ export const AttemptView = (function () {
   const signed = Draw.signed;
 
   // How the coach's latest taps along this rep compare with the app's timing, in words.
-  function agreement(container, attempt) {
+  function agreement(container, rep) {
     container.innerHTML = "";
-    const a = attempt.agreement;
+    const a = rep.agreement;
     if (!a) return;
     const line = (text, className) => {
       const p = document.createElement("p");
@@ -168,9 +168,9 @@ export const AttemptView = (function () {
   }
 
   // The passes of taps kept for this rep, each with a button to forget it (`remove(tapId)`).
-  function tapPasses(list, attempt, remove) {
+  function tapPasses(list, rep, remove) {
     list.innerHTML = "";
-    for (const t of attempt.taps || []) {
+    for (const t of rep.taps || []) {
       const li = document.createElement("li");
       const q = t.question_end_s == null ? "—" : `${t.question_end_s.toFixed(2)} s`;
       const n = t.name_s == null ? "—" : `${t.name_s.toFixed(2)} s`;
@@ -196,13 +196,13 @@ export const AttemptView = (function () {
   // line under the choices says what was learnt. `saveMark(criterion, passed, comment, pupil)` stores
   // it and shows the rep again; the focus stays on the button pressed.
   const or = (names) => (names.length === 1 ? names[0] : names.slice(0, -1).join(", ") + " or " + names.at(-1));
-  function nameFix(box, attempt, pupils, saveMark) {
+  function nameFix(box, rep, pupils, saveMark) {
     const focused = box.contains(document.activeElement) ? document.activeElement.dataset.key : null;
     box.innerHTML = "";
     box.hidden = true;
-    const m = attempt.metrics;
-    const verdict = (attempt.verdicts || []).find((v) => v.id === "names_pupil");
-    if (attempt.status !== "scored" || !m || !verdict || m.named_before_question || m.question_end_s == null) return;
+    const m = rep.metrics;
+    const verdict = (rep.verdicts || []).find((v) => v.id === "names_pupil");
+    if (rep.status !== "scored" || !m || !verdict || m.named_before_question || m.question_end_s == null) return;
     const chosen = verdict.pupil;
     const unclear = m.name_unclear_likely && m.name_unclear_likely.length ? m.name_unclear_likely : null;
     const everyone = pupils || [];
@@ -268,12 +268,12 @@ export const AttemptView = (function () {
       undo.addEventListener("click", () => saveMark("names_pupil", null, verdict.comment, null));
       box.querySelector(".choices").append(undo);
     }
-    const taught = attempt.taught && chosen ? attempt.taught : null;
-    if (taught || attempt.learn_note) {
+    const taught = rep.taught && chosen ? rep.taught : null;
+    if (taught || rep.learn_note) {
       const line = document.createElement("p");
       line.className = "learnt-line";
       line.id = "name-fix-learnt";
-      line.textContent = !taught ? attempt.learn_note : taught.heard
+      line.textContent = !taught ? rep.learn_note : taught.heard
         ? `Learnt how ${taught.teacher} says ${taught.pupil}: heard “${taught.heard.trim()}”`
         : `Learnt how ${taught.teacher} says ${taught.pupil}, from this rep's recording.`;
       box.append(line);
@@ -286,15 +286,15 @@ export const AttemptView = (function () {
     }
   }
 
-  // The whole attempt into a page's parts {badge, verdicts, transcript, timeline, and optionally
+  // The whole rep into a page's parts {badge, verdicts, transcript, timeline, and optionally
   // agreement, replay with audio}; `span` puts several timelines on one time scale.
-  function render(parts, attempt, band, saveMark, span) {
-    verdictBadge(parts.badge, attempt);
-    verdictList(parts.verdicts, attempt, saveMark);
-    transcript(parts.transcript, attempt);
-    if (attempt.metrics) Draw.timeline(parts.timeline, attempt, band, span); else parts.timeline.innerHTML = "";
-    if (parts.agreement) agreement(parts.agreement, attempt);
-    if (parts.replay && parts.audio) replay(parts.replay, attempt, parts.audio);
+  function render(parts, rep, band, saveMark, span) {
+    verdictBadge(parts.badge, rep);
+    verdictList(parts.verdicts, rep, saveMark);
+    transcript(parts.transcript, rep);
+    if (rep.metrics) Draw.timeline(parts.timeline, rep, band, span); else parts.timeline.innerHTML = "";
+    if (parts.agreement) agreement(parts.agreement, rep);
+    if (parts.replay && parts.audio) replay(parts.replay, rep, parts.audio);
   }
 
   return { verdictBadge, verdictList, transcript, agreement, replay, tapPasses, nameFix, render, postMark, rescore };
