@@ -35,6 +35,7 @@ class Rule:
     """A rule of the library: its parameters (type, default) and how it describes and checks."""
 
     name: str
+    label: str  # the rule in a word or two, as the verdict line beside the record button says it
     params: dict[str, tuple[type, Any]]
     describe: Callable[..., str]
     check: Callable[..., tuple[bool, str]]
@@ -56,26 +57,19 @@ PARAM_LABELS = {"min_s": "the shortest pause", "max_s": "the longest pause", "mi
                 "words": "the key words", "phrases": "the phrases", "max": "the number", "in_order": "in this order"}
 
 
-# Each rule in a word or two, as the rehearsal page's verdict line (beside the record button) says it:
-# sent with each verdict (rehearse/web/display.py `label`), so the page's script holds no copy.
-LABELS = {"asks_question": "question", "wait_time": "wait", "names_pupil": "pupil named",
-          "no_name_before_question": "no name first", "uses_key_words": "key words", "max_steps": "steps",
-          "checks_understanding": "checks understanding", "max_fillers": "fillers", "max_words": "words",
-          "max_seconds": "time", "says_phrases": "phrases"}
-
-
 def param_label(param: str) -> str:
     """A rule parameter as the step editor's form names it (PARAM_LABELS)."""
     return PARAM_LABELS.get(param, param)
 NOISY_ROOM_DB = 20.0  # the teacher's voice less far than this above the background: said in the evidence
 
 
-def rule(name: str, describe: Callable[..., str], form: str, focus: str, needs_roster: bool = False,
+def rule(name: str, label: str, describe: Callable[..., str], form: str, focus: str, needs_roster: bool = False,
          **params: tuple[type, Any]):
-    """Register a check function as the rule `name` with typed parameters (type, default)."""
+    """Register a check function as the rule `name` with typed parameters (type, default): a new
+    criterion is one such function, here (docs/steps.md lists it for step writers)."""
 
     def register(check):
-        RULES[name] = Rule(name, params, describe, check, form, focus, needs_roster)
+        RULES[name] = Rule(name, label, params, describe, check, form, focus, needs_roster)
         return check
 
     return register
@@ -95,7 +89,7 @@ def _n(count: int, thing: str) -> str:
     return f"{count} {thing}{'' if count == 1 else 's'}"
 
 
-@rule("asks_question", describe=lambda: "Ask a question", form="Ask a question", focus=QUESTION)
+@rule("asks_question", label="question", describe=lambda: "Ask a question", form="Ask a question", focus=QUESTION)
 def asks_question(t: Timeline) -> tuple[bool, str]:
     if t.question is None:
         return False, "No question was heard; pose the question to the whole class first."
@@ -122,7 +116,7 @@ def _wait_target(min_s: float, max_s: float | None) -> str:
     return f"{min_s:g}–{max_s:g} s"
 
 
-@rule("wait_time",
+@rule("wait_time", label="wait",
       describe=lambda min_s, max_s: f"Pause {_wait_target(min_s, max_s)} after the question before naming a pupil",
       form="Pause at least {min_s} seconds, and at most {max_s} seconds, after the question before naming a pupil",
       focus=PAUSE_AND_NAME, needs_roster=True, min_s=(float, 3.0), max_s=(float, None))
@@ -156,7 +150,7 @@ def wait_time(t: Timeline, min_s: float, max_s: float | None) -> tuple[bool, str
     return passed, detail
 
 
-@rule("names_pupil", describe=lambda: "Name one pupil from the class after the pause",
+@rule("names_pupil", label="pupil named", describe=lambda: "Name one pupil from the class after the pause",
       form="Name one pupil from the class after the pause", focus=PAUSE_AND_NAME, needs_roster=True)
 def names_pupil(t: Timeline) -> tuple[bool, str]:
     if t.unclear_name is not None:
@@ -174,7 +168,7 @@ def names_pupil(t: Timeline) -> tuple[bool, str]:
     return True, f"You named {m.pupil}{heard} ({m.confidence:.0%} sure)."
 
 
-@rule("no_name_before_question",
+@rule("no_name_before_question", label="no name first",
       describe=lambda: "Say no name before the question, so that every pupil has to think",
       form="Say no name before the question, so that every pupil has to think", focus=QUESTION,
       needs_roster=True)
@@ -218,7 +212,7 @@ def _stem(word: str) -> str:
     return re.sub(r"(ing|ed|es|s)$", "", word) if len(word) > 4 else word
 
 
-@rule("uses_key_words",
+@rule("uses_key_words", label="key words",
       describe=lambda words, min_count: (
           f"Use the key words {', '.join(words)}" if min_count in (None, len(words))
           else f"Use at least {min_count} of the key words {', '.join(words)}"),
@@ -259,7 +253,7 @@ def instruction_steps(t: Timeline) -> list[str]:
     return steps
 
 
-@rule("max_steps", describe=lambda max: f"Give the instructions in at most {max} steps",
+@rule("max_steps", label="steps", describe=lambda max: f"Give the instructions in at most {max} steps",
       form="Give the instructions in at most {max} steps", focus=BREVITY, max=(int, 3))
 def max_steps(t: Timeline, max: int) -> tuple[bool, str]:
     steps = instruction_steps(t)
@@ -269,7 +263,7 @@ def max_steps(t: Timeline, max: int) -> tuple[bool, str]:
     return len(steps) <= max, f"You gave {_n(len(steps), 'step')} (aim for at most {max}): {listing}."
 
 
-@rule("checks_understanding",
+@rule("checks_understanding", label="checks understanding",
       describe=lambda: "End with a question that checks the class understood",
       form="End with a question that checks the class understood", focus=CHECKING)
 def checks_understanding(t: Timeline) -> tuple[bool, str]:
@@ -279,7 +273,7 @@ def checks_understanding(t: Timeline) -> tuple[bool, str]:
     return False, "You did not finish with a question that checks understanding (e.g. \"What will you do first?\")."
 
 
-@rule("max_fillers", describe=lambda max: f"Say at most {max} filler words (um, er)",
+@rule("max_fillers", label="fillers", describe=lambda max: f"Say at most {max} filler words (um, er)",
       form="Say at most {max} filler words (um, er)", focus=BREVITY, max=(int, 2))
 def max_fillers(t: Timeline, max: int) -> tuple[bool, str]:
     said = [w for u in t.utterances for w in words_of(u.text) if w in FILLERS]
@@ -289,14 +283,14 @@ def max_fillers(t: Timeline, max: int) -> tuple[bool, str]:
     return len(said) <= max, f"You said {_n(len(said), 'filler word')} ({counts}); aim for at most {max}."
 
 
-@rule("max_words", describe=lambda max: f"Use at most {max} words", form="Use at most {max} words",
+@rule("max_words", label="words", describe=lambda max: f"Use at most {max} words", form="Use at most {max} words",
       focus=BREVITY, max=(int, REQUIRED))
 def max_words(t: Timeline, max: int) -> tuple[bool, str]:
     count = len(words_of(t.transcript))
     return count <= max, f"You used {_n(count, 'word')}; aim for at most {max}."
 
 
-@rule("max_seconds", describe=lambda max: f"Finish within {max:g} seconds", form="Finish within {max} seconds",
+@rule("max_seconds", label="time", describe=lambda max: f"Finish within {max:g} seconds", form="Finish within {max} seconds",
       focus=BREVITY, max=(float, REQUIRED))
 def max_seconds(t: Timeline, max: float) -> tuple[bool, str]:
     if not t.utterances:
@@ -316,7 +310,7 @@ def _find_phrase(phrase: str, words: list[str], start: int) -> int | None:
     return None
 
 
-@rule("says_phrases",
+@rule("says_phrases", label="phrases",
       describe=lambda phrases, in_order: ("Say, in this order: " if in_order else "Say: ")
       + " … ".join(f'"{p}"' for p in phrases),
       form="Say the phrases {phrases} ({in_order} in this order)", focus=WORDING,
@@ -334,3 +328,8 @@ def says_phrases(t: Timeline, phrases: list[str], in_order: bool) -> tuple[bool,
         return True, "You said " + ", then ".join(f'"{p}"' for p in phrases) + "."
     where = " in order" if in_order else ""
     return False, "Not heard" + where + ": " + ", ".join(f'"{p}"' for p in missing) + "."
+
+
+# Each rule in a word or two (Rule.label), as the verdict line beside the record button says it: sent
+# with each verdict (rehearse/web/display.py `label`), so the page's script holds no copy.
+LABELS = {name: r.label for name, r in RULES.items()}
