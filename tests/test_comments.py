@@ -303,3 +303,14 @@ def test_the_timeline_and_list_are_on_both_pages(client, rep):
         entry = "session.js" if url.startswith("/sessions/") else "rep_page.js"
         assert 'from "./comments.js"' in client.get(f"/static/{entry}").text, entry
     assert client.get("/static/comments.js").status_code == 200
+
+
+def test_a_teachers_page_lists_every_comment_on_her_reps(client, rep):
+    store, attempt = rep
+    session = store.session(attempt.session_id)
+    post(client, attempt.id, {"at_s": 2.0, "text": "Lovely pause <here>"})
+    page = client.get(f"/teachers/{session.teacher_id}/comments")
+    assert page.status_code == 200
+    assert "Lovely pause &lt;here&gt;" in page.text and f"/attempts/{attempt.id}" in page.text
+    assert f"/teachers/{session.teacher_id}/comments" in client.get(f"/teachers/{session.teacher_id}").text
+    assert client.get("/teachers/999999/comments").status_code == 404

@@ -22,6 +22,7 @@ from typing import Any
 from ..errors import RehearseError
 from ..typed_text import text_problem
 from .database import Store, new_uid, now
+from .records import Comment, CommentOnRep
 
 MAX_CHARS = 2000
 END_SLACK_S = 0.05  # a moment this far past the stored length is its end (the player's and the
@@ -121,3 +122,16 @@ def merge(db: sqlite3.Connection, comment: dict[str, Any], rep_id: int) -> int:
         " AND COALESCE(excluded.edited_at, '') > COALESCE(comments.edited_at, '')",
         (comment["uid"], rep_id, comment["at_s"], comment["text"], comment["created_at"], comment["edited_at"]))
     return cur.rowcount
+
+
+def of_teacher(store: Store, teacher_id: int) -> list[CommentOnRep]:
+    """Every comment a coach left on a teacher's reps, newest session first, in the order heard:
+    the comment with its rep (id, number) and session (id, step title, started)."""
+    rows = store.query_all(
+        "SELECT c.id, c.at_s, c.text, c.created_at, c.edited_at, a.id AS rep_id, a.rep AS rep_number,"
+        " s.id AS session_id, st.title, s.started_at FROM comments c JOIN attempts a ON a.id = c.attempt_id"
+        " JOIN sessions s ON s.id = a.session_id JOIN action_steps st ON st.id = s.action_step_id"
+        " WHERE s.teacher_id = ?"
+        " ORDER BY s.started_at DESC, a.rep, c.at_s, c.id", teacher_id)
+    return [CommentOnRep(Comment(r["id"], r["at_s"], r["text"], r["created_at"], r["edited_at"]), r["rep_id"],
+                         r["rep_number"], r["session_id"], r["title"], r["started_at"]) for r in rows]

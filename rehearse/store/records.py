@@ -57,6 +57,18 @@ class Comment:
                 "edited_at": self.edited_at}
 
 
+
+@dataclass(frozen=True, slots=True)
+class CommentOnRep:
+    """A comment with the rep and session it was left on, for the list of a teacher's comments."""
+
+    comment: Comment
+    rep_id: int
+    rep_number: int
+    session_id: int
+    step_title: str
+    session_started_at: str
+
 @dataclass(frozen=True, slots=True)
 class Teacher:
     """One row of the `teachers` table."""

@@ -17,7 +17,7 @@ from .. import staging
 from ..errors import RehearseError
 from ..scoring.steps import wait_bands
 from ..store import archive as archives
-from ..store import history, plans
+from ..store import comments, history, plans
 from ..reps.export import rep_records, to_csv, to_json
 from ..typed_text import printable, same_name
 from .inputs import query_number
@@ -88,6 +88,14 @@ def teacher_page(teacher_id: int):
                            sessions=sessions, total=total, plan=_plan_view(teacher_id),
                            learnt=learnt_view(store, teacher_id), forgot=request.args.get("forgot", type=int))
 
+
+
+@bp.get("/teachers/<int:teacher_id>/comments")
+def teacher_comments(teacher_id: int):
+    """Every comment the coach left on this teacher's reps, session by session."""
+    teacher = teacher_or_404(teacher_id)
+    return render_template("teacher_comments.html", teacher=teacher,
+                           comments=comments.of_teacher(context.store(), teacher_id))
 
 def _plan_view(teacher_id: int) -> dict | None:
     """Where the teacher is in the coaching cycle: the current step (the next step agreed at the last
