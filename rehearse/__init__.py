@@ -15,8 +15,9 @@ or from a floor below it (tests/test_layout.py checks this, and that no import g
 One name per thing, in the code as on the pages:
 - an *action step* is an `ActionStep` (scoring/steps.py); one is a `step`, its id (`cold-call`, the
   file's `id`) is `step_id` (and `?step=` in every address), and its row in the action_steps table
-  is `step_row`. The files live in `scenarios/` (the folder keeps the name the design gave it, as does REHEARSE_SCENARIOS); a stored
-  result keeps the id under its first key, "scenario", and the CLI still takes --scenario.
+  is `step_row`. The files live in `scenarios/` (the folder keeps the name the design gave it, as
+  does REHEARSE_SCENARIOS); a stored result keeps the id under its first key, "scenario", and the
+  CLI still takes --scenario.
 - a *rep* is a `rep` (store/records.py: `Rep`; its place in its session is `number`), and what the
   store hands out is a typed record (`Rep`, `Session`, `Mark`, `TapPass`, `Comment`), never a row dict.
   The design's word for one try, *attempt*, stays only where it is a contract with what is outside
