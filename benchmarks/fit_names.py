@@ -6,7 +6,7 @@
 For every pose-pause-name clip of the dev split (its rosters typed plainly, without hints), the
 engine scores the clip as the app does (in a sequence of reps by one voice, a rep it got wrong is
 corrected in one tap and learnt from, score_clips.py), and the
-evidence of each name choice (naming.Evidence: the piece after the wait, and the opening before the
+evidence of each name choice (name_evidence.Evidence: the piece after the wait, and the opening before the
 question) is kept with its truth from the labels: which pupil was named in that piece (the piece
 must hold the labelled start of the naming), or none; and whether a name came before the question.
 Then three models are fitted (numpy only; small L2 penalty):
@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rehearse.scoring import belief  # noqa: E402
+from rehearse.scoring import name_belief as belief  # noqa: E402
 from benchmarks.score_clips import as_typed, clip_order, coach_taps  # noqa: E402
 from rehearse.scoring.audio import load_audio  # noqa: E402
 from rehearse.scoring.name_sounds import parse_roster, with_learnt  # noqa: E402

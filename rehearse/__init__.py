@@ -18,12 +18,13 @@ One name per thing, in the code as on the pages:
   is `step_row`. The files live in `scenarios/` (the folder keeps the name the design gave it, as
   does REHEARSE_SCENARIOS); a stored result keeps the id under its first key, "scenario", and the
   CLI still takes --scenario.
-- a *rep* is a `rep` (store/records.py: `Rep`; its place in its session is `number`), and what the
-  store hands out is a typed record (`Rep`, `Session`, `Mark`, `TapPass`, `Comment`), never a row dict.
+- a *rep* is a `rep` (store/records.py: `Rep`; its place in its session is `number`), and the store
+  hands out reps, sessions and their marks, taps and comments as typed records (`Rep`, `Session`,
+  `Mark`, `TapPass`, `Comment`), never as row dicts.
   The design's word for one try, *attempt*, stays only where it is a contract with what is outside
   the code: the SQLite table `attempts` and its columns (`attempt_id`, `rep`), the addresses
   `/attempts/<id>` (and the API's under them), the archive's format, the CSV/JSON export's columns
-  and keys (`{"attempts": [...]}`), the WebSocket's messages (`"attempt"`), `rehearse score --json`,
+  and keys (`{"attempts": [...]}`), the WebSocket's messages and an upload's failure (`"attempt"`), `rehearse score --json`,
   and the CLI's options (`rescore ATTEMPT_ID...`, `report --attempt`, `--max-attempt-s`).
 - the *engine* is scoring/, the pipeline from audio to verdicts (pipeline.py's `Scorer` runs it);
   the *speech engine* is what hears the words (`--engine faster-whisper | openai-whisper`, scoring/words/),

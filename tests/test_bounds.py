@@ -97,7 +97,7 @@ def test_a_page_number_past_any_page_is_one_line(client):
 def test_compare_with_ids_sqlite_cannot_hold_is_404(client):
     for huge in HUGE:
         response = client.get(f"/compare?a=1&b={huge}")
-        assert response.status_code == 404 and "choose two attempts" in response.text
+        assert response.status_code == 404 and "choose two reps" in response.text
 
 
 # Deeper than Python parses (its recursion limit is 1000), yet within the smallest route's limit on a

@@ -305,12 +305,16 @@ def test_the_timeline_and_list_are_on_both_pages(client, rep):
     assert client.get("/static/comments.js").status_code == 200
 
 
-def test_a_teachers_page_lists_every_comment_on_her_reps(client, rep):
+def test_a_teachers_page_lists_every_comment_on_her_reps(client, rep, history_instance):
     store, attempt = rep
     session = store.session(attempt.session_id)
+    later = history_instance[1]["sessions"][1]  # Ms Okafor's second session, a week later
+    assert later["teacher"] == session.teacher
     post(client, attempt.id, {"at_s": 2.0, "text": "Lovely pause <here>"})
+    post(client, later["attempts"][0], {"at_s": 1.0, "text": "A week on"})
     page = client.get(f"/teachers/{session.teacher_id}/comments")
     assert page.status_code == 200
     assert "Lovely pause &lt;here&gt;" in page.text and f"/attempts/{attempt.id}" in page.text
+    assert page.text.index("A week on") < page.text.index("Lovely pause")  # newest session first
     assert f"/teachers/{session.teacher_id}/comments" in client.get(f"/teachers/{session.teacher_id}").text
     assert client.get("/teachers/999999/comments").status_code == 404

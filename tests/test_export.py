@@ -145,7 +145,7 @@ def test_bad_export_requests_get_one_line_and_status_2(history_instance, tmp_pat
     folder, _ = history_instance
     for args, message in [
         (["--teacher", "Ms Nobody"], "no teacher called 'Ms Nobody'; the teachers are: Mr Byrne, Ms Okafor"),
-        (["--step", "juggling"], "no attempts at action step 'juggling'"),
+        (["--step", "juggling"], "no reps of action step 'juggling'"),
         (["--from", "yesterday"], "--from: 'yesterday' is not a date; write it as YYYY-MM-DD"),
         (["-o", str(tmp_path / "no" / "such" / "dir.csv")], "No such file or directory"),
     ]:

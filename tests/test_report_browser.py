@@ -149,12 +149,12 @@ DRAWN = """(place) => [...place.querySelectorAll("svg, svg *")].map((node) => [n
     [...node.childNodes].filter((c) => c.nodeType === Node.TEXT_NODE).map((c) => c.textContent).join("")])"""
 
 
-def no_wait_timed(store, attempt_id: int) -> None:
+def no_wait_timed(store, rep_id: int) -> None:
     """The rep as if no pupil had been named after its question: scored, but no wait to time."""
-    result = store.attempt(attempt_id)["result"]
+    result = json.loads(json.dumps(dict(store.rep(rep_id).result.stored)))  # a plain, changeable copy
     result["metrics"] |= {"wait_time_s": None, "name_start_s": None, "named_pupil": None}
     with store.connect() as db:
-        db.execute("UPDATE attempts SET result = ? WHERE id = ?", (json.dumps(result), attempt_id))
+        db.execute("UPDATE attempts SET result = ? WHERE id = ?", (json.dumps(result), rep_id))
 
 
 def test_the_saved_report_draws_the_charts_the_pages_draw_offline(history_instance, tmp_path):

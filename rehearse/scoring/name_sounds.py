@@ -86,7 +86,7 @@ STRICT_THRESHOLD = 0.9  # the same where no name is expected (before or inside t
 class LearntSound:
     """How one teacher says one pupil's name, learnt from a rep the coach corrected in one tap (or
     from a recording made to teach it): what Whisper wrote in the name's place, and that piece of
-    the recording (16-bit mono PCM at 16 kHz, at most learning.MAX_PIECE_S) for an acoustic match."""
+    the recording (16-bit mono PCM at 16 kHz, at most name_learning.MAX_PIECE_S) for an acoustic match."""
 
     heard: str
     pcm: bytes = field(default=b"", repr=False)

@@ -1,7 +1,8 @@
 """The store: everything kept in the instance folder, and every SQL statement of rehearse.
 
 database.py is the SQLite file (`Store`: teachers, action steps, sessions, attempts, coach marks,
-taps) with its tables and migrations (schema.py) and the rows they share (rows.py); history.py
+taps) with its tables and migrations (schema.py) and the rows they share (rows.py), handed out as
+the frozen records of records.py (Rep, Session, Mark, TapPass, Comment, Teacher); history.py
 the coach's read-only queries; comments.py a coach's comments at moments of a rep's recording;
 learnt.py how each teacher says their pupils' names, learnt from their reps; examples.py a step's
 model and non-example as kept (reps/ scores them); archive.py the whole store as a zip and back

@@ -126,7 +126,7 @@ def step_with_id(store: Store, step_id: str) -> dict[str, Any]:
     row = store.query_one("SELECT id, step_id, title FROM action_steps WHERE step_id = ?", step_id)
     if row is None:
         known = ", ".join(s["step_id"] for s in action_steps(store)) or "none yet"
-        raise RehearseError(f"no attempts at action step {step_id!r}; practised so far: {known}")
+        raise RehearseError(f"no reps of action step {step_id!r}; practised so far: {known}")
     return dict(row)
 
 

@@ -1,8 +1,8 @@
 """One recording process per instance folder: an OS lock on `rehearse.lock`, held for the process's life.
 
 `rehearse serve` starts by settling the reps it finds 'recording' (the last server stopped while
-recording them: attempts.recover_unfinished), and a server knows which reps it is recording itself
-(attempts.LiveReps). Both are true only if no other process records into the same folder — a
+recording them: reps.live.recover_unfinished), and a server knows which reps it is recording itself
+(reps.live.LiveReps). Both are true only if no other process records into the same folder — a
 second server would mark the first one's live rep as stopped. So `serve` and `practice` each take
 this lock before they touch the folder, and refuse to start while another holds it, naming it
 and its process id. The operating system lets go of the lock when the process ends, however it

@@ -2,10 +2,10 @@
 
 The speech model mishears unusual names ("Kida" for Caoimhe), and each teacher says a name their
 own way. When the coach says in one tap who was named in a rep the app got unclear or wrong
-(attempts.mark_named; `rehearse practice` asks the teacher), that rep's name piece (its stretch of
+(reps.scoring.mark_named; `rehearse practice` asks the teacher), that rep's name piece (its stretch of
 the recording and what Whisper wrote there, scoring/name_learning.py) is kept here as how *this* teacher
 says *this* pupil's name; `rehearse names learn` keeps one from a recording made for it. Every later
-rep of that teacher is scored with them (`roster_for`: attempts.score_stored, `rehearse practice`,
+rep of that teacher is scored with them (`roster_for`: reps.scoring.score_stored, `rehearse practice`,
 `rehearse score --teacher`), and no other teacher's is. Only the KEEP latest per pupil are kept, so
 a teacher's changing pronunciation wins. Learning never changes a result already stored: only reps
 scored afterwards hear with it.

@@ -9,7 +9,10 @@ recording) serve the pages' scripts; the WebSocket
 (`stream.py`) takes the microphone's PCM as it is recorded. `security.py` checks every request:
 the host, the sign-in (served beyond loopback), the CSRF token of every change. `errors.py` answers
 every failure, in one place: a route that refuses raises `Refused` (or aborts), and is answered
-{"error": "one line"} under /api/ or the app's error page otherwise.
+{"error": "one line"} under /api/ or the app's error page otherwise. Routes reach the store, the
+scorer and the live reps through `context.py` (as the Flask tutorial's get_db); `display.py` turns
+records into what the pages and their scripts show; `report_script.py` inlines the pages' own
+draw.js into a saved report.
 Runtime data — the SQLite file and the recordings — lives in the instance folder, never in the
 source tree: REHEARSE_INSTANCE, else the user's data folder (~/.local/share/rehearse). The pages'
 templates and static files are the shipped ones (rehearse.shipped). serving.py runs the app for

@@ -1,8 +1,9 @@
 """JSON endpoints for the pages' scripts: the session, uploads, re-scoring, coach marks, and a
 coach's taps along a rep (calibration).
 
-Errors come back as {"error": "one line"} with a 4xx status; a rep that could not be scored is
-still returned (status "unscored", with its error), because its recording is kept.
+Errors come back as {"error": "one line"} (web/errors.py) with a 4xx status, or 503 when the disk
+refuses; a rep that could not be scored is still returned (status "unscored", with its error),
+because its recording is kept — with a 503, under the key "attempt" beside the error.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import date, datetime
+from itertools import groupby
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
@@ -94,8 +95,11 @@ def teacher_page(teacher_id: int):
 def teacher_comments(teacher_id: int):
     """Every comment the coach left on this teacher's reps, session by session."""
     teacher = teacher_or_404(teacher_id)
-    return render_template("teacher_comments.html", teacher=teacher,
-                           comments=comments.of_teacher(context.store(), teacher_id))
+    sessions = [{"step_title": group[0].step_title, "session_started_at": group[0].session_started_at,
+                 "comments": group}  # newest session first, as the store gives them
+                for group in (list(g) for _, g in groupby(comments.of_teacher(context.store(), teacher_id),
+                                                          key=lambda c: c.session_id))]
+    return render_template("teacher_comments.html", teacher=teacher, sessions=sessions)
 
 def _plan_view(teacher_id: int) -> dict | None:
     """Where the teacher is in the coaching cycle: the current step (the next step agreed at the last
@@ -149,7 +153,7 @@ def compare_page():
     except RehearseError:  # not a number, or one no rep can have
         ids = [None]
     if None in ids:
-        abort(404, description="choose two attempts to compare (from an attempt's page or a progress chart)")
+        abort(404, description="choose two reps to compare (from a rep's page or a progress chart)")
     sides = []
     for rep_id in ids:
         rep = rep_or_404(rep_id)

@@ -219,7 +219,7 @@ def _record(ws, live: LiveRep, started: dict, recording: Recording) -> None:
 
 def _fail_quietly(live: LiveRep, recording: Recording, exc: Exception) -> None:
     """Something unforeseen ended the rep: store it as unscored, saying so, if that can still be
-    stored (if not, the server settles it when it is scored again: attempts.LiveReps)."""
+    stored (if not, the server settles it when it is scored again: reps.live.LiveReps)."""
     try:
         live.close()
     except Exception:  # noqa: BLE001 - what is on disk is what is kept
