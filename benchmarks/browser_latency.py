@@ -190,13 +190,13 @@ class Rehearsal:
         bench = page.evaluate("window.__bench")
         error = page.inner_text("#error") if page.is_visible("#error") else ""
         stored = page.evaluate(f"fetch('/api/sessions/{self.session_id}').then(r => r.json())")
-        attempt = next((a for a in stored["attempts"] if a["rep"] == rep), {})
+        shown_rep = next((a for a in stored["reps"] if a["rep"] == rep), {})
         if error:
             self.close()  # the next rep starts from a fresh page
         shown = None if bench["shown"] is None else (bench["shown"] - bench["stop"]) / 1000
         return {"clip": clip, "rep": rep, "shown": shown, "cue": heard, "error": error, "text": bench["text"] or "",
                 "dom": None if bench["dom"] is None else (bench["dom"] - bench["stop"]) / 1000,
-                "timings": attempt.get("timings") or {}}
+                "timings": shown_rep.get("timings") or {}}
 
 
 def seconds(t: float | None) -> str:
