@@ -33,14 +33,14 @@ bp = Blueprint("review", __name__)
 MAX_PAGE = 10**9  # of the history: far past the last page there will ever be, and still a number SQLite takes
 
 
-def _filters() -> tuple[history.Filters, str | None]:
+def _filters(steps: list[dict]) -> tuple[history.Filters, str | None]:
     """The page's filters, or none and the reason they could not be read. `step` is a step's id
     (`cold-call`), as on every page; a number, the action_steps row the history's addresses carried
-    before issue 30, is still read (history_page sends it on to the step's id)."""
-    store = context.store()
+    before issue 30, is still read (history_page sends it on to the step's id). `steps`: the
+    action_steps rows (history.action_steps), read once per request."""
     args = request.args.to_dict()
     step = (args.get("step") or "").strip()
-    rows = {s["step_id"]: s["id"] for s in history.action_steps(store)}
+    rows = {s["step_id"]: s["id"] for s in steps}
     if step in rows:
         args["step"] = str(rows[step])
     try:
@@ -49,11 +49,10 @@ def _filters() -> tuple[history.Filters, str | None]:
         return history.Filters(), str(exc)
 
 
-def _query(filters: history.Filters) -> dict[str, str]:
+def _query(filters: history.Filters, steps: list[dict]) -> dict[str, str]:
     """The filters as the fields of a link that keeps them, the step by its id (`step=cold-call`)."""
-    store = context.store()
     query = filters.query()
-    step_id = next((s["step_id"] for s in history.action_steps(store) if s["id"] == filters.step_row), None)
+    step_id = next((s["step_id"] for s in steps if s["id"] == filters.step_row), None)
     if step_id is not None:
         query["step"] = step_id
     return query
@@ -62,8 +61,9 @@ def _query(filters: history.Filters) -> dict[str, str]:
 @bp.get("/history")
 def history_page():
     store = context.store()
-    filters, error = _filters()
-    query = _query(filters)
+    steps = history.action_steps(store)
+    filters, error = _filters(steps)
+    query = _query(filters, steps)
     if not error and query.get("step", "") != request.args.get("step", ""):
         # an old bookmark's step=<action_steps row>: the same page, addressed by the step's id
         return redirect(url_for("review.history_page", **{**request.args.to_dict(), **query}), 301)
@@ -75,7 +75,7 @@ def history_page():
     return render_template(
         "history.html", filters=filters, error=error, steps=history.step_summaries(store, filters),
         sessions=sessions, total=total, page=page, pages=max(-(-total // history.PAGE_SIZE), 1), query=query,
-        teachers=history.teachers(store), action_steps=history.action_steps(store),
+        teachers=history.teachers(store), action_steps=steps,
         deleted=request.args.get("deleted")), 400 if error else 200
 
 
@@ -169,7 +169,8 @@ def calibration_page():
     """Every rep the coach tapped along to (filtered as the history is): the app's wait against the
     coach's, the figures of their agreement, and a scatter of the two."""
     store = context.store()
-    filters, error = _filters()
+    steps = history.action_steps(store)
+    filters, error = _filters(steps)
     band = wait_bands(store.instance)
     reps = history.reps_in(store, filters, tapped_only=True)
     rows = [{"attempt_id": r.id, "teacher": r.session.teacher, "title": r.session.title, "rep": r.number,
@@ -177,16 +178,16 @@ def calibration_page():
             for r in reps]
     bands = {band(r.session.step_id) for r in reps}  # one band for every rep: the chart shades it
     return render_template(
-        "calibration.html", filters=filters, query=_query(filters), error=error, rows=rows,
+        "calibration.html", filters=filters, query=_query(filters, steps), error=error, rows=rows,
         summary=summarise(r["agreement"] for r in rows),
         band=band_view(bands.pop()) if len(bands) == 1 else None,
-        teachers=history.teachers(store), action_steps=history.action_steps(store)), 400 if error else 200
+        teachers=history.teachers(store), action_steps=steps), 400 if error else 200
 
 
 @bp.get("/export.<any(csv, json):kind>")
 def export(kind: str):
     store = context.store()
-    filters, error = _filters()
+    filters, error = _filters(history.action_steps(store))
     if error:
         raise Refused(error)
     records = rep_records(store, filters)
