@@ -46,7 +46,7 @@ FLOORS = {
     "scoring": 1,
     "capture": 2, "coaching": 2, "observe": 2,
     "store": 3,
-    "reps": 4,
+    "reps": 4, "lessons": 4,
     "web": 5,
     "cli": 6,
     "__main__": 7,  # `python -m rehearse`
