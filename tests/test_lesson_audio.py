@@ -17,7 +17,7 @@ from rehearse.observe import lesson_audio
 from rehearse.observe.lesson_audio import EVERY_VOICE, MAX_LESSON_S, LessonAudio, hours_minutes
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
 from rehearse.scoring.formats import labels
-from rehearse.scoring.interrupt import Interrupted, interruptible
+from rehearse.scoring.interrupt import Interrupted, giving_way, interruptible
 from rehearse.scoring.speech import find_speech
 
 from .conftest import CLIPS
@@ -194,3 +194,25 @@ def test_finding_speech_gives_way_to_urgent_work(tmp_path):
             audio.speech(chunk_s=8.0)
         with interruptible(lambda: False):
             assert audio.speech(chunk_s=8.0)
+
+
+def test_finding_speech_waits_while_reps_want_the_speech_model_and_then_goes_on(tmp_path):
+    asked: list[bool] = []
+
+    def wanted() -> bool:
+        asked.append(True)
+        return len(asked) <= 3  # reps want the model for the first three looks
+
+    with LessonAudio.open(write_lesson(tmp_path / "l.wav", lesson_like())) as audio:
+        alone = audio.speech(chunk_s=8.0)
+        with giving_way(wanted):
+            assert audio.speech(chunk_s=8.0) == alone
+    assert len(asked) > 3
+
+
+def test_a_closed_lesson_cannot_be_read(tmp_path):
+    audio = LessonAudio.open(write_lesson(tmp_path / "l.wav", lesson_like()))
+    audio.close()
+    audio.close()  # twice: nothing more to do
+    with pytest.raises(ValueError, match="closed"):
+        audio.samples(0, 1)

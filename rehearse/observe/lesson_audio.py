@@ -2,12 +2,16 @@
 
 A rep is decoded whole into memory (scoring/audio.py); a lesson cannot be: 40 minutes is 150 MB of
 float32 samples, and each stage would want its own copy. So `LessonAudio.open` decodes the file a
-second or so at a time with PyAV into a 16 kHz mono 16-bit WAV file in a work folder and maps that
-file into memory: what is read is only what a stage asks for (`samples(start, end)`), and the
-memory used stays about the same whatever the length. `speech()` runs the engine's own speech
-finder (scoring/speech.py: Silero VAD, edges refined by energy) a minute at a time, each window
-seen with some of the recording on either side, so that a stretch of speech that crosses a window's
-end comes out whole, where one pass over the whole file would place it.
+second or so at a time with PyAV into a 16 kHz mono 16-bit WAV file in a work folder, and reads
+from that file only what a stage asks for (`samples(start, end)`): the memory used stays about the
+same whatever the length. Read, not mapped into memory: the pages of a map that were read count in
+the process's resident memory until it is unmapped (a 30-minute lesson's speech, found through a
+map, took its 58 MB of samples on top), while what is read lives in the system's file cache.
+
+`speech()` runs the engine's own speech finder (scoring/speech.py: Silero VAD, edges refined by
+energy) a minute at a time, each window seen with some of the recording on either side, so that a
+stretch of speech that crosses a window's end comes out whole, where one pass over the whole file
+would place it.
 
 Between windows it gives way: `rehearse.scoring.interrupt.point()` lets a rep's scoring, which a
 teacher is waiting for, have the cores first.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import gc
 import os
 import tempfile
+import threading
 import wave
 import weakref
 from dataclasses import replace
@@ -50,18 +55,20 @@ EVERY_VOICE = replace(VadSettings(), others_below_db=float("inf"))
 
 
 class LessonAudio:
-    """A lesson's recording as 16 kHz mono 16-bit samples in a file, mapped into memory."""
+    """A lesson's recording as 16 kHz mono 16-bit samples in a file, read a stretch at a time."""
 
     def __init__(self, source: Path, pcm_path: Path, made_dir: Path | None):
         self.source = source  # the recording as given
         self.path = pcm_path  # the decoded samples: a 16 kHz mono 16-bit WAV file
-        self._pcm = np.memmap(pcm_path, dtype="<i2", mode="r", offset=WAV_HEADER)
-        self._cleanup = weakref.finalize(self, _remove, pcm_path, made_dir)
+        self._file = open(pcm_path, "rb")
+        self._lock = threading.Lock()  # a read is a seek and a read: one at a time
+        self._length = (pcm_path.stat().st_size - WAV_HEADER) // 2
+        self._cleanup = weakref.finalize(self, _remove, pcm_path, made_dir, self._file)
 
     @classmethod
     def open(cls, path: str | Path, work_dir: Path | None = None, max_s: float = MAX_LESSON_S) -> LessonAudio:
         """Decode `path` (any format of scoring/formats.py) into a file in `work_dir` (a temporary
-        folder when None) and map it. AudioError, with one line, when it is not a recording that can
+        folder when None). AudioError, with one line, when it is not a recording that can
         be read, is longer than `max_s`, or holds no sound at all."""
         path = Path(path)
         _check_file(path)
@@ -83,20 +90,33 @@ class LessonAudio:
 
     @property
     def duration_s(self) -> float:
-        return len(self._pcm) / SAMPLE_RATE
+        return self._length / SAMPLE_RATE
+
+    @property
+    def sample_count(self) -> int:
+        """How many samples (at SAMPLE_RATE) the recording holds."""
+        return self._length
 
     def samples(self, start_s: float = 0.0, end_s: float | None = None) -> np.ndarray:
         """The samples from `start_s` to `end_s` (the end when None) as float32 in [-1, 1): a copy."""
-        a, b = self._span(start_s, end_s)
-        return self._pcm[a:b].astype(np.float32) / 32768.0
+        return self.pcm(start_s, end_s).astype(np.float32) / 32768.0
 
     def pcm(self, start_s: float = 0.0, end_s: float | None = None) -> np.ndarray:
-        """The samples from `start_s` to `end_s` as they are stored (int16), a read-only view: no copy."""
+        """The samples from `start_s` to `end_s` as they are stored (int16)."""
         a, b = self._span(start_s, end_s)
-        return self._pcm[a:b]
+        return self._read(a, b)
+
+    def _read(self, a: int, b: int) -> np.ndarray:
+        """Samples a .. b (indices) from the file."""
+        with self._lock:
+            if self._file.closed:
+                raise ValueError("this lesson's audio was closed")
+            self._file.seek(WAV_HEADER + 2 * a)
+            data = self._file.read(2 * (b - a))
+        return np.frombuffer(data, dtype="<i2").copy()  # writable, as a decoded array is
 
     def _span(self, start_s: float, end_s: float | None) -> tuple[int, int]:
-        n = len(self._pcm)
+        n = self._length
         a = min(max(int(round(start_s * SAMPLE_RATE)), 0), n)
         b = n if end_s is None else min(max(int(round(end_s * SAMPLE_RATE)), a), n)
         return a, b
@@ -113,14 +133,14 @@ class LessonAudio:
         changes anyway. On a recording no longer than the context, every window sees it all, and
         the segments are those of one pass over it.
         Calls interrupt.point() before each window and `progress(fraction done)` after it."""
-        n = len(self._pcm)
+        n = self._length
         step, context = max(_aligned(chunk_s * SAMPLE_RATE), ALIGN), _aligned(context_s * SAMPLE_RATE, up=True)
         placed: list[Segment] = []
         for start in range(0, n, step):
             interrupt.point()
             end = min(start + step, n)
             lo, hi = max(start - context, 0), min(end + context, n)
-            found = find_speech(self._pcm[lo:hi].astype(np.float32) / 32768.0, settings)
+            found = find_speech(self._read(lo, hi).astype(np.float32) / 32768.0, settings)
             offset = lo / SAMPLE_RATE
             window = (start / SAMPLE_RATE, end / SAMPLE_RATE)
             _add(placed, [Segment(s.start + offset, s.end + offset) for s in found
@@ -130,8 +150,7 @@ class LessonAudio:
         return placed
 
     def close(self) -> None:
-        """Let go of the mapping and delete the decoded file (and the temporary folder made for it)."""
-        self._pcm = np.empty(0, dtype="<i2")
+        """Close and delete the decoded file (and the temporary folder made for it)."""
         self._cleanup()
 
     def __enter__(self) -> LessonAudio:
@@ -255,7 +274,9 @@ def _write(out: wave.Wave_write, pieces: list[np.ndarray], total: int, peak: int
     return total, peak
 
 
-def _remove(pcm_path: Path, made_dir: Path | None) -> None:
+def _remove(pcm_path: Path, made_dir: Path | None, file=None) -> None:
+    if file is not None:
+        file.close()
     pcm_path.unlink(missing_ok=True)
     if made_dir is not None:
         try:

@@ -57,7 +57,7 @@ def silence_spans(audio: LessonAudio, spans: Sequence[tuple[float, float]], dest
     dest = Path(dest)
     if dest.suffix.lower() not in WRITERS:
         raise ValueError(f"{dest}: the kept copy is written as {' or '.join(WRITERS)}")
-    n = len(audio.pcm())
+    n = audio.sample_count
     cuts = _sample_spans(spans, n)
     fade = max(int(round(fade_s * SAMPLE_RATE)), 0)
     part = dest.with_name(f".{dest.name}.part")
@@ -82,7 +82,7 @@ def _silenced_blocks(audio: LessonAudio, cuts: np.ndarray, fade: int, n: int) ->
     step = int(BLOCK_S * SAMPLE_RATE)
     for lo in range(0, n, step):
         hi = min(lo + step, n)
-        block = np.array(audio.pcm(lo / SAMPLE_RATE, hi / SAMPLE_RATE))  # a copy: the map is read-only
+        block = audio.pcm(lo / SAMPLE_RATE, hi / SAMPLE_RATE)
         gain = _gain(cuts, fade, lo, len(block))
         if gain is not None:
             block = np.round(block * gain).astype("<i2")
