@@ -7,6 +7,7 @@ or from a floor below it (tests/test_layout.py checks this, and that no import g
              staging.py            hidden folders that stage files, swept at the next start if a kill left them
     floor 1  scoring/              the engine: audio -> speech -> words/ -> names -> timeline -> criteria -> result
     floor 2  capture/, coaching/   a rep while it is recorded; the coach's rules (progress, calibration, authoring)
+             observe/              a lesson observed: who speaks, questions, waits (issue 31)
     floor 3  store/                the instance folder: SQLite, recordings, archive, passcode (no engine run here)
     floor 4  reps/                 what is done with a rep: scored and rescored, kept live, salvaged, learnt from, exported
     floor 5  web/                  the browser face (Flask)
