@@ -35,6 +35,20 @@ def server(tmp_path_factory):
         yield url, instance
 
 
+@pytest.fixture()
+def page(tmp_path):
+    """A page of headless Chromium whose microphone plays the lesson clip; its JavaScript errors in page.errors."""
+    chromium, sync_playwright = browser_or_fail()
+    mic = tmp_path / "mic.wav"
+    microphone_wav(mic, lesson_clip(), lead_s=0.5, tail_s=2.0)
+    with sync_playwright() as p:
+        browser = launch(p, chromium, mic)
+        page, errors = watched_page(browser)
+        page.errors = errors
+        yield page
+        browser.close()
+
+
 def status_of(url: str, lesson_id: int) -> dict:
     with urllib.request.urlopen(f"{url}/api/lessons/{lesson_id}", timeout=60) as answer:
         return json.load(answer)
@@ -80,81 +94,54 @@ def follow_to_the_findings(page) -> None:
     assert page.query_selector("#lesson-progress") is None, page.inner_text("#lesson-progress")
 
 
-def test_record_a_lesson_in_the_browser_and_land_on_its_page(server, tmp_path):
+def test_record_a_lesson_in_the_browser_and_land_on_its_page(server, page):
     url, instance = server
-    chromium, sync_playwright = browser_or_fail()
-    mic = tmp_path / "mic.wav"
-    microphone_wav(mic, lesson_clip(), lead_s=0.5, tail_s=2.0)
-    with sync_playwright() as p:
-        browser = launch(p, chromium, mic)
-        page, errors = watched_page(browser)
-        fill_in(page, url)
-        record_for(page, 5)
-        page.click("#record")  # Stop
-        page.wait_for_url(LESSON_PAGE)
-        lesson_id = int(page.url.rsplit("/", 1)[1])
-        status = status_of(url, lesson_id)
-        assert status["status"] in ("queued", "analysing", "done"), status
-        assert status["duration_s"] >= 5  # everything recorded until Stop
-        follow_to_the_findings(page)
-        assert status_of(url, lesson_id)["status"] == "done"
-        assert not errors, errors
-        browser.close()
+    fill_in(page, url)
+    record_for(page, 5)
+    page.click("#record")  # Stop
+    page.wait_for_url(LESSON_PAGE)
+    lesson_id = int(page.url.rsplit("/", 1)[1])
+    status = status_of(url, lesson_id)
+    assert status["status"] in ("queued", "analysing", "done"), status
+    assert status["duration_s"] >= 5  # everything recorded until Stop
+    follow_to_the_findings(page)
+    assert status_of(url, lesson_id)["status"] == "done"
+    assert not page.errors, page.errors
 
 
-def test_upload_a_lesson_through_the_page(server, tmp_path):
+def test_upload_a_lesson_through_the_page(server, page):
     url, _instance = server
-    chromium, sync_playwright = browser_or_fail()
-    mic = tmp_path / "mic.wav"
-    microphone_wav(mic)
-    with sync_playwright() as p:
-        browser = launch(p, chromium, mic)
-        page, errors = watched_page(browser)
-        fill_in(page, url)
-        page.set_input_files("#recording", str(CLIPS / lesson_clip()))
-        page.click("#upload")
-        page.wait_for_url(LESSON_PAGE)
-        lesson_id = int(page.url.rsplit("/", 1)[1])
-        assert status_of(url, lesson_id)["status"] in ("queued", "analysing", "done")
-        page.click("#lesson-cancel") if page.is_visible("#lesson-cancel") else None
-        assert not errors, errors
-        browser.close()
+    fill_in(page, url)
+    page.set_input_files("#recording", str(CLIPS / lesson_clip()))
+    page.click("#upload")
+    page.wait_for_url(LESSON_PAGE)
+    lesson_id = int(page.url.rsplit("/", 1)[1])
+    assert status_of(url, lesson_id)["status"] in ("queued", "analysing", "done")
+    if page.is_visible("#lesson-cancel"):  # not to keep the job runner busy for the next test
+        page.click("#lesson-cancel")
+    assert not page.errors, page.errors
 
 
-def test_a_refused_upload_says_why_on_the_page(server, tmp_path):
+def test_a_refused_upload_says_why_on_the_page(server, page, tmp_path):
     url, _instance = server
-    chromium, sync_playwright = browser_or_fail()
     notes = tmp_path / "lesson.mp3"
     notes.write_text("not a recording, just notes\n" * 10)
-    mic = tmp_path / "mic.wav"
-    microphone_wav(mic)
-    with sync_playwright() as p:
-        browser = launch(p, chromium, mic)
-        page, _errors = watched_page(browser)
-        fill_in(page, url)
-        page.set_input_files("#recording", str(notes))
-        page.click("#upload")
-        page.wait_for_selector("#observe-error:not([hidden])")
-        assert "does not hold audio" in page.inner_text("#observe-error")
-        assert page.url.endswith("/observe")
-        browser.close()
+    fill_in(page, url)
+    page.set_input_files("#recording", str(notes))
+    page.click("#upload")
+    page.wait_for_selector("#observe-error:not([hidden])")
+    assert "does not hold audio" in page.inner_text("#observe-error")
+    assert page.url.endswith("/observe")
 
 
-def test_a_page_closed_mid_recording_keeps_the_lesson_with_its_audio(server, tmp_path):
+def test_a_page_closed_mid_recording_keeps_the_lesson_with_its_audio(server, page):
     url, instance = server
-    chromium, sync_playwright = browser_or_fail()
-    mic = tmp_path / "mic.wav"
-    microphone_wav(mic, lesson_clip(), lead_s=0.5, tail_s=2.0)
     started = []
-    with sync_playwright() as p:
-        browser = launch(p, chromium, mic)
-        page, _errors = watched_page(browser)
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: started.append(json.loads(frame))
-                                              if isinstance(frame, str) and '"started"' in frame else None))
-        fill_in(page, url)
-        record_for(page, 4)
-        page.close()  # the tab closed while recording: the connection drops
-        browser.close()
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: started.append(json.loads(frame))
+                                          if isinstance(frame, str) and '"started"' in frame else None))
+    fill_in(page, url)
+    record_for(page, 4)
+    page.close()  # the tab closed while recording: the connection drops
     assert started, "the server never said the lesson had started"
     lesson_id = started[0]["lesson_id"]
     deadline = time.monotonic() + 60

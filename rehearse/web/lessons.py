@@ -41,6 +41,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..capture.recording import WavRecorder
 from ..errors import RehearseError
 from ..reps.live import salvage_recording
+from ..scoring.formats import labels
 from ..scoring.name_sounds import parse_roster
 from ..scoring.steps import ActionStep, check_all, offered_step
 from ..store import lessons as lesson_store
@@ -51,7 +52,7 @@ from . import context
 from .display import step_view
 from .errors import Refused
 from .names import class_lines
-from .stream import _kind, _next_message, _wait_for_close, _why_closed, guarded, opened, send
+from .stream import Ended, _kind, _wait_for_close, guarded, next_block, opened, send
 from .uploads import checked_suffix
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ def observe():
     data = {"record": "/ws/lessons/record", "upload": "/api/lessons", "max_upload_mb": _limit_mb(),
             "max_lesson_s": current_app.config.get("MAX_LESSON_S", MAX_LESSON_S)}
     return render_template("observe.html", steps=views, problems=problems, chosen=chosen, teacher=teacher,
-                           roster=roster, teachers=store.teacher_names(), data=data)
+                           roster=roster, teachers=store.teacher_names(), data=data,
+                           formats=labels(last=" or "))
 
 
 def _inputs(values) -> tuple[str, ActionStep, list[str]]:
@@ -268,19 +270,9 @@ def record(ws) -> None:
 def _take_audio(ws, recorder: WavRecorder, max_s: float) -> str:
     """Write frames until the page says stop; "stop", or what ended the recording, in words."""
     while True:
-        try:
-            message = _next_message(ws)
-        except ConnectionClosed:
-            return _why_closed(ws)
-        if message is None:
-            return "no audio arrived for 30 s"
-        if isinstance(message, str):
-            kind = _kind(message)
-            if kind == "stop":
-                return "stop"
-            return f"unexpected message {kind!r} while recording; expected audio or stop"
-        if len(message) % 2:
-            return "a block of audio with an odd number of bytes arrived; expected 16-bit samples"
+        message = next_block(ws)
+        if isinstance(message, Ended):
+            return message
         try:
             recorder.append(message)
         except OSError as exc:
