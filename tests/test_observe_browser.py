@@ -23,9 +23,8 @@ LESSON_PAGE = re.compile(r".*/lessons/\d+$")
 
 
 def lesson_clip() -> str:
-    """A short lesson clip (tests/clips/lessons/) if there is one, else a rep's clip."""
-    found = sorted(LESSONS.glob("*.flac")) if LESSONS.is_dir() else []
-    return str(found[0].relative_to(CLIPS)) if found else "ppn-03-correct-xavier-clean.flac"
+    """The first of the short test lessons (tests/clips/lessons/labels.json), as a name under tests/clips."""
+    return "lessons/" + json.loads((LESSONS / "labels.json").read_text())["lessons"][0]["file"]
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +73,8 @@ def fill_in(page, url: str) -> None:
     page.fill("#teacher", "Ms Okafor")
     page.select_option("#step", "pose-pause-name")
     assert "Siobhan" in page.input_value("#roster")  # the step's class list, editable
+    lesson = json.loads((LESSONS / "labels.json").read_text())["lessons"][0]
+    page.fill("#roster", "\n".join(lesson["roster"]))  # the lesson's own class
     assert "Tell the pupils they are being recorded" in page.inner_text("#what-is-kept")
 
 

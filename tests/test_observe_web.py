@@ -29,9 +29,8 @@ STATUS_KEYS = {"status", "progress", "eta_s", "stage", "error", "url"}
 
 
 def lesson_clip() -> Path:
-    """A short lesson (tests/clips/lessons/), else a rep's clip: a lesson's first minute is no different."""
-    found = sorted(LESSONS.glob("*.flac")) + sorted(LESSONS.glob("*.wav")) if LESSONS.is_dir() else []
-    return found[0] if found else CLIP
+    """The first of the short test lessons (tests/clips/lessons/labels.json): a minute of a lesson."""
+    return LESSONS / json.loads((LESSONS / "labels.json").read_text())["lessons"][0]["file"]
 
 
 @pytest.fixture()
