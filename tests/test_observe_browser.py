@@ -153,3 +153,29 @@ def test_a_page_closed_mid_recording_keeps_the_lesson_with_its_audio(server, pag
     kept = instance / "recordings" / "lessons" / str(lesson_id) / "recording.wav"
     with wave.open(str(kept)) as wav:  # a whole WAV holding everything received
         assert wav.getnframes() / wav.getframerate() == pytest.approx(status["duration_s"], abs=0.01)
+
+
+def test_the_socket_refuses_a_lesson_without_a_teacher_or_a_known_step(server):
+    url, _instance = server
+    from .test_stream import refusal
+
+    said = refusal(url, "/ws/lessons/record?teacher=&step=pose-pause-name")
+    assert said["type"] == "error" and "teacher's name" in said["message"]
+    said = refusal(url, "/ws/lessons/record?teacher=Ms%20Okafor&step=no-such-step")
+    assert said["type"] == "error" and "no-such-step" in said["message"]
+
+
+def test_a_lesson_stopped_before_any_audio_is_kept_as_failed_saying_so(server):
+    url, _instance = server
+    import simple_websocket
+
+    ws = simple_websocket.Client.connect(url.replace("http", "ws")
+                                         + "/ws/lessons/record?teacher=Ms%20Okafor&step=pose-pause-name")
+    ws.send(json.dumps({"type": "start"}))
+    started = json.loads(ws.receive(timeout=30))
+    assert started["type"] == "started" and started["url"] == f"/lessons/{started['lesson_id']}"
+    ws.send(json.dumps({"type": "stop"}))
+    answer = json.loads(ws.receive(timeout=30))
+    ws.close()
+    assert answer["type"] == "result" and answer["attempt"]["status"] == "failed"
+    assert "nothing was recorded" in status_of(url, started["lesson_id"])["error"]
