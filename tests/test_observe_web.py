@@ -35,7 +35,9 @@ def lesson_clip() -> Path:
 
 @pytest.fixture()
 def app(tmp_path):
-    return create_app({"INSTANCE": tmp_path / "instance", "WARM_UP": False})
+    """The app with its job runner queueing but not analysing (ANALYSIS_WORKER off): what is queued
+    stays queued, for the tests of what the web side does; one test below analyses for real."""
+    return create_app({"INSTANCE": tmp_path / "instance", "WARM_UP": False, "ANALYSIS_WORKER": False})
 
 
 @pytest.fixture()
@@ -84,7 +86,11 @@ def test_the_page_asks_who_which_step_and_the_class_and_says_what_is_kept(client
     assert 'href="/observe"' in client.get("/").text  # linked from the start page and the nav
 
 
-def test_an_upload_is_kept_queued_and_analysed_by_the_job_runner(app, client):
+@pytest.mark.slow  # the speech model, the voices and a minute of a lesson analysed
+def test_an_upload_is_kept_queued_and_analysed_by_the_job_runner(tmp_path):
+    app = create_app({"INSTANCE": tmp_path / "instance", "WARM_UP": False, "ANALYSIS_WORKER": True})
+    client = page_client(app)
+    client.get("/observe")
     clip = lesson_clip()
     answer = post_lesson(client, clip)
     assert answer.status_code == 201, answer.text
@@ -135,20 +141,16 @@ def test_a_file_over_the_lesson_limit_is_refused_before_anything_is_kept(tmp_pat
 def test_cancel_keeps_the_lesson_and_analyse_again_queues_it(app, client):
     lesson_id = post_lesson(client).json["lesson_id"]
     answer = client.post(f"/api/lessons/{lesson_id}/cancel")
-    if answer.status_code == 409:  # the job runner finished it first (a very fast machine)
-        assert answer.json["lesson"]["status"] == "done"
-        return
-    assert answer.status_code == 200, answer.text
-    cancelled = wait_for(client, lesson_id, ("cancelled", "done", "failed"))
-    assert cancelled["status"] == "cancelled", cancelled
+    assert answer.status_code == 200 and answer.json["status"] == "cancelled", answer.text
     with app.app_context():
         lesson = lesson_store.lesson(context.store(), lesson_id)
         assert lesson_store.lesson_file(context.store(), lesson).is_file()  # the recording is kept
     again = client.post(f"/api/lessons/{lesson_id}/cancel")
     assert again.status_code == 409 and "nothing to cancel" in again.json["error"]
     queued = client.post(f"/api/lessons/{lesson_id}/analyse")
-    assert queued.status_code == 200 and queued.json["status"] in ("queued", "analysing", "done")
-    client.post(f"/api/lessons/{lesson_id}/cancel")  # not to leave the worker busy for the next test
+    assert queued.status_code == 200 and queued.json["status"] == "queued"
+    refused = client.post(f"/api/lessons/{lesson_id}/analyse")
+    assert refused.status_code == 409 and "only a failed or cancelled" in refused.json["error"]
 
 
 def test_the_status_of_no_such_lesson_is_a_404_in_one_line(client):
@@ -161,8 +163,7 @@ def test_a_cancel_from_another_site_is_refused(app, client):
     lesson_id = post_lesson(client).json["lesson_id"]
     answer = client.post(f"/api/lessons/{lesson_id}/cancel", csrf=False)
     assert answer.status_code == 403
-    assert client.get(f"/api/lessons/{lesson_id}").json["status"] != "cancelled"
-    client.post(f"/api/lessons/{lesson_id}/cancel")
+    assert client.get(f"/api/lessons/{lesson_id}").json["status"] == "queued"
 
 
 def test_a_lesson_the_server_was_recording_when_it_stopped_is_kept_and_queued(app):
@@ -182,16 +183,14 @@ def test_a_lesson_the_server_was_recording_when_it_stopped_is_kept_and_queued(ap
         queued = recover_recordings(store, context.lesson_jobs())
         assert queued == [lesson.id]
         kept = lesson_store.lesson(store, lesson.id)
-        assert kept.status in ("queued", "analysing", "done", "failed") and kept.duration_s == pytest.approx(3.0)
+        assert kept.status == "queued" and kept.duration_s == pytest.approx(3.0)
         assert len(load_audio(lesson_store.lesson_file(store, kept))) == 48000  # every block on disk is kept
         gone = lesson_store.lesson(store, empty.id)
         assert gone.status == "failed" and "record it again" in gone.error
-        context.lesson_jobs().cancel(lesson.id)
 
 
 def test_status_is_json_the_script_can_read(client):
     lesson_id = post_lesson(client).json["lesson_id"]
     status = client.get(f"/api/lessons/{lesson_id}").json
     json.dumps(status)
-    assert 0 <= status["progress"] <= 1 and isinstance(status["stage"], str)
-    client.post(f"/api/lessons/{lesson_id}/cancel")
+    assert status["status"] == "queued" and status["progress"] == 0 and isinstance(status["stage"], str)
