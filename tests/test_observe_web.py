@@ -16,6 +16,7 @@ import pytest
 from rehearse.capture.recording import WavRecorder, to_pcm16
 from rehearse.scoring.audio import load_audio
 from rehearse.store import lessons as lesson_store
+from rehearse.store import plans
 from rehearse.web import context, create_app
 from rehearse.web.lessons import recover_recordings
 
@@ -84,6 +85,16 @@ def test_the_page_asks_who_which_step_and_the_class_and_says_what_is_kept(client
         assert suffix in page  # the upload takes the formats' registry
     assert 'src="/static/observe.js"' in page and "<script>" not in page  # no inline script (the CSP)
     assert 'href="/observe"' in client.get("/").text  # linked from the start page and the nav
+
+
+def test_the_step_agreed_at_the_teachers_last_meeting_is_chosen(app, client):
+    with app.app_context():
+        store = context.store()
+        session_id = store.start_session("Ms Okafor", "pose-pause-name", "Pose, pause, name", [], 10, 3)
+        plans.save_note(store, session_id, "", "cold-call", "")
+    page = client.get("/observe?teacher=ms%20okafor").text
+    assert '<option value="cold-call" selected>' in page
+    assert '<option value="feedback-script" selected>' in client.get("/observe?teacher=ms%20okafor&step=feedback-script").text
 
 
 @pytest.mark.slow  # the speech model, the voices and a minute of a lesson analysed

@@ -45,9 +45,11 @@ from ..scoring.formats import labels
 from ..scoring.name_sounds import parse_roster
 from ..scoring.steps import ActionStep, check_all, offered_step
 from ..store import lessons as lesson_store
+from ..store import plans
 from ..store.database import Store, checked_name
 from ..store.faults import storage_problem
 from ..store.records import Lesson
+from ..typed_text import name_key
 from . import context
 from .display import step_view
 from .errors import Refused
@@ -100,9 +102,11 @@ def observe():
     store = context.store()
     steps, problems = check_all(store.instance)
     views = [step_view(s) for s in steps if not s.archived]
-    asked = request.args.get("step")
-    chosen = asked if any(v["id"] == asked for v in views) else (views[0]["id"] if views else None)
     teacher = " ".join(request.args.get("teacher", "").split())
+    # The step asked for, else the one agreed at this teacher's last meeting (what is being observed), else the first.
+    agreed = next((step for name, step in plans.agreed_steps(store).items() if name_key(name) == name_key(teacher)), None)
+    offered = [v["id"] for v in views]
+    chosen = next((s for s in (request.args.get("step"), agreed) if s in offered), offered[0] if offered else None)
     roster = "\n".join(next((v["roster"] for v in views if v["id"] == chosen), []))
     data = {"record": "/ws/lessons/record", "upload": "/api/lessons", "max_upload_mb": _limit_mb(),
             "max_lesson_s": current_app.config.get("MAX_LESSON_S", MAX_LESSON_S)}
