@@ -82,7 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, comments, errors, names, pages, report, review, security, steps, stream
+    from . import api, comments, errors, lessons, names, pages, report, review, security, steps, stream
     from .display import FILTERS
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["audio_accept"] = formats.accept()  # the upload inputs' accept=
@@ -95,6 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report.bp)  # "Save as report": a rep or a session as one HTML file
     app.register_blueprint(comments.bp)  # a coach's comments on a rep's recording
     app.register_blueprint(names.bp)  # the class's names the way each teacher says them: learnt, hard, forgotten
+    app.register_blueprint(lessons.bp)  # observing a lesson: record or upload, its progress, cancel
     stream.register(app)
     return app
 
