@@ -344,5 +344,6 @@ export const Draw = (function () {
     circle.style.strokeDashoffset = `${length * (1 - Math.max(0, Math.min(1, fraction)))}`;
   }
 
-  return { timeline, playhead, timeAt, waitChart, progressChart, passRateChart, calibrationChart, ring, signed };
+  return { timeline, playhead, timeAt, waitChart, progressChart, passRateChart, calibrationChart, ring, signed,
+           el, svg, brokenLine, TL };  // el, svg, brokenLine, TL: for the lesson's drawings (lesson_timeline.js)
 })();

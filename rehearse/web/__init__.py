@@ -87,6 +87,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report.bp)  # "Save as report": a rep or a session as one HTML file
     app.register_blueprint(comments.bp)  # a coach's comments on a rep's recording
     app.register_blueprint(names.bp)  # the class's names the way each teacher says them: learnt, hard, forgotten
+    from . import lesson_page, lesson_teacher
+    app.register_blueprint(lesson_page.bp)  # an observed lesson's page, report and CSV (issue 31)
+    lesson_teacher.install(app)  # the teacher page's lessons and their waits beside the rehearsals'
     stream.register(app)
     return app
 
