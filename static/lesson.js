@@ -21,7 +21,7 @@ function show(lesson) {
 
 // A question's verdicts as stored now (the coach's marks applied), in place of the ones shown.
 function showVerdicts(row) {
-  const list = document.querySelector(`#question-${row.index} .verdicts`);
+  const list = document.querySelector(`.verdicts[data-question="${row.index}"]`);
   if (!list) return;
   for (const v of row.verdicts) {
     const li = list.querySelector(`li[data-criterion="${CSS.escape(v.id)}"]`);
@@ -65,7 +65,7 @@ document.addEventListener("click", async (event) => {
   try {
     const lesson = await Api.post(data.lesson.urls.marks, { question, criterion: overrule.dataset.criterion, passed });
     data.lesson = lesson;
-    showVerdicts(lesson.questions.find((q) => q.index === question));
+    showVerdicts(question === -1 ? { index: -1, verdicts: lesson.whole } : lesson.questions.find((q) => q.index === question));
   } catch (err) {
     fail(err);
   } finally {

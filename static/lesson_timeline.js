@@ -48,9 +48,9 @@ export const LessonTimeline = (function () {
       g.append(el("rect", { x: x(q.start), y: TOP - 4, width: Math.max(x(q.end) - x(q.start), 2), height: 4, class: "question" }));
       g.append(el("text", { x: x(q.start), y: TOP - 22, "text-anchor": "middle", class: "question-number" }, `${number}`));
       if (q.wait_s != null) {
-        const ok = q.wait_s >= goal_s;
+        const judged = goal_s == null ? "" : (q.wait_s >= goal_s ? " ok" : " short");  // a step with no wait: not judged
         const a = x(q.end), b = Math.max(x(q.end + q.wait_s), a + 2);
-        g.append(el("line", { x1: a, x2: b, y1: TOP - 12, y2: TOP - 12, class: "wait " + (ok ? "ok" : "short") }));
+        g.append(el("line", { x1: a, x2: b, y1: TOP - 12, y2: TOP - 12, class: "wait" + judged }));
       }
       if (q.call_out) {
         g.append(el("text", { x: x(q.call_out_at != null ? q.call_out_at : q.end), y: TOP + BAR - 8,
@@ -69,7 +69,8 @@ export const LessonTimeline = (function () {
     });
     const step = tickStep(total);
     for (let t = 0; t <= total; t += step) {
-      s.append(el("text", { x: x(t), y: H - 2, "text-anchor": "middle", class: "tick" }, clock(t)));
+      const anchor = t === 0 ? "start" : (t + step > total && x(total) - x(t) < 20 ? "end" : "middle");
+      s.append(el("text", { x: x(t), y: H - 2, "text-anchor": anchor, class: "tick" }, clock(t)));
     }
     s.append(el("line", { x1: x(0), x2: x(0), y1: TOP - 10, y2: TOP + BAR + 10, class: "playhead", visibility: "hidden" }));
     container.append(s);

@@ -20,7 +20,6 @@ import pytest
 from rehearse.reps import open_store
 from rehearse.store import lessons
 from rehearse.web import create_app
-from rehearse.web.lesson_verdicts import available as verdicts_available
 
 from .page_client import page_client
 from .test_calibration_web import page_data
@@ -121,7 +120,6 @@ def test_the_recording_is_served_in_ranges(lesson):
     assert part.status_code == 206 and len(part.data) == 100
 
 
-@pytest.mark.skipif(not verdicts_available(), reason="the analysis's per-step measures are not in this tree")
 def test_the_coach_overrules_a_questions_verdict_and_takes_it_back(lesson):
     client, store, made = lesson
     rows = page_data(client.get(f"/lessons/{made.id}").get_data(as_text=True))["lesson"]["questions"]

@@ -3,7 +3,8 @@
 GET  /lessons/<id>                         the figures, the timeline, the questions, who got asked, the talk,
                                            comments; while the lesson is analysed, its progress (web/lessons.py's partial)
 GET  /lessons/<id>/audio                   the kept recording (Range requests, as a rep's), 404 once deleted
-POST /api/lessons/<id>/marks               {"question": n, "criterion": id, "passed": true|false|null}: the coach overrules
+POST /api/lessons/<id>/marks               {"question": n, "criterion": id, "passed": true|false|null}: the coach
+                                           overrules (question -1: a criterion judged over the whole lesson)
 POST /api/lessons/<id>/comments            {"at_s": s, "text": "..."}; PATCH/DELETE .../comments/<cid>
 POST /lessons/<id>/delete-audio            "delete the audio, keep the figures" (a form, confirmed on the page)
 GET  /lessons/<id>/report, /lessons/<id>.csv   the one-file report and a row per question (lesson_report.py)
@@ -21,6 +22,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 
 from ..errors import RehearseError
 from ..scoring.formats import mime_type
+from ..scoring.steps import ActionStep
 from ..store import comments as rep_comments
 from ..store import lessons as stored
 from ..store.records import Lesson
@@ -29,8 +31,7 @@ from .display import step_or_problem
 from .errors import Refused
 from .inputs import json_object, text_json_bytes
 from .lesson_report import lesson_csv, lesson_report, report_name
-from .lesson_view import drawing_data, lesson_figures, question_rows, step_measures
-from .lesson_verdicts import verdicts_of
+from .lesson_view import NEVER_MEASURABLE, WHOLE_LESSON, drawing_data, figures_of, measured, question_rows
 from .security import require_own_link
 
 bp = Blueprint("lesson_page", __name__)
@@ -45,32 +46,40 @@ def lesson_or_404(lesson_id: int) -> Lesson:
     return lesson
 
 
-def lesson_data(lesson: Lesson) -> dict:
-    """The lesson as the page's script (static/lesson.js) and the report draw it."""
+def lesson_view(lesson: Lesson) -> tuple[ActionStep | None, str | None, dict | None, dict]:
+    """The lesson's step (or why it cannot be loaded), its figures (lesson_view.figures_of; None
+    before it is analysed or without its step) and the lesson as the page's script draws it."""
     store = context.store()
-    step, _ = step_or_problem(lesson.step_id, store.instance)
+    step, problem = step_or_problem(lesson.step_id, store.instance)
     result = lesson.result or {}
-    rows = question_rows(result, stored.marks(store, lesson.id), verdicts_of(step, result, lesson.roster))
+    marks = stored.marks(store, lesson.id)
+    measures = measured(step, result, lesson.roster, marks)
+    rows = question_rows(result, measures, marks)
     has_audio = stored.lesson_file(store, lesson) is not None
-    return {"id": lesson.id, "duration_s": lesson.duration_s or result.get("duration_s") or 0.0,
-            "questions": rows, "drawing": drawing_data(result, rows), "audio": has_audio,
-            "comments": [{"id": c.id, "at_s": c.at_s, "text": c.text} for c in stored.comments(store, lesson.id)],
+    figures = figures_of(measures)
+    data = {"id": lesson.id, "duration_s": lesson.duration_s or result.get("duration_s") or 0.0,
+            "questions": rows, "whole": figures["whole"] if figures else [],
+            "drawing": drawing_data(result, rows), "audio": has_audio,
+            "comments": [c.to_json() for c in stored.comments(store, lesson.id)],
             "urls": {"comments": url_for("lesson_page.add_comment", lesson_id=lesson.id),
                      "marks": url_for("lesson_page.mark", lesson_id=lesson.id),
                      "audio": url_for("lesson_page.audio", lesson_id=lesson.id) if has_audio else None}}
+    return step, problem, figures, data
+
+
+def lesson_data(lesson: Lesson) -> dict:
+    """The lesson as the page's script (static/lesson.js) draws it: the JSON endpoints' answer."""
+    return lesson_view(lesson)[3]
 
 
 @bp.get("/lessons/<int:lesson_id>")
 def lesson_page(lesson_id: int):
-    store = context.store()
     lesson = lesson_or_404(lesson_id)
-    step, problem = step_or_problem(lesson.step_id, store.instance)
     done = lesson.status == "done" and lesson.result is not None
-    return render_template(
-        "lesson.html", lesson=lesson, step=step, problem=problem, done=done,
-        figures=lesson_figures(lesson.result, lesson.roster, step) if done else None,
-        measures=step_measures(step), data=lesson_data(lesson) if done else None,
-        deleted=request.args.get("deleted") == "1")
+    step, problem, figures, data = lesson_view(lesson)
+    return render_template("lesson.html", lesson=lesson, step=step, problem=problem, done=done, figures=figures,
+                           data=data if done else None, never_measurable=NEVER_MEASURABLE,
+                           deleted=request.args.get("deleted") == "1")
 
 
 @bp.get("/lessons/<int:lesson_id>/audio")
@@ -90,10 +99,12 @@ def mark(lesson_id: int):
     if body is None:
         raise Refused('send the mark as a JSON object: {"question": n, "criterion": id, "passed": true, false or null}')
     question, criterion, passed = body.get("question"), body.get("criterion"), body.get("passed")
-    rows = lesson_data(lesson)["questions"]
-    if not isinstance(question, int) or isinstance(question, bool) or not 0 <= question < len(rows):
-        raise Refused(f"question must be a number from 0 to {len(rows) - 1}: the lesson has {len(rows)} questions")
-    known = [v["id"] for v in rows[question]["verdicts"]]
+    data = lesson_data(lesson)
+    rows = data["questions"]
+    if not isinstance(question, int) or isinstance(question, bool) or not WHOLE_LESSON <= question < len(rows):
+        raise Refused(f"question must be a number from 0 to {len(rows) - 1} (or {WHOLE_LESSON}: the whole lesson); "
+                      f"the lesson has {len(rows)} questions")
+    known = [v["id"] for v in (data["whole"] if question == WHOLE_LESSON else rows[question]["verdicts"])]
     if criterion not in known:
         raise Refused(f"unknown criterion {criterion!r} for question {question}; expected one of: "
                       f"{', '.join(known) or 'none (no criterion of the step is measured on it)'}")
@@ -171,7 +182,8 @@ def report(lesson_id: int):
     lesson = lesson_or_404(lesson_id)
     if lesson.result is None:
         abort(404, description=f"lesson {lesson_id} has not been analysed yet: there is nothing to report")
-    html = lesson_report(context.store(), lesson, lesson_data(lesson))
+    step, problem, figures, data = lesson_view(lesson)
+    html = lesson_report(lesson, step, problem, figures, data)
     return send_file(io.BytesIO(html.encode("utf-8")), mimetype="text/html", as_attachment=True,
                      download_name=report_name(lesson, "html"), max_age=0)
 

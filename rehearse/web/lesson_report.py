@@ -25,11 +25,10 @@ from markupsafe import Markup
 
 from .. import shipped
 from ..reps.export import BOM, FORMULA_STARTS
-from ..store.database import Store
+from ..scoring.steps import ActionStep
 from ..store.records import Lesson
 from ..typed_text import printable
-from .display import step_or_problem
-from .lesson_view import lesson_figures, step_measures
+from .lesson_view import NEVER_MEASURABLE
 from .report import _environment
 from .report_script import report_script, script_hash
 
@@ -41,17 +40,16 @@ COLUMNS = [("number", "Question"), ("kind", "Kind"), ("start", "Start (s)"), ("e
            ("call_out", "Call-out"), ("verdicts", "Step's criteria"), ("overruled", "Coach overruled")]
 
 
-def lesson_report(store: Store, lesson: Lesson, data: dict[str, Any]) -> str:
-    """The report's HTML; `data` is the lesson as its page draws it (lesson_page.lesson_data)."""
-    step, problem = step_or_problem(lesson.step_id, store.instance)
+def lesson_report(lesson: Lesson, step: ActionStep | None, problem: str | None, figures: dict[str, Any] | None,
+                  data: dict[str, Any]) -> str:
+    """The report's HTML, from what the lesson's page shows (lesson_page.lesson_view)."""
     script = report_script(entry=ENTRY)
     css = (shipped.folder("static") / "rehearse.css").read_text(encoding="utf-8")
-    figures = lesson_figures(lesson.result, lesson.roster, step)
-    island = {"drawing": data["drawing"] | {"comments": data["comments"]}, "goal_s": figures["goal_s"]}
+    island = {"drawing": data["drawing"] | {"comments": data["comments"]}, "goal_s": figures and figures["goal_s"]}
     return _environment().get_template("lesson_report.html").render(
         csp=CSP.format(script=script_hash(script)), script=Markup(script), css=Markup(css), data=island,
-        lesson=lesson, step=step, problem=problem, figures=figures,
-        measures=step_measures(step), questions=data["questions"], comments=data["comments"],
+        lesson=lesson, step=step, problem=problem, figures=figures, never_measurable=NEVER_MEASURABLE,
+        questions=data["questions"], whole=data["whole"], comments=data["comments"],
         made_at=datetime.now().astimezone().isoformat())
 
 

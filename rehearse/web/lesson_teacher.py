@@ -21,17 +21,25 @@ from ..store import lessons as stored
 from ..store.records import Lesson
 from . import context
 from .display import step_or_problem
-from .lesson_view import median_wait, posed
+from .lesson_view import median_wait
+
+
+def posed(lesson: Lesson) -> list[dict[str, Any]]:
+    return [q for q in (lesson.result or {}).get("questions") or [] if q.get("kind", "posed") == "posed"]
 
 
 def lesson_median(lesson: Lesson) -> float | None:
-    return median_wait(q.get("wait_s") for q in posed(lesson.result or {}))
+    """The lesson's median wait as the analysis job kept it, else from its questions posed (the same
+    median, observe.measures.counts_of)."""
+    if lesson.median_wait_s is not None:
+        return lesson.median_wait_s
+    return median_wait(q.get("wait_s") for q in posed(lesson))
 
 
 def _lesson_row(lesson: Lesson) -> dict[str, Any]:
     done = lesson.status == "done" and lesson.result is not None
     return {"id": lesson.id, "at": lesson.created_at, "step_id": lesson.step_id, "title": lesson.step_title,
-            "status": lesson.status, "questions": len(posed(lesson.result or {})) if done else None,
+            "status": lesson.status, "questions": len(posed(lesson)) if done else None,
             "median_wait_s": lesson_median(lesson) if done else None,
             "url": url_for("lesson_page.lesson_page", lesson_id=lesson.id)}
 
