@@ -59,14 +59,7 @@ export const LessonTimeline = (function () {
       g.append(el("title", {}, `question ${number} at ${what}`));
       s.append(g);
     }
-    (drawing.comments || []).forEach((c, i) => {
-      const mark = el("g", { class: "comment-mark", "data-comment": c.id, "data-at": c.at_s });
-      mark.append(el("line", { x1: x(c.at_s), x2: x(c.at_s), y1: TOP - 6, y2: COMMENT_Y - 8 }));
-      mark.append(el("circle", { cx: x(c.at_s), cy: COMMENT_Y, r: 8 }));
-      mark.append(el("text", { x: x(c.at_s), y: COMMENT_Y + 4, "text-anchor": "middle" }, `${i + 1}`));
-      mark.append(el("title", {}, `comment ${i + 1} at ${clock(c.at_s)}: ${c.text}`));
-      s.append(mark);
-    });
+    Draw.commentMarks(s, drawing.comments, x, TOP - 6, COMMENT_Y, clock);
     const step = tickStep(total);
     for (let t = 0; t <= total; t += step) {
       const anchor = t === 0 ? "start" : (t + step > total && x(total) - x(t) < 20 ? "end" : "middle");

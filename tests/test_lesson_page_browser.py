@@ -11,11 +11,10 @@ import shutil
 
 import pytest
 
-from rehearse.reps import open_store
 from rehearse.store import lessons
 
 from .server import running_server
-from .test_browser import PAGE_TIMEOUT_MS, browser_or_fail
+from .test_comments_browser import browse  # noqa: F401 - the page in Chromium over this module's `server`
 from .test_lesson_page import ANALYSIS, saved_lesson
 
 
@@ -27,23 +26,6 @@ def server(history_template, tmp_path_factory):
     _, made = saved_lesson(copy)
     with running_server(copy) as url:
         yield url, copy, made
-
-
-@pytest.fixture()
-def browse(server):
-    url, folder, made = server
-    chromium, sync_playwright = browser_or_fail()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--autoplay-policy=no-user-gesture-required"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page, url, open_store(folder), made
-        browser.close()
-        assert not errors, errors
 
 
 def test_a_question_plays_from_half_a_second_before_it(browse):
