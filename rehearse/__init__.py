@@ -7,8 +7,10 @@ or from a floor below it (tests/test_layout.py checks this, and that no import g
              staging.py            hidden folders that stage files, swept at the next start if a kill left them
     floor 1  scoring/              the engine: audio -> speech -> words/ -> names -> timeline -> criteria -> result
     floor 2  capture/, coaching/   a rep while it is recorded; the coach's rules (progress, calibration, authoring)
+             observe/              the engine for a lesson observed: long audio, whose voice, questions, waits, names
     floor 3  store/                the instance folder: SQLite, recordings, archive, passcode (no engine run here)
     floor 4  reps/                 what is done with a rep: scored and rescored, kept live, salvaged, learnt from, exported
+             lessons/              what is done with a lesson observed: analysed as a job on a queue (Huey), kept private
     floor 5  web/                  the browser face (Flask)
     floor 6  cli/                  the `rehearse` command and `rehearse practice`; `serve` starts web/
 

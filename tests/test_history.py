@@ -167,7 +167,8 @@ def test_deleting_a_teacher_leaves_nothing_of_theirs_on_disk(history_instance):
 
     deleted = store.delete_teacher(by_teacher(store, "Ms Okafor"))
 
-    assert deleted == {"name": "Ms Okafor", "sessions": 2, "recordings": 6, "learnt_names": 1, "left_on_disk": []}
+    assert deleted == {"name": "Ms Okafor", "sessions": 2, "recordings": 6, "learnt_names": 1, "lessons": 0,
+                       "left_on_disk": []}
     assert not any(p.exists() for p in mine)
     assert not any((folder / "recordings" / f"session-{s['id']}").exists() for s in okafor_sessions)
     assert all(p.is_file() for p in theirs)  # the other teacher's recordings stay

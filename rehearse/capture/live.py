@@ -60,6 +60,12 @@ _worker = Worker("rehearse-speech-model")
 _recording: "weakref.WeakSet[LiveRep]" = weakref.WeakSet()
 
 
+def reps_need_the_model() -> bool:
+    """Is a rep being scored, or its words worked out while it is recorded? Longer background work
+    (a lesson's analysis) waits at its next interrupt.point() until not."""
+    return _worker.busy()
+
+
 class LiveRep:
     """One rep being recorded. Feed it 16-bit PCM blocks with `add`; end it with `finish`."""
 

@@ -47,6 +47,7 @@ class Worker:
         self._ahead: list[tuple[int, int, Future, Callable]] = []
         self._order = itertools.count()
         self._urgent_running = 0
+        self._ahead_running = 0
         self._changed = threading.Condition()
         self._threads: list[threading.Thread] = []
 
@@ -73,6 +74,12 @@ class Worker:
         """Does urgent work need every call the speech model takes? (Work ahead then gives way:
         interrupt.py.)"""
         return len(self._urgent) + self._urgent_running >= self._calls
+
+    def busy(self) -> bool:
+        """Is any rep's work queued or running here (a stopped rep's scoring, or work ahead on one
+        being recorded)? A lesson's analysis gives way meanwhile (interrupt.giving_way)."""
+        with self._changed:
+            return bool(self._urgent or self._ahead or self._urgent_running or self._ahead_running)
 
     def _start_threads(self) -> None:
         """Threads for `calls` urgent jobs and one job ahead, started on first use, never at import."""
@@ -105,8 +112,13 @@ class Worker:
                 while not self._ahead or self.urgent_waiting():
                     self._changed.wait()
                 _, _, future, job = heapq.heappop(self._ahead)
-            with interruptible(self.urgent_waiting):  # stops at its next interrupt.point() if urgent work needs the call
-                _run(future, job)
+                self._ahead_running += 1
+            try:
+                with interruptible(self.urgent_waiting):  # stops at its next interrupt.point() if urgent work needs the call
+                    _run(future, job)
+            finally:
+                with self._changed:
+                    self._ahead_running -= 1
 
 
 def _run(future: Future, job: Callable) -> None:

@@ -8,15 +8,22 @@ is several calls (find the speech, transcribe, score each batch of names), so be
 `interruptible`, how to tell that urgent work is waiting, and then `point()` raises `Interrupted`.
 Work done before the interruption is kept where it is kept anyway (the attempt's word cache);
 nothing half done is. On any other thread `point()` does nothing.
+
+Long background work that must not start again (a lesson's analysis: minutes of it) runs instead
+`giving_way`: at each point() it waits while urgent work waits, then goes on where it was.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 _local = threading.local()
+
+
+GIVE_WAY_POLL_S = 0.05
 
 
 class Interrupted(Exception):
@@ -28,6 +35,9 @@ def point() -> None:
     urgent_waiting = getattr(_local, "urgent_waiting", None)
     if urgent_waiting is not None and urgent_waiting():
         raise Interrupted("urgent work is waiting for the speech model")
+    model_wanted = getattr(_local, "model_wanted", None)
+    while model_wanted is not None and model_wanted():
+        time.sleep(GIVE_WAY_POLL_S)
 
 
 @contextmanager
@@ -39,3 +49,15 @@ def interruptible(urgent_waiting: Callable[[], bool]) -> Iterator[None]:
         yield
     finally:
         _local.urgent_waiting = before
+
+
+@contextmanager
+def giving_way(model_wanted: Callable[[], bool]) -> Iterator[None]:
+    """Run the block on this thread as long background work that, at each point(), waits while
+    `model_wanted()` (reps need the speech model) and then carries on where it was."""
+    before = getattr(_local, "model_wanted", None)
+    _local.model_wanted = model_wanted
+    try:
+        yield
+    finally:
+        _local.model_wanted = before

@@ -332,7 +332,7 @@ class Store:
         return None if row is None else Teacher(row["id"], row["name"], row["created_at"])
 
     def delete_teacher(self, teacher_id: int) -> dict[str, Any]:
-        """Delete a teacher with every session, rep, coach mark, learnt name and recording of theirs.
+        """Delete a teacher with every session, rep, coach mark, learnt name, lesson observed and recording of theirs.
 
         The rows go first (overwritten in place, then the write-ahead log is emptied), then each
         session's folder of recordings. Returns what was deleted, and any folder that could not be
@@ -347,16 +347,18 @@ class Store:
             recordings = db.execute("SELECT COUNT(*) FROM attempts WHERE session_id IN"
                                     " (SELECT id FROM sessions WHERE teacher_id = ?)", (teacher_id,)).fetchone()[0]
             learnt = db.execute("SELECT COUNT(*) FROM learnt_names WHERE teacher_id = ?", (teacher_id,)).fetchone()[0]
+            lessons = [r["id"] for r in db.execute("SELECT id FROM lessons WHERE teacher_id = ?", (teacher_id,))]
             db.execute("DELETE FROM teachers WHERE id = ?", (teacher_id,))  # cascades to the rest
         self.empty_log()
         left = []
-        for session_id in sessions:  # every recording of a session is in its folder (new_rep)
-            folder = self.recordings / f"session-{session_id}"
+        folders = [self.recordings / f"session-{session_id}" for session_id in sessions]  # (new_rep)
+        folders += [self.recordings / "lessons" / str(lesson_id) for lesson_id in lessons]  # (lessons.new_lesson)
+        for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
             if folder.exists():
                 left.append(str(folder))
         return {"name": teacher["name"], "sessions": len(sessions), "recordings": recordings,
-                "learnt_names": learnt, "left_on_disk": left}
+                "learnt_names": learnt, "lessons": len(lessons), "left_on_disk": left}
 
     def empty_log(self, tries: int = 50) -> None:
         """Copy the write-ahead log into the database and truncate it, so old page images are gone."""

@@ -130,3 +130,48 @@ class Session:
     next_step_id: str | None = None
     next_observation: str | None = None
     planned_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """A stretch of a real lesson observed (store/lessons.py): where its recording is, how far its
+    analysis has got, and the analysis (the engine's JSON, rehearse.observe) once done."""
+
+    id: int
+    teacher_id: int
+    teacher_name: str
+    step_id: str
+    step_title: str
+    roster: tuple[str, ...]
+    source: str                 # 'browser', 'upload' or 'cli'
+    audio_path: str | None      # relative to the instance folder; None once deleted
+    audio_state: str            # 'recording', 'original', 'voices-silenced' or 'deleted'
+    status: str                 # 'recording', 'queued', 'analysing', 'done', 'failed' or 'cancelled'
+    progress: float
+    eta_s: float | None
+    stage: str
+    cancel_requested: bool
+    error: str | None
+    duration_s: float | None
+    result: Mapping[str, Any] | None
+    median_wait_s: float | None
+    created_at: str
+    analysed_at: str | None
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will happen to it unless asked: analysed, failed or cancelled."""
+        return self.status in ("done", "failed", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class LessonComment:
+    """A coach's comment at a moment of a lesson's recording."""
+
+    id: int
+    at_s: float
+    text: str
+    created_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "at_s": self.at_s, "text": self.text, "created_at": self.created_at}

@@ -13,7 +13,7 @@ from typing import Callable
 from ..typed_text import name_key
 from .rows import Progress, refresh_progress
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # Version 1: the tables as first released. Later versions are MIGRATIONS applied on top of it.
 SCHEMA = """
@@ -215,6 +215,55 @@ def _v10_teacher_keys(db: sqlite3.Connection, progress: Progress) -> None:
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS teachers_by_key ON teachers(name_key)")
 
 
+def _v11_lessons(db: sqlite3.Connection, progress: Progress) -> None:
+    """Version 11: lessons observed (the coaching cycle's Observe stage, store/lessons.py): a stretch of
+    a real lesson recorded or uploaded, its analysis (the engine's JSON: the teacher's questions, waits,
+    names and talk; other voices only as "another voice", never their words), the job's progress, the
+    coach's overrules of a question's verdicts and comments at moments of the recording. Deleted with
+    the teacher. (IF NOT EXISTS: a store set back to an older version by hand keeps the tables it has.)"""
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS lessons (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            teacher_id INTEGER NOT NULL REFERENCES teachers(id) ON DELETE CASCADE,
+            action_step_id INTEGER NOT NULL REFERENCES action_steps(id),
+            roster TEXT NOT NULL,            -- one pupil per line
+            source TEXT NOT NULL,            -- 'browser', 'upload' or 'cli'
+            audio_path TEXT,                 -- relative to the instance folder; NULL once deleted
+            audio_state TEXT NOT NULL,       -- 'recording', 'original', 'voices-silenced' or 'deleted'
+            status TEXT NOT NULL,            -- 'recording', 'queued', 'analysing', 'done', 'failed', 'cancelled'
+            progress REAL NOT NULL DEFAULT 0,
+            eta_s REAL,
+            stage TEXT NOT NULL DEFAULT '',
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error TEXT,                      -- why it failed, in words
+            duration_s REAL,
+            result TEXT,                     -- the analysis as JSON
+            median_wait_s REAL,              -- the posed questions' median wait, for the teacher's chart
+            created_at TEXT NOT NULL,
+            analysed_at TEXT
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS lessons_by_teacher ON lessons(teacher_id, created_at)")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS lesson_marks (
+            lesson_id INTEGER NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+            question INTEGER NOT NULL,       -- the question's index in the analysis
+            criterion TEXT NOT NULL,
+            passed INTEGER NOT NULL,
+            marked_at TEXT NOT NULL,
+            PRIMARY KEY (lesson_id, question, criterion)
+        )""")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS lesson_comments (
+            id INTEGER PRIMARY KEY,
+            lesson_id INTEGER NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+            at_s REAL NOT NULL,              -- seconds on the recording's clock
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS lesson_comments_by_lesson ON lesson_comments(lesson_id, at_s)")
+
+
 # (version, migration): each brings the schema from the version before it to its own.
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection, Progress], None]]] = [
     (2, _v2_uids_and_progress),
@@ -226,4 +275,5 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection, Progress], None]]] = [
     (8, _v8_step_id),
     (9, _v9_learnt_names),
     (10, _v10_teacher_keys),
+    (11, _v11_lessons),
 ]
