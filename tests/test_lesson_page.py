@@ -18,7 +18,7 @@ from html import unescape
 import pytest
 
 from rehearse.reps import open_store
-from rehearse.store import lessons
+from rehearse.store import lessons, plans
 from rehearse.web import create_app
 
 from .page_client import page_client
@@ -239,3 +239,16 @@ def test_a_lesson_not_yet_analysed_says_so(history_instance):
     assert page.status_code == 200 and "once it is analysed" in text_of(page.get_data(as_text=True))
     assert client.get(f"/lessons/{made.id}.csv").status_code == 404
     assert client.get("/lessons/999999").status_code == 404
+
+
+def test_the_plans_next_observation_links_to_the_lesson_observed_after_it(lesson):
+    client, store, made = lesson
+    html = client.get(f"/teachers/{made.teacher_id}").get_data(as_text=True)
+    assert 'id="observed-lesson"' not in html  # no plan written yet
+    latest = plans.latest_session(store, made.teacher_id)  # 10 Nov; the lesson is of 20 Nov
+    plans.save_note(store, latest.id, "Waited the whole five seconds", None, "2026-11-20")
+    html = client.get(f"/teachers/{made.teacher_id}").get_data(as_text=True)
+    assert re.search(rf'id="observed-lesson"><a href="/lessons/{made.id}"', html)
+    with store.connect() as db:  # a lesson before the meeting is not the one it planned
+        db.execute("UPDATE lessons SET created_at = '2026-11-01T10:00:00+00:00' WHERE id = ?", (made.id,))
+    assert 'id="observed-lesson"' not in client.get(f"/teachers/{made.teacher_id}").get_data(as_text=True)
