@@ -33,7 +33,7 @@ export const LessonTimeline = (function () {
       s.append(el("rect", { x: x(part.start), y: TOP, width: Math.max(x(part.end) - x(part.start), 1), height: BAR,
         class: part.who === "teacher" ? "lesson-teacher" : "lesson-other" }));
     }
-    let number = 0;
+    let number = 0, lastLabel = null;
     for (const q of drawing.questions || []) {
       const what = `${clock(q.start)}: wait ${q.wait_s == null ? "not measured" : Seconds.text(q.wait_s)}, ${q.pupil}${q.call_out ? ", a call-out" : ""}`;
       if (q.kind !== "posed") {
@@ -46,7 +46,10 @@ export const LessonTimeline = (function () {
       number += 1;
       const g = el("g", { class: "lesson-question-mark", "data-question": q.index });
       g.append(el("rect", { x: x(q.start), y: TOP - 4, width: Math.max(x(q.end) - x(q.start), 2), height: 4, class: "question" }));
-      g.append(el("text", { x: x(q.start), y: TOP - 22, "text-anchor": "middle", class: "question-number" }, `${number}`));
+      // A number too near the last one drawn goes on the row above it, so close questions stay readable.
+      const crowded = lastLabel && lastLabel.row === 0 && x(q.start) - lastLabel.at < 16;
+      lastLabel = { at: x(q.start), row: crowded ? 1 : 0 };
+      g.append(el("text", { x: x(q.start), y: TOP - 22 - 12 * lastLabel.row, "text-anchor": "middle", class: "question-number" }, `${number}`));
       if (q.wait_s != null) {
         const judged = goal_s == null ? "" : (q.wait_s >= goal_s ? " ok" : " short");  // a step with no wait: not judged
         const a = x(q.end), b = Math.max(x(q.end + q.wait_s), a + 2);

@@ -106,6 +106,7 @@ def test_the_page_says_the_figures_lists_the_questions_and_the_never_named(lesso
     assert "a call-out" in words
     assert "The teacher: 20%" in words and "Other voices: 15%" in words and "Silence: 65%" in words
     assert "Not measurable from a lesson recording" in words
+    assert "every other voice is silenced" in words  # saved as 'voices-silenced'
     data = page_data(html)["lesson"]
     assert [q["index"] for q in data["questions"]] == [0, 1, 2, 3, 4]
     assert data["audio"] and data["urls"]["audio"] == f"/lessons/{made.id}/audio"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import math
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from ..errors import RehearseError
 from ..scoring.formats import mime_type
@@ -79,7 +79,18 @@ def lesson_page(lesson_id: int):
     step, problem, figures, data = lesson_view(lesson)
     return render_template("lesson.html", lesson=lesson, step=step, problem=problem, done=done, figures=figures,
                            data=data if done else None, never_measurable=NEVER_MEASURABLE,
+                           progress=None if done else progress_urls(lesson.id),
                            deleted=request.args.get("deleted") == "1")
+
+
+def progress_urls(lesson_id: int) -> dict[str, str] | None:
+    """What the progress partial's script asks while the lesson is analysed (web/lessons.py, the
+    recording's and upload's side: GET its status, POST cancel and analyse again); None in an app
+    without those routes."""
+    endpoints = {"status": "lessons.status", "cancel": "lessons.cancel", "analyse": "lessons.analyse_again"}
+    if not all(e in current_app.view_functions for e in endpoints.values()):
+        return None
+    return {key: url_for(endpoint, lesson_id=lesson_id) for key, endpoint in endpoints.items()}
 
 
 @bp.get("/lessons/<int:lesson_id>/audio")
