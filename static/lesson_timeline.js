@@ -1,8 +1,8 @@
 // An observed lesson's timeline (rehearse/web/lesson_view.py drawing_data), in plain SVG with draw.js's
 // helpers: the teacher's speech and other voices as bars over silence, each question posed to the class
 // marked and numbered (as in the list) with its wait bracketed (long enough or too short against the
-// step's wait), a call-out as "!", procedural questions as small grey marks below the bar, and the
-// coach's comments as numbered circles (comments.js). It keeps draw.js's layout (Draw.TL) and
+// step's wait), where a pupil was named, a call-out as "!", procedural questions as small grey marks
+// below the bar, and the coach's comments as numbered circles (comments.js). It keeps draw.js's layout (Draw.TL) and
 // container.dataset.total, so Draw.timeAt (a click) and Draw.playhead work on it as on a rep's.
 // The lesson's page (lesson.js) and its saved report (lesson_report.js) draw with it.
 import { Draw } from "./draw.js";
@@ -54,6 +54,9 @@ export const LessonTimeline = (function () {
         const judged = goal_s == null ? "" : (q.wait_s >= goal_s ? " ok" : " short");  // a step with no wait: not judged
         const a = x(q.end), b = Math.max(x(q.end + q.wait_s), a + 2);
         g.append(el("line", { x1: a, x2: b, y1: TOP - 12, y2: TOP - 12, class: "wait" + judged }));
+      }
+      if (q.name_at != null) {  // where the teacher named a pupil (or said a name not clearly one of the class)
+        g.append(el("line", { x1: x(q.name_at), x2: x(q.name_at), y1: TOP - 6, y2: TOP + BAR + 6, class: "name-mark" }));
       }
       if (q.call_out) {
         g.append(el("text", { x: x(q.call_out_at != null ? q.call_out_at : q.end), y: TOP + BAR - 8,
