@@ -182,11 +182,15 @@ def test_delete_the_audio_keeps_the_figures(lesson):
     assert client.get(f"/lessons/{made.id}/audio").status_code == 404
 
 
+def report_href(page: str) -> str:
+    """The page's "Save as report" link (it carries this browser's CSRF token)."""
+    (href,) = re.findall(r'id="save-report" class="[^"]*" href="([^"]+)"', page)
+    return unescape(href)
+
+
 def test_the_report_is_one_file_that_loads_nothing(lesson):
     client, _, made = lesson
-    page = client.get(f"/lessons/{made.id}").get_data(as_text=True)
-    link = re.search(r'id="save-report"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="save-report"', page)
-    href = (link.group(1) or link.group(2)).replace("&amp;", "&")
+    href = report_href(client.get(f"/lessons/{made.id}").get_data(as_text=True))
     assert client.get(f"/lessons/{made.id}/report").status_code == 403  # only the page's own link
     report = client.get(href)
     assert report.status_code == 200 and report.headers["Content-Disposition"].startswith("attachment")
@@ -253,3 +257,20 @@ def test_the_plans_next_observation_links_to_the_lesson_observed_after_it(lesson
     with store.connect() as db:  # a lesson before the meeting is not the one it planned
         db.execute("UPDATE lessons SET created_at = '2026-11-01T10:00:00+00:00' WHERE id = ?", (made.id,))
     assert 'id="observed-lesson"' not in client.get(f"/teachers/{made.teacher_id}").get_data(as_text=True)
+
+
+def test_a_lesson_whose_step_is_gone_shows_its_questions_and_why_no_verdicts(tmp_path):
+    store = open_store(tmp_path / "instance")
+    made = lessons.new_lesson(store, "Ms Okafor", "a-step-since-deleted", "A step since deleted", ROSTER, "upload")
+    lessons.save_analysis(store, made.id, ANALYSIS, None, "deleted", None)
+    client = page_client(create_app({"INSTANCE": tmp_path / "instance", "WARM_UP": False}))
+    page = client.get(f"/lessons/{made.id}")
+    assert page.status_code == 200
+    words = text_of(page.get_data(as_text=True))
+    assert "a-step-since-deleted" in words  # the problem, in its one line
+    assert "Why does ice float on water?" in words and "Overrule" not in words
+    assert "The recording of this lesson has been deleted" in words
+    assert client.get(f"/lessons/{made.id}.csv").status_code == 200
+    assert client.get(report_href(page.get_data(as_text=True))).status_code == 200
+    refused = client.post(f"/api/lessons/{made.id}/marks", json={"question": 0, "criterion": "wait_time", "passed": True})
+    assert refused.status_code == 400
