@@ -15,6 +15,7 @@ import re
 import wave
 from html import unescape
 
+import numpy as np
 import pytest
 
 from rehearse.reps import open_store
@@ -55,13 +56,15 @@ ANALYSIS = {
 
 
 def write_wav(path, seconds: float) -> None:
-    """A real recording the length of the lesson: quiet 16 kHz mono (the page plays and seeks it)."""
+    """A real recording the length of the lesson: a quiet 220 Hz tone, 16 kHz mono (the page plays and
+    seeks it; the report cuts its clips from it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    tone = (np.sin(2 * np.pi * 220 * np.arange(int(16000 * seconds)) / 16000) * 2000).astype("<i2")
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(16000)
-        out.writeframes(b"\x01\x00" * int(16000 * seconds))
+        out.writeframes(tone.tobytes())
 
 
 def saved_lesson(folder, analysis=ANALYSIS):
@@ -201,6 +204,19 @@ def test_the_report_is_one_file_that_loads_nothing(lesson):
     words = text_of(html)
     assert "4 questions posed to the class" in words and "Never named (3): Priya, Chloe, Niamh" in words
     assert "Why does ice float on water?" in words
+    # a clip of each question posed, the pupils' voices silenced in it (saved as 'voices-silenced')
+    assert len(re.findall(r'<audio class="question-clip" controls preload="none" src="data:audio/mpeg;base64,', html)) == 4
+
+
+def test_a_report_of_a_recording_with_the_pupils_voices_holds_no_sound(history_instance):
+    folder, _ = history_instance
+    store, made = saved_lesson(folder)
+    with store.connect() as db:  # as a school that keeps the original recording would have it
+        db.execute("UPDATE lessons SET audio_state = 'original' WHERE id = ?", (made.id,))
+    client = page_client(create_app({"INSTANCE": folder, "WARM_UP": False}))
+    html = client.get(report_href(client.get(f"/lessons/{made.id}").get_data(as_text=True))).get_data(as_text=True)
+    assert "<audio" not in html and "data:audio" not in html
+    assert "the kept recording has the pupils' voices in it" in unescape(html)
 
 
 def test_the_csv_has_a_row_per_question(lesson):

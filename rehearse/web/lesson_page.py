@@ -194,7 +194,7 @@ def report(lesson_id: int):
     if lesson.result is None:
         abort(404, description=f"lesson {lesson_id} has not been analysed yet: there is nothing to report")
     step, problem, figures, data = lesson_view(lesson)
-    html = lesson_report(lesson, step, problem, figures, data)
+    html = lesson_report(lesson, step, problem, figures, data, stored.lesson_file(context.store(), lesson))
     return send_file(io.BytesIO(html.encode("utf-8")), mimetype="text/html", as_attachment=True,
                      download_name=report_name(lesson, "html"), max_age=0)
 

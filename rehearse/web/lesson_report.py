@@ -4,9 +4,9 @@ one row per question.
 The report holds the lesson's figures in words, the timeline (drawn by the pages' own
 static/lesson_timeline.js and draw.js, inlined by report_script.py with static/lesson_report.js as
 the entry), the questions with their waits, who was named and the step's verdicts (the coach's marks
-applied), who got asked, the talk's shares and the coach's comments. It holds no recording: a lesson
-is tens of minutes of a classroom, pupils' voices in it; the teacher keeps the figures, and the
-recording stays on the coach's laptop until it is deleted. Its policy (a meta tag) lets it load nothing.
+applied), who got asked, the talk's shares and the coach's comments; and a clip of each question
+with its wait where the kept recording has the pupils' voices silenced (lesson_clips.py), never the
+whole lesson. Its policy (a meta tag) lets it load nothing but its own data: clips.
 
 The CSV is for a spreadsheet, as the reps' export (reps/export.py): a byte-order mark, headers in
 words, and no cell a spreadsheet would take for a formula.
@@ -19,6 +19,7 @@ import io
 import re
 import unicodedata
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -28,12 +29,13 @@ from ..reps.export import BOM, FORMULA_STARTS
 from ..scoring.steps import ActionStep
 from ..store.records import Lesson
 from ..typed_text import printable
+from .lesson_clips import question_clips
 from .lesson_view import NEVER_MEASURABLE
 from .report import _environment
 from .report_script import report_script, script_hash
 
 ENTRY = "lesson_report.js"
-CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src {script}; "
+CSP = ("default-src 'none'; media-src data:; img-src data:; style-src 'unsafe-inline'; script-src {script}; "
        "base-uri 'none'; form-action 'none'")
 COLUMNS = [("number", "Question"), ("kind", "Kind"), ("start", "Start (s)"), ("end", "End (s)"),
            ("text", "Question asked"), ("wait_s", "Wait (s)"), ("pupil", "Pupil named"),
@@ -41,15 +43,18 @@ COLUMNS = [("number", "Question"), ("kind", "Kind"), ("start", "Start (s)"), ("e
 
 
 def lesson_report(lesson: Lesson, step: ActionStep | None, problem: str | None, figures: dict[str, Any] | None,
-                  data: dict[str, Any]) -> str:
-    """The report's HTML, from what the lesson's page shows (lesson_page.lesson_view)."""
+                  data: dict[str, Any], recording: Path | None) -> str:
+    """The report's HTML, from what the lesson's page shows (lesson_page.lesson_view), with a clip
+    of each question cut from the kept `recording` (lesson_clips.py) where it may travel."""
+    clips, clips_note = question_clips(recording, lesson.audio_state, (lesson.result or {}).get("questions") or [])
     script = report_script(entry=ENTRY)
     css = (shipped.folder("static") / "rehearse.css").read_text(encoding="utf-8")
     island = {"drawing": data["drawing"] | {"comments": data["comments"]}, "goal_s": figures and figures["goal_s"]}
     return _environment().get_template("lesson_report.html").render(
         csp=CSP.format(script=script_hash(script)), script=Markup(script), css=Markup(css), data=island,
         lesson=lesson, step=step, problem=problem, figures=figures, never_measurable=NEVER_MEASURABLE,
-        questions=data["questions"], whole=data["whole"], comments=data["comments"],
+        questions=data["questions"], whole=data["whole"], comments=data["comments"], clips=clips,
+        clips_note=clips_note,
         made_at=datetime.now().astimezone().isoformat())
 
 
