@@ -263,6 +263,7 @@ def test_a_lesson_not_yet_analysed_says_so(history_instance):
 
 
 def test_the_plans_next_observation_links_to_the_lesson_observed_after_it(lesson):
+    """On the teacher's page (the plan agreed last) and on the summary of the meeting that agreed it."""
     client, store, made = lesson
     html = client.get(f"/teachers/{made.teacher_id}").get_data(as_text=True)
     assert 'id="observed-lesson"' not in html  # no plan written yet
@@ -270,6 +271,8 @@ def test_the_plans_next_observation_links_to_the_lesson_observed_after_it(lesson
     plans.save_note(store, latest.id, "Waited the whole five seconds", None, "2026-11-20")
     html = client.get(f"/teachers/{made.teacher_id}").get_data(as_text=True)
     assert re.search(rf'id="observed-lesson"><a href="/lessons/{made.id}"', html)
+    summary = client.get(f"/sessions/{latest.id}/summary").get_data(as_text=True)  # the meeting's own page
+    assert re.search(rf'id="observed-lesson">Observed since: <a href="/lessons/{made.id}"', summary)
     with store.connect() as db:  # a lesson before the meeting is not the one it planned
         db.execute("UPDATE lessons SET created_at = '2026-11-01T10:00:00+00:00' WHERE id = ?", (made.id,))
     assert 'id="observed-lesson"' not in client.get(f"/teachers/{made.teacher_id}").get_data(as_text=True)
