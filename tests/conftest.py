@@ -35,6 +35,7 @@ SLOW_MODULES = {
     "test_lesson_jobs": "lessons analysed by the speech model, and servers killed",
     "test_observe_cli": "a process that loads the speech model per command",
     "test_observe_browser": "a browser and a server",
+    "test_lesson_page_browser": "a browser",
 }
 
 
