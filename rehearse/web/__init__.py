@@ -96,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(comments.bp)  # a coach's comments on a rep's recording
     app.register_blueprint(names.bp)  # the class's names the way each teacher says them: learnt, hard, forgotten
     app.register_blueprint(lessons.bp)  # observing a lesson: record or upload, its progress, cancel
+    lessons.recover_recordings(store, jobs)  # lessons the server was recording when it stopped: kept, queued
     from . import lesson_page, lesson_teacher
     app.register_blueprint(lesson_page.bp)  # an observed lesson's page, report and CSV (issue 31)
     lesson_teacher.install(app)  # the teacher page's lessons and their waits beside the rehearsals'
