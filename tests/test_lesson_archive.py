@@ -173,6 +173,8 @@ HOSTILE = {
                                "recording is not named as rehearse names one"),
     "an absolute path": ("UPDATE lessons SET audio_path = '/etc/passwd.x' WHERE audio_path IS NOT NULL",
                          "recording is not named as rehearse names one"),
+    "a path with a backslash": ("UPDATE lessons SET audio_path = 'recordings/lessons/1/C:\\x.wav'"
+                                " WHERE audio_path IS NOT NULL", "recording is not named as rehearse names one"),
     "a status not one of STATUSES": ("UPDATE lessons SET status = 'pwned'", "status is not one of recording, queued"),
     "a result that is not JSON": ("UPDATE lessons SET result = '{\"questions\": [' WHERE result IS NOT NULL",
                                   "analysis is not readable JSON"),

@@ -60,11 +60,13 @@ def _words(column: str, most: int) -> str:
             f" OR instr({column}, char(0)) > 0)")
 
 
-# A kept recording's path as lessons.py makes it: recordings/lessons/<id>/<name>.<suffix>, of letters,
-# digits, '_', '-' and one '.', nothing that could lead elsewhere.
+# A kept recording's path as lessons.py makes it: recordings/lessons/<id>/<name>.<suffix>, with one '.'
+# and no backslash, '..' or control character: nothing that could lead elsewhere (the merge takes only
+# the file's name, and places it in this store's own folder for the lesson).
 BAD_PATH = ("audio_path IS NOT NULL AND (typeof(audio_path) != 'text'"
-            " OR audio_path NOT GLOB 'recordings/lessons/[0-9]*/?*.?*'"
-            " OR audio_path GLOB '*[^A-Za-z0-9_./-]*' OR instr(audio_path, '..') > 0"
+            " OR audio_path NOT GLOB 'recordings/lessons/[0-9]*/?*.?*' OR instr(audio_path, '..') > 0"
+            f" OR instr(audio_path, '\\') > 0 OR audio_path GLOB {CONTROL_GLOB} OR instr(audio_path, char(0)) > 0"
+            " OR audio_path GLOB '*[' || char(9) || char(10) || char(13) || ']*'"
             " OR length(audio_path) - length(replace(audio_path, '/', '')) != 3"
             " OR length(audio_path) - length(replace(audio_path, '.', '')) != 1 OR length(audio_path) > 200)")
 
