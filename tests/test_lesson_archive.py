@@ -104,7 +104,8 @@ def test_lessons_travel_with_their_kept_recording_only(coach, other_laptop, tmp_
     assert "1 lessons' recordings were not in the archive" in run.stdout
 
     done = by_uid(other_laptop, uid_of(store, made["done"]))
-    assert done.id != made["done"].id and done.teacher_name == "ms  okafor".replace("  ", " ") and done.step_id == STEP[0]
+    assert done.id != made["done"].id and done.step_id == STEP[0]
+    assert done.teacher_name == "ms okafor"  # matched by name: this laptop's spelling
     assert done.teacher_id == lessons.lessons_of(other_laptop)[-1].teacher_id  # matched by name
     assert done.audio_path == f"recordings/lessons/{done.id}/kept.flac" and done.audio_state == "voices-silenced"
     assert lessons.lesson_file(other_laptop, done).read_bytes() == b"kept audio"
@@ -125,7 +126,8 @@ def test_each_state_comes_in_as_it_should(coach, other_laptop, tmp_path):
     import_archive(other_laptop.instance, tmp_path / "everything.zip")
     there = {name: by_uid(other_laptop, uid_of(store, lesson)) for name, lesson in made.items()}
     deleted = there["deleted"]  # its figures only
-    assert (deleted.audio_path, deleted.audio_state, deleted.status, deleted.result) == (None, "deleted", "done", ANALYSIS)
+    assert (deleted.audio_path, deleted.audio_state) == (None, "deleted")
+    assert (deleted.status, deleted.result) == ("done", ANALYSIS)
     assert [c.text for c in lessons.comments(other_laptop, deleted.id)] == ["the figures still tell it"]
     for name in ("queued", "analysing"):  # its file came: as it is, for the next start's jobs.recover
         assert there[name].status == made[name].status and there[name].audio_state == "original"

@@ -1,9 +1,9 @@
 """How an archive's rows and recordings join this store (archive.py checks the archive first): teachers
 matched by name (typed_text.name_key), action steps by id, sessions, reps and their marks, taps
 and comments by the unique id each was given when it was made, so that importing an archive twice
-adds nothing twice; lessons observed the same way (lesson_archive.py). One transaction holds the database while the recordings are copied into the
-import's staging folder (`RecordingsStaged`); they are moved into place only once every row is
-written, and everything is undone if anything fails."""
+adds nothing twice; lessons observed the same way (lesson_archive.py). One transaction holds the
+database while the recordings are copied into the import's staging folder (`RecordingsStaged`); they
+are moved into place only once every row is written, and everything is undone if anything fails."""
 
 from __future__ import annotations
 
