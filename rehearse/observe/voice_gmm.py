@@ -26,7 +26,7 @@ class GmmVoices:
     """MFCC frames, a mixture per voice, scores in mean log-likelihood per frame."""
 
     name = "gmm"
-    context_s = 0.25  # heard with a quarter second either side
+    context = 25  # frames: a block is heard with a quarter second either side
     scale = SCORE_SCALE
     # The lesson's own model (fitted on all its speech, the teacher's included) explains the
     # teacher's frames a little better than the enrolled model does (-1..-3 nats per frame on the
@@ -51,8 +51,14 @@ class GmmVoices:
         mean[19:] = 0  # deltas carry no channel
         return [f - mean for f in all_frames]
 
-    def represent(self, slices: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [s[~np.isnan(s).any(axis=1)] for s in slices]
+    def represent(self, stretches: Sequence[tuple[np.ndarray, Sequence[tuple[int, int]]]]) -> list[np.ndarray]:
+        """Each block's loud frames, with a little context either side (within its stretch)."""
+        out = []
+        for frames, blocks in stretches:
+            for lo, hi in blocks:
+                s = frames[max(0, lo - self.context): hi + self.context]
+                out.append(s[~np.isnan(s).any(axis=1)])
+        return out
 
     def fit(self, reprs: Sequence[np.ndarray]):
         from sklearn.mixture import GaussianMixture

@@ -42,11 +42,12 @@ MIN_OTHER_S = 3.0  # a model of a voice needs this much of it
 MIN_SELF_S = 8.0  # the lesson teaches itself only with this much of the teacher and of others
 SWITCH_COST = 2.0  # a change of voice inside a segment must be worth this much score
 LEVEL_FREE_DB = 6.0  # a block this much quieter than the teacher's level may still be the teacher
-LEVEL_CONTEXT_S = 1.0  # a block's level is its loud part with this much either side (in its segment)
+LEVEL_CONTEXT_FRAMES = 100  # a block's level is its loud part with 1 s either side (in its segment)
 LEVEL_SLOPE = 0.3  # score per dB quieter than that: far and quiet is another voice
 ANCHOR = 0.5  # the enrolled voice's weight beside the models the lesson taught itself
 ROUNDS = 3
-DEFAULT_METHOD = "gmm"
+REPRESENT_AT_ONCE = 256  # blocks represented in one go (the encoder's batch)
+DEFAULT_METHOD = "encoder"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ def voice_method(name: str = DEFAULT_METHOD):
     if name == "gmm":
         from .voice_gmm import GmmVoices
         return GmmVoices()
+    if name == "encoder":
+        from .voice_encoder import EncoderVoices
+        return EncoderVoices()
     raise ValueError(f"unknown voice method {name!r}: use 'encoder' or 'gmm'")
 
 
@@ -113,35 +117,42 @@ def _block_edges(start: float, end: float) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
-def _blocks(method, audios: Sequence[np.ndarray], spans: Sequence[tuple[float, float]],
+def _blocks(method, fetch: Callable[[int], np.ndarray], spans: Sequence[tuple[float, float]],
             progress: Callable[[float], None] | None = None) -> _Blocks:
-    """Cut each stretch of audio into blocks and let the method represent each, with context."""
+    """Cut each stretch (`fetch(i)` gives the i-th's audio) into blocks, and let the method
+    represent each, with context; many stretches' blocks at once, as the encoder runs in batches."""
     frames, levels = [], []
-    total = sum(len(a) for a in audios) or 1
-    done = 0
-    for audio in audios:
+    total = sum(b - a for a, b in spans) or 1.0
+    done = 0.0
+    for index, (start, end) in enumerate(spans):
         interrupt.point()
+        audio = np.asarray(fetch(index), dtype=np.float32)
         frames.append(method.frames(audio))
         levels.append(frame_db(audio))
-        done += len(audio)
+        done += end - start
         if progress:
-            progress(0.7 * done / total)
+            progress(0.2 * done / total)
     frames = method.normalise(frames)
     blocks = _Blocks()
-    context = method.context_s
+    pending: list[tuple[np.ndarray, list[tuple[int, int]]]] = []
     for index, ((start, end), feats, level) in enumerate(zip(spans, frames, levels)):
-        slices = []
+        ranges = []
         for a, b in _block_edges(start, end):
-            lo = max(0, int(round((a - start - context) * 100)))
-            hi = min(len(feats), int(round((b - start + context) * 100)))
-            slices.append(feats[lo:hi])
+            lo = int(round((a - start) * 100))
+            hi = max(int(round((b - start) * 100)), lo + 1)
+            ranges.append((lo, hi))
             # the level of the voice, not of the syllable: the block with a second either side
-            own = level[max(0, int((a - start - LEVEL_CONTEXT_S) * 100)): int((b - start + LEVEL_CONTEXT_S) * 100) + 1]
+            own = level[max(0, lo - LEVEL_CONTEXT_FRAMES): hi + LEVEL_CONTEXT_FRAMES]
             blocks.level.append(float(np.percentile(own, 90)) if len(own) else -100.0)
             blocks.edges.append((a, b))
             blocks.segment.append(index)
-        interrupt.point()
-        blocks.reprs.extend(method.represent(slices))
+        pending.append((feats, ranges))
+        if sum(len(r) for _, r in pending) >= REPRESENT_AT_ONCE or index == len(spans) - 1:
+            interrupt.point()
+            blocks.reprs.extend(method.represent(pending))
+            pending = []
+            if progress:
+                progress(0.2 + 0.5 * len(blocks.reprs) / len(blocks.edges))
     return blocks
 
 
@@ -155,7 +166,7 @@ def enrol(pieces: Sequence[np.ndarray], method: str = DEFAULT_METHOD) -> VoicePr
         return None
     voices = voice_method(method)
     spans = [(0.0, len(p) / SAMPLE_RATE) for p in pieces]
-    blocks = _blocks(voices, pieces, spans)
+    blocks = _blocks(voices, pieces.__getitem__, spans)
     reprs = [r for r, lvl in zip(blocks.reprs, blocks.level) if lvl > max(blocks.level) - 40]
     model = voices.fit(reprs)
     # What the teacher's own unseen speech scores: fit on alternate runs of blocks, score the rest.
@@ -250,8 +261,7 @@ def who_speaks(samples: Callable[[float, float], np.ndarray], segments: Sequence
     if not segments:
         return [], profile or VoiceProfile("dominant", 0.0, name)
     spans = [(s.start, s.end) for s in segments]
-    audios = [np.asarray(samples(s.start, s.end), dtype=np.float32) for s in segments]
-    blocks = _blocks(voices, audios, spans, progress)
+    blocks = _blocks(voices, lambda i: samples(*spans[i]), spans, progress)
     levels = np.asarray(blocks.level)
     seconds = np.asarray([b - a for a, b in blocks.edges])
 
