@@ -220,28 +220,44 @@ def _level_cue(levels: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return -LEVEL_SLOPE * np.maximum(0.0, teacher_level - levels - LEVEL_FREE_DB)
 
 
-def _contrast(voices, blocks: _Blocks, fixed, pos: np.ndarray | None, neg: np.ndarray) -> np.ndarray:
-    """Each block's score under the teacher's model (`fixed`, or one fitted on the `pos` blocks)
-    minus its score under a model of the `neg` blocks, the fitted models fitted on the OTHER half
-    of the segments: a model scores speech it was fitted on far too well, so a block once
-    mislabelled would otherwise keep its label."""
+def _contrast(voices, blocks: _Blocks, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """Each block's score under a model of the `pos` blocks minus its score under a model of the
+    `neg` blocks, both fitted on the OTHER half of the segments: a model scores speech it was
+    fitted on far too well, so a block once mislabelled would otherwise keep its label."""
     segment = np.asarray(blocks.segment)
     # halves drawn at random (fixed seed): taking every other segment would put all the teacher's
     # turns in one half and all the pupils' answers in the other
     fold = np.random.default_rng(0).integers(0, 2, segment.max() + 1)[segment]
     seconds = np.asarray([b - a for a, b in blocks.edges])
-    out = np.zeros(len(neg))
+    out = np.zeros(len(pos))
     for part in (0, 1):
         train = fold != part
-        needed = [neg] if pos is None else [pos, neg]
-        if pos is None or min(seconds[train & m].sum() for m in needed) < MIN_OTHER_S / 2:
-            train = np.ones(len(neg), dtype=bool)  # too little to halve: the whole lesson
-        teacher = fixed if pos is None else voices.fit([r for r, t in zip(blocks.reprs, train & pos) if t])
+        if min(seconds[train & pos].sum(), seconds[train & neg].sum()) < MIN_OTHER_S / 2:
+            train = np.ones(len(pos), dtype=bool)  # too little to halve: the whole lesson
+        teacher = voices.fit([r for r, t in zip(blocks.reprs, train & pos) if t])
         other = voices.fit([r for r, t in zip(blocks.reprs, train & neg) if t])
         scored = [r for r, f in zip(blocks.reprs, fold) if f == part]
         if scored:
             out[fold == part] = voices.score(teacher, scored) - voices.score(other, scored)
     return voices.scale * np.where(np.isfinite(out), out, 0.0)
+
+
+def _split_point(values: np.ndarray, separation: float) -> float | None:
+    """Where the blocks' nearness to the enrolled voice falls in two (the split with the least
+    spread within each side, Otsu's), or None when the two sides' means are closer than
+    `separation`: one voice only. The line is found in the lesson, not fixed at enrolment, because
+    the lesson's microphone and room move every block's nearness alike."""
+    ordered = np.sort(values)
+    if len(ordered) < 4:
+        return None
+    n = np.arange(1, len(ordered))  # cut after n values
+    total, squares = np.cumsum(ordered), np.cumsum(ordered ** 2)
+    low_mean, high_mean = total[:-1] / n, (total[-1] - total[:-1]) / (len(ordered) - n)
+    spread = (squares[:-1] - n * low_mean ** 2) + (squares[-1] - squares[:-1] - (len(ordered) - n) * high_mean ** 2)
+    best = int(np.argmin(spread[1:-1])) + 1  # at least two values a side
+    line = (ordered[best] + ordered[best + 1]) / 2
+    gap = high_mean[best] - low_mean[best]
+    return line if gap >= separation else None
 
 
 def _enough(seconds: np.ndarray, labels: np.ndarray) -> bool:
@@ -265,22 +281,27 @@ def who_speaks(samples: Callable[[float, float], np.ndarray], segments: Sequence
     levels = np.asarray(blocks.level)
     seconds = np.asarray([b - a for a, b in blocks.edges])
 
-    everyone = np.ones(len(levels), dtype=bool)
-    if profile is not None:  # the enrolled voice against the lesson's speech as a whole
-        anchor = _contrast(voices, blocks, voices.model_from_bytes(profile.model), None, everyone)
-        anchor += voices.scale * voices.teacher_bias
-        labels = _label(blocks, anchor + _level_cue(levels, anchor > 0))
-    else:  # the loud voice against the rest
-        anchor = np.zeros(len(levels))
-        labels = levels >= np.percentile(levels, 80) - LEVEL_FREE_DB
+    # First labels: the loud voice against the rest (the teacher is the near voice) ...
+    labels = levels >= np.percentile(levels, 80) - LEVEL_FREE_DB
+    near = None
+    if profile is not None:
+        near = voices.score(voices.model_from_bytes(profile.model), blocks.reprs)
+        near = np.where(np.isfinite(near), near, np.min(near[np.isfinite(near)], initial=0.0))
+        if not _enough(seconds, labels):  # ... or, all as loud, where nearness to the enrolled voice splits
+            line = _split_point(near, voices.separation)
+            anchor = voices.scale * (near - line) if line is not None else np.full(len(near), voices.scale)
+            labels = _label(blocks, anchor + _level_cue(levels, anchor > 0))
     for round_ in range(ROUNDS):  # then the lesson's own teacher against its other voices
         interrupt.point()
         if progress:
             progress(0.7 + 0.3 * round_ / ROUNDS)
         if not _enough(seconds, labels):
             break
-        contrast = _contrast(voices, blocks, None, labels, ~labels)
-        new = _label(blocks, contrast + ANCHOR * anchor + _level_cue(levels, labels))
+        score = _contrast(voices, blocks, labels, ~labels) + _level_cue(levels, labels)
+        if near is not None:  # the enrolled voice's say: nearer it than the middle of the two sides
+            middle = (np.median(near[labels]) + np.median(near[~labels])) / 2
+            score += ANCHOR * voices.scale * (near - middle)
+        new = _label(blocks, score)
         if (new == labels).all():
             break
         labels = new
