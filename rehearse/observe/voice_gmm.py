@@ -11,6 +11,7 @@ benchmarks/voice_check.py, which measured it against the speaker encoder (voice_
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -60,13 +61,16 @@ class GmmVoices:
         return out
 
     def fit(self, reprs: Sequence[np.ndarray]):
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import GaussianMixture
 
         data = np.concatenate([r for r in reprs if len(r)])
         step = max(1, len(data) // 20000)  # two hundred seconds of frames are plenty
         model = GaussianMixture(COMPONENTS, covariance_type="diag", reg_covar=1e-2, max_iter=30,
                                 random_state=0)
-        model.fit(data[::step])
+        with warnings.catch_warnings():  # a mixture not quite converged in 30 rounds is good enough here
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(data[::step])
         return model
 
     def score(self, model, reprs: Sequence[np.ndarray]) -> np.ndarray:
