@@ -81,7 +81,7 @@ def plan_split(split: str, voices: list[Voice], count: int, long: bool = False) 
         k = int(min(rng.integers(3, 7), len(others)))
         pupils = [others[j] for j in sorted(rng.choice(len(others), k, replace=False))]
         if long:
-            target, n_q, file = 1800.0, 70, "lesson-long.flac"
+            target, n_q, file = 2150.0, 75, "lesson-long.flac"  # the estimate runs short: ~30 min
         else:
             target, n_q, file = float(rng.uniform(135, 225)), int(6 + (i * 7 + 3) % 7), f"lesson-{i:02d}.flac"
         plans.append(plan_lesson(split, i, teacher, pupils, rosters[i], target, n_q,
