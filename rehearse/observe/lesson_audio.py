@@ -2,12 +2,16 @@
 
 A rep is decoded whole into memory (scoring/audio.py); a lesson cannot be: 40 minutes is 150 MB of
 float32 samples, and each stage would want its own copy. So `LessonAudio.open` decodes the file a
-second or so at a time with PyAV into a 16 kHz mono 16-bit WAV file in a work folder and maps that
-file into memory: what is read is only what a stage asks for (`samples(start, end)`), and the
-memory used stays about the same whatever the length. `speech()` runs the engine's own speech
-finder (scoring/speech.py: Silero VAD, edges refined by energy) a minute at a time, each window
-starting in the silence before the speech it has still to place, so that a stretch of speech that
-crosses a window's end comes out whole, with the edges one pass over the whole file would give it.
+second or so at a time with PyAV into a 16 kHz mono 16-bit WAV file in a work folder, and reads
+from that file only what a stage asks for (`samples(start, end)`): the memory used stays about the
+same whatever the length. Read, not mapped into memory: the pages of a map that were read count in
+the process's resident memory until it is unmapped (a 30-minute lesson's speech, found through a
+map, took its 58 MB of samples on top), while what is read lives in the system's file cache.
+
+`speech()` runs the engine's own speech finder (scoring/speech.py: Silero VAD, edges refined by
+energy) a minute at a time, each window seen with some of the recording on either side, so that a
+stretch of speech that crosses a window's end comes out whole, where one pass over the whole file
+would place it.
 
 Between windows it gives way: `rehearse.scoring.interrupt.point()` lets a rep's scoring, which a
 teacher is waiting for, have the cores first.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import gc
 import os
 import tempfile
+import threading
 import wave
 import weakref
 from dataclasses import replace
@@ -37,29 +42,33 @@ MAX_LESSON_S = 90 * 60  # the longest lesson recording taken: the one place this
 # a microphone that was on hears its room well above this.
 SILENT_PEAK = 33
 
-CHUNK_S = 60.0  # speech() looks at the recording this long a window at a time
-MAX_CHUNK_S = 600.0  # ...and at most this long, when one stretch of speech does not end in a window
-GUARD_S = 3.0  # speech ending this close to a window's end may go on in the next: placed again there
-LEAD_S = 2.0  # a window starts this long before the speech it has to place (its silence is measured)
+CHUNK_S = 60.0  # speech() places the speech of the recording this long a window at a time...
+CONTEXT_S = 15.0  # ...looking this much further on either side (a segment across its edge is seen whole)
 # Windows start on a multiple of both Silero's 512-sample window and the 5 ms energy frame, so both
 # grids fall where one pass over the whole file puts them.
 ALIGN = int(np.lcm(512, FRAME))
 WAV_HEADER = 44  # bytes before the samples in the WAV file `wave` writes
+# How a lesson's speech is found: as a rep's, but keeping every voice. For a rep find_speech cuts out
+# speech far quieter than the teacher's (a colleague, the class next door); in a lesson the pupils
+# are those quieter voices, and who speaks is told apart afterwards (voices.py), so none is cut here.
+EVERY_VOICE = replace(VadSettings(), others_below_db=float("inf"))
 
 
 class LessonAudio:
-    """A lesson's recording as 16 kHz mono 16-bit samples in a file, mapped into memory."""
+    """A lesson's recording as 16 kHz mono 16-bit samples in a file, read a stretch at a time."""
 
     def __init__(self, source: Path, pcm_path: Path, made_dir: Path | None):
         self.source = source  # the recording as given
         self.path = pcm_path  # the decoded samples: a 16 kHz mono 16-bit WAV file
-        self._pcm = np.memmap(pcm_path, dtype="<i2", mode="r", offset=WAV_HEADER)
-        self._cleanup = weakref.finalize(self, _remove, pcm_path, made_dir)
+        self._file = open(pcm_path, "rb")
+        self._lock = threading.Lock()  # a read is a seek and a read: one at a time
+        self._length = (pcm_path.stat().st_size - WAV_HEADER) // 2
+        self._cleanup = weakref.finalize(self, _remove, pcm_path, made_dir, self._file)
 
     @classmethod
     def open(cls, path: str | Path, work_dir: Path | None = None, max_s: float = MAX_LESSON_S) -> LessonAudio:
         """Decode `path` (any format of scoring/formats.py) into a file in `work_dir` (a temporary
-        folder when None) and map it. AudioError, with one line, when it is not a recording that can
+        folder when None). AudioError, with one line, when it is not a recording that can
         be read, is longer than `max_s`, or holds no sound at all."""
         path = Path(path)
         _check_file(path)
@@ -81,68 +90,67 @@ class LessonAudio:
 
     @property
     def duration_s(self) -> float:
-        return len(self._pcm) / SAMPLE_RATE
+        return self._length / SAMPLE_RATE
+
+    @property
+    def sample_count(self) -> int:
+        """How many samples (at SAMPLE_RATE) the recording holds."""
+        return self._length
 
     def samples(self, start_s: float = 0.0, end_s: float | None = None) -> np.ndarray:
         """The samples from `start_s` to `end_s` (the end when None) as float32 in [-1, 1): a copy."""
-        a, b = self._span(start_s, end_s)
-        return self._pcm[a:b].astype(np.float32) / 32768.0
+        return self.pcm(start_s, end_s).astype(np.float32) / 32768.0
 
     def pcm(self, start_s: float = 0.0, end_s: float | None = None) -> np.ndarray:
-        """The samples from `start_s` to `end_s` as they are stored (int16), a read-only view: no copy."""
+        """The samples from `start_s` to `end_s` as they are stored (int16)."""
         a, b = self._span(start_s, end_s)
-        return self._pcm[a:b]
+        return self._read(a, b)
+
+    def _read(self, a: int, b: int) -> np.ndarray:
+        """Samples a .. b (indices) from the file."""
+        with self._lock:
+            if self._file.closed:
+                raise ValueError("this lesson's audio was closed")
+            self._file.seek(WAV_HEADER + 2 * a)
+            data = self._file.read(2 * (b - a))
+        return np.frombuffer(data, dtype="<i2").copy()  # writable, as a decoded array is
 
     def _span(self, start_s: float, end_s: float | None) -> tuple[int, int]:
-        n = len(self._pcm)
+        n = self._length
         a = min(max(int(round(start_s * SAMPLE_RATE)), 0), n)
         b = n if end_s is None else min(max(int(round(end_s * SAMPLE_RATE)), a), n)
         return a, b
 
-    def speech(self, settings: VadSettings = VadSettings(), progress: Callable[[float], None] | None = None,
-               chunk_s: float = CHUNK_S) -> list[Segment]:
-        """Where someone speaks, as scoring.speech.find_speech finds it, a window (`chunk_s`) at a time.
+    def speech(self, settings: VadSettings = EVERY_VOICE, progress: Callable[[float], None] | None = None,
+               chunk_s: float = CHUNK_S, context_s: float = CONTEXT_S) -> list[Segment]:
+        """Where someone speaks, as scoring.speech.find_speech finds it (with EVERY_VOICE unless told:
+        the pupils' speech too), a window of `chunk_s` at a time.
 
-        Speech ending within GUARD_S of a window's end is placed again by the next window, which
-        starts LEAD_S before it; so a segment crossing a window's end comes out as one. The room's
-        background and the loud voice's level (what find_speech measures its edges against) are
-        those of the window around each segment: over a whole lesson they change anyway.
-        Calls `progress(fraction done)` after each window and interrupt.point() before each."""
-        n = len(self._pcm)
+        Each window is looked at with `context_s` more on either side: a segment that crosses the
+        window's end is seen whole there, and again by the next window, where the two are joined.
+        The room's background (what find_speech measures each edge against) is that of the window
+        and its context, about a minute and a half around the speech: over a whole lesson it
+        changes anyway. On a recording no longer than the context, every window sees it all, and
+        the segments are those of one pass over it.
+        Calls interrupt.point() before each window and `progress(fraction done)` after it."""
+        n = self._length
+        step, context = max(_aligned(chunk_s * SAMPLE_RATE), ALIGN), _aligned(context_s * SAMPLE_RATE, up=True)
         placed: list[Segment] = []
-        start, length = 0, _aligned(chunk_s * SAMPLE_RATE)
-        while start < n:
+        for start in range(0, n, step):
             interrupt.point()
-            end = min(start + length, n)
-            found = [replace(s, start=s.start + start / SAMPLE_RATE, end=s.end + start / SAMPLE_RATE)
-                     for s in find_speech(self._pcm[start:end].astype(np.float32) / 32768.0, settings)]
-            if end >= n:
-                _add(placed, found, settings.min_silence_s)
-                break
-            final_before = end / SAMPLE_RATE - GUARD_S
-            done = [s for s in found if s.end <= final_before]
-            pending = next((s.start for s in found if s.end > final_before), final_before)
-            next_start = _aligned((pending - LEAD_S) * SAMPLE_RATE)
-            if done:
-                next_start = max(next_start, min(_aligned(done[-1].end * SAMPLE_RATE, up=True),
-                                                 _aligned(pending * SAMPLE_RATE)))
-            if next_start <= start and length < _aligned(MAX_CHUNK_S * SAMPLE_RATE):
-                length *= 2  # one stretch of speech fills the window: look again with a longer one
-                continue
-            if next_start <= start:  # speech without a pause for MAX_CHUNK_S: cut it at the window
-                done = [replace(s, end=min(s.end, final_before)) for s in found if s.start < final_before]
-                next_start = _aligned(final_before * SAMPLE_RATE)
-            _add(placed, done, settings.min_silence_s)
-            start, length = next_start, _aligned(chunk_s * SAMPLE_RATE)
+            end = min(start + step, n)
+            lo, hi = max(start - context, 0), min(end + context, n)
+            found = find_speech(self._read(lo, hi).astype(np.float32) / 32768.0, settings)
+            offset = lo / SAMPLE_RATE
+            window = (start / SAMPLE_RATE, end / SAMPLE_RATE)
+            _add(placed, [Segment(s.start + offset, s.end + offset) for s in found
+                          if s.end + offset > window[0] and s.start + offset < window[1]], settings.min_silence_s)
             if progress is not None:
-                progress(start / n)
-        if progress is not None:
-            progress(1.0)
+                progress(end / n)
         return placed
 
     def close(self) -> None:
-        """Let go of the mapping and delete the decoded file (and the temporary folder made for it)."""
-        self._pcm = np.empty(0, dtype="<i2")
+        """Close and delete the decoded file (and the temporary folder made for it)."""
         self._cleanup()
 
     def __enter__(self) -> LessonAudio:
@@ -153,9 +161,9 @@ class LessonAudio:
 
 
 def _add(placed: list[Segment], found: list[Segment], min_gap: float) -> None:
-    """Add a window's final segments to those placed before: what an earlier window placed already
-    stays as it was; a segment that starts within `min_gap` of the last one joins it, as find_speech
-    joins them in one pass."""
+    """Add a window's segments to those placed before: what an earlier window placed stays; a
+    segment that overlaps the last one or starts within `min_gap` of it (the same speech, seen from
+    the next window, or speech that goes on past the context) joins it, as find_speech joins them."""
     for seg in found:
         if placed and seg.end <= placed[-1].end:
             continue
@@ -166,9 +174,8 @@ def _add(placed: list[Segment], found: list[Segment], min_gap: float) -> None:
 
 
 def _aligned(samples: float, up: bool = False) -> int:
-    """`samples` rounded down (or up) to a multiple of ALIGN, never below 0."""
-    steps = int(np.ceil(samples / ALIGN)) if up else int(np.floor(samples / ALIGN))
-    return max(steps, 0) * ALIGN
+    """`samples` rounded down (or up) to a multiple of ALIGN."""
+    return int(np.ceil(samples / ALIGN) if up else np.floor(samples / ALIGN)) * ALIGN
 
 
 def _check_file(path: Path) -> None:
@@ -181,7 +188,9 @@ def _check_file(path: Path) -> None:
 
 
 def hours_minutes(seconds: float) -> str:
-    """A length for people: "3 h 2 min", "1 h 30 min", "45 min", "2 h"."""
+    """A length for people: "3 h 2 min", "1 h 30 min", "45 min", "2 h" ("30 s" under a minute)."""
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
     minutes = int(round(seconds / 60))
     hours, minutes = divmod(minutes, 60)
     if not hours:
@@ -265,7 +274,9 @@ def _write(out: wave.Wave_write, pieces: list[np.ndarray], total: int, peak: int
     return total, peak
 
 
-def _remove(pcm_path: Path, made_dir: Path | None) -> None:
+def _remove(pcm_path: Path, made_dir: Path | None, file=None) -> None:
+    if file is not None:
+        file.close()
     pcm_path.unlink(missing_ok=True)
     if made_dir is not None:
         try:
