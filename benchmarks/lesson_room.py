@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.labelled_set import SR, coloured_noise, fft_filter, hum, knock, lowpass, reverb, unit
+from benchmarks.labelled_set import SR, babble_track, coloured_noise, fft_filter, hum, knock, lowpass, reverb, unit
 
 ROOMS = {  # murmur and room tone in dB below the teacher's speech RMS; events per minute
     "calm": {"murmur_db": (34, 40), "tone_db": (42, 50), "scrapes": (0.5, 1.5), "knocks": (0.3, 1.0)},
@@ -42,28 +42,14 @@ def pupil_voice(raw: np.ndarray, shift: dict, target_rms: float, rng) -> tuple[n
 
 
 def murmur_pool(sentences: list[np.ndarray], rng) -> list[np.ndarray]:
-    """The murmur's talkers: children (pitched up 3-6 semitones) far off (low-pass 2.5-3.5 kHz, reverb)."""
+    """The murmur's sentences (said by 3-5 talkers at once, labelled_set.babble_track): children
+    (pitched up 3-6 semitones) far off (low-pass 2.5-3.5 kHz, reverberation)."""
     out = []
     for x in sentences:
         y = pitch_up(x, float(rng.uniform(3, 6)))
         y = np.concatenate([y, np.zeros(int(0.6 * SR), np.float32)])
         y = reverb(lowpass(y, float(rng.uniform(2500, 3500))), float(rng.uniform(0.5, 0.9)), -6.0, rng)
         out.append(unit(y))
-    return out
-
-
-def talkers(n: int, rng, pool: list[np.ndarray]) -> np.ndarray:
-    """3-6 talkers, each saying one pool sentence after another with gaps of 0.5-4 s (a murmur, not babble)."""
-    out = np.zeros(n)
-    for _ in range(int(rng.integers(3, 7))):
-        pos = -int(rng.uniform(0, 3) * SR)
-        gain = rng.uniform(0.4, 1.0)
-        while pos < n:
-            s = pool[int(rng.integers(len(pool)))]
-            a, b = max(pos, 0), min(pos + len(s), n)
-            if b > a:
-                out[a:b] += gain * s[a - pos: b - pos]
-            pos += len(s) + int(rng.uniform(0.5, 4.0) * SR)
     return out
 
 
@@ -115,7 +101,7 @@ def apply_classroom(dry: np.ndarray, room: str, teacher_rms: float, teacher_peak
     murmur_db, tone_db = float(rng.uniform(*spec["murmur_db"])), float(rng.uniform(*spec["tone_db"]))
     slope, share = float(rng.choice([1.0, 2.0])), float(rng.uniform(0.2, 0.5))
     mix = dry.astype(np.float32)  # a copy: the room is added in place, block by block
-    add_in_blocks(mix, lambda k: unit(talkers(k, rng, pool)), teacher_rms * 10 ** (-murmur_db / 20))
+    add_in_blocks(mix, lambda k: babble_track(k, rng, pool), teacher_rms * 10 ** (-murmur_db / 20))
     add_in_blocks(mix, lambda k: unit((1 - share) * coloured_noise(k, rng, slope) + share * hum(k, rng)),
                   teacher_rms * 10 ** (-tone_db / 20))
     scrape_spots = add_events(mix, rng, spec["scrapes"], scrape, (0.05, 0.3), teacher_peak)
