@@ -258,8 +258,16 @@ def _decode_to_wav(path: Path, dest: Path, max_s: float) -> int:
     return peak
 
 
+# Containers whose length FFmpeg may only guess from the first frames' bit rate (MP3 without a Xing
+# header, ADTS AAC): a variable bit rate that starts low makes the guess several times too long,
+# and a real lesson must not be refused for it. These are decoded up to the limit instead.
+GUESSED_LENGTH = ("mp3", "aac")
+
+
 def _claimed_length(container, stream) -> float | None:
-    """How long the container says the recording is (s), or None when it does not say."""
+    """How long the container says the recording is (s), or None when it does not say, or guesses."""
+    if container.format.name in GUESSED_LENGTH:
+        return None
     if container.duration:
         return container.duration / 1_000_000  # in AV_TIME_BASE units
     if stream.duration and stream.time_base:
