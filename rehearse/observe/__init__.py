@@ -6,6 +6,8 @@ The modules, one stage each, in the order the analysis runs them (in brackets: w
 
     lesson_audio.py  a long recording decoded in chunks to a file on disk, read from there in bounded
                      memory; where the speech is, a window at a time (stage 1: audio and speech) [audio]
+    voices.py        who is speaking: each stretch of speech the teacher's or another voice, against the
+                     teacher's voice from their reps or the lesson's dominant near voice (stage 2) [voices]
     privacy.py       the copy of the recording that is kept: every other voice set to silence (last
                      stage) [audio]
 """
