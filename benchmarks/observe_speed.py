@@ -17,6 +17,10 @@
 3. How far the windows move the speech's edges: the segments of .speech() with --chunk-s against
    those with windows four times as long, matched by overlap: the median and the 95th percentile of
    the edges' differences (each window measures the room's background around its own speech).
+4. When benchmarks/lesson_set.py --long has made its 25-minute lesson (--lesson-set, default
+   /work/lessons), the same stages on it (its pupils' labelled speech silenced), and how far the
+   edges found lie from its labelled speech's (a rough figure: segments matched to the first
+   labelled utterance they overlap; one segment may hold several utterances).
 
 A CPU reference figure (float32 1000x1000 matmul, GFLOP/s) is printed before and after, because this
 shared machine's speed varies with its neighbours.
@@ -168,12 +172,46 @@ def edge_differences(ours: list, longer: list) -> list[float]:
     return diffs
 
 
+def lesson_set_long(folder: Path) -> tuple[Path, list, list] | None:
+    """The lesson set's long lesson (benchmarks/lesson_set.py --long), its pupils' spans and all its
+    labelled speech spans; None when it has not been made."""
+    labels = folder / "long" / "labels.json"
+    if not labels.exists():
+        return None
+    lesson = json.loads(labels.read_text())["lessons"][0]
+    speech = [(s["start"], s["end"]) for s in lesson["speech"]]
+    pupils = [(s["start"], s["end"]) for s in lesson["speech"] if s["who"] == "pupil"]
+    return folder / "long" / lesson["file"], pupils, speech
+
+
+def report(name: str, source: Path, result: dict) -> None:
+    total = sum(s["s"] for s in result["stages"])
+    peak = max(s["peak_mb"] for s in result["stages"])
+    print(f"\n{name} ({source.stat().st_size / 2**20:.0f} MB, {result['duration_s'] / 60:.1f} min): "
+          f"after the imports {result['imports_mb']:.0f} MB resident")
+    for s in result["stages"]:
+        print(f"  {s['stage']:40} {s['s']:7.1f} s   peak so far {s['peak_mb']:5.0f} MB")
+    if "analysis" in result:
+        print(f"  ({result['analysis']})")
+    print(f"  {'total':40} {total:7.1f} s   peak {peak:.0f} MB  "
+          f"(target: <= {TARGET_S} s, <= {TARGET_MB} MB; {len(result['segments'])} speech segments)")
+
+
+def print_edges(label: str, diffs: list[float]) -> None:
+    if diffs:
+        print(f"{label}: median {np.median(diffs) * 1000:.0f} ms, p95 {np.percentile(diffs, 95) * 1000:.0f} ms, "
+              f"{np.mean(np.array(diffs) <= 0.010) * 100:.0f}% within 10 ms, "
+              f"{np.mean(np.array(diffs) <= 0.060) * 100:.0f}% within 60 ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--out", type=Path, default=Path("/tmp/rehearse-observe-speed"))
     parser.add_argument("--formats", default="m4a,wav")
     parser.add_argument("--chunk-s", type=float, default=60.0)
+    parser.add_argument("--lesson-set", type=Path, default=Path("/work/lessons"),
+                        help="also the long lesson of benchmarks/lesson_set.py --long, when it is there")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     before = cpu_reference()
@@ -186,25 +224,21 @@ def main() -> None:
           f"(built or found in {time.perf_counter() - started:.0f} s: {args.out})")
     results = {}
     for kind in args.formats.split(","):
-        result = results[kind] = measure(sources[kind], other, args.chunk_s, args.out)
-        total = sum(s["s"] for s in result["stages"])
-        peak = max(s["peak_mb"] for s in result["stages"])
-        print(f"\n{kind.upper()} ({sources[kind].stat().st_size / 2**20:.0f} MB, {result['duration_s'] / 60:.1f} min): "
-              f"after the imports {result['imports_mb']:.0f} MB resident")
-        for s in result["stages"]:
-            print(f"  {s['stage']:40} {s['s']:7.1f} s   peak so far {s['peak_mb']:5.0f} MB")
-        if "analysis" in result:
-            print(f"  ({result['analysis']})")
-        print(f"  {'total':40} {total:7.1f} s   peak {peak:.0f} MB  "
-              f"(target: <= {TARGET_S} s, <= {TARGET_MB} MB; {len(result['segments'])} speech segments)")
-    first = results[args.formats.split(",")[0]]
-    longer = measure(sources[args.formats.split(",")[0]], other, args.chunk_s * 4, args.out)
-    diffs = edge_differences(first["segments"], longer["segments"])
-    if diffs:
-        print(f"\nedges with {args.chunk_s:g} s windows against {args.chunk_s * 4:g} s: median "
-              f"{np.median(diffs) * 1000:.0f} ms, p95 {np.percentile(diffs, 95) * 1000:.0f} ms, "
-              f"{np.mean(np.array(diffs) <= 0.010) * 100:.0f}% within 10 ms "
-              f"({len(first['segments'])} and {len(longer['segments'])} segments)")
+        results[kind] = measure(sources[kind], other, args.chunk_s, args.out)
+        report(kind.upper(), sources[kind], results[kind])
+    first = args.formats.split(",")[0]
+    longer = measure(sources[first], other, args.chunk_s * 4, args.out)
+    print()
+    print_edges(f"edges with {args.chunk_s:g} s windows against {args.chunk_s * 4:g} s "
+                f"({len(results[first]['segments'])} and {len(longer['segments'])} segments)",
+                edge_differences(results[first]["segments"], longer["segments"]))
+    found = lesson_set_long(args.lesson_set)
+    if found:
+        source, pupils, speech = found
+        result = measure(source, pupils, args.chunk_s, args.out)
+        report(f"the lesson set's long lesson, {source.name}", source, result)
+        print_edges(f"  edges against its labelled speech ({len(result['segments'])} segments found, "
+                    f"{len(speech)} labelled, matched by overlap)", edge_differences(result["segments"], speech))
     print(f"\nCPU reference: {before:.0f} GFLOP/s before, {cpu_reference():.0f} GFLOP/s after (float32 1000x1000 matmul)")
 
 
