@@ -45,6 +45,7 @@ from benchmarks.score_clips import cpu_reference  # noqa: E402
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
 
 TARGET_S, TARGET_MB = 5 * 60, 500
+ROSTER = json.loads((ROOT / "tests" / "clips" / "labels.json").read_text())["roster"]  # the clips' class
 PUPIL_SPEED = 1.2
 PUPIL_DB = -12.0
 ROOM_DBFS = -50.0
@@ -127,6 +128,7 @@ import av, numpy, faster_whisper.vad  # imported before the first reading: only 
 from rehearse.observe.lesson_audio import LessonAudio
 from rehearse.observe.privacy import silence_spans
 source, work, spans, chunk_s = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
+roster = json.loads(sys.argv[5])
 out = {"imports_mb": rss("VmRSS"), "stages": []}
 
 def stage(name, run):
@@ -139,23 +141,36 @@ audio = stage("LessonAudio.open (decode to disk)", lambda: LessonAudio.open(sour
 out["duration_s"] = audio.duration_s
 segments = stage(f".speech() ({chunk_s:g} s windows)", lambda: audio.speech(chunk_s=chunk_s))
 out["segments"] = [[s.start, s.end] for s in segments]
-stage("privacy.silence_spans (kept FLAC)", lambda: silence_spans(audio, spans, work / "kept.flac"))
 import importlib
 try:  # by name: the module is the analysis helper's, and may not be on this branch yet
     analyse_lesson = importlib.import_module("rehearse.observe.lesson").analyse_lesson
 except (ImportError, AttributeError):
     out["analysis"] = "rehearse.observe.lesson.analyse_lesson is not on this branch yet"
 else:
-    stage("analyse_lesson (the whole analysis)", lambda: analyse_lesson(source))
+    from rehearse.observe.privacy import other_voice_spans
+    from rehearse.scoring.name_sounds import parse_roster
+    from rehearse.scoring.pipeline import Scorer
+    from rehearse.scoring.steps import get_step
+    scorer = stage("Scorer() (the speech model loaded)", Scorer)
+    analysis = stage("analyse_lesson (its own .speech() too)",
+                     lambda: analyse_lesson(audio, get_step("pose-pause-name"), parse_roster(roster), scorer)).to_json()
+    out["analysis_found"] = {"questions": len(analysis["questions"]), "talk": analysis["talk"],
+                             "other_turns": sum(t["who"] == "other" for t in analysis["timeline"])}
+    spans = other_voice_spans(analysis)
+stage("privacy.silence_spans (kept FLAC)", lambda: silence_spans(audio, spans, work / "kept.flac"))
 audio.close()
 print(json.dumps(out))
 """
 
 
-def measure(source: Path, spans: list, chunk_s: float, out: Path) -> dict:
+def measure(source: Path, spans: list, chunk_s: float, out: Path, roster: list[str] | None = None) -> dict:
+    """Observe `source` in a fresh process: its stages' seconds and peak memory, and its segments.
+    `spans`: the other voice's, silenced in the kept copy unless the analysis runs (then its own)."""
     work = out / f"work-{source.suffix[1:]}"
     work.mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(source), str(work), json.dumps(spans), str(chunk_s)],
+    roster = ROSTER if roster is None else roster
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(source), str(work), json.dumps(spans), str(chunk_s),
+                           json.dumps(roster)],
                           capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         raise SystemExit(f"{source.name}: the measuring process failed:\n{done.stderr[-3000:]}")
@@ -173,20 +188,21 @@ def edge_differences(ours: list, longer: list) -> list[float]:
     return diffs
 
 
-def lesson_set_long(folder: Path) -> tuple[Path, list, list] | None:
-    """The lesson set's long lesson (benchmarks/lesson_set.py --long), its pupils' spans and all its
-    labelled speech spans; None when it has not been made."""
+def lesson_set_long(folder: Path) -> tuple[Path, list, list, list] | None:
+    """The lesson set's long lesson (benchmarks/lesson_set.py --long), its pupils' spans, all its
+    labelled speech spans and its roster; None when it has not been made."""
     labels = folder / "long" / "labels.json"
     if not labels.exists():
         return None
     lesson = json.loads(labels.read_text())["lessons"][0]
     speech = [(s["start"], s["end"]) for s in lesson["speech"]]
     pupils = [(s["start"], s["end"]) for s in lesson["speech"] if s["who"] == "pupil"]
-    return folder / "long" / lesson["file"], pupils, speech
+    return folder / "long" / lesson["file"], pupils, speech, lesson["roster"]
 
 
 def report(name: str, source: Path, result: dict) -> None:
-    total = sum(s["s"] for s in result["stages"])
+    # As the job runs it: the analysis finds the speech itself, so the stand-alone .speech() is not counted.
+    total = sum(s["s"] for s in result["stages"] if "analysis_found" not in result or ".speech()" not in s["stage"])
     peak = max(s["peak_mb"] for s in result["stages"])
     print(f"\n{name} ({source.stat().st_size / 2**20:.0f} MB, {result['duration_s'] / 60:.1f} min): "
           f"after the imports {result['imports_mb']:.0f} MB resident")
@@ -194,6 +210,8 @@ def report(name: str, source: Path, result: dict) -> None:
         print(f"  {s['stage']:40} {s['s']:7.1f} s   peak so far {s['peak_mb']:5.0f} MB")
     if "analysis" in result:
         print(f"  ({result['analysis']})")
+    if "analysis_found" in result:
+        print(f"  the analysis found: {json.dumps(result['analysis_found'])}")
     print(f"  {'total':40} {total:7.1f} s   peak {peak:.0f} MB  "
           f"(target: <= {TARGET_S} s, <= {TARGET_MB} MB; {len(result['segments'])} speech segments)")
 
@@ -235,8 +253,8 @@ def main() -> None:
                 edge_differences(results[first]["segments"], longer["segments"]))
     found = lesson_set_long(args.lesson_set)
     if found:
-        source, pupils, speech = found
-        result = measure(source, pupils, args.chunk_s, args.out)
+        source, pupils, speech, roster = found
+        result = measure(source, pupils, args.chunk_s, args.out, roster)
         report(f"the lesson set's long lesson, {source.name}", source, result)
         print_edges(f"  edges against its labelled speech ({len(result['segments'])} segments found, "
                     f"{len(speech)} labelled, matched by overlap)", edge_differences(result["segments"], speech))
