@@ -10,10 +10,13 @@
    room's noise (-50 dBFS, never digital silence). As a 16 kHz WAV and as the 48 kHz AAC (M4A) a
    phone gives.
 2. Each format is observed in a fresh process (so that its memory is its own): LessonAudio.open
-   (decoding to disk), .speech() (Silero VAD a window at a time), privacy.silence_spans (the kept
-   FLAC with the other voice silenced, from the spans the recording was built with), and
-   rehearse.observe.lesson.analyse_lesson when it exists. Seconds for each stage, and the process's
-   resident memory: after the imports, and its peak (VmHWM) after each stage.
+   (decoding to disk), .speech() (Silero VAD a window at a time), when rehearse.observe.lesson
+   exists the Scorer's load (the speech model) and analyse_lesson (pose-pause-name, the clips'
+   roster, no enrolled voice), and privacy.silence_spans (the kept FLAC with the other voice
+   silenced: the analysis's, else the spans the recording was built with). The total counts the
+   stages as the job runs them (analyse_lesson finds the speech itself). Seconds for each stage (and the CPU
+   seconds the process used in it: on a machine shared with other work, the wall time stretches),
+   and the process's resident memory: after the imports, and its peak (VmHWM) after each stage.
 3. How far the windows move the speech's edges: the segments of .speech() with --chunk-s against
    those with windows four times as long, matched by overlap: the median and the 95th percentile of
    the edges' differences (each window measures the room's background around its own speech).
@@ -116,7 +119,7 @@ def encode_m4a(wav: Path) -> Path:
 
 
 MEASURE = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 
 def rss(field):
@@ -131,10 +134,15 @@ source, work, spans, chunk_s = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(
 roster = json.loads(sys.argv[5])
 out = {"imports_mb": rss("VmRSS"), "stages": []}
 
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
 def stage(name, run):
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu()
     result = run()
-    out["stages"].append({"stage": name, "s": time.perf_counter() - start, "peak_mb": rss("VmHWM")})
+    out["stages"].append({"stage": name, "s": time.perf_counter() - start, "cpu_s": cpu() - cpu_start,
+                          "peak_mb": rss("VmHWM")})
     return result
 
 audio = stage("LessonAudio.open (decode to disk)", lambda: LessonAudio.open(source, work_dir=work))
@@ -202,17 +210,18 @@ def lesson_set_long(folder: Path) -> tuple[Path, list, list, list] | None:
 
 def report(name: str, source: Path, result: dict) -> None:
     # As the job runs it: the analysis finds the speech itself, so the stand-alone .speech() is not counted.
-    total = sum(s["s"] for s in result["stages"] if "analysis_found" not in result or ".speech()" not in s["stage"])
+    counted = [s for s in result["stages"] if "analysis_found" not in result or ".speech()" not in s["stage"]]
+    total, cpu_total = sum(s["s"] for s in counted), sum(s["cpu_s"] for s in counted)
     peak = max(s["peak_mb"] for s in result["stages"])
     print(f"\n{name} ({source.stat().st_size / 2**20:.0f} MB, {result['duration_s'] / 60:.1f} min): "
           f"after the imports {result['imports_mb']:.0f} MB resident")
     for s in result["stages"]:
-        print(f"  {s['stage']:40} {s['s']:7.1f} s   peak so far {s['peak_mb']:5.0f} MB")
+        print(f"  {s['stage']:40} {s['s']:7.1f} s ({s['cpu_s']:6.1f} s of CPU)   peak so far {s['peak_mb']:5.0f} MB")
     if "analysis" in result:
         print(f"  ({result['analysis']})")
     if "analysis_found" in result:
         print(f"  the analysis found: {json.dumps(result['analysis_found'])}")
-    print(f"  {'total':40} {total:7.1f} s   peak {peak:.0f} MB  "
+    print(f"  {'total':40} {total:7.1f} s ({cpu_total:6.1f} s of CPU)   peak {peak:.0f} MB  "
           f"(target: <= {TARGET_S} s, <= {TARGET_MB} MB; {len(result['segments'])} speech segments)")
 
 
