@@ -153,13 +153,14 @@ import importlib
 try:  # by name: the module is the analysis helper's, and may not be on this branch yet
     analyse_lesson = importlib.import_module("rehearse.observe.lesson").analyse_lesson
 except (ImportError, AttributeError):
+    analyse_lesson = None
     out["analysis"] = "rehearse.observe.lesson.analyse_lesson is not on this branch yet"
-else:
+if analyse_lesson is not None and roster is not None:
     from rehearse.observe.privacy import other_voice_spans
     from rehearse.scoring.name_sounds import parse_roster
     from rehearse.scoring.pipeline import Scorer
     from rehearse.scoring.steps import get_step
-    scorer = stage("Scorer() (the speech model loaded)", Scorer)
+    scorer = stage("Scorer() (its model loads at first use)", Scorer)
     analysis = stage("analyse_lesson (its own .speech() too)",
                      lambda: analyse_lesson(audio, get_step("pose-pause-name"), parse_roster(roster), scorer)).to_json()
     out["analysis_found"] = {"questions": len(analysis["questions"]), "talk": analysis["talk"],
@@ -171,12 +172,12 @@ print(json.dumps(out))
 """
 
 
-def measure(source: Path, spans: list, chunk_s: float, out: Path, roster: list[str] | None = None) -> dict:
+def measure(source: Path, spans: list, chunk_s: float, out: Path, roster: list[str] | None = ROSTER) -> dict:
     """Observe `source` in a fresh process: its stages' seconds and peak memory, and its segments.
-    `spans`: the other voice's, silenced in the kept copy unless the analysis runs (then its own)."""
+    `spans`: the other voice's, silenced in the kept copy unless the analysis runs (then its own);
+    `roster`: the class the analysis is given (None: no analysis)."""
     work = out / f"work-{source.suffix[1:]}"
     work.mkdir(exist_ok=True)
-    roster = ROSTER if roster is None else roster
     done = subprocess.run([sys.executable, "-c", MEASURE, str(source), str(work), json.dumps(spans), str(chunk_s),
                            json.dumps(roster)],
                           capture_output=True, text=True, cwd=ROOT)
@@ -210,7 +211,7 @@ def lesson_set_long(folder: Path) -> tuple[Path, list, list, list] | None:
 
 def report(name: str, source: Path, result: dict) -> None:
     # As the job runs it: the analysis finds the speech itself, so the stand-alone .speech() is not counted.
-    counted = [s for s in result["stages"] if "analysis_found" not in result or ".speech()" not in s["stage"]]
+    counted = [s for s in result["stages"] if "analysis_found" not in result or not s["stage"].startswith(".speech()")]
     total, cpu_total = sum(s["s"] for s in counted), sum(s["cpu_s"] for s in counted)
     peak = max(s["peak_mb"] for s in result["stages"])
     print(f"\n{name} ({source.stat().st_size / 2**20:.0f} MB, {result['duration_s'] / 60:.1f} min): "
@@ -255,7 +256,7 @@ def main() -> None:
         results[kind] = measure(sources[kind], other, args.chunk_s, args.out)
         report(kind.upper(), sources[kind], results[kind])
     first = args.formats.split(",")[0]
-    longer = measure(sources[first], other, args.chunk_s * 4, args.out)
+    longer = measure(sources[first], other, args.chunk_s * 4, args.out, roster=None)
     print()
     print_edges(f"edges with {args.chunk_s:g} s windows against {args.chunk_s * 4:g} s "
                 f"({len(results[first]['segments'])} and {len(longer['segments'])} segments)",
