@@ -293,3 +293,30 @@ def test_a_lesson_whose_step_is_gone_shows_its_questions_and_why_no_verdicts(tmp
     assert client.get(report_href(page.get_data(as_text=True))).status_code == 200
     refused = client.post(f"/api/lessons/{made.id}/marks", json={"question": 0, "criterion": "wait_time", "passed": True})
     assert refused.status_code == 400
+
+
+@pytest.mark.slow  # the speech model, the voices and a minute of a lesson analysed by the real job
+def test_a_lesson_analysed_by_the_job_shows_on_its_page_report_and_csv(tmp_path, scorer):
+    from rehearse.lessons.analysis import analyse_stored
+
+    from .conftest import CLIPS
+
+    clip = CLIPS / "lessons" / "lesson-a.flac"
+    store = open_store(tmp_path / "instance")
+    made = lessons.new_lesson(store, "Mr Byrne", "pose-pause-name", "Pose, pause, name",
+                              ["Priya", "Callum", "Zainab", "Oliver", "Freya", "Kofi"], "upload", suffix=".flac")
+    lessons.lesson_file(store, made).write_bytes(clip.read_bytes())
+    lessons.recorded(store, made.id)
+    assert analyse_stored(store, scorer, made.id).status == "done"
+    done = lessons.lesson(store, made.id)
+    client = page_client(create_app({"INSTANCE": tmp_path / "instance", "WARM_UP": False}))
+    page = client.get(f"/lessons/{made.id}").get_data(as_text=True)
+    shown = page_data(page)["lesson"]
+    assert [q["text"] for q in shown["questions"]] == [q["text"] for q in done.result["questions"]]
+    posed = [q for q in done.result["questions"] if q["kind"] == "posed"]
+    assert f"{len(posed)} question" in text_of(page)  # the summary's count, whatever was heard
+    assert all(q["verdicts"] for q in shown["questions"] if q["kind"] == "posed")  # each judged on the step
+    report = client.get(report_href(page)).get_data(as_text=True)
+    assert report.count('class="question-clip"') == len(posed)  # kept with other voices silenced
+    rows = list(csv.reader(io.StringIO(client.get(f"/lessons/{made.id}.csv").get_data(as_text=True))))
+    assert len(rows) == 1 + len(done.result["questions"])

@@ -3,7 +3,8 @@
 test_lesson_page.py makes it): the timeline is drawn with a mark per question posed; a question's
 ▶ Play sets the player half a second before the question and plays; the coach's overrule of a
 verdict is kept and shown, and taken back; a click on the timeline opens a comment at that moment,
-kept by the server and shown as a mark and a line of the list; no script on the page fails."""
+kept by the server and shown as a mark and a line of the list; the teacher page draws the lesson's
+median wait beside each rehearsal session's; no script on any page fails."""
 
 from __future__ import annotations
 
@@ -83,3 +84,12 @@ def test_a_click_on_the_timeline_keeps_a_comment_there(browse):
     assert comment.at_s == pytest.approx(at_s, abs=0.5)
     assert page.locator("#lesson-timeline .comment-mark").count() == 1
     assert "Named Tomasz after two seconds" in page.inner_text("#comments .comment-list")
+
+
+def test_the_teacher_page_draws_the_lessons_wait_beside_the_rehearsals(browse):
+    page, url, _, made = browse
+    page.goto(f"{url}/teachers/{made.teacher_id}")
+    page.wait_for_selector(".lesson-waits svg")
+    assert page.locator(".lesson-waits .session-point").count() == 2  # Ms Okafor's two sessions
+    lesson = page.locator(".lesson-waits .lesson-point")
+    assert lesson.count() == 1 and lesson.get_attribute("href") == f"/lessons/{made.id}"

@@ -55,7 +55,8 @@ def lesson_view(lesson: Lesson) -> tuple[ActionStep | None, str | None, dict | N
     marks = stored.marks(store, lesson.id)
     measures = measured(step, result, lesson.roster, marks)
     rows = question_rows(result, measures, marks)
-    has_audio = stored.lesson_file(store, lesson) is not None
+    kept = stored.lesson_file(store, lesson)
+    has_audio = kept is not None and kept.is_file()
     figures = figures_of(measures)
     data = {"id": lesson.id, "duration_s": lesson.duration_s or result.get("duration_s") or 0.0,
             "questions": rows, "whole": figures["whole"] if figures else [],

@@ -31,9 +31,12 @@ TALK = (("teacher", "the teacher"), ("pupils", "other voices"), ("silence", "sil
 
 def measured(step: ActionStep | None, lesson_result: Mapping[str, Any] | None, roster: Iterable[str],
              marks: Mapping[tuple[int, str], bool]) -> LessonMeasures | None:
+    """The lesson measured against its step; `roster`: the lesson's class list, else the step's own
+    (as the analysis job took it, lessons/analysis.py)."""
     if step is None or not lesson_result:
         return None
-    return measure(step, dict(lesson_result), list(roster), dict(marks))
+    names = list(roster) or [p.name for p in step.roster]
+    return measure(step, dict(lesson_result), names, dict(marks))
 
 
 def median_wait(waits: Iterable[float | None]) -> float | None:
