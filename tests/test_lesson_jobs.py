@@ -118,3 +118,13 @@ def test_a_server_killed_mid_analysis_finishes_the_lesson_when_started_again(tmp
             assert page.status == 200
     assert done.status == "done", done.error
     assert done.result["questions"]
+
+
+def test_a_folder_with_no_lesson_has_no_queue_and_a_bad_queue_address_is_one_line(tmp_path, scorer):
+    from rehearse.errors import RehearseError
+
+    store = open_store(tmp_path / "instance")
+    LessonJobs(store, scorer, embedded=True).recover()
+    assert not (tmp_path / "instance" / "jobs.sqlite").exists()
+    with pytest.raises(RehearseError, match="not a Redis address"):
+        LessonJobs(store, scorer, url="http://localhost:6379")

@@ -52,6 +52,14 @@ def make_huey(instance: Path, url: str | None = None):
 
     if not url:
         return huey.SqliteHuey("rehearse", filename=str(instance / "jobs.sqlite"), results=False)
+    check_jobs_url(url)
+    return huey.RedisHuey("rehearse", url=url, results=False)
+
+
+def check_jobs_url(url: str | None) -> None:
+    """RehearseError with one line if `url` is set but is not a Redis this process can use."""
+    if not url:
+        return
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise RehearseError(f"REHEARSE_JOBS_URL {url!r} is not a Redis address (redis://host:6379/0); "
                             "leave it unset to keep the queue in the instance folder")
@@ -60,7 +68,6 @@ def make_huey(instance: Path, url: str | None = None):
     except ImportError:
         raise RehearseError("REHEARSE_JOBS_URL names Redis, but the redis package is not installed: "
                             "pip install redis, or leave REHEARSE_JOBS_URL unset") from None
-    return huey.RedisHuey("rehearse", url=url, results=False)
 
 
 class LessonJobs:
@@ -73,8 +80,11 @@ class LessonJobs:
         self.embedded = embedded
         self._scorer = scorer
         self.keep_other_voices = keep_other_voices
-        self.huey = make_huey(store.instance, url)
-        self._task = self.huey.task(name=TASK_NAME)(self._analyse)
+        self._url = url
+        check_jobs_url(url)  # a bad REHEARSE_JOBS_URL: one line now, not at the first lesson
+        self._huey = None
+        self._task = None
+        self._made = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,8 +95,18 @@ class LessonJobs:
             self._scorer = self._scorer()
         return self._scorer
 
+    @property
+    def huey(self):
+        """The queue, made on first use: a folder where no lesson was ever observed has no jobs.sqlite."""
+        with self._made:
+            if self._huey is None:
+                self._huey = make_huey(self.store.instance, self._url)
+                self._task = self._huey.task(name=TASK_NAME)(self._analyse)
+            return self._huey
+
     def submit(self, lesson_id: int) -> None:
         """Queue a lesson whose recording is whole on disk (status 'queued')."""
+        self.huey  # noqa: B018 - made (with its task) on first use
         self._task(int(lesson_id))
         if self.embedded:
             self.start_worker()
@@ -138,6 +158,7 @@ class LessonJobs:
         self._work()
 
     def _work(self) -> None:
+        self.huey  # noqa: B018 - made on first use
         while not self._stop.is_set():
             try:
                 task = self.huey.dequeue()

@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("lessons", __name__)
 sock = Sock()
 
-MAX_LESSON_UPLOAD_MB = 600  # a lesson's recording: an hour is ~115 MB as WAV, far less as M4A or MP3
+MAX_LESSON_UPLOAD_MB = 600  # a lesson's recording: an hour is ~115 MB as 16 kHz WAV, far less compressed
 MAX_LESSON_S = 3 * 3600  # a lesson recorded in the browser stops itself here (~350 MB of WAV)
 
 
