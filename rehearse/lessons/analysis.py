@@ -11,10 +11,12 @@ is removed only after the kept copy (other voices silenced) is whole on disk.
 from __future__ import annotations
 
 import logging
-import os
+import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
 
 from ..capture.live import reps_need_the_model
 from ..errors import RehearseError
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.0  # the store is written at most this often while the analysis runs
 CANCEL_EVERY_S = 0.25  # and read for a Cancel at most this often
 KEPT_NAME = "kept.flac"  # the kept copy, other voices silenced
+DECODING = ".decoding"  # the lesson's folder's working folder while it is analysed
 
 
 class Cancelled(Exception):
@@ -86,7 +89,7 @@ def _analyse(store: Store, scorer: Scorer, lesson, keep_other_voices: bool,
     report(0.0, "reading the recording")
     voice = teacher_voice(store, lesson.teacher_id)
     folder = source.parent
-    with LessonAudio.open(source, work_dir=folder) as audio, giving_way(reps_need_the_model):
+    with _work_folder(folder) as work, LessonAudio.open(source, work_dir=work) as audio, giving_way(reps_need_the_model):
         analysis = analyse_lesson(audio, step, roster, scorer, voice=voice, progress=report)
         result = analysis.to_json() | {"file": source.name}
         if keep_other_voices:
@@ -101,6 +104,19 @@ def _analyse(store: Store, scorer: Scorer, lesson, keep_other_voices: bool,
     relative = kept.relative_to(store.instance).as_posix()
     lessons.save_analysis(store, lesson.id, result, relative, state, median)
     return Outcome("done", result=result)
+
+
+@contextmanager
+def _work_folder(folder: Path) -> Iterator[Path]:
+    """The lesson folder's working folder for the decoded recording, emptied first (a killed analysis
+    leaves its decoded copy there) and removed after."""
+    work = folder / DECODING
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _progress_writer(store: Store, lesson_id: int,
