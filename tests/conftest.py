@@ -32,6 +32,7 @@ SLOW_MODULES = {
     "test_names_cli": "a process that loads the speech model per command",
     "test_attacks_bodies": "a server fed large bodies", "test_rescore": "the speech model in a process",
     "test_learnt": "reps scored to learn names from",
+    "test_observe": "lessons analysed with the speech model",
 }
 
 
