@@ -22,6 +22,7 @@ from ..scoring.speech import Segment
 from ..scoring.steps import ActionStep
 from ..scoring.timeline import Utterance, assign_words
 from ..scoring.words.base import Word
+from .pauses import others_in_pauses, teacher_level
 from .questions import Question, find_questions
 
 VERSION = 1
@@ -112,6 +113,7 @@ def analyse_lesson(audio, step: ActionStep, roster: Sequence[Pupil], scorer: Sco
     if not teacher:
         raise AudioError(f"{name}: no speech found from the teacher (only other voices); "
                          "record nearer the teacher or give the teacher's voice from their reps")
+    stretches = others_in_pauses(audio.samples, stretches, teacher_level(audio.samples, teacher))
     point()
     words = transcribe_teacher(audio, teacher, scorer, hotwords_of(step), stages.of("words"))
     refuse_music(name, teacher, words)
