@@ -121,7 +121,7 @@ def analyse_lesson(audio, step: ActionStep, roster: Sequence[Pupil], scorer: Sco
         [Utterance(s.start, s.end) for s in teacher]
     stages.report("names", 0.0)
     name_in = naming_engine(audio, roster, scorer) if roster else None
-    questions = find_questions(stretches, utterances, audio.duration_s, name_in)
+    questions = find_questions(stretches, utterances, audio.duration_s, name_in, stages.of("names"))
     stages.report("names", 1.0)
     return LessonAnalysis(name, audio.duration_s, voice_of(profile), timeline_of(stretches), questions,
                           talk_of(stretches, audio.duration_s), teacher_speech_of(utterances))

@@ -97,15 +97,19 @@ NameIn = Callable[[Sequence[Utterance]], NameMatch | None]
 
 
 def find_questions(timeline: Sequence[Stretch], teacher: Sequence[Utterance], duration_s: float,
-                   name_in: NameIn | None = None) -> list[Question]:
+                   name_in: NameIn | None = None,
+                   progress: Callable[[float], None] | None = None) -> list[Question]:
     """The questions posed (and procedural ones) in a lesson. `timeline`: its stretches in order;
     `teacher`: the teacher's stretches in the same order, as utterances holding Whisper's words;
-    `name_in`: who is named in some utterances (None: names are not looked for)."""
+    `name_in`: who is named in some utterances (None: names are not looked for); `progress`: told
+    the fraction of the timeline gone through."""
     spoken = [s for s in timeline if s.who == "teacher" or s.end - s.start >= MIN_OTHER_S]
     utterance_at = {(round(u.start, 3), round(u.end, 3)): u for u in teacher}
     questions: list[Question] = []
     skip_until = -1.0  # the teacher's naming utterance after a question is not itself a question
     for i, s in enumerate(spoken):
+        if progress is not None:
+            progress(i / len(spoken))
         if s.who != "teacher" or s.start < skip_until:
             continue
         after = spoken[i + 1] if i + 1 < len(spoken) else None
