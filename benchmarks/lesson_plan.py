@@ -180,28 +180,33 @@ def plan_lesson(split: str, index: int, teacher: Voice, pupils: list[Voice], ros
         if i < n_questions:
             question(outs[i])
     utts[0].pause = 0.0
-    return LessonPlan(file, split, seed, teacher, pupils, pupil_of, shift, room, roster, utts,
-                      plan_enrolment(split, teacher, roster, rng))
+    enrol, enrol_s = plan_enrolment(split, teacher, roster, rng)
+    return LessonPlan(file, split, seed, teacher, pupils, pupil_of, shift, room, roster, utts, enrol,
+                      {"enrol_s": enrol_s})
 
 
-def plan_enrolment(split: str, teacher: Voice, roster: list[str], rng) -> list[list[Utt]]:
+def plan_enrolment(split: str, teacher: Voice, roster: list[str], rng) -> tuple[list[list[Utt]], float]:
     """2-4 files, 60-90 s in all, of the teacher saying rehearsal-like reps: a question, a wait, a name
-    (names from the split's pool outside this roster; questions not said in any lesson)."""
+    (names from the split's pool outside this roster; questions not said in any lesson). Returns the
+    files' reps (more than enough) and each file's length: the render keeps the reps that fit in it."""
     pool = [n for n in (DEV_NAMES if split == "dev" else TEST_NAMES) if n not in roster]
     files = int(rng.integers(2, 5))
-    total = float(rng.uniform(62, 88))
+    total = float(rng.uniform(65, 85))
     out = []
     for _ in range(files):
         utts, length = [], 0.0
-        while length < total / files:
+        while True:
             q = ENROL_QUESTIONS[split][int(rng.integers(len(ENROL_QUESTIONS[split])))]
             n = pool[int(rng.integers(len(pool)))]
             form = ENROL_NAMING[split][int(rng.integers(len(ENROL_NAMING[split])))]
             wait = float(rng.uniform(2.0, 7.0))
+            rep_s = len(q.split()) / WORDS_PER_S + wait + 1.5  # a rep's length, roughly
+            if length > 1.5 * total / files:  # more than enough: the render keeps what fits (enrol_s)
+                break
             utts.append(Utt("teacher", teacher.id, "question", q, q, float(rng.uniform(0.6, 1.2))))
             utts.append(Utt("teacher", teacher.id, "name", form.format(n=n), form.format(n=said(n)), wait, n))
-            length += len(q.split()) / WORDS_PER_S + wait + 2.0
+            length += rep_s
         utts[0].pause = 0.5
         out.append(utts)
-    return out
+    return out, round(total / files, 3)
 

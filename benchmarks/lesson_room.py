@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.labelled_set import SR, coloured_noise, fft_filter, hum, knock, lowpass, reverb, unit
+from benchmarks.labelled_set import SR, babble_track, coloured_noise, fft_filter, hum, knock, lowpass, reverb, unit
 
 ROOMS = {  # murmur and room tone in dB below the teacher's speech RMS; events per minute
     "calm": {"murmur_db": (34, 40), "tone_db": (42, 50), "scrapes": (0.5, 1.5), "knocks": (0.3, 1.0)},
@@ -42,7 +42,8 @@ def pupil_voice(raw: np.ndarray, shift: dict, target_rms: float, rng) -> tuple[n
 
 
 def murmur_pool(sentences: list[np.ndarray], rng) -> list[np.ndarray]:
-    """The murmur's talkers: children (pitched up 3-6 semitones) far off (low-pass 2.5-3.5 kHz, reverb)."""
+    """The murmur's sentences (said by 3-5 talkers at once, labelled_set.babble_track): children
+    (pitched up 3-6 semitones) far off (low-pass 2.5-3.5 kHz, reverberation)."""
     out = []
     for x in sentences:
         y = pitch_up(x, float(rng.uniform(3, 6)))
@@ -52,34 +53,19 @@ def murmur_pool(sentences: list[np.ndarray], rng) -> list[np.ndarray]:
     return out
 
 
-def talkers(n: int, rng, pool: list[np.ndarray]) -> np.ndarray:
-    """3-6 talkers, each saying one pool sentence after another with gaps of 0.5-4 s (a murmur, not babble)."""
-    out = np.zeros(n)
-    for _ in range(int(rng.integers(3, 7))):
-        pos = -int(rng.uniform(0, 3) * SR)
-        gain = rng.uniform(0.4, 1.0)
-        while pos < n:
-            s = pool[int(rng.integers(len(pool)))]
-            a, b = max(pos, 0), min(pos + len(s), n)
-            if b > a:
-                out[a:b] += gain * s[a - pos: b - pos]
-            pos += len(s) + int(rng.uniform(0.5, 4.0) * SR)
-    return out
-
-
-def in_blocks(n: int, make) -> np.ndarray:
-    """A long noise made of 30 s blocks, `make(length)` each, joined by 50 ms equal-power crossfades."""
-    out = np.zeros(n, np.float32)
+def add_in_blocks(out: np.ndarray, make, gain: float) -> None:
+    """Add to `out` a long noise made of 30 s blocks, `make(length)` each (unit RMS), times `gain`, the
+    blocks joined by 50 ms equal-power crossfades; a block at a time, so memory stays bounded."""
+    n = len(out)
     ramp = np.sqrt(np.linspace(0, 1, FADE, dtype=np.float32))
     for a in range(0, n, BLOCK):
         b = min(a + BLOCK + FADE, n)
-        seg = np.asarray(make(b - a), dtype=np.float32)
+        seg = np.asarray(make(b - a), dtype=np.float32) * np.float32(gain)
         if a > 0:
             seg[:FADE] *= ramp[: len(seg)]
         if b < n:
             seg[-FADE:] *= ramp[::-1]
         out[a:b] += seg
-    return out
 
 
 def scrape(rng, peak: float) -> np.ndarray:
@@ -94,9 +80,10 @@ def scrape(rng, peak: float) -> np.ndarray:
     return (y / np.abs(y).max() * peak).astype(np.float32)
 
 
-def events(n: int, rng, per_min: tuple, maker, peak: tuple, ref: float) -> tuple[np.ndarray, list]:
-    """Sounds from `maker` scattered over the lesson, `per_min` a minute, `peak` x ref high."""
-    out = np.zeros(n, np.float32)
+def add_events(out: np.ndarray, rng, per_min: tuple, maker, peak: tuple, ref: float) -> list:
+    """Add to `out` sounds from `maker` scattered over the lesson, `per_min` a minute, `peak` x ref high;
+    returns their [start, end] in s."""
+    n = len(out)
     spots = []
     count = int(round(rng.uniform(*per_min) * n / SR / 60))
     for _ in range(count):
@@ -104,26 +91,24 @@ def events(n: int, rng, per_min: tuple, maker, peak: tuple, ref: float) -> tuple
         a = int(rng.integers(0, max(1, n - len(x))))
         out[a: a + len(x)] += x[: n - a]
         spots.append([round(a / SR, 4), round(min(a + len(x), n) / SR, 4)])
-    return out, sorted(spots)
+    return sorted(spots)
 
 
 def apply_classroom(dry: np.ndarray, room: str, teacher_rms: float, teacher_peak: float,
                     pool: list[np.ndarray], rng) -> tuple[np.ndarray, dict]:
     """The lesson's speech in its room; returns the mix (peak at most 0.95) and the room's detail."""
     spec = ROOMS[room]
-    n = len(dry)
     murmur_db, tone_db = float(rng.uniform(*spec["murmur_db"])), float(rng.uniform(*spec["tone_db"]))
     slope, share = float(rng.choice([1.0, 2.0])), float(rng.uniform(0.2, 0.5))
-    mix = dry.astype(np.float32)
-    mix += in_blocks(n, lambda k: unit(talkers(k, rng, pool))) * teacher_rms * 10 ** (-murmur_db / 20)
-    tone = in_blocks(n, lambda k: unit((1 - share) * coloured_noise(k, rng, slope) + share * hum(k, rng)))
-    mix += tone * teacher_rms * 10 ** (-tone_db / 20)
-    scrapes, scrape_spots = events(n, rng, spec["scrapes"], scrape, (0.05, 0.3), teacher_peak)
-    knocks, knock_spots = events(n, rng, spec["knocks"], knock, (0.1, 0.6), teacher_peak)
-    mix += scrapes + knocks
+    mix = dry.astype(np.float32)  # a copy: the room is added in place, block by block
+    add_in_blocks(mix, lambda k: babble_track(k, rng, pool), teacher_rms * 10 ** (-murmur_db / 20))
+    add_in_blocks(mix, lambda k: unit((1 - share) * coloured_noise(k, rng, slope) + share * hum(k, rng)),
+                  teacher_rms * 10 ** (-tone_db / 20))
+    scrape_spots = add_events(mix, rng, spec["scrapes"], scrape, (0.05, 0.3), teacher_peak)
+    knock_spots = add_events(mix, rng, spec["knocks"], knock, (0.1, 0.6), teacher_peak)
     peak = float(np.abs(mix).max())
     if peak > 0.95:
-        mix *= 0.95 / peak
+        mix *= np.float32(0.95 / peak)
     detail = {"murmur_below_db": round(murmur_db, 1), "tone_below_db": round(tone_db, 1),
               "tone": "pink" if slope == 1 else "brown", "scrapes": scrape_spots, "knocks": knock_spots}
-    return np.clip(mix, -1, 1), detail
+    return np.clip(mix, -1, 1, out=mix), detail

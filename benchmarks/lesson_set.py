@@ -81,7 +81,7 @@ def plan_split(split: str, voices: list[Voice], count: int, long: bool = False) 
         k = int(min(rng.integers(3, 7), len(others)))
         pupils = [others[j] for j in sorted(rng.choice(len(others), k, replace=False))]
         if long:
-            target, n_q, file = 1800.0, 70, "lesson-long.flac"
+            target, n_q, file = 2150.0, 75, "lesson-long.flac"  # the estimate runs short: ~30 min
         else:
             target, n_q, file = float(rng.uniform(135, 225)), int(6 + (i * 7 + 3) % 7), f"lesson-{i:02d}.flac"
         plans.append(plan_lesson(split, i, teacher, pupils, rosters[i], target, n_q,
@@ -184,14 +184,20 @@ def render_lesson(plan: LessonPlan, speech: dict, pool: list[np.ndarray], folder
 def render_enrolment(plan: LessonPlan, speech: dict, folder: Path, rng, t_rms: float) -> list[str]:
     """The teacher's rehearsal-like reps, at a laptop in a quiet room (faint room noise at -60 dBFS)."""
     files = []
+    room = plan.extra.get("enrol_s", 1e9) * SR  # each file's length: the reps that fit (at least one)
     for k, utts in enumerate(plan.enrol, 1):
         parts, pos = [], 0
-        for u in utts:
-            pos += int(round(u.pause * SR))
-            audio = speech[(u.voice, u.spoken)]
-            audio = audio * (t_rms / rms(audio) * float(rng.uniform(0.85, 1.0)))
-            parts.append((pos, audio))
-            pos += len(audio)
+        for rep in zip(utts[::2], utts[1::2]):  # (question, name)
+            placed, at = [], pos
+            for u in rep:
+                at += int(round(u.pause * SR))
+                audio = speech[(u.voice, u.spoken)]
+                placed.append((at, audio * (t_rms / rms(audio) * float(rng.uniform(0.85, 1.0)))))
+                at += len(placed[-1][1])
+            if parts and at - room > room - pos:  # nearer the length without this rep
+                break
+            parts += placed
+            pos = at
         total = pos + int(0.8 * SR)
         out = room_noise(total, rng) * 10 ** (-60 / 20)
         for start, audio in parts:

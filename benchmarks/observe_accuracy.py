@@ -1,6 +1,6 @@
 """How accurately the app observes a lesson: analyse the labelled lesson stretches and compare with the truth.
 
-    python benchmarks/observe_accuracy.py --split dev|test [--set DIR] [--limit N] [--modes reps dominant]
+    python benchmarks/observe_accuracy.py --split dev|test|long [--set DIR] [--limit N] [--modes reps dominant]
                                           [--figures FILE.json] [--show-misses]
 
 The set is benchmarks/lesson_set.py's (default /work/lessons; DIR/dev/labels.json, DIR/test/labels.json).
@@ -111,6 +111,11 @@ def compare(label: dict, found: dict) -> dict:
         elif f.get("call_out"):
             row["false_call_outs"] += 1
     got_i = {i for i, _ in pairs}
+    for i, q in enumerate(posed):  # found / labelled, by what followed the question and by room
+        for key in (f"outcome {q['outcome']}", f"room {label['room']}"):
+            row.setdefault("by", {}).setdefault(key, [0, 0])
+            row["by"][key][0] += i in got_i
+            row["by"][key][1] += 1
     row["misses"] += [f"missed {q['text']!r} ending {q['end']:.2f} s" for i, q in enumerate(posed) if i not in got_i]
     row["misses"] += [f"extra {q.get('text', '')!r} ending {q['end']:.2f} s" for j, q in enumerate(f_posed)
                       if j not in matched_f]
@@ -132,9 +137,9 @@ def figures(rows: list[dict]) -> dict:
             "wait_error_median_ms": float(np.median(errors)) if len(errors) else None,
             "wait_error_p95_ms": float(np.percentile(errors, 95)) if len(errors) else None,
             "wait_error_max_ms": float(errors.max()) if len(errors) else None, "waits_measured": len(errors),
-            "named_right": total["named_right"] / max(total["named"], 1),
-            "wrong_pupil": total["wrong_pupil"] / max(total["matched"], 1),
-            "call_outs_found": total["call_outs_found"] / max(total["call_outs"], 1),
+            "named_right_share": total["named_right"] / max(total["named"], 1),
+            "wrong_pupil_share": total["wrong_pupil"] / max(total["matched"], 1),
+            "call_outs_found_share": total["call_outs_found"] / max(total["call_outs"], 1),
             "talk_points_max": max(r["talk_points"] for r in rows),
             "talk_points_mean": float(np.mean([r["talk_points"] for r in rows])),
             "pupil_talk_points_max": max(r["pupil_talk_points"] for r in rows)}
@@ -157,8 +162,13 @@ def report(mode: str, rows: list[dict], seconds: list[float], audio_s: float) ->
           f"   target >= 90%")
     print(f"teacher talk      error max {f['talk_points_max']:.1f} points, mean {f['talk_points_mean']:.1f} "
           f"(pupils' max {f['pupil_talk_points_max']:.1f})   target <= 3 in every lesson")
+    by: dict[str, list[int]] = {}
+    for r in rows:
+        for key, (a, b) in r.get("by", {}).items():
+            by[key] = [by.get(key, [0, 0])[0] + a, by.get(key, [0, 0])[1] + b]
+    print("recall by         " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(by.items())))
     print(f"time              {np.mean(seconds):.1f} s a lesson, {audio_s / sum(seconds):.1f}x real time")
-    f.update({"mode": mode, "seconds": seconds, "audio_s": audio_s})
+    f.update({"mode": mode, "seconds": seconds, "audio_s": audio_s, "recall_by": by})
     return f
 
 
@@ -210,7 +220,8 @@ def run(folder: Path, lessons: list[dict], modes: list[str], show_misses: bool) 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--split", choices=["dev", "test", "long"], required=True)
+    ap.add_argument("--split", required=True, help="dev, test or long (a folder of --set; `--set tests/clips "
+                    "--split lessons`: the test lessons)")
     ap.add_argument("--set", type=Path, default=DEFAULT_SET, help="the lesson set's folder (lesson_set.py --out)")
     ap.add_argument("--limit", type=int, help="only the first N lessons")
     ap.add_argument("--modes", nargs="+", choices=["reps", "dominant"], default=["reps", "dominant"])

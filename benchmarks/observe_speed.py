@@ -10,13 +10,20 @@
    room's noise (-50 dBFS, never digital silence). As a 16 kHz WAV and as the 48 kHz AAC (M4A) a
    phone gives.
 2. Each format is observed in a fresh process (so that its memory is its own): LessonAudio.open
-   (decoding to disk), .speech() (Silero VAD a window at a time), privacy.silence_spans (the kept
-   FLAC with the other voice silenced, from the spans the recording was built with), and
-   rehearse.observe.lesson.analyse_lesson when it exists. Seconds for each stage, and the process's
-   resident memory: after the imports, and its peak (VmHWM) after each stage.
+   (decoding to disk), .speech() (Silero VAD a window at a time), when rehearse.observe.lesson
+   exists the Scorer's load (the speech model) and analyse_lesson (pose-pause-name, the clips'
+   roster, no enrolled voice), and privacy.silence_spans (the kept FLAC with the other voice
+   silenced: the analysis's, else the spans the recording was built with). The total counts the
+   stages as the job runs them (analyse_lesson finds the speech itself). Seconds for each stage (and the CPU
+   seconds the process used in it: on a machine shared with other work, the wall time stretches),
+   and the process's resident memory: after the imports, and its peak (VmHWM) after each stage.
 3. How far the windows move the speech's edges: the segments of .speech() with --chunk-s against
    those with windows four times as long, matched by overlap: the median and the 95th percentile of
    the edges' differences (each window measures the room's background around its own speech).
+4. When benchmarks/lesson_set.py --long has made its 25-minute lesson (--lesson-set, default
+   /work/lessons), the same stages on it (its pupils' labelled speech silenced), and how far the
+   edges found lie from its labelled speech's (a rough figure: segments matched to the first
+   labelled utterance they overlap; one segment may hold several utterances).
 
 A CPU reference figure (float32 1000x1000 matmul, GFLOP/s) is printed before and after, because this
 shared machine's speed varies with its neighbours.
@@ -41,6 +48,7 @@ from benchmarks.score_clips import cpu_reference  # noqa: E402
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio  # noqa: E402
 
 TARGET_S, TARGET_MB = 5 * 60, 500
+ROSTER = json.loads((ROOT / "tests" / "clips" / "labels.json").read_text())["roster"]  # the clips' class
 PUPIL_SPEED = 1.2
 PUPIL_DB = -12.0
 ROOM_DBFS = -50.0
@@ -111,7 +119,7 @@ def encode_m4a(wav: Path) -> Path:
 
 
 MEASURE = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 
 def rss(field):
@@ -123,34 +131,55 @@ import av, numpy, faster_whisper.vad  # imported before the first reading: only 
 from rehearse.observe.lesson_audio import LessonAudio
 from rehearse.observe.privacy import silence_spans
 source, work, spans, chunk_s = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
+roster = json.loads(sys.argv[5])
 out = {"imports_mb": rss("VmRSS"), "stages": []}
 
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
 def stage(name, run):
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu()
     result = run()
-    out["stages"].append({"stage": name, "s": time.perf_counter() - start, "peak_mb": rss("VmHWM")})
+    out["stages"].append({"stage": name, "s": time.perf_counter() - start, "cpu_s": cpu() - cpu_start,
+                          "peak_mb": rss("VmHWM")})
     return result
 
 audio = stage("LessonAudio.open (decode to disk)", lambda: LessonAudio.open(source, work_dir=work))
 out["duration_s"] = audio.duration_s
 segments = stage(f".speech() ({chunk_s:g} s windows)", lambda: audio.speech(chunk_s=chunk_s))
 out["segments"] = [[s.start, s.end] for s in segments]
-stage("privacy.silence_spans (kept FLAC)", lambda: silence_spans(audio, spans, work / "kept.flac"))
-try:
-    from rehearse.observe.lesson import analyse_lesson
-except ImportError:
+import importlib
+try:  # by name: the module is the analysis helper's, and may not be on this branch yet
+    analyse_lesson = importlib.import_module("rehearse.observe.lesson").analyse_lesson
+except (ImportError, AttributeError):
+    analyse_lesson = None
     out["analysis"] = "rehearse.observe.lesson.analyse_lesson is not on this branch yet"
-else:
-    stage("analyse_lesson (the whole analysis)", lambda: analyse_lesson(source))
+if analyse_lesson is not None and roster is not None:
+    from rehearse.observe.privacy import other_voice_spans
+    from rehearse.scoring.name_sounds import parse_roster
+    from rehearse.scoring.pipeline import Scorer
+    from rehearse.scoring.steps import get_step
+    scorer = stage("Scorer() (its model loads at first use)", Scorer)
+    analysis = stage("analyse_lesson (its own .speech() too)",
+                     lambda: analyse_lesson(audio, get_step("pose-pause-name"), parse_roster(roster), scorer)).to_json()
+    out["analysis_found"] = {"questions": len(analysis["questions"]), "talk": analysis["talk"],
+                             "other_turns": sum(t["who"] == "other" for t in analysis["timeline"])}
+    spans = other_voice_spans(analysis)
+stage("privacy.silence_spans (kept FLAC)", lambda: silence_spans(audio, spans, work / "kept.flac"))
 audio.close()
 print(json.dumps(out))
 """
 
 
-def measure(source: Path, spans: list, chunk_s: float, out: Path) -> dict:
+def measure(source: Path, spans: list, chunk_s: float, out: Path, roster: list[str] | None = ROSTER) -> dict:
+    """Observe `source` in a fresh process: its stages' seconds and peak memory, and its segments.
+    `spans`: the other voice's, silenced in the kept copy unless the analysis runs (then its own);
+    `roster`: the class the analysis is given (None: no analysis)."""
     work = out / f"work-{source.suffix[1:]}"
     work.mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(source), str(work), json.dumps(spans), str(chunk_s)],
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(source), str(work), json.dumps(spans), str(chunk_s),
+                           json.dumps(roster)],
                           capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         raise SystemExit(f"{source.name}: the measuring process failed:\n{done.stderr[-3000:]}")
@@ -168,12 +197,50 @@ def edge_differences(ours: list, longer: list) -> list[float]:
     return diffs
 
 
+def lesson_set_long(folder: Path) -> tuple[Path, list, list, list] | None:
+    """The lesson set's long lesson (benchmarks/lesson_set.py --long), its pupils' spans, all its
+    labelled speech spans and its roster; None when it has not been made."""
+    labels = folder / "long" / "labels.json"
+    if not labels.exists():
+        return None
+    lesson = json.loads(labels.read_text())["lessons"][0]
+    speech = [(s["start"], s["end"]) for s in lesson["speech"]]
+    pupils = [(s["start"], s["end"]) for s in lesson["speech"] if s["who"] == "pupil"]
+    return folder / "long" / lesson["file"], pupils, speech, lesson["roster"]
+
+
+def report(name: str, source: Path, result: dict) -> None:
+    # As the job runs it: the analysis finds the speech itself, so the stand-alone .speech() is not counted.
+    counted = [s for s in result["stages"] if "analysis_found" not in result or not s["stage"].startswith(".speech()")]
+    total, cpu_total = sum(s["s"] for s in counted), sum(s["cpu_s"] for s in counted)
+    peak = max(s["peak_mb"] for s in result["stages"])
+    print(f"\n{name} ({source.stat().st_size / 2**20:.0f} MB, {result['duration_s'] / 60:.1f} min): "
+          f"after the imports {result['imports_mb']:.0f} MB resident")
+    for s in result["stages"]:
+        print(f"  {s['stage']:40} {s['s']:7.1f} s ({s['cpu_s']:6.1f} s of CPU)   peak so far {s['peak_mb']:5.0f} MB")
+    if "analysis" in result:
+        print(f"  ({result['analysis']})")
+    if "analysis_found" in result:
+        print(f"  the analysis found: {json.dumps(result['analysis_found'])}")
+    print(f"  {'total':40} {total:7.1f} s ({cpu_total:6.1f} s of CPU)   peak {peak:.0f} MB  "
+          f"(target: <= {TARGET_S} s, <= {TARGET_MB} MB; {len(result['segments'])} speech segments)")
+
+
+def print_edges(label: str, diffs: list[float]) -> None:
+    if diffs:
+        print(f"{label}: median {np.median(diffs) * 1000:.0f} ms, p95 {np.percentile(diffs, 95) * 1000:.0f} ms, "
+              f"{np.mean(np.array(diffs) <= 0.010) * 100:.0f}% within 10 ms, "
+              f"{np.mean(np.array(diffs) <= 0.060) * 100:.0f}% within 60 ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--out", type=Path, default=Path("/tmp/rehearse-observe-speed"))
     parser.add_argument("--formats", default="m4a,wav")
     parser.add_argument("--chunk-s", type=float, default=60.0)
+    parser.add_argument("--lesson-set", type=Path, default=Path("/work/lessons"),
+                        help="also the long lesson of benchmarks/lesson_set.py --long, when it is there")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     before = cpu_reference()
@@ -186,25 +253,21 @@ def main() -> None:
           f"(built or found in {time.perf_counter() - started:.0f} s: {args.out})")
     results = {}
     for kind in args.formats.split(","):
-        result = results[kind] = measure(sources[kind], other, args.chunk_s, args.out)
-        total = sum(s["s"] for s in result["stages"])
-        peak = max(s["peak_mb"] for s in result["stages"])
-        print(f"\n{kind.upper()} ({sources[kind].stat().st_size / 2**20:.0f} MB, {result['duration_s'] / 60:.1f} min): "
-              f"after the imports {result['imports_mb']:.0f} MB resident")
-        for s in result["stages"]:
-            print(f"  {s['stage']:40} {s['s']:7.1f} s   peak so far {s['peak_mb']:5.0f} MB")
-        if "analysis" in result:
-            print(f"  ({result['analysis']})")
-        print(f"  {'total':40} {total:7.1f} s   peak {peak:.0f} MB  "
-              f"(target: <= {TARGET_S} s, <= {TARGET_MB} MB; {len(result['segments'])} speech segments)")
-    first = results[args.formats.split(",")[0]]
-    longer = measure(sources[args.formats.split(",")[0]], other, args.chunk_s * 4, args.out)
-    diffs = edge_differences(first["segments"], longer["segments"])
-    if diffs:
-        print(f"\nedges with {args.chunk_s:g} s windows against {args.chunk_s * 4:g} s: median "
-              f"{np.median(diffs) * 1000:.0f} ms, p95 {np.percentile(diffs, 95) * 1000:.0f} ms, "
-              f"{np.mean(np.array(diffs) <= 0.010) * 100:.0f}% within 10 ms "
-              f"({len(first['segments'])} and {len(longer['segments'])} segments)")
+        results[kind] = measure(sources[kind], other, args.chunk_s, args.out)
+        report(kind.upper(), sources[kind], results[kind])
+    first = args.formats.split(",")[0]
+    longer = measure(sources[first], other, args.chunk_s * 4, args.out, roster=None)
+    print()
+    print_edges(f"edges with {args.chunk_s:g} s windows against {args.chunk_s * 4:g} s "
+                f"({len(results[first]['segments'])} and {len(longer['segments'])} segments)",
+                edge_differences(results[first]["segments"], longer["segments"]))
+    found = lesson_set_long(args.lesson_set)
+    if found:
+        source, pupils, speech, roster = found
+        result = measure(source, pupils, args.chunk_s, args.out, roster)
+        report(f"the lesson set's long lesson, {source.name}", source, result)
+        print_edges(f"  edges against its labelled speech ({len(result['segments'])} segments found, "
+                    f"{len(speech)} labelled, matched by overlap)", edge_differences(result["segments"], speech))
     print(f"\nCPU reference: {before:.0f} GFLOP/s before, {cpu_reference():.0f} GFLOP/s after (float32 1000x1000 matmul)")
 
 

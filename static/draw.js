@@ -126,19 +126,26 @@ export const Draw = (function () {
       s.append(tap);
     }
     // The coach's comments (comments.js): a numbered mark at each one's moment, below the bar.
-    (attempt.comments || []).forEach((c, i) => {
-      const mark = el("g", { class: "comment-mark", "data-comment": c.id, "data-at": c.at_s });
-      mark.append(el("line", { x1: x(c.at_s), x2: x(c.at_s), y1: top - 6, y2: COMMENT_Y - 8 }));
-      mark.append(el("circle", { cx: x(c.at_s), cy: COMMENT_Y, r: 8 }));
-      mark.append(el("text", { x: x(c.at_s), y: COMMENT_Y + 4, "text-anchor": "middle" }, `${i + 1}`));
-      mark.append(el("title", {}, `comment ${i + 1} at ${c.at_s.toFixed(1)} s: ${c.text}`));
-      s.append(mark);
-    });
+    commentMarks(s, attempt.comments, x, top - 6, COMMENT_Y, (t) => `${t.toFixed(1)} s`);
     for (let t = 0; t <= total; t += total > 20 ? 5 : 1) {
       s.append(el("text", { x: x(t), y: H - 2, "text-anchor": "middle", class: "tick" }, `${t}s`));
     }
     s.append(el("line", { x1: x(0), x2: x(0), y1: top - 10, y2: top + bar + 10, class: "playhead", visibility: "hidden" }));
     container.append(s);
+  }
+
+  // The coach's comments on a drawn timeline `s` (a rep's, a lesson's): a numbered mark at each one's
+  // moment (`x`: seconds to the drawing's units), a line from `fromY` down to a circle at `atY`;
+  // its tooltip says the moment (`said`: seconds in words) and the comment.
+  function commentMarks(s, comments, x, fromY, atY, said) {
+    (comments || []).forEach((c, i) => {
+      const mark = el("g", { class: "comment-mark", "data-comment": c.id, "data-at": c.at_s });
+      mark.append(el("line", { x1: x(c.at_s), x2: x(c.at_s), y1: fromY, y2: atY - 8 }));
+      mark.append(el("circle", { cx: x(c.at_s), cy: atY, r: 8 }));
+      mark.append(el("text", { x: x(c.at_s), y: atY + 4, "text-anchor": "middle" }, `${i + 1}`));
+      mark.append(el("title", {}, `comment ${i + 1} at ${said(c.at_s)}: ${c.text}`));
+      s.append(mark);
+    });
   }
 
   // Move the playhead of a drawn timeline to `t` seconds (null hides it): where playback is heard.
@@ -344,5 +351,6 @@ export const Draw = (function () {
     circle.style.strokeDashoffset = `${length * (1 - Math.max(0, Math.min(1, fraction)))}`;
   }
 
-  return { timeline, playhead, timeAt, waitChart, progressChart, passRateChart, calibrationChart, ring, signed };
+  return { timeline, playhead, timeAt, waitChart, progressChart, passRateChart, calibrationChart, ring, signed,
+           el, svg, commentMarks, TL };  // el, svg, commentMarks, TL: for the lesson's drawings (lesson_timeline.js)
 })();

@@ -30,9 +30,14 @@ SLOW_MODULES = {
     "test_sign_in": "a server per test", "test_hostile_archive": "an import per test",
     "test_report_browser": "a browser", "test_charts_browser": "a browser",
     "test_names_cli": "a process that loads the speech model per command",
+    "test_voices": "the speaker encoder over a minute of speech per test",
     "test_attacks_bodies": "a server fed large bodies", "test_rescore": "the speech model in a process",
     "test_learnt": "reps scored to learn names from",
     "test_observe": "lessons analysed with the speech model",
+    "test_lesson_jobs": "lessons analysed by the speech model, and servers killed",
+    "test_observe_cli": "a process that loads the speech model per command",
+    "test_observe_browser": "a browser and a server",
+    "test_lesson_page_browser": "a browser",
 }
 
 

@@ -247,7 +247,7 @@ def test_members_over_the_limits_are_refused_before_anything_is_copied(genuine, 
     """The limits in force, made small so that a genuine archive is over them: a recording larger
     than a recording may be (the attack: an 18 MB zip wrote a 1.1 GB one), and too many members."""
     before = state(laptop)
-    monkeypatch.setattr(archive, "MAX_RECORDING_BYTES", 100_000)
+    monkeypatch.setattr(archive_merge, "MAX_RECORDING_BYTES", 100_000)
     with pytest.raises(RehearseError, match=r"member 'recordings/session-\d+/rep-\d+.flac' would inflate to "
                                             r"0.\d MB, more than 0.1 MB; nothing was imported"):
         import_archive(laptop, genuine)

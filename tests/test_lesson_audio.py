@@ -21,7 +21,7 @@ from rehearse.scoring.interrupt import Interrupted, giving_way, interruptible
 from rehearse.scoring.speech import find_speech
 
 from .conftest import CLIPS
-from .test_audio import tone, write_wav
+from .test_audio import encode, tone, write_wav
 from .test_formats import MAKE, made
 
 
@@ -113,6 +113,17 @@ def test_a_recording_that_does_not_say_its_length_is_stopped_at_the_limit(tmp_pa
     assert list(work.iterdir()) == []
     with LessonAudio.open(long, work_dir=work, max_s=60) as audio:  # at the limit: taken
         assert audio.duration_s == pytest.approx(60, abs=0.05)
+
+
+@pytest.mark.parametrize("suffix, refused", [(".flac", "is 1 min long"), (".ogg", "is 1 min long"),
+                                             (".m4a", "is 1 min long"), (".mp3", "is longer than 30 s")])
+def test_a_length_is_taken_from_the_container_unless_it_is_a_guess(tmp_path, suffix, refused):
+    """An MP3's length may be FFmpeg's guess from its first frames' bit rate: decoded to the limit."""
+    codec, container, sample_fmt = MAKE[suffix] or ("flac", "flac", "s16")
+    source = tmp_path / f"a-minute{suffix}"
+    encode(source, tone(60.0, 16000), 16000, codec, container, sample_fmt)
+    with pytest.raises(AudioError, match=f"{refused}; a lesson recording can be at most 30 s"):
+        LessonAudio.open(source, work_dir=tmp_path, max_s=30)
 
 
 def test_the_limit_is_an_hour_and_a_half():

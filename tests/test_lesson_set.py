@@ -101,8 +101,9 @@ def test_the_truth_scored_against_itself_is_perfect():
     rows = [compare(lb, as_found(lb)) for lb in LABELS]
     f = figures(rows)
     assert f["recall"] == f["precision"] == 1.0
-    assert f["wait_error_max_ms"] < 1e-6 and f["named_right"] == 1.0 and f["wrong_pupil"] == 0
-    assert f["call_outs_found"] == 1.0 and f["talk_points_max"] < 1e-9
+    assert f["wait_error_max_ms"] < 1e-6 and f["named_right_share"] == 1.0 and f["wrong_pupil_share"] == 0
+    assert f["call_outs_found_share"] == 1.0 and f["talk_points_max"] < 1e-9
+    assert f["named_right"] == f["named"] > 0 and f["call_outs_found"] == f["call_outs"] > 0
 
 
 def test_each_kind_of_miss_is_counted():

@@ -110,6 +110,14 @@ def test_teacher_told_from_other_voices(clips, profile):
     assert [s.who for s in stretches] == [s.who for s in lesson.truth]
 
 
+def test_teacher_alone_is_all_teacher(clips, profile):
+    lesson = Lesson()
+    for line in clips["teacher-lesson"]:
+        lesson.add([("teacher", line)])
+    stretches, _ = who_speaks(lesson.samples(), lesson.segments, profile)
+    assert {s.who for s in stretches} == {"teacher"}
+
+
 def test_dominant_voice_without_profile(clips):
     lesson = lesson_of(clips, quiet_pupils=True)
     stretches, built = who_speaks(lesson.samples(), lesson.segments, None)

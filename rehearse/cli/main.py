@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"largest recording that can be uploaded (default {MAX_UPLOAD_MB})")
     serve.add_argument("--max-attempt-s", type=positive, default=MAX_ATTEMPT_S, metavar="S",
                        help=f"longest rep: a longer one is stopped and scored (default {MAX_ATTEMPT_S})")
+    serve.add_argument("--no-analysis-worker", action="store_true",
+                       help="queue lessons without analysing them here (a server's `rehearse analysis-worker` does)")
     add_instance(serve)
     add_speech_model(serve)
 
@@ -131,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--pupil", metavar="NAME", help="only this pupil's name (default: every one)")
         add_instance(command)
 
+    from .observe import add_observe
+    add_observe(commands, add_speech_model, add_instance)
+
     listing = commands.add_parser("steps", aliases=["scenarios"], help="list the action steps")
     listing.add_argument("--check", action="store_true", help="validate every step file")
     add_instance(listing, "whose own action steps (scenarios/) are listed too")
@@ -200,6 +205,7 @@ def command(argv: Sequence[str] | None = None) -> int:
         if args.command == "practice":
             return practice(args)
         if args.command == "devices":
+            from .listing import list_devices
             return list_devices()
         if args.command == "export":
             return export(args)
@@ -212,6 +218,13 @@ def command(argv: Sequence[str] | None = None) -> int:
         if args.command == "names":
             from .names import names
             return names(args)
+        if args.command == "observe":
+            from .observe import observe
+            return observe(args)
+        if args.command == "analysis-worker":
+            from .observe import analysis_worker
+            return analysis_worker(args)
+        from .listing import list_steps
         return list_steps(args.check, instance_folder(args.instance))
     except RehearseError as exc:
         print(f"rehearse: {exc}", file=sys.stderr)
@@ -287,7 +300,7 @@ def serve(args: argparse.Namespace) -> int:
                           "REQUIRE_PASSCODE": not loopback or stored_hash(instance) is not None,
                           "LOOPBACK_ONLY": loopback, "HTTPS": bool(args.cert),
                           "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
-                          "MAX_ATTEMPT_S": args.max_attempt_s})
+                          "MAX_ATTEMPT_S": args.max_attempt_s, "ANALYSIS_WORKER": not args.no_analysis_worker})
     except OSError as exc:
         from ..store.faults import storage_problem
 
@@ -359,39 +372,6 @@ def practice(args: argparse.Namespace) -> int:
     keys = Keys(sys.stdin)
     plan = make_plan(store, keys, sys.stdout, args.step, args.teacher, args.reps, args.roster, args.warm_up)
     return practise(store, scorer, device, plan, keys, sys.stdout)
-
-
-def list_devices() -> int:
-    from ..capture.microphone import MicrophoneError, input_devices
-
-    devices = input_devices()
-    if not devices:
-        raise MicrophoneError("no microphone found: no sound device can record; plug one in or switch it on "
-                              "in the system's sound settings")
-    print("Input devices (give the number or part of the name to rehearse practice --device):")
-    for device in devices:
-        print(device.describe())
-    return 0
-
-
-def list_steps(check: bool, instance) -> int:
-    from ..coaching.authoring import guidance
-    from ..scoring.steps import check_all
-
-    good, bad = check_all(instance)
-    for s in good:
-        print(f"{s.id:22} {s.title}" + ("  (archived)" if s.archived else ""))
-        if check:
-            print(f"{'':22}   {s.path}")
-            for c in s.criteria:
-                print(f"{'':22}   - {c.description}")
-            for warning in guidance(s):
-                print(f"{'':22}   ! {warning}")
-    for line in bad:
-        print(f"rehearse: {line}", file=sys.stderr)
-    if check:
-        print(f"{len(good)} step files valid, {len(bad)} invalid", file=sys.stderr if bad else sys.stdout)
-    return BAD_INPUT if bad else 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ def export(args: argparse.Namespace) -> int:
     if args.archive:  # written owner-only (archive.write_archive)
         counts = archive.write_archive(store, args.archive)
         print(f"rehearse: wrote {args.archive}: {counts['teachers']} teachers, {counts['sessions']} sessions, "
-              f"{counts['attempts']} attempts, {counts['recordings']} recordings"
+              f"{counts['attempts']} attempts, {counts['recordings']} recordings, {counts['lessons']} lessons observed "
+              f"({counts['lesson_recordings']} with their kept recording)"
               + (f" ({counts['recordings_missing']} recordings were already missing)"
                  if counts["recordings_missing"] else ""), file=sys.stderr)
         return 0
@@ -46,9 +47,13 @@ def import_archive(args: argparse.Namespace) -> int:
     c = reps.import_archive(folder, args.archive)  # onto a new laptop it makes the folder
     print(f"rehearse: imported into {folder}: {c['teachers']} new teachers, {c['sessions']} sessions, "
           f"{c['attempts']} attempts, {c['recordings']} recordings, {c['marks']} coach marks, "
-          f"{c['taps']} passes of taps, {c['comments']} comments on recordings, {c['learnt_names']} learnt names; "
-          f"already here: {c['sessions_already_here']} sessions, {c['attempts_already_here']} attempts"
-          + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else ""))
+          f"{c['taps']} passes of taps, {c['comments']} comments on recordings, {c['learnt_names']} learnt names, "
+          f"{c['lessons']} lessons observed ({c['lesson_recordings']} recordings, {c['lesson_marks']} overrules, "
+          f"{c['lesson_comments']} comments); already here: {c['sessions_already_here']} sessions, "
+          f"{c['attempts_already_here']} attempts, {c['lessons_already_here']} lessons"
+          + (f"; {c['recordings_missing']} recordings were not in the archive" if c["recordings_missing"] else "")
+          + (f"; {c['lesson_recordings_missing']} lessons' recordings were not in the archive"
+             if c["lesson_recordings_missing"] else ""))
     return 0
 
 

@@ -35,7 +35,7 @@ from ..errors import AudioError
 from ..scoring import interrupt
 from ..scoring.audio import GROUP_S, MIN_RATE, SAMPLE_RATE, _resample, _valid_frames
 from ..scoring.formats import labels
-from ..scoring.speech import FRAME, Segment, VadSettings, find_speech
+from ..scoring.speech import FRAME, PER_S, Segment, VadSettings, find_speech
 
 MAX_LESSON_S = 90 * 60  # the longest lesson recording taken: the one place this limit lives
 # Loudest sample (of 32768) under which a recording is taken as holding no sound at all (-60 dBFS):
@@ -127,7 +127,9 @@ class LessonAudio:
         the pupils' speech too), a window of `chunk_s` at a time.
 
         Each window is looked at with `context_s` more on either side: a segment that crosses the
-        window's end is seen whole there, and again by the next window, where the two are joined.
+        window's end is seen whole there, and again by the next window, where the two are joined
+        (one that runs on past the context too is cut at the window's end, and the next window,
+        which sees it go on, takes it further).
         The room's background (what find_speech measures each edge against) is that of the window
         and its context, about a minute and a half around the speech: over a whole lesson it
         changes anyway. On a recording no longer than the context, every window sees it all, and
@@ -141,10 +143,12 @@ class LessonAudio:
             end = min(start + step, n)
             lo, hi = max(start - context, 0), min(end + context, n)
             found = find_speech(self._read(lo, hi).astype(np.float32) / 32768.0, settings)
-            offset = lo / SAMPLE_RATE
-            window = (start / SAMPLE_RATE, end / SAMPLE_RATE)
-            _add(placed, [Segment(s.start + offset, s.end + offset) for s in found
-                          if s.end + offset > window[0] and s.start + offset < window[1]], settings.min_silence_s)
+            offset, window = lo / SAMPLE_RATE, (start / SAMPLE_RATE, end / SAMPLE_RATE)
+            seen = [Segment(s.start + offset, s.end + offset) for s in found]
+            if hi < n and seen and seen[-1].end >= hi / SAMPLE_RATE - 1 / PER_S:
+                # Speech running on past the context: its end is the next window's to say.
+                seen[-1] = Segment(seen[-1].start, min(seen[-1].end, window[1]))
+            _add(placed, [s for s in seen if s.end > window[0] and s.start < window[1]], settings.min_silence_s)
             if progress is not None:
                 progress(end / n)
         return placed
@@ -254,8 +258,16 @@ def _decode_to_wav(path: Path, dest: Path, max_s: float) -> int:
     return peak
 
 
+# Containers whose length FFmpeg may only guess from the first frames' bit rate (MP3 without a Xing
+# header, ADTS AAC): a variable bit rate that starts low makes the guess several times too long,
+# and a real lesson must not be refused for it. These are decoded up to the limit instead.
+GUESSED_LENGTH = ("mp3", "aac")
+
+
 def _claimed_length(container, stream) -> float | None:
-    """How long the container says the recording is (s), or None when it does not say."""
+    """How long the container says the recording is (s), or None when it does not say, or guesses."""
+    if container.format.name in GUESSED_LENGTH:
+        return None
     if container.duration:
         return container.duration / 1_000_000  # in AV_TIME_BASE units
     if stream.duration and stream.time_base:

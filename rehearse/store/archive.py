@@ -6,6 +6,7 @@ manifest. `import_archive` merges one into a store: teachers are matched by name
 by id; sessions, attempts (their taps and comments) and learnt names (learnt.py) by the unique id
 each was given when it was made, so importing the same archive twice, or an archive of data that
 is already here, adds nothing twice. Imported attempts get this store's numbering and recording paths.
+Lessons observed travel the same way with their kept recordings only (lesson_archive.py).
 
 An archive to import may come from anyone, so it is not trusted: the zip is checked before
 anything is extracted (untrusted_zip.py), its database is read from a temporary copy and checked
@@ -29,12 +30,12 @@ from pathlib import Path
 
 from .. import staging
 from ..errors import RehearseError
-from . import comments, learnt
+from . import comments, learnt, lesson_archive
 from .database import Store, now
 from .private_files import owner_only, private
 from .plans import NOTE_PROBLEMS
 from .rows import Progress
-from .archive_merge import MAX_RECORDING_BYTES, merge
+from .archive_merge import merge, recording_limit
 from .schema import SCHEMA_VERSION
 from .untrusted_zip import NOTHING, check_members, copy_member, open_untrusted, read_small
 
@@ -43,7 +44,8 @@ DATABASE = "rehearse.sqlite"
 MANIFEST = "manifest.json"
 # Every table the merge reads. An older archive's database is migrated first, so it has them all
 # (an archive from before comments, schema < 6, gets an empty table of them).
-TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps", "comments", "learnt_names")
+TABLES = ("teachers", "action_steps", "sessions", "attempts", "coach_marks", "taps", "comments", "learnt_names",
+          "lessons", "lesson_marks", "lesson_comments")
 MAX_DATABASE_BYTES = 1 << 30  # ~100 000 reps' results
 MAX_MANIFEST_BYTES = 1 << 20
 # What a damaged or made-up archive raises from zipfile, zlib, SQLite or the merge's reading of rows.
@@ -56,7 +58,8 @@ def write_archive(store: Store, dest: str | Path) -> dict[str, int]:
     folder; return what it holds. The database's snapshot is staged in the instance folder and the zip
     as `dest`.part: what a kill -9 leaves of them, the next start removes (staging.py)."""
     dest = Path(dest)
-    counts = {"teachers": 0, "sessions": 0, "attempts": 0, "recordings": 0, "recordings_missing": 0}
+    counts = {"teachers": 0, "sessions": 0, "attempts": 0, "recordings": 0, "recordings_missing": 0,
+              "lessons": 0, "lesson_recordings": 0, "lesson_recordings_missing": 0}
     with staging.stage(store.instance, "archive") as stage:
         part = stage.outside(dest.with_name(dest.name + ".part"))
         snapshot = stage.folder / DATABASE
@@ -66,22 +69,32 @@ def write_archive(store: Store, dest: str | Path) -> dict[str, int]:
             # Without the pages left free by deleted rows (zeros: secure_delete), which would
             # make the database inflate from the zip like a bomb does (untrusted_zip.MAX_RATIO).
             db.execute("VACUUM")
-            for table in ("teachers", "sessions", "attempts"):
+            for table in ("teachers", "sessions", "attempts", "lessons"):
                 counts[table] = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             paths = [r[0] for r in db.execute("SELECT audio_path FROM attempts ORDER BY id")]
+            kept = lesson_archive.kept_recordings(db)  # a lesson's kept file, never the rest of its folder
         with owner_only(part) as file, zipfile.ZipFile(file, "w") as archive:
             archive.write(snapshot, DATABASE, compress_type=zipfile.ZIP_DEFLATED)
-            for relative in paths:
-                path = store.path.parent / relative
-                if path.is_file():
-                    archive.write(path, relative)  # audio: stored, not compressed
-                    counts["recordings"] += 1
-                else:
-                    counts["recordings_missing"] += 1
+            for kind, relatives in (("recordings", paths), ("lesson_recordings", kept)):
+                for relative in relatives:
+                    path = _recording(store, relative)
+                    if path is not None and path.is_file():
+                        archive.write(path, relative)  # audio: stored, not compressed
+                        counts[kind] += 1
+                    else:
+                        counts[f"{kind}_missing"] += 1
             manifest = {"format": FORMAT, "schema": SCHEMA_VERSION, "made_at": now()} | counts
             archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         os.replace(part, dest)  # a half-written archive never has the name asked for
     return counts
+
+
+def _recording(store: Store, relative: str) -> Path | None:
+    """A stored recording's file; None for a path a tampered row leads outside recordings/."""
+    try:
+        return store.recording_at(relative)
+    except RehearseError:
+        return None
 
 
 def import_archive(instance: str | Path, src: str | Path, progress: Progress) -> dict[str, int]:
@@ -121,7 +134,7 @@ def import_archive(instance: str | Path, src: str | Path, progress: Progress) ->
 
 
 def _max_size(name: str) -> int:
-    return {DATABASE: MAX_DATABASE_BYTES, MANIFEST: MAX_MANIFEST_BYTES}.get(name, MAX_RECORDING_BYTES)
+    return {DATABASE: MAX_DATABASE_BYTES, MANIFEST: MAX_MANIFEST_BYTES}.get(name) or recording_limit(name)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -212,4 +225,5 @@ ROW_CHECKS = [
      "is not what rehearse writes"),
     *comments.ARCHIVE_CHECKS,
     *learnt.ARCHIVE_CHECKS,
+    *lesson_archive.ARCHIVE_CHECKS,
 ]

@@ -1,9 +1,9 @@
 """How an archive's rows and recordings join this store (archive.py checks the archive first): teachers
 matched by name (typed_text.name_key), action steps by id, sessions, reps and their marks, taps
 and comments by the unique id each was given when it was made, so that importing an archive twice
-adds nothing twice. One transaction holds the database while the recordings are copied into the
-import's staging folder (`RecordingsStaged`); they are moved into place only once every row is
-written, and everything is undone if anything fails."""
+adds nothing twice; lessons observed the same way (lesson_archive.py). One transaction holds the
+database while the recordings are copied into the import's staging folder (`RecordingsStaged`); they
+are moved into place only once every row is written, and everything is undone if anything fails."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import RehearseError
 from ..typed_text import name_key
-from . import comments, learnt
+from . import comments, learnt, lesson_archive
 from .database import Store, inside
 from .plans import NOTE_COLUMNS, merge_note
 from .rows import refresh_progress
@@ -25,13 +25,18 @@ from .untrusted_zip import NOTHING, copy_member
 MAX_RECORDING_BYTES = 256 << 20  # over two hours of the app's own WAV; past MAX_DECODE_S anyway
 
 
+def recording_limit(name: str) -> int:
+    """The most an archive's recording `name` may inflate to: a rep's, or a lesson's (lesson_archive.py)."""
+    return lesson_archive.MAX_RECORDING_BYTES if name.startswith(lesson_archive.FOLDER) else MAX_RECORDING_BYTES
+
+
 def merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, src: Path,
            staged: Path) -> dict[str, int]:
     counts = dict.fromkeys(("teachers", "sessions", "attempts", "recordings", "marks", "taps", "comments",
                             "learnt_names", "sessions_already_here", "attempts_already_here", "recordings_missing"), 0)
 
     def rows(table: str):
-        return (dict(r) for r in incoming.execute(f"SELECT * FROM {table} ORDER BY id"))
+        return (dict(r) for r in incoming.execute(f"SELECT * FROM {table} ORDER BY rowid"))  # id, where there is one
 
     files = RecordingsStaged(store, archive, src, staged)
     db = store.connect()
@@ -55,6 +60,8 @@ def merge(store: Store, incoming: sqlite3.Connection, archive: zipfile.ZipFile, 
         for comment in rows("comments"):
             counts["comments"] += comments.merge(db, comment, rep_ids[comment["attempt_id"]])
         counts["learnt_names"] = learnt.merge(db, rows("learnt_names"), teacher_ids)
+        lesson_archive.merge(db, rows, teacher_ids, step_rows, lambda member, relative: stage_recording(
+            files, member, relative), lambda relative: not store.recording_at(relative).exists(), counts)
         for session_id in set(session_ids.values()):
             refresh_progress(db, session_id, store.progress)
         files.place()
@@ -84,7 +91,7 @@ class RecordingsStaged:
     def add(self, info: zipfile.ZipInfo, relative: str) -> None:
         final = inside(self.store.instance, relative, self.store.recordings)
         staged = self.folder / f"{len(self.waiting)}"
-        copy_member(self.archive, info, staged, MAX_RECORDING_BYTES, self.label)
+        copy_member(self.archive, info, staged, recording_limit(info.filename), self.label)
         self.waiting.append((staged, final))
 
     def place(self) -> None:
@@ -178,17 +185,22 @@ def _local_rep(store: Store, db: sqlite3.Connection, rep: dict[str, Any], sessio
 
 
 def _copy_recording(files: RecordingsStaged, member: str, relative: str, counts: dict[str, int]) -> None:
-    """Stage the archive's recording `member` to be placed at `relative`; a recording the archive
-    does not have (or not under recordings/) is counted as missing."""
+    """A rep's recording staged (stage_recording), counted as copied or as missing."""
+    copied = stage_recording(files, member, relative)
+    counts["recordings" if copied else "recordings_missing"] += 1
+
+
+def stage_recording(files: RecordingsStaged, member: str, relative: str) -> bool:
+    """Stage the archive's recording `member` to be placed at `relative`; False if the archive does
+    not have it (or not under recordings/)."""
     try:
         info = files.archive.getinfo(member)
     except KeyError:
-        info = None
-    if info is None or info.is_dir() or not member.startswith("recordings/"):
-        counts["recordings_missing"] += 1
-        return
+        return False
+    if info.is_dir() or not member.startswith("recordings/"):
+        return False
     files.add(info, relative)
-    counts["recordings"] += 1
+    return True
 
 
 def _merge_mark(db: sqlite3.Connection, mark: dict[str, Any], rep_id: int, counts: dict[str, int]) -> None:

@@ -37,6 +37,7 @@ from ..scoring import formats
 from ..scoring.audio import MAX_UPLOAD_MB
 from ..scoring.pipeline import Scorer
 from ..scoring.words import DEFAULT_ENGINE
+from ..lessons.jobs import LessonJobs, jobs_url, keep_other_voices
 from ..reps.live import recover_unfinished
 from ..reps import open_store
 from ..store.database import default_instance
@@ -50,11 +51,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     (load the speech model at start, default True),
     FLUENT_AFTER, REPS_DEFAULT, the limits
     MAX_CONTENT_LENGTH (bytes of an upload) and MAX_ATTEMPT_S (seconds of a rep), and how it is
-    served (see security.py): REQUIRE_PASSCODE, LOOPBACK_ONLY, HTTPS."""
+    served (see security.py): REQUIRE_PASSCODE, LOOPBACK_ONLY, HTTPS; and the lessons' analysis
+    (lessons/jobs.py): ANALYSIS_WORKER (analyse queued lessons on a thread here, default True),
+    JOBS_URL (the queue's Redis; default REHEARSE_JOBS_URL, else SQLite in the instance folder) and
+    KEEP_OTHER_VOICES (keep lesson recordings whole; default REHEARSE_KEEP_OTHER_VOICES)."""
     config = {"INSTANCE": None, "SPEECH_MODEL": None, "ENGINE": DEFAULT_ENGINE, "WARM_UP": True, "FLUENT_AFTER": 3,
               "REPS_DEFAULT": 10,
               "MAX_CONTENT_LENGTH": MAX_UPLOAD_MB * 1024 * 1024, "MAX_ATTEMPT_S": MAX_ATTEMPT_S,
-              "REQUIRE_PASSCODE": False, "LOOPBACK_ONLY": False, "HTTPS": False}
+              "REQUIRE_PASSCODE": False, "LOOPBACK_ONLY": False, "HTTPS": False,
+              "ANALYSIS_WORKER": True, "JOBS_URL": jobs_url(), "KEEP_OTHER_VOICES": keep_other_voices()}
     config.update(test_config or {})
     if config.get("MODEL") and not config["SPEECH_MODEL"]:
         config["SPEECH_MODEL"] = config.pop("MODEL")  # the key's old name, from before issue 30
@@ -70,11 +75,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     recover_unfinished(store)  # reps and models the server was recording when it stopped: kept, unscored
     scorer = Scorer(app.config["SPEECH_MODEL"], max_file_s=app.config["MAX_ATTEMPT_S"], engine=app.config["ENGINE"],
                     speech_models_dir=instance / "speech-models")
-    context.install(app, store, scorer)
+    jobs = LessonJobs(store, scorer, app.config["JOBS_URL"], app.config["KEEP_OTHER_VOICES"],
+                      embedded=app.config["ANALYSIS_WORKER"])
+    context.install(app, store, scorer, jobs)
+    jobs.recover()  # lessons the server was analysing when it stopped: queued again
     if app.config["WARM_UP"]:
         threading.Thread(target=warm_up, args=(scorer,), daemon=True, name="rehearse-warm-up").start()
 
-    from . import api, comments, errors, names, pages, report, review, security, steps, stream
+    from . import api, comments, errors, lessons, names, pages, report, review, security, steps, stream
     from .display import FILTERS
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["audio_accept"] = formats.accept()  # the upload inputs' accept=
@@ -87,6 +95,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report.bp)  # "Save as report": a rep or a session as one HTML file
     app.register_blueprint(comments.bp)  # a coach's comments on a rep's recording
     app.register_blueprint(names.bp)  # the class's names the way each teacher says them: learnt, hard, forgotten
+    app.register_blueprint(lessons.bp)  # observing a lesson: record or upload, its progress, cancel
+    lessons.recover_recordings(store, jobs)  # lessons the server was recording when it stopped: kept, queued
+    from . import lesson_page, lesson_teacher
+    app.register_blueprint(lesson_page.bp)  # an observed lesson's page, report and CSV (issue 31)
+    lesson_teacher.install(app)  # the teacher page's lessons and their waits beside the rehearsals'
     stream.register(app)
     return app
 

@@ -1,5 +1,5 @@
-"""The one way a request reaches what the app holds (as flaskr's `get_db`): the store, the scorer
-and the reps being recorded now, kept on the app by `install`; and the lookups the pages and the API
+"""The one way a request reaches what the app holds (as flaskr's `get_db`): the store, the scorer,
+the reps being recorded now and the queue of lessons to analyse, kept on the app by `install`; and the lookups the pages and the API
 repeat, each a 404 with one line when there is no such thing."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app
 
 from ..errors import RehearseError
+from ..lessons.jobs import LessonJobs
 from ..reps.live import LiveReps
 from ..reps.scoring import session_step
 from ..scoring.pipeline import Scorer
@@ -14,11 +15,11 @@ from ..scoring.steps import ActionStep
 from ..store.database import Store
 from ..store.records import Rep, Session, Teacher
 
-KEY = "rehearse"  # the app's extensions[KEY]: {"store", "scorer", "live"}
+KEY = "rehearse"  # the app's extensions[KEY]: {"store", "scorer", "live", "lesson_jobs"}
 
 
-def install(app: Flask, store: Store, scorer: Scorer) -> None:
-    app.extensions[KEY] = {"store": store, "scorer": scorer, "live": LiveReps()}
+def install(app: Flask, store: Store, scorer: Scorer, jobs: LessonJobs) -> None:
+    app.extensions[KEY] = {"store": store, "scorer": scorer, "live": LiveReps(), "lesson_jobs": jobs}
 
 
 def store() -> Store:
@@ -32,6 +33,11 @@ def scorer() -> Scorer:
 def live_reps() -> LiveReps:
     """The reps this server is recording or saving now (reps.live.LiveReps)."""
     return current_app.extensions[KEY]["live"]
+
+
+def lesson_jobs() -> LessonJobs:
+    """The queue of lessons to analyse (lessons.jobs.LessonJobs): submit, cancel, analyse again."""
+    return current_app.extensions[KEY]["lesson_jobs"]
 
 
 def rep_or_404(rep_id: int) -> Rep:

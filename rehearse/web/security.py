@@ -51,7 +51,7 @@ from .sign_ins import SignIns
 SIGN_IN_HOURS = 12  # a school day, at the most; the browser forgets it sooner if it is closed
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OPEN_ENDPOINTS = frozenset({"security.sign_in", "static"})
-UPLOADS = frozenset({"api.upload", "steps.upload_example"})  # the routes that take a recording's file
+UPLOADS = frozenset({"api.upload", "steps.upload_example", "lessons.upload"})  # the routes that take a recording's file
 FORM_BYTES = BUFFERED_BODY  # the largest body of any other route
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 60  # wrong passcodes per address before it must wait
 

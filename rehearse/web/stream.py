@@ -286,20 +286,9 @@ def _receive_audio(ws, live: LiveRep, max_s: float, page_there: bool = True) -> 
     """Take frames until the page says stop; return "stop", or what went wrong, in words. Once the
     page has gone (a cue could not be sent), the frames it sent before are still read and kept."""
     while True:
-        try:
-            message = _next_message(ws)
-        except ConnectionClosed:
-            return _why_closed(ws)
-        if message is None:
-            return f"no audio arrived for {RECEIVE_TIMEOUT_S} s"
-        if isinstance(message, str):
-            kind = _kind(message)
-            if kind == "stop":
-                return "stop"
-            shown = repr(kind) if kind else "that is not a JSON message with a type"
-            return f"unexpected message {shown} while recording; expected audio or stop"
-        if len(message) % 2:
-            return "a block of audio with an odd number of bytes arrived; expected 16-bit samples"
+        message = next_block(ws)
+        if isinstance(message, Ended):
+            return message
         try:
             states = live.add(message)  # on disk before anything is sent
         except OSError as exc:
@@ -319,6 +308,29 @@ def _receive_audio(ws, live: LiveRep, max_s: float, page_there: bool = True) -> 
             except ConnectionClosed:
                 pass  # scored all the same
             return "stop"
+
+
+class Ended(str):
+    """Why a recording over the socket ends: "stop" (the page said so), or what went wrong, in words."""
+
+
+def next_block(ws) -> bytes | Ended:
+    """The next block of 16-bit PCM the page sent, or why the recording ends (`Ended`)."""
+    try:
+        message = _next_message(ws)
+    except ConnectionClosed:
+        return Ended(_why_closed(ws))
+    if message is None:
+        return Ended(f"no audio arrived for {RECEIVE_TIMEOUT_S} s")
+    if isinstance(message, str):
+        kind = _kind(message)
+        if kind == "stop":
+            return Ended("stop")
+        shown = repr(kind) if kind else "that is not a JSON message with a type"
+        return Ended(f"unexpected message {shown} while recording; expected audio or stop")
+    if len(message) % 2:
+        return Ended("a block of audio with an odd number of bytes arrived; expected 16-bit samples")
+    return message
 
 
 def _why_closed(ws) -> str:
