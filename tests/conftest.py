@@ -33,6 +33,7 @@ SLOW_MODULES = {
     "test_voices": "the speaker encoder over a minute of speech per test",
     "test_attacks_bodies": "a server fed large bodies", "test_rescore": "the speech model in a process",
     "test_learnt": "reps scored to learn names from",
+    "test_observe": "lessons analysed with the speech model",
     "test_lesson_jobs": "lessons analysed by the speech model, and servers killed",
     "test_observe_cli": "a process that loads the speech model per command",
     "test_observe_browser": "a browser and a server",

@@ -22,6 +22,7 @@ from ..scoring.speech import Segment
 from ..scoring.steps import ActionStep
 from ..scoring.timeline import Utterance, assign_words
 from ..scoring.words.base import Word
+from .pauses import others_in_pauses, teacher_level
 from .questions import Question, find_questions
 
 VERSION = 1
@@ -112,6 +113,7 @@ def analyse_lesson(audio, step: ActionStep, roster: Sequence[Pupil], scorer: Sco
     if not teacher:
         raise AudioError(f"{name}: no speech found from the teacher (only other voices); "
                          "record nearer the teacher or give the teacher's voice from their reps")
+    stretches = others_in_pauses(audio.samples, stretches, teacher_level(audio.samples, teacher))
     point()
     words = transcribe_teacher(audio, teacher, scorer, hotwords_of(step), stages.of("words"))
     refuse_music(name, teacher, words)
@@ -119,7 +121,7 @@ def analyse_lesson(audio, step: ActionStep, roster: Sequence[Pupil], scorer: Sco
         [Utterance(s.start, s.end) for s in teacher]
     stages.report("names", 0.0)
     name_in = naming_engine(audio, roster, scorer) if roster else None
-    questions = find_questions(stretches, utterances, audio.duration_s, name_in)
+    questions = find_questions(stretches, utterances, audio.duration_s, name_in, stages.of("names"))
     stages.report("names", 1.0)
     return LessonAnalysis(name, audio.duration_s, voice_of(profile), timeline_of(stretches), questions,
                           talk_of(stretches, audio.duration_s), teacher_speech_of(utterances))

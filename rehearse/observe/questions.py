@@ -19,6 +19,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Callable, Protocol, Sequence
 
+from ..scoring.name_evidence import vocative
 from ..scoring.name_sounds import OPEN_CALL, NameMatch
 from ..scoring.timeline import LEAD_INS, PROMPTS, Utterance, words_of
 
@@ -28,6 +29,7 @@ MIN_PAUSE_S = 0.8
 # ...and a question without a "?" (dropped by tiny.en, or mangled: "Power the two graphs like...") only
 # before a pause this long: a teacher's statements are followed by up to ~1.2 s (dev lessons).
 LONG_PAUSE_S = 1.35
+MAX_CALL_WORDS = 6  # a pupil called on after a pause, without a question heard: "Let's hear from Priya, then."
 # Speech by another voice shorter than this is a cough or a chair, not a pupil answering or calling out.
 MIN_OTHER_S = 0.25
 # A question's start is snapped to its stretch's VAD edge when its first word is this close to it.
@@ -48,6 +50,7 @@ TAG_ENDINGS = re.compile(r"(?:^|\s)(?:right|ok|okay|yeah|alright|all right|isn't
 PROCEDURAL = re.compile(
     r"\b(?:(?:can|could) (?:everyone|everybody|you all|you|we all) (?:see|hear|read)|"
     r"(?:has|have) (?:everyone|everybody|you all|you) (?:got|finished|done|written)|"
+    r"(?:everyone|everybody) (?:got|finished|done|ready|see|hear)|"
     r"(?:is|are) (?:everyone|everybody|you all|you) (?:ready|done|finished|ok|okay|set|here|with me)|"
     r"(?:does|do) (?:everyone|everybody|you all) (?:have|know what)|"
     r"(?:got|have) (?:your|a) (?:pen|pencil|book|books|ruler|sheet|calculator|planner)s?|"
@@ -94,15 +97,19 @@ NameIn = Callable[[Sequence[Utterance]], NameMatch | None]
 
 
 def find_questions(timeline: Sequence[Stretch], teacher: Sequence[Utterance], duration_s: float,
-                   name_in: NameIn | None = None) -> list[Question]:
+                   name_in: NameIn | None = None,
+                   progress: Callable[[float], None] | None = None) -> list[Question]:
     """The questions posed (and procedural ones) in a lesson. `timeline`: its stretches in order;
     `teacher`: the teacher's stretches in the same order, as utterances holding Whisper's words;
-    `name_in`: who is named in some utterances (None: names are not looked for)."""
+    `name_in`: who is named in some utterances (None: names are not looked for); `progress`: told
+    the fraction of the timeline gone through."""
     spoken = [s for s in timeline if s.who == "teacher" or s.end - s.start >= MIN_OTHER_S]
     utterance_at = {(round(u.start, 3), round(u.end, 3)): u for u in teacher}
     questions: list[Question] = []
     skip_until = -1.0  # the teacher's naming utterance after a question is not itself a question
     for i, s in enumerate(spoken):
+        if progress is not None:
+            progress(i / len(spoken))
         if s.who != "teacher" or s.start < skip_until:
             continue
         after = spoken[i + 1] if i + 1 < len(spoken) else None
@@ -119,8 +126,8 @@ def find_questions(timeline: Sequence[Stretch], teacher: Sequence[Utterance], du
             match = name_in(naming)
             if match is not None and not match.clear and classify(_text(naming), gap) is not None:
                 match = None  # a rephrase ("What is the water doing ...?") that only sounds like a name
-        if kind is None and (match is None or not match.clear):
-            continue  # a statement; but a long pause and then a pupil named clearly is a question's shape
+        if kind is None and not _calls_on(match, naming):
+            continue  # a statement; but a long pause and then a pupil called on by name is a question's shape
         q = Question(_start_of(said, _teacher_run(spoken, i, utterance_at)), s.end, text, kind or "posed")
         if after is not None:
             q.next_speech, q.next_speaker = after.start, ("teacher" if after.who == "teacher" else "pupil")
@@ -135,6 +142,14 @@ def find_questions(timeline: Sequence[Stretch], teacher: Sequence[Utterance], du
             skip_until = naming[-1].end  # "Amira, what do you think?" names a pupil; it poses nothing
         questions.append(q)
     return questions
+
+
+def _calls_on(match: NameMatch | None, naming: Sequence[Utterance]) -> bool:
+    """Does the teacher call on a pupil, plainly: a clear name, said where a name is said to someone
+    ("Priya?", "Let's hear from Priya.", "Priya, what do you think?"), in a few words?"""
+    words = [w.word for u in naming for w in u.words]
+    return (match is not None and match.clear and len(words) <= MAX_CALL_WORDS
+            and vocative(words, match.first_word, match.last_word))
 
 
 def _text(utterances: Sequence[Utterance]) -> str:
@@ -167,7 +182,7 @@ def classify(text: str, pause_s: float) -> str | None:
     if not said or is_tag(text):
         return None  # "Right?", "OK?", "Plants need light, right?"
     plain = " ".join(said)
-    if PROCEDURAL.search(plain) and ("?" in text or _opens_with_question(said)):
+    if PROCEDURAL.search(plain) and ("?" in text or _opens_with_question(said) or pause_s >= LONG_PAUSE_S):
         return "procedural"
     if len(said) <= 5 and OPEN_CALL.search(plain) and not any(w in WH_WORDS - {"who"} for w in said):
         return None  # "Anyone?", "Anybody want to have a go?": the question before it, still open
