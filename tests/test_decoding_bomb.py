@@ -16,8 +16,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
 
 from rehearse.scoring.audio import SAMPLE_RATE, load_audio
@@ -27,6 +25,7 @@ from .conftest import CLIPS
 from .server import new_session, server_process
 from .test_audio import tone, write_wav
 from .test_cli import rehearse
+from .test_lesson_audio import encode_long_flac
 
 BOMB_S = 3600
 FULL_DECODE_MB = BOMB_S * SAMPLE_RATE * (2 + 4) / 2**20  # int16 pieces, then the float32 array: 330 MiB
@@ -35,18 +34,7 @@ BOUND_MB = 120  # what refusing it may cost, at most: a 180 s rep decoded is 16 
 
 @pytest.fixture(scope="module")
 def bomb(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("bomb") / "an-hour-of-silence.flac"
-    rate = 8000
-    with av.open(str(path), "w", format="flac") as out:
-        stream = out.add_stream("flac", rate=rate, layout="mono")
-        block = np.zeros((1, rate * 10), dtype=np.int16)
-        for _ in range(BOMB_S // 10):
-            frame = av.AudioFrame.from_ndarray(block, format="s16", layout="mono")
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+    path = encode_long_flac(tmp_path_factory.mktemp("bomb") / "an-hour-of-silence.flac", BOMB_S, noise=False)
     assert path.stat().st_size < 1_000_000
     return path
 

@@ -21,7 +21,7 @@ from typing import Callable, Protocol, Sequence
 
 from ..scoring.name_evidence import vocative
 from ..scoring.name_sounds import OPEN_CALL, NameMatch
-from ..scoring.timeline import LEAD_INS, PROMPTS, Utterance, words_of
+from ..scoring.timeline import LEAD_INS, PROMPTS, Utterance, utterance_of, words_of
 
 # A teacher's stretch followed by at least this much silence before anyone speaks may be a question
 # posed to the class; a shorter gap is the teacher drawing breath.
@@ -136,7 +136,7 @@ def find_questions(timeline: Sequence[Stretch], teacher: Sequence[Utterance], du
                 q.call_out, q.call_out_at = True, after.start  # another voice before the teacher named anyone
         if match is not None:
             if match.clear:
-                q.named_pupil, q.name_at = match.pupil, naming[_utterance_of(naming, match.first_word)].start
+                q.named_pupil, q.name_at = match.pupil, naming[utterance_of(naming, match.first_word)].start
             else:
                 q.offered_pupil = match.pupil
             skip_until = naming[-1].end  # "Amira, what do you think?" names a pupil; it poses nothing
@@ -232,11 +232,3 @@ def _teacher_run_from(spoken: Sequence[Stretch], i: int, utterance_at: dict) -> 
 def _utterance(s: Stretch, utterance_at: dict) -> Utterance:
     return utterance_at.get((round(s.start, 3), round(s.end, 3))) or Utterance(s.start, s.end)
 
-
-def _utterance_of(utterances: Sequence[Utterance], word: int) -> int:
-    """Which of `utterances` holds their `word`-th word (counted over all of them)."""
-    for k, u in enumerate(utterances):
-        if word < len(u.words):
-            return k
-        word -= len(u.words)
-    return 0

@@ -285,7 +285,7 @@ def build_timeline(segments: Sequence[Segment], words: Sequence[Word], roster: S
         after = utterances[wait + 1:]
         match = choose(after, False)
         if match is not None:
-            found = NamedPupil(match, wait + 1 + _utterance_of(after, match.first_word), _words_named(after, match))
+            found = NamedPupil(match, wait + 1 + utterance_of(after, match.first_word), _words_named(after, match))
             if match.clear:
                 timeline.named = found
             elif pauses[wait].duration >= MIN_WAIT_S:  # after a short gap it is the question going on
@@ -301,7 +301,7 @@ def build_timeline(segments: Sequence[Segment], words: Sequence[Word], roster: S
     return timeline
 
 
-def _utterance_of(utterances: Sequence[Utterance], word: int) -> int:
+def utterance_of(utterances: Sequence[Utterance], word: int) -> int:
     """Which of `utterances` holds their `word`-th word (counted over all of them)."""
     for k, u in enumerate(utterances):
         if word < len(u.words):
