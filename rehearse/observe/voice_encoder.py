@@ -29,7 +29,7 @@ from .voice_features import mel_power
 WEIGHTS = Path(__file__).with_name("voice_encoder.npz")
 PARTIAL_FRAMES = 160  # the 1.6 s the encoder was trained on
 TARGET_DBFS = -30.0  # resemblyzer's preprocess_wav: quiet speech raised to this level (never lowered)
-BATCH = 256
+BATCH = 64
 
 _lock = threading.Lock()
 _weights: dict[str, np.ndarray] | None = None
