@@ -83,6 +83,23 @@ def test_a_call_out_is_another_voice_before_any_name():
     assert abs(q.wait_s - 1.5) < 1e-9
 
 
+def test_a_pupil_called_on_after_a_sound_the_teacher_lets_pass_is_named():
+    timeline, teacher = lesson(
+        Said(0.0, 2.0, "teacher", "How are the two graphs alike?"),
+        Said(6.6, 7.1, "other"),  # a chair's scrape heard as another voice; she goes on waiting
+        Said(11.8, 13.7, "teacher", "Max, would you like to start?"),
+        Said(15.0, 16.5, "other"),
+        Said(20.0, 21.5, "teacher", "What is a rock?"),
+        Said(23.0, 23.5, "other"),
+        Said(25.0, 27.0, "teacher", "Well, thank you, Max."),  # after a pause, but no one called on
+    )
+    found = find_questions(timeline, teacher, 30.0, names_from({"Max": "Max"}))
+    assert [q.end for q in found] == [2.0, 21.5]
+    assert (found[0].named_pupil, found[0].name_at) == ("Max", 11.8)
+    assert found[0].call_out and found[0].wait_s == 4.6  # the sound still ends the wait
+    assert found[1].named_pupil is None  # "thank you, Max" after another voice calls on no one
+
+
 def test_a_naming_question_is_not_a_new_question_and_an_unclear_name_is_only_offered():
     timeline, teacher = lesson(
         Said(0.0, 2.0, "teacher", "Why does ice float?"),

@@ -32,6 +32,11 @@ LONG_PAUSE_S = 1.35
 MAX_CALL_WORDS = 6  # a pupil called on after a pause, without a question heard: "Let's hear from Priya, then."
 # Speech by another voice shorter than this is a cough or a chair, not a pupil answering or calling out.
 MIN_OTHER_S = 0.25
+# Other voices this short in all, between a question and the teacher's next words, that the teacher
+# lets pass — she goes on waiting (LONG_PAUSE_S or more) — are a chair's scrape or a murmur, not an
+# answer or a call-out she responds to: a pupil she then plainly calls on was called on to answer the
+# question ("How are the two graphs alike?" <scrape> ... "Max, would you like to start?").
+MAX_IGNORED_S = 1.0
 # A question's start is snapped to its stretch's VAD edge when its first word is this close to it.
 SNAP_S = 0.6
 
@@ -119,13 +124,15 @@ def find_questions(timeline: Sequence[Stretch], teacher: Sequence[Utterance], du
         said = _last_sentence([w for u in _teacher_run(spoken, i, utterance_at) for w in u.words])
         text = " ".join(w.word for w in said)
         kind = classify(text, gap)
-        naming = _teacher_run_from(spoken, i + 1, utterance_at) if after is not None and after.who == "teacher" else []
+        naming, past_other = _naming_run(spoken, i + 1, utterance_at)
         match = None
         if naming and name_in is not None and (kind == "posed" or (kind is None and said and gap >= LONG_PAUSE_S
                                                                    and not is_tag(text))):
             match = name_in(naming)
             if match is not None and not match.clear and classify(_text(naming), gap) is not None:
                 match = None  # a rephrase ("What is the water doing ...?") that only sounds like a name
+            if past_other and not (_calls_on(match, naming) and _opens_with_name(naming, match)):
+                match = None  # after a sound she let pass, only a pupil called on first ("Jo, go on."), not praised
         if kind is None and not _calls_on(match, naming):
             continue  # a statement; but a long pause and then a pupil called on by name is a question's shape
         q = Question(_start_of(said, _teacher_run(spoken, i, utterance_at)), s.end, text, kind or "posed")
@@ -150,6 +157,13 @@ def _calls_on(match: NameMatch | None, naming: Sequence[Utterance]) -> bool:
     words = [w.word for u in naming for w in u.words]
     return (match is not None and match.clear and len(words) <= MAX_CALL_WORDS
             and vocative(words, match.first_word, match.last_word))
+
+
+def _opens_with_name(naming: Sequence[Utterance], match: NameMatch) -> bool:
+    """Does the name open the teacher's words (after "So,", "Yes,"): "Max, would you like to start?",
+    not "Thank you, Max." (a response to a pupil who spoke)?"""
+    before = [" ".join(words_of(w.word)) for u in naming for w in u.words][:match.first_word]
+    return all(w in LEAD_INS or w in ("", "yes", "yeah") for w in before)
 
 
 def _text(utterances: Sequence[Utterance]) -> str:
@@ -217,6 +231,19 @@ def _teacher_run(spoken: Sequence[Stretch], i: int, utterance_at: dict) -> list[
     while k > 0 and spoken[k - 1].who == "teacher" and spoken[k].start - spoken[k - 1].end < MIN_PAUSE_S:
         k -= 1
     return [_utterance(spoken[j], utterance_at) for j in range(k, i + 1)]
+
+
+def _naming_run(spoken: Sequence[Stretch], i: int, utterance_at: dict) -> tuple[list[Utterance], bool]:
+    """The teacher's utterances where she may name a pupil after a question: her run from stretch i
+    on, or, when other voices come first but last MAX_IGNORED_S in all and she lets them pass (a
+    chair, a murmur), her run after them; and whether other voices came first."""
+    k, other_s = i, 0.0
+    while k < len(spoken) and spoken[k].who != "teacher":
+        other_s += spoken[k].end - spoken[k].start
+        k += 1
+    if k >= len(spoken) or (k > i and (other_s > MAX_IGNORED_S or spoken[k].start - spoken[k - 1].end < LONG_PAUSE_S)):
+        return [], False
+    return _teacher_run_from(spoken, k, utterance_at), k > i
 
 
 def _teacher_run_from(spoken: Sequence[Stretch], i: int, utterance_at: dict) -> list[Utterance]:
