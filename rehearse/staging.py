@@ -3,7 +3,8 @@ those left by a process that was killed.
 
 An import copies the archive's recordings (teachers' and pupils' voices) into `.import-*` of the
 instance folder before they are placed; an archive is written beside a snapshot of the database in
-`.archive-*`; a step file is written and read back in `.saving-*` of its scenarios/ folder. Each is
+`.archive-*`; a step file is written and read back in `.saving-*` of its scenarios/ folder; a lesson
+observed is decoded into `.decoding-*` of its own folder while it is analysed. Each is
 removed when the work ends, however it ends — except when the process is killed outright (kill -9,
 a power cut), which runs no clean-up. So every staging folder holds a lock file (OWNER) that its
 process keeps locked for as long as it lives; the operating system lets go of the lock when the
@@ -26,7 +27,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-KINDS = ("import", "archive", "saving")  # the folders: `.import-*`, `.archive-*`, `.saving-*`
+KINDS = ("import", "archive", "saving", "decoding")  # the folders: `.import-*`, `.archive-*`, `.saving-*`, `.decoding-*`
 OWNER = ".owner"  # the lock file inside each
 NOTE = ".outside"  # the files staged outside the folder, one path a line
 OUTSIDE_SUFFIX = ".part"  # the only kind of file outside that a sweep removes

@@ -11,13 +11,11 @@ is removed only after the kept copy (other voices silenced) is whole on disk.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
+from .. import staging
 from ..capture.live import reps_need_the_model
 from ..errors import RehearseError
 from ..observe.lesson import analyse_lesson
@@ -37,11 +35,14 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.0  # the store is written at most this often while the analysis runs
 CANCEL_EVERY_S = 0.25  # and read for a Cancel at most this often
 KEPT_NAME = "kept.flac"  # the kept copy, other voices silenced
-DECODING = ".decoding"  # the lesson's folder's working folder while it is analysed
 
 
 class Cancelled(Exception):
     """The coach cancelled the analysis; it stopped between two pieces."""
+
+
+class Superseded(Exception):
+    """Another copy of the job took the lesson over (it was queued again after a restart): this one stops."""
 
 
 @dataclass
@@ -57,27 +58,29 @@ def analyse_stored(store: Store, scorer: Scorer, lesson_id: int, keep_other_voic
                    on_progress: Callable[[float, str], None] | None = None) -> Outcome:
     """Analyse a queued lesson and keep the outcome. Returns it; a lesson that was not queued
     (done, cancelled, or claimed by another copy of this job) is left as it is (status 'skipped')."""
-    if not lessons.claim(store, lesson_id):
+    claim = lessons.claim(store, lesson_id)
+    if claim is None:
         return Outcome("skipped")
-    lesson = lessons.lesson(store, lesson_id)
     try:
-        return _analyse(store, scorer, lesson, keep_other_voices, on_progress)
+        return _analyse(store, scorer, lessons.lesson(store, lesson_id), claim, keep_other_voices, on_progress)
+    except Superseded:
+        return Outcome("skipped")
     except Cancelled:
         lessons.save_failure(store, lesson_id, "cancelled by the coach; the recording is kept: analyse it again "
-                             "at any time", status="cancelled")
+                             "at any time", status="cancelled", claim=claim)
         return Outcome("cancelled", error="cancelled")
     except RehearseError as exc:
-        lessons.save_failure(store, lesson_id, str(exc))
+        lessons.save_failure(store, lesson_id, str(exc), claim=claim)
         return Outcome("failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug: the lesson says so, the recording stays, the log has the rest
         log.exception("lesson %s: the analysis failed", lesson_id)
         why = (f"the analysis stopped on an unexpected error ({type(exc).__name__}); the recording is kept: "
                "analyse it again, and if it fails again, send the log to whoever looks after rehearse")
-        lessons.save_failure(store, lesson_id, why)
+        lessons.save_failure(store, lesson_id, why, claim=claim)
         return Outcome("failed", error=why)
 
 
-def _analyse(store: Store, scorer: Scorer, lesson, keep_other_voices: bool,
+def _analyse(store: Store, scorer: Scorer, lesson, claim: str, keep_other_voices: bool,
              on_progress: Callable[[float, str], None] | None) -> Outcome:
     step = get_step(lesson.step_id, store.instance)
     roster = parse_roster(list(lesson.roster)) if lesson.roster else list(step.roster)
@@ -85,11 +88,12 @@ def _analyse(store: Store, scorer: Scorer, lesson, keep_other_voices: bool,
     source = lessons.lesson_file(store, lesson)
     if source is None or not source.exists():
         raise RehearseError(f"lesson {lesson.id}'s recording is not on disk any more; record or upload it again")
-    report = _progress_writer(store, lesson.id, on_progress)
+    report = _progress_writer(store, lesson.id, claim, on_progress)
     report(0.0, "reading the recording")
     voice = teacher_voice(store, lesson.teacher_id)
     folder = source.parent
-    with _work_folder(folder) as work, LessonAudio.open(source, work_dir=work) as audio, giving_way(reps_need_the_model):
+    with staging.stage(folder, "decoding") as work, LessonAudio.open(source, work_dir=work.folder) as audio, \
+            giving_way(reps_need_the_model):
         analysis = analyse_lesson(audio, step, roster, scorer, voice=voice, progress=report)
         result = analysis.to_json() | {"file": source.name}
         if keep_other_voices:
@@ -98,28 +102,16 @@ def _analyse(store: Store, scorer: Scorer, lesson, keep_other_voices: bool,
             report(0.99, "silencing other voices in the kept recording")
             kept = silence_spans(audio, other_voice_spans(result), folder / KEPT_NAME)
             state = "voices-silenced"
-    if kept != source:
-        source.unlink(missing_ok=True)  # only now: the kept copy is whole on disk
     median = measure(step, result, [p.name for p in roster]).counts.get("median_wait_s")
-    relative = kept.relative_to(store.instance).as_posix()
-    lessons.save_analysis(store, lesson.id, result, relative, state, median)
+    relative = kept.resolve().relative_to(store.instance.resolve()).as_posix()
+    if not lessons.save_analysis(store, lesson.id, result, relative, state, median, claim):
+        return Outcome("skipped")  # taken over by another copy of the job (a restart): that one keeps it
+    if kept != source:
+        source.unlink(missing_ok=True)  # only now: the kept copy is whole on disk and the row names it
     return Outcome("done", result=result)
 
 
-@contextmanager
-def _work_folder(folder: Path) -> Iterator[Path]:
-    """The lesson folder's working folder for the decoded recording, emptied first (a killed analysis
-    leaves its decoded copy there) and removed after."""
-    work = folder / DECODING
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    try:
-        yield work
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _progress_writer(store: Store, lesson_id: int,
+def _progress_writer(store: Store, lesson_id: int, claim: str,
                      on_progress: Callable[[float, str], None] | None) -> Callable[[float, str], None]:
     """The engine's progress hook: checks for a Cancel at every call, writes the part done, the time
     left (from the pace so far) and the stage to the store at most every PROGRESS_EVERY_S."""
@@ -139,6 +131,7 @@ def _progress_writer(store: Store, lesson_id: int,
         last[0] = now
         spent = now - started
         eta = spent / fraction * (1 - fraction) if fraction >= 0.03 and spent > 2 else None
-        lessons.set_progress(store, lesson_id, fraction, eta, stage)
+        if not lessons.set_progress(store, lesson_id, fraction, eta, stage, claim):
+            raise Superseded()
     return report
 

@@ -169,7 +169,10 @@ class LessonJobs:
                 self._wake.wait(IDLE_POLL_S)
                 self._wake.clear()
                 continue
-            self.huey.execute(task)
+            try:
+                self.huey.execute(task)
+            except Exception:  # noqa: BLE001 - the queue itself failed (a broker gone): the worker goes on
+                log.exception("a lesson's job could not be run; it stays as the store has it")
 
     def _analyse(self, lesson_id: int) -> None:
         analyse_stored(self.store, self.scorer, lesson_id, self.keep_other_voices)

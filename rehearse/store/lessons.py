@@ -102,13 +102,17 @@ def recorded(store: Store, lesson_id: int, duration_s: float | None = None) -> N
                    (duration_s, lesson_id))
 
 
-def claim(store: Store, lesson_id: int) -> bool:
-    """Take a queued lesson for analysis (queued -> analysing, in one write); False if it is not
-    queued (done, cancelled, or taken by another copy of its job)."""
+def claim(store: Store, lesson_id: int) -> str | None:
+    """Take a queued lesson for analysis (queued -> analysing, in one write) and return the claim that
+    the job's later writes name; None if it is not queued (done, cancelled, or taken by another copy of
+    its job). A lesson put back on the queue after a restart gets a new claim, so a job still running
+    elsewhere on an old one writes nothing more (set_progress says so, and it stops)."""
+    token = new_uid()
     with store.connect() as db:
-        return db.execute("UPDATE lessons SET status = 'analysing', progress = 0, eta_s = NULL,"
-                          " stage = 'starting', cancel_requested = 0 WHERE id = ? AND status = 'queued'",
-                          (lesson_id,)).rowcount > 0
+        taken = db.execute("UPDATE lessons SET status = 'analysing', progress = 0, eta_s = NULL, stage = 'starting',"
+                           " cancel_requested = 0, claim = ? WHERE id = ? AND status = 'queued'",
+                           (token, lesson_id)).rowcount > 0
+    return token if taken else None
 
 
 def unclaim(store: Store, lesson_id: int) -> None:
@@ -116,37 +120,43 @@ def unclaim(store: Store, lesson_id: int) -> None:
     with store.connect() as db:
         db.execute("UPDATE lessons SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,"
                    " error = CASE WHEN cancel_requested THEN 'cancelled by the coach' ELSE error END,"
-                   " progress = 0, eta_s = NULL, stage = '', cancel_requested = 0"
+                   " progress = 0, eta_s = NULL, stage = '', cancel_requested = 0, claim = NULL"
                    " WHERE id = ? AND status = 'analysing'", (lesson_id,))
 
 
-def set_progress(store: Store, lesson_id: int, progress: float, eta_s: float | None, stage: str) -> None:
-    """The analysis has reached `progress` (0..1) with about `eta_s` seconds left, doing `stage`."""
+def set_progress(store: Store, lesson_id: int, progress: float, eta_s: float | None, stage: str,
+                 claim: str | None = None) -> bool:
+    """The analysis has reached `progress` (0..1) with about `eta_s` seconds left, doing `stage`.
+    False if the lesson is no longer this claim's (another copy of the job took it over)."""
     eta = None if eta_s is None or not math.isfinite(eta_s) else round(max(eta_s, 0.0), 1)
     with store.connect() as db:
-        db.execute("UPDATE lessons SET status = 'analysing', progress = ?, eta_s = ?, stage = ?"
-                   " WHERE id = ? AND status IN ('queued', 'analysing')",
-                   (round(min(max(progress, 0.0), 1.0), 4), eta, stage, lesson_id))
+        return db.execute("UPDATE lessons SET progress = ?, eta_s = ?, stage = ?"
+                          " WHERE id = ? AND status = 'analysing' AND (? IS NULL OR claim = ?)",
+                          (round(min(max(progress, 0.0), 1.0), 4), eta, stage, lesson_id, claim, claim)).rowcount > 0
 
 
 def save_analysis(store: Store, lesson_id: int, result: Mapping[str, Any], audio_path: str | None,
-                  audio_state: str, median_wait_s: float | None) -> None:
-    """The analysis is done: keep its JSON, the kept recording (its path and state) and the median wait."""
+                  audio_state: str, median_wait_s: float | None, claim: str | None = None) -> bool:
+    """The analysis is done: keep its JSON, the kept recording (its path and state) and the median wait.
+    False (nothing written) if the lesson is no longer this claim's."""
     with store.connect() as db:
-        db.execute("UPDATE lessons SET status = 'done', progress = 1, eta_s = 0, stage = '', error = NULL,"
-                   " result = ?, duration_s = ?, audio_path = ?, audio_state = ?, median_wait_s = ?,"
-                   " analysed_at = ? WHERE id = ?",
-                   (json.dumps(result), result.get("duration_s"), audio_path, audio_state, median_wait_s, now(),
-                    lesson_id))
+        return db.execute(
+            "UPDATE lessons SET status = 'done', progress = 1, eta_s = 0, stage = '', error = NULL,"
+            " cancel_requested = 0, claim = NULL, result = ?, duration_s = ?, audio_path = ?, audio_state = ?,"
+            " median_wait_s = ?, analysed_at = ? WHERE id = ? AND (? IS NULL OR (status = 'analysing' AND claim = ?))",
+            (json.dumps(result), result.get("duration_s"), audio_path, audio_state, median_wait_s, now(), lesson_id,
+             claim, claim)).rowcount > 0
 
 
-def save_failure(store: Store, lesson_id: int, error: str, status: str = "failed") -> None:
-    """The analysis stopped: failed (with why, in words) or cancelled. The recording stays."""
+def save_failure(store: Store, lesson_id: int, error: str, status: str = "failed", claim: str | None = None) -> None:
+    """The analysis stopped: failed (with why, in words) or cancelled. The recording stays. With a
+    claim, only if the lesson is still that job's."""
     if status not in ("failed", "cancelled"):
         raise ValueError(status)
     with store.connect() as db:
-        db.execute("UPDATE lessons SET status = ?, error = ?, eta_s = NULL, cancel_requested = 0 WHERE id = ?",
-                   (status, error, lesson_id))
+        db.execute("UPDATE lessons SET status = ?, error = ?, eta_s = NULL, cancel_requested = 0, claim = NULL"
+                   " WHERE id = ? AND (? IS NULL OR (status = 'analysing' AND claim = ?))",
+                   (status, error, lesson_id, claim, claim))
 
 
 def request_cancel(store: Store, lesson_id: int) -> bool:
@@ -169,7 +179,7 @@ def requeue(store: Store, lesson_id: int) -> bool:
     """Analyse again a lesson that failed or was cancelled (its recording kept); False if it cannot be."""
     with store.connect() as db:
         return db.execute("UPDATE lessons SET status = 'queued', progress = 0, eta_s = NULL, stage = '',"
-                          " error = NULL, cancel_requested = 0 WHERE id = ? AND status IN ('failed', 'cancelled')"
+                          " error = NULL, cancel_requested = 0, claim = NULL WHERE id = ? AND status IN ('failed', 'cancelled')"
                           " AND audio_path IS NOT NULL", (lesson_id,)).rowcount > 0
 
 

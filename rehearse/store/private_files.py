@@ -49,8 +49,11 @@ def owner_only(path: Path) -> BinaryIO:
 def clear_leftovers(instance: Path) -> list[Path]:
     """Remove what a process killed outright (kill -9, a power cut) left staged (staging.py):
     `.import-*` and `.archive-*` in the instance folder — recordings, a snapshot of the database,
-    and the half-written archive each names — and `.saving-*` in the folders steps are saved to.
+    and the half-written archive each names —, `.saving-*` in the folders steps are saved to, and
+    `.decoding-*` in a lesson's folder (the whole lesson decoded, pupils' voices in it).
     Only those no living process holds: an import or a server running beside this one keeps its
     own. Returns the folders removed."""
-    folders = [Path(instance)] + [f for f in step_dirs(instance) if f != SHIPPED]
+    lessons = Path(instance) / "recordings" / "lessons"  # a lesson's decoded copy while analysed (lessons.py)
+    lesson_folders = sorted(f for f in lessons.iterdir() if f.is_dir() and not f.is_symlink()) if lessons.is_dir() else []
+    folders = [Path(instance)] + [f for f in step_dirs(instance) if f != SHIPPED] + lesson_folders
     return [swept for folder in folders for swept in staging.sweep(folder)]

@@ -236,6 +236,7 @@ def _v11_lessons(db: sqlite3.Connection, progress: Progress) -> None:
             eta_s REAL,
             stage TEXT NOT NULL DEFAULT '',
             cancel_requested INTEGER NOT NULL DEFAULT 0,
+            claim TEXT,                      -- the job analysing it now: its writes name it
             error TEXT,                      -- why it failed, in words
             duration_s REAL,
             result TEXT,                     -- the analysis as JSON

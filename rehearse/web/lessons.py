@@ -30,7 +30,6 @@ nothing. The file is written beside its place and moved there whole: no half-wri
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 from flask_sock import Sock
@@ -40,6 +39,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..capture.recording import WavRecorder
 from ..errors import RehearseError
+from ..observe.lesson_audio import MAX_LESSON_S  # a browser recording stops itself at the longest a lesson can be analysed
 from ..reps.live import salvage_recording
 from ..scoring.formats import labels
 from ..scoring.name_sounds import parse_roster
@@ -63,18 +63,11 @@ bp = Blueprint("lessons", __name__)
 sock = Sock()
 
 MAX_LESSON_UPLOAD_MB = 600  # a lesson's recording: an hour is ~115 MB as 16 kHz WAV, far less compressed
-MAX_LESSON_S = 3 * 3600  # a lesson recorded in the browser stops itself here (~350 MB of WAV)
 
 
 def lesson_url(lesson_id: int) -> str:
     """The lesson's own page (web/lesson_page.py): its progress while analysed, its findings after."""
     return f"/lessons/{lesson_id}"
-
-
-def progress_urls(lesson_id: int) -> dict[str, str]:
-    """What static/lesson_progress.js asks, for the lesson page's app_data under "lesson_progress"."""
-    return {"status": f"/api/lessons/{lesson_id}", "cancel": f"/api/lessons/{lesson_id}/cancel",
-            "analyse": f"/api/lessons/{lesson_id}/analyse"}
 
 
 def status_view(lesson: Lesson) -> dict:
