@@ -90,7 +90,7 @@ def test_laptop_verdict_in_view_and_space_starts_the_next_rep(server, tmp_path):
         assert page.locator("#feedback .legend li").count() >= 5  # the timeline's colours, in words
         tabbable = page.evaluate("""() => [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
             .filter((e) => !e.disabled && e.getClientRects().length || e.classList.contains('skip')).map((e) => e.id)""")
-        assert tabbable.index("record") <= 6  # the skip link, the header's links, then record
+        assert tabbable.index("record") <= 7  # the skip link, the header's links (Observe a lesson too), then record
         keep(page, "session-laptop.png")
 
         # The app named Xavier: a quiet "Not Xavier? Who was named…" opens the rest of the class.
