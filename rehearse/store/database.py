@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import time
 import uuid
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -147,11 +148,11 @@ class Store:
             db.close()
 
     def query_one(self, sql: str, *args) -> sqlite3.Row | None:
-        with self.connect() as db:
+        with closing(self.connect()) as db:  # closed here, not when collected: an idle server keeps no log open
             return db.execute(sql, args).fetchone()
 
     def query_all(self, sql: str, *args) -> list[sqlite3.Row]:
-        with self.connect() as db:
+        with closing(self.connect()) as db:
             return db.execute(sql, args).fetchall()
 
     # Teachers and action steps ------------------------------------------------------------
