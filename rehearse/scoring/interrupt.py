@@ -43,21 +43,24 @@ def point() -> None:
 @contextmanager
 def interruptible(urgent_waiting: Callable[[], bool]) -> Iterator[None]:
     """Run the block on this thread as work that point() may stop when `urgent_waiting()`."""
-    before = getattr(_local, "urgent_waiting", None)
-    _local.urgent_waiting = urgent_waiting
-    try:
+    with _on_this_thread("urgent_waiting", urgent_waiting):
         yield
-    finally:
-        _local.urgent_waiting = before
 
 
 @contextmanager
 def giving_way(model_wanted: Callable[[], bool]) -> Iterator[None]:
     """Run the block on this thread as long background work that, at each point(), waits while
     `model_wanted()` (reps need the speech model) and then carries on where it was."""
-    before = getattr(_local, "model_wanted", None)
-    _local.model_wanted = model_wanted
+    with _on_this_thread("model_wanted", model_wanted):
+        yield
+
+
+@contextmanager
+def _on_this_thread(name: str, test: Callable[[], bool]) -> Iterator[None]:
+    """Set this thread's `name` test for point() for the block, then put back what was there."""
+    before = getattr(_local, name, None)
+    setattr(_local, name, test)
     try:
         yield
     finally:
-        _local.model_wanted = before
+        setattr(_local, name, before)
