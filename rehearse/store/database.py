@@ -165,15 +165,17 @@ class Store:
         form of the accents or invisible characters (typed_text.name_key). RehearseError with one
         line for a name no one can keep (checked_name)."""
         with self.connect() as db:
-            return self._teacher_id(db, name)
+            return self.teacher_id_in(db, name)
 
-    def _teacher_id(self, db: sqlite3.Connection, name: str) -> int:
+    def teacher_id_in(self, db: sqlite3.Connection, name: str) -> int:
+        """The teacher's id within the write `db` (added if new): sessions and lessons start with it."""
         name = checked_name(name)
         key = name_key(name)
         db.execute("INSERT OR IGNORE INTO teachers(name, name_key, created_at) VALUES (?, ?, ?)", (name, key, now()))
         return db.execute("SELECT id FROM teachers WHERE name_key = ?", (key,)).fetchone()["id"]
 
-    def _action_step_id(self, db: sqlite3.Connection, step_id: str, title: str) -> int:
+    def step_row_in(self, db: sqlite3.Connection, step_id: str, title: str) -> int:
+        """The action step's row within the write `db` (added if new)."""
         db.execute("INSERT OR IGNORE INTO action_steps(step_id, title, created_at) VALUES (?, ?, ?)",
                    (step_id, title, now()))
         db.execute("UPDATE action_steps SET title = ? WHERE step_id = ?", (title, step_id))
@@ -186,8 +188,8 @@ class Store:
                       reps_target: int = 10, fluent_after: int = 3, mode: str = "coached") -> int:
         """Open a session for a teacher (created if new) on an action step; return its id."""
         with self.connect() as db:
-            teacher_id = self._teacher_id(db, teacher)
-            step_row = self._action_step_id(db, step_id, title)
+            teacher_id = self.teacher_id_in(db, teacher)
+            step_row = self.step_row_in(db, step_id, title)
             cur = db.execute(
                 "INSERT INTO sessions(uid, teacher_id, action_step_id, roster, reps_target, fluent_after,"
                 " mode, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

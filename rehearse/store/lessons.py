@@ -52,8 +52,8 @@ def new_lesson(store: Store, teacher: str, step_id: str, step_title: str, roster
     if not suffix.startswith(".") or not suffix[1:].isalnum():
         raise RehearseError(f"a recording's name cannot end in {suffix!r}")
     with store.connect() as db:
-        teacher_id = store._teacher_id(db, teacher)
-        step_row = store._action_step_id(db, step_id, step_title)
+        teacher_id = store.teacher_id_in(db, teacher)
+        step_row = store.step_row_in(db, step_id, step_title)
         cur = db.execute(
             "INSERT INTO lessons(uid, teacher_id, action_step_id, roster, source, audio_state, status, created_at)"
             " VALUES (?, ?, ?, ?, ?, 'recording', ?, ?)",
